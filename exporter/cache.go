@@ -1,0 +1,226 @@
+package exporter
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Cache holds the last good snapshot of every collector and its refresh
+// state. It is the prometheus.Collector a scrape reads: Collect only copies
+// stored metrics and never calls a provider.
+type Cache struct {
+	mu    sync.RWMutex
+	state map[string]*collectorState
+}
+
+type collectorState struct {
+	typ         string
+	metrics     []prometheus.Metric
+	up          bool
+	attempted   bool
+	lastSuccess time.Time
+	lastAttempt time.Time
+	lastError   string
+	nextRefresh time.Time
+	duration    time.Duration
+}
+
+// CollectorStatus is what the landing page shows of one collector.
+type CollectorStatus struct {
+	Name        string
+	Type        string
+	Up          bool
+	Attempted   bool
+	Series      int
+	LastSuccess time.Time
+	LastAttempt time.Time
+	LastError   string
+	NextRefresh time.Time
+	Duration    time.Duration
+}
+
+var (
+	collectorUpDesc = prometheus.NewDesc("influencer_collector_up",
+		"Whether the collector's last refresh succeeded (1) or failed (0); on failure its last good values are still exported.",
+		[]string{"collector"}, nil)
+	collectorLastSuccessDesc = prometheus.NewDesc("influencer_collector_last_success_timestamp_seconds",
+		"Unix time of the collector's last successful refresh.",
+		[]string{"collector"}, nil)
+	collectorDurationDesc = prometheus.NewDesc("influencer_collector_refresh_duration_seconds",
+		"Duration of the collector's last refresh, successful or not.",
+		[]string{"collector"}, nil)
+)
+
+// NewCache returns an empty cache.
+func NewCache() *Cache { return &Cache{state: map[string]*collectorState{}} }
+
+var _ prometheus.Collector = (*Cache)(nil)
+
+// Describe sends nothing: the series a provider returns are not known in
+// advance, so the cache is an unchecked collector.
+func (c *Cache) Describe(chan<- *prometheus.Desc) {}
+
+// Collect implements prometheus.Collector.
+func (c *Cache) Collect(ch chan<- prometheus.Metric) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for name, s := range c.state {
+		for _, m := range s.metrics {
+			ch <- m
+		}
+		if !s.attempted {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(collectorUpDesc, prometheus.GaugeValue, boolFloat(s.up), name)
+		ch <- prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, s.duration.Seconds(), name)
+		if !s.lastSuccess.IsZero() {
+			ch <- prometheus.MustNewConstMetric(collectorLastSuccessDesc, prometheus.GaugeValue, float64(s.lastSuccess.UnixNano())/1e9, name)
+		}
+	}
+}
+
+// ToMetrics turns samples into Prometheus metrics, dropping (and
+// reporting) samples with the wrong label count and duplicate series, so one
+// bad sample never fails a whole scrape.
+func ToMetrics(samples []Sample) ([]prometheus.Metric, error) {
+	out := make([]prometheus.Metric, 0, len(samples))
+	seen := make(map[string]struct{}, len(samples))
+	var firstErr error
+	dropped := 0
+	var key []byte
+	for _, s := range samples {
+		if s.Metric == nil {
+			continue
+		}
+		key = append(key[:0], s.Metric.Name...)
+		for _, v := range s.LabelValues {
+			key = append(key, 0xff)
+			key = append(key, v...)
+		}
+		if _, dup := seen[string(key)]; dup {
+			dropped++
+			if firstErr == nil {
+				firstErr = fmt.Errorf("duplicate series %s%q", s.Metric.Name, s.LabelValues)
+			}
+			continue
+		}
+		m, err := prometheus.NewConstMetric(s.Metric.desc, s.Metric.Type, s.Value, s.LabelValues...)
+		if err != nil {
+			dropped++
+			if firstErr == nil {
+				firstErr = fmt.Errorf("%s: %w", s.Metric.Name, err)
+			}
+			continue
+		}
+		seen[string(key)] = struct{}{}
+		out = append(out, m)
+	}
+	if firstErr != nil {
+		return out, fmt.Errorf("dropped %d invalid samples, first: %w", dropped, firstErr)
+	}
+	return out, nil
+}
+
+// SamplesCollector exposes samples as a prometheus.Collector, for tests that
+// compare a collector's output with testutil.CollectAndCompare.
+func SamplesCollector(samples []Sample) prometheus.Collector {
+	ms, _ := ToMetrics(samples)
+	return metricsCollector(ms)
+}
+
+type metricsCollector []prometheus.Metric
+
+func (m metricsCollector) Describe(chan<- *prometheus.Desc) {}
+func (m metricsCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, x := range m {
+		ch <- x
+	}
+}
+
+// Success stores a new snapshot for a collector.
+func (c *Cache) Success(name, typ string, metrics []prometheus.Metric, at time.Time, took time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.get(name, typ)
+	s.metrics = metrics
+	s.up, s.attempted = true, true
+	s.lastSuccess, s.lastAttempt = at, at
+	s.lastError = ""
+	s.duration = took
+}
+
+// Failure records a failed refresh and keeps the last good snapshot.
+func (c *Cache) Failure(name, typ string, err error, at time.Time, took time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.get(name, typ)
+	s.up, s.attempted = false, true
+	s.lastAttempt = at
+	s.lastError = err.Error()
+	s.duration = took
+}
+
+// Scheduled records when the collector refreshes next.
+func (c *Cache) Scheduled(name, typ string, next time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.get(name, typ).nextRefresh = next
+}
+
+// NextRefresh returns when the collector was due next, zero if unknown.
+func (c *Cache) NextRefresh(name string) time.Time {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if s, ok := c.state[name]; ok {
+		return s.nextRefresh
+	}
+	return time.Time{}
+}
+
+// Retain drops the state of collectors not in keep; a reload that removes a
+// collector removes its series.
+func (c *Cache) Retain(keep map[string]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name, s := range c.state {
+		if typ, ok := keep[name]; !ok || typ != s.typ {
+			delete(c.state, name)
+		}
+	}
+}
+
+func (c *Cache) get(name, typ string) *collectorState {
+	s, ok := c.state[name]
+	if !ok {
+		s = &collectorState{typ: typ}
+		c.state[name] = s
+	}
+	return s
+}
+
+// Status returns every collector's state, sorted by name.
+func (c *Cache) Status() []CollectorStatus {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]CollectorStatus, 0, len(c.state))
+	for name, s := range c.state {
+		out = append(out, CollectorStatus{
+			Name: name, Type: s.typ, Up: s.up, Attempted: s.attempted, Series: len(s.metrics),
+			LastSuccess: s.lastSuccess, LastAttempt: s.lastAttempt, LastError: s.lastError,
+			NextRefresh: s.nextRefresh, Duration: s.duration,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

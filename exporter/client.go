@@ -1,0 +1,536 @@
+package exporter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+)
+
+// Sentinel errors a provider call can match with errors.Is.
+var (
+	ErrRateLimited  = errors.New("rate limited")
+	ErrUnauthorized = errors.New("unauthorized")
+	ErrNotFound     = errors.New("not found")
+	ErrServer       = errors.New("server error")
+	ErrTimeout      = errors.New("timeout")
+	ErrTransport    = errors.New("transport error")
+	ErrTooLarge     = errors.New("response too large")
+	ErrBadResponse  = errors.New("malformed response")
+)
+
+// APIError is what Client returns when a provider call fails. It carries
+// only redacted text: no token, no query string, no Authorization header,
+// whatever the provider or the transport said.
+type APIError struct {
+	Collector  string
+	Method     string
+	URL        string // scheme, host and path only
+	StatusCode int    // 0 when no response arrived
+	// Message is the provider's own error text, from ClientHooks.ErrorMessage.
+	Message    string
+	RetryAfter time.Duration
+	kind       error
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", e.Method, e.URL)
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, ": HTTP %d", e.StatusCode)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
+	}
+	return b.String()
+}
+
+// Is matches the sentinel errors.
+func (e *APIError) Is(target error) bool { return target == e.kind }
+
+// ClientHooks adapt the shared client to one provider's wire format.
+type ClientHooks struct {
+	// ErrorMessage extracts a short message from an error response body,
+	// for example Bitly's {"message":"FORBIDDEN"}. Nil uses the status text.
+	ErrorMessage func(status int, body []byte) string
+	// Quota reads the provider's rate-limit headers: the calls left in the
+	// current window and when the window resets. Nil reads the common
+	// X-RateLimit-Remaining and X-RateLimit-Reset headers.
+	Quota func(h http.Header) (remaining float64, reset time.Time, ok bool)
+	// Authorize sets the provider's auth header or parameter on a request.
+	Authorize func(req *http.Request, token string)
+}
+
+// APIMetrics are the request counters every client of one process shares.
+type APIMetrics struct {
+	Requests *prometheus.CounterVec
+	Retries  *prometheus.CounterVec
+	Quota    *prometheus.GaugeVec
+}
+
+// NewAPIMetrics creates the API self-metrics; register them once.
+func NewAPIMetrics() *APIMetrics {
+	return &APIMetrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "influencer_api_requests_total",
+			Help: "HTTP requests sent to provider APIs, by collector and status code (\"error\" when no response arrived).",
+		}, []string{"collector", "code"}),
+		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "influencer_api_retries_total",
+			Help: "Provider API requests that were retries of an earlier failed attempt.",
+		}, []string{"collector"}),
+		Quota: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "influencer_api_quota_remaining",
+			Help: "Requests (or quota units) left in the provider's current rate-limit window, as the provider last reported.",
+		}, []string{"collector"}),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (m *APIMetrics) Describe(ch chan<- *prometheus.Desc) {
+	m.Requests.Describe(ch)
+	m.Retries.Describe(ch)
+	m.Quota.Describe(ch)
+}
+
+// Collect implements prometheus.Collector.
+func (m *APIMetrics) Collect(ch chan<- prometheus.Metric) {
+	m.Requests.Collect(ch)
+	m.Retries.Collect(ch)
+	m.Quota.Collect(ch)
+}
+
+// Forget drops the series of a collector that a reload removed.
+func (m *APIMetrics) Forget(collector string) {
+	m.Requests.DeletePartialMatch(prometheus.Labels{"collector": collector})
+	m.Retries.DeleteLabelValues(collector)
+	m.Quota.DeleteLabelValues(collector)
+}
+
+// Client is the one HTTP client every provider call goes through: bounded
+// retries with backoff honouring Retry-After, a per-collector rate limiter
+// that also waits out an exhausted provider quota, a timeout per call, a cap
+// on response size, request metrics and secret redaction.
+type Client struct {
+	collector string
+	token     string
+	cfg       HTTPConfig
+	timeout   time.Duration
+	rc        *retryablehttp.Client
+	limiter   *rate.Limiter
+	metrics   *APIMetrics
+	logger    *slog.Logger
+	hooks     ClientHooks
+
+	mu         sync.Mutex
+	pauseUntil time.Time
+	now        func() time.Time
+}
+
+// ClientOptions builds a Client.
+type ClientOptions struct {
+	Collector string
+	Token     string
+	HTTP      HTTPConfig
+	Timeout   time.Duration
+	Metrics   *APIMetrics
+	Logger    *slog.Logger
+	// Transport defaults to a clone of http.DefaultTransport; tests inject
+	// one with a custom dialer.
+	Transport http.RoundTripper
+}
+
+// NewClient returns a client for one collector.
+func NewClient(o ClientOptions) *Client {
+	if o.Metrics == nil {
+		o.Metrics = NewAPIMetrics()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Transport == nil {
+		o.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	limit := rate.Limit(o.HTTP.RateLimit)
+	if o.HTTP.RateLimit <= 0 {
+		limit = rate.Inf
+	}
+	burst := o.HTTP.Burst
+	if burst <= 0 {
+		burst = 1
+	}
+	c := &Client{
+		collector: o.Collector,
+		token:     o.Token,
+		cfg:       o.HTTP,
+		timeout:   o.Timeout,
+		limiter:   rate.NewLimiter(limit, burst),
+		metrics:   o.Metrics,
+		logger:    o.Logger,
+		now:       time.Now,
+	}
+	rc := retryablehttp.NewClient()
+	rc.Logger = nil // it logs full URLs; we log redacted ones ourselves
+	rc.HTTPClient = &http.Client{Transport: &instrumentedTransport{c: c, next: o.Transport}}
+	rc.RetryMax = o.HTTP.MaxRetries
+	rc.RetryWaitMin = time.Duration(o.HTTP.MinRetryWait)
+	rc.RetryWaitMax = time.Duration(o.HTTP.MaxRetryWait)
+	rc.CheckRetry = c.checkRetry
+	rc.Backoff = c.backoff
+	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	rc.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, attempt int) {
+		if attempt > 0 {
+			c.metrics.Retries.WithLabelValues(c.collector).Inc()
+			c.logger.Debug("retrying request", "url", redactURL(req.URL), "attempt", attempt)
+		}
+	}
+	c.rc = rc
+	// Make the series exist from the start, so rate() works on the first
+	// failure too.
+	c.metrics.Retries.WithLabelValues(c.collector)
+	return c
+}
+
+// SetHooks installs provider-specific behaviour. Call it from the Factory,
+// before the first request.
+func (c *Client) SetHooks(h ClientHooks) { c.hooks = h }
+
+// Collector returns the name of the collector the client belongs to.
+func (c *Client) Collector() string { return c.collector }
+
+// Response is a provider response whose body was read in full (within the
+// size cap).
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+}
+
+// Do sends req with retries and returns the response if its status is 2xx,
+// else an *APIError. The request's context bounds the whole call, retries
+// included; the client's timeout bounds it too.
+func (c *Client) Do(req *http.Request) (*Response, error) {
+	ctx := req.Context()
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	req = req.WithContext(ctx)
+	if c.hooks.Authorize != nil && c.token != "" {
+		c.hooks.Authorize(req, c.token)
+	}
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", c.userAgent())
+	}
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
+	rreq, err := retryablehttp.FromRequest(req)
+	if err != nil {
+		return nil, c.apiError(req, 0, ErrTransport, err.Error())
+	}
+	resp, err := c.rc.Do(rreq)
+	if err != nil {
+		kind, msg := ErrTransport, c.redact(rootCause(err).Error())
+		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+			kind, msg = ErrTimeout, "timed out"
+		} else if errors.Is(err, context.Canceled) {
+			msg = "canceled"
+		}
+		return nil, c.apiError(req, 0, kind, msg)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxResponseBytes+1))
+	if err != nil {
+		kind := ErrTransport
+		if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
+			kind = ErrTimeout
+		}
+		return nil, c.apiError(req, resp.StatusCode, kind, "read body: "+c.redact(rootCause(err).Error()))
+	}
+	if int64(len(body)) > c.cfg.MaxResponseBytes {
+		return nil, c.apiError(req, resp.StatusCode, ErrTooLarge, fmt.Sprintf("response larger than %d bytes", c.cfg.MaxResponseBytes))
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		e := c.apiError(req, resp.StatusCode, statusKind(resp.StatusCode), c.errorMessage(resp.StatusCode, body))
+		e.RetryAfter = retryAfter(resp.Header, c.now())
+		return nil, e
+	}
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
+}
+
+// GetJSON sends a GET and decodes the JSON response into v.
+func (c *Client) GetJSON(ctx context.Context, rawURL string, header http.Header, v any) (*Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %s", c.redact(err.Error()))
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.DecodeJSON(req, resp, v); err != nil {
+		return resp, err
+	}
+	return resp, nil
+}
+
+// DecodeJSON decodes a response body, turning a syntax error into an
+// ErrBadResponse APIError.
+func (c *Client) DecodeJSON(req *http.Request, resp *Response, v any) error {
+	if err := json.Unmarshal(resp.Body, v); err != nil {
+		return c.apiError(req, resp.StatusCode, ErrBadResponse, "decode JSON: "+c.redact(err.Error()))
+	}
+	return nil
+}
+
+func (c *Client) userAgent() string {
+	if c.cfg.UserAgent != "" {
+		return c.cfg.UserAgent
+	}
+	return "influencer_exporter"
+}
+
+func (c *Client) apiError(req *http.Request, status int, kind error, msg string) *APIError {
+	return &APIError{
+		Collector:  c.collector,
+		Method:     req.Method,
+		URL:        c.redact(redactURL(req.URL)),
+		StatusCode: status,
+		Message:    msg,
+		kind:       kind,
+	}
+}
+
+func (c *Client) errorMessage(status int, body []byte) string {
+	if c.hooks.ErrorMessage != nil {
+		if m := c.hooks.ErrorMessage(status, body); m != "" {
+			return c.redact(truncate(m, 200))
+		}
+	}
+	return strings.ToLower(http.StatusText(status))
+}
+
+// redact removes the collector's token from s, wherever a provider or the
+// transport echoed it.
+func (c *Client) redact(s string) string {
+	if c.token == "" {
+		return s
+	}
+	s = strings.ReplaceAll(s, c.token, "<secret>")
+	if q := url.QueryEscape(c.token); q != c.token {
+		s = strings.ReplaceAll(s, q, "<secret>")
+	}
+	return s
+}
+
+func statusKind(code int) error {
+	switch {
+	case code == http.StatusTooManyRequests:
+		return ErrRateLimited
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		return ErrUnauthorized
+	case code == http.StatusNotFound || code == http.StatusGone:
+		return ErrNotFound
+	case code >= 500:
+		return ErrServer
+	}
+	return ErrBadResponse
+}
+
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		return true, nil // connection refused, reset, DNS: worth another try
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		// A wait longer than we would back off anyway is the provider
+		// telling us to stop for now: give up and let the next refresh
+		// try, instead of holding a refresh slot for minutes.
+		if ra := retryAfter(resp.Header, c.now()); ra > time.Duration(c.cfg.MaxRetryWait) {
+			return false, nil
+		}
+		return true, nil
+	}
+	if resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented {
+		return true, nil
+	}
+	return false, nil
+}
+
+func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if ra := retryAfter(resp.Header, c.now()); ra > 0 {
+			return min(ra, hi)
+		}
+	}
+	// Exponential with full jitter in the upper half, so parallel clients
+	// spread out.
+	d := lo << min(attempt, 16)
+	if d <= 0 || d > hi {
+		d = hi
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// retryAfter reads Retry-After as seconds or an HTTP date.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// DefaultQuota reads X-RateLimit-Remaining and X-RateLimit-Reset, the
+// headers most REST APIs (Dub among them) send. Reset is taken as a Unix
+// time when it looks like one, else as seconds from now.
+func DefaultQuota(h http.Header) (float64, time.Time, bool) {
+	rem := h.Get("X-RateLimit-Remaining")
+	if rem == "" {
+		return 0, time.Time{}, false
+	}
+	r, err := strconv.ParseFloat(rem, 64)
+	if err != nil {
+		return 0, time.Time{}, false
+	}
+	var reset time.Time
+	if v, err := strconv.ParseFloat(h.Get("X-RateLimit-Reset"), 64); err == nil && v > 0 {
+		if v > 1e9 {
+			reset = time.Unix(int64(v), 0)
+		} else {
+			reset = time.Now().Add(time.Duration(v * float64(time.Second)))
+		}
+	}
+	return r, reset, true
+}
+
+func (c *Client) observeQuota(h http.Header) {
+	q := c.hooks.Quota
+	if q == nil {
+		q = DefaultQuota
+	}
+	remaining, reset, ok := q(h)
+	if !ok {
+		return
+	}
+	c.metrics.Quota.WithLabelValues(c.collector).Set(remaining)
+	if remaining <= 0 && reset.After(c.now()) {
+		// Out of quota: every further call would be a 429. Hold the
+		// next ones until the window resets.
+		c.mu.Lock()
+		if reset.After(c.pauseUntil) {
+			c.pauseUntil = reset
+		}
+		c.mu.Unlock()
+		c.logger.Debug("provider quota exhausted, pausing", "until", reset)
+	}
+}
+
+// wait blocks for the rate limiter and any quota pause.
+func (c *Client) wait(ctx context.Context) error {
+	c.mu.Lock()
+	until := c.pauseUntil
+	c.mu.Unlock()
+	if d := until.Sub(c.now()); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return c.limiter.Wait(ctx)
+}
+
+// instrumentedTransport counts every attempt and applies the rate limit to
+// each, retries included.
+type instrumentedTransport struct {
+	c    *Client
+	next http.RoundTripper
+}
+
+func (t *instrumentedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := t.c.wait(req.Context()); err != nil {
+		return nil, err
+	}
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		t.c.metrics.Requests.WithLabelValues(t.c.collector, "error").Inc()
+		return nil, err
+	}
+	t.c.metrics.Requests.WithLabelValues(t.c.collector, strconv.Itoa(resp.StatusCode)).Inc()
+	t.c.observeQuota(resp.Header)
+	return resp, nil
+}
+
+// redactURL keeps scheme, host and path: query strings carry API keys at
+// some providers, and user info carries passwords.
+func redactURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	return r.String()
+}
+
+// RedactURL is redactURL for collectors that log or report URLs.
+func RedactURL(u *url.URL) string { return redactURL(u) }
+
+func rootCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err // drop Op and the unredacted URL
+	}
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,133 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+)
+
+// Collector polls one provider account. Poll runs in the background on the
+// collector's interval, never during a scrape; it returns every sample of
+// one refresh. On error the scheduler keeps the previous snapshot.
+type Collector interface {
+	Poll(ctx context.Context) ([]Sample, error)
+}
+
+// Settings is what a Factory gets to build a collector.
+type Settings struct {
+	// Config is the collector's own block; Config.Config() is the whole
+	// file, for LinksFor, TagsFor and Errorf.
+	Config *CollectorConfig
+	// Client is the collector's HTTP client: retries, rate limit, size cap,
+	// request metrics and secret redaction are already set up.
+	Client *Client
+	Logger *slog.Logger
+	// Links is where link shorteners publish the tracking links they
+	// resolved, and where the link probe reads them.
+	Links *LinkSet
+}
+
+// Factory builds a collector from its settings. It validates the options and
+// returns config errors (Config.Errorf) but does no network I/O: it runs for
+// --config.check and on every reload.
+type Factory func(Settings) (Collector, error)
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]Factory{}
+)
+
+// Register makes a provider available as a collector type. It is called
+// from the init function of the provider's package, which main imports.
+func Register(provider string, f Factory) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[provider]; dup {
+		panic(fmt.Sprintf("exporter: provider %q registered twice", provider))
+	}
+	registry[provider] = f
+}
+
+// IsRegistered reports whether a provider type is known.
+func IsRegistered(provider string) bool {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	_, ok := registry[provider]
+	return ok
+}
+
+// Providers lists the registered provider types, sorted.
+func Providers() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	return sortedKeys(registry)
+}
+
+func lookup(provider string) (Factory, bool) {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	r, ok := registry[provider]
+	return r, ok
+}
+
+// PublishedLink is a tracking link a shortener collector resolved: what the
+// link probe requests and how it labels the result.
+type PublishedLink struct {
+	Campaign, Creator string
+	Provider          string
+	// ID is the short link without scheme, the `link` label.
+	ID string
+	// URL is the absolute short URL the probe requests.
+	URL    string
+	Expect *Expect
+}
+
+// LinkSet holds the links each shortener collector published on its last
+// successful refresh.
+type LinkSet struct {
+	mu    sync.RWMutex
+	byCol map[string][]PublishedLink
+}
+
+// NewLinkSet returns an empty set.
+func NewLinkSet() *LinkSet { return &LinkSet{byCol: map[string][]PublishedLink{}} }
+
+// Publish replaces the links of one collector.
+func (s *LinkSet) Publish(collector string, links []PublishedLink) {
+	cp := append([]PublishedLink(nil), links...)
+	s.mu.Lock()
+	s.byCol[collector] = cp
+	s.mu.Unlock()
+}
+
+// Forget drops the links of collectors not in keep (after a reload removed
+// them).
+func (s *LinkSet) Forget(keep map[string]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.byCol {
+		if !keep[c] {
+			delete(s.byCol, c)
+		}
+	}
+}
+
+// All returns every published link, sorted by provider and id, without
+// duplicates.
+func (s *LinkSet) All() []PublishedLink {
+	s.mu.RLock()
+	var out []PublishedLink
+	for _, ls := range s.byCol {
+		out = append(out, ls...)
+	}
+	s.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Provider != out[j].Provider {
+			return out[i].Provider < out[j].Provider
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}

@@ -1,0 +1,609 @@
+package exporter
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"gopkg.in/yaml.v3"
+)
+
+// MinInterval is the shortest refresh interval a collector may have. Provider
+// APIs are rate limited and their numbers move slowly; polling faster than
+// this spends quota without sharpening any graph.
+const MinInterval = 10 * time.Second
+
+// Defaults applied where the config is silent.
+var (
+	DefaultGlobal = GlobalConfig{
+		RefreshInterval:        model.Duration(5 * time.Minute),
+		Timeout:                model.Duration(30 * time.Second),
+		MaxConcurrentRefreshes: 4,
+		Jitter:                 0.1,
+	}
+	DefaultHTTP = HTTPConfig{
+		MaxRetries:       3,
+		MinRetryWait:     model.Duration(500 * time.Millisecond),
+		MaxRetryWait:     model.Duration(30 * time.Second),
+		RateLimit:        5,
+		Burst:            5,
+		MaxResponseBytes: 10 << 20,
+	}
+)
+
+var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
+
+// Config is the whole config file.
+type Config struct {
+	Global     GlobalConfig       `yaml:"global"`
+	Collectors []*CollectorConfig `yaml:"collectors"`
+	Campaigns  []*Campaign        `yaml:"campaigns"`
+	// Sandbox, when set, starts the built-in fake provider APIs so the
+	// exporter runs without credentials. See the sandbox package.
+	Sandbox *SandboxConfig `yaml:"sandbox,omitempty"`
+
+	file string
+	dir  string
+	pos  map[string]position
+}
+
+// GlobalConfig holds the defaults every collector inherits.
+type GlobalConfig struct {
+	RefreshInterval        model.Duration `yaml:"refresh_interval"`
+	Timeout                model.Duration `yaml:"timeout"`
+	MaxConcurrentRefreshes int            `yaml:"max_concurrent_refreshes"`
+	// Jitter spreads refreshes: each wait is the interval times a random
+	// factor in [1-jitter, 1+jitter], so collectors started together do not
+	// hit their providers in lockstep.
+	Jitter float64 `yaml:"jitter"`
+}
+
+// CollectorConfig configures one collector instance: one provider account.
+type CollectorConfig struct {
+	// Name identifies the instance: the `collector` label and what links
+	// and tags refer to. Defaults to Type.
+	Name string `yaml:"name"`
+	// Type is the provider: a name registered with Register.
+	Type      string         `yaml:"type"`
+	BaseURL   string         `yaml:"base_url"`
+	Token     config.Secret  `yaml:"token"`
+	TokenEnv  string         `yaml:"token_env"`
+	TokenFile string         `yaml:"token_file"`
+	Interval  model.Duration `yaml:"interval"`
+	Timeout   model.Duration `yaml:"timeout"`
+	HTTP      HTTPConfig     `yaml:"http"`
+	// Options are provider specific; the collector decodes them with
+	// DecodeOptions, as strictly as the rest of the file.
+	Options yaml.Node `yaml:"options"`
+
+	path string
+	cfg  *Config
+}
+
+// HTTPConfig tunes the shared HTTP client for one collector.
+type HTTPConfig struct {
+	MaxRetries       int            `yaml:"max_retries"`
+	MinRetryWait     model.Duration `yaml:"min_retry_wait"`
+	MaxRetryWait     model.Duration `yaml:"max_retry_wait"`
+	RateLimit        float64        `yaml:"rate_limit"` // requests per second
+	Burst            int            `yaml:"burst"`
+	MaxResponseBytes int64          `yaml:"max_response_bytes"`
+	UserAgent        string         `yaml:"user_agent"`
+}
+
+// Campaign groups the creators of one campaign.
+type Campaign struct {
+	Name     string     `yaml:"name"`
+	Creators []*Creator `yaml:"creators"`
+}
+
+// Creator is one influencer in a campaign, with what identifies their
+// traffic at each provider.
+type Creator struct {
+	Name  string  `yaml:"name"`
+	Links []*Link `yaml:"links"`
+	Tags  []*Tag  `yaml:"tags"`
+
+	path string
+}
+
+// Link is one tracking link, named by its short link as the provider shows
+// it without a scheme (bit.ly/abc, dub.sh/spring-alice).
+type Link struct {
+	Collector string `yaml:"collector"`
+	ID        string `yaml:"id"`
+	// URL overrides the URL the probe requests; by default it is the short
+	// URL the provider reports.
+	URL    string  `yaml:"url"`
+	Expect *Expect `yaml:"expect"`
+
+	path string
+}
+
+// Tag makes a collector discover the creator's links by a provider tag.
+type Tag struct {
+	Collector string  `yaml:"collector"`
+	Tag       string  `yaml:"tag"`
+	Expect    *Expect `yaml:"expect"`
+
+	path string
+}
+
+// Expect is what a healthy tracking link lands on.
+type Expect struct {
+	// Host is the destination host (with port if not the default).
+	Host string `yaml:"host"`
+	// UTM lists query parameters the destination URL must carry; an empty
+	// value only requires the parameter to be present.
+	UTM map[string]string `yaml:"utm"`
+}
+
+// SandboxConfig starts the built-in fakes, each on its own loopback address.
+type SandboxConfig struct {
+	// Servers maps a fake's name (a provider type, or "destinations") to
+	// the loopback host:port it listens on.
+	Servers map[string]string `yaml:"servers"`
+	// BreakAfter is how long after start the scripted broken link's
+	// destination starts answering 404.
+	BreakAfter model.Duration `yaml:"break_after"`
+}
+
+// Path returns the config path of the creator, for error messages.
+func (c *Creator) Path() string { return c.path }
+
+// Path returns the config path of the link, for error messages.
+func (l *Link) Path() string { return l.path }
+
+// Path returns the config path of the tag, for error messages.
+func (t *Tag) Path() string { return t.path }
+
+// Path returns the config path of the collector, for error messages.
+func (c *CollectorConfig) Path() string { return c.path }
+
+// File returns the path of the file the config was loaded from.
+func (c *Config) File() string { return c.file }
+
+// ConfigError is one problem in a config file, located by line, column and
+// field path.
+type ConfigError struct {
+	File   string
+	Line   int
+	Column int
+	Field  string
+	Err    error
+}
+
+func (e *ConfigError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Column)
+	}
+	if e.Field == "" {
+		return fmt.Sprintf("%s: %v", loc, e.Err)
+	}
+	return fmt.Sprintf("%s: %s: %v", loc, e.Field, e.Err)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+type position struct{ line, col int }
+
+// Errorf returns a ConfigError for the field at path, located in the file.
+// Collectors use it to report problems in their options, links and tags.
+func (c *Config) Errorf(path, format string, args ...any) error {
+	e := &ConfigError{File: c.file, Field: path, Err: fmt.Errorf(format, args...)}
+	for p := path; p != ""; p = parentPath(p) {
+		if pos, ok := c.pos[p]; ok {
+			e.Line, e.Column = pos.line, pos.col
+			break
+		}
+	}
+	return e
+}
+
+func parentPath(p string) string {
+	i := strings.LastIndexAny(p, ".[")
+	if i < 0 {
+		return ""
+	}
+	return p[:i]
+}
+
+// LoadConfig reads, strictly decodes and validates the file. The returned
+// error lists every problem found, each naming file, line and field.
+func LoadConfig(file string) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return ParseConfig(file, data)
+}
+
+// ParseConfig is LoadConfig on bytes; file names the source in errors and
+// relative token_file paths resolve against its directory.
+func ParseConfig(file string, data []byte) (*Config, error) {
+	c := &Config{file: file, dir: filepath.Dir(file), pos: map[string]position{}}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &ConfigError{File: file, Err: yamlError(err)}
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return nil, &ConfigError{File: file, Err: errors.New("config is empty")}
+	}
+	doc := root.Content[0]
+	var errs []error
+	checkKnownFields(doc, typeOfConfig, "", c.pos, func(path string, n *yaml.Node, msg string) {
+		errs = append(errs, &ConfigError{File: file, Line: n.Line, Column: n.Column, Field: path, Err: errors.New(msg)})
+	})
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := doc.Decode(c); err != nil {
+		return nil, &ConfigError{File: file, Err: yamlError(err)}
+	}
+	c.applyDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func yamlError(err error) error {
+	// yaml.v3 prefixes "yaml: "; the file name already says what it is.
+	return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+}
+
+func (c *Config) applyDefaults() {
+	g := &c.Global
+	if g.RefreshInterval == 0 {
+		g.RefreshInterval = DefaultGlobal.RefreshInterval
+	}
+	if g.Timeout == 0 {
+		g.Timeout = DefaultGlobal.Timeout
+	}
+	if g.MaxConcurrentRefreshes == 0 {
+		g.MaxConcurrentRefreshes = DefaultGlobal.MaxConcurrentRefreshes
+	}
+	if g.Jitter == 0 {
+		g.Jitter = DefaultGlobal.Jitter
+	}
+	for i, cc := range c.Collectors {
+		if cc == nil {
+			continue
+		}
+		cc.cfg = c
+		cc.path = fmt.Sprintf("collectors[%d]", i)
+		if cc.Name == "" {
+			cc.Name = cc.Type
+		}
+		if cc.Interval == 0 {
+			cc.Interval = g.RefreshInterval
+		}
+		if cc.Timeout == 0 {
+			cc.Timeout = g.Timeout
+		}
+		h := &cc.HTTP
+		d := DefaultHTTP
+		if h.MaxRetries == 0 {
+			h.MaxRetries = d.MaxRetries
+		}
+		if h.MinRetryWait == 0 {
+			h.MinRetryWait = d.MinRetryWait
+		}
+		if h.MaxRetryWait == 0 {
+			h.MaxRetryWait = d.MaxRetryWait
+		}
+		if h.RateLimit == 0 {
+			h.RateLimit = d.RateLimit
+		}
+		if h.Burst == 0 {
+			h.Burst = d.Burst
+		}
+		if h.MaxResponseBytes == 0 {
+			h.MaxResponseBytes = d.MaxResponseBytes
+		}
+	}
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	add := func(path, format string, args ...any) {
+		errs = append(errs, c.Errorf(path, format, args...))
+	}
+	g := c.Global
+	if g.MaxConcurrentRefreshes < 0 {
+		add("global.max_concurrent_refreshes", "must be positive, got %d", g.MaxConcurrentRefreshes)
+	}
+	if g.Jitter < 0 || g.Jitter >= 1 {
+		add("global.jitter", "must be in [0, 1), got %g", g.Jitter)
+	}
+	if time.Duration(g.RefreshInterval) < MinInterval {
+		add("global.refresh_interval", "%s is below the minimum of %s", g.RefreshInterval, model.Duration(MinInterval))
+	}
+
+	collectors := map[string]*CollectorConfig{}
+	for i, cc := range c.Collectors {
+		p := fmt.Sprintf("collectors[%d]", i)
+		if cc == nil {
+			add(p, "empty collector entry")
+			continue
+		}
+		switch {
+		case cc.Type == "":
+			add(p+".type", "missing collector type (known: %s)", strings.Join(Providers(), ", "))
+		case !IsRegistered(cc.Type):
+			add(p+".type", "unknown collector type %q (known: %s)", cc.Type, strings.Join(Providers(), ", "))
+		}
+		if cc.Name != "" && !nameRE.MatchString(cc.Name) {
+			add(p+".name", "invalid name %q: use letters, digits, '_', '.' and '-'", cc.Name)
+		}
+		if prev, dup := collectors[cc.Name]; dup && cc.Name != "" {
+			add(p+".name", "duplicate collector name %q (first at %s)", cc.Name, prev.path)
+		} else if cc.Name != "" {
+			collectors[cc.Name] = cc
+		}
+		if time.Duration(cc.Interval) < MinInterval {
+			add(p+".interval", "%s is below the minimum of %s", cc.Interval, model.Duration(MinInterval))
+		}
+		if cc.Timeout <= 0 {
+			add(p+".timeout", "must be positive")
+		}
+		if cc.BaseURL != "" {
+			if u, err := url.Parse(cc.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				add(p+".base_url", "must be an absolute http or https URL, got %q", cc.BaseURL)
+			} else if u.User != nil || u.RawQuery != "" {
+				// Credentials belong in token_env or token_file, where
+				// they are redacted; a URL ends up in logs.
+				add(p+".base_url", "must not carry credentials or a query string")
+			}
+		}
+		if err := cc.resolveToken(c.dir); err != nil {
+			add(p+".token", "%v", err)
+		}
+		if cc.HTTP.MaxRetries < 0 {
+			add(p+".http.max_retries", "must not be negative")
+		}
+		if cc.HTTP.RateLimit < 0 {
+			add(p+".http.rate_limit", "must not be negative")
+		}
+		if cc.HTTP.MinRetryWait > cc.HTTP.MaxRetryWait {
+			add(p+".http.min_retry_wait", "is above max_retry_wait")
+		}
+	}
+
+	campaigns := map[string]bool{}
+	links := map[string]string{}
+	for i, camp := range c.Campaigns {
+		p := fmt.Sprintf("campaigns[%d]", i)
+		if camp == nil {
+			add(p, "empty campaign entry")
+			continue
+		}
+		switch {
+		case strings.TrimSpace(camp.Name) == "":
+			add(p+".name", "campaign name is empty")
+		case !nameRE.MatchString(camp.Name):
+			add(p+".name", "invalid name %q: use letters, digits, '_', '.' and '-'", camp.Name)
+		case campaigns[camp.Name]:
+			add(p+".name", "duplicate campaign %q", camp.Name)
+		}
+		campaigns[camp.Name] = true
+		creators := map[string]bool{}
+		for j, cr := range camp.Creators {
+			cp := fmt.Sprintf("%s.creators[%d]", p, j)
+			if cr == nil {
+				add(cp, "empty creator entry")
+				continue
+			}
+			cr.path = cp
+			switch {
+			case strings.TrimSpace(cr.Name) == "":
+				add(cp+".name", "creator name is empty")
+			case !nameRE.MatchString(cr.Name):
+				add(cp+".name", "invalid name %q: use letters, digits, '_', '.' and '-'", cr.Name)
+			case creators[cr.Name]:
+				add(cp+".name", "duplicate creator %q in campaign %q", cr.Name, camp.Name)
+			}
+			creators[cr.Name] = true
+			for k, l := range cr.Links {
+				lp := fmt.Sprintf("%s.links[%d]", cp, k)
+				if l == nil {
+					add(lp, "empty link entry")
+					continue
+				}
+				l.path = lp
+				if _, ok := collectors[l.Collector]; !ok {
+					add(lp+".collector", "unknown collector %q (configured: %s)", l.Collector, strings.Join(sortedKeys(collectors), ", "))
+				}
+				if strings.TrimSpace(l.ID) == "" {
+					add(lp+".id", "link id is empty")
+				} else if strings.Contains(l.ID, "://") {
+					add(lp+".id", "link id %q must be the short link without a scheme, like bit.ly/abc", l.ID)
+				}
+				key := l.Collector + "\x00" + l.ID
+				if prev, dup := links[key]; dup {
+					add(lp+".id", "duplicate link %q (first at %s)", l.ID, prev)
+				} else {
+					links[key] = lp
+				}
+				if l.URL != "" {
+					if u, err := url.Parse(l.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+						add(lp+".url", "must be an absolute http or https URL")
+					}
+				}
+				c.validateExpect(l.Expect, lp+".expect", add)
+			}
+			for k, t := range cr.Tags {
+				tp := fmt.Sprintf("%s.tags[%d]", cp, k)
+				if t == nil {
+					add(tp, "empty tag entry")
+					continue
+				}
+				t.path = tp
+				if _, ok := collectors[t.Collector]; !ok {
+					add(tp+".collector", "unknown collector %q (configured: %s)", t.Collector, strings.Join(sortedKeys(collectors), ", "))
+				}
+				if strings.TrimSpace(t.Tag) == "" {
+					add(tp+".tag", "tag is empty")
+				}
+				c.validateExpect(t.Expect, tp+".expect", add)
+			}
+		}
+	}
+	if s := c.Sandbox; s != nil {
+		for name, addr := range s.Servers {
+			if err := checkLoopback(addr); err != nil {
+				add("sandbox.servers."+name, "%v", err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateExpect(e *Expect, p string, add func(string, string, ...any)) {
+	if e == nil {
+		return
+	}
+	if strings.Contains(e.Host, "/") {
+		add(p+".host", "must be a host name, got %q", e.Host)
+	}
+	for k := range e.UTM {
+		if strings.TrimSpace(k) == "" {
+			add(p+".utm", "empty parameter name")
+		}
+	}
+}
+
+// checkLoopback makes sure the sandbox never listens beyond this machine.
+func checkLoopback(addr string) error {
+	host, _, err := splitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host != "localhost" && !isLoopbackIP(host) {
+		return fmt.Errorf("sandbox servers listen on loopback only, got %q", addr)
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// resolveToken fills Token from TokenEnv or TokenFile. Tokens are read when
+// the config is loaded: rotate one by rewriting the file and reloading.
+func (cc *CollectorConfig) resolveToken(dir string) error {
+	set := 0
+	for _, s := range []string{string(cc.Token), cc.TokenEnv, cc.TokenFile} {
+		if s != "" {
+			set++
+		}
+	}
+	if set > 1 {
+		return errors.New("set only one of token, token_env and token_file")
+	}
+	switch {
+	case cc.TokenEnv != "":
+		v, ok := os.LookupEnv(cc.TokenEnv)
+		if !ok || strings.TrimSpace(v) == "" {
+			return fmt.Errorf("environment variable %s (token_env) is not set", cc.TokenEnv)
+		}
+		cc.Token = config.Secret(strings.TrimSpace(v))
+	case cc.TokenFile != "":
+		f := cc.TokenFile
+		if !filepath.IsAbs(f) {
+			f = filepath.Join(dir, f)
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			// The error names the file, never its content.
+			return fmt.Errorf("read token_file: %w", err)
+		}
+		tok := strings.TrimSpace(string(b))
+		if tok == "" {
+			return fmt.Errorf("token_file %s is empty", cc.TokenFile)
+		}
+		cc.Token = config.Secret(tok)
+	}
+	return nil
+}
+
+// DecodeOptions strictly decodes the collector's provider-specific options
+// into v; unknown fields are errors naming file, line and field. An absent
+// options block leaves v as it is, so set defaults before calling.
+func (cc *CollectorConfig) DecodeOptions(v any) error {
+	if cc.Options.Kind == 0 {
+		return nil
+	}
+	var errs []error
+	checkKnownFields(&cc.Options, typeOf(v), cc.path+".options", cc.cfg.pos, func(path string, n *yaml.Node, msg string) {
+		errs = append(errs, &ConfigError{File: cc.cfg.file, Line: n.Line, Column: n.Column, Field: path, Err: errors.New(msg)})
+	})
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if err := cc.Options.Decode(v); err != nil {
+		return &ConfigError{File: cc.cfg.file, Line: cc.Options.Line, Column: cc.Options.Column, Field: cc.path + ".options", Err: yamlError(err)}
+	}
+	return nil
+}
+
+// Config returns the whole config the collector belongs to.
+func (cc *CollectorConfig) Config() *Config { return cc.cfg }
+
+// LinkRef is a configured link with the campaign and creator it belongs to.
+type LinkRef struct {
+	Campaign, Creator string
+	*Link
+}
+
+// TagRef is a configured tag with the campaign and creator it belongs to.
+type TagRef struct {
+	Campaign, Creator string
+	*Tag
+}
+
+// LinksFor returns the links configured for the named collector, in file
+// order.
+func (c *Config) LinksFor(collector string) []LinkRef {
+	var out []LinkRef
+	for _, camp := range c.Campaigns {
+		for _, cr := range camp.Creators {
+			for _, l := range cr.Links {
+				if l.Collector == collector {
+					out = append(out, LinkRef{Campaign: camp.Name, Creator: cr.Name, Link: l})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TagsFor returns the tags configured for the named collector, in file
+// order.
+func (c *Config) TagsFor(collector string) []TagRef {
+	var out []TagRef
+	for _, camp := range c.Campaigns {
+		for _, cr := range camp.Creators {
+			for _, t := range cr.Tags {
+				if t.Collector == collector {
+					out = append(out, TagRef{Campaign: camp.Name, Creator: cr.Name, Tag: t})
+				}
+			}
+		}
+	}
+	return out
+}

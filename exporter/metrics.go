@@ -1,0 +1,119 @@
+package exporter
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metric describes one exported metric family: its name, help, type and the
+// ordered label names every sample of it carries. The catalogue below is the
+// single place metric names are written; docs/metrics.md mirrors it.
+type Metric struct {
+	Name      string
+	Help      string
+	Type      prometheus.ValueType
+	Labels    []string
+	desc      *prometheus.Desc
+	labelsIdx map[string]int
+}
+
+func newMetric(name, help string, t prometheus.ValueType, labels ...string) *Metric {
+	idx := make(map[string]int, len(labels))
+	for i, l := range labels {
+		idx[l] = i
+	}
+	return &Metric{
+		Name:      name,
+		Help:      help,
+		Type:      t,
+		Labels:    labels,
+		desc:      prometheus.NewDesc(name, help, labels, nil),
+		labelsIdx: idx,
+	}
+}
+
+// Desc returns the Prometheus descriptor of the metric.
+func (m *Metric) Desc() *prometheus.Desc { return m.desc }
+
+// Sample builds a sample of m. Label values are given in the order of
+// m.Labels; a wrong count is caught when the snapshot is stored.
+func (m *Metric) Sample(value float64, labelValues ...string) Sample {
+	return Sample{Metric: m, LabelValues: labelValues, Value: value}
+}
+
+// Sample is one value a collector reports for one series.
+type Sample struct {
+	Metric      *Metric
+	LabelValues []string
+	Value       float64
+}
+
+// Label returns the value of the named label, or "" if the metric has no
+// such label.
+func (s Sample) Label(name string) string {
+	i, ok := s.Metric.labelsIdx[name]
+	if !ok || i >= len(s.LabelValues) {
+		return ""
+	}
+	return s.LabelValues[i]
+}
+
+// Per-creator labels, in the order every per-creator metric starts with.
+const (
+	LabelCampaign = "campaign"
+	LabelCreator  = "creator"
+	LabelProvider = "provider"
+)
+
+// Action metrics.
+var (
+	LinkClicks = newMetric("influencer_link_clicks_total",
+		"Clicks on a creator's tracking link, as the link shortener reports its lifetime total.",
+		prometheus.CounterValue, LabelCampaign, LabelCreator, LabelProvider, "link")
+	CodeRedemptions = newMetric("influencer_code_redemptions_total",
+		"Orders that used a creator's discount code.",
+		prometheus.CounterValue, LabelCampaign, LabelCreator, LabelProvider, "code")
+	CodeRevenue = newMetric("influencer_code_revenue_total",
+		"Revenue of orders that used a creator's discount code, in major units of the currency.",
+		prometheus.CounterValue, LabelCampaign, LabelCreator, LabelProvider, "code", "currency")
+	ReferralVisitors = newMetric("influencer_referral_visitors_total",
+		"Visitors referred by a creator, as the analytics provider reports them.",
+		prometheus.CounterValue, LabelCampaign, LabelCreator, LabelProvider, "source")
+)
+
+// Attention metrics. Gauges: platforms' counts can go down.
+var (
+	PostViews = newMetric("influencer_post_views",
+		"Views of a creator's post as the platform reports them.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "post")
+	PostReach = newMetric("influencer_post_reach",
+		"Unique accounts reached by a creator's post as the platform reports them.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "post")
+	PostEngagements = newMetric("influencer_post_engagements",
+		"Engagements on a creator's post by type (likes, comments, saves, shares).",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "post", "type")
+	PostPublished = newMetric("influencer_post_published_timestamp_seconds",
+		"Unix time a creator's post was published.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "post")
+	AccountFollowers = newMetric("influencer_account_followers",
+		"Followers of a creator's account.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "account")
+)
+
+// Tracking-link health metrics, written by the link probe.
+var (
+	LinkUp = newMetric("influencer_link_up",
+		"Whether the last probe of a tracking link reached a healthy destination (1) or not (0).",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "link")
+	LinkStatusCode = newMetric("influencer_link_http_status_code",
+		"HTTP status code of the last response in the tracking link's redirect chain (0 if none).",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "link")
+	LinkRedirects = newMetric("influencer_link_redirects",
+		"Redirects the probe followed from the short link to its destination.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "link")
+	LinkProbeDuration = newMetric("influencer_link_probe_duration_seconds",
+		"Duration of the last probe of a tracking link, redirects included.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "link")
+	LinkDestinationInfo = newMetric("influencer_link_destination_info",
+		"Host a tracking link finally lands on; always 1.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "link", "destination_host")
+)

@@ -1,0 +1,122 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Scheduler refreshes each collector in the background on its own interval,
+// with jitter, at most MaxConcurrent at a time, and stores the results in
+// the Cache.
+type Scheduler struct {
+	Cache         *Cache
+	Logger        *slog.Logger
+	MaxConcurrent int
+	Jitter        float64
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Run refreshes the instances until ctx is done, then waits for in-flight
+// refreshes to stop. A collector that refreshed before (a reload) keeps its
+// schedule instead of refreshing at once.
+func (s *Scheduler) Run(ctx context.Context, instances []*Instance) {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	n := s.MaxConcurrent
+	if n <= 0 {
+		n = 1
+	}
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for _, inst := range instances {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.loop(ctx, inst, sem)
+		}()
+	}
+	wg.Wait()
+}
+
+func (s *Scheduler) loop(ctx context.Context, inst *Instance, sem chan struct{}) {
+	next := s.Now()
+	if prev := s.Cache.NextRefresh(inst.Name); prev.After(next) {
+		next = prev
+	}
+	for {
+		s.Cache.Scheduled(inst.Name, inst.Type, next)
+		t := time.NewTimer(next.Sub(s.Now()))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case sem <- struct{}{}:
+		}
+		s.Refresh(ctx, inst)
+		<-sem
+		next = s.Now().Add(s.jittered(inst.Interval))
+	}
+}
+
+func (s *Scheduler) jittered(d time.Duration) time.Duration {
+	if s.Jitter <= 0 {
+		return d
+	}
+	f := 1 + s.Jitter*(2*rand.Float64()-1)
+	return time.Duration(float64(d) * f)
+}
+
+// Refresh polls one collector once and stores the outcome. A refresh may take
+// at most the collector's interval.
+func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithTimeout(ctx, inst.Interval)
+	defer cancel()
+	start := s.Now()
+	samples, err := poll(ctx, inst)
+	took := s.Now().Sub(start)
+	logger := s.Logger.With("collector", inst.Name)
+	if err != nil {
+		logger.Warn("refresh failed, keeping last good values", "err", err, "duration_seconds", took.Seconds())
+		s.Cache.Failure(inst.Name, inst.Type, err, start, took)
+		return
+	}
+	metrics, err := ToMetrics(samples)
+	if err != nil {
+		// Valid samples are still stored: one bad label must not hide
+		// every other creator.
+		logger.Error("collector returned invalid samples", "err", err)
+	}
+	s.Cache.Success(inst.Name, inst.Type, metrics, start, took)
+	logger.Debug("refresh succeeded", "series", len(metrics), "duration_seconds", took.Seconds())
+}
+
+// poll calls the collector and turns a panic into an error: a bug in one
+// provider's mapping must not take the exporter down.
+func poll(ctx context.Context, inst *Instance) (samples []Sample, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: panic during refresh: %v", inst.Type, r)
+		}
+	}()
+	return inst.Collector.Poll(ctx)
+}
