@@ -164,6 +164,16 @@ func (c *Cache) Failure(name, typ string, err error, at time.Time, took time.Dur
 	s.duration = took
 }
 
+// Note records a problem of a successful refresh (a PartialError) for the
+// landing page; the collector stays up.
+func (c *Cache) Note(name string, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.state[name]; ok {
+		s.lastError = err.Error()
+	}
+}
+
 // Scheduled records when the collector refreshes next.
 func (c *Cache) Scheduled(name, typ string, next time.Time) {
 	c.mu.Lock()

@@ -95,6 +95,10 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 	samples, err := poll(ctx, inst)
 	took := s.Now().Sub(start)
 	logger := s.Logger.With("collector", inst.Name)
+	var partial error
+	if IsPartial(err) {
+		partial, err = err, nil
+	}
 	if err != nil {
 		logger.Warn("refresh failed, keeping last good values", "err", err, "duration_seconds", took.Seconds())
 		s.Cache.Failure(inst.Name, inst.Type, err, start, took)
@@ -107,6 +111,10 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 		logger.Error("collector returned invalid samples", "err", err)
 	}
 	s.Cache.Success(inst.Name, inst.Type, metrics, start, took)
+	if partial != nil {
+		logger.Warn("refresh skipped some objects", "err", partial)
+		s.Cache.Note(inst.Name, partial)
+	}
 	logger.Debug("refresh succeeded", "series", len(metrics), "duration_seconds", took.Seconds())
 }
 
