@@ -1,0 +1,158 @@
+package bitly
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+)
+
+// DefaultBaseURL is the Bitly API v4 root.
+const DefaultBaseURL = "https://api-ssl.bitly.com/v4"
+
+// bitlink is the part of Bitly's Bitlink object the collector reads. It
+// carries no click count: clicks come from the metrics endpoints.
+type bitlink struct {
+	ID      string   `json:"id"`   // bit.ly/abc, no scheme
+	Link    string   `json:"link"` // https://bit.ly/abc
+	LongURL string   `json:"long_url"`
+	Tags    []string `json:"tags"`
+}
+
+// groupBitlinks is a page of GET /groups/{group_guid}/bitlinks.
+type groupBitlinks struct {
+	Links      []bitlink `json:"links"`
+	Pagination struct {
+		Next        string `json:"next"`
+		SearchAfter string `json:"search_after"`
+		Size        int    `json:"size"`
+	} `json:"pagination"`
+}
+
+// sortedBitlinks is GET /groups/{group_guid}/bitlinks/clicks: the links and,
+// in a separate list, their click counts.
+type sortedBitlinks struct {
+	Links       []bitlink `json:"links"`
+	SortedLinks []struct {
+		ID     string `json:"id"`
+		Clicks int64  `json:"clicks"`
+	} `json:"sorted_links"`
+}
+
+// clicksSummary is GET /bitlinks/{bitlink}/clicks/summary.
+type clicksSummary struct {
+	TotalClicks *int64 `json:"total_clicks"`
+	Units       int    `json:"units"`
+	Unit        string `json:"unit"`
+}
+
+// user is GET /user.
+type user struct {
+	DefaultGroupGUID string `json:"default_group_guid"`
+}
+
+// apiError is Bitly's error body: message is an UPPER_SNAKE code.
+type apiError struct {
+	Message     string `json:"message"`
+	Description string `json:"description"`
+}
+
+// errorMessage extracts "CODE: description" from a Bitly error body.
+func errorMessage(_ int, body []byte) string {
+	var e apiError
+	if json.Unmarshal(body, &e) != nil || e.Message == "" {
+		return ""
+	}
+	if e.Description != "" {
+		return e.Message + ": " + e.Description
+	}
+	return e.Message
+}
+
+func authorize(req *http.Request, token string) {
+	req.Header.Set("Authorization", "Bearer "+token)
+}
+
+// api wraps the shared client with Bitly's paths.
+type api struct {
+	base   string
+	client *exporter.Client
+}
+
+func (a *api) get(ctx context.Context, path string, q url.Values, v any) error {
+	u := a.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	_, err := a.client.GetJSON(ctx, u, nil, v)
+	return err
+}
+
+// bitlinkPath escapes each segment of a bitlink id but keeps its slash raw,
+// as Bitly's examples send it (bit.ly/abc; %2F is accepted too).
+func bitlinkPath(id string) string {
+	parts := strings.Split(id, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return "/bitlinks/" + strings.Join(parts, "/")
+}
+
+// defaultGroup returns the token owner's default group.
+func (a *api) defaultGroup(ctx context.Context) (string, error) {
+	var u user
+	if err := a.get(ctx, "/user", nil, &u); err != nil {
+		return "", err
+	}
+	return u.DefaultGroupGUID, nil
+}
+
+// linksByTag lists one page of the group's links carrying tag.
+func (a *api) linksByTag(ctx context.Context, group, tag string, size int, searchAfter string) (*groupBitlinks, error) {
+	q := url.Values{"tags": {tag}, "size": {strconv.Itoa(size)}}
+	if searchAfter != "" {
+		q.Set("search_after", searchAfter)
+	}
+	var page groupBitlinks
+	if err := a.get(ctx, "/groups/"+url.PathEscape(group)+"/bitlinks", q, &page); err != nil {
+		return nil, err
+	}
+	return &page, nil
+}
+
+// topClicked returns the group's size most clicked links with their lifetime
+// clicks (units=-1), in one call.
+func (a *api) topClicked(ctx context.Context, group string, size int) (*sortedBitlinks, error) {
+	q := url.Values{"unit": {"day"}, "units": {"-1"}, "size": {strconv.Itoa(size)}}
+	var s sortedBitlinks
+	if err := a.get(ctx, "/groups/"+url.PathEscape(group)+"/bitlinks/clicks", q, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// totalClicks returns a link's lifetime clicks.
+func (a *api) totalClicks(ctx context.Context, id string) (int64, error) {
+	q := url.Values{"unit": {"day"}, "units": {"-1"}}
+	var s clicksSummary
+	if err := a.get(ctx, bitlinkPath(id)+"/clicks/summary", q, &s); err != nil {
+		return 0, err
+	}
+	if s.TotalClicks == nil {
+		return 0, errMissingTotal
+	}
+	return *s.TotalClicks, nil
+}
+
+// bitlink returns one link's metadata.
+func (a *api) bitlink(ctx context.Context, id string) (*bitlink, error) {
+	var b bitlink
+	if err := a.get(ctx, bitlinkPath(id), nil, &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}

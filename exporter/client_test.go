@@ -1,0 +1,232 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/model"
+)
+
+const testToken = "sekrit-token-123"
+
+func testClient(t *testing.T, tr http.RoundTripper) (*Client, *APIMetrics) {
+	t.Helper()
+	m := NewAPIMetrics()
+	c := NewClient(ClientOptions{
+		Collector: "test",
+		Token:     testToken,
+		HTTP: HTTPConfig{
+			MaxRetries:       2,
+			MinRetryWait:     model.Duration(time.Millisecond),
+			MaxRetryWait:     model.Duration(5 * time.Millisecond),
+			MaxResponseBytes: 1024,
+		},
+		Timeout:   2 * time.Second,
+		Metrics:   m,
+		Transport: tr,
+	})
+	c.SetHooks(ClientHooks{
+		Authorize: func(r *http.Request, tok string) { r.Header.Set("Authorization", "Bearer "+tok) },
+		ErrorMessage: func(_ int, body []byte) string {
+			return strings.TrimSpace(string(body))
+		},
+	})
+	return c, m
+}
+
+func TestClientRetriesAfter429(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+testToken {
+			t.Errorf("auth header not set")
+		}
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		_, _ = w.Write([]byte(`{"n": 42}`))
+	}))
+	defer srv.Close()
+	c, m := testClient(t, nil)
+	var v struct{ N int }
+	if _, err := c.GetJSON(context.Background(), srv.URL+"/x", nil, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.N != 42 {
+		t.Errorf("n = %d", v.N)
+	}
+	if got := testutil.ToFloat64(m.Retries.WithLabelValues("test")); got != 1 {
+		t.Errorf("retries = %g, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.Requests.WithLabelValues("test", "429")); got != 1 {
+		t.Errorf("requests{code=429} = %g, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.Requests.WithLabelValues("test", "200")); got != 1 {
+		t.Errorf("requests{code=200} = %g, want 1", got)
+	}
+}
+
+func TestClientErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		handler  http.HandlerFunc
+		kind     error
+		attempts int32
+		contains string
+	}{
+		{
+			name: "server error is retried then reported",
+			handler: func(w http.ResponseWriter, _ *http.Request) {
+				http.Error(w, "backend down", http.StatusBadGateway)
+			},
+			kind: ErrServer, attempts: 3, contains: "HTTP 502: backend down",
+		},
+		{
+			name: "unauthorized is not retried and the echoed token is redacted",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				http.Error(w, "bad token "+testToken, http.StatusUnauthorized)
+			},
+			kind: ErrUnauthorized, attempts: 1, contains: "HTTP 401: bad token <secret>",
+		},
+		{
+			name: "long Retry-After gives up at once",
+			handler: func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Retry-After", "3600")
+				http.Error(w, "slow down", http.StatusTooManyRequests)
+			},
+			kind: ErrRateLimited, attempts: 1, contains: "(retry after 1h0m0s)",
+		},
+		{
+			name: "oversized body",
+			handler: func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte(strings.Repeat("x", 2048)))
+			},
+			kind: ErrTooLarge, attempts: 1, contains: "response larger than 1024 bytes",
+		},
+		{
+			name: "malformed JSON",
+			handler: func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte(`{"n": `))
+			},
+			kind: ErrBadResponse, attempts: 1, contains: "decode JSON",
+		},
+		{
+			name: "not found",
+			handler: func(w http.ResponseWriter, _ *http.Request) {
+				http.Error(w, "no such link", http.StatusNotFound)
+			},
+			kind: ErrNotFound, attempts: 1, contains: "HTTP 404: no such link",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				tc.handler(w, r)
+			}))
+			defer srv.Close()
+			c, _ := testClient(t, nil)
+			var v struct{ N int }
+			_, err := c.GetJSON(context.Background(), srv.URL+"/v1/things?api_key="+testToken, nil, &v)
+			if !errors.Is(err, tc.kind) {
+				t.Fatalf("error %v is not %v", err, tc.kind)
+			}
+			if !strings.Contains(err.Error(), tc.contains) {
+				t.Errorf("error %q does not contain %q", err, tc.contains)
+			}
+			if strings.Contains(err.Error(), testToken) || strings.Contains(err.Error(), "api_key") {
+				t.Errorf("error leaks the token or query: %q", err)
+			}
+			if got := calls.Load(); got != tc.attempts {
+				t.Errorf("attempts = %d, want %d", got, tc.attempts)
+			}
+		})
+	}
+}
+
+func TestClientTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, _ := testClient(t, nil)
+	c.timeout = 50 * time.Millisecond
+	_, err := c.GetJSON(context.Background(), srv.URL, nil, new(any))
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("got %v, want a timeout", err)
+	}
+}
+
+func TestClientConnectionRefused(t *testing.T) {
+	// A closed loopback port: nothing listens there.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	c, m := testClient(t, nil)
+	_, err = c.GetJSON(context.Background(), "http://"+addr+"/v4/x?access_token="+testToken, nil, new(any))
+	if !errors.Is(err, ErrTransport) {
+		t.Fatalf("got %v, want a transport error", err)
+	}
+	if strings.Contains(err.Error(), testToken) {
+		t.Errorf("error leaks the token: %q", err)
+	}
+	if got := testutil.ToFloat64(m.Requests.WithLabelValues("test", "error")); got != 3 {
+		t.Errorf("requests{code=error} = %g, want 3 (1 + 2 retries)", got)
+	}
+}
+
+func TestClientDNSFailure(t *testing.T) {
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: "api.example", IsNotFound: true}}
+	}}
+	c, _ := testClient(t, tr)
+	_, err := c.GetJSON(context.Background(), "http://api.example/v1", nil, new(any))
+	if !errors.Is(err, ErrTransport) || !strings.Contains(err.Error(), "no such host") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestClientQuotaHeaders(t *testing.T) {
+	reset := time.Now().Add(time.Hour).Unix()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	c, m := testClient(t, nil)
+	if _, err := c.GetJSON(context.Background(), srv.URL, nil, new(any)); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(m.Quota.WithLabelValues("test")); got != 0 {
+		t.Errorf("quota = %g, want 0", got)
+	}
+	// With the quota spent, the next call waits for the reset instead of
+	// collecting a 429: here the context gives up first.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := c.GetJSON(ctx, srv.URL, nil, new(any))
+	if err == nil {
+		t.Fatal("call went through although the quota is spent")
+	}
+}
+
+

@@ -1,0 +1,169 @@
+package exporter
+
+import (
+	"context"
+
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Runner owns the running config: it builds collectors, runs the scheduler,
+// and swaps both on reload. A reload that fails to load or build keeps the
+// running config, exactly as Prometheus does.
+type Runner struct {
+	Cache   *Cache
+	Links   *LinkSet
+	Metrics *APIMetrics
+	Logger  *slog.Logger
+	// Transport, when set, is used by every collector's client.
+	Transport http.RoundTripper
+
+	file string
+
+	mu        sync.Mutex
+	cfg       *Config
+	instances []*Instance
+	cancel    context.CancelFunc
+	done      chan struct{}
+
+	reloadOK   prometheus.Gauge
+	reloadTime prometheus.Gauge
+}
+
+// NewRunner returns a runner for the config file; call Reload to start it.
+func NewRunner(file string, logger *slog.Logger) *Runner {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{
+		Cache:   NewCache(),
+		Links:   NewLinkSet(),
+		Metrics: NewAPIMetrics(),
+		Logger:  logger,
+		file:    file,
+		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "influencer_config_last_reload_successful",
+			Help: "Whether the last configuration reload attempt was successful.",
+		}),
+		reloadTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "influencer_config_last_reload_success_timestamp_seconds",
+			Help: "Timestamp of the last successful configuration reload.",
+		}),
+	}
+}
+
+// Register adds the runner's metrics (snapshots, API and reload metrics) to
+// reg.
+func (r *Runner) Register(reg prometheus.Registerer) error {
+	for _, c := range []prometheus.Collector{r.Cache, r.Metrics, r.reloadOK, r.reloadTime} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Check loads and builds the config without running it, for --config.check.
+func Check(file string) (*Config, error) {
+	cfg, err := LoadConfig(file)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Build(cfg, Deps{}); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// Reload loads the config file and, if it is valid, replaces the running
+// collectors. Snapshots of collectors that stay keep being served, and keep
+// their refresh schedule.
+func (r *Runner) Reload() error {
+	err := r.reload()
+	if err != nil {
+		r.reloadOK.Set(0)
+		return err
+	}
+	r.reloadOK.Set(1)
+	r.reloadTime.SetToCurrentTime()
+	return nil
+}
+
+func (r *Runner) reload() error {
+	cfg, err := LoadConfig(r.file)
+	if err != nil {
+		return err
+	}
+	instances, err := Build(cfg, Deps{Metrics: r.Metrics, Logger: r.Logger, Links: r.Links, Transport: r.Transport})
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stopLocked()
+
+	keep := map[string]string{}
+	keepLinks := map[string]bool{}
+	for _, i := range instances {
+		keep[i.Name] = i.Type
+		keepLinks[i.Name] = true
+	}
+	if r.cfg != nil {
+		for _, old := range r.cfg.Collectors {
+			if _, ok := keep[old.Name]; !ok {
+				r.Metrics.Forget(old.Name)
+			}
+		}
+	}
+	r.Cache.Retain(keep)
+	r.Links.Forget(keepLinks)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s := &Scheduler{
+		Cache:         r.Cache,
+		Logger:        r.Logger,
+		MaxConcurrent: cfg.Global.MaxConcurrentRefreshes,
+		Jitter:        cfg.Global.Jitter,
+	}
+	go func() {
+		defer close(done)
+		s.Run(ctx, instances)
+	}()
+	r.cfg, r.instances, r.cancel, r.done = cfg, instances, cancel, done
+	r.Logger.Info("configuration loaded", "file", r.file, "collectors", len(instances), "campaigns", len(cfg.Campaigns))
+	return nil
+}
+
+// Config returns the running config, nil before the first successful load.
+func (r *Runner) Config() *Config {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cfg
+}
+
+// Stop stops the scheduler and waits for in-flight refreshes.
+func (r *Runner) Stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stopLocked()
+}
+
+func (r *Runner) stopLocked() {
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	select {
+	case <-r.done:
+	case <-time.After(30 * time.Second):
+		// A collector ignoring its context must not block a reload
+		// forever; its goroutine ends when its Poll returns.
+		r.Logger.Warn("collectors did not stop within 30s")
+	}
+	r.cancel, r.done = nil, nil
+}

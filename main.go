@@ -1,0 +1,186 @@
+// Command influencer_exporter polls link shorteners, shops and social
+// platforms in the background and exports per-creator campaign metrics for
+// Prometheus.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/bitly"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/dub"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/linkprobe"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/rebrandly"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/shortio"
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/sandbox"
+)
+
+const program = "influencer_exporter"
+
+// defaultAddress is in the range above 10000 of the Prometheus default port
+// allocations list (9100-9999 is full); see the README.
+const defaultAddress = ":10194"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr *os.File) int {
+	app := kingpin.New(program, "Exports influencer campaign metrics (clicks, redemptions, attention, tracking-link health) for Prometheus.")
+	var (
+		configFile  = app.Flag("config.file", "Configuration file.").Default("config.yaml").String()
+		configCheck = app.Flag("config.check", "Validate the configuration file, print every error and exit.").Bool()
+		metricsPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+		webConfig   = kingpinflag.AddFlags(app, defaultAddress)
+		logConfig   = &promslog.Config{}
+	)
+	promslogflag.AddFlags(app, logConfig)
+	app.Version(version.Print(program))
+	app.HelpFlag.Short('h')
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	if _, err := app.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", program, err)
+		return 2
+	}
+	logConfig.Writer = stderr
+	logger := promslog.New(logConfig)
+
+	if *configCheck {
+		cfg, err := exporter.Check(*configFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: configuration is invalid:\n%v\n", program, err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: configuration OK: %d collectors, %d campaigns\n", *configFile, len(cfg.Collectors), len(cfg.Campaigns))
+		return 0
+	}
+
+	logger.Info("starting "+program, "version", version.Info(), "build_context", version.BuildContext())
+
+	// The sandbox must listen before the first refresh, so start it from a
+	// first load of the file; reloads never restart it.
+	cfg, err := exporter.Check(*configFile)
+	if err != nil {
+		logger.Error("invalid configuration", "err", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if cfg.Sandbox != nil {
+		sb, err := sandbox.Start(cfg.Sandbox, logger.With("component", "sandbox"))
+		if err != nil {
+			logger.Error("cannot start sandbox", "err", err)
+			return 1
+		}
+		defer sb.Close()
+		logger.Info("sandbox campaign running: fake provider APIs on loopback, no credentials used")
+	}
+
+	runner := exporter.NewRunner(*configFile, logger)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		versioncollector.NewCollector(program),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	if err := runner.Register(reg); err != nil {
+		logger.Error("register metrics", "err", err)
+		return 1
+	}
+	if err := runner.Reload(); err != nil {
+		logger.Error("invalid configuration", "err", err)
+		return 1
+	}
+	defer runner.Stop()
+
+	mux := http.NewServeMux()
+	mux.Handle(*metricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      reg,
+	}))
+	mux.Handle("/", &exporter.StatusPage{Cache: runner.Cache, Version: version.Version, MetricsPath: *metricsPath})
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "Healthy.")
+	})
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if runner.Config() == nil {
+			http.Error(w, "Not ready: no configuration loaded.", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "Ready.")
+	})
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := reload(runner, logger); err != nil {
+			http.Error(w, fmt.Sprintf("failed to reload config: %v", err), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "Configuration reloaded.")
+	})
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_ = reload(runner, logger)
+			}
+		}
+	}()
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- web.ListenAndServe(srv, webConfig, logger) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server failed", "err", err)
+			return 1
+		}
+	case <-ctx.Done():
+		logger.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+	}
+	return 0
+}
+
+// reload logs the outcome once; the caller decides what the user sees.
+func reload(r *exporter.Runner, logger *slog.Logger) error {
+	if err := r.Reload(); err != nil {
+		logger.Error("reload failed, keeping the running configuration", "err", err)
+		return err
+	}
+	logger.Info("configuration reloaded")
+	return nil
+}
