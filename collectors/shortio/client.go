@@ -27,9 +27,8 @@ const pageLimit = 150
 // statsBatch is how many link ids one link_clicks call carries. Short.io
 // documents no limit for the ids parameter; 150 matches the page size of
 // the listing and keeps the query string short. Unconfirmed: lower it if
-// the API starts rejecting long id lists. A variable so tests can force
-// several batches.
-var statsBatch = 150
+// the API starts rejecting long id lists.
+const statsBatch = 150
 
 // apiLink is a link as GET /api/links returns it. Only the fields the
 // collector reads are decoded: `id` changed from a number to a string over

@@ -8,9 +8,9 @@
 // Calls per refresh, for a domain with N links of which M are reported
 // (configured plus discovered):
 //
-//	ceil(N/150)  GET /api/links, 150 links a page, following nextPageToken
-//	ceil(M/150)  GET /statistics/domain/{id}/link_clicks?ids=..., one call for many links
-//	+1 on the first refresh only, GET /domains/{id} for the hostname, unless options.domain is set
+//	max(1, ceil(N/150))  GET /api/links, 150 links a page, following nextPageToken
+//	ceil(M/150)          GET /statistics/domain/{id}/link_clicks?ids=..., 150 links a call
+//	+1 on the first refresh only: GET /domains/{id} for the hostname, unless options.domain is set
 //
 // Tag discovery filters the listed links by their tags[] on our side: the
 // listing is needed anyway to map paths to link ids, so tags cost no call.

@@ -1,0 +1,355 @@
+// Package rebrandlyfake is a fake Rebrandly API v1 for tests and the
+// sandbox. It serves GET /v1/links (25 a page, `last` cursor, newest
+// first), GET /v1/links/count, GET /v1/links/{id} and GET /v1/tags, with the
+// key in the `apikey` header, and the short links themselves: GET
+// /{slashtag} answers 301 to the destination. Point the collector's
+// base_url at PublicURL + "/v1".
+//
+// Error bodies follow Rebrandly's {"code","message","source"} shape. The
+// 404 body is documented; the bodies of 401, 429 and 500 are not, so they
+// are modelled on it.
+package rebrandlyfake
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
+)
+
+const pageLimit = 25
+
+// Link is a short link the fake serves.
+type Link struct {
+	// ID is the short link without scheme: domain/slashtag, like
+	// rebrand.ly/alice.
+	ID string
+	// Destination is the long URL the short link redirects to.
+	Destination string
+	// Tags are tag names.
+	Tags []string
+	// Clicks is the link's click count over time.
+	Clicks fakeapi.Growth
+}
+
+type link struct {
+	Link
+	id, domain, slashtag string
+	createdAt            time.Time
+}
+
+// Server is the fake. Use New.
+type Server struct {
+	// Faults switches the API to failing; short link redirects are not
+	// affected, and Hits counts API calls only.
+	Faults fakeapi.Faults
+
+	token string
+	clock fakeapi.Clock
+	start time.Time
+
+	mu        sync.Mutex
+	publicURL string
+	workspace string
+	links     []*link
+}
+
+// New returns a fake accepting token as the API key; click counts grow
+// from clock's time at New.
+func New(token string, clock fakeapi.Clock) *Server {
+	return &Server{token: token, clock: clock, start: clock.Now(), publicURL: "http://127.0.0.1"}
+}
+
+// SetPublicURL sets the base URL (scheme and host) the fake is reached at.
+// Links report it, without scheme, as shortUrl, and https tells whether
+// the scheme is https.
+func (s *Server) SetPublicURL(u string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.publicURL = strings.TrimRight(u, "/")
+}
+
+// SetWorkspace puts the links in the workspace with this id: requests must
+// then name it in the `workspace` header; without the header they read the
+// account's default workspace, which is empty.
+func (s *Server) SetWorkspace(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.workspace = id
+}
+
+// AddLink adds a link.
+func (s *Server) AddLink(l Link) {
+	domain, slashtag, _ := strings.Cut(l.ID, "/")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.links = append(s.links, &link{
+		Link:     l,
+		id:       hexID("link:" + l.ID),
+		domain:   domain,
+		slashtag: slashtag,
+		// A second apart in the order added, before the start.
+		createdAt: s.start.Add(-24*time.Hour + time.Duration(len(s.links))*time.Second).UTC(),
+	})
+}
+
+// LinkID returns the Rebrandly id the fake gave the link with the given
+// ID, or "".
+func (s *Server) LinkID(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.links {
+		if l.ID == id {
+			return l.id
+		}
+	}
+	return ""
+}
+
+// hexID makes the 32 hex digit ids Rebrandly uses.
+func hexID(seed string) string {
+	sum := md5.Sum([]byte(seed))
+	return hex.EncodeToString(sum[:])
+}
+
+// ServeHTTP serves the API under /v1 and the short links elsewhere.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v1" || strings.HasPrefix(r.URL.Path, "/v1/") {
+		s.Faults.Wrap(http.HandlerFunc(s.serveAPI), errorWriter{}).ServeHTTP(w, r)
+		return
+	}
+	s.serveRedirect(w, r)
+}
+
+type errorWriter struct{}
+
+// WriteError writes a Rebrandly-style error body.
+func (errorWriter) WriteError(w http.ResponseWriter, status int) {
+	switch status {
+	case http.StatusTooManyRequests:
+		writeError(w, status, "RateLimitExceeded", "Too many requests", "")
+	case http.StatusUnauthorized:
+		writeError(w, status, "Unauthorized", "Unauthorized", "apikey")
+	default:
+		writeError(w, status, "InternalServerError", "Internal server error", "")
+	}
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg, source string) {
+	body := map[string]any{"code": code, "message": msg}
+	if source != "" {
+		body["source"] = source
+	}
+	fakeapi.WriteJSON(w, status, body)
+}
+
+func notFound(w http.ResponseWriter, source, id string) {
+	fakeapi.WriteJSON(w, http.StatusNotFound, map[string]any{
+		"source": source, "message": "Not found", "code": "NotFound", "id": id,
+	})
+}
+
+// invalid answers a bad query parameter the way Rebrandly reports
+// validation failures: 403 InvalidFormat with the property in errors[].
+func invalid(w http.ResponseWriter, property, msg string) {
+	fakeapi.WriteJSON(w, http.StatusForbidden, map[string]any{
+		"code":    "InvalidFormat",
+		"message": "Invalid format",
+		"source":  property,
+		"errors": []map[string]string{{
+			"code": "InvalidFormat", "property": property, "message": msg,
+			"verbose": property + " " + msg,
+		}},
+	})
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Method not allowed", "")
+		return
+	}
+	if s.token == "" || r.Header.Get("apikey") != s.token {
+		errorWriter{}.WriteError(w, http.StatusUnauthorized)
+		return
+	}
+	links, ok := s.workspaceLinks(w, r.Header.Get("workspace"))
+	if !ok {
+		return
+	}
+	switch p := strings.TrimPrefix(r.URL.Path, "/v1"); {
+	case p == "/links":
+		s.listLinks(w, r, links)
+	case p == "/links/count":
+		fakeapi.WriteJSON(w, http.StatusOK, map[string]int{"count": len(filter(links, r.URL.Query()))})
+	case strings.HasPrefix(p, "/links/"):
+		id := strings.TrimPrefix(p, "/links/")
+		for _, l := range links {
+			if l.id == id {
+				fakeapi.WriteJSON(w, http.StatusOK, s.linkJSON(l))
+				return
+			}
+		}
+		notFound(w, "link", id)
+	case p == "/tags":
+		s.listTags(w, links)
+	default:
+		notFound(w, "endpoint", p)
+	}
+}
+
+// workspaceLinks returns the links the workspace header gives access to.
+func (s *Server) workspaceLinks(w http.ResponseWriter, ws string) ([]*link, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case ws == "" && s.workspace != "":
+		return nil, true // the default workspace, which is empty
+	case ws != s.workspace:
+		notFound(w, "workspace", ws)
+		return nil, false
+	}
+	return append([]*link(nil), s.links...), true
+}
+
+func filter(links []*link, q url.Values) []*link {
+	var out []*link
+	for _, l := range links {
+		if v := q.Get("domain.fullName"); v != "" && !strings.EqualFold(v, l.domain) {
+			continue
+		}
+		if v := q.Get("domain.id"); v != "" && v != hexID("domain:"+l.domain) {
+			continue
+		}
+		if v := q.Get("slashtag"); v != "" && v != l.slashtag {
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func (s *Server) listLinks(w http.ResponseWriter, r *http.Request, links []*link) {
+	q := r.URL.Query()
+	limit := pageLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > pageLimit {
+			invalid(w, "limit", "must be an integer between 1 and 25")
+			return
+		}
+		limit = n
+	}
+	links = filter(links, q)
+	// Newest first by default, like Rebrandly; orderDir=asc reverses.
+	if q.Get("orderDir") != "asc" {
+		for i, j := 0, len(links)-1; i < j; i, j = i+1, j-1 {
+			links[i], links[j] = links[j], links[i]
+		}
+	}
+	start := 0
+	if last := q.Get("last"); last != "" {
+		start = -1
+		for i, l := range links {
+			if l.id == last {
+				start = i + 1
+				break
+			}
+		}
+		if start < 0 {
+			notFound(w, "link", last)
+			return
+		}
+	}
+	end := min(start+limit, len(links))
+	page := []map[string]any{}
+	for _, l := range links[start:end] {
+		page = append(page, s.linkJSON(l))
+	}
+	fakeapi.WriteJSON(w, http.StatusOK, page)
+}
+
+func (s *Server) listTags(w http.ResponseWriter, links []*link) {
+	seen := map[string]bool{}
+	tags := []map[string]any{}
+	for _, l := range links {
+		for _, t := range l.Tags {
+			if !seen[t] {
+				seen[t] = true
+				tags = append(tags, map[string]any{"id": hexID("tag:" + t), "name": t, "color": "FF9944"})
+			}
+		}
+	}
+	fakeapi.WriteJSON(w, http.StatusOK, tags)
+}
+
+func (s *Server) linkJSON(l *link) map[string]any {
+	s.mu.Lock()
+	public := s.publicURL
+	s.mu.Unlock()
+	https := strings.HasPrefix(public, "https://")
+	host := public[strings.Index(public, "://")+3:]
+	clicks := l.Clicks.At(s.start, s.clock.Now())
+	tags := []map[string]any{}
+	for _, t := range l.Tags {
+		tags = append(tags, map[string]any{"id": hexID("tag:" + t), "name": t, "color": "FF9944", "active": true, "clicks": 0})
+	}
+	domainID := hexID("domain:" + l.domain)
+	ts := l.createdAt.Format("2006-01-02T15:04:05.000Z")
+	return map[string]any{
+		"id":                l.id,
+		"title":             l.slashtag,
+		"slashtag":          l.slashtag,
+		"destination":       l.Destination,
+		"createdAt":         ts,
+		"updatedAt":         ts,
+		"status":            "active",
+		"tags":              tags,
+		"scripts":           []any{},
+		"forwardParameters": true,
+		"clicks":            clicks,
+		"sessions":          clicks,
+		"lastClickAt":       s.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
+		"isPublic":          false,
+		"shortUrl":          fmt.Sprintf("%s/%s", host, l.slashtag),
+		"domainId":          domainID,
+		"domainName":        l.domain,
+		"domain": map[string]any{
+			"id": domainID, "ref": "/domains/" + domainID, "fullName": l.domain, "active": true,
+		},
+		"https":      https,
+		"favourite":  false,
+		"creator":    map[string]any{"id": hexID("creator"), "fullName": "Sandbox", "avatarUrl": ""},
+		"integrated": false,
+	}
+}
+
+// serveRedirect answers a short link with 301 to its destination. All
+// domains share the server, so the first link added with the slashtag wins.
+func (s *Server) serveRedirect(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	slashtag := strings.TrimPrefix(r.URL.Path, "/")
+	s.mu.Lock()
+	var dest string
+	for _, l := range s.links {
+		if slashtag != "" && l.slashtag == slashtag {
+			dest = l.Destination
+			break
+		}
+	}
+	s.mu.Unlock()
+	if dest == "" {
+		http.NotFound(w, r)
+		return
+	}
+	http.Redirect(w, r, dest, http.StatusMovedPermanently)
+}
