@@ -202,9 +202,6 @@ func NewClient(o ClientOptions) *Client {
 		}
 	}
 	c.rc = rc
-	// Make the series exist from the start, so rate() works on the first
-	// failure too.
-	c.metrics.Retries.WithLabelValues(c.collector)
 	return c
 }
 
@@ -234,6 +231,9 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 		defer cancel()
 	}
 	req = req.WithContext(ctx)
+	// Make the retry series exist from the first call, so rate() works on
+	// the first failure too, and only for collectors that call APIs.
+	c.metrics.Retries.WithLabelValues(c.collector)
 	if c.hooks.Authorize != nil && c.token != "" {
 		c.hooks.Authorize(req, c.token)
 	}

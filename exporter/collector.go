@@ -114,8 +114,8 @@ func (s *LinkSet) Forget(keep map[string]bool) {
 	}
 }
 
-// All returns every published link, sorted by provider and id, without
-// duplicates.
+// All returns every published link, sorted by provider and id. Two
+// collectors may publish the same link; the probe deduplicates.
 func (s *LinkSet) All() []PublishedLink {
 	s.mu.RLock()
 	var out []PublishedLink

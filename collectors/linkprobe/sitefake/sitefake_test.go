@@ -12,7 +12,7 @@ func TestSite(t *testing.T) {
 	s := New()
 	s.Break("/gone")
 	s.SetRedirect("/old", "/new", http.StatusMovedPermanently)
-	s.SetRedirect("/tmp", "http://shop.test/x", 0)
+	s.SetRedirect("/moved", "http://shop.test/x", 0)
 	s.Break("/back")
 	s.Restore("/back")
 
@@ -28,7 +28,7 @@ func TestSite(t *testing.T) {
 		{method: "GET", path: "/gone", wantStatus: 404, wantType: "text/html; charset=utf-8"},
 		{method: "GET", path: "/back", wantStatus: 200, wantType: "text/html; charset=utf-8"},
 		{method: "GET", path: "/old", wantStatus: 301, wantLocation: "/new"},
-		{method: "GET", path: "/tmp", wantStatus: 302, wantLocation: "http://shop.test/x"},
+		{method: "GET", path: "/moved", wantStatus: 302, wantLocation: "http://shop.test/x"},
 		{method: "HEAD", path: "/any/path", refuseHEAD: true, wantStatus: 405, wantType: "text/plain; charset=utf-8"},
 		{method: "GET", path: "/any/path", refuseHEAD: true, wantStatus: 200, wantType: "text/html; charset=utf-8"},
 	}

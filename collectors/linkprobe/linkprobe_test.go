@@ -1,0 +1,743 @@
+package linkprobe
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/collectors/linkprobe/sitefake"
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
+)
+
+// stub stands in for a shortener collector, so test configs can name links
+// of a collector without importing one.
+type stub struct{}
+
+func (stub) Poll(context.Context) ([]exporter.Sample, error) { return nil, nil }
+
+func init() {
+	exporter.Register("stub", func(exporter.Settings) (exporter.Collector, error) { return stub{}, nil })
+}
+
+// testNet maps test host names (short.test, shop.test, ...) to loopback
+// servers. Other names fail as DNS would; loopback IPs are dialled as they
+// are. Nothing else is ever contacted.
+type testNet struct {
+	hosts map[string]string
+}
+
+func (n *testNet) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	var d net.Dialer
+	if a, ok := n.hosts[strings.ToLower(host)]; ok {
+		return d.DialContext(ctx, "tcp", a)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.IsLoopback() {
+		return d.DialContext(ctx, network, addr)
+	}
+	return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}}
+}
+
+// sites are the fake websites of one test, each behind its host name.
+type sites struct {
+	short, shop, other *sitefake.Site
+	net                *testNet
+}
+
+func newSites(t *testing.T) *sites {
+	t.Helper()
+	s := &sites{short: sitefake.New(), shop: sitefake.New(), other: sitefake.New(), net: &testNet{hosts: map[string]string{}}}
+	for host, site := range map[string]*sitefake.Site{"short.test": s.short, "shop.test": s.shop, "other.test": s.other} {
+		srv := httptest.NewServer(site)
+		t.Cleanup(srv.Close)
+		s.net.hosts[host] = srv.Listener.Addr().String()
+	}
+	return s
+}
+
+const baseConfig = `
+collectors:
+  - type: linkprobe
+    interval: 1m
+    options:
+%s
+  - name: stub
+    type: stub
+    interval: 1m
+`
+
+// build returns an env whose probe dials through n (the real dialer if n is
+// nil); options are lines of the probe's options block.
+func build(t *testing.T, n *testNet, options string, rest string) (*exportertest.Env, *Probe) {
+	t.Helper()
+	// Without a limit unless the test sets one: most tests send several
+	// requests to one host.
+	if !strings.Contains(options, "per_host_interval") {
+		options += "\nper_host_interval: 0s"
+	}
+	var opts []string
+	for _, line := range strings.Split(strings.TrimSpace(options), "\n") {
+		if line != "" {
+			opts = append(opts, "      "+strings.TrimSpace(line))
+		}
+	}
+	env := exportertest.Build(t, strings.Replace(baseConfig, "%s", strings.Join(opts, "\n"), 1)+rest)
+	p := env.Instance(t, "linkprobe").Collector.(*Probe)
+	// A proxy from the environment would take the requests elsewhere.
+	p.client.Transport.(*http.Transport).Proxy = nil
+	if n != nil {
+		p.dial = n.dial
+	}
+	return env, p
+}
+
+// outcome is what the samples say about one link.
+type outcome struct {
+	up, status, redirects float64
+	host                  string
+	duration              float64
+}
+
+func outcomes(samples []exporter.Sample) map[string]*outcome {
+	out := map[string]*outcome{}
+	for _, s := range samples {
+		k := s.Label("provider") + "/" + s.Label("link")
+		o := out[k]
+		if o == nil {
+			o = &outcome{}
+			out[k] = o
+		}
+		switch s.Metric {
+		case exporter.LinkUp:
+			o.up = s.Value
+		case exporter.LinkStatusCode:
+			o.status = s.Value
+		case exporter.LinkRedirects:
+			o.redirects = s.Value
+		case exporter.LinkProbeDuration:
+			o.duration = s.Value
+		case exporter.LinkDestinationInfo:
+			o.host = s.Label("destination_host")
+		}
+	}
+	return out
+}
+
+func TestProbe(t *testing.T) {
+	tests := []struct {
+		name    string
+		options string
+		setup   func(s *sites)
+		url     string
+		expect  *exporter.Expect
+		// want is the link's outcome; its duration is only checked > 0.
+		want       outcome
+		wantReason string
+	}{
+		{
+			name: "200",
+			url:  "http://shop.test/p",
+			want: outcome{up: 1, status: 200, host: "shop.test"},
+		},
+		{
+			name:  "301 then 200",
+			setup: func(s *sites) { s.short.SetRedirect("/a", "http://shop.test/p", 301) },
+			url:   "http://short.test/a",
+			want:  outcome{up: 1, status: 200, redirects: 1, host: "shop.test"},
+		},
+		{
+			name: "302 chain of 3 then 200, relative Location",
+			setup: func(s *sites) {
+				s.short.SetRedirect("/a", "/b", 302)
+				s.short.SetRedirect("/b", "http://shop.test/c", 302)
+				s.shop.SetRedirect("/c", "../p?utm_source=alice", 302)
+			},
+			url:    "http://short.test/a",
+			expect: &exporter.Expect{Host: "shop.test", UTM: map[string]string{"utm_source": "alice"}},
+			want:   outcome{up: 1, status: 200, redirects: 3, host: "shop.test"},
+		},
+		{
+			name: "303 and 307 and 308",
+			setup: func(s *sites) {
+				s.short.SetRedirect("/a", "/b", 303)
+				s.short.SetRedirect("/b", "/c", 307)
+				s.short.SetRedirect("/c", "http://shop.test/p", 308)
+			},
+			url:  "http://short.test/a",
+			want: outcome{up: 1, status: 200, redirects: 3, host: "shop.test"},
+		},
+		{
+			name: "404 at the destination",
+			setup: func(s *sites) {
+				s.short.SetRedirect("/a", "http://shop.test/gone", 301)
+				s.shop.Break("/gone")
+			},
+			url:        "http://short.test/a",
+			want:       outcome{up: 0, status: 404, redirects: 1, host: "shop.test"},
+			wantReason: "final status 404 at http://shop.test/gone",
+		},
+		{
+			name: "redirect loop",
+			setup: func(s *sites) {
+				s.short.SetRedirect("/a", "http://shop.test/b", 302)
+				s.shop.SetRedirect("/b", "http://short.test/a", 302)
+			},
+			url:        "http://short.test/a",
+			want:       outcome{up: 0, status: 302, redirects: 1, host: "shop.test"},
+			wantReason: "redirect loop: http://shop.test/b leads back to http://short.test/a",
+		},
+		{
+			name:    "too many hops",
+			options: "max_redirects: 2",
+			setup: func(s *sites) {
+				s.short.SetRedirect("/a", "/b", 301)
+				s.short.SetRedirect("/b", "/c", 301)
+				s.short.SetRedirect("/c", "/d", 301)
+			},
+			url:        "http://short.test/a",
+			want:       outcome{up: 0, status: 301, redirects: 2, host: "short.test"},
+			wantReason: "more than 2 redirects (max_redirects)",
+		},
+		{
+			name:       "timeout",
+			options:    "timeout: 50ms",
+			setup:      func(s *sites) { s.shop.SetSlow("/slow", time.Hour) },
+			url:        "http://shop.test/slow",
+			want:       outcome{up: 0, status: 0},
+			wantReason: "timed out after 50ms",
+		},
+		{
+			name:    "timeout after a redirect",
+			options: "timeout: 50ms",
+			setup: func(s *sites) {
+				s.short.SetRedirect("/a", "http://shop.test/slow", 301)
+				s.shop.SetSlow("/slow", time.Hour)
+			},
+			url:        "http://short.test/a",
+			want:       outcome{up: 0, status: 0, redirects: 1},
+			wantReason: "timed out after 50ms",
+		},
+		{
+			name:       "connect failure",
+			url:        "http://" + closedPort(t) + "/p",
+			want:       outcome{up: 0, status: 0},
+			wantReason: "connection refused",
+		},
+		{
+			name:       "DNS failure",
+			setup:      func(s *sites) { s.short.SetRedirect("/a", "http://gone.test/p", 301) },
+			url:        "http://short.test/a",
+			want:       outcome{up: 0, status: 0, redirects: 1},
+			wantReason: "dns: lookup gone.test: no such host",
+		},
+		{
+			name:       "wrong destination host",
+			setup:      func(s *sites) { s.short.SetRedirect("/a", "http://other.test/p", 301) },
+			url:        "http://short.test/a",
+			expect:     &exporter.Expect{Host: "shop.test"},
+			want:       outcome{up: 0, status: 200, redirects: 1, host: "other.test"},
+			wantReason: `landed on host "other.test", expected "shop.test"`,
+		},
+		{
+			name:   "expected host in other case and default port",
+			setup:  func(s *sites) { s.short.SetRedirect("/a", "http://Shop.Test:80/p", 301) },
+			url:    "http://short.test/a",
+			expect: &exporter.Expect{Host: "SHOP.test"},
+			want:   outcome{up: 1, status: 200, redirects: 1, host: "shop.test"},
+		},
+		{
+			name:       "missing UTM parameter",
+			setup:      func(s *sites) { s.short.SetRedirect("/a", "http://shop.test/p?utm_source=alice", 301) },
+			url:        "http://short.test/a",
+			expect:     &exporter.Expect{Host: "shop.test", UTM: map[string]string{"utm_source": "alice", "utm_campaign": ""}},
+			want:       outcome{up: 0, status: 200, redirects: 1, host: "shop.test"},
+			wantReason: `parameter "utm_campaign" missing`,
+		},
+		{
+			name:       "UTM parameter with another value",
+			setup:      func(s *sites) { s.short.SetRedirect("/a", "http://shop.test/p?utm_source=bob", 301) },
+			url:        "http://short.test/a",
+			expect:     &exporter.Expect{UTM: map[string]string{"utm_source": "alice"}},
+			want:       outcome{up: 0, status: 200, redirects: 1, host: "shop.test"},
+			wantReason: `parameter "utm_source" is "bob", expected "alice"`,
+		},
+		{
+			name: "UTM present",
+			setup: func(s *sites) {
+				s.short.SetRedirect("/a", "http://shop.test/p?utm_source=alice&utm_campaign=spring", 301)
+			},
+			url:    "http://short.test/a",
+			expect: &exporter.Expect{Host: "shop.test", UTM: map[string]string{"utm_source": "alice", "utm_campaign": ""}},
+			want:   outcome{up: 1, status: 200, redirects: 1, host: "shop.test"},
+		},
+		{
+			name:  "HEAD refused falls back to GET",
+			setup: func(s *sites) { s.short.SetRedirect("/a", "http://shop.test/p", 301); s.shop.RefuseHEAD(true) },
+			url:   "http://short.test/a",
+			want:  outcome{up: 1, status: 200, redirects: 1, host: "shop.test"},
+		},
+		{
+			name:       "GET after refused HEAD finds a broken page",
+			setup:      func(s *sites) { s.shop.RefuseHEAD(true); s.shop.Break("/gone") },
+			url:        "http://shop.test/gone",
+			want:       outcome{up: 0, status: 404, host: "shop.test"},
+			wantReason: "final status 404",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSites(t)
+			if tt.setup != nil {
+				tt.setup(s)
+			}
+			env, p := build(t, s.net, tt.options, "")
+			env.Links.Publish("stub", []exporter.PublishedLink{{
+				Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/a", URL: tt.url, Expect: tt.expect,
+			}})
+			samples, err := env.Poll(t, "linkprobe")
+			if err != nil {
+				t.Fatalf("Poll: %v", err)
+			}
+			got := outcomes(samples)["bitly/bit.ly/a"]
+			if got == nil {
+				t.Fatal("no samples for the link")
+			}
+			if got.duration <= 0 {
+				t.Errorf("probe duration = %g, want > 0", got.duration)
+			}
+			got.duration = 0
+			if *got != tt.want {
+				t.Errorf("outcome = %+v, want %+v", *got, tt.want)
+			}
+			reason := p.Reasons()["bitly/bit.ly/a"]
+			switch {
+			case tt.wantReason == "" && reason != "":
+				t.Errorf("healthy link has reason %q", reason)
+			case !strings.Contains(reason, tt.wantReason):
+				t.Errorf("reason = %q, want it to contain %q", reason, tt.wantReason)
+			}
+		})
+	}
+}
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestMethods(t *testing.T) {
+	tests := []struct {
+		name       string
+		options    string
+		refuseHEAD bool
+		wantShort  []string
+		wantShop   []string
+	}{
+		{name: "HEAD by default", wantShort: []string{"HEAD"}, wantShop: []string{"HEAD"}},
+		{name: "GET", options: "method: get", wantShort: []string{"GET"}, wantShop: []string{"GET"}},
+		// Once a hop refuses HEAD, the rest of the chain uses GET.
+		{name: "HEAD refused", refuseHEAD: true, wantShort: []string{"HEAD", "GET"}, wantShop: []string{"GET"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSites(t)
+			s.short.SetRedirect("/a", "http://shop.test/p", 301)
+			s.short.RefuseHEAD(tt.refuseHEAD)
+			env, _ := build(t, s.net, "user_agent: probe-test/1.0\n"+tt.options, "")
+			env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: "http://short.test/a"}})
+			if _, err := env.Poll(t, "linkprobe"); err != nil {
+				t.Fatal(err)
+			}
+			for _, site := range []struct {
+				name string
+				s    *sitefake.Site
+				want []string
+			}{{"short", s.short, tt.wantShort}, {"shop", s.shop, tt.wantShop}} {
+				var methods []string
+				for _, r := range site.s.Requests() {
+					methods = append(methods, r.Method)
+					if r.UserAgent != "probe-test/1.0" {
+						t.Errorf("%s: %s %s sent User-Agent %q, want %q", site.name, r.Method, r.Path, r.UserAgent, "probe-test/1.0")
+					}
+				}
+				if !slices.Equal(methods, site.want) {
+					t.Errorf("%s got methods %v, want %v", site.name, methods, site.want)
+				}
+			}
+		})
+	}
+}
+
+func TestDefaultUserAgent(t *testing.T) {
+	s := newSites(t)
+	env, _ := build(t, s.net, "", "")
+	env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: "http://shop.test/p"}})
+	if _, err := env.Poll(t, "linkprobe"); err != nil {
+		t.Fatal(err)
+	}
+	reqs := s.shop.Requests()
+	if len(reqs) != 1 || reqs[0].UserAgent != DefaultUserAgent {
+		t.Errorf("requests = %+v, want one with User-Agent %q", reqs, DefaultUserAgent)
+	}
+}
+
+func TestPerHostInterval(t *testing.T) {
+	s := newSites(t)
+	s.short.SetRedirect("/d", "http://other.test/x", 301)
+	env, p := build(t, s.net, "per_host_interval: 1s\nconcurrency: 4", "")
+	env.Links.Publish("stub", []exporter.PublishedLink{
+		{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: "http://shop.test/a"},
+		{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/b", URL: "http://shop.test/b"},
+		// Same host: case and the default port do not make another one.
+		{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/c", URL: "http://SHOP.test:80/c"},
+		{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/d", URL: "http://short.test/d"},
+	})
+	// A stopped clock: every reservation is made at the same instant, so
+	// the waits the limiter asks for show the spacing of each host's slots.
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	var (
+		mu    sync.Mutex
+		waits []time.Duration
+	)
+	p.limiter.now = func() time.Time { return now }
+	p.limiter.sleep = func(ctx context.Context, d time.Duration) error {
+		mu.Lock()
+		waits = append(waits, d)
+		mu.Unlock()
+		return ctx.Err()
+	}
+	samples, err := env.Poll(t, "linkprobe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// shop.test: three requests at +0s, +1s, +2s. short.test and
+	// other.test: one each, no wait.
+	slices.Sort(waits)
+	if want := []time.Duration{time.Second, 2 * time.Second}; !slices.Equal(waits, want) {
+		t.Errorf("waits = %v, want %v", waits, want)
+	}
+	for k, o := range outcomes(samples) {
+		if o.up != 1 {
+			t.Errorf("%s: up = %g, want 1", k, o.up)
+		}
+	}
+}
+
+func TestHostLimiter(t *testing.T) {
+	l := newHostLimiter(time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := l.wait(ctx, "shop.test"); err != nil {
+		t.Fatalf("first wait: %v", err)
+	}
+	if err := l.wait(ctx, "other.test"); err != nil {
+		t.Fatalf("first wait on another host: %v", err)
+	}
+	cancel()
+	if err := l.wait(ctx, "shop.test"); err != context.Canceled {
+		t.Fatalf("second wait with a cancelled context = %v, want context.Canceled", err)
+	}
+	l.now = func() time.Time { return time.Now().Add(3 * time.Hour) }
+	l.prune()
+	if len(l.next) != 0 {
+		t.Errorf("after prune, %d hosts remembered, want 0", len(l.next))
+	}
+}
+
+func TestDenyCIDRs(t *testing.T) {
+	tests := []struct {
+		name       string
+		deny       string
+		wantUp     float64
+		wantHits   int
+		wantReason string
+	}{
+		{name: "denied", deny: `["10.0.0.0/8", "127.0.0.0/8"]`, wantUp: 0, wantHits: 0, wantReason: "address 127.0.0.1 is in deny_cidrs"},
+		{name: "other address denied", deny: `["127.0.0.2/32"]`, wantUp: 1, wantHits: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			site := sitefake.New()
+			srv := httptest.NewServer(site)
+			defer srv.Close()
+			// The real dialer, which applies deny_cidrs; the URL is a
+			// loopback IP, so no name is resolved.
+			env, p := build(t, nil, "deny_cidrs: "+tt.deny, "")
+			env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: srv.URL + "/p"}})
+			samples, err := env.Poll(t, "linkprobe")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := outcomes(samples)["bitly/bit.ly/a"].up; got != tt.wantUp {
+				t.Errorf("up = %g, want %g", got, tt.wantUp)
+			}
+			if got := site.Hits("/p"); got != tt.wantHits {
+				t.Errorf("hits = %d, want %d", got, tt.wantHits)
+			}
+			if got := p.Reasons()["bitly/bit.ly/a"]; !strings.Contains(got, tt.wantReason) {
+				t.Errorf("reason = %q, want it to contain %q", got, tt.wantReason)
+			}
+		})
+	}
+}
+
+func TestTLSFailure(t *testing.T) {
+	srv := httptest.NewTLSServer(sitefake.New())
+	defer srv.Close()
+	// The probe trusts the system's roots only, not the test server's
+	// certificate: the handshake fails as for a shop with a bad one.
+	env, p := build(t, nil, "", "")
+	env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: srv.URL + "/p"}})
+	samples, err := env.Poll(t, "linkprobe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := *outcomes(samples)["bitly/bit.ly/a"]
+	got.duration = 0
+	if want := (outcome{up: 0, status: 0}); got != want {
+		t.Errorf("outcome = %+v, want %+v", got, want)
+	}
+	if r := p.Reasons()["bitly/bit.ly/a"]; !strings.Contains(r, "certificate") {
+		t.Errorf("reason = %q, want a certificate error", r)
+	}
+}
+
+func TestNonHTTPLocation(t *testing.T) {
+	s := newSites(t)
+	s.short.SetRedirect("/a", "itms-apps://apps.example/app", 302)
+	env, p := build(t, s.net, "", "")
+	env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: "http://short.test/a"}})
+	samples, err := env.Poll(t, "linkprobe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := *outcomes(samples)["bitly/bit.ly/a"]
+	got.duration = 0
+	if want := (outcome{up: 0, status: 302, host: "short.test"}); got != want {
+		t.Errorf("outcome = %+v, want %+v", got, want)
+	}
+	if r, want := p.Reasons()["bitly/bit.ly/a"], "redirect from http://short.test/a to a Location that is not an http(s) URL"; r != want {
+		t.Errorf("reason = %q, want %q", r, want)
+	}
+}
+
+const goldenCampaigns = `
+campaigns:
+  - name: spring
+    creators:
+      - name: alice
+        links:
+          - {collector: stub, id: s.test/alice, url: "http://shop.test/config-alice"}
+      - name: bob
+        links:
+          - {collector: stub, id: s.test/bob, url: "http://short.test/bob", expect: {host: shop.test, utm: {utm_source: bob}}}
+          - {collector: stub, id: s.test/nourl}
+`
+
+func TestGolden(t *testing.T) {
+	s := newSites(t)
+	s.short.SetRedirect("/alice1", "http://shop.test/p?utm_source=alice&utm_campaign=spring", 301)
+	s.short.SetRedirect("/bob1", "http://shop.test/gone", 301)
+	s.shop.Break("/gone")
+	s.short.SetRedirect("/carol1", "http://other.test/p", 302)
+	s.short.SetRedirect("/erin", "/erin2", 302)
+	s.short.SetRedirect("/erin2", "/erin", 302)
+	s.short.SetRedirect("/alice", "http://shop.test/p", 301)
+	s.short.SetRedirect("/bob", "http://shop.test/p?utm_source=bob", 307)
+
+	env, p := build(t, s.net, "", goldenCampaigns)
+	expect := func(who string) *exporter.Expect {
+		return &exporter.Expect{Host: "shop.test", UTM: map[string]string{"utm_source": who}}
+	}
+	env.Links.Publish("bitly", []exporter.PublishedLink{
+		{Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/alice1", URL: "http://short.test/alice1", Expect: expect("alice")},
+		{Campaign: "spring", Creator: "bob", Provider: "bitly", ID: "bit.ly/bob1", URL: "http://short.test/bob1", Expect: expect("bob")},
+		{Campaign: "summer", Creator: "carol", Provider: "bitly", ID: "bit.ly/carol1", URL: "http://short.test/carol1", Expect: expect("carol")},
+	})
+	env.Links.Publish("dub", []exporter.PublishedLink{
+		{Campaign: "summer", Creator: "dave", Provider: "dub", ID: "dub.sh/dave", URL: "http://gone.test/dave"},
+		{Campaign: "summer", Creator: "erin", Provider: "dub", ID: "dub.sh/erin", URL: "http://short.test/erin"},
+	})
+	// Published wins over the configured url: for s.test/alice. s.test/bob
+	// is probed from the config alone; s.test/nourl has nothing to probe.
+	env.Links.Publish("stub", []exporter.PublishedLink{
+		{Campaign: "spring", Creator: "alice", Provider: "stub", ID: "s.test/alice", URL: "http://short.test/alice"},
+	})
+
+	samples, err := env.Poll(t, "linkprobe")
+	if err != nil {
+		t.Fatalf("Poll: %v", err)
+	}
+	// Durations vary from run to run: they stay out of the golden file and
+	// are checked separately.
+	var stable []exporter.Sample
+	for _, s := range samples {
+		if s.Metric != exporter.LinkProbeDuration {
+			stable = append(stable, s)
+		}
+	}
+	exportertest.CompareGolden(t, stable, "golden.prom",
+		"influencer_link_up", "influencer_link_http_status_code", "influencer_link_redirects", "influencer_link_destination_info")
+	got := outcomes(samples)
+	if len(got) != 7 {
+		t.Errorf("probed %d links, want 7", len(got))
+	}
+	for k, o := range got {
+		if o.duration <= 0 {
+			t.Errorf("%s: probe duration = %g, want > 0", k, o.duration)
+		}
+	}
+	if n := s.shop.Hits("/config-alice"); n != 0 {
+		t.Errorf("configured url of a published link requested %d times, want 0", n)
+	}
+	wantReasons := map[string]string{
+		"bitly/bit.ly/bob1":   "final status 404 at http://shop.test/gone",
+		"bitly/bit.ly/carol1": `landed on host "other.test", expected "shop.test"`,
+		"dub/dub.sh/dave":     "dns: lookup gone.test: no such host",
+		"dub/dub.sh/erin":     "redirect loop: http://short.test/erin2 leads back to http://short.test/erin",
+	}
+	if got := p.Reasons(); !mapsEqual(got, wantReasons) {
+		t.Errorf("Reasons() = %q, want %q", got, wantReasons)
+	}
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestPollContext(t *testing.T) {
+	t.Run("cancelled before any probe", func(t *testing.T) {
+		s := newSites(t)
+		env, p := build(t, s.net, "", "")
+		env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: "http://shop.test/p"}})
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := p.Poll(ctx); err == nil {
+			t.Error("Poll with a cancelled context succeeded")
+		}
+		if n := len(s.shop.Requests()); n != 0 {
+			t.Errorf("%d requests sent, want 0", n)
+		}
+	})
+	t.Run("no links", func(t *testing.T) {
+		env, _ := build(t, nil, "", "")
+		samples, err := env.Poll(t, "linkprobe")
+		if err != nil || len(samples) != 0 {
+			t.Errorf("Poll = %d samples, %v; want none, nil", len(samples), err)
+		}
+	})
+	t.Run("interrupted probes keep their previous result", func(t *testing.T) {
+		s := newSites(t)
+		env, p := build(t, s.net, "timeout: 1h", "")
+		env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: "http://shop.test/p"}})
+		first, err := p.Poll(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.shop.SetSlow("/p", time.Hour)
+		ctx, cancel := context.WithCancel(context.Background())
+		type polled struct {
+			samples []exporter.Sample
+			err     error
+		}
+		done := make(chan polled)
+		go func() {
+			samples, err := p.Poll(ctx)
+			done <- polled{samples, err}
+		}()
+		for s.shop.Hits("/p") < 2 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel() // the refresh's deadline, in the middle of the probe
+		second := <-done
+		if second.err != nil {
+			t.Fatalf("Poll after a probe started: %v", second.err)
+		}
+		if got, want := *outcomes(second.samples)["bitly/bit.ly/a"], *outcomes(first)["bitly/bit.ly/a"]; got != want {
+			t.Errorf("interrupted link = %+v, want its previous %+v", got, want)
+		}
+	})
+}
+
+func TestBadOptions(t *testing.T) {
+	tests := []struct {
+		options string
+		want    string
+	}{
+		{"method: POST", `collectors[0].options.method: must be HEAD or GET, got "POST"`},
+		{"timeout: 0s", "collectors[0].options.timeout: must be positive"},
+		{"max_redirects: -1", "collectors[0].options.max_redirects: must not be negative"},
+		{"concurrency: 0", "collectors[0].options.concurrency: must be at least 1"},
+		{`user_agent: " "`, "collectors[0].options.user_agent: must not be empty"},
+		{`deny_cidrs: ["10.0.0.0/8", "nope"]`, `collectors[0].options.deny_cidrs[1]: invalid CIDR "nope"`},
+		{"retries: 3", `collectors[0].options.retries: unknown field "retries"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.options, func(t *testing.T) {
+			cfg := "collectors:\n  - type: linkprobe\n    interval: 1m\n    options:\n      " + tt.options + "\n"
+			_, err := exportertest.TryBuild(cfg)
+			if err == nil {
+				t.Fatal("bad options accepted")
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "test.yml:") {
+				t.Errorf("error = %q, want it to name the file and contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckExpect(t *testing.T) {
+	tests := []struct {
+		url    string
+		expect *exporter.Expect
+		want   string
+	}{
+		{"https://shop.test/p", nil, ""},
+		{"https://shop.test:443/p", &exporter.Expect{Host: "shop.test"}, ""},
+		{"https://shop.test:8443/p", &exporter.Expect{Host: "shop.test"}, `landed on host "shop.test:8443", expected "shop.test"`},
+		{"https://shop.test:8443/p", &exporter.Expect{Host: "Shop.Test:8443"}, ""},
+		{"http://www.shop.test/p", &exporter.Expect{Host: "shop.test"}, `landed on host "www.shop.test", expected "shop.test"`},
+		{"http://shop.test/p?utm_source=a&utm_source=b", &exporter.Expect{UTM: map[string]string{"utm_source": "b"}}, ""},
+		{"http://shop.test/p?utm_medium=", &exporter.Expect{UTM: map[string]string{"utm_medium": ""}}, ""},
+		{"http://shop.test/p", &exporter.Expect{UTM: map[string]string{"b": "", "a": "1"}}, `parameter "a" missing; parameter "b" missing`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			u, err := url.Parse(tt.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := checkExpect(tt.expect, u); got != tt.want {
+				t.Errorf("checkExpect = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+var _ http.Handler = (*sitefake.Site)(nil)
