@@ -3,6 +3,7 @@ package bitly
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -49,6 +50,9 @@ type clicksSummary struct {
 	Units       int    `json:"units"`
 	Unit        string `json:"unit"`
 }
+
+// errMissingTotal is a 200 answer without the one field the collector needs.
+var errMissingTotal = fmt.Errorf("%w: no total_clicks in clicks summary", exporter.ErrBadResponse)
 
 // user is GET /user.
 type user struct {
