@@ -271,7 +271,11 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := c.apiError(req, resp.StatusCode, statusKind(resp.StatusCode), c.errorMessage(resp.StatusCode, body))
-		e.RetryAfter = retryAfter(resp.Header, c.now())
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			// Some APIs send Retry-After on every answer; it means
+			// something only on these two.
+			e.RetryAfter = retryAfter(resp.Header, c.now())
+		}
 		return nil, e
 	}
 	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
@@ -396,14 +400,25 @@ func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response)
 	return d/2 + rand.N(d/2+1)
 }
 
-// retryAfter reads Retry-After as seconds or an HTTP date.
+// retryAfter reads Retry-After as seconds, an HTTP date, or a Unix time.
 func retryAfter(h http.Header, now time.Time) time.Duration {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0
 	}
 	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second))
+		// The standard says seconds, but some APIs (Dub, through Upstash)
+		// send an absolute Unix time in milliseconds.
+		var at time.Time
+		switch {
+		case s > 1e11:
+			at = time.UnixMilli(int64(s))
+		case s > 1e9:
+			at = time.Unix(int64(s), 0)
+		default:
+			return time.Duration(s * float64(time.Second))
+		}
+		return max(at.Sub(now), 0)
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {
@@ -414,8 +429,8 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 }
 
 // DefaultQuota reads X-RateLimit-Remaining and X-RateLimit-Reset, the
-// headers most REST APIs (Dub among them) send. Reset is taken as a Unix
-// time when it looks like one, else as seconds from now.
+// headers most REST APIs (Dub among them) send. Reset is taken as Unix
+// milliseconds or seconds when it looks like one, else as seconds from now.
 func DefaultQuota(h http.Header) (float64, time.Time, bool) {
 	rem := h.Get("X-RateLimit-Remaining")
 	if rem == "" {
@@ -427,9 +442,12 @@ func DefaultQuota(h http.Header) (float64, time.Time, bool) {
 	}
 	var reset time.Time
 	if v, err := strconv.ParseFloat(h.Get("X-RateLimit-Reset"), 64); err == nil && v > 0 {
-		if v > 1e9 {
+		switch {
+		case v > 1e11: // Unix milliseconds (Dub)
+			reset = time.UnixMilli(int64(v))
+		case v > 1e9: // Unix seconds
 			reset = time.Unix(int64(v), 0)
-		} else {
+		default: // seconds from now
 			reset = time.Now().Add(time.Duration(v * float64(time.Second)))
 		}
 	}

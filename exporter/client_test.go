@@ -229,4 +229,51 @@ func TestClientQuotaHeaders(t *testing.T) {
 	}
 }
 
+func TestDefaultQuotaReset(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		name, reset string
+		want        time.Time
+	}{
+		{"unix milliseconds", strconv.FormatInt(now.Add(time.Minute).UnixMilli(), 10), now.Add(time.Minute).Truncate(time.Millisecond)},
+		{"unix seconds", strconv.FormatInt(now.Add(time.Minute).Unix(), 10), now.Add(time.Minute).Truncate(time.Second)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			h.Set("X-RateLimit-Remaining", "7")
+			h.Set("X-RateLimit-Reset", tc.reset)
+			rem, reset, ok := DefaultQuota(h)
+			if !ok || rem != 7 || !reset.Equal(tc.want) {
+				t.Errorf("got %g, %v, %t; want 7, %v", rem, reset, ok, tc.want)
+			}
+		})
+	}
+	h := http.Header{}
+	h.Set("X-RateLimit-Remaining", "3")
+	h.Set("X-RateLimit-Reset", "30")
+	if _, reset, _ := DefaultQuota(h); reset.Before(now.Add(29*time.Second)) || reset.After(time.Now().Add(31*time.Second)) {
+		t.Errorf("seconds from now: reset %v", reset)
+	}
+}
 
+func TestRetryAfterForms(t *testing.T) {
+	now := time.Unix(1_750_000_000, 0)
+	for _, tc := range []struct {
+		value string
+		want  time.Duration
+	}{
+		{"2", 2 * time.Second},
+		{"0", 0},
+		{strconv.FormatInt(now.Add(90*time.Second).UnixMilli(), 10), 90 * time.Second},
+		{strconv.FormatInt(now.Add(30*time.Second).Unix(), 10), 30 * time.Second},
+		{strconv.FormatInt(now.Add(-time.Minute).UnixMilli(), 10), 0},
+		{now.Add(time.Minute).UTC().Format(http.TimeFormat), time.Minute},
+		{"soon", 0},
+	} {
+		h := http.Header{}
+		h.Set("Retry-After", tc.value)
+		if got := retryAfter(h, now); got != tc.want {
+			t.Errorf("Retry-After %q = %s, want %s", tc.value, got, tc.want)
+		}
+	}
+}
