@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -16,8 +17,8 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
-	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
@@ -36,15 +37,23 @@ import (
 
 const program = "influencer_exporter"
 
+// startSandbox is a variable so tests can reach the running fakes.
+var startSandbox = sandbox.Start
+
 // defaultAddress is in the range above 10000 of the Prometheus default port
 // allocations list (9100-9999 is full); see the README.
 const defaultAddress = ":10194"
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-func run(args []string, stdout, stderr *os.File) int {
+// run is the whole program; it returns the exit code once ctx is done or the
+// server fails.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := kingpin.New(program, "Exports influencer campaign metrics (clicks, redemptions, attention, tracking-link health) for Prometheus.")
 	var (
 		configFile  = app.Flag("config.file", "Configuration file.").Default("config.yaml").String()
@@ -84,10 +93,8 @@ func run(args []string, stdout, stderr *os.File) int {
 		logger.Error("invalid configuration", "err", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if cfg.Sandbox != nil {
-		sb, err := sandbox.Start(cfg.Sandbox, logger.With("component", "sandbox"))
+		sb, err := startSandbox(cfg.Sandbox, logger.With("component", "sandbox"))
 		if err != nil {
 			logger.Error("cannot start sandbox", "err", err)
 			return 1

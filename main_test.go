@@ -1,0 +1,416 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
+	"github.com/influencer-exporter/influencer_exporter/internal/promtool"
+	"github.com/influencer-exporter/influencer_exporter/sandbox"
+)
+
+func TestConfigCheck(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--config.check", "--config.file=config.yaml"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "config.yaml: configuration OK: 5 collectors, 3 campaigns") {
+		t.Errorf("output: %q", out.String())
+	}
+
+	bad := filepath.Join(t.TempDir(), "bad.yml")
+	if err := os.WriteFile(bad, []byte("collectors:\n  - type: bitly\n    interval: 1s\n    token: x\ncampaigns:\n  - name: ''\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"--config.check", "--config.file=" + bad}, &out, &errOut); code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		bad + ":3:5: collectors[0].interval: 1s is below the minimum of 10s",
+		bad + ":6:5: campaigns[0].name: campaign name is empty",
+	} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
+		}
+	}
+}
+
+// freeAddr returns a loopback address nothing listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// sandboxConfig copies config.yaml and its token files into a temporary
+// directory, moved to free ports and sped up for a test.
+func sandboxConfig(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	data, err := os.ReadFile("config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, port := range []string{"19401", "19402", "19403", "19404", "19405"} {
+		_, free, _ := net.SplitHostPort(freeAddr(t))
+		text = strings.ReplaceAll(text, "127.0.0.1:"+port, "127.0.0.1:"+free)
+	}
+	text = strings.Replace(text, "break_after: 3m", "break_after: 1ms", 1)
+	text = strings.ReplaceAll(text, "interval: 15s", "interval: 10s")
+	if err := os.MkdirAll(filepath.Join(dir, "sandbox", "tokens"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tokens, _ := filepath.Glob("sandbox/tokens/*.token")
+	for _, f := range tokens {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+type exporterProcess struct {
+	addr       string
+	configFile string
+	sb         *sandbox.Sandbox
+	cancel     context.CancelFunc
+	done       chan int
+	logs       *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var sandboxMu sync.Mutex
+
+// startExporter runs the program on the sandbox config, as `go run .` does.
+func startExporter(t *testing.T, configFile string) *exporterProcess {
+	t.Helper()
+	p := &exporterProcess{addr: freeAddr(t), configFile: configFile, done: make(chan int, 1), logs: &syncBuffer{}}
+	sandboxMu.Lock()
+	started := make(chan *sandbox.Sandbox, 1)
+	startSandbox = func(cfg *exporter.SandboxConfig, l *slog.Logger) (*sandbox.Sandbox, error) {
+		sb, err := sandbox.Start(cfg, l)
+		started <- sb
+		return sb, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	go func() {
+		p.done <- run(ctx, []string{"--config.file=" + configFile, "--web.listen-address=" + p.addr, "--log.level=debug"}, io.Discard, p.logs)
+	}()
+	select {
+	case p.sb = <-started:
+	case code := <-p.done:
+		t.Fatalf("exporter exited with %d:\n%s", code, p.logs.String())
+	}
+	sandboxMu.Unlock()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-p.done; code != 0 {
+			t.Errorf("exporter exited with %d", code)
+		}
+		if t.Failed() {
+			t.Logf("exporter log:\n%s", p.logs.String())
+		}
+	})
+	waitFor(t, "the exporter to be ready", func() bool {
+		resp, err := http.Get("http://" + p.addr + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return p
+}
+
+// waitFor polls cond until it holds; the deadline only bounds a broken run.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (p *exporterProcess) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + p.addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// scrape returns the exposition text and its parsed samples by series.
+func (p *exporterProcess) scrape(t *testing.T) (string, map[string]float64) {
+	t.Helper()
+	code, body := p.get(t, "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("scrape: HTTP %d", code)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := parser.TextToMetricFamilies(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse exposition: %v", err)
+	}
+	out := map[string]float64{}
+	for name, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, lp := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", lp.GetName(), lp.GetValue()))
+			}
+			key := name + "{" + strings.Join(labels, ",") + "}"
+			switch {
+			case m.Counter != nil:
+				out[key] = m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				out[key] = m.GetGauge().GetValue()
+			case m.Untyped != nil:
+				out[key] = m.GetUntyped().GetValue()
+			}
+		}
+	}
+	return body, out
+}
+
+func clicksKey(campaign, creator, provider, link string) string {
+	return fmt.Sprintf(`influencer_link_clicks_total{campaign=%q,creator=%q,link=%q,provider=%q}`, campaign, creator, link, provider)
+}
+
+func linkUpKey(campaign, creator, provider, link string) string {
+	return fmt.Sprintf(`influencer_link_up{campaign=%q,creator=%q,link=%q,provider=%q}`, campaign, creator, link, provider)
+}
+
+// sandboxLinks is every tracking link of the sandbox campaign, as config.yaml
+// configures it (emma's and farid's come from tag discovery).
+var sandboxLinks = [][4]string{
+	{"spring-launch", "alice", "bitly", "bit.ly/alice-spring"},
+	{"spring-launch", "bruno", "dub", "dub.sh/bruno-spring"},
+	{"spring-launch", "chloe", "shortio", "short.gy/chloe-spring"},
+	{"spring-launch", "dev", "rebrandly", "rebrand.ly/dev-spring"},
+	{"summer-drop", "emma", "bitly", "bit.ly/emma-reel"},
+	{"summer-drop", "emma", "bitly", "bit.ly/emma-story"},
+	{"summer-drop", "farid", "dub", "dub.sh/farid-tiktok"},
+	{"summer-drop", "gia", "rebrandly", "rebrand.ly/gia-summer"},
+	{"summer-drop", "gia", "shortio", "short.gy/gia-summer"},
+	{"back-to-school", "hana", "bitly", "bit.ly/hana-bts"},
+	{"back-to-school", "ivan", "dub", "dub.sh/ivan-bts"},
+	{"back-to-school", "jade", "shortio", "short.gy/jade-bts"},
+}
+
+// TestSandbox runs the program on the repo's config.yaml, as a new user
+// does, and checks what the README promises: clicks per creator rising, the
+// scripted broken link going down, self-metrics present, an exposition
+// promtool accepts, and a scrape that does not wait on hanging providers.
+func TestSandbox(t *testing.T) {
+	p := startExporter(t, sandboxConfig(t))
+
+	var first map[string]float64
+	waitFor(t, "every sandbox link to be collected and probed", func() bool {
+		_, s := p.scrape(t)
+		for _, l := range sandboxLinks {
+			if _, ok := s[clicksKey(l[0], l[1], l[2], l[3])]; !ok {
+				return false
+			}
+			if _, ok := s[linkUpKey(l[0], l[1], l[2], l[3])]; !ok {
+				return false
+			}
+		}
+		first = s
+		return true
+	})
+	for _, l := range sandboxLinks {
+		if v := first[clicksKey(l[0], l[1], l[2], l[3])]; v <= 0 {
+			t.Errorf("%s clicks = %g, want > 0", l[3], v)
+		}
+	}
+	for _, c := range []string{"bitly", "dub", "shortio", "rebrandly", "linkprobe"} {
+		if v, ok := first[`influencer_collector_up{collector="`+c+`"}`]; !ok || v != 1 {
+			t.Errorf("collector %s up = %g (present %t)", c, v, ok)
+		}
+		if _, ok := first[`influencer_collector_last_success_timestamp_seconds{collector="`+c+`"}`]; !ok {
+			t.Errorf("collector %s has no last success timestamp", c)
+		}
+		if _, ok := first[`influencer_collector_refresh_duration_seconds{collector="`+c+`"}`]; !ok {
+			t.Errorf("collector %s has no refresh duration", c)
+		}
+	}
+	for _, k := range []string{
+		`influencer_api_requests_total{code="200",collector="bitly"}`,
+		`influencer_api_retries_total{collector="dub"}`,
+		`influencer_api_quota_remaining{collector="dub"}`,
+		`influencer_config_last_reload_successful{}`,
+	} {
+		if _, ok := first[k]; !ok {
+			t.Errorf("missing %s", k)
+		}
+	}
+	body, _ := p.scrape(t)
+	if !regexp.MustCompile(`(?m)^influencer_exporter_build_info\{.*goversion=.*revision=.*version=`).MatchString(body) {
+		t.Error("missing influencer_exporter_build_info with version, revision, goversion")
+	}
+
+	// Broken link: chloe's destination answers 404 from 1ms after start.
+	chloe := linkUpKey("spring-launch", "chloe", "shortio", "short.gy/chloe-spring")
+	alice := clicksKey("spring-launch", "alice", "bitly", "bit.ly/alice-spring")
+	waitFor(t, "chloe's link to be down and alice's clicks to rise", func() bool {
+		_, s := p.scrape(t)
+		return s[chloe] == 0 && s[alice] > first[alice]
+	})
+	_, s := p.scrape(t)
+	for _, l := range sandboxLinks {
+		want := 1.0
+		if l[1] == "chloe" {
+			want = 0
+		}
+		if got := s[linkUpKey(l[0], l[1], l[2], l[3])]; got != want {
+			t.Errorf("link_up %s = %g, want %g", l[3], got, want)
+		}
+	}
+	if got := s[`influencer_link_http_status_code{campaign="spring-launch",creator="chloe",link="short.gy/chloe-spring",provider="shortio"}`]; got != 404 {
+		t.Errorf("chloe status code = %g, want 404", got)
+	}
+
+	t.Run("promtool check metrics", func(t *testing.T) {
+		body, _ := p.scrape(t)
+		cmd := exec.Command(promtool.Path(t), "check", "metrics")
+		cmd.Stdin = strings.NewReader(body)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool check metrics: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("landing page", func(t *testing.T) {
+		code, page := p.get(t, "/")
+		if code != http.StatusOK {
+			t.Fatalf("HTTP %d", code)
+		}
+		for _, c := range []string{"bitly", "dub", "shortio", "rebrandly", "linkprobe"} {
+			if !strings.Contains(page, `<tr id="collector-`+c+`">`) {
+				t.Errorf("landing page lacks collector %s", c)
+			}
+		}
+		for _, secret := range []string{sandbox.BitlyToken, sandbox.DubToken, sandbox.ShortioToken, sandbox.RebrandlyToken} {
+			if strings.Contains(page, secret) || strings.Contains(p.logs.String(), secret) {
+				t.Errorf("token %q leaked to the landing page or the log", secret)
+			}
+		}
+	})
+
+	t.Run("scrape while every provider hangs", func(t *testing.T) {
+		for _, prov := range []string{"bitly", "dub", "shortio", "rebrandly"} {
+			p.sb.Faults(prov).Set(fakeapi.Hang, -1)
+		}
+		defer func() {
+			for _, prov := range []string{"bitly", "dub", "shortio", "rebrandly"} {
+				p.sb.Faults(prov).Set(fakeapi.None, 0)
+			}
+		}()
+		// Wait until a refresh is stuck in a hanging call.
+		hits := p.sb.Faults("bitly").Hits()
+		waitFor(t, "a refresh to hit the hanging fake", func() bool { return p.sb.Faults("bitly").Hits() > hits })
+		_, before := p.scrape(t)
+		client := &http.Client{Timeout: 5 * time.Second} // bounds a broken run only
+		resp, err := client.Get("http://" + p.addr + "/metrics")
+		if err != nil {
+			t.Fatalf("scrape during hang: %v", err)
+		}
+		resp.Body.Close()
+		_, during := p.scrape(t)
+		for _, l := range sandboxLinks {
+			k := clicksKey(l[0], l[1], l[2], l[3])
+			if during[k] < before[k] || during[k] == 0 {
+				t.Errorf("%s = %g during the hang, was %g", k, during[k], before[k])
+			}
+		}
+	})
+
+	t.Run("bad reload keeps the running config", func(t *testing.T) {
+		cfgFile := p.configFile
+		good, err := os.ReadFile(cfgFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(cfgFile, good, 0o600) //nolint:errcheck
+		if err := os.WriteFile(cfgFile, append(good, []byte("\nbogus_field: 1\n")...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Post("http://"+p.addr+"/-/reload", "text/plain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(b), `bogus_field: unknown field "bogus_field"`) {
+			t.Errorf("reload answered %d %q", resp.StatusCode, b)
+		}
+		_, s := p.scrape(t)
+		if s[`influencer_config_last_reload_successful{}`] != 0 {
+			t.Error("reload_successful not 0 after a bad reload")
+		}
+		if s[alice] == 0 {
+			t.Error("values gone after a bad reload")
+		}
+		code, _ := p.get(t, "/-/reload")
+		if code != http.StatusMethodNotAllowed {
+			t.Errorf("GET /-/reload = %d, want 405", code)
+		}
+	})
+}
