@@ -347,6 +347,9 @@ func TestSandbox(t *testing.T) {
 				t.Errorf("landing page lacks collector %s", c)
 			}
 		}
+		if !strings.Contains(page, `<div class="finding">shortio/short.gy/chloe-spring: `) {
+			t.Error("landing page does not show why chloe's link is broken")
+		}
 		for _, secret := range []string{sandbox.BitlyToken, sandbox.DubToken, sandbox.ShortioToken, sandbox.RebrandlyToken} {
 			if strings.Contains(page, secret) || strings.Contains(p.logs.String(), secret) {
 				t.Errorf("token %q leaked to the landing page or the log", secret)

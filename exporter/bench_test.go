@@ -114,4 +114,3 @@ func BenchmarkParseConfig(b *testing.B) {
 		}
 	}
 }
-

@@ -27,6 +27,7 @@ type collectorState struct {
 	lastError   string
 	nextRefresh time.Time
 	duration    time.Duration
+	findings    map[string]string
 }
 
 // CollectorStatus is what the landing page shows of one collector.
@@ -41,6 +42,13 @@ type CollectorStatus struct {
 	LastError   string
 	NextRefresh time.Time
 	Duration    time.Duration
+	// Findings are per-object problems of a successful refresh, sorted.
+	Findings []Finding
+}
+
+// Finding is one object's problem, from a Finder.
+type Finding struct {
+	Object, Problem string
 }
 
 var (
@@ -164,6 +172,15 @@ func (c *Cache) Failure(name, typ string, err error, at time.Time, took time.Dur
 	s.duration = took
 }
 
+// SetFindings replaces the findings shown for a collector.
+func (c *Cache) SetFindings(name string, f map[string]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.state[name]; ok {
+		s.findings = f
+	}
+}
+
 // Note records a problem of a successful refresh (a PartialError) for the
 // landing page; the collector stays up.
 func (c *Cache) Note(name string, err error) {
@@ -222,6 +239,7 @@ func (c *Cache) Status() []CollectorStatus {
 			Name: name, Type: s.typ, Up: s.up, Attempted: s.attempted, Series: len(s.metrics),
 			LastSuccess: s.lastSuccess, LastAttempt: s.lastAttempt, LastError: s.lastError,
 			NextRefresh: s.nextRefresh, Duration: s.duration,
+			Findings: sortedFindings(s.findings),
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -233,4 +251,16 @@ func boolFloat(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+func sortedFindings(m map[string]string) []Finding {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]Finding, 0, len(m))
+	for k, v := range m {
+		out = append(out, Finding{Object: k, Problem: v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Object < out[j].Object })
+	return out
 }

@@ -249,6 +249,12 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 	}
 	resp, err := c.rc.Do(rreq)
 	if err != nil {
+		var spent errQuotaSpent
+		if errors.As(err, &spent) {
+			e := c.apiError(req, 0, ErrRateLimited, spent.Error())
+			e.RetryAfter = spent.wait
+			return nil, e
+		}
 		kind, msg := ErrTransport, c.redact(rootCause(err).Error())
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 			kind, msg = ErrTimeout, "timed out"
@@ -368,6 +374,10 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		return false, ctx.Err()
 	}
 	if err != nil {
+		var spent errQuotaSpent
+		if errors.As(err, &spent) {
+			return false, err
+		}
 		return true, nil // connection refused, reset, DNS: worth another try
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
@@ -476,12 +486,24 @@ func (c *Client) observeQuota(h http.Header) {
 	}
 }
 
-// wait blocks for the rate limiter and any quota pause.
+// errQuotaSpent is returned by the transport, without sending anything,
+// while the provider's quota is spent for longer than a retry would wait.
+type errQuotaSpent struct{ wait time.Duration }
+
+func (e errQuotaSpent) Error() string {
+	return fmt.Sprintf("provider quota spent, not calling until its window resets in %s", e.wait.Round(time.Second))
+}
+
+// wait blocks for the rate limiter and any short quota pause. A long pause
+// fails at once: holding a refresh slot for a minute helps nobody, and the
+// next refresh finds the window reset.
 func (c *Client) wait(ctx context.Context) error {
 	c.mu.Lock()
 	until := c.pauseUntil
 	c.mu.Unlock()
-	if d := until.Sub(c.now()); d > 0 {
+	if d := until.Sub(c.now()); d > time.Duration(c.cfg.MaxRetryWait) {
+		return errQuotaSpent{wait: d}
+	} else if d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {

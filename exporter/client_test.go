@@ -219,13 +219,14 @@ func TestClientQuotaHeaders(t *testing.T) {
 	if got := testutil.ToFloat64(m.Quota.WithLabelValues("test")); got != 0 {
 		t.Errorf("quota = %g, want 0", got)
 	}
-	// With the quota spent, the next call waits for the reset instead of
-	// collecting a 429: here the context gives up first.
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	_, err := c.GetJSON(ctx, srv.URL, nil, new(any))
-	if err == nil {
-		t.Fatal("call went through although the quota is spent")
+	// With the quota spent for an hour, the next call is not sent at all:
+	// it would only collect a 429.
+	_, err := c.GetJSON(context.Background(), srv.URL, nil, new(any))
+	if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "provider quota spent") {
+		t.Fatalf("got %v, want a local rate-limit error", err)
+	}
+	if got := testutil.ToFloat64(m.Requests.WithLabelValues("test", "200")); got != 1 {
+		t.Errorf("requests sent = %g, want 1", got)
 	}
 }
 

@@ -131,3 +131,11 @@ func (s *LinkSet) All() []PublishedLink {
 	})
 	return out
 }
+
+// Finder is implemented by collectors whose successful refresh still has
+// findings worth showing on the landing page, such as the link probe's
+// broken links: not refresh errors, but what an operator looks for first.
+type Finder interface {
+	// Findings maps an object (provider/link) to what is wrong with it.
+	Findings() map[string]string
+}

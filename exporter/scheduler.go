@@ -111,6 +111,9 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 		logger.Error("collector returned invalid samples", "err", err)
 	}
 	s.Cache.Success(inst.Name, inst.Type, metrics, start, took)
+	if f, ok := inst.Collector.(Finder); ok {
+		s.Cache.SetFindings(inst.Name, f.Findings())
+	}
 	if partial != nil {
 		logger.Warn("refresh skipped some objects", "err", partial)
 		s.Cache.Note(inst.Name, partial)

@@ -49,6 +49,7 @@ body { font-family: sans-serif; margin: 2em; }
 table { border-collapse: collapse; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertical-align: top; }
 .up { color: #1a7f37; } .down { color: #cf222e; font-weight: bold; } .pending { color: #777; }
+.finding { color: #cf222e; }
 .err { font-family: monospace; max-width: 50em; word-break: break-word; }
 </style>
 </head>
@@ -62,7 +63,7 @@ th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertica
 <form action="-/reload" method="post"><button type="submit">Reload configuration</button></form>
 <h2>Collectors</h2>
 <table>
-<thead><tr><th>collector</th><th>type</th><th>state</th><th>series</th><th>last success</th><th>last refresh took</th><th>next refresh</th><th>last error</th></tr></thead>
+<thead><tr><th>collector</th><th>type</th><th>state</th><th>series</th><th>last success</th><th>last refresh took</th><th>next refresh</th><th>last error / findings</th></tr></thead>
 <tbody>
 {{- $now := .Now}}
 {{- range .Collectors}}
@@ -73,7 +74,7 @@ th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertica
 <td title="{{rfc3339 .LastSuccess}}">{{ago $now .LastSuccess}}</td>
 <td>{{if .Attempted}}{{.Duration}}{{end}}</td>
 <td title="{{rfc3339 .NextRefresh}}">{{in $now .NextRefresh}}</td>
-<td class="err">{{.LastError}}</td>
+<td class="err">{{.LastError}}{{range .Findings}}<div class="finding">{{.Object}}: {{.Problem}}</div>{{end}}</td>
 </tr>
 {{- else}}
 <tr><td colspan="8">No collectors configured.</td></tr>

@@ -30,8 +30,15 @@ type sandbox struct {
 
 func newSandbox(t *testing.T, fakeToken string, links ...dubfake.Link) *sandbox {
 	t.Helper()
-	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	now := start
+	return newSandboxAt(t, time.Date(2025, 3, 1, 12, 10, 0, 0, time.UTC), fakeToken, links...)
+}
+
+// newSandboxAt is newSandbox with the fake's clock stopped at now, ten
+// minutes after the fake started.
+func newSandboxAt(t *testing.T, now time.Time, fakeToken string, links ...dubfake.Link) *sandbox {
+	t.Helper()
+	start := now.Add(-10 * time.Minute)
+	now = start
 	fake := dubfake.New(fakeToken, func() time.Time { return now })
 	now = start.Add(10 * time.Minute)
 	srv := httptest.NewServer(fake)
@@ -323,7 +330,10 @@ influencer_link_clicks_total{campaign="spring",creator="alice",link="dub.sh/a",p
 // TestQuotaExhausted: once Dub's quota is spent it answers 429; the refresh
 // fails naming the rate limit, and the gauge shows the empty quota.
 func TestQuotaExhausted(t *testing.T) {
-	sb := newSandbox(t, token, link("dub.sh/a", 4, 0), link("dub.sh/b", 0, 0))
+	// The fake's clock sits at the start of the current real minute, so the
+	// window it reports resets within a minute of real time, as Dub's does.
+	now := time.Now().Truncate(time.Minute)
+	sb := newSandboxAt(t, now, token, link("dub.sh/a", 4, 0), link("dub.sh/b", 0, 0))
 	sb.fake.SetRateLimit(1)
 	env := exportertest.Build(t, sb.config(`{}`, `
       - name: alice
@@ -331,9 +341,15 @@ func TestQuotaExhausted(t *testing.T) {
           - {collector: dub, id: dub.sh/a}
           - {collector: dub, id: dub.sh/b}
 `))
+	before := sb.fake.Faults.Hits()
 	_, err := poll(t, env)
-	if !errors.Is(err, exporter.ErrRateLimited) || !strings.Contains(err.Error(), "rate_limit_exceeded: Too many requests.") {
+	if !errors.Is(err, exporter.ErrRateLimited) || !strings.Contains(err.Error(), "provider quota spent") {
 		t.Fatalf("got %v, want a rate-limit failure", err)
+	}
+	// The first answer says no call is left until the window resets: the
+	// client sends nothing more instead of collecting 429s.
+	if got := sb.fake.Faults.Hits() - before; got != 1 {
+		t.Errorf("API calls = %d, want 1", got)
 	}
 	if got := testutil.ToFloat64(env.Metrics.Quota.WithLabelValues("dub")); got != 0 {
 		t.Errorf("influencer_api_quota_remaining %g, want 0", got)

@@ -23,7 +23,7 @@
 // destination_info either). A broken link is a finding, not a collector
 // failure: the collector is up whenever it could run the probes. Why a link
 // is broken is logged at debug level and kept for the landing page
-// (Probe.Reasons).
+// (Probe.Findings).
 //
 // Probes send HEAD by default: it asks whether the page is there without
 // downloading it. But servers that serve GET fine answer HEAD with 400, 403,
@@ -365,9 +365,9 @@ func (p *Probe) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	return samples, nil
 }
 
-// Reasons returns why each broken link of the last refresh is broken, keyed
+// Findings returns why each broken link of the last refresh is broken, keyed
 // by provider + "/" + link id (bitly/bit.ly/abc). Healthy links are absent.
-func (p *Probe) Reasons() map[string]string {
+func (p *Probe) Findings() map[string]string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := make(map[string]string, len(p.reasons))

@@ -321,7 +321,7 @@ func TestProbe(t *testing.T) {
 			if *got != tt.want {
 				t.Errorf("outcome = %+v, want %+v", *got, tt.want)
 			}
-			reason := p.Reasons()["bitly/bit.ly/a"]
+			reason := p.Findings()["bitly/bit.ly/a"]
 			switch {
 			case tt.wantReason == "" && reason != "":
 				t.Errorf("healthy link has reason %q", reason)
@@ -492,7 +492,7 @@ func TestDenyCIDRs(t *testing.T) {
 			if got := site.Hits("/p"); got != tt.wantHits {
 				t.Errorf("hits = %d, want %d", got, tt.wantHits)
 			}
-			if got := p.Reasons()["bitly/bit.ly/a"]; !strings.Contains(got, tt.wantReason) {
+			if got := p.Findings()["bitly/bit.ly/a"]; !strings.Contains(got, tt.wantReason) {
 				t.Errorf("reason = %q, want it to contain %q", got, tt.wantReason)
 			}
 		})
@@ -515,7 +515,7 @@ func TestTLSFailure(t *testing.T) {
 	if want := (outcome{up: 0, status: 0}); got != want {
 		t.Errorf("outcome = %+v, want %+v", got, want)
 	}
-	if r := p.Reasons()["bitly/bit.ly/a"]; !strings.Contains(r, "certificate") {
+	if r := p.Findings()["bitly/bit.ly/a"]; !strings.Contains(r, "certificate") {
 		t.Errorf("reason = %q, want a certificate error", r)
 	}
 }
@@ -534,7 +534,7 @@ func TestNonHTTPLocation(t *testing.T) {
 	if want := (outcome{up: 0, status: 302, host: "short.test"}); got != want {
 		t.Errorf("outcome = %+v, want %+v", got, want)
 	}
-	if r, want := p.Reasons()["bitly/bit.ly/a"], "redirect from http://short.test/a to a Location that is not an http(s) URL"; r != want {
+	if r, want := p.Findings()["bitly/bit.ly/a"], "redirect from http://short.test/a to a Location that is not an http(s) URL"; r != want {
 		t.Errorf("reason = %q, want %q", r, want)
 	}
 }
@@ -614,8 +614,8 @@ func TestGolden(t *testing.T) {
 		"dub/dub.sh/dave":     "dns: lookup gone.test: no such host",
 		"dub/dub.sh/erin":     "redirect loop: http://short.test/erin2 leads back to http://short.test/erin",
 	}
-	if got := p.Reasons(); !mapsEqual(got, wantReasons) {
-		t.Errorf("Reasons() = %q, want %q", got, wantReasons)
+	if got := p.Findings(); !mapsEqual(got, wantReasons) {
+		t.Errorf("Findings() = %q, want %q", got, wantReasons)
 	}
 }
 
