@@ -357,12 +357,8 @@ func (c *Config) validate() error {
 			add(p+".timeout", "must be positive")
 		}
 		if cc.BaseURL != "" {
-			if u, err := url.Parse(cc.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				add(p+".base_url", "must be an absolute http or https URL, got %q", cc.BaseURL)
-			} else if u.User != nil || u.RawQuery != "" {
-				// Credentials belong in token_env or token_file, where
-				// they are redacted; a URL ends up in logs.
-				add(p+".base_url", "must not carry credentials or a query string")
+			if err := CheckBaseURL(cc.BaseURL); err != nil {
+				add(p+".base_url", "%v", err)
 			}
 		}
 		if err := cc.resolveToken(c.dir); err != nil {

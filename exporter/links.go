@@ -1,0 +1,149 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// What link shorteners share: link ids, base URLs, auth, and the mapping
+// of one refresh's links to samples and probe targets.
+
+// SplitLinkID splits a short link id, host/path without scheme, into its
+// lowercased host and its path (the back-half, key or slashtag, whose case
+// matters). ok is false for anything else.
+func SplitLinkID(id string) (host, path string, ok bool) {
+	host, path, ok = strings.Cut(strings.TrimSpace(id), "/")
+	if !ok || host == "" || path == "" || strings.ContainsAny(id, "?# ") {
+		return "", "", false
+	}
+	return strings.ToLower(host), path, true
+}
+
+// LinkID joins host and path into a link id, the `link` label.
+func LinkID(host, path string) string { return strings.ToLower(host) + "/" + path }
+
+// CheckBaseURL accepts an absolute http(s) URL without user info or query:
+// credentials belong in token_env or token_file, where they are redacted.
+func CheckBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("must be an absolute http or https URL, got %q", raw)
+	}
+	if u.User != nil || u.RawQuery != "" {
+		return errors.New("must not carry credentials or a query string")
+	}
+	return nil
+}
+
+// BearerAuth sends the token as "Authorization: Bearer <token>".
+func BearerAuth(req *http.Request, token string) {
+	req.Header.Set("Authorization", "Bearer "+token)
+}
+
+// HeaderAuth sends the token as the raw value of the named header, as
+// Short.io (Authorization) and Rebrandly (apikey) want it.
+func HeaderAuth(name string) func(*http.Request, string) {
+	return func(req *http.Request, token string) { req.Header.Set(name, token) }
+}
+
+// API is a provider's REST API on the shared client: a base URL, headers
+// every call carries, and GET with query parameters.
+type API struct {
+	Base   string
+	Client *Client
+	Header http.Header
+}
+
+// NewAPI returns the API at the collector's base_url, or at def.
+func NewAPI(cc *CollectorConfig, def string, c *Client) *API {
+	base := cc.BaseURL
+	if base == "" {
+		base = def
+	}
+	return &API{Base: strings.TrimSuffix(base, "/"), Client: c}
+}
+
+// Get sends GET base+path?q and decodes the JSON answer into v.
+func (a *API) Get(ctx context.Context, path string, q url.Values, v any) (*Response, error) {
+	u := a.Base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return a.Client.GetJSON(ctx, u, a.Header, v)
+}
+
+// LinkReport gathers one refresh of a link shortener: configured links
+// first, then links discovered by tag. Each link is reported once; a
+// configured link wins over the same link found by tag. Finish publishes
+// the links for the probe and returns the samples.
+type LinkReport struct {
+	provider  string
+	seen      map[string]bool
+	samples   []Sample
+	published []PublishedLink
+	skipped   []error
+}
+
+// NewLinkReport starts the report of one refresh.
+func NewLinkReport(provider string) *LinkReport {
+	return &LinkReport{provider: provider, seen: map[string]bool{}}
+}
+
+// Configured reports a configured link: its clicks and the absolute short
+// URL the provider reported (the link's url: overrides it for the probe).
+func (r *LinkReport) Configured(ref LinkRef, shortURL string, clicks float64) {
+	probeURL := shortURL
+	if ref.URL != "" {
+		probeURL = ref.URL
+	}
+	r.add(ref.Campaign, ref.Creator, ref.ID, probeURL, ref.Expect, clicks)
+}
+
+// Discovered reports a link found by a creator's tag, unless it was
+// already reported.
+func (r *LinkReport) Discovered(tag TagRef, id, shortURL string, clicks float64) {
+	r.add(tag.Campaign, tag.Creator, id, shortURL, tag.Expect, clicks)
+}
+
+// Seen reports whether the link id is already in the report.
+func (r *LinkReport) Seen(id string) bool { return r.seen[normalizeID(id)] }
+
+// Skip records an object the refresh skipped for a permanent reason (see
+// PartialError).
+func (r *LinkReport) Skip(err error) { r.skipped = append(r.skipped, err) }
+
+// Len returns the number of links reported.
+func (r *LinkReport) Len() int { return len(r.samples) }
+
+func (r *LinkReport) add(campaign, creator, id, probeURL string, expect *Expect, clicks float64) {
+	key := normalizeID(id)
+	if r.seen[key] {
+		return
+	}
+	r.seen[key] = true
+	r.samples = append(r.samples, LinkClicks.Sample(clicks, campaign, creator, r.provider, id))
+	r.published = append(r.published, PublishedLink{
+		Campaign: campaign, Creator: creator, Provider: r.provider,
+		ID: id, URL: probeURL, Expect: expect,
+	})
+}
+
+// Finish publishes the reported links under the collector's name and
+// returns the samples, with a PartialError if links were skipped.
+func (r *LinkReport) Finish(links *LinkSet, collector string) ([]Sample, error) {
+	if links != nil {
+		links.Publish(collector, r.published)
+	}
+	return r.samples, Partial(r.skipped)
+}
+
+func normalizeID(id string) string {
+	if host, path, ok := SplitLinkID(id); ok {
+		return host + "/" + path
+	}
+	return id
+}

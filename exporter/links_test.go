@@ -1,0 +1,70 @@
+package exporter
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+func TestSplitLinkID(t *testing.T) {
+	for _, tc := range []struct {
+		id, host, path string
+		ok             bool
+	}{
+		{"bit.ly/Abc", "bit.ly", "Abc", true},
+		{"Dub.SH/spring/alice", "dub.sh", "spring/alice", true},
+		{"bit.ly/", "", "", false},
+		{"/abc", "", "", false},
+		{"bit.ly", "", "", false},
+		{"bit.ly/a?b=c", "", "", false},
+	} {
+		host, path, ok := SplitLinkID(tc.id)
+		if host != tc.host || path != tc.path || ok != tc.ok {
+			t.Errorf("SplitLinkID(%q) = %q, %q, %t", tc.id, host, path, ok)
+		}
+	}
+}
+
+func TestLinkReport(t *testing.T) {
+	alice := LinkRef{Campaign: "spring", Creator: "alice", Link: &Link{ID: "bit.ly/a", URL: "https://go.example/a", Expect: &Expect{Host: "shop.example"}}}
+	bob := LinkRef{Campaign: "spring", Creator: "bob", Link: &Link{ID: "bit.ly/b"}}
+	emmaTag := TagRef{Campaign: "summer", Creator: "emma", Tag: &Tag{Tag: "emma"}}
+
+	r := NewLinkReport("bitly")
+	r.Configured(alice, "https://bit.ly/a", 10)
+	r.Configured(bob, "https://bit.ly/b", 3)
+	r.Discovered(emmaTag, "BIT.LY/a", "https://bit.ly/a", 99) // configured wins
+	r.Discovered(emmaTag, "bit.ly/e", "https://bit.ly/e", 7)
+	if !r.Seen("Bit.ly/e") || r.Seen("bit.ly/E") {
+		t.Error("Seen: host is case-insensitive, path is not")
+	}
+	r.Skip(errors.New(`bitly: link "bit.ly/gone": not found`))
+
+	set := NewLinkSet()
+	samples, err := r.Finish(set, "bitly-eu")
+	if !IsPartial(err) || !strings.Contains(err.Error(), "bit.ly/gone") {
+		t.Errorf("err = %v, want a partial error", err)
+	}
+	want := `
+# HELP influencer_link_clicks_total Clicks on a creator's tracking link, as the link shortener reports its lifetime total.
+# TYPE influencer_link_clicks_total counter
+influencer_link_clicks_total{campaign="spring",creator="alice",link="bit.ly/a",provider="bitly"} 10
+influencer_link_clicks_total{campaign="spring",creator="bob",link="bit.ly/b",provider="bitly"} 3
+influencer_link_clicks_total{campaign="summer",creator="emma",link="bit.ly/e",provider="bitly"} 7
+`
+	if err := testutil.CollectAndCompare(SamplesCollector(samples), strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+	pub := set.All()
+	if len(pub) != 3 {
+		t.Fatalf("published %d links, want 3", len(pub))
+	}
+	if pub[0].URL != "https://go.example/a" || pub[0].Expect == nil || pub[0].Expect.Host != "shop.example" {
+		t.Errorf("url override or expect lost: %+v", pub[0])
+	}
+	if pub[2].Creator != "emma" || pub[2].URL != "https://bit.ly/e" {
+		t.Errorf("discovered link: %+v", pub[2])
+	}
+}

@@ -1,0 +1,85 @@
+package fakeapi
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+type plainErrors struct{}
+
+func (plainErrors) WriteError(w http.ResponseWriter, status int) {
+	http.Error(w, http.StatusText(status), status)
+}
+
+func TestFaults(t *testing.T) {
+	var f Faults
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { WriteJSON(w, 200, map[string]int{"n": 1}) })
+	h := f.Wrap(ok, plainErrors{})
+	do := func() *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		return w
+	}
+	f.SetRetryAfter(1500 * time.Millisecond)
+	f.Set(RateLimited, 1)
+	if w := do(); w.Code != 429 || w.Header().Get("Retry-After") != "2" {
+		t.Errorf("rate limited: %d, Retry-After %q", w.Code, w.Header().Get("Retry-After"))
+	}
+	if w := do(); w.Code != 200 {
+		t.Errorf("after one fault: %d", w.Code)
+	}
+	f.Set(ServerError, -1)
+	for i := 0; i < 3; i++ {
+		if w := do(); w.Code != 500 {
+			t.Errorf("server error %d: %d", i, w.Code)
+		}
+	}
+	f.Set(Malformed, 1)
+	if w := do(); w.Code != 200 || w.Body.String() != `{"links": [{"id": "trunc` {
+		t.Errorf("malformed: %d %q", w.Code, w.Body.String())
+	}
+	if got := f.Hits(); got != 6 {
+		t.Errorf("hits = %d, want 6", got)
+	}
+}
+
+func TestShortLinks(t *testing.T) {
+	var s ShortLinks
+	s.SetPublicURL("http://127.0.0.1:1234/")
+	s.AddShortLink("alice", "http://shop.test/p?utm_source=alice")
+	if got := s.ShortURL("alice"); got != "http://127.0.0.1:1234/alice" {
+		t.Errorf("ShortURL = %q", got)
+	}
+	if got := s.PublicHost(); got != "127.0.0.1:1234" {
+		t.Errorf("PublicHost = %q", got)
+	}
+	for _, tc := range []struct {
+		method, path string
+		code         int
+		location     string
+	}{
+		{"GET", "/alice", 301, "http://shop.test/p?utm_source=alice"},
+		{"HEAD", "/alice", 301, "http://shop.test/p?utm_source=alice"},
+		{"GET", "/nobody", 404, ""},
+		{"POST", "/alice", 405, ""},
+	} {
+		w := httptest.NewRecorder()
+		s.ServeRedirect(w, httptest.NewRequest(tc.method, tc.path, nil))
+		if w.Code != tc.code || w.Header().Get("Location") != tc.location {
+			t.Errorf("%s %s = %d %q", tc.method, tc.path, w.Code, w.Header().Get("Location"))
+		}
+	}
+}
+
+func TestGrowth(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	g := Growth{Base: 100, PerMinute: 2.5}
+	if got := g.At(start, start.Add(10*time.Minute)); got != 125 {
+		t.Errorf("At(+10m) = %d, want 125", got)
+	}
+	if got := g.At(start, start.Add(-time.Minute)); got != 100 {
+		t.Errorf("before start = %d, want 100", got)
+	}
+}
