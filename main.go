@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,6 +45,17 @@ var startSandbox = sandbox.Start
 // defaultAddress is in the range above 10000 of the Prometheus default port
 // allocations list (9100-9999 is full); see the README.
 const defaultAddress = ":10194"
+
+func init() {
+	// Release builds set the version with -ldflags; `go install ...@vX`
+	// records it in the build info; anything else is a development build.
+	if version.Version == "" {
+		version.Version = "devel"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			version.Version = strings.TrimPrefix(bi.Main.Version, "v")
+		}
+	}
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
