@@ -28,11 +28,7 @@ func TestMetricsDocMatchesCode(t *testing.T) {
 	}
 
 	inCode := map[string]bool{}
-	for _, m := range []*exporter.Metric{
-		exporter.LinkClicks, exporter.CodeRedemptions, exporter.CodeRevenue, exporter.ReferralVisitors,
-		exporter.PostViews, exporter.PostReach, exporter.PostEngagements, exporter.PostPublished, exporter.AccountFollowers,
-		exporter.LinkUp, exporter.LinkStatusCode, exporter.LinkRedirects, exporter.LinkProbeDuration, exporter.LinkDestinationInfo,
-	} {
+	for _, m := range exporter.Catalogue() {
 		inCode[m.Name] = true
 	}
 	// Self-metrics: whatever a runner registers, plus build info.

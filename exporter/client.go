@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -306,6 +307,51 @@ func (c *Client) GetJSON(ctx context.Context, rawURL string, header http.Header,
 	return resp, nil
 }
 
+// PostJSON sends body as JSON with POST and decodes the JSON response
+// into v (GraphQL APIs such as Shopify's).
+func (c *Client) PostJSON(ctx context.Context, rawURL string, header http.Header, body, v any) (*Response, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("build request: %s", c.redact(err.Error()))
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.DecodeJSON(req, resp, v); err != nil {
+		return resp, err
+	}
+	return resp, nil
+}
+
+// ReportQuota records a provider's quota read from a response body rather
+// than headers (Shopify's GraphQL cost, YouTube's daily units): it sets
+// influencer_api_quota_remaining and, when nothing is left, holds further
+// calls until reset.
+func (c *Client) ReportQuota(remaining float64, reset time.Time) {
+	c.applyQuota(remaining, reset)
+}
+
+// PauseUntil holds every further call of this client until t: for
+// providers whose throttling the collector computes itself, to slow down
+// before being throttled. A pause longer than max_retry_wait fails calls
+// at once as rate limited.
+func (c *Client) PauseUntil(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.pauseUntil) {
+		c.pauseUntil = t
+	}
+}
+
 // DecodeJSON decodes a response body, turning a syntax error into an
 // ErrBadResponse APIError.
 func (c *Client) DecodeJSON(req *http.Request, resp *Response, v any) error {
@@ -343,14 +389,24 @@ func (c *Client) errorMessage(status int, body []byte) string {
 }
 
 // redact removes the collector's token from s, wherever a provider or the
-// transport echoed it.
+// transport echoed it. A token made of parts (WooCommerce's
+// consumer_key:consumer_secret) has each part removed too.
 func (c *Client) redact(s string) string {
 	if c.token == "" {
 		return s
 	}
-	s = strings.ReplaceAll(s, c.token, "<secret>")
-	if q := url.QueryEscape(c.token); q != c.token {
-		s = strings.ReplaceAll(s, q, "<secret>")
+	secrets := []string{c.token}
+	if strings.Contains(c.token, ":") {
+		secrets = append(secrets, strings.Split(c.token, ":")...)
+	}
+	for _, sec := range secrets {
+		if len(sec) < 4 {
+			continue // too short to be a secret, too common to replace
+		}
+		s = strings.ReplaceAll(s, sec, "<secret>")
+		if q := url.QueryEscape(sec); q != sec {
+			s = strings.ReplaceAll(s, q, "<secret>")
+		}
 	}
 	return s
 }
@@ -473,15 +529,15 @@ func (c *Client) observeQuota(h http.Header) {
 	if !ok {
 		return
 	}
+	c.applyQuota(remaining, reset)
+}
+
+func (c *Client) applyQuota(remaining float64, reset time.Time) {
 	c.metrics.Quota.WithLabelValues(c.collector).Set(remaining)
 	if remaining <= 0 && reset.After(c.now()) {
 		// Out of quota: every further call would be a 429. Hold the
 		// next ones until the window resets.
-		c.mu.Lock()
-		if reset.After(c.pauseUntil) {
-			c.pauseUntil = reset
-		}
-		c.mu.Unlock()
+		c.PauseUntil(reset)
 		c.logger.Debug("provider quota exhausted, pausing", "until", reset)
 	}
 }

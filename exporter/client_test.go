@@ -278,3 +278,34 @@ func TestRetryAfterForms(t *testing.T) {
 		}
 	}
 }
+
+func TestClientPostJSONAndBodyQuota(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("got %s with %q", r.Method, r.Header.Get("Content-Type"))
+		}
+		_, _ = w.Write([]byte(`{"data": {"ok": true}}`))
+	}))
+	defer srv.Close()
+	c, m := testClient(t, nil)
+	var v struct{ Data struct{ OK bool } }
+	if _, err := c.PostJSON(context.Background(), srv.URL+"/graphql.json", nil, map[string]string{"query": "{ shop { name } }"}, &v); err != nil || !v.Data.OK {
+		t.Fatalf("PostJSON: %v, %+v", err, v)
+	}
+	c.ReportQuota(850, time.Time{})
+	if got := testutil.ToFloat64(m.Quota.WithLabelValues("test")); got != 850 {
+		t.Errorf("quota = %g, want 850", got)
+	}
+	c.PauseUntil(time.Now().Add(time.Hour))
+	if _, err := c.PostJSON(context.Background(), srv.URL, nil, nil, &v); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("call during a long pause: %v, want rate limited", err)
+	}
+}
+
+func TestRedactTokenParts(t *testing.T) {
+	c := NewClient(ClientOptions{Collector: "woo", Token: "ck_12345abcdef:cs_67890fedcba"})
+	got := c.redact("consumer_key=ck_12345abcdef&consumer_secret=cs_67890fedcba")
+	if got != "consumer_key=<secret>&consumer_secret=<secret>" {
+		t.Errorf("redact = %q", got)
+	}
+}

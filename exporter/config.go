@@ -101,7 +101,10 @@ type HTTPConfig struct {
 
 // Campaign groups the creators of one campaign.
 type Campaign struct {
-	Name     string     `yaml:"name"`
+	Name string `yaml:"name"`
+	// Start is when the campaign began: shop collectors count orders
+	// created from then on. Empty: every order the shop lets us read.
+	Start    *time.Time `yaml:"start"`
 	Creators []*Creator `yaml:"creators"`
 }
 
@@ -111,9 +114,23 @@ type Creator struct {
 	Name  string  `yaml:"name"`
 	Links []*Link `yaml:"links"`
 	Tags  []*Tag  `yaml:"tags"`
+	Codes []*Code `yaml:"codes"`
 
 	path string
 }
+
+// Code is a creator's discount code at one shop. Shops match codes
+// case-insensitively, and so does the exporter; the `code` label is the
+// code as configured.
+type Code struct {
+	Collector string `yaml:"collector"`
+	Code      string `yaml:"code"`
+
+	path string
+}
+
+// Path returns the config path of the code, for error messages.
+func (c *Code) Path() string { return c.path }
 
 // Link is one tracking link, named by its short link as the provider shows
 // it without a scheme (bit.ly/abc, dub.sh/spring-alice).
@@ -377,6 +394,7 @@ func (c *Config) validate() error {
 
 	campaigns := map[string]bool{}
 	links := map[string]string{}
+	codes := map[string]string{}
 	for i, camp := range c.Campaigns {
 		p := fmt.Sprintf("campaigns[%d]", i)
 		if camp == nil {
@@ -451,6 +469,30 @@ func (c *Config) validate() error {
 					add(tp+".tag", "tag is empty")
 				}
 				c.validateExpect(t.Expect, tp+".expect", add)
+			}
+			for k, cd := range cr.Codes {
+				dp := fmt.Sprintf("%s.codes[%d]", cp, k)
+				if cd == nil {
+					add(dp, "empty code entry")
+					continue
+				}
+				cd.path = dp
+				if _, ok := collectors[cd.Collector]; !ok {
+					add(dp+".collector", "unknown collector %q (configured: %s)", cd.Collector, strings.Join(sortedKeys(collectors), ", "))
+				}
+				code := strings.TrimSpace(cd.Code)
+				switch {
+				case code == "":
+					add(dp+".code", "discount code is empty")
+				case code != cd.Code || strings.ContainsAny(code, " \t\n"):
+					add(dp+".code", "discount code %q must not contain spaces", cd.Code)
+				}
+				key := cd.Collector + "\x00" + strings.ToLower(code)
+				if prev, dup := codes[key]; dup && code != "" {
+					add(dp+".code", "duplicate code %q (first at %s; shops match codes case-insensitively)", cd.Code, prev)
+				} else {
+					codes[key] = dp
+				}
 			}
 		}
 	}
@@ -597,6 +639,30 @@ func (c *Config) TagsFor(collector string) []TagRef {
 			for _, t := range cr.Tags {
 				if t.Collector == collector {
 					out = append(out, TagRef{Campaign: camp.Name, Creator: cr.Name, Tag: t})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// CodeRef is a configured discount code with its campaign and creator.
+type CodeRef struct {
+	Campaign, Creator string
+	// Start is the campaign's start, nil if not set.
+	Start *time.Time
+	*Code
+}
+
+// CodesFor returns the codes configured for the named collector, in file
+// order.
+func (c *Config) CodesFor(collector string) []CodeRef {
+	var out []CodeRef
+	for _, camp := range c.Campaigns {
+		for _, cr := range camp.Creators {
+			for _, cd := range cr.Codes {
+				if cd.Collector == collector {
+					out = append(out, CodeRef{Campaign: camp.Name, Creator: cr.Name, Start: camp.Start, Code: cd})
 				}
 			}
 		}

@@ -76,6 +76,11 @@ func (a *API) Get(ctx context.Context, path string, q url.Values, v any) (*Respo
 	return a.Client.GetJSON(ctx, u, a.Header, v)
 }
 
+// Post sends body as JSON to base+path and decodes the JSON answer into v.
+func (a *API) Post(ctx context.Context, path string, body, v any) (*Response, error) {
+	return a.Client.PostJSON(ctx, a.Base+path, a.Header, body, v)
+}
+
 // LinkReport gathers one refresh of a link shortener: configured links
 // first, then links discovered by tag. Each link is reported once; a
 // configured link wins over the same link found by tag. Finish publishes

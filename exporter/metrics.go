@@ -16,12 +16,17 @@ type Metric struct {
 	labelsIdx map[string]int
 }
 
+var catalogue []*Metric
+
+// Catalogue returns every provider metric, in declaration order.
+func Catalogue() []*Metric { return append([]*Metric(nil), catalogue...) }
+
 func newMetric(name, help string, t prometheus.ValueType, labels ...string) *Metric {
 	idx := make(map[string]int, len(labels))
 	for i, l := range labels {
 		idx[l] = i
 	}
-	return &Metric{
+	m := &Metric{
 		Name:      name,
 		Help:      help,
 		Type:      t,
@@ -29,6 +34,8 @@ func newMetric(name, help string, t prometheus.ValueType, labels ...string) *Met
 		desc:      prometheus.NewDesc(name, help, labels, nil),
 		labelsIdx: idx,
 	}
+	catalogue = append(catalogue, m)
+	return m
 }
 
 // Desc returns the Prometheus descriptor of the metric.
@@ -74,6 +81,12 @@ var (
 		prometheus.CounterValue, LabelCampaign, LabelCreator, LabelProvider, "code")
 	CodeRevenue = newMetric("influencer_code_revenue_total",
 		"Revenue of orders that used a creator's discount code, in major units of the currency.",
+		prometheus.CounterValue, LabelCampaign, LabelCreator, LabelProvider, "code", "currency")
+	CodeRefunds = newMetric("influencer_code_refunds_total",
+		"Orders that used a creator's discount code and were later cancelled or fully refunded.",
+		prometheus.CounterValue, LabelCampaign, LabelCreator, LabelProvider, "code")
+	CodeRefundedRevenue = newMetric("influencer_code_refunded_revenue_total",
+		"Revenue refunded on orders that used a creator's discount code, in major units of the currency.",
 		prometheus.CounterValue, LabelCampaign, LabelCreator, LabelProvider, "code", "currency")
 	ReferralVisitors = newMetric("influencer_referral_visitors_total",
 		"Visitors referred by a creator, as the analytics provider reports them.",

@@ -188,3 +188,7 @@ func TestRunnerReloadKeepsConfigOnError(t *testing.T) {
 		t.Errorf("reload successful = %g", got)
 	}
 }
+
+func compareSamples(samples []Sample, want string) error {
+	return testutil.CollectAndCompare(SamplesCollector(samples), strings.NewReader(want))
+}
