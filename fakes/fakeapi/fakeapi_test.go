@@ -83,3 +83,27 @@ func TestGrowth(t *testing.T) {
 		t.Errorf("before start = %d, want 100", got)
 	}
 }
+
+func TestOrderStream(t *testing.T) {
+	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	s := OrderStream{Code: "ALICE10", PerMinute: 2, Amount: 50, Currency: "EUR", Initial: 2, CancelEvery: 3, CancelAfter: time.Minute}
+	orders := s.Orders(start, start.Add(2*time.Minute))
+	if len(orders) != 6 { // 2 initial + 2 a minute for 2 minutes
+		t.Fatalf("orders = %d, want 6", len(orders))
+	}
+	if !orders[0].Created.Equal(start.Add(-2*time.Minute)) || !orders[2].Created.Equal(start.Add(30*time.Second)) {
+		t.Errorf("created: %v, %v", orders[0].Created, orders[2].Created)
+	}
+	if !orders[2].Cancelled || orders[2].Refunded != orders[2].Total || !orders[2].Updated.Equal(start.Add(90*time.Second)) {
+		t.Errorf("order 3 not cancelled a minute later: %+v", orders[2])
+	}
+	if orders[5].Cancelled {
+		t.Errorf("order 6 cancelled before its CancelAfter: %+v", orders[5])
+	}
+	if orders[0].ID("gid-") != "gid-ALICE10-1" {
+		t.Errorf("ID = %q", orders[0].ID("gid-"))
+	}
+	if again := s.Orders(start, start.Add(2*time.Minute)); again[4].Total != orders[4].Total {
+		t.Error("streams are not deterministic")
+	}
+}
