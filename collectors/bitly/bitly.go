@@ -68,25 +68,16 @@ type options struct {
 
 type collector struct {
 	name, typ string
-	api       *api
+	api       api
 	logger    *slog.Logger
-	links     *exporter.LinkSet
+	linkSet   *exporter.LinkSet
 	opts      options
-	targets   []target // configured links, in file order
+	links     []exporter.LinkRef // configured links, in file order
 	tags      []exporter.TagRef
 
 	mu    sync.Mutex
 	group string            // resolved group guid
 	urls  map[string]string // link id -> short URL the API reported
-}
-
-// target is a link the collector reports clicks for.
-type target struct {
-	campaign, creator string
-	id                string
-	url               string // configured probe URL override
-	expect            *exporter.Expect
-	path              string // config path of the link or tag it came from
 }
 
 // New builds a bitly collector from its config block.
@@ -112,23 +103,20 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	}
 
 	c := &collector{
-		name:   cc.Name,
-		typ:    cc.Type,
-		logger: s.Logger,
-		links:  s.Links,
-		opts:   opts,
-		group:  opts.GroupGUID,
-		urls:   map[string]string{},
+		name:    cc.Name,
+		typ:     cc.Type,
+		logger:  s.Logger,
+		linkSet: s.Links,
+		opts:    opts,
+		group:   opts.GroupGUID,
+		urls:    map[string]string{},
 	}
 	for _, l := range cfg.LinksFor(cc.Name) {
-		if !validID(l.ID) {
+		if _, _, ok := exporter.SplitLinkID(l.ID); !ok {
 			errs = append(errs, cfg.Errorf(l.Path()+".id", "bitly link id %q must be domain/back-half, like bit.ly/abc", l.ID))
 			continue
 		}
-		c.targets = append(c.targets, target{
-			campaign: l.Campaign, creator: l.Creator, id: l.ID,
-			url: l.URL, expect: l.Expect, path: l.Path(),
-		})
+		c.links = append(c.links, l)
 	}
 	seenTag := map[string]exporter.TagRef{}
 	for _, t := range cfg.TagsFor(cc.Name) {
@@ -143,29 +131,19 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		return nil, err
 	}
 
-	base := strings.TrimRight(cc.BaseURL, "/")
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: authorize})
-	c.api = &api{base: base, client: s.Client}
+	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: exporter.BearerAuth})
+	c.api = api{exporter.NewAPI(cc, DefaultBaseURL, s.Client)}
 	return c, nil
 }
 
-// validID accepts domain/back-half, the form Bitly names links by.
-func validID(id string) bool {
-	domain, hash, ok := strings.Cut(id, "/")
-	return ok && domain != "" && hash != "" && !strings.ContainsAny(id, "?# ")
+// tagged is a link found by a configured tag.
+type tagged struct {
+	tag exporter.TagRef
+	id  string
 }
 
 // Poll implements exporter.Collector.
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
-	targets := append([]target(nil), c.targets...)
-	known := make(map[string]bool, len(targets))
-	for _, t := range targets {
-		known[t.id] = true
-	}
-
 	var group string
 	if len(c.tags) > 0 || c.opts.TopLinks > 0 {
 		g, err := c.resolveGroup(ctx)
@@ -177,7 +155,11 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 
 	// Tag discovery: configured links win, then the first tag in file
 	// order that a link carries.
-	var discovered []target
+	known := make(map[string]bool, len(c.links))
+	for _, l := range c.links {
+		known[l.ID] = true
+	}
+	var discovered []tagged
 	for _, t := range c.tags {
 		links, err := c.listTag(ctx, group, t.Tag.Tag)
 		if err != nil {
@@ -185,22 +167,17 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		}
 		for _, l := range links {
 			c.rememberURL(l)
-			if known[l.ID] {
-				continue
+			if !known[l.ID] {
+				known[l.ID] = true
+				discovered = append(discovered, tagged{t, l.ID})
 			}
-			known[l.ID] = true
-			discovered = append(discovered, target{
-				campaign: t.Campaign, creator: t.Creator, id: l.ID,
-				expect: t.Expect, path: t.Path(),
-			})
 		}
 		c.logger.Debug("listed links by tag", "tag", t.Tag.Tag, "links", len(links))
 	}
 	sort.Slice(discovered, func(i, j int) bool { return discovered[i].id < discovered[j].id })
-	targets = append(targets, discovered...)
 
 	clicks := map[string]int64{}
-	if c.opts.TopLinks > 0 && len(targets) > 0 {
+	if c.opts.TopLinks > 0 && len(c.links)+len(discovered) > 0 {
 		top, err := c.api.topClicked(ctx, group, c.opts.TopLinks)
 		if err != nil {
 			return nil, fmt.Errorf("bitly: most clicked links of group %q: %w", group, err)
@@ -213,40 +190,58 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		}
 	}
 
-	var (
-		samples   []exporter.Sample
-		published []exporter.PublishedLink
-		skipped   []error
-	)
-	for _, t := range targets {
-		n, ok := clicks[t.id]
-		if !ok {
-			var err error
-			n, err = c.api.totalClicks(ctx, t.id)
-			if errors.Is(err, exporter.ErrNotFound) {
-				skipped = append(skipped, fmt.Errorf("bitly: link %q (%s): %w", t.id, t.path, err))
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("bitly: clicks for link %q: %w", t.id, err)
-			}
+	r := exporter.NewLinkReport(c.typ)
+	for _, l := range c.links {
+		n, u, err := c.read(ctx, r, l.ID, l.URL, l.Path(), clicks)
+		if err != nil {
+			return nil, err
 		}
-		u, err := c.shortURL(ctx, t)
+		if u != "" {
+			r.Configured(l, u, n)
+		}
+	}
+	for _, d := range discovered {
+		n, u, err := c.read(ctx, r, d.id, "", d.tag.Path(), clicks)
+		if err != nil {
+			return nil, err
+		}
+		if u != "" {
+			r.Discovered(d.tag, d.id, u, n)
+		}
+	}
+	return r.Finish(c.linkSet, c.name)
+}
+
+// read returns a link's clicks, from the batch or one call, and the URL the
+// probe requests: override, else the short URL Bitly reported. A link Bitly
+// does not know is skipped in r, and read returns no URL.
+func (c *collector) read(ctx context.Context, r *exporter.LinkReport, id, override, path string, batch map[string]int64) (float64, string, error) {
+	skip := func(err error) (float64, string, error) {
+		r.Skip(fmt.Errorf("bitly: link %q (%s): %w", id, path, err))
+		return 0, "", nil
+	}
+	n, ok := batch[id]
+	if !ok {
+		var err error
+		n, err = c.api.totalClicks(ctx, id)
 		if errors.Is(err, exporter.ErrNotFound) {
-			skipped = append(skipped, fmt.Errorf("bitly: link %q (%s): %w", t.id, t.path, err))
-			continue
+			return skip(err)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("bitly: short URL of link %q: %w", t.id, err)
+			return 0, "", fmt.Errorf("bitly: clicks for link %q: %w", id, err)
 		}
-		samples = append(samples, exporter.LinkClicks.Sample(float64(n), t.campaign, t.creator, c.typ, t.id))
-		published = append(published, exporter.PublishedLink{
-			Campaign: t.campaign, Creator: t.creator, Provider: c.typ,
-			ID: t.id, URL: u, Expect: t.expect,
-		})
 	}
-	c.links.Publish(c.name, published)
-	return samples, exporter.Partial(skipped)
+	if override != "" {
+		return float64(n), override, nil
+	}
+	u, err := c.shortURL(ctx, id)
+	if errors.Is(err, exporter.ErrNotFound) {
+		return skip(err)
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("bitly: short URL of link %q: %w", id, err)
+	}
+	return float64(n), u, nil
 }
 
 // resolveGroup returns the configured group, or the token owner's default
@@ -307,25 +302,22 @@ func (c *collector) rememberURL(l bitlink) {
 	c.mu.Unlock()
 }
 
-// shortURL is what the probe requests: the configured override, else the
-// short URL Bitly reported for the link.
-func (c *collector) shortURL(ctx context.Context, t target) (string, error) {
-	if t.url != "" {
-		return t.url, nil
-	}
+// shortURL returns the short URL Bitly reported for the link, asking for
+// it once if no list answer carried it.
+func (c *collector) shortURL(ctx context.Context, id string) (string, error) {
 	c.mu.Lock()
-	u, ok := c.urls[t.id]
+	u, ok := c.urls[id]
 	c.mu.Unlock()
 	if ok {
 		return u, nil
 	}
-	b, err := c.api.bitlink(ctx, t.id)
+	b, err := c.api.bitlink(ctx, id)
 	if err != nil {
 		return "", err
 	}
 	if b.Link == "" {
 		return "", fmt.Errorf("%w: bitlink without link field", exporter.ErrBadResponse)
 	}
-	c.rememberURL(bitlink{ID: t.id, Link: b.Link})
+	c.rememberURL(bitlink{ID: id, Link: b.Link})
 	return b.Link, nil
 }

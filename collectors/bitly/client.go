@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -77,24 +76,8 @@ func errorMessage(_ int, body []byte) string {
 	return e.Message
 }
 
-func authorize(req *http.Request, token string) {
-	req.Header.Set("Authorization", "Bearer "+token)
-}
-
-// api wraps the shared client with Bitly's paths.
-type api struct {
-	base   string
-	client *exporter.Client
-}
-
-func (a *api) get(ctx context.Context, path string, q url.Values, v any) error {
-	u := a.base + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	_, err := a.client.GetJSON(ctx, u, nil, v)
-	return err
-}
+// api is Bitly's paths on the shared client.
+type api struct{ *exporter.API }
 
 // bitlinkPath escapes each segment of a bitlink id but keeps its slash raw,
 // as Bitly's examples send it (bit.ly/abc; %2F is accepted too).
@@ -109,7 +92,7 @@ func bitlinkPath(id string) string {
 // defaultGroup returns the token owner's default group.
 func (a *api) defaultGroup(ctx context.Context) (string, error) {
 	var u user
-	if err := a.get(ctx, "/user", nil, &u); err != nil {
+	if _, err := a.Get(ctx, "/user", nil, &u); err != nil {
 		return "", err
 	}
 	return u.DefaultGroupGUID, nil
@@ -122,7 +105,7 @@ func (a *api) linksByTag(ctx context.Context, group, tag string, size int, searc
 		q.Set("search_after", searchAfter)
 	}
 	var page groupBitlinks
-	if err := a.get(ctx, "/groups/"+url.PathEscape(group)+"/bitlinks", q, &page); err != nil {
+	if _, err := a.Get(ctx, "/groups/"+url.PathEscape(group)+"/bitlinks", q, &page); err != nil {
 		return nil, err
 	}
 	return &page, nil
@@ -133,7 +116,7 @@ func (a *api) linksByTag(ctx context.Context, group, tag string, size int, searc
 func (a *api) topClicked(ctx context.Context, group string, size int) (*sortedBitlinks, error) {
 	q := url.Values{"unit": {"day"}, "units": {"-1"}, "size": {strconv.Itoa(size)}}
 	var s sortedBitlinks
-	if err := a.get(ctx, "/groups/"+url.PathEscape(group)+"/bitlinks/clicks", q, &s); err != nil {
+	if _, err := a.Get(ctx, "/groups/"+url.PathEscape(group)+"/bitlinks/clicks", q, &s); err != nil {
 		return nil, err
 	}
 	return &s, nil
@@ -143,7 +126,7 @@ func (a *api) topClicked(ctx context.Context, group string, size int) (*sortedBi
 func (a *api) totalClicks(ctx context.Context, id string) (int64, error) {
 	q := url.Values{"unit": {"day"}, "units": {"-1"}}
 	var s clicksSummary
-	if err := a.get(ctx, bitlinkPath(id)+"/clicks/summary", q, &s); err != nil {
+	if _, err := a.Get(ctx, bitlinkPath(id)+"/clicks/summary", q, &s); err != nil {
 		return 0, err
 	}
 	if s.TotalClicks == nil {
@@ -155,7 +138,7 @@ func (a *api) totalClicks(ctx context.Context, id string) (int64, error) {
 // bitlink returns one link's metadata.
 func (a *api) bitlink(ctx context.Context, id string) (*bitlink, error) {
 	var b bitlink
-	if err := a.get(ctx, bitlinkPath(id), nil, &b); err != nil {
+	if _, err := a.Get(ctx, bitlinkPath(id), nil, &b); err != nil {
 		return nil, err
 	}
 	return &b, nil

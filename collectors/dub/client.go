@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -15,27 +14,27 @@ import (
 // DefaultBaseURL is the Dub API root.
 const DefaultBaseURL = "https://api.dub.co"
 
-// link is the part of Dub's link object the collector reads. clicks is the
-// link's lifetime counter, the one Dub's own all-time count reads.
-type link struct {
+// linkClicks is what both the link object and a top_links row carry about
+// a link. clicks is the link's lifetime counter, the one Dub's own all-time
+// count reads.
+type linkClicks struct {
 	ID        string `json:"id"`
 	Domain    string `json:"domain"`
 	Key       string `json:"key"`
 	ShortLink string `json:"shortLink"`
 	Clicks    *int64 `json:"clicks"`
-	Tags      []struct {
+}
+
+// linkID names the link as the config does, domain/key.
+func (l linkClicks) linkID() string { return exporter.LinkID(l.Domain, l.Key) }
+
+// link is the part of Dub's link object the collector reads.
+type link struct {
+	linkClicks
+	Tags []struct {
 		ID   string `json:"id"`
 		Name string `json:"name"`
 	} `json:"tags"`
-}
-
-// topLink is a row of GET /analytics?groupBy=top_links.
-type topLink struct {
-	ID        string `json:"id"`
-	Domain    string `json:"domain"`
-	Key       string `json:"key"`
-	ShortLink string `json:"shortLink"`
-	Clicks    *int64 `json:"clicks"`
 }
 
 // apiError is Dub's error body.
@@ -58,32 +57,16 @@ func errorMessage(_ int, body []byte) string {
 	return e.Error.Code + ": " + e.Error.Message
 }
 
-func authorize(req *http.Request, token string) {
-	req.Header.Set("Authorization", "Bearer "+token)
-}
-
-// api wraps the shared client with Dub's paths.
-type api struct {
-	base   string
-	client *exporter.Client
-}
-
-func (a *api) get(ctx context.Context, path string, q url.Values, v any) error {
-	u := a.base + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	_, err := a.client.GetJSON(ctx, u, nil, v)
-	return err
-}
+// api is Dub's paths on the shared client.
+type api struct{ *exporter.API }
 
 // topLinks returns the workspace's links with at least one click, most
 // clicked first, with their all-time clicks: one call for up to 5000 links
 // (Dub's row cap for top_links). interval defaults to 24h, hence all.
-func (a *api) topLinks(ctx context.Context) ([]topLink, error) {
+func (a *api) topLinks(ctx context.Context) ([]linkClicks, error) {
 	q := url.Values{"event": {"clicks"}, "groupBy": {"top_links"}, "interval": {"all"}}
-	var rows []topLink
-	if err := a.get(ctx, "/analytics", q, &rows); err != nil {
+	var rows []linkClicks
+	if _, err := a.Get(ctx, "/analytics", q, &rows); err != nil {
 		return nil, err
 	}
 	return rows, nil
@@ -98,7 +81,7 @@ func (a *api) linksByTags(ctx context.Context, tags []string, pageSize int, star
 		q.Set("startingAfter", startingAfter)
 	}
 	var links []link
-	if err := a.get(ctx, "/links", q, &links); err != nil {
+	if _, err := a.Get(ctx, "/links", q, &links); err != nil {
 		return nil, err
 	}
 	return links, nil
@@ -107,7 +90,7 @@ func (a *api) linksByTags(ctx context.Context, tags []string, pageSize int, star
 // linkInfo returns one link by domain and key.
 func (a *api) linkInfo(ctx context.Context, domain, key string) (*link, error) {
 	var l link
-	if err := a.get(ctx, "/links/info", url.Values{"domain": {domain}, "key": {key}}, &l); err != nil {
+	if _, err := a.Get(ctx, "/links/info", url.Values{"domain": {domain}, "key": {key}}, &l); err != nil {
 		return nil, err
 	}
 	if l.Clicks == nil {

@@ -63,22 +63,13 @@ type options struct {
 
 type collector struct {
 	name, typ string
-	api       *api
+	api       api
 	logger    *slog.Logger
-	links     *exporter.LinkSet
+	linkSet   *exporter.LinkSet
 	opts      options
-	targets   []target // configured links, in file order
+	links     []exporter.LinkRef // configured links, in file order
 	tags      []exporter.TagRef
 	tagNames  []string
-}
-
-// target is a link the collector reports clicks for.
-type target struct {
-	campaign, creator string
-	id                string // domain/key
-	url               string // configured probe URL override
-	expect            *exporter.Expect
-	path              string // config path of the link or tag it came from
 }
 
 // New builds a dub collector from its config block.
@@ -97,16 +88,13 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		errs = append(errs, cfg.Errorf(cc.Path()+".token", "dub needs an API key: set token, token_env or token_file"))
 	}
 
-	c := &collector{name: cc.Name, typ: cc.Type, logger: s.Logger, links: s.Links, opts: opts}
+	c := &collector{name: cc.Name, typ: cc.Type, logger: s.Logger, linkSet: s.Links, opts: opts}
 	for _, l := range cfg.LinksFor(cc.Name) {
-		if _, _, ok := splitID(l.ID); !ok {
+		if _, _, ok := exporter.SplitLinkID(l.ID); !ok {
 			errs = append(errs, cfg.Errorf(l.Path()+".id", "dub link id %q must be domain/key, like dub.sh/alice", l.ID))
 			continue
 		}
-		c.targets = append(c.targets, target{
-			campaign: l.Campaign, creator: l.Creator, id: l.ID,
-			url: l.URL, expect: l.Expect, path: l.Path(),
-		})
+		c.links = append(c.links, l)
 	}
 	seenTag := map[string]exporter.TagRef{}
 	for _, t := range cfg.TagsFor(cc.Name) {
@@ -129,38 +117,24 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		return nil, err
 	}
 
-	base := strings.TrimRight(cc.BaseURL, "/")
-	if base == "" {
-		base = DefaultBaseURL
-	}
 	// The default quota hook reads Dub's X-RateLimit-Remaining and -Reset.
-	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: authorize})
-	c.api = &api{base: base, client: s.Client}
+	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: exporter.BearerAuth})
+	c.api = api{exporter.NewAPI(cc, DefaultBaseURL, s.Client)}
 	return c, nil
 }
 
-// splitID splits domain/key; the key may hold further slashes.
-func splitID(id string) (domain, key string, ok bool) {
-	domain, key, ok = strings.Cut(id, "/")
-	return domain, key, ok && domain != "" && key != "" && !strings.ContainsAny(id, "?# ")
-}
-
-// clicks is what one answer said about a link.
-type clicks struct {
-	n         int64
-	shortLink string
+// tagged is a link found by a configured tag.
+type tagged struct {
+	tag exporter.TagRef
+	id  string
 }
 
 // Poll implements exporter.Collector.
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
-	targets := append([]target(nil), c.targets...)
-	known := make(map[string]bool, len(targets))
-	for _, t := range targets {
-		known[t.id] = true
-	}
-
-	fromAnalytics := map[string]clicks{}
-	if c.opts.Analytics && len(targets)+len(c.tags) > 0 {
+	// Analytics first, so that every link of one refresh counts the same
+	// way as long as it has clicks; then the tag listing.
+	var sources []map[string]linkClicks
+	if c.opts.Analytics && len(c.links)+len(c.tags) > 0 {
 		rows, err := c.api.topLinks(ctx)
 		if err != nil {
 			hint := ""
@@ -170,84 +144,96 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			}
 			return nil, fmt.Errorf("dub: clicks of all links%s: %w", hint, err)
 		}
+		fromAnalytics := map[string]linkClicks{}
 		for _, r := range rows {
 			if r.Clicks == nil {
 				return nil, fmt.Errorf("dub: clicks of all links: %w: row without clicks", exporter.ErrBadResponse)
 			}
-			fromAnalytics[r.Domain+"/"+r.Key] = clicks{*r.Clicks, r.ShortLink}
+			fromAnalytics[r.linkID()] = r
 		}
+		sources = append(sources, fromAnalytics)
 	}
 
-	fromList := map[string]clicks{}
+	var discovered []tagged
 	if len(c.tags) > 0 {
 		links, err := c.listTagged(ctx)
 		if err != nil {
 			return nil, err
 		}
-		var discovered []target
+		known := make(map[string]bool, len(c.links))
+		for _, l := range c.links {
+			known[l.ID] = true
+		}
+		fromList := map[string]linkClicks{}
 		for _, l := range links {
-			id := l.Domain + "/" + l.Key
+			id := l.linkID()
 			if l.Clicks == nil {
 				return nil, fmt.Errorf("dub: links with tags: %w: link %q without clicks", exporter.ErrBadResponse, id)
 			}
-			fromList[id] = clicks{*l.Clicks, l.ShortLink}
+			fromList[id] = l.linkClicks
 			if known[id] {
 				continue
 			}
-			t, ok := c.tagOf(l)
-			if !ok {
-				continue
+			if t, ok := c.tagOf(l); ok {
+				known[id] = true
+				discovered = append(discovered, tagged{t, id})
 			}
-			known[id] = true
-			discovered = append(discovered, target{
-				campaign: t.Campaign, creator: t.Creator, id: id,
-				expect: t.Expect, path: t.Path(),
-			})
 		}
+		sources = append(sources, fromList)
 		sort.Slice(discovered, func(i, j int) bool { return discovered[i].id < discovered[j].id })
-		targets = append(targets, discovered...)
 		c.logger.Debug("listed links by tag", "tags", len(c.tags), "links", len(links))
 	}
 
-	var (
-		samples   []exporter.Sample
-		published []exporter.PublishedLink
-		skipped   []error
-	)
-	for _, t := range targets {
-		// Analytics first, so that every link of one refresh counts the
-		// same way as long as it has clicks.
-		got, ok := fromAnalytics[t.id]
-		if !ok {
-			got, ok = fromList[t.id]
+	r := exporter.NewLinkReport(c.typ)
+	for _, l := range c.links {
+		got, err := c.read(ctx, l.ID, l.URL, sources)
+		if errors.Is(err, exporter.ErrNotFound) {
+			r.Skip(fmt.Errorf("dub: link %q (%s): %w", l.ID, l.Path(), err))
+			continue
 		}
-		if !ok {
-			domain, key, _ := splitID(t.id)
-			l, err := c.api.linkInfo(ctx, domain, key)
-			if errors.Is(err, exporter.ErrNotFound) {
-				skipped = append(skipped, fmt.Errorf("dub: link %q (%s): %w", t.id, t.path, err))
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("dub: clicks for link %q: %w", t.id, err)
-			}
-			got = clicks{*l.Clicks, l.ShortLink}
+		if err != nil {
+			return nil, err
 		}
-		u := t.url
-		if u == "" {
-			u = got.shortLink
-		}
-		if u == "" {
-			return nil, fmt.Errorf("dub: link %q: %w: no shortLink", t.id, exporter.ErrBadResponse)
-		}
-		samples = append(samples, exporter.LinkClicks.Sample(float64(got.n), t.campaign, t.creator, c.typ, t.id))
-		published = append(published, exporter.PublishedLink{
-			Campaign: t.campaign, Creator: t.creator, Provider: c.typ,
-			ID: t.id, URL: u, Expect: t.expect,
-		})
+		r.Configured(l, got.ShortLink, float64(*got.Clicks))
 	}
-	c.links.Publish(c.name, published)
-	return samples, exporter.Partial(skipped)
+	for _, d := range discovered {
+		got, err := c.read(ctx, d.id, "", sources)
+		if err != nil {
+			return nil, err
+		}
+		r.Discovered(d.tag, d.id, got.ShortLink, float64(*got.Clicks))
+	}
+	return r.Finish(c.linkSet, c.name)
+}
+
+// read returns what the first of sources has on the link, else what
+// /links/info says. The error matches exporter.ErrNotFound, unwrapped, if
+// Dub does not know the link.
+func (c *collector) read(ctx context.Context, id, override string, sources []map[string]linkClicks) (linkClicks, error) {
+	var (
+		got   linkClicks
+		found bool
+	)
+	for _, m := range sources {
+		if got, found = m[id]; found {
+			break
+		}
+	}
+	if !found {
+		domain, key, _ := exporter.SplitLinkID(id)
+		l, err := c.api.linkInfo(ctx, domain, key)
+		if errors.Is(err, exporter.ErrNotFound) {
+			return got, err
+		}
+		if err != nil {
+			return got, fmt.Errorf("dub: clicks for link %q: %w", id, err)
+		}
+		got = l.linkClicks
+	}
+	if override == "" && got.ShortLink == "" {
+		return got, fmt.Errorf("dub: link %q: %w: no shortLink", id, exporter.ErrBadResponse)
+	}
+	return got, nil
 }
 
 // listTagged pages through the links carrying any configured tag, with the

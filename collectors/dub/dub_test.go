@@ -1,16 +1,11 @@
 package dub_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/dub"
 	"github.com/influencer-exporter/influencer_exporter/collectors/dub/dubfake"
@@ -25,7 +20,7 @@ const token = "dub_test_5ecret_key"
 // start; the clock stays there, so every call falls in one quota window.
 type sandbox struct {
 	fake *dubfake.Server
-	srv  *httptest.Server
+	url  string
 }
 
 func newSandbox(t *testing.T, fakeToken string, links ...dubfake.Link) *sandbox {
@@ -37,38 +32,26 @@ func newSandbox(t *testing.T, fakeToken string, links ...dubfake.Link) *sandbox 
 // minutes after the fake started.
 func newSandboxAt(t *testing.T, now time.Time, fakeToken string, links ...dubfake.Link) *sandbox {
 	t.Helper()
-	start := now.Add(-10 * time.Minute)
-	now = start
-	fake := dubfake.New(fakeToken, func() time.Time { return now })
-	now = start.Add(10 * time.Minute)
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	fake.SetPublicURL(srv.URL)
-	for _, l := range links {
-		fake.AddLink(l)
-	}
-	return &sandbox{fake: fake, srv: srv}
+	clock := exportertest.NewManualClock(now.Add(-10 * time.Minute))
+	fake := dubfake.New(fakeToken, clock.Now)
+	clock.Advance(10 * time.Minute)
+	return &sandbox{fake: fake, url: exportertest.ServeFake(t, fake, links...)}
 }
 
-// config renders a config with one dub collector; options is a YAML flow
-// map, creators the creators of campaign spring.
+// config renders a config with one dub collector on the fake; options is
+// a YAML flow map, creators the creators of campaign spring.
 func (s *sandbox) config(options, creators string) string {
-	return fmt.Sprintf(`
-collectors:
-  - type: dub
-    base_url: %s
-    token: %s
-    interval: 1m
-    http: {max_retries: 2, min_retry_wait: 1ms, max_retry_wait: 5ms, rate_limit: 1000}
-    options: %s
-campaigns:
-  - name: spring
-    creators:
-%s`, s.srv.URL, token, options, creators)
+	return exportertest.OneCollectorConfig("dub", s.url, token, options, creators)
+}
+
+// build builds that config.
+func (s *sandbox) build(t *testing.T, options, creators string) *exportertest.Env {
+	t.Helper()
+	return exportertest.Build(t, s.config(options, creators))
 }
 
 func link(id string, base int64, perMinute float64, tags ...string) dubfake.Link {
-	key := id[strings.Index(id, "/")+1:]
+	_, key, _ := strings.Cut(id, "/")
 	return dubfake.Link{
 		ID:          id,
 		Destination: "https://shop.example/" + key + "?utm_source=" + key,
@@ -77,9 +60,13 @@ func link(id string, base int64, perMinute float64, tags ...string) dubfake.Link
 	}
 }
 
-func poll(t *testing.T, env *exportertest.Env) ([]exporter.Sample, error) {
-	t.Helper()
-	return env.Instance(t, "dub").Collector.Poll(context.Background())
+// alice renders creator alice with the links.
+func alice(ids ...string) string { return exportertest.CreatorLinks("alice", "dub", ids...) }
+
+// clicks is the exposition of influencer_link_clicks_total for creator
+// alice of campaign spring, one series a link=clicks pair.
+func clicks(links ...string) string {
+	return exportertest.LinkClicksText("spring", "alice", "dub", links...)
 }
 
 func TestPoll(t *testing.T) {
@@ -92,7 +79,7 @@ func TestPoll(t *testing.T) {
 		link("dub.sh/shared", 9, 0, "carol"),        // configured for alice, tagged carol: alice wins
 		link("dub.sh/dave", 50, 0, "dave", "other"), // tag nobody configured
 	)
-	env := exportertest.Build(t, sb.config(`{}`, `
+	env := sb.build(t, `{}`, `
       - name: alice
         links:
           - {collector: dub, id: dub.sh/alice, expect: {host: shop.example, utm: {utm_source: alice}}}
@@ -104,9 +91,9 @@ func TestPoll(t *testing.T) {
       - name: carol
         tags:
           - {collector: dub, tag: CAROL, expect: {host: shop.example}}
-`))
+`)
 	for i := range 2 {
-		samples, err := poll(t, env)
+		samples, err := env.Poll(t, "dub")
 		if err != nil {
 			t.Fatalf("poll %d: %v", i, err)
 		}
@@ -117,23 +104,18 @@ func TestPoll(t *testing.T) {
 	if got := sb.fake.Faults.Hits(); got != 6 {
 		t.Errorf("API calls for two refreshes: %d, want 6", got)
 	}
-	if got := testutil.ToFloat64(env.Metrics.Quota.WithLabelValues("dub")); got != dubfake.DefaultRateLimit-6 {
+	if got := env.Quota("dub"); got != dubfake.DefaultRateLimit-6 {
 		t.Errorf("influencer_api_quota_remaining %g, want %d", got, dubfake.DefaultRateLimit-6)
 	}
-
-	got := env.Links.All()
-	want := []exporter.PublishedLink{
-		{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "dub.sh/alice", URL: sb.srv.URL + "/alice",
+	env.ComparePublished(t, []exporter.PublishedLink{
+		{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "dub.sh/alice", URL: sb.url + "/alice",
 			Expect: &exporter.Expect{Host: "shop.example", UTM: map[string]string{"utm_source": "alice"}}},
 		{Campaign: "spring", Creator: "bob", Provider: "dub", ID: "dub.sh/bob", URL: "https://go.example/bob"},
-		{Campaign: "spring", Creator: "carol", Provider: "dub", ID: "dub.sh/carol1", URL: sb.srv.URL + "/carol1", Expect: &exporter.Expect{Host: "shop.example"}},
-		{Campaign: "spring", Creator: "carol", Provider: "dub", ID: "dub.sh/carol2", URL: sb.srv.URL + "/carol2", Expect: &exporter.Expect{Host: "shop.example"}},
-		{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "dub.sh/shared", URL: sb.srv.URL + "/shared"},
-		{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "go.example/alice/tiktok", URL: sb.srv.URL + "/alice/tiktok"},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("published links:\n got %+v\nwant %+v", got, want)
-	}
+		{Campaign: "spring", Creator: "carol", Provider: "dub", ID: "dub.sh/carol1", URL: sb.url + "/carol1", Expect: &exporter.Expect{Host: "shop.example"}},
+		{Campaign: "spring", Creator: "carol", Provider: "dub", ID: "dub.sh/carol2", URL: sb.url + "/carol2", Expect: &exporter.Expect{Host: "shop.example"}},
+		{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "dub.sh/shared", URL: sb.url + "/shared"},
+		{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "go.example/alice/tiktok", URL: sb.url + "/alice/tiktok"},
+	})
 }
 
 // TestCallsPerRefresh measures the quota one refresh of five configured
@@ -152,27 +134,24 @@ func TestCallsPerRefresh(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var (
-				links    []dubfake.Link
-				creators strings.Builder
-				want     strings.Builder
+				links     []dubfake.Link
+				ids, want []string
 			)
-			creators.WriteString("      - name: alice\n        links:\n")
-			want.WriteString("# HELP influencer_link_clicks_total Clicks on a creator's tracking link, as the link shortener reports its lifetime total.\n# TYPE influencer_link_clicks_total counter\n")
 			for i, n := range tt.clicks {
 				id := fmt.Sprintf("dub.sh/l%d", i)
 				links = append(links, link(id, n, 0))
-				fmt.Fprintf(&creators, "          - {collector: dub, id: %s}\n", id)
-				fmt.Fprintf(&want, "influencer_link_clicks_total{campaign=\"spring\",creator=\"alice\",link=%q,provider=\"dub\"} %d\n", id, n)
+				ids = append(ids, id)
+				want = append(want, fmt.Sprintf("%s=%d", id, n))
 			}
 			sb := newSandbox(t, token, links...)
-			env := exportertest.Build(t, sb.config(tt.options, creators.String()))
+			env := sb.build(t, tt.options, alice(ids...))
 			for refresh := range 2 {
 				before := sb.fake.Faults.Hits()
-				samples, err := poll(t, env)
+				samples, err := env.Poll(t, "dub")
 				if err != nil {
 					t.Fatal(err)
 				}
-				exportertest.CompareText(t, samples, want.String())
+				exportertest.CompareText(t, samples, clicks(want...))
 				if got := sb.fake.Faults.Hits() - before; got != tt.calls {
 					t.Errorf("refresh %d: %d API calls, want %d", refresh+1, got, tt.calls)
 				}
@@ -202,12 +181,8 @@ func TestTagPagination(t *testing.T) {
 			}
 			links = append(links, link("dub.sh/other", 3, 0, "other"))
 			sb := newSandbox(t, token, links...)
-			env := exportertest.Build(t, sb.config(tt.options, `
-      - name: erin
-        tags:
-          - {collector: dub, tag: tiktok}
-`))
-			samples, err := poll(t, env)
+			env := sb.build(t, tt.options, exportertest.CreatorTags("erin", "dub", "tiktok"))
+			samples, err := env.Poll(t, "dub")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -223,29 +198,13 @@ func TestUnknownLinkIsPartial(t *testing.T) {
 	sb := newSandbox(t, token, link("dub.sh/known", 5, 0))
 	for _, opts := range []string{`{analytics: false}`, `{}`} {
 		t.Run(opts, func(t *testing.T) {
-			env := exportertest.Build(t, sb.config(opts, `
-      - name: alice
-        links:
-          - {collector: dub, id: dub.sh/gone}
-          - {collector: dub, id: dub.sh/known}
-`))
-			samples, err := poll(t, env)
-			if !exporter.IsPartial(err) || !errors.Is(err, exporter.ErrNotFound) {
-				t.Fatalf("want a partial not-found error, got %v", err)
-			}
-			for _, s := range []string{`"dub.sh/gone"`, "campaigns[0].creators[0].links[0]", "not_found: Link not found."} {
-				if !strings.Contains(err.Error(), s) {
-					t.Errorf("error %q does not mention %s", err, s)
-				}
-			}
-			exportertest.CompareText(t, samples, `
-# HELP influencer_link_clicks_total Clicks on a creator's tracking link, as the link shortener reports its lifetime total.
-# TYPE influencer_link_clicks_total counter
-influencer_link_clicks_total{campaign="spring",creator="alice",link="dub.sh/known",provider="dub"} 5
-`)
-			if got := env.Links.All(); len(got) != 1 || got[0].ID != "dub.sh/known" {
-				t.Errorf("published %v, want only dub.sh/known", got)
-			}
+			env := sb.build(t, opts, alice("dub.sh/gone", "dub.sh/known"))
+			samples, err := env.Poll(t, "dub")
+			exportertest.AssertPartial(t, err, exporter.ErrNotFound, `"dub.sh/gone"`, "campaigns[0].creators[0].links[0]", "not_found: Link not found.")
+			exportertest.CompareText(t, samples, clicks("dub.sh/known=5"))
+			env.ComparePublished(t, []exporter.PublishedLink{
+				{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "dub.sh/known", URL: sb.url + "/known"},
+			})
 		})
 	}
 }
@@ -277,28 +236,15 @@ func TestFailures(t *testing.T) {
 					sb.fake.SetPlan(tt.plan)
 				}
 				sb.fake.Faults.Set(tt.fault, -1)
-				env := exportertest.Build(t, sb.config(opts, `
+				env := sb.build(t, opts, `
       - name: alice
         links:
           - {collector: dub, id: dub.sh/a}
         tags:
           - {collector: dub, tag: alice}
-`))
-				samples, err := poll(t, env)
-				if err == nil || exporter.IsPartial(err) || !errors.Is(err, tt.want) {
-					t.Fatalf("got %v, want a failed refresh matching %v", err, tt.want)
-				}
-				if samples != nil {
-					t.Errorf("samples returned with the error: %v", samples)
-				}
-				for _, s := range tt.contains {
-					if !strings.Contains(err.Error(), s) {
-						t.Errorf("error %q does not contain %q", err, s)
-					}
-				}
-				if strings.Contains(err.Error(), token) {
-					t.Errorf("error %q contains the token", err)
-				}
+`)
+				samples, err := env.Poll(t, "dub")
+				exportertest.AssertFailed(t, samples, err, tt.want, token, tt.contains...)
 			})
 		}
 	}
@@ -308,21 +254,13 @@ func TestRateLimitedThenSuccess(t *testing.T) {
 	sb := newSandbox(t, token, link("dub.sh/a", 4, 0))
 	sb.fake.Faults.SetRetryAfter(0)
 	sb.fake.Faults.Set(fakeapi.RateLimited, 1)
-	env := exportertest.Build(t, sb.config(`{}`, `
-      - name: alice
-        links:
-          - {collector: dub, id: dub.sh/a}
-`))
-	samples, err := poll(t, env)
+	env := sb.build(t, `{}`, alice("dub.sh/a"))
+	samples, err := env.Poll(t, "dub")
 	if err != nil {
 		t.Fatal(err)
 	}
-	exportertest.CompareText(t, samples, `
-# HELP influencer_link_clicks_total Clicks on a creator's tracking link, as the link shortener reports its lifetime total.
-# TYPE influencer_link_clicks_total counter
-influencer_link_clicks_total{campaign="spring",creator="alice",link="dub.sh/a",provider="dub"} 4
-`)
-	if got := testutil.ToFloat64(env.Metrics.Retries.WithLabelValues("dub")); got != 1 {
+	exportertest.CompareText(t, samples, clicks("dub.sh/a=4"))
+	if got := env.Retries("dub"); got != 1 {
 		t.Errorf("retries %g, want 1", got)
 	}
 }
@@ -335,14 +273,9 @@ func TestQuotaExhausted(t *testing.T) {
 	now := time.Now().Truncate(time.Minute)
 	sb := newSandboxAt(t, now, token, link("dub.sh/a", 4, 0), link("dub.sh/b", 0, 0))
 	sb.fake.SetRateLimit(1)
-	env := exportertest.Build(t, sb.config(`{}`, `
-      - name: alice
-        links:
-          - {collector: dub, id: dub.sh/a}
-          - {collector: dub, id: dub.sh/b}
-`))
+	env := sb.build(t, `{}`, alice("dub.sh/a", "dub.sh/b"))
 	before := sb.fake.Faults.Hits()
-	_, err := poll(t, env)
+	_, err := env.Poll(t, "dub")
 	if !errors.Is(err, exporter.ErrRateLimited) || !strings.Contains(err.Error(), "provider quota spent") {
 		t.Fatalf("got %v, want a rate-limit failure", err)
 	}
@@ -351,7 +284,7 @@ func TestQuotaExhausted(t *testing.T) {
 	if got := sb.fake.Faults.Hits() - before; got != 1 {
 		t.Errorf("API calls = %d, want 1", got)
 	}
-	if got := testutil.ToFloat64(env.Metrics.Quota.WithLabelValues("dub")); got != 0 {
+	if got := env.Quota("dub"); got != 0 {
 		t.Errorf("influencer_api_quota_remaining %g, want 0", got)
 	}
 }
@@ -362,50 +295,23 @@ func TestBadOptions(t *testing.T) {
 		name, options, creators string
 		want                    string
 	}{
-		{"page size zero", `{page_size: 0}`, "", "collectors[0].options.page_size: must be between 1 and 100, got 0"},
-		{"page size too big", `{page_size: 101}`, "", "collectors[0].options.page_size: must be between 1 and 100, got 101"},
-		{"unknown option", `{top_links: 5}`, "", "collectors[0].options.top_links"},
-		{"wrong type", `{analytics: maybe}`, "", "collectors[0].options"},
-		{"link without key", `{}`, `
-      - name: alice
-        links:
-          - {collector: dub, id: dub.sh/}
-`, "campaigns[0].creators[0].links[0].id: dub link id \"dub.sh/\" must be domain/key"},
-		{"tag with comma", `{}`, `
-      - name: alice
-        tags:
-          - {collector: dub, tag: "a,b"}
-`, "campaigns[0].creators[0].tags[0].tag: dub tag \"a,b\" must not contain a comma"},
-		{"tag used twice", `{}`, `
-      - name: alice
-        tags:
-          - {collector: dub, tag: Spring}
-      - name: bob
-        tags:
-          - {collector: dub, tag: spring}
-`, "campaigns[0].creators[1].tags[0].tag: tag \"spring\" is already used by creator \"alice\""},
+		{"page size zero", `{page_size: 0}`, alice(), "collectors[0].options.page_size: must be between 1 and 100, got 0"},
+		{"page size too big", `{page_size: 101}`, alice(), "collectors[0].options.page_size: must be between 1 and 100, got 101"},
+		{"unknown option", `{top_links: 5}`, alice(), "collectors[0].options.top_links"},
+		{"wrong type", `{analytics: maybe}`, alice(), "collectors[0].options"},
+		{"link without key", `{}`, alice("dub.sh/"), "campaigns[0].creators[0].links[0].id: dub link id \"dub.sh/\" must be domain/key"},
+		{"tag with comma", `{}`, exportertest.CreatorTags("alice", "dub", "a,b"), "campaigns[0].creators[0].tags[0].tag: dub tag \"a,b\" must not contain a comma"},
+		{"tag used twice", `{}`, exportertest.CreatorTags("alice", "dub", "Spring") + exportertest.CreatorTags("bob", "dub", "spring"),
+			"campaigns[0].creators[1].tags[0].tag: tag \"spring\" is already used by creator \"alice\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			creators := tt.creators
-			if creators == "" {
-				creators = "      - name: alice\n"
-			}
-			_, err := exportertest.TryBuild(sb.config(tt.options, creators))
-			if err == nil {
-				t.Fatal("config accepted")
-			}
-			if !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "test.yml:") {
-				t.Errorf("error %q, want it located in test.yml and to contain %q", err, tt.want)
-			}
+			exportertest.AssertConfigError(t, sb.config(tt.options, tt.creators), tt.want)
 		})
 	}
 
 	t.Run("missing token", func(t *testing.T) {
-		cfg := strings.Replace(sb.config(`{}`, "      - name: alice\n"), "token: "+token, "", 1)
-		_, err := exportertest.TryBuild(cfg)
-		if err == nil || !strings.Contains(err.Error(), "collectors[0].token: dub needs an API key") {
-			t.Errorf("got %v", err)
-		}
+		cfg := strings.Replace(sb.config(`{}`, alice()), "token: "+token, "", 1)
+		exportertest.AssertConfigError(t, cfg, "collectors[0].token: dub needs an API key")
 	})
 }

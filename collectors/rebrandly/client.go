@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -58,6 +57,22 @@ func (l apiLink) host() string {
 	return l.DomainName
 }
 
+// shortURL is the short URL Rebrandly reports, which has no scheme: the
+// link's https flag picks it.
+func (l apiLink) shortURL() string {
+	short := l.ShortURL
+	if short == "" {
+		short = l.host() + "/" + l.Slashtag
+	}
+	if strings.Contains(short, "://") {
+		return short
+	}
+	if l.HTTPS != nil && !*l.HTTPS {
+		return "http://" + short
+	}
+	return "https://" + short
+}
+
 // apiError is Rebrandly's error body, for example 404
 // {"code":"NotFound","message":"Not found","source":"link","id":"..."}
 // and validation failures with errors[] detailing each property.
@@ -98,16 +113,11 @@ func errorMessage(_ int, body []byte) string {
 	return msg
 }
 
-func authorize(req *http.Request, token string) {
-	req.Header.Set("apikey", token)
-}
-
-// api makes the Rebrandly calls of one collector.
+// api makes the Rebrandly calls of one collector; its Header carries the
+// workspace, when set.
 type api struct {
-	c      *exporter.Client
-	base   string
-	header http.Header // workspace, when set
-	domain string      // domain.fullName filter, when set
+	*exporter.API
+	domain string // domain.fullName filter, when set
 }
 
 // listLinks returns every link (of the domain, if set) with the `last`
@@ -133,7 +143,7 @@ func (a *api) listLinks(ctx context.Context) ([]apiLink, int, error) {
 		}
 		var page []apiLink
 		calls++
-		if _, err := a.c.GetJSON(ctx, a.base+"/links?"+q.Encode(), a.header, &page); err != nil {
+		if _, err := a.Get(ctx, "/links", q, &page); err != nil {
 			return nil, calls, err
 		}
 		out = append(out, page...)

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/influencer-exporter/influencer_exporter/exporter"
@@ -74,7 +75,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	}
 	links := cfg.LinksFor(cc.Name)
 	for _, l := range links {
-		h, _, ok := splitID(l.ID)
+		h, _, ok := exporter.SplitLinkID(l.ID)
 		if !ok {
 			return nil, cfg.Errorf(l.Path()+".id", "%q is not a Rebrandly link: want domain/slashtag, like rebrand.ly/alice", l.ID)
 		}
@@ -83,45 +84,23 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		}
 	}
 
-	base := cc.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	var header http.Header
+	a := &api{API: exporter.NewAPI(cc, DefaultBaseURL, s.Client), domain: domain}
 	if opts.Workspace != "" {
-		header = http.Header{}
-		header.Set("workspace", opts.Workspace)
+		a.Header = http.Header{}
+		a.Header.Set("workspace", opts.Workspace)
 	}
 	s.Client.SetHooks(exporter.ClientHooks{
 		ErrorMessage: errorMessage,
-		Authorize:    authorize,
+		Authorize:    exporter.HeaderAuth("apikey"),
 	})
 	return &collector{
 		name:   cc.Name,
-		api:    &api{c: s.Client, base: strings.TrimRight(base, "/"), header: header, domain: domain},
+		api:    a,
 		links:  links,
 		tags:   cfg.TagsFor(cc.Name),
 		set:    s.Links,
 		logger: s.Logger,
 	}, nil
-}
-
-// splitID splits rebrand.ly/alice into its lowercased domain and its
-// slashtag.
-func splitID(id string) (host, slashtag string, ok bool) {
-	host, slashtag, ok = strings.Cut(strings.TrimSpace(id), "/")
-	if !ok || host == "" || slashtag == "" {
-		return "", "", false
-	}
-	return strings.ToLower(host), slashtag, true
-}
-
-type target struct {
-	campaign, creator string
-	id                string
-	link              apiLink
-	urlOverride       string
-	expect            *exporter.Expect
 }
 
 // Poll lists the links once and reports the configured and tagged ones.
@@ -143,91 +122,48 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		if l.Slashtag == "" || l.host() == "" {
 			continue
 		}
-		byID[strings.ToLower(l.host())+"/"+l.Slashtag] = l
+		byID[exporter.LinkID(l.host(), l.Slashtag)] = l
 	}
 
-	var (
-		targets []target
-		skipped []error
-		seen    = map[string]bool{}
-	)
+	report := exporter.NewLinkReport(Provider)
+	skipped := 0
+	skip := func(err error) {
+		report.Skip(err)
+		skipped++
+	}
 	for _, ref := range c.links {
-		h, slashtag, _ := splitID(ref.ID)
-		l, ok := byID[h+"/"+slashtag]
+		h, slashtag, _ := exporter.SplitLinkID(ref.ID)
+		l, ok := byID[exporter.LinkID(h, slashtag)]
 		if !ok {
 			where := "in the workspace"
 			if c.api.domain != "" {
 				where = "on domain " + c.api.domain
 			}
-			skipped = append(skipped, fmt.Errorf("rebrandly: link %q: not found %s: %w", ref.ID, where, exporter.ErrNotFound))
+			skip(fmt.Errorf("rebrandly: link %q: not found %s: %w", ref.ID, where, exporter.ErrNotFound))
 			continue
 		}
-		seen[l.ID] = true
-		targets = append(targets, target{
-			campaign: ref.Campaign, creator: ref.Creator,
-			id: ref.ID, link: l, urlOverride: ref.URL, expect: ref.Expect,
-		})
+		report.Configured(ref, l.shortURL(), l.Clicks)
 	}
 	for _, tag := range c.tags {
 		if !tagsListed && len(listed) > 0 {
 			// Without the field we cannot tell "no link has the tag"
 			// from "the API stopped sending tags": say so.
-			skipped = append(skipped, fmt.Errorf("rebrandly: tag %q: the link listing carries no tags, links cannot be discovered by tag", tag.Tag.Tag))
+			skip(fmt.Errorf("rebrandly: tag %q: the link listing carries no tags, links cannot be discovered by tag", tag.Tag.Tag))
 			continue
 		}
 		for _, l := range listed {
-			if l.Slashtag == "" || l.host() == "" || seen[l.ID] || !hasTag(l.Tags, tag.Tag.Tag) {
+			if l.Slashtag == "" || l.host() == "" || !hasTag(l.Tags, tag.Tag.Tag) {
 				continue
 			}
-			seen[l.ID] = true
-			targets = append(targets, target{
-				campaign: tag.Campaign, creator: tag.Creator,
-				id: l.host() + "/" + l.Slashtag, link: l, expect: tag.Expect,
-			})
+			report.Discovered(tag, exporter.LinkID(l.host(), l.Slashtag), l.shortURL(), l.Clicks)
 		}
 	}
 
-	samples := make([]exporter.Sample, 0, len(targets))
-	published := make([]exporter.PublishedLink, 0, len(targets))
-	for _, t := range targets {
-		samples = append(samples, exporter.LinkClicks.Sample(t.link.Clicks, t.campaign, t.creator, Provider, t.id))
-		published = append(published, exporter.PublishedLink{
-			Campaign: t.campaign, Creator: t.creator, Provider: Provider,
-			ID: t.id, URL: probeURL(t), Expect: t.expect,
-		})
-	}
-	c.set.Publish(c.name, published)
-	c.logger.Debug("refreshed links", "listed", len(listed), "reported", len(targets), "skipped", len(skipped), "api_calls", calls)
-	return samples, exporter.Partial(skipped)
+	samples, err := report.Finish(c.set, c.name)
+	c.logger.Debug("refreshed links", "listed", len(listed), "reported", report.Len(), "skipped", skipped, "api_calls", calls)
+	return samples, err
 }
 
 func hasTag(tags *[]apiTag, want string) bool {
-	if tags == nil {
-		return false
-	}
-	for _, t := range *tags {
-		if t.Name == want {
-			return true
-		}
-	}
-	return false
-}
-
-// probeURL is the configured override, else the short URL Rebrandly
-// reports, which has no scheme: the link's https flag picks it.
-func probeURL(t target) string {
-	if t.urlOverride != "" {
-		return t.urlOverride
-	}
-	short := t.link.ShortURL
-	if short == "" {
-		short = t.id
-	}
-	if strings.Contains(short, "://") {
-		return short
-	}
-	if t.link.HTTPS != nil && !*t.link.HTTPS {
-		return "http://" + short
-	}
-	return "https://" + short
+	return tags != nil && slices.ContainsFunc(*tags, func(t apiTag) bool { return t.Name == want })
 }

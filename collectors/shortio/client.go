@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -73,25 +72,17 @@ func errorMessage(_ int, body []byte) string {
 	return e.Message
 }
 
-// authorize sets the secret key as is: Short.io rejects "Bearer <key>"
-// with 401.
-func authorize(req *http.Request, token string) {
-	req.Header.Set("Authorization", token)
-}
-
-// api makes the Short.io calls of one collector.
+// api makes the Short.io calls of one collector: links and statistics
+// are served by different hosts.
 type api struct {
-	c         *exporter.Client
-	base      string
-	statsBase string
-	domainID  int64
+	links, stats *exporter.API
+	domainID     int64
 }
 
 // domain returns the domain's hostname: GET /domains/{id}.
 func (a *api) domain(ctx context.Context) (apiDomain, error) {
 	var d apiDomain
-	u := fmt.Sprintf("%s/domains/%d", a.base, a.domainID)
-	if _, err := a.c.GetJSON(ctx, u, nil, &d); err != nil {
+	if _, err := a.links.Get(ctx, fmt.Sprintf("/domains/%d", a.domainID), nil, &d); err != nil {
 		return d, err
 	}
 	if d.Hostname == "" {
@@ -118,7 +109,7 @@ func (a *api) listLinks(ctx context.Context) ([]apiLink, int, error) {
 		}
 		var page linksPage
 		calls++
-		if _, err := a.c.GetJSON(ctx, a.base+"/api/links?"+q.Encode(), nil, &page); err != nil {
+		if _, err := a.links.Get(ctx, "/api/links", q, &page); err != nil {
 			return nil, calls, err
 		}
 		out = append(out, page.Links...)
@@ -141,9 +132,8 @@ func (a *api) listLinks(ctx context.Context) ([]apiLink, int, error) {
 func (a *api) linkClicks(ctx context.Context, ids []string) (map[string]float64, error) {
 	q := url.Values{}
 	q.Set("ids", strings.Join(ids, ","))
-	u := fmt.Sprintf("%s/statistics/domain/%d/link_clicks?%s", a.statsBase, a.domainID, q.Encode())
 	var raw map[string]json.Number
-	if _, err := a.c.GetJSON(ctx, u, nil, &raw); err != nil {
+	if _, err := a.stats.Get(ctx, fmt.Sprintf("/statistics/domain/%d/link_clicks", a.domainID), q, &raw); err != nil {
 		return nil, err
 	}
 	out := make(map[string]float64, len(raw))

@@ -23,10 +23,10 @@ package shortio
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -90,7 +90,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	if opts.DomainID <= 0 {
 		return nil, cfg.Errorf(p+".domain_id", "required: the Short.io domain id (a positive number), got %d", opts.DomainID)
 	}
-	if err := checkBaseURL(opts.StatisticsBaseURL); err != nil {
+	if err := exporter.CheckBaseURL(opts.StatisticsBaseURL); err != nil {
 		return nil, cfg.Errorf(p+".statistics_base_url", "%v", err)
 	}
 	if opts.StatisticsRequestsPerMinute <= 0 {
@@ -103,7 +103,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 
 	links := cfg.LinksFor(cc.Name)
 	for _, l := range links {
-		h, _, ok := splitID(l.ID)
+		h, _, ok := exporter.SplitLinkID(l.ID)
 		if !ok {
 			return nil, cfg.Errorf(l.Path()+".id", "%q is not a Short.io link: want hostname/path, like short.gy/alice", l.ID)
 		}
@@ -112,22 +112,19 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		}
 	}
 
-	base := cc.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
 	s.Client.SetHooks(exporter.ClientHooks{
 		ErrorMessage: errorMessage,
-		Authorize:    authorize,
+		// The secret key goes as is: Short.io rejects "Bearer <key>"
+		// with 401.
+		Authorize: exporter.HeaderAuth("Authorization"),
 	})
 	perMinute := opts.StatisticsRequestsPerMinute
 	return &collector{
 		name: cc.Name,
 		api: &api{
-			c:         s.Client,
-			base:      strings.TrimRight(base, "/"),
-			statsBase: strings.TrimRight(opts.StatisticsBaseURL, "/"),
-			domainID:  opts.DomainID,
+			links:    exporter.NewAPI(cc, DefaultBaseURL, s.Client),
+			stats:    &exporter.API{Base: strings.TrimRight(opts.StatisticsBaseURL, "/"), Client: s.Client},
+			domainID: opts.DomainID,
 		},
 		links:    links,
 		tags:     cfg.TagsFor(cc.Name),
@@ -136,35 +133,6 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		limiter:  rate.NewLimiter(rate.Limit(perMinute/60), max(1, int(perMinute))),
 		hostname: host,
 	}, nil
-}
-
-func checkBaseURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("must be an absolute http or https URL, got %q", raw)
-	}
-	if u.User != nil || u.RawQuery != "" {
-		return errors.New("must not carry credentials or a query string")
-	}
-	return nil
-}
-
-// splitID splits short.gy/alice into its lowercased hostname and its path.
-func splitID(id string) (host, path string, ok bool) {
-	host, path, ok = strings.Cut(strings.TrimSpace(id), "/")
-	if !ok || host == "" || path == "" {
-		return "", "", false
-	}
-	return strings.ToLower(host), path, true
-}
-
-// target is one link to report.
-type target struct {
-	campaign, creator string
-	id                string
-	link              apiLink
-	urlOverride       string
-	expect            *exporter.Expect
 }
 
 // Poll lists the domain's links, resolves the configured and tagged ones,
@@ -186,72 +154,64 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		byPath[l.Path] = l
 	}
 
+	// Match first, then read the clicks of the distinct ids in batches;
+	// each match reports itself once the clicks are in.
+	report := exporter.NewLinkReport(Provider)
 	var (
-		targets []target
-		skipped []error
-		seen    = map[string]bool{}
+		pending []func(clicks map[string]float64)
+		ids     []string
+		want    = map[string]bool{}
+		skipped int
 	)
+	ask := func(l apiLink, add func(clicks float64)) {
+		if !want[l.IDString] {
+			want[l.IDString] = true
+			ids = append(ids, l.IDString)
+		}
+		// Absent from link_clicks means no clicks yet.
+		pending = append(pending, func(clicks map[string]float64) { add(clicks[l.IDString]) })
+	}
 	for _, ref := range c.links {
-		h, path, _ := splitID(ref.ID)
+		h, path, _ := exporter.SplitLinkID(ref.ID)
 		l, ok := byPath[path]
 		if h != host || !ok {
-			skipped = append(skipped, fmt.Errorf("shortio: link %q: not found on domain %s (id %d): %w", ref.ID, host, c.api.domainID, exporter.ErrNotFound))
+			report.Skip(fmt.Errorf("shortio: link %q: not found on domain %s (id %d): %w", ref.ID, host, c.api.domainID, exporter.ErrNotFound))
+			skipped++
 			continue
 		}
-		seen[l.IDString] = true
-		targets = append(targets, target{
-			campaign: ref.Campaign, creator: ref.Creator,
-			id: ref.ID, link: l, urlOverride: ref.URL, expect: ref.Expect,
-		})
+		ask(l, func(clicks float64) { report.Configured(ref, shortURL(l, ref.ID), clicks) })
 	}
 	for _, tag := range c.tags {
 		for _, l := range listed {
-			if l.Path == "" || l.IDString == "" || l.Archived || seen[l.IDString] || !hasTag(l.Tags, tag.Tag.Tag) {
+			if l.Path == "" || l.IDString == "" || l.Archived || !slices.Contains(l.Tags, tag.Tag.Tag) {
 				continue
 			}
-			seen[l.IDString] = true
-			targets = append(targets, target{
-				campaign: tag.Campaign, creator: tag.Creator,
-				id: host + "/" + l.Path, link: l, expect: tag.Expect,
-			})
+			id := exporter.LinkID(host, l.Path)
+			ask(l, func(clicks float64) { report.Discovered(tag, id, shortURL(l, id), clicks) })
 		}
 	}
 
-	clicks := make(map[string]float64, len(targets))
+	clicks := make(map[string]float64, len(ids))
 	batches := 0
-	for start := 0; start < len(targets); start += statsBatch {
-		end := min(start+statsBatch, len(targets))
-		ids := make([]string, 0, end-start)
-		for _, t := range targets[start:end] {
-			ids = append(ids, t.link.IDString)
-		}
+	for batch := range slices.Chunk(ids, statsBatch) {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, fmt.Errorf("shortio: clicks of %d links: %w", len(ids), err)
+			return nil, fmt.Errorf("shortio: clicks of %d links: %w", len(batch), err)
 		}
 		batches++
-		got, err := c.api.linkClicks(ctx, ids)
+		got, err := c.api.linkClicks(ctx, batch)
 		if err != nil {
-			return nil, fmt.Errorf("shortio: clicks of %d links on domain %d: %w", len(ids), c.api.domainID, err)
+			return nil, fmt.Errorf("shortio: clicks of %d links on domain %d: %w", len(batch), c.api.domainID, err)
 		}
-		for id, v := range got {
-			clicks[id] = v
-		}
+		maps.Copy(clicks, got)
 	}
 
-	samples := make([]exporter.Sample, 0, len(targets))
-	published := make([]exporter.PublishedLink, 0, len(targets))
-	for _, t := range targets {
-		// Absent from link_clicks means no clicks yet.
-		samples = append(samples, exporter.LinkClicks.Sample(clicks[t.link.IDString], t.campaign, t.creator, Provider, t.id))
-		published = append(published, exporter.PublishedLink{
-			Campaign: t.campaign, Creator: t.creator, Provider: Provider,
-			ID: t.id, URL: probeURL(t), Expect: t.expect,
-		})
+	for _, add := range pending {
+		add(clicks)
 	}
-	c.set.Publish(c.name, published)
-	c.logger.Debug("refreshed links", "listed", len(listed), "reported", len(targets),
-		"skipped", len(skipped), "list_calls", pages, "stats_calls", batches)
-	return samples, exporter.Partial(skipped)
+	samples, err := report.Finish(c.set, c.name)
+	c.logger.Debug("refreshed links", "listed", len(listed), "reported", report.Len(),
+		"skipped", skipped, "list_calls", pages, "stats_calls", batches)
+	return samples, err
 }
 
 // resolveHostname returns options.domain, or reads the hostname of the
@@ -274,25 +234,14 @@ func (c *collector) resolveHostname(ctx context.Context) (string, error) {
 	return h, nil
 }
 
-func hasTag(tags []string, want string) bool {
-	for _, t := range tags {
-		if t == want {
-			return true
-		}
-	}
-	return false
-}
-
-// probeURL is the configured override, else the short URL Short.io reports
-// (it carries the scheme the domain serves).
-func probeURL(t target) string {
+// shortURL is the short URL Short.io reports (it carries the scheme the
+// domain serves).
+func shortURL(l apiLink, id string) string {
 	switch {
-	case t.urlOverride != "":
-		return t.urlOverride
-	case t.link.ShortURL != "":
-		return t.link.ShortURL
-	case t.link.SecureShortURL != "":
-		return t.link.SecureShortURL
+	case l.ShortURL != "":
+		return l.ShortURL
+	case l.SecureShortURL != "":
+		return l.SecureShortURL
 	}
-	return "https://" + t.id
+	return "https://" + id
 }

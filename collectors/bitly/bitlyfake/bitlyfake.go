@@ -51,16 +51,16 @@ type Server struct {
 	// Faults switches the API (not the short links) between healthy and
 	// failing; Faults.Hits counts API requests.
 	Faults fakeapi.Faults
+	// ShortLinks serves the short links and builds their URLs from the
+	// public URL (SetPublicURL): this server's address.
+	fakeapi.ShortLinks
 
-	token   string
 	clock   fakeapi.Clock
 	start   time.Time
 	api     http.Handler
 	mu      sync.Mutex
-	public  string
 	links   []*entry // in creation order
 	byID    map[string]*entry
-	byHash  map[string]*entry
 	created time.Time
 }
 
@@ -68,11 +68,9 @@ type Server struct {
 // counts grow with clock, from the time New is called.
 func New(token string, clock fakeapi.Clock) *Server {
 	s := &Server{
-		token:  token,
-		clock:  clock,
-		start:  clock.Now(),
-		byID:   map[string]*entry{},
-		byHash: map[string]*entry{},
+		clock: clock,
+		start: clock.Now(),
+		byID:  map[string]*entry{},
 	}
 	s.created = s.start.Add(-30 * 24 * time.Hour)
 	mux := http.NewServeMux()
@@ -87,27 +85,23 @@ func New(token string, clock fakeapi.Clock) *Server {
 	mux.HandleFunc("/v4/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "")
 	})
-	s.api = s.Faults.Wrap(s.authorize(mux), errorWriter{})
+	// Bitly answers a missing or wrong token with 403.
+	deny := func(w http.ResponseWriter) { writeError(w, http.StatusForbidden, "") }
+	s.api = s.Faults.Wrap(fakeapi.RequireHeader("Authorization", "Bearer "+token, deny, mux), errorWriter{})
 	return s
 }
 
-// SetPublicURL sets the scheme and host the short links are served on
-// (this server's address), used for the "link" field of API answers. Empty
-// means https:// plus the link's domain.
-func (s *Server) SetPublicURL(u string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.public = strings.TrimRight(u, "/")
-}
-
 // AddLink adds a link, or replaces the one with the same ID. Later links
-// are newer: listings show them first.
+// are newer: listings show them first. The short link is served on the
+// public URL by its back-half; of links on two domains sharing one, the
+// last added is.
 func (s *Server) AddLink(l Link) {
 	_, hash, ok := strings.Cut(l.ID, "/")
 	if !ok || hash == "" {
 		panic("bitlyfake: link id must be domain/back-half, got " + strconv.Quote(l.ID))
 	}
 	l.Tags = append([]string(nil), l.Tags...)
+	s.AddShortLink(hash, l.Destination)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.byID[l.ID]; ok {
@@ -117,9 +111,6 @@ func (s *Server) AddLink(l Link) {
 	e := &entry{Link: l, hash: hash, created: s.created.Add(time.Duration(len(s.links)) * time.Minute)}
 	s.links = append(s.links, e)
 	s.byID[l.ID] = e
-	if _, taken := s.byHash[hash]; !taken {
-		s.byHash[hash] = e
-	}
 }
 
 // ServeHTTP serves the API under /v4/ and the short links everywhere else.
@@ -128,34 +119,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.api.ServeHTTP(w, r)
 		return
 	}
-	s.redirect(w, r)
-}
-
-func (s *Server) redirect(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	s.mu.Lock()
-	e, ok := s.byHash[strings.TrimPrefix(r.URL.Path, "/")]
-	s.mu.Unlock()
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Cache-Control", "private, max-age=90")
-	http.Redirect(w, r, e.Destination, http.StatusMovedPermanently)
-}
-
-func (s *Server) authorize(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+s.token {
-			// Bitly answers a missing or wrong token with 403.
-			writeError(w, http.StatusForbidden, "")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	s.ServeRedirect(w, r)
 }
 
 func (s *Server) user(w http.ResponseWriter, _ *http.Request) {
@@ -192,9 +156,10 @@ type bitlinkJSON struct {
 
 // toJSON renders e; call with s.mu held.
 func (s *Server) toJSON(e *entry, apiBase string) bitlinkJSON {
+	// Without a public URL the link stands on its own domain, as Bitly's do.
 	link := "https://" + e.ID
-	if s.public != "" {
-		link = s.public + "/" + e.hash
+	if s.PublicHost() != "" {
+		link = s.ShortURL(e.hash)
 	}
 	tags := e.Tags
 	if tags == nil {
@@ -311,9 +276,8 @@ func (s *Server) sortedBitlinks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	window, ok := parseWindow(q)
+	window, ok := parseWindow(w, q)
 	if !ok {
-		writeInvalidArg(w, "unit")
 		return
 	}
 	size, ok := intParam(q, "size", 50)
@@ -377,9 +341,8 @@ func (s *Server) clicksSummary(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	window, ok := parseWindow(q)
+	window, ok := parseWindow(w, q)
 	if !ok {
-		writeInvalidArg(w, "unit")
 		return
 	}
 	now := s.clock.Now()
@@ -409,17 +372,17 @@ var unitSpans = map[string]time.Duration{
 	"month":  30 * 24 * time.Hour,
 }
 
-func parseWindow(q url.Values) (window, bool) {
+// parseWindow reads the unit and units of a metrics request, answering
+// Bitly's invalid argument error if they are not a window.
+func parseWindow(rw http.ResponseWriter, q url.Values) (window, bool) {
 	w := window{unit: q.Get("unit"), units: -1}
 	if w.unit == "" {
 		w.unit = "day"
 	}
-	span, ok := unitSpans[w.unit]
-	if !ok {
-		return w, false
-	}
-	units, ok := intParam(q, "units", -1)
-	if !ok || units == 0 || units < -1 {
+	span, okUnit := unitSpans[w.unit]
+	units, okUnits := intParam(q, "units", -1)
+	if !okUnit || !okUnits || units == 0 || units < -1 {
+		writeInvalidArg(rw, "unit")
 		return w, false
 	}
 	w.units = units

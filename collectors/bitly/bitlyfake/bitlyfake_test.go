@@ -1,58 +1,48 @@
 package bitlyfake
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
 
 const token = "fake-bitly-token"
 
-func newServer(t *testing.T) (*Server, *httptest.Server, *time.Time) {
+// newServer serves a fake with four links on loopback; it returns the
+// fake, its URL and its clock.
+func newServer(t *testing.T) (*Server, string, *time.Time) {
 	t.Helper()
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	fake := New(token, func() time.Time { return now })
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	fake.SetPublicURL(srv.URL)
-	fake.AddLink(Link{ID: "bit.ly/a1", Destination: "https://shop.example/?utm_source=a", Tags: []string{"alice"}, Clicks: fakeapi.Growth{Base: 10, PerMinute: 2}})
-	fake.AddLink(Link{ID: "bit.ly/a2", Destination: "https://shop.example/2", Tags: []string{"alice", "spring"}, Clicks: fakeapi.Growth{Base: 5}})
-	fake.AddLink(Link{ID: "bit.ly/b1", Destination: "https://shop.example/b", Tags: []string{"bob"}})
-	fake.AddLink(Link{ID: "bit.ly/old", Destination: "https://shop.example/old", Tags: []string{"alice"}, Archived: true, Clicks: fakeapi.Growth{Base: 99}})
-	return fake, srv, &now
+	links := []Link{
+		{ID: "bit.ly/a1", Destination: "https://shop.example/?utm_source=a", Tags: []string{"alice"}, Clicks: fakeapi.Growth{Base: 10, PerMinute: 2}},
+		{ID: "bit.ly/a2", Destination: "https://shop.example/2", Tags: []string{"alice", "spring"}, Clicks: fakeapi.Growth{Base: 5}},
+		{ID: "bit.ly/b1", Destination: "https://shop.example/b", Tags: []string{"bob"}},
+		{ID: "bit.ly/old", Destination: "https://shop.example/old", Tags: []string{"alice"}, Archived: true, Clicks: fakeapi.Growth{Base: 99}},
+	}
+	return fake, exportertest.ServeFake(t, fake, links...), &now
 }
 
+// get sends GET u with the token tok, if any, decodes the answer into v
+// and returns its status.
 func get(t *testing.T, u, tok string, v any) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
 	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
+		tok = "Bearer " + tok
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if v != nil {
-		if err := json.Unmarshal(b, v); err != nil {
-			t.Fatalf("GET %s: %v in %s", u, err, b)
-		}
-	}
-	return resp.StatusCode
+	code, _ := exportertest.GetJSON(t, u, tok, v)
+	return code
 }
 
 func TestAuth(t *testing.T) {
-	_, srv, _ := newServer(t)
+	_, base, _ := newServer(t)
 	for _, tok := range []string{"", "wrong"} {
 		var e map[string]any
-		if code := get(t, srv.URL+"/v4/user", tok, &e); code != http.StatusForbidden {
+		if code := get(t, base+"/v4/user", tok, &e); code != http.StatusForbidden {
 			t.Errorf("token %q: status %d, want 403", tok, code)
 		}
 		if e["message"] != "FORBIDDEN" {
@@ -60,13 +50,13 @@ func TestAuth(t *testing.T) {
 		}
 	}
 	var u map[string]any
-	if code := get(t, srv.URL+"/v4/user", token, &u); code != 200 || u["default_group_guid"] != GroupGUID {
+	if code := get(t, base+"/v4/user", token, &u); code != 200 || u["default_group_guid"] != GroupGUID {
 		t.Errorf("user: %d %v", code, u)
 	}
 }
 
 func TestGroupBitlinksPaging(t *testing.T) {
-	_, srv, _ := newServer(t)
+	_, base, _ := newServer(t)
 	type page struct {
 		Links []struct {
 			ID   string `json:"id"`
@@ -78,7 +68,7 @@ func TestGroupBitlinksPaging(t *testing.T) {
 		} `json:"pagination"`
 	}
 	var ids []string
-	next := srv.URL + "/v4/groups/" + GroupGUID + "/bitlinks?tags=alice&tags=bob&size=1"
+	next := base + "/v4/groups/" + GroupGUID + "/bitlinks?tags=alice&tags=bob&size=1"
 	for pages := 0; next != ""; pages++ {
 		if pages > 5 {
 			t.Fatal("pagination does not end")
@@ -89,7 +79,7 @@ func TestGroupBitlinksPaging(t *testing.T) {
 		}
 		for _, l := range p.Links {
 			ids = append(ids, l.ID)
-			if !strings.HasPrefix(l.Link, srv.URL+"/") {
+			if !strings.HasPrefix(l.Link, base+"/") {
 				t.Errorf("link %q not on the public URL", l.Link)
 			}
 		}
@@ -102,13 +92,13 @@ func TestGroupBitlinksPaging(t *testing.T) {
 	if got, want := strings.Join(ids, ","), "bit.ly/b1,bit.ly/a2,bit.ly/a1"; got != want {
 		t.Errorf("ids %s, want %s", got, want)
 	}
-	if code := get(t, srv.URL+"/v4/groups/nope/bitlinks", token, nil); code != http.StatusNotFound {
+	if code := get(t, base+"/v4/groups/nope/bitlinks", token, nil); code != http.StatusNotFound {
 		t.Errorf("unknown group: %d", code)
 	}
 }
 
 func TestClicks(t *testing.T) {
-	_, srv, now := newServer(t)
+	_, base, now := newServer(t)
 	*now = now.Add(10 * time.Minute)
 
 	var sorted struct {
@@ -118,7 +108,7 @@ func TestClicks(t *testing.T) {
 			Clicks int64  `json:"clicks"`
 		} `json:"sorted_links"`
 	}
-	get(t, srv.URL+"/v4/groups/"+GroupGUID+"/bitlinks/clicks?unit=day&units=-1&size=2", token, &sorted)
+	get(t, base+"/v4/groups/"+GroupGUID+"/bitlinks/clicks?unit=day&units=-1&size=2", token, &sorted)
 	if len(sorted.SortedLinks) != 2 || sorted.SortedLinks[0].ID != "bit.ly/old" || sorted.SortedLinks[0].Clicks != 99 ||
 		sorted.SortedLinks[1].ID != "bit.ly/a1" || sorted.SortedLinks[1].Clicks != 30 || len(sorted.Links) != 2 {
 		t.Errorf("sorted: %+v", sorted)
@@ -138,43 +128,37 @@ func TestClicks(t *testing.T) {
 			var s struct {
 				TotalClicks int64 `json:"total_clicks"`
 			}
-			if code := get(t, srv.URL+tt.path, token, &s); code != 200 || s.TotalClicks != tt.want {
+			if code := get(t, base+tt.path, token, &s); code != 200 || s.TotalClicks != tt.want {
 				t.Errorf("status %d, total_clicks %d, want %d", code, s.TotalClicks, tt.want)
 			}
 		})
 	}
 	var e map[string]any
-	if code := get(t, srv.URL+"/v4/bitlinks/bit.ly/nope/clicks/summary", token, &e); code != 404 || e["message"] != "NOT_FOUND" {
+	if code := get(t, base+"/v4/bitlinks/bit.ly/nope/clicks/summary", token, &e); code != 404 || e["message"] != "NOT_FOUND" {
 		t.Errorf("unknown link: %d %v", code, e)
 	}
 }
 
 func TestRedirectAndFaults(t *testing.T) {
-	fake, srv, _ := newServer(t)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
+	fake, base, _ := newServer(t)
 	fake.Faults.Set(fakeapi.ServerError, -1)
-	resp, err := client.Get(srv.URL + "/a1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "https://shop.example/?utm_source=a" {
-		t.Errorf("redirect: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	code, h, _ := exportertest.RawGet(t, base+"/a1", nil)
+	if code != http.StatusMovedPermanently || h.Get("Location") != "https://shop.example/?utm_source=a" {
+		t.Errorf("redirect: %d %q", code, h.Get("Location"))
 	}
 	if fake.Faults.Hits() != 0 {
 		t.Errorf("short link counted as API hit")
 	}
 
 	var e map[string]any
-	if code := get(t, srv.URL+"/v4/user", token, &e); code != 500 || e["message"] != "INTERNAL_ERROR" {
+	if code := get(t, base+"/v4/user", token, &e); code != 500 || e["message"] != "INTERNAL_ERROR" {
 		t.Errorf("server error fault: %d %v", code, e)
 	}
 	fake.Faults.Set(fakeapi.RateLimited, 1)
-	if code := get(t, srv.URL+"/v4/user", token, &e); code != 429 || e["message"] != "RATE_LIMIT_EXCEEDED" {
+	if code := get(t, base+"/v4/user", token, &e); code != 429 || e["message"] != "RATE_LIMIT_EXCEEDED" {
 		t.Errorf("rate limit fault: %d %v", code, e)
 	}
-	if code := get(t, srv.URL+"/v4/user", token, nil); code != 200 {
+	if code := get(t, base+"/v4/user", token, nil); code != 200 {
 		t.Errorf("after faults: %d", code)
 	}
 	if fake.Faults.Hits() != 3 {

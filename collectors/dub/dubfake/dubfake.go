@@ -71,14 +71,15 @@ type Server struct {
 	// Faults switches the API (not the short links) between healthy and
 	// failing; Faults.Hits counts API requests.
 	Faults fakeapi.Faults
+	// ShortLinks serves the short links and builds their URLs from the
+	// public URL (SetPublicURL): this server's address.
+	fakeapi.ShortLinks
 
-	token string
 	clock fakeapi.Clock
 	start time.Time
 	api   http.Handler
 
 	mu       sync.Mutex
-	public   string
 	plan     string
 	limit    int
 	window   int64 // minute of the current quota window
@@ -86,7 +87,6 @@ type Server struct {
 	links    []*entry // in creation order
 	byID     map[string]*entry
 	byLinkID map[string]*entry
-	byKey    map[string]*entry
 	tagIDs   map[string]string // lower-case name -> tag_…
 }
 
@@ -94,14 +94,12 @@ type Server struct {
 // with clock, from the time New is called.
 func New(token string, clock fakeapi.Clock) *Server {
 	s := &Server{
-		token:    token,
 		clock:    clock,
 		start:    clock.Now(),
 		plan:     PlanBusiness,
 		limit:    DefaultRateLimit,
 		byID:     map[string]*entry{},
 		byLinkID: map[string]*entry{},
-		byKey:    map[string]*entry{},
 		tagIDs:   map[string]string{},
 	}
 	mux := http.NewServeMux()
@@ -111,17 +109,12 @@ func New(token string, clock fakeapi.Clock) *Server {
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "The requested resource was not found.")
 	})
-	s.api = s.Faults.Wrap(s.authorize(s.rateLimit(mux)), errorWriter{})
+	invalidKey := func(w http.ResponseWriter) {
+		writeError(w, http.StatusUnauthorized, "unauthorized", "Unauthorized: Invalid API key.")
+	}
+	keyed := fakeapi.RequireHeader("Authorization", "Bearer "+token, invalidKey, s.rateLimit(mux))
+	s.api = s.Faults.Wrap(bearerScheme(keyed), errorWriter{})
 	return s
-}
-
-// SetPublicURL sets the scheme and host the short links are served on
-// (this server's address), used for shortLink in API answers. Empty means
-// https:// plus the link's domain.
-func (s *Server) SetPublicURL(u string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.public = strings.TrimRight(u, "/")
 }
 
 // SetRateLimit sets the requests per minute before the fake answers 429.
@@ -140,13 +133,16 @@ func (s *Server) SetPlan(plan string) {
 }
 
 // AddLink adds a link, or replaces the one with the same ID. Later links
-// are newer and have greater link ids.
+// are newer and have greater link ids. The short link is served on the
+// public URL by its key; of links on two domains sharing one, the last
+// added is.
 func (s *Server) AddLink(l Link) {
 	domain, key, ok := strings.Cut(l.ID, "/")
 	if !ok || domain == "" || key == "" {
 		panic("dubfake: link id must be domain/key, got " + strconv.Quote(l.ID))
 	}
 	l.Tags = append([]string(nil), l.Tags...)
+	s.AddShortLink(key, l.Destination)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, t := range l.Tags {
@@ -170,9 +166,6 @@ func (s *Server) AddLink(l Link) {
 	s.links = append(s.links, e)
 	s.byID[l.ID] = e
 	s.byLinkID[e.linkID] = e
-	if _, taken := s.byKey[key]; !taken {
-		s.byKey[key] = e
-	}
 }
 
 // ServeHTTP serves the API paths (/analytics, /links, /links/…) and the
@@ -183,34 +176,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.api.ServeHTTP(w, r)
 		return
 	}
-	s.redirect(w, r)
+	s.ServeRedirect(w, r)
 }
 
-func (s *Server) redirect(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	s.mu.Lock()
-	e, ok := s.byKey[strings.TrimPrefix(r.URL.Path, "/")]
-	s.mu.Unlock()
-	if !ok {
-		http.NotFound(w, r)
-		return
-	}
-	http.Redirect(w, r, e.Destination, http.StatusMovedPermanently)
-}
-
-func (s *Server) authorize(next http.Handler) http.Handler {
+// bearerScheme answers a missing Authorization header, or one without the
+// Bearer scheme, with Dub's own errors for them, before the key is checked.
+func bearerScheme(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := r.Header.Get("Authorization")
-		switch {
+		switch h := r.Header.Get("Authorization"); {
 		case h == "":
 			writeError(w, http.StatusUnauthorized, "unauthorized", "Missing Authorization header.")
 		case !strings.HasPrefix(h, "Bearer "):
 			writeError(w, http.StatusBadRequest, "bad_request", "Misconfigured authorization header. Did you forget to add 'Bearer '? Learn more: https://d.to/auth")
-		case strings.TrimPrefix(h, "Bearer ") != s.token:
-			writeError(w, http.StatusUnauthorized, "unauthorized", "Unauthorized: Invalid API key.")
 		default:
 			next.ServeHTTP(w, r)
 		}
@@ -307,9 +284,11 @@ func (s *Server) linkJSON(e *entry, now time.Time) map[string]any {
 	}
 }
 
+// shortLink is e's short URL: on the public URL, else on its own domain,
+// as Dub's are.
 func (s *Server) shortLink(e *entry) string {
-	if s.public != "" {
-		return s.public + "/" + e.key
+	if s.PublicHost() != "" {
+		return s.ShortURL(e.key)
 	}
 	return "https://" + e.ID
 }

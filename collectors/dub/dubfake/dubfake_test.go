@@ -1,54 +1,33 @@
 package dubfake
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
 
 const token = "dub_fake_key"
 
-func newServer(t *testing.T) (*Server, *httptest.Server) {
+// newServer serves a fake with four links, two days after its start, on
+// loopback; it returns the fake and its URL.
+func newServer(t *testing.T) (*Server, string) {
 	t.Helper()
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	now := start
 	fake := New(token, func() time.Time { return now })
 	now = start.Add(2 * 24 * time.Hour)
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	fake.SetPublicURL(srv.URL)
-	fake.AddLink(Link{ID: "dub.sh/alice", Destination: "https://shop.example/a", Tags: []string{"Alice"}, Clicks: fakeapi.Growth{Base: 100, PerMinute: 0.1}})
-	fake.AddLink(Link{ID: "dub.sh/bob", Destination: "https://shop.example/b", Tags: []string{"bob"}})
-	fake.AddLink(Link{ID: "go.example/alice/tiktok", Destination: "https://shop.example/t", Tags: []string{"alice", "tiktok"}, Clicks: fakeapi.Growth{Base: 7}})
-	fake.AddLink(Link{ID: "dub.sh/old", Destination: "https://shop.example/o", Tags: []string{"alice"}, Archived: true, Clicks: fakeapi.Growth{Base: 3}})
-	return fake, srv
-}
-
-func get(t *testing.T, u, auth string, v any) *http.Response {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
+	links := []Link{
+		{ID: "dub.sh/alice", Destination: "https://shop.example/a", Tags: []string{"Alice"}, Clicks: fakeapi.Growth{Base: 100, PerMinute: 0.1}},
+		{ID: "dub.sh/bob", Destination: "https://shop.example/b", Tags: []string{"bob"}},
+		{ID: "go.example/alice/tiktok", Destination: "https://shop.example/t", Tags: []string{"alice", "tiktok"}, Clicks: fakeapi.Growth{Base: 7}},
+		{ID: "dub.sh/old", Destination: "https://shop.example/o", Tags: []string{"alice"}, Archived: true, Clicks: fakeapi.Growth{Base: 3}},
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if v != nil {
-		if err := json.Unmarshal(b, v); err != nil {
-			t.Fatalf("GET %s: %v in %s", u, err, b)
-		}
-	}
-	return resp
+	return fake, exportertest.ServeFake(t, fake, links...)
 }
 
 type dubError struct {
@@ -60,7 +39,7 @@ type dubError struct {
 }
 
 func TestAuth(t *testing.T) {
-	_, srv := newServer(t)
+	_, base := newServer(t)
 	tests := []struct {
 		auth   string
 		status int
@@ -72,38 +51,38 @@ func TestAuth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var e dubError
-		resp := get(t, srv.URL+"/links", tt.auth, &e)
-		if resp.StatusCode != tt.status || e.Error.Code != tt.code || !strings.HasPrefix(e.Error.DocURL, "https://dub.co/docs/api-reference/errors#") {
-			t.Errorf("auth %q: %d %+v", tt.auth, resp.StatusCode, e)
+		code, h := exportertest.GetJSON(t, base+"/links", tt.auth, &e)
+		if code != tt.status || e.Error.Code != tt.code || !strings.HasPrefix(e.Error.DocURL, "https://dub.co/docs/api-reference/errors#") {
+			t.Errorf("auth %q: %d %+v", tt.auth, code, e)
 		}
-		if resp.Header.Get("X-RateLimit-Remaining") != "" {
+		if h.Get("X-RateLimit-Remaining") != "" {
 			t.Errorf("auth %q: rate-limit headers before authentication", tt.auth)
 		}
 	}
 }
 
 func TestRateLimit(t *testing.T) {
-	fake, srv := newServer(t)
+	fake, base := newServer(t)
 	fake.SetRateLimit(2)
 	for i, want := range []string{"1", "0"} {
-		resp := get(t, srv.URL+"/links", "Bearer "+token, nil)
-		if resp.StatusCode != 200 || resp.Header.Get("X-RateLimit-Remaining") != want || resp.Header.Get("X-RateLimit-Limit") != "2" {
-			t.Errorf("request %d: %d remaining %q", i, resp.StatusCode, resp.Header.Get("X-RateLimit-Remaining"))
+		code, h := exportertest.GetJSON(t, base+"/links", "Bearer "+token, nil)
+		if code != 200 || h.Get("X-RateLimit-Remaining") != want || h.Get("X-RateLimit-Limit") != "2" {
+			t.Errorf("request %d: %d remaining %q", i, code, h.Get("X-RateLimit-Remaining"))
 		}
-		reset, _ := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64)
+		reset, _ := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
 		if got := time.UnixMilli(reset); !got.Equal(time.Date(2025, 3, 3, 12, 1, 0, 0, time.UTC)) {
 			t.Errorf("reset %v, want the end of the minute in milliseconds", got)
 		}
 	}
 	var e dubError
-	resp := get(t, srv.URL+"/links", "Bearer "+token, &e)
-	if resp.StatusCode != 429 || e.Error.Code != "rate_limit_exceeded" || !strings.HasSuffix(e.Error.DocURL, "#rate-limit_exceeded") {
-		t.Errorf("over the limit: %d %+v", resp.StatusCode, e)
+	code, _ := exportertest.GetJSON(t, base+"/links", "Bearer "+token, &e)
+	if code != 429 || e.Error.Code != "rate_limit_exceeded" || !strings.HasSuffix(e.Error.DocURL, "#rate-limit_exceeded") {
+		t.Errorf("over the limit: %d %+v", code, e)
 	}
 }
 
 func TestListLinks(t *testing.T) {
-	_, srv := newServer(t)
+	_, base := newServer(t)
 	type link struct {
 		ID        string `json:"id"`
 		Domain    string `json:"domain"`
@@ -119,11 +98,11 @@ func TestListLinks(t *testing.T) {
 		return strings.Join(s, ",")
 	}
 	var all []link
-	get(t, srv.URL+"/links?tagNames=ALICE,bob", "Bearer "+token, &all)
+	exportertest.GetJSON(t, base+"/links?tagNames=ALICE,bob", "Bearer "+token, &all)
 	if got, want := ids(all), "go.example/alice/tiktok,dub.sh/bob,dub.sh/alice"; got != want {
 		t.Fatalf("links %s, want %s", got, want)
 	}
-	if all[2].Clicks != 100+288 || all[2].ShortLink != srv.URL+"/alice" {
+	if all[2].Clicks != 100+288 || all[2].ShortLink != base+"/alice" {
 		t.Errorf("alice: %+v", all[2])
 	}
 
@@ -132,11 +111,11 @@ func TestListLinks(t *testing.T) {
 	after := ""
 	for range 5 {
 		var page []link
-		u := srv.URL + "/links?tagNames=alice,bob&pageSize=1"
+		u := base + "/links?tagNames=alice,bob&pageSize=1"
 		if after != "" {
 			u += "&startingAfter=" + after
 		}
-		get(t, u, "Bearer "+token, &page)
+		exportertest.GetJSON(t, u, "Bearer "+token, &page)
 		if len(page) == 0 {
 			break
 		}
@@ -147,38 +126,38 @@ func TestListLinks(t *testing.T) {
 		t.Errorf("cursor pages %s, want %s", ids(paged), ids(all))
 	}
 	var page2 []link
-	get(t, srv.URL+"/links?tagNames=alice,bob&pageSize=1&page=2", "Bearer "+token, &page2)
+	exportertest.GetJSON(t, base+"/links?tagNames=alice,bob&pageSize=1&page=2", "Bearer "+token, &page2)
 	if ids(page2) != "dub.sh/bob" {
 		t.Errorf("page 2: %s", ids(page2))
 	}
 
 	for _, q := range []string{"pageSize=101", "startingAfter=link_nope", "startingAfter=" + all[0].ID + "&page=2"} {
 		var e dubError
-		if resp := get(t, srv.URL+"/links?"+q, "Bearer "+token, &e); resp.StatusCode != 422 || e.Error.Code != "unprocessable_entity" {
-			t.Errorf("%s: %d %+v", q, resp.StatusCode, e)
+		if code, _ := exportertest.GetJSON(t, base+"/links?"+q, "Bearer "+token, &e); code != 422 || e.Error.Code != "unprocessable_entity" {
+			t.Errorf("%s: %d %+v", q, code, e)
 		}
 	}
 
 	var info link
-	get(t, srv.URL+"/links/info?domain=go.example&key=alice/tiktok", "Bearer "+token, &info)
+	exportertest.GetJSON(t, base+"/links/info?domain=go.example&key=alice/tiktok", "Bearer "+token, &info)
 	if info.Clicks != 7 {
 		t.Errorf("info: %+v", info)
 	}
 	var e dubError
-	if resp := get(t, srv.URL+"/links/info?domain=dub.sh&key=nope", "Bearer "+token, &e); resp.StatusCode != 404 || e.Error.Code != "not_found" {
-		t.Errorf("unknown link: %d %+v", resp.StatusCode, e)
+	if code, _ := exportertest.GetJSON(t, base+"/links/info?domain=dub.sh&key=nope", "Bearer "+token, &e); code != 404 || e.Error.Code != "not_found" {
+		t.Errorf("unknown link: %d %+v", code, e)
 	}
 }
 
 func TestAnalytics(t *testing.T) {
-	fake, srv := newServer(t)
+	fake, base := newServer(t)
 	type row struct {
 		Domain string `json:"domain"`
 		Key    string `json:"key"`
 		Clicks int64  `json:"clicks"`
 	}
 	var top []row
-	get(t, srv.URL+"/analytics?event=clicks&groupBy=top_links&interval=all", "Bearer "+token, &top)
+	exportertest.GetJSON(t, base+"/analytics?event=clicks&groupBy=top_links&interval=all", "Bearer "+token, &top)
 	want := []row{{"dub.sh", "alice", 388}, {"go.example", "alice/tiktok", 7}, {"dub.sh", "old", 3}}
 	if len(top) != len(want) {
 		t.Fatalf("top links %+v, want %+v", top, want)
@@ -190,37 +169,32 @@ func TestAnalytics(t *testing.T) {
 	}
 
 	var count struct{ Clicks int64 }
-	get(t, srv.URL+"/analytics?event=clicks", "Bearer "+token, &count)
+	exportertest.GetJSON(t, base+"/analytics?event=clicks", "Bearer "+token, &count)
 	if count.Clicks != 144 { // the default interval is 24h: 0.1/min
 		t.Errorf("24h count %d, want 144", count.Clicks)
 	}
 
 	fake.SetPlan(PlanPro)
 	var e dubError
-	if resp := get(t, srv.URL+"/analytics?groupBy=top_links&interval=all", "Bearer "+token, &e); resp.StatusCode != 403 || e.Error.Code != "forbidden" {
-		t.Errorf("pro plan, all time: %d %+v", resp.StatusCode, e)
+	if code, _ := exportertest.GetJSON(t, base+"/analytics?groupBy=top_links&interval=all", "Bearer "+token, &e); code != 403 || e.Error.Code != "forbidden" {
+		t.Errorf("pro plan, all time: %d %+v", code, e)
 	}
 }
 
 func TestRedirectAndFaults(t *testing.T) {
-	fake, srv := newServer(t)
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	fake, base := newServer(t)
 	fake.Faults.Set(fakeapi.ServerError, -1)
 	for path, want := range map[string]string{"/alice": "https://shop.example/a", "/alice/tiktok": "https://shop.example/t"} {
-		resp, err := client.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != want {
-			t.Errorf("%s: %d %q", path, resp.StatusCode, resp.Header.Get("Location"))
+		code, h, _ := exportertest.RawGet(t, base+path, nil)
+		if code != http.StatusMovedPermanently || h.Get("Location") != want {
+			t.Errorf("%s: %d %q", path, code, h.Get("Location"))
 		}
 	}
 	if fake.Faults.Hits() != 0 {
 		t.Error("short links counted as API hits")
 	}
 	var e dubError
-	if resp := get(t, srv.URL+"/links", "Bearer "+token, &e); resp.StatusCode != 500 || e.Error.Code != "internal_server_error" {
-		t.Errorf("fault: %d %+v", resp.StatusCode, e)
+	if code, _ := exportertest.GetJSON(t, base+"/links", "Bearer "+token, &e); code != 500 || e.Error.Code != "internal_server_error" {
+		t.Errorf("fault: %d %+v", code, e)
 	}
 }

@@ -13,7 +13,6 @@ package rebrandlyfake
 import (
 	"crypto/md5"
 	"encoding/hex"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -50,13 +49,16 @@ type Server struct {
 	// Faults switches the API to failing; short link redirects are not
 	// affected, and Hits counts API calls only.
 	Faults fakeapi.Faults
+	// ShortLinks serves the short links and sets the public base URL
+	// (SetPublicURL) links report, without scheme, as shortUrl; https
+	// tells whether the scheme is https.
+	fakeapi.ShortLinks
 
-	token string
 	clock fakeapi.Clock
 	start time.Time
+	api   http.Handler // Faults, then the key check, then serveAPI
 
 	mu        sync.Mutex
-	publicURL string
 	workspace string
 	links     []*link
 }
@@ -64,16 +66,11 @@ type Server struct {
 // New returns a fake accepting token as the API key; click counts grow
 // from clock's time at New.
 func New(token string, clock fakeapi.Clock) *Server {
-	return &Server{token: token, clock: clock, start: clock.Now(), publicURL: "http://127.0.0.1"}
-}
-
-// SetPublicURL sets the base URL (scheme and host) the fake is reached at.
-// Links report it, without scheme, as shortUrl, and https tells whether
-// the scheme is https.
-func (s *Server) SetPublicURL(u string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.publicURL = strings.TrimRight(u, "/")
+	s := &Server{clock: clock, start: clock.Now()}
+	s.SetPublicURL("http://127.0.0.1")
+	deny := func(w http.ResponseWriter) { errorWriter{}.WriteError(w, http.StatusUnauthorized) }
+	s.api = s.Faults.Wrap(fakeapi.RequireHeader("apikey", token, deny, http.HandlerFunc(s.serveAPI)), errorWriter{})
+	return s
 }
 
 // SetWorkspace puts the links in the workspace with this id: requests must
@@ -85,9 +82,13 @@ func (s *Server) SetWorkspace(id string) {
 	s.workspace = id
 }
 
-// AddLink adds a link.
+// AddLink adds a link. All domains share the server, so the last link
+// added with a slashtag serves it.
 func (s *Server) AddLink(l Link) {
 	domain, slashtag, _ := strings.Cut(l.ID, "/")
+	if slashtag != "" {
+		s.AddShortLink(slashtag, l.Destination)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.links = append(s.links, &link{
@@ -119,13 +120,14 @@ func hexID(seed string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// ServeHTTP serves the API under /v1 and the short links elsewhere.
+// ServeHTTP serves the API under /v1 and the short links elsewhere, with
+// 301 to the destination.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/v1" || strings.HasPrefix(r.URL.Path, "/v1/") {
-		s.Faults.Wrap(http.HandlerFunc(s.serveAPI), errorWriter{}).ServeHTTP(w, r)
+		s.api.ServeHTTP(w, r)
 		return
 	}
-	s.serveRedirect(w, r)
+	s.ServeRedirect(w, r)
 }
 
 type errorWriter struct{}
@@ -173,10 +175,6 @@ func invalid(w http.ResponseWriter, property, msg string) {
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Method not allowed", "")
-		return
-	}
-	if s.token == "" || r.Header.Get("apikey") != s.token {
-		errorWriter{}.WriteError(w, http.StatusUnauthorized)
 		return
 	}
 	links, ok := s.workspaceLinks(w, r.Header.Get("workspace"))
@@ -290,11 +288,7 @@ func (s *Server) listTags(w http.ResponseWriter, links []*link) {
 }
 
 func (s *Server) linkJSON(l *link) map[string]any {
-	s.mu.Lock()
-	public := s.publicURL
-	s.mu.Unlock()
-	https := strings.HasPrefix(public, "https://")
-	host := public[strings.Index(public, "://")+3:]
+	scheme, shortURL, _ := strings.Cut(s.ShortURL(l.slashtag), "://")
 	clicks := l.Clicks.At(s.start, s.clock.Now())
 	tags := []map[string]any{}
 	for _, t := range l.Tags {
@@ -317,39 +311,15 @@ func (s *Server) linkJSON(l *link) map[string]any {
 		"sessions":          clicks,
 		"lastClickAt":       s.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
 		"isPublic":          false,
-		"shortUrl":          fmt.Sprintf("%s/%s", host, l.slashtag),
+		"shortUrl":          shortURL,
 		"domainId":          domainID,
 		"domainName":        l.domain,
 		"domain": map[string]any{
 			"id": domainID, "ref": "/domains/" + domainID, "fullName": l.domain, "active": true,
 		},
-		"https":      https,
+		"https":      scheme == "https",
 		"favourite":  false,
 		"creator":    map[string]any{"id": hexID("creator"), "fullName": "Sandbox", "avatarUrl": ""},
 		"integrated": false,
 	}
-}
-
-// serveRedirect answers a short link with 301 to its destination. All
-// domains share the server, so the first link added with the slashtag wins.
-func (s *Server) serveRedirect(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	slashtag := strings.TrimPrefix(r.URL.Path, "/")
-	s.mu.Lock()
-	var dest string
-	for _, l := range s.links {
-		if slashtag != "" && l.slashtag == slashtag {
-			dest = l.Destination
-			break
-		}
-	}
-	s.mu.Unlock()
-	if dest == "" {
-		http.NotFound(w, r)
-		return
-	}
-	http.Redirect(w, r, dest, http.StatusMovedPermanently)
 }

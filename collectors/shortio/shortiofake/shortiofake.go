@@ -55,40 +55,38 @@ type Server struct {
 	// Faults switches the API endpoints to failing; short link redirects
 	// are not affected, and Hits counts API calls only.
 	Faults fakeapi.Faults
+	// ShortLinks serves the short links and sets the public base URL
+	// (SetPublicURL) the shortURL of links is built from.
+	fakeapi.ShortLinks
 
-	token string
 	clock fakeapi.Clock
 	start time.Time
+	api   http.Handler // Faults, then the key check, then serveAPI
 
-	mu        sync.Mutex
-	publicURL string
-	links     []*link
-	domains   map[string]int64
-	hosts     map[int64]string
+	mu      sync.Mutex
+	links   []*link
+	domains map[string]int64
+	hosts   map[int64]string
 }
 
 // New returns a fake accepting token as the secret API key; click counts
 // grow from clock's time at New.
 func New(token string, clock fakeapi.Clock) *Server {
-	return &Server{
-		token:     token,
-		clock:     clock,
-		start:     clock.Now(),
-		publicURL: "http://127.0.0.1",
-		domains:   map[string]int64{},
-		hosts:     map[int64]string{},
+	s := &Server{
+		clock:   clock,
+		start:   clock.Now(),
+		domains: map[string]int64{},
+		hosts:   map[int64]string{},
 	}
+	s.SetPublicURL("http://127.0.0.1")
+	deny := func(w http.ResponseWriter) { writeError(w, http.StatusUnauthorized, "Unauthorized") }
+	s.api = s.Faults.Wrap(fakeapi.RequireHeader("Authorization", token, deny, http.HandlerFunc(s.serveAPI)), errorWriter{})
+	return s
 }
 
-// SetPublicURL sets the base URL (scheme and host) the fake is reached at,
-// used in the shortURL of links.
-func (s *Server) SetPublicURL(u string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.publicURL = strings.TrimRight(u, "/")
-}
-
-// AddLink adds a link, creating its domain if new.
+// AddLink adds a link, creating its domain if new. All domains share the
+// server, so the last link added with a path serves it; archived links
+// do not redirect.
 func (s *Server) AddLink(l Link) {
 	host, path, _ := strings.Cut(l.ID, "/")
 	host = strings.ToLower(host)
@@ -96,6 +94,9 @@ func (s *Server) AddLink(l Link) {
 	defer s.mu.Unlock()
 	id := s.domainLocked(host)
 	sum := sha1.Sum([]byte(l.ID))
+	if !l.Archived && path != "" {
+		s.AddShortLink(path, l.Destination)
+	}
 	s.links = append(s.links, &link{
 		Link:     l,
 		host:     host,
@@ -124,14 +125,15 @@ func (s *Server) domainLocked(host string) int64 {
 	return id
 }
 
-// ServeHTTP serves the API and the short links.
+// ServeHTTP serves the API and the short links, with 301 to the
+// destination, the redirect type Short.io uses by default.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case p == "/api/links", strings.HasPrefix(p, "/domains/"), strings.HasPrefix(p, "/statistics/"):
-		s.Faults.Wrap(http.HandlerFunc(s.serveAPI), errorWriter{}).ServeHTTP(w, r)
+		s.api.ServeHTTP(w, r)
 	default:
-		s.serveRedirect(w, r)
+		s.ServeRedirect(w, r)
 	}
 }
 
@@ -149,10 +151,6 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		writeError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
-		return
-	}
-	if s.token == "" || r.Header.Get("Authorization") != s.token {
-		writeError(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
 	p := r.URL.Path
@@ -265,7 +263,7 @@ func (s *Server) listLinks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) linkJSON(l *link) map[string]any {
-	short := s.publicURL + "/" + l.path
+	short := s.ShortURL(l.path)
 	secure := short
 	if rest, ok := strings.CutPrefix(short, "http://"); ok {
 		secure = "https://" + rest
@@ -328,31 +326,6 @@ func (s *Server) linkClicks(w http.ResponseWriter, r *http.Request, rawDomain st
 	}
 	s.mu.Unlock()
 	fakeapi.WriteJSON(w, http.StatusOK, out)
-}
-
-// serveRedirect answers a short link with 301 to its destination, the
-// redirect type Short.io uses by default. All domains share the server, so
-// the first link added with the path wins.
-func (s *Server) serveRedirect(w http.ResponseWriter, r *http.Request) {
-	path := strings.TrimPrefix(r.URL.Path, "/")
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	s.mu.Lock()
-	var dest string
-	for _, l := range s.links {
-		if path != "" && l.path == path && !l.Archived {
-			dest = l.Destination
-			break
-		}
-	}
-	s.mu.Unlock()
-	if dest == "" {
-		http.NotFound(w, r)
-		return
-	}
-	http.Redirect(w, r, dest, http.StatusMovedPermanently)
 }
 
 // IDString returns the Short.io link id (idString) the fake gave the link
