@@ -152,3 +152,61 @@ func normalizeID(id string) string {
 	}
 	return id
 }
+
+// ShortenerRefs are a link shortener collector's configured links and tags,
+// checked by CheckShortener.
+type ShortenerRefs struct {
+	Links []LinkRef
+	Tags  []TagRef
+}
+
+// ShortenerRules say what a shortener accepts, for CheckShortener.
+type ShortenerRules struct {
+	// Form describes a link id in errors: "domain/back-half, like bit.ly/abc".
+	Form string
+	// Domain, when set, is the only host this collector's links may be on.
+	Domain string
+	// FoldTags is true where the provider matches tag names
+	// case-insensitively, so "Spring" and "spring" are one tag.
+	FoldTags bool
+}
+
+// CheckShortener checks what every link shortener needs from the config: a
+// token, link ids of the form host/path (on rules.Domain, if set), and each
+// tag claimed by one creator only, since a link carrying it could not be
+// attributed otherwise. It returns every problem as a config error.
+func CheckShortener(cc *CollectorConfig, rules ShortenerRules) (ShortenerRefs, []error) {
+	cfg := cc.Config()
+	var (
+		refs ShortenerRefs
+		errs []error
+	)
+	if cc.Token == "" {
+		errs = append(errs, cfg.Errorf(cc.Path()+".token", "%s needs an API token: set token, token_env or token_file", cc.Type))
+	}
+	for _, l := range cfg.LinksFor(cc.Name) {
+		host, _, ok := SplitLinkID(l.ID)
+		switch {
+		case !ok:
+			errs = append(errs, cfg.Errorf(l.Path()+".id", "%s link id %q must be %s", cc.Type, l.ID, rules.Form))
+		case rules.Domain != "" && host != rules.Domain:
+			errs = append(errs, cfg.Errorf(l.Path()+".id", "link %q is not on domain %s, the only one collector %q reads", l.ID, rules.Domain, cc.Name))
+		default:
+			refs.Links = append(refs.Links, l)
+		}
+	}
+	seen := map[string]TagRef{}
+	for _, t := range cfg.TagsFor(cc.Name) {
+		key := t.Tag.Tag
+		if rules.FoldTags {
+			key = strings.ToLower(key)
+		}
+		if prev, dup := seen[key]; dup {
+			errs = append(errs, cfg.Errorf(t.Path()+".tag", "tag %q is already used by creator %q in campaign %q (%s)", t.Tag.Tag, prev.Creator, prev.Campaign, prev.Path()))
+			continue
+		}
+		seen[key] = t
+		refs.Tags = append(refs.Tags, t)
+	}
+	return refs, errs
+}

@@ -68,3 +68,45 @@ influencer_link_clicks_total{campaign="summer",creator="emma",link="bit.ly/e",pr
 		t.Errorf("discovered link: %+v", pub[2])
 	}
 }
+
+func TestCheckShortener(t *testing.T) {
+	cfg, err := ParseConfig("short.yml", []byte(`collectors:
+  - type: fake
+campaigns:
+  - name: spring
+    creators:
+      - name: alice
+        links:
+          - {collector: fake, id: fk.io/alice}
+          - {collector: fake, id: other.io/alice}
+          - {collector: fake, id: fk.io}
+        tags:
+          - {collector: fake, tag: Spring}
+      - name: bob
+        tags:
+          - {collector: fake, tag: spring}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := cfg.Collectors[0]
+	refs, errs := CheckShortener(cc, ShortenerRules{Form: "domain/key, like fk.io/abc", Domain: "fk.io", FoldTags: true})
+	got := errors.Join(errs...).Error()
+	for _, want := range []string{
+		"short.yml:2:5: collectors[0].token: fake needs an API token: set token, token_env or token_file",
+		`short.yml:9:31: campaigns[0].creators[0].links[1].id: link "other.io/alice" is not on domain fk.io, the only one collector "fake" reads`,
+		`short.yml:10:31: campaigns[0].creators[0].links[2].id: fake link id "fk.io" must be domain/key, like fk.io/abc`,
+		`short.yml:15:31: campaigns[0].creators[1].tags[0].tag: tag "spring" is already used by creator "alice" in campaign "spring" (campaigns[0].creators[0].tags[0])`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	if len(refs.Links) != 1 || refs.Links[0].ID != "fk.io/alice" || len(refs.Tags) != 1 || refs.Tags[0].Creator != "alice" {
+		t.Errorf("refs = %+v", refs)
+	}
+	// Without folding, tags differing in case are two tags.
+	if refs, _ := CheckShortener(cc, ShortenerRules{}); len(refs.Tags) != 2 {
+		t.Errorf("FoldTags false: %d tags, want 2", len(refs.Tags))
+	}
+}

@@ -98,9 +98,8 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	if strings.ContainsAny(opts.GroupGUID, "/?# ") {
 		errs = append(errs, cfg.Errorf(cc.Path()+".options.group_guid", "invalid group guid %q", opts.GroupGUID))
 	}
-	if cc.Token == "" {
-		errs = append(errs, cfg.Errorf(cc.Path()+".token", "bitly needs an access token: set token, token_env or token_file"))
-	}
+	refs, refErrs := exporter.CheckShortener(cc, exporter.ShortenerRules{Form: "domain/back-half, like bit.ly/abc"})
+	errs = append(errs, refErrs...)
 
 	c := &collector{
 		name:    cc.Name,
@@ -110,22 +109,8 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		opts:    opts,
 		group:   opts.GroupGUID,
 		urls:    map[string]string{},
-	}
-	for _, l := range cfg.LinksFor(cc.Name) {
-		if _, _, ok := exporter.SplitLinkID(l.ID); !ok {
-			errs = append(errs, cfg.Errorf(l.Path()+".id", "bitly link id %q must be domain/back-half, like bit.ly/abc", l.ID))
-			continue
-		}
-		c.links = append(c.links, l)
-	}
-	seenTag := map[string]exporter.TagRef{}
-	for _, t := range cfg.TagsFor(cc.Name) {
-		if prev, dup := seenTag[t.Tag.Tag]; dup {
-			errs = append(errs, cfg.Errorf(t.Path()+".tag", "tag %q is already used by creator %q in campaign %q (%s)", t.Tag.Tag, prev.Creator, prev.Campaign, prev.Path()))
-			continue
-		}
-		seenTag[t.Tag.Tag] = t
-		c.tags = append(c.tags, t)
+		links:   refs.Links,
+		tags:    refs.Tags,
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

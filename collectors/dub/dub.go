@@ -84,34 +84,19 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	if opts.PageSize < 1 || opts.PageSize > maxPageSize {
 		errs = append(errs, cfg.Errorf(cc.Path()+".options.page_size", "must be between 1 and %d, got %d", maxPageSize, opts.PageSize))
 	}
-	if cc.Token == "" {
-		errs = append(errs, cfg.Errorf(cc.Path()+".token", "dub needs an API key: set token, token_env or token_file"))
-	}
+	// Dub matches tag names case-insensitively.
+	refs, refErrs := exporter.CheckShortener(cc, exporter.ShortenerRules{Form: "domain/key, like dub.sh/alice", FoldTags: true})
+	errs = append(errs, refErrs...)
 
-	c := &collector{name: cc.Name, typ: cc.Type, logger: s.Logger, linkSet: s.Links, opts: opts}
-	for _, l := range cfg.LinksFor(cc.Name) {
-		if _, _, ok := exporter.SplitLinkID(l.ID); !ok {
-			errs = append(errs, cfg.Errorf(l.Path()+".id", "dub link id %q must be domain/key, like dub.sh/alice", l.ID))
-			continue
-		}
-		c.links = append(c.links, l)
-	}
-	seenTag := map[string]exporter.TagRef{}
-	for _, t := range cfg.TagsFor(cc.Name) {
-		name := t.Tag.Tag
-		if strings.Contains(name, ",") {
+	c := &collector{name: cc.Name, typ: cc.Type, logger: s.Logger, linkSet: s.Links, opts: opts, links: refs.Links}
+	for _, t := range refs.Tags {
+		if strings.Contains(t.Tag.Tag, ",") {
 			// tagNames is a comma-separated list.
-			errs = append(errs, cfg.Errorf(t.Path()+".tag", "dub tag %q must not contain a comma", name))
+			errs = append(errs, cfg.Errorf(t.Path()+".tag", "dub tag %q must not contain a comma", t.Tag.Tag))
 			continue
 		}
-		// Dub matches tag names case-insensitively.
-		if prev, dup := seenTag[strings.ToLower(name)]; dup {
-			errs = append(errs, cfg.Errorf(t.Path()+".tag", "tag %q is already used by creator %q in campaign %q (%s)", name, prev.Creator, prev.Campaign, prev.Path()))
-			continue
-		}
-		seenTag[strings.ToLower(name)] = t
 		c.tags = append(c.tags, t)
-		c.tagNames = append(c.tagNames, name)
+		c.tagNames = append(c.tagNames, t.Tag.Tag)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -312,6 +312,6 @@ func TestBadOptions(t *testing.T) {
 
 	t.Run("missing token", func(t *testing.T) {
 		cfg := strings.Replace(sb.config(`{}`, alice()), "token: "+token, "", 1)
-		exportertest.AssertConfigError(t, cfg, "collectors[0].token: dub needs an API key")
+		exportertest.AssertConfigError(t, cfg, "collectors[0].token: dub needs an API token")
 	})
 }

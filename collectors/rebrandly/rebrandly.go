@@ -20,6 +20,7 @@ package rebrandly
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -73,15 +74,9 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	if strings.ContainsAny(domain, "/: ") {
 		return nil, cfg.Errorf(p+".domain", "must be a domain name like rebrand.ly, got %q", opts.Domain)
 	}
-	links := cfg.LinksFor(cc.Name)
-	for _, l := range links {
-		h, _, ok := exporter.SplitLinkID(l.ID)
-		if !ok {
-			return nil, cfg.Errorf(l.Path()+".id", "%q is not a Rebrandly link: want domain/slashtag, like rebrand.ly/alice", l.ID)
-		}
-		if domain != "" && h != domain {
-			return nil, cfg.Errorf(l.Path()+".id", "link %q is not on domain %s, the only one collector %q lists", l.ID, domain, cc.Name)
-		}
+	refs, errs := exporter.CheckShortener(cc, exporter.ShortenerRules{Form: "domain/slashtag, like rebrand.ly/alice", Domain: domain})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 
 	a := &api{API: exporter.NewAPI(cc, DefaultBaseURL, s.Client), domain: domain}
@@ -96,8 +91,8 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	return &collector{
 		name:   cc.Name,
 		api:    a,
-		links:  links,
-		tags:   cfg.TagsFor(cc.Name),
+		links:  refs.Links,
+		tags:   refs.Tags,
 		set:    s.Links,
 		logger: s.Logger,
 	}, nil

@@ -23,6 +23,7 @@ package shortio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -101,15 +102,9 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		return nil, cfg.Errorf(p+".domain", "must be a hostname like short.gy, got %q", opts.Domain)
 	}
 
-	links := cfg.LinksFor(cc.Name)
-	for _, l := range links {
-		h, _, ok := exporter.SplitLinkID(l.ID)
-		if !ok {
-			return nil, cfg.Errorf(l.Path()+".id", "%q is not a Short.io link: want hostname/path, like short.gy/alice", l.ID)
-		}
-		if host != "" && h != host {
-			return nil, cfg.Errorf(l.Path()+".id", "link %q is not on domain %s, the only one collector %q reads", l.ID, host, cc.Name)
-		}
+	refs, errs := exporter.CheckShortener(cc, exporter.ShortenerRules{Form: "hostname/path, like short.gy/alice", Domain: host})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 
 	s.Client.SetHooks(exporter.ClientHooks{
@@ -126,8 +121,8 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 			stats:    &exporter.API{Base: strings.TrimRight(opts.StatisticsBaseURL, "/"), Client: s.Client},
 			domainID: opts.DomainID,
 		},
-		links:    links,
-		tags:     cfg.TagsFor(cc.Name),
+		links:    refs.Links,
+		tags:     refs.Tags,
 		set:      s.Links,
 		logger:   s.Logger,
 		limiter:  rate.NewLimiter(rate.Limit(perMinute/60), max(1, int(perMinute))),
