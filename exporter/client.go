@@ -81,9 +81,10 @@ type ClientHooks struct {
 
 // APIMetrics are the request counters every client of one process shares.
 type APIMetrics struct {
-	Requests *prometheus.CounterVec
-	Retries  *prometheus.CounterVec
-	Quota    *prometheus.GaugeVec
+	Requests    *prometheus.CounterVec
+	Retries     *prometheus.CounterVec
+	Quota       *prometheus.GaugeVec
+	TokenExpiry *prometheus.GaugeVec
 }
 
 // NewAPIMetrics creates the API self-metrics; register them once.
@@ -101,6 +102,10 @@ func NewAPIMetrics() *APIMetrics {
 			Name: "influencer_api_quota_remaining",
 			Help: "Requests (or quota units) left in the provider's current rate-limit window, as the provider last reported.",
 		}, []string{"collector"}),
+		TokenExpiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "influencer_token_expiry_timestamp_seconds",
+			Help: "Unix time the collector's access token expires, where the provider tells it.",
+		}, []string{"collector"}),
 	}
 }
 
@@ -109,6 +114,7 @@ func (m *APIMetrics) Describe(ch chan<- *prometheus.Desc) {
 	m.Requests.Describe(ch)
 	m.Retries.Describe(ch)
 	m.Quota.Describe(ch)
+	m.TokenExpiry.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
@@ -116,6 +122,7 @@ func (m *APIMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.Requests.Collect(ch)
 	m.Retries.Collect(ch)
 	m.Quota.Collect(ch)
+	m.TokenExpiry.Collect(ch)
 }
 
 // Forget drops the series of a collector that a reload removed.
@@ -123,6 +130,7 @@ func (m *APIMetrics) Forget(collector string) {
 	m.Requests.DeletePartialMatch(prometheus.Labels{"collector": collector})
 	m.Retries.DeleteLabelValues(collector)
 	m.Quota.DeleteLabelValues(collector)
+	m.TokenExpiry.DeleteLabelValues(collector)
 }
 
 // Client is the one HTTP client every provider call goes through: bounded
@@ -338,6 +346,13 @@ func (c *Client) PostJSON(ctx context.Context, rawURL string, header http.Header
 // calls until reset.
 func (c *Client) ReportQuota(remaining float64, reset time.Time) {
 	c.applyQuota(remaining, reset)
+}
+
+// ReportTokenExpiry records when the collector's token expires, where the
+// provider tells it (Instagram's debug_token, TikTok's expires_in), so an
+// alert can warn before it does.
+func (c *Client) ReportTokenExpiry(t time.Time) {
+	c.metrics.TokenExpiry.WithLabelValues(c.collector).Set(float64(t.Unix()))
 }
 
 // PauseUntil holds every further call of this client until t: for

@@ -104,7 +104,10 @@ type Campaign struct {
 	Name string `yaml:"name"`
 	// Start is when the campaign began: shop collectors count orders
 	// created from then on. Empty: every order the shop lets us read.
-	Start    *time.Time `yaml:"start"`
+	Start *time.Time `yaml:"start"`
+	// End closes the window in which social collectors discover posts.
+	// Empty: open.
+	End      *time.Time `yaml:"end"`
 	Creators []*Creator `yaml:"creators"`
 }
 
@@ -115,9 +118,41 @@ type Creator struct {
 	Links []*Link `yaml:"links"`
 	Tags  []*Tag  `yaml:"tags"`
 	Codes []*Code `yaml:"codes"`
+	// Posts are the creator's campaign posts, by the platform's id.
+	Posts []*Post `yaml:"posts"`
+	// Accounts are the creator's accounts: followers are exported for each,
+	// and with Match set the collector discovers the account's posts
+	// published in the campaign window that carry it.
+	Accounts []*Account `yaml:"accounts"`
 
 	path string
 }
+
+// Post is one campaign post on a platform.
+type Post struct {
+	Collector string `yaml:"collector"`
+	ID        string `yaml:"id"`
+
+	path string
+}
+
+// Path returns the config path of the post, for error messages.
+func (p *Post) Path() string { return p.path }
+
+// Account is a creator's account on a platform.
+type Account struct {
+	Collector string `yaml:"collector"`
+	ID        string `yaml:"id"`
+	// Match is a hashtag (#spring) or keyword a post's caption, title or
+	// description must carry to be discovered as a campaign post,
+	// compared case-insensitively. Empty: no discovery.
+	Match string `yaml:"match"`
+
+	path string
+}
+
+// Path returns the config path of the account, for error messages.
+func (a *Account) Path() string { return a.path }
 
 // Code is a creator's discount code at one shop. Shops match codes
 // case-insensitively, and so does the exporter; the `code` label is the
@@ -395,6 +430,7 @@ func (c *Config) validate() error {
 	campaigns := map[string]bool{}
 	links := map[string]string{}
 	codes := map[string]string{}
+	posts := map[string]string{}
 	for i, camp := range c.Campaigns {
 		p := fmt.Sprintf("campaigns[%d]", i)
 		if camp == nil {
@@ -410,6 +446,9 @@ func (c *Config) validate() error {
 			add(p+".name", "duplicate campaign %q", camp.Name)
 		}
 		campaigns[camp.Name] = true
+		if camp.Start != nil && camp.End != nil && !camp.End.After(*camp.Start) {
+			add(p+".end", "campaign ends (%s) before it starts (%s)", camp.End.Format(time.RFC3339), camp.Start.Format(time.RFC3339))
+		}
 		creators := map[string]bool{}
 		for j, cr := range camp.Creators {
 			cp := fmt.Sprintf("%s.creators[%d]", p, j)
@@ -469,6 +508,43 @@ func (c *Config) validate() error {
 					add(tp+".tag", "tag is empty")
 				}
 				c.validateExpect(t.Expect, tp+".expect", add)
+			}
+			for k, po := range cr.Posts {
+				pp := fmt.Sprintf("%s.posts[%d]", cp, k)
+				if po == nil {
+					add(pp, "empty post entry")
+					continue
+				}
+				po.path = pp
+				if _, ok := collectors[po.Collector]; !ok {
+					add(pp+".collector", "unknown collector %q (configured: %s)", po.Collector, strings.Join(sortedKeys(collectors), ", "))
+				}
+				if strings.TrimSpace(po.ID) == "" {
+					add(pp+".id", "post id is empty")
+				}
+				key := po.Collector + "\x00" + po.ID
+				if prev, dup := posts[key]; dup && po.ID != "" {
+					add(pp+".id", "duplicate post %q (first at %s)", po.ID, prev)
+				} else {
+					posts[key] = pp
+				}
+			}
+			for k, ac := range cr.Accounts {
+				ap := fmt.Sprintf("%s.accounts[%d]", cp, k)
+				if ac == nil {
+					add(ap, "empty account entry")
+					continue
+				}
+				ac.path = ap
+				if _, ok := collectors[ac.Collector]; !ok {
+					add(ap+".collector", "unknown collector %q (configured: %s)", ac.Collector, strings.Join(sortedKeys(collectors), ", "))
+				}
+				if strings.TrimSpace(ac.ID) == "" {
+					add(ap+".id", "account id is empty")
+				}
+				if ac.Match != strings.TrimSpace(ac.Match) || (ac.Match != "" && strings.Trim(ac.Match, "#") == "") {
+					add(ap+".match", "invalid match %q: a hashtag like #spring or a keyword", ac.Match)
+				}
 			}
 			for k, cd := range cr.Codes {
 				dp := fmt.Sprintf("%s.codes[%d]", cp, k)
@@ -668,4 +744,84 @@ func (c *Config) CodesFor(collector string) []CodeRef {
 		}
 	}
 	return out
+}
+
+// PostRef is a configured post with its campaign and creator.
+type PostRef struct {
+	Campaign, Creator string
+	*Post
+}
+
+// AccountRef is a configured account with its campaign, creator and the
+// campaign window posts are discovered in (nil ends: open).
+type AccountRef struct {
+	Campaign, Creator string
+	Start, End        *time.Time
+	*Account
+}
+
+// PostsFor returns the posts configured for the named collector, in file
+// order.
+func (c *Config) PostsFor(collector string) []PostRef {
+	var out []PostRef
+	for _, camp := range c.Campaigns {
+		for _, cr := range camp.Creators {
+			for _, p := range cr.Posts {
+				if p.Collector == collector {
+					out = append(out, PostRef{Campaign: camp.Name, Creator: cr.Name, Post: p})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// AccountsFor returns the accounts configured for the named collector, in
+// file order.
+func (c *Config) AccountsFor(collector string) []AccountRef {
+	var out []AccountRef
+	for _, camp := range c.Campaigns {
+		for _, cr := range camp.Creators {
+			for _, a := range cr.Accounts {
+				if a.Collector == collector {
+					out = append(out, AccountRef{Campaign: camp.Name, Creator: cr.Name, Start: camp.Start, End: camp.End, Account: a})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// InWindow reports whether t falls in the account's campaign window.
+func (a AccountRef) InWindow(t time.Time) bool {
+	return (a.Start == nil || !t.Before(*a.Start)) && (a.End == nil || t.Before(*a.End))
+}
+
+// Matches reports whether text carries the account's match: a hashtag as a
+// whole tag (#spring matches "#Spring!" but not "#springtime"), a keyword
+// as a case-insensitive substring.
+func (a AccountRef) Matches(text string) bool {
+	m := strings.ToLower(a.Match)
+	if m == "" {
+		return false
+	}
+	text = strings.ToLower(text)
+	if !strings.HasPrefix(m, "#") {
+		return strings.Contains(text, m)
+	}
+	for i := 0; ; {
+		j := strings.Index(text[i:], m)
+		if j < 0 {
+			return false
+		}
+		end := i + j + len(m)
+		if end == len(text) || !isTagChar(rune(text[end])) {
+			return true
+		}
+		i = end
+	}
+}
+
+func isTagChar(r rune) bool {
+	return r == '_' || (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r >= 0x80
 }

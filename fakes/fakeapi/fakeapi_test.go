@@ -107,3 +107,25 @@ func TestOrderStream(t *testing.T) {
 		t.Error("streams are not deterministic")
 	}
 }
+
+func TestCurve(t *testing.T) {
+	c := Curve{Final: 1000, Midpoint: 2 * time.Hour, Spread: 30 * time.Minute}
+	if got := c.At(0); got != 0 {
+		t.Errorf("At(0) = %d", got)
+	}
+	if got := c.At(-time.Minute); got != 0 {
+		t.Errorf("before publication = %d", got)
+	}
+	mid, late := c.At(2*time.Hour), c.At(24*time.Hour)
+	if mid < 480 || mid > 520 || late != 1000 {
+		t.Errorf("At(mid) = %d, At(24h) = %d", mid, late)
+	}
+	prev := int64(-1)
+	for age := time.Duration(0); age < 6*time.Hour; age += 10 * time.Minute {
+		v := c.At(age)
+		if v < prev {
+			t.Fatalf("curve went down at %s: %d < %d", age, v, prev)
+		}
+		prev = v
+	}
+}
