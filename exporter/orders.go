@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -79,6 +80,18 @@ func (b *OrderBook) Apply(orders []Order) {
 	b.full = true
 }
 
+// Advance moves the watermark to t if it is later: a shop whose orders are
+// filtered on our side (WooCommerce, Stripe) reads many orders that used no
+// configured code, and the next refresh need not read them again. Call it
+// with the latest update time the successful refresh read.
+func (b *OrderBook) Advance(t time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if t.After(b.watermark) {
+		b.watermark = t
+	}
+}
+
 // Len returns the number of orders held.
 func (b *OrderBook) Len() int {
 	b.mu.Lock()
@@ -108,7 +121,16 @@ func (b *OrderBook) Samples(provider string, codes []CodeRef) []Sample {
 		tallies[c.Code] = &tally{revenue: map[string]float64{}, refund: map[string]float64{}}
 	}
 	b.mu.Lock()
-	for _, o := range b.orders {
+	// Sum in a fixed order and round to micro-units: float sums in map
+	// order differ in the last bits from one refresh to the next, and a
+	// counter that reads 0.000000000002 lower is a counter reset.
+	ids := make([]string, 0, len(b.orders))
+	for id := range b.orders {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		o := b.orders[id]
 		for _, oc := range uniqueLower(o.Codes) {
 			for _, c := range byCode[oc] {
 				if c.Start != nil && o.Created.Before(*c.Start) {
@@ -135,8 +157,8 @@ func (b *OrderBook) Samples(provider string, codes []CodeRef) []Sample {
 			CodeRedemptions.Sample(t.n, c.Campaign, c.Creator, provider, c.Code.Code),
 			CodeRefunds.Sample(t.refunds, c.Campaign, c.Creator, provider, c.Code.Code))
 		for _, cur := range sortedKeys(t.revenue) {
-			out = append(out, CodeRevenue.Sample(t.revenue[cur], c.Campaign, c.Creator, provider, c.Code.Code, cur))
-			out = append(out, CodeRefundedRevenue.Sample(t.refund[cur], c.Campaign, c.Creator, provider, c.Code.Code, cur))
+			out = append(out, CodeRevenue.Sample(roundMicro(t.revenue[cur]), c.Campaign, c.Creator, provider, c.Code.Code, cur))
+			out = append(out, CodeRefundedRevenue.Sample(roundMicro(t.refund[cur]), c.Campaign, c.Creator, provider, c.Code.Code, cur))
 		}
 	}
 	return out
@@ -160,3 +182,5 @@ func uniqueLower(codes []string) []string {
 	}
 	return out[:j]
 }
+
+func roundMicro(v float64) float64 { return math.Round(v*1e6) / 1e6 }

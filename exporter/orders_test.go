@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +95,28 @@ campaigns:
 	refs := good.CodesFor("fake")
 	if len(refs) != 1 || refs[0].Start == nil || !refs[0].Start.Equal(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)) || refs[0].Creator != "alice" {
 		t.Errorf("CodesFor = %+v", refs)
+	}
+}
+
+func TestOrderBookSumsAreStable(t *testing.T) {
+	b := NewOrderBook()
+	var orders []Order
+	for i := 0; i < 500; i++ {
+		orders = append(orders, Order{ID: fmt.Sprint(i), Codes: []string{"X"}, Currency: "EUR", Total: 12.01 + float64(i%7)*0.1, Created: time.Unix(int64(i), 0)})
+	}
+	b.Apply(orders)
+	codes := []CodeRef{{Campaign: "c", Creator: "k", Code: &Code{Code: "X"}}}
+	first := b.Samples("shop", codes)
+	for i := 0; i < 20; i++ {
+		again := b.Samples("shop", codes)
+		for j := range first {
+			if again[j].Value != first[j].Value {
+				t.Fatalf("sample %d: %v then %v", j, first[j].Value, again[j].Value)
+			}
+		}
+	}
+	b.Advance(time.Unix(10_000, 0))
+	if since, _ := b.Since(0); !since.Equal(time.Unix(10_000, 0)) {
+		t.Errorf("watermark after Advance = %v", since)
 	}
 }
