@@ -1,0 +1,525 @@
+package woocommerce_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/woocommerce"
+	"github.com/influencer-exporter/influencer_exporter/collectors/woocommerce/woocommercefake"
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
+	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
+)
+
+const (
+	consumerKey    = "ck_5ecretconsumerkey0001"
+	consumerSecret = "cs_5ecretconsumersecret01"
+	token          = consumerKey + ":" + consumerSecret
+)
+
+// start is when the fake store starts; spring, the campaign most tests
+// use, started 12 hours before.
+var start = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+const spring = `
+  - name: spring
+    start: 2026-05-01T00:00:00Z
+    creators:
+`
+
+// clock is the fake's clock, moved by the test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type sandbox struct {
+	fake  *woocommercefake.Server
+	srv   *httptest.Server
+	clock *clock
+}
+
+func newSandbox(t *testing.T, fakeToken string) *sandbox {
+	t.Helper()
+	c := &clock{t: start}
+	fake := woocommercefake.New(fakeToken, c.Now)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	return &sandbox{fake: fake, srv: srv, clock: c}
+}
+
+// config renders a config with one woocommerce collector; options is a
+// YAML flow map, campaigns the campaigns list.
+func (s *sandbox) config(options, campaigns string) string {
+	return configAt(s.srv.URL, options, campaigns)
+}
+
+func configAt(baseURL, options, campaigns string) string {
+	return fmt.Sprintf(`
+collectors:
+  - type: woocommerce
+    base_url: %s
+    token: %q
+    interval: 1m
+    http: {max_retries: 2, min_retry_wait: 1ms, max_retry_wait: 5ms, rate_limit: 1000}
+    options: %s
+campaigns:
+%s`, baseURL, token, options, campaigns)
+}
+
+func poll(t *testing.T, env *exportertest.Env) ([]exporter.Sample, error) {
+	t.Helper()
+	return env.Instance(t, "woocommerce").Collector.Poll(context.Background())
+}
+
+func mustPoll(t *testing.T, env *exportertest.Env) []exporter.Sample {
+	t.Helper()
+	samples, err := poll(t, env)
+	if err != nil {
+		t.Fatalf("poll: %v", err)
+	}
+	return samples
+}
+
+func paidOrder(status, currency string, total float64, created time.Time, codes ...string) woocommercefake.Order {
+	return woocommercefake.Order{Status: status, Currency: currency, Total: total, Coupons: codes, Created: created, Paid: created}
+}
+
+func unpaidOrder(status, currency string, total float64, created time.Time, codes ...string) woocommercefake.Order {
+	return woocommercefake.Order{Status: status, Currency: currency, Total: total, Coupons: codes, Created: created}
+}
+
+// TestPoll checks values and labels for every kind of order, and the
+// calls a full and an incremental refresh cost.
+func TestPoll(t *testing.T) {
+	sb := newSandbox(t, token)
+	for _, code := range []string{"alice10", "bob15", "carol5", "summer"} {
+		sb.fake.AddCode(code)
+	}
+	h := func(n int) time.Time { return start.Add(time.Duration(n) * time.Hour) }
+	partlyRefunded := paidOrder("completed", "USD", 25.5, h(-1), "ALICE10")
+	partlyRefunded.Refunds = []float64{5}
+	refunded := paidOrder("refunded", "EUR", 20, h(-1), "bob15")
+	refunded.Refunds = []float64{20}
+	for _, o := range []woocommercefake.Order{
+		paidOrder("processing", "EUR", 40, h(-2), "alice10"), // counts
+		partlyRefunded, // counts, 5 USD refunded
+		unpaidOrder("on-hold", "EUR", 30, h(-2), "alice10"),            // counts: awaiting a transfer
+		unpaidOrder("pending", "EUR", 99, h(-2), "alice10"),            // a checkout, not a sale
+		unpaidOrder("failed", "EUR", 77, h(-2), "alice10"),             // payment failed
+		unpaidOrder("checkout-draft", "EUR", 11, h(-2), "alice10"),     // a draft
+		paidOrder("cancelled", "EUR", 60, h(-3), "alice10"),            // paid, then cancelled: counts and is refunded
+		unpaidOrder("cancelled", "EUR", 13, h(-3), "alice10"),          // never paid: never a sale
+		paidOrder("shipped", "EUR", 15, h(-1), "alice10"),              // a plugin's status, paid
+		unpaidOrder("quote-request", "EUR", 500, h(-1), "alice10"),     // a plugin's status, unpaid
+		paidOrder("processing", "EUR", 100, h(-1), "alice10", "bob15"), // two codes: counts for both
+		refunded, // counts, refunded in full
+		paidOrder("processing", "EUR", 1000, time.Date(2026, 4, 30, 0, 0, 0, 0, time.UTC), "alice10"), // before spring
+		paidOrder("processing", "GBP", 12.34, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), "carol5"),  // evergreen has no start
+		paidOrder("processing", "EUR", 70, h(-1), "summer"),                                           // nobody's code
+		paidOrder("processing", "EUR", 80, h(-1)),                                                     // no code
+	} {
+		sb.fake.PutOrder(o)
+	}
+	env := exportertest.Build(t, sb.config(`{}`, spring+`
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: ALICE10}
+      - name: bob
+        codes:
+          - {collector: woocommerce, code: bob15}
+  - name: evergreen
+    creators:
+      - name: carol
+        codes:
+          - {collector: woocommerce, code: Carol5}
+`))
+	for refresh, calls := range []int{4, 1} {
+		before := sb.fake.Faults.Hits()
+		exportertest.CompareGolden(t, mustPoll(t, env), "poll.prom")
+		// First: 3 coupon lookups and 1 page of orders; then 1 page of
+		// orders modified since.
+		if got := sb.fake.Faults.Hits() - before; got != calls {
+			t.Errorf("refresh %d: %d API calls, want %d", refresh+1, got, calls)
+		}
+	}
+}
+
+func TestPagination(t *testing.T) {
+	sb := newSandbox(t, token)
+	// 250 orders placed one a minute before the start, every 10th
+	// cancelled and refunded a minute later.
+	sb.fake.AddStream(fakeapi.OrderStream{Code: "ALICE10", Amount: 40, Currency: "EUR", Initial: 250, CancelEvery: 10, CancelAfter: time.Minute})
+	env := exportertest.Build(t, sb.config(`{}`, `
+  - name: launch
+    creators:
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+`))
+	exportertest.CompareGolden(t, mustPoll(t, env), "pagination.prom")
+	if pages, served := sb.fake.OrderPages(), sb.fake.OrdersServed(); pages != 3 || served != 250 {
+		t.Errorf("%d pages, %d orders read, want 3 pages of 250 orders", pages, served)
+	}
+	if got := sb.fake.Faults.Hits(); got != 4 {
+		t.Errorf("API calls %d, want 4 (1 coupon, 3 pages)", got)
+	}
+}
+
+// TestIncremental: after a full read of 3000 orders, a refresh reads only
+// orders modified since the last one, and counts what a full read would.
+func TestIncremental(t *testing.T) {
+	sb := newSandbox(t, token)
+	for _, code := range []string{"alice10", "bob15", "carol5"} {
+		// 1000 orders each before the start, one a minute; then two a
+		// minute; every 5th cancelled 3 minutes after it was placed.
+		sb.fake.AddStream(fakeapi.OrderStream{Code: code, PerMinute: 2, Amount: 30, Currency: "EUR", Initial: 1000, CancelEvery: 5, CancelAfter: 3 * time.Minute})
+	}
+	// Orders without a creator's code move the watermark too.
+	sb.fake.AddStream(fakeapi.OrderStream{Code: "other", PerMinute: 1, Amount: 20, Currency: "EUR"})
+	cfg := sb.config(`{}`, `
+  - name: launch
+    creators:
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+      - name: bob
+        codes:
+          - {collector: woocommerce, code: bob15}
+      - name: carol
+        codes:
+          - {collector: woocommerce, code: carol5}
+`)
+	env := exportertest.Build(t, cfg)
+	mustPoll(t, env)
+	if pages, served := sb.fake.OrderPages(), sb.fake.OrdersServed(); pages != 30 || served != 3000 {
+		t.Fatalf("full read: %d pages, %d orders, want 30 pages of 3000", pages, served)
+	}
+
+	sb.clock.Add(5 * time.Minute)
+	pages, served := sb.fake.OrderPages(), sb.fake.OrdersServed()
+	incremental := mustPoll(t, env)
+	// Watermark: the last order placed before the start, a minute before
+	// it. Less 2m overlap, per code: the orders placed 2m and 1m before
+	// the start (the latter cancelled since), and 10 new ones; and 5 new
+	// orders without a creator's code.
+	if got := sb.fake.OrderPages() - pages; got != 1 {
+		t.Errorf("incremental refresh read %d pages, want 1", got)
+	}
+	if got := sb.fake.OrdersServed() - served; got != 3*12+5 {
+		t.Errorf("incremental refresh read %d orders, want %d", got, 3*12+5)
+	}
+	exportertest.CompareGolden(t, incremental, "incremental.prom")
+
+	// A fresh collector reading everything counts the same.
+	fresh := exportertest.Build(t, cfg)
+	exportertest.CompareText(t, incremental, string(exportertest.Exposition(t, mustPoll(t, fresh))))
+}
+
+// TestCancelledOrderRule: an order counted, then cancelled, keeps its
+// redemption and revenue; the refund is counted apart.
+func TestCancelledOrderRule(t *testing.T) {
+	sb := newSandbox(t, token)
+	sb.fake.AddCode("alice10")
+	at := start.Add(-time.Hour)
+	sale := sb.fake.PutOrder(paidOrder("processing", "EUR", 50, at, "alice10"))
+	transfer := sb.fake.PutOrder(unpaidOrder("on-hold", "EUR", 30, at, "alice10"))
+	checkout := sb.fake.PutOrder(unpaidOrder("pending", "EUR", 20, at, "alice10"))
+	partial := sb.fake.PutOrder(paidOrder("completed", "EUR", 80, at, "alice10"))
+	bounced := sb.fake.PutOrder(paidOrder("processing", "EUR", 10, at, "alice10"))
+	env := exportertest.Build(t, sb.config(`{}`, spring+`
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+`))
+	const header = `
+# HELP influencer_code_redemptions_total Orders that used a creator's discount code.
+# TYPE influencer_code_redemptions_total counter
+influencer_code_redemptions_total{campaign="spring",code="alice10",creator="alice",provider="woocommerce"} %d
+# HELP influencer_code_refunded_revenue_total Revenue refunded on orders that used a creator's discount code, in major units of the currency.
+# TYPE influencer_code_refunded_revenue_total counter
+influencer_code_refunded_revenue_total{campaign="spring",code="alice10",creator="alice",currency="EUR",provider="woocommerce"} %g
+# HELP influencer_code_refunds_total Orders that used a creator's discount code and were later cancelled or fully refunded.
+# TYPE influencer_code_refunds_total counter
+influencer_code_refunds_total{campaign="spring",code="alice10",creator="alice",provider="woocommerce"} %d
+# HELP influencer_code_revenue_total Revenue of orders that used a creator's discount code, in major units of the currency.
+# TYPE influencer_code_revenue_total counter
+influencer_code_revenue_total{campaign="spring",code="alice10",creator="alice",currency="EUR",provider="woocommerce"} %g
+`
+	// The sale, the transfer on hold, the completed and the bounced
+	// order; the checkout awaits payment.
+	exportertest.CompareText(t, mustPoll(t, env), fmt.Sprintf(header, 4, 0.0, 0, 170.0))
+
+	later := start.Add(time.Minute)
+	cancelled := paidOrder("cancelled", "EUR", 50, at, "alice10")
+	cancelled.ID, cancelled.Modified = sale, later
+	sb.fake.PutOrder(cancelled)
+	unpaid := unpaidOrder("cancelled", "EUR", 30, at, "alice10")
+	unpaid.ID, unpaid.Modified = transfer, later
+	sb.fake.PutOrder(unpaid)
+	paidNow := paidOrder("processing", "EUR", 20, at, "alice10")
+	paidNow.ID, paidNow.Modified, paidNow.Paid = checkout, later, later
+	sb.fake.PutOrder(paidNow)
+	refund := paidOrder("completed", "EUR", 80, at, "alice10")
+	refund.ID, refund.Modified, refund.Refunds = partial, later, []float64{12.5}
+	sb.fake.PutOrder(refund)
+	failed := paidOrder("failed", "EUR", 10, at, "alice10")
+	failed.ID, failed.Modified = bounced, later
+	sb.fake.PutOrder(failed)
+	sb.clock.Add(time.Minute)
+	// Redemptions and revenue only grow (the checkout got paid: +1, +20);
+	// the two cancellations and the failed payment are refunds of 50, 30
+	// and 10; the partial refund adds 12.5 to the refunded revenue, not to
+	// the refunds.
+	exportertest.CompareText(t, mustPoll(t, env), fmt.Sprintf(header, 5, 102.5, 3, 190.0))
+}
+
+func TestRateLimitedThenSuccess(t *testing.T) {
+	sb := newSandbox(t, token)
+	sb.fake.AddStream(fakeapi.OrderStream{Code: "alice10", Amount: 40, Currency: "EUR", Initial: 3})
+	sb.fake.Faults.SetRetryAfter(0)
+	sb.fake.Faults.Set(fakeapi.RateLimited, 1)
+	env := exportertest.Build(t, sb.config(`{}`, spring+`
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+`))
+	samples := mustPoll(t, env)
+	exportertest.CompareText(t, samples, `
+# HELP influencer_code_redemptions_total Orders that used a creator's discount code.
+# TYPE influencer_code_redemptions_total counter
+influencer_code_redemptions_total{campaign="spring",code="alice10",creator="alice",provider="woocommerce"} 3
+`, "influencer_code_redemptions_total")
+	if got := testutil.ToFloat64(env.Metrics.Retries.WithLabelValues("woocommerce")); got != 1 {
+		t.Errorf("retries %g, want 1", got)
+	}
+	if got := testutil.ToFloat64(env.Metrics.Requests.WithLabelValues("woocommerce", "429")); got != 1 {
+		t.Errorf("429 answers %g, want 1", got)
+	}
+}
+
+func TestFailures(t *testing.T) {
+	tests := []struct {
+		name      string
+		fakeToken string
+		fault     fakeapi.Kind
+		want      error
+		contains  []string
+	}{
+		{"unknown key", "ck_another:" + consumerSecret, fakeapi.None, exporter.ErrUnauthorized,
+			[]string{"woocommerce: look up coupon", "HTTP 401", "woocommerce_rest_cannot_view: Sorry, you cannot list resources.", "check the consumer key and secret"}},
+		{"wrong secret", consumerKey + ":cs_another", fakeapi.None, exporter.ErrUnauthorized,
+			[]string{"woocommerce: look up coupon", "HTTP 401", "woocommerce_rest_authentication_error: Consumer secret is invalid."}},
+		{"server error", token, fakeapi.ServerError, exporter.ErrServer,
+			[]string{"woocommerce", "HTTP 500", "internal_server_error: There has been a critical error on this website."}},
+		{"rate limited for long", token, fakeapi.RateLimited, exporter.ErrRateLimited,
+			[]string{"woocommerce", "HTTP 429", "too_many_requests"}},
+		{"malformed body", token, fakeapi.Malformed, exporter.ErrBadResponse,
+			[]string{"woocommerce", "decode JSON"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := newSandbox(t, tt.fakeToken)
+			sb.fake.AddStream(fakeapi.OrderStream{Code: "alice10", Amount: 40, Currency: "EUR", Initial: 3})
+			sb.fake.Faults.SetRetryAfter(time.Minute) // longer than max_retry_wait: no retry
+			sb.fake.Faults.Set(tt.fault, -1)
+			env := exportertest.Build(t, sb.config(`{}`, spring+`
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+`))
+			samples, err := poll(t, env)
+			if err == nil || exporter.IsPartial(err) || !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want a failed refresh matching %v", err, tt.want)
+			}
+			t.Log(err)
+			if samples != nil {
+				t.Errorf("samples returned with the error: %v", samples)
+			}
+			for _, s := range tt.contains {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not contain %q", err, s)
+				}
+			}
+			for _, secret := range []string{consumerKey, consumerSecret} {
+				if strings.Contains(err.Error(), secret) {
+					t.Error("the error contains the token")
+				}
+			}
+		})
+	}
+}
+
+// TestFailureHalfwayKeepsNothing: a refresh failing on its second page
+// counts nothing of its first; the next refresh reads it all again.
+func TestFailureHalfwayKeepsNothing(t *testing.T) {
+	sb := newSandbox(t, token)
+	sb.fake.AddStream(fakeapi.OrderStream{Code: "alice10", Amount: 40, Currency: "EUR", Initial: 5})
+	var mu sync.Mutex
+	failPage2 := true
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		fail := failPage2 && r.URL.Query().Get("page") == "2"
+		mu.Unlock()
+		if fail {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		sb.fake.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	env := exportertest.Build(t, configAt(srv.URL, `{per_page: 2}`, spring+`
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+`))
+	if _, err := poll(t, env); !errors.Is(err, exporter.ErrServer) || !strings.Contains(err.Error(), "list orders (page 2)") {
+		t.Fatalf("got %v, want a server error on page 2", err)
+	}
+	mu.Lock()
+	failPage2 = false
+	mu.Unlock()
+	exportertest.CompareText(t, mustPoll(t, env), `
+# HELP influencer_code_redemptions_total Orders that used a creator's discount code.
+# TYPE influencer_code_redemptions_total counter
+influencer_code_redemptions_total{campaign="spring",code="alice10",creator="alice",provider="woocommerce"} 5
+`, "influencer_code_redemptions_total")
+}
+
+// TestWrongTokenOnLandingPage: through the scheduler, a wrong key marks
+// the collector down with WooCommerce's message.
+func TestWrongTokenOnLandingPage(t *testing.T) {
+	sb := newSandbox(t, "ck_another:cs_another")
+	sb.fake.AddCode("alice10")
+	env := exportertest.Build(t, sb.config(`{}`, spring+`
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+`))
+	cache := exporter.NewCache()
+	(&exporter.Scheduler{Cache: cache}).Refresh(context.Background(), env.Instance(t, "woocommerce"))
+	status := cache.Status()
+	if len(status) != 1 || status[0].Up || !status[0].Attempted {
+		t.Fatalf("status %+v, want one collector, attempted and down", status)
+	}
+	msg := status[0].LastError
+	if !strings.Contains(msg, "woocommerce") || !strings.Contains(msg, "Sorry, you cannot list resources.") {
+		t.Errorf("landing page error %q does not name the shop and its message", msg)
+	}
+	if strings.Contains(msg, consumerKey) || strings.Contains(msg, consumerSecret) {
+		t.Error("the landing page error contains the token")
+	}
+	if err := testutil.CollectAndCompare(cache, strings.NewReader(`
+# HELP influencer_collector_up Whether the collector's last refresh succeeded (1) or failed (0); on failure its last good values are still exported.
+# TYPE influencer_collector_up gauge
+influencer_collector_up{collector="woocommerce"} 0
+`), "influencer_collector_up"); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestUnknownCode: a configured code the shop lacks is a partial error,
+// its series are absent and the others reported; once the coupon exists,
+// its orders count.
+func TestUnknownCode(t *testing.T) {
+	sb := newSandbox(t, token)
+	sb.fake.AddStream(fakeapi.OrderStream{Code: "alice10", Amount: 40, Currency: "EUR", Initial: 2})
+	// Orders with a code whose coupon was deleted.
+	sb.fake.AddStream(fakeapi.OrderStream{Code: "gone5", Amount: 10, Currency: "EUR", Initial: 1})
+	sb.fake.RemoveCode("gone5")
+	env := exportertest.Build(t, sb.config(`{}`, spring+`
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+      - name: dan
+        codes:
+          - {collector: woocommerce, code: GONE5}
+`))
+	samples, err := poll(t, env)
+	if !exporter.IsPartial(err) || !errors.Is(err, exporter.ErrNotFound) {
+		t.Fatalf("want a partial not-found error, got %v", err)
+	}
+	for _, s := range []string{`coupon "GONE5"`, "campaigns[0].creators[1].codes[0]", "no coupon with this code"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not mention %s", err, s)
+		}
+	}
+	exportertest.CompareGolden(t, samples, "unknown_code.prom")
+
+	sb.fake.AddCode("gone5")
+	samples, err = poll(t, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exportertest.CompareText(t, samples, `
+# HELP influencer_code_redemptions_total Orders that used a creator's discount code.
+# TYPE influencer_code_redemptions_total counter
+influencer_code_redemptions_total{campaign="spring",code="GONE5",creator="dan",provider="woocommerce"} 1
+influencer_code_redemptions_total{campaign="spring",code="alice10",creator="alice",provider="woocommerce"} 2
+`, "influencer_code_redemptions_total")
+}
+
+func TestBadOptions(t *testing.T) {
+	sb := newSandbox(t, token)
+	creators := spring + `
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+`
+	good := sb.config(`{}`, creators)
+	tests := []struct {
+		name, config, want string
+	}{
+		{"per_page zero", sb.config(`{per_page: 0}`, creators), "collectors[0].options.per_page: must be between 1 and 100, got 0"},
+		{"per_page too big", sb.config(`{per_page: 101}`, creators), "collectors[0].options.per_page: must be between 1 and 100, got 101"},
+		{"overlap not a duration", sb.config(`{overlap: soon}`, creators), "collectors[0].options"},
+		{"unknown option", sb.config(`{status: any}`, creators), "collectors[0].options.status"},
+		{"no base_url", strings.Replace(good, "base_url: "+sb.srv.URL, "", 1), "collectors[0].base_url: woocommerce needs the store's site URL"},
+		{"API path in base_url", configAt(sb.srv.URL+"/wp-json/wc/v3", `{}`, creators), "collectors[0].base_url: is the store's site URL, without /wp-json"},
+		{"plain http", configAt("http://shop.example", `{}`, creators), "collectors[0].base_url: must be https"},
+		{"token without secret", strings.Replace(good, fmt.Sprintf("%q", token), consumerKey, 1), "collectors[0].token: must be the REST API key's consumer key and consumer secret joined by ':'"},
+		{"token with empty secret", strings.Replace(good, fmt.Sprintf("%q", token), `"`+consumerKey+`:"`, 1), "collectors[0].token: must be"},
+		{"no token", strings.Replace(good, fmt.Sprintf("token: %q", token), "", 1), "collectors[0].token: woocommerce needs a REST API key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := exportertest.TryBuild(tt.config)
+			if err == nil {
+				t.Fatal("config accepted")
+			}
+			if !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "test.yml:") {
+				t.Errorf("error %q, want it located in test.yml and to contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), consumerKey) || strings.Contains(err.Error(), consumerSecret) {
+				t.Error("the error contains the token")
+			}
+		})
+	}
+	if _, err := exportertest.TryBuild(good); err != nil {
+		t.Errorf("good config: %v", err)
+	}
+	if _, err := exportertest.TryBuild(configAt("https://shop.example/store", `{per_page: 50, overlap: 5m}`, creators)); err != nil {
+		t.Errorf("https site in a directory: %v", err)
+	}
+}
