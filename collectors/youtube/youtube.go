@@ -1,0 +1,541 @@
+// Package youtube collects the views, likes and comments of creators'
+// videos and their channels' subscribers from the YouTube Data API v3,
+// with an API key.
+//
+// Videos come from the config (posts) and from the uploads of a creator's
+// channel (accounts with a match): every video published in the campaign
+// window whose title or description carries the match. YouTube has no
+// reach, saves or shares in this API, and leaves likeCount or
+// commentCount out when the owner hides them: those series are absent,
+// not zero. So is the subscriber count of a channel that hides it.
+//
+// Calls per refresh, each costing one quota unit:
+//
+//   - ceil(due videos / 50) GET /videos?part=statistics,snippet&id=…:
+//     only the videos whose post_refresh step says they are due (young
+//     videos often, old ones rarely); the others keep their last values;
+//   - when account_refresh has passed: ceil(channels / 50) GET
+//     /channels?part=statistics,contentDetails, and for each channel with
+//     a match, GET /playlistItems over its uploads playlist, 50 videos a
+//     page, newest first, until a page reaches back before the campaign
+//     start (usually one page), at most max_pages.
+//
+// search.list, which costs 100 units, is never used.
+//
+// YouTube gives each Google Cloud project a daily quota of units (10,000
+// by default) that resets at midnight Pacific time, and sends no headers
+// about it. The collector counts the units it spends per Pacific day,
+// exports daily_quota minus that as influencer_api_quota_remaining, and
+// stops calling when it reaches zero or when YouTube answers
+// quotaExceeded, until the next midnight Pacific time.
+//
+// The plan the default quota allows: 1,000 videos polled every 5 minutes
+// are 20 calls a refresh × 288 refreshes a day = 5,760 units, and 10
+// channels with a match, refreshed every 5 minutes, 11 × 288 = 3,168 more:
+// 8,928. With the default post_refresh and a 1m interval, 1,000 videos
+// older than 48 hours cost 20 × 96 = 1,920 units a day, and a handful of
+// young ones about one call a minute. README.md has the arithmetic.
+package youtube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+)
+
+// Option defaults.
+const (
+	// DefaultDailyQuota is the daily quota of a new Google Cloud project.
+	DefaultDailyQuota = 10000
+	// DefaultAccountRefresh is how often channels are read and their
+	// uploads listed.
+	DefaultAccountRefresh = model.Duration(5 * time.Minute)
+	// DefaultMaxPages bounds one uploads listing: 1,000 videos.
+	DefaultMaxPages = 20
+	maxMaxPages     = 1000
+)
+
+var (
+	// Video ids are 11 characters of the URL-safe base64 alphabet;
+	// channel ids are UC and 22 more.
+	videoID   = regexp.MustCompile(`^[A-Za-z0-9_-]{11}$`)
+	channelID = regexp.MustCompile(`^UC[A-Za-z0-9_-]{22}$`)
+)
+
+func init() {
+	exporter.Register("youtube", New)
+}
+
+// options are the youtube collector's provider options.
+type options struct {
+	// DailyQuota is the units this collector may spend per Pacific day:
+	// the project's quota, less what other users of the project need.
+	DailyQuota int `yaml:"daily_quota"`
+	// PostRefresh is how often a video is polled by its age. It cannot
+	// be faster than the collector's interval, so run the collector on a
+	// short interval (1m) for the young-video steps to take effect.
+	PostRefresh exporter.Cadence `yaml:"post_refresh"`
+	// AccountRefresh is how often subscriber counts are read and uploads
+	// listed for discovery: a new video shows up within it. 0: every
+	// refresh.
+	AccountRefresh model.Duration `yaml:"account_refresh"`
+	// MaxPages bounds an uploads listing, for a channel with many videos
+	// and a campaign without start.
+	MaxPages int `yaml:"max_pages"`
+}
+
+// target is what a video is reported under.
+type target struct {
+	campaign, creator string
+	path              string // config path, for errors
+}
+
+// gone is a video YouTube did not return.
+type gone struct {
+	checked time.Time
+	err     error
+}
+
+type collector struct {
+	name, typ string
+	client    *exporter.Client
+	api       api
+	logger    *slog.Logger
+	opts      options
+	posts     []exporter.PostRef
+	accounts  []exporter.AccountRef
+	book      *exporter.PostBook
+	quota     *quota
+	// now is the clock of cadence and quota day; tests replace it.
+	now func() time.Time
+
+	mu          sync.Mutex
+	accountsAt  time.Time // last account refresh
+	followers   []exporter.Sample
+	found       map[string]target // discovered videos
+	accountErrs []error           // channels skipped at the last account refresh
+	missing     map[string]gone
+}
+
+// New builds a youtube collector from its config block.
+func New(s exporter.Settings) (exporter.Collector, error) {
+	cc := s.Config
+	cfg := cc.Config()
+	opts := options{DailyQuota: DefaultDailyQuota, AccountRefresh: DefaultAccountRefresh, MaxPages: DefaultMaxPages}
+	if err := cc.DecodeOptions(&opts); err != nil {
+		return nil, err
+	}
+	if len(opts.PostRefresh) == 0 {
+		opts.PostRefresh = exporter.DefaultCadence
+	}
+	var errs []error
+	add := func(path, format string, args ...any) {
+		errs = append(errs, cfg.Errorf(path, format, args...))
+	}
+	if cc.Token == "" {
+		add(cc.Path()+".token", "youtube needs an API key: set token, token_env or token_file")
+	}
+	if opts.DailyQuota < 1 {
+		add(cc.Path()+".options.daily_quota", "must be at least 1 unit, got %d", opts.DailyQuota)
+	}
+	if err := opts.PostRefresh.Validate(cfg, cc.Path()+".options.post_refresh"); err != nil {
+		errs = append(errs, err)
+	}
+	if opts.AccountRefresh < 0 {
+		add(cc.Path()+".options.account_refresh", "must not be negative, got %s", opts.AccountRefresh)
+	}
+	if opts.MaxPages < 1 || opts.MaxPages > maxMaxPages {
+		add(cc.Path()+".options.max_pages", "must be between 1 and %d, got %d", maxMaxPages, opts.MaxPages)
+	}
+	posts := cfg.PostsFor(cc.Name)
+	for _, p := range posts {
+		if !videoID.MatchString(p.ID) {
+			add(p.Path()+".id", "youtube video id %q must be the 11-character id, like dQw4w9WgXcQ, not a URL", p.ID)
+		}
+	}
+	accounts := cfg.AccountsFor(cc.Name)
+	for _, a := range accounts {
+		if !channelID.MatchString(a.ID) {
+			add(a.Path()+".id", "youtube account id %q must be a channel id, UC and 22 more characters; handles and custom URLs are not supported", a.ID)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	c := &collector{
+		name:     cc.Name,
+		typ:      cc.Type,
+		client:   s.Client,
+		logger:   s.Logger,
+		opts:     opts,
+		posts:    posts,
+		accounts: accounts,
+		book:     exporter.NewPostBook(),
+		quota:    newQuota(opts.DailyQuota, pacific()),
+		now:      time.Now,
+		found:    map[string]target{},
+		missing:  map[string]gone{},
+	}
+	s.Client.SetHooks(exporter.ClientHooks{
+		ErrorMessage: errorMessage,
+		Authorize:    authorize,
+		// YouTube sends no quota headers. The hook runs once for every
+		// response, retries and errors included, which is what Google
+		// charges: each call of the three methods used costs one unit.
+		Quota: func(http.Header) (float64, time.Time, bool) {
+			c.quota.spend(c.now(), 1)
+			return 0, time.Time{}, false
+		},
+	})
+	c.api = api{exporter.NewAPI(cc, DefaultBaseURL, s.Client)}
+	return c, nil
+}
+
+// Poll implements exporter.Collector.
+func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	c.reportQuota(now) // a new day shows its full quota before any call
+	if c.accountsDue(now) {
+		if err := c.refreshAccounts(ctx, now); err != nil {
+			return nil, err
+		}
+		c.accountsAt = now
+	}
+
+	targets, ids := c.targets()
+	due := c.recheckGone(c.book.Due(ids, c.opts.PostRefresh, now), now)
+	for start := 0; start < len(due); start += maxIDs {
+		if err := c.pollVideos(ctx, now, due[start:min(start+maxIDs, len(due))], targets); err != nil {
+			return nil, err
+		}
+	}
+	c.logger.Debug("polled videos", "due", len(due), "videos", len(ids), "quota_remaining", c.quota.remaining(now))
+
+	skipped := append([]error(nil), c.accountErrs...)
+	keep := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if g, ok := c.missing[id]; ok {
+			skipped = append(skipped, g.err)
+			continue
+		}
+		keep[id] = true
+	}
+	for id := range c.missing {
+		if _, ok := targets[id]; !ok {
+			delete(c.missing, id)
+		}
+	}
+	samples := append(c.book.Samples(keep), c.followers...)
+	return samples, exporter.Partial(skipped)
+}
+
+// call makes one API call, within the day's budget, and reports the
+// quota left after it.
+func (c *collector) call(now time.Time, what string, fn func() error) error {
+	if c.quota.remaining(now) <= 0 {
+		cause := fmt.Sprintf("this collector spent its daily_quota of %d units", c.opts.DailyQuota)
+		if c.quota.refused(now) {
+			cause = "YouTube answered quotaExceeded earlier today"
+		}
+		return fmt.Errorf("youtube: %s: %w", what, &quotaError{until: c.quota.reset(now), cause: cause})
+	}
+	err := classify(fn())
+	var qe *quotaError
+	if errors.As(err, &qe) {
+		c.quota.exhaust(now)
+		qe.until = c.quota.reset(now)
+		c.client.PauseUntil(qe.until)
+	}
+	c.reportQuota(now)
+	if err != nil {
+		return fmt.Errorf("youtube: %s: %w", what, err)
+	}
+	return nil
+}
+
+func (c *collector) reportQuota(now time.Time) {
+	c.client.ReportQuota(float64(c.quota.remaining(now)), c.quota.reset(now))
+}
+
+// targets returns every video to report, configured ones first (they win
+// over the same video discovered), then discovered ones by id.
+func (c *collector) targets() (map[string]target, []string) {
+	t := make(map[string]target, len(c.posts)+len(c.found))
+	ids := make([]string, 0, len(c.posts)+len(c.found))
+	for _, p := range c.posts {
+		t[p.ID] = target{p.Campaign, p.Creator, p.Path()}
+		ids = append(ids, p.ID)
+	}
+	found := make([]string, 0, len(c.found))
+	for id := range c.found {
+		if _, ok := t[id]; !ok {
+			found = append(found, id)
+		}
+	}
+	sort.Strings(found)
+	for _, id := range found {
+		t[id] = c.found[id]
+		ids = append(ids, id)
+	}
+	return t, ids
+}
+
+// recheckGone drops from due the videos YouTube did not return, until
+// the slowest cadence step has passed: a deleted video must not cost a
+// call on every refresh.
+func (c *collector) recheckGone(due []string, now time.Time) []string {
+	every := c.opts.PostRefresh.Every(math.MaxInt64)
+	out := due[:0]
+	for _, id := range due {
+		if g, ok := c.missing[id]; ok && now.Sub(g.checked) < every-every/10 {
+			continue
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+// pollVideos reads up to 50 videos in one call and stores their samples.
+func (c *collector) pollVideos(ctx context.Context, now time.Time, batch []string, targets map[string]target) error {
+	var l *videoList
+	err := c.call(now, fmt.Sprintf("videos.list (%d ids)", len(batch)), func() (err error) {
+		l, err = c.api.videos(ctx, batch)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	got := make(map[string]*video, len(l.Items))
+	for i := range l.Items {
+		got[l.Items[i].ID] = &l.Items[i]
+	}
+	for _, id := range batch {
+		t := targets[id]
+		v, ok := got[id]
+		if !ok {
+			c.missing[id] = gone{checked: now, err: fmt.Errorf("youtube: video %q (%s): %w: videos.list does not return it (deleted, private or a wrong id)", id, t.path, exporter.ErrNotFound)}
+			continue
+		}
+		delete(c.missing, id)
+		samples, published, err := c.videoSamples(t, v)
+		if err != nil {
+			return fmt.Errorf("youtube: video %q: %w", id, err)
+		}
+		c.book.Store(id, published, now, samples)
+	}
+	return nil
+}
+
+// videoSamples maps a video to samples: only the counts YouTube gave.
+func (c *collector) videoSamples(t target, v *video) ([]exporter.Sample, time.Time, error) {
+	var out []exporter.Sample
+	if s := v.Statistics.ViewCount; s != nil {
+		n, err := parseCount(*s)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		out = append(out, exporter.PostViews.Sample(n, t.campaign, t.creator, c.typ, v.ID))
+	}
+	for _, e := range []struct {
+		typ   string
+		count *string
+	}{{"likes", v.Statistics.LikeCount}, {"comments", v.Statistics.CommentCount}} {
+		if e.count == nil {
+			continue
+		}
+		n, err := parseCount(*e.count)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		out = append(out, exporter.PostEngagements.Sample(n, t.campaign, t.creator, c.typ, v.ID, e.typ))
+	}
+	published := parseTime(v.Snippet.PublishedAt)
+	if !published.IsZero() {
+		out = append(out, exporter.PostPublished.Sample(float64(published.Unix()), t.campaign, t.creator, c.typ, v.ID))
+	}
+	return out, published, nil
+}
+
+func (c *collector) accountsDue(now time.Time) bool {
+	if len(c.accounts) == 0 {
+		return false
+	}
+	every := time.Duration(c.opts.AccountRefresh)
+	return c.accountsAt.IsZero() || now.Sub(c.accountsAt) >= every-every/10
+}
+
+// refreshAccounts reads the channels' subscribers and discovers their
+// campaign videos. The state changes only if every call succeeds.
+func (c *collector) refreshAccounts(ctx context.Context, now time.Time) error {
+	var ids []string
+	seen := map[string]bool{}
+	for _, a := range c.accounts {
+		if !seen[a.ID] {
+			seen[a.ID] = true
+			ids = append(ids, a.ID)
+		}
+	}
+	channels := map[string]*channel{}
+	for start := 0; start < len(ids); start += maxIDs {
+		batch := ids[start:min(start+maxIDs, len(ids))]
+		var l *channelList
+		err := c.call(now, fmt.Sprintf("channels.list (%d ids)", len(batch)), func() (err error) {
+			l, err = c.api.channels(ctx, batch)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for i := range l.Items {
+			channels[l.Items[i].ID] = &l.Items[i]
+		}
+	}
+
+	var (
+		followers []exporter.Sample
+		skipped   []error
+		found     = map[string]target{}
+	)
+	for _, a := range c.accounts {
+		ch, ok := channels[a.ID]
+		if !ok {
+			skipped = append(skipped, fmt.Errorf("youtube: channel %q (%s): %w: channels.list does not return it", a.ID, a.Path(), exporter.ErrNotFound))
+			continue
+		}
+		if ch.Statistics.HiddenSubscriberCount || ch.Statistics.SubscriberCount == nil {
+			continue
+		}
+		n, err := parseCount(*ch.Statistics.SubscriberCount)
+		if err != nil {
+			return fmt.Errorf("youtube: subscribers of channel %q: %w", a.ID, err)
+		}
+		followers = append(followers, exporter.AccountFollowers.Sample(n, a.Campaign, a.Creator, c.typ, a.ID))
+	}
+	for _, id := range ids {
+		ch, ok := channels[id]
+		if !ok {
+			continue
+		}
+		var refs []exporter.AccountRef
+		for _, a := range c.accounts {
+			if a.ID == id && a.Match != "" {
+				refs = append(refs, a)
+			}
+		}
+		if len(refs) == 0 {
+			continue
+		}
+		playlist := ch.ContentDetails.RelatedPlaylists.Uploads
+		if playlist == "" {
+			skipped = append(skipped, fmt.Errorf("youtube: channel %q (%s): %w: no uploads playlist", id, refs[0].Path(), exporter.ErrNotFound))
+			continue
+		}
+		items, err := c.listUploads(ctx, now, playlist, earliestStart(refs))
+		var ae *exporter.APIError
+		if errors.As(err, &ae) && (ae.StatusCode == http.StatusNotFound || ae.StatusCode == http.StatusForbidden) {
+			skipped = append(skipped, fmt.Errorf("%w (channel %q, %s)", err, id, refs[0].Path()))
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			vid := it.ContentDetails.VideoID
+			published := parseTime(it.ContentDetails.VideoPublishedAt)
+			if vid == "" || published.IsZero() {
+				continue // private or deleted
+			}
+			if _, dup := found[vid]; dup {
+				continue
+			}
+			text := it.Snippet.Title + "\n" + it.Snippet.Description
+			for _, r := range refs {
+				if r.InWindow(published) && r.Matches(text) {
+					found[vid] = target{r.Campaign, r.Creator, r.Path()}
+					break
+				}
+			}
+		}
+		c.logger.Debug("listed uploads", "channel", id, "uploads", len(items))
+	}
+	c.followers, c.found, c.accountErrs = followers, found, skipped
+	return nil
+}
+
+// listUploads pages through an uploads playlist, newest first, until a
+// page reaches back before start (nil: no bound) or max_pages.
+func (c *collector) listUploads(ctx context.Context, now time.Time, playlist string, start *time.Time) ([]playlistItem, error) {
+	var (
+		out   []playlistItem
+		token string
+		seen  = map[string]bool{}
+	)
+	for range c.opts.MaxPages {
+		var p *playlistItems
+		err := c.call(now, fmt.Sprintf("playlistItems.list of uploads playlist %q", playlist), func() (err error) {
+			p, err = c.api.uploads(ctx, playlist, token)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if (start != nil && reachesBefore(p.Items, *start)) || p.NextPageToken == "" {
+			return out, nil
+		}
+		if seen[p.NextPageToken] {
+			return nil, fmt.Errorf("youtube: uploads of playlist %q: %w: page token repeats", playlist, exporter.ErrBadResponse)
+		}
+		seen[p.NextPageToken] = true
+		token = p.NextPageToken
+	}
+	c.logger.Debug("uploads listing stopped at max_pages", "playlist", playlist, "max_pages", c.opts.MaxPages)
+	return out, nil
+}
+
+// reachesBefore reports whether a page of the newest-first uploads
+// playlist holds an item added before start: the following pages hold
+// only older ones. The playlist is ordered by when an item was added
+// (snippet.publishedAt), which for a scheduled video is before it went
+// public, so that time decides, not videoPublishedAt.
+func reachesBefore(items []playlistItem, start time.Time) bool {
+	for _, it := range items {
+		t := parseTime(it.Snippet.PublishedAt)
+		if t.IsZero() {
+			t = parseTime(it.ContentDetails.VideoPublishedAt)
+		}
+		if !t.IsZero() && t.Before(start) {
+			return true
+		}
+	}
+	return false
+}
+
+// earliestStart returns the earliest campaign start of refs; nil if one
+// has none.
+func earliestStart(refs []exporter.AccountRef) *time.Time {
+	var start *time.Time
+	for _, r := range refs {
+		if r.Start == nil {
+			return nil
+		}
+		if start == nil || r.Start.Before(*start) {
+			start = r.Start
+		}
+	}
+	return start
+}
