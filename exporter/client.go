@@ -149,6 +149,7 @@ type Client struct {
 	hooks     ClientHooks
 
 	mu         sync.Mutex
+	secrets    []string // every token this client used: all are redacted
 	pauseUntil time.Time
 	now        func() time.Time
 }
@@ -195,6 +196,9 @@ func NewClient(o ClientOptions) *Client {
 		logger:    o.Logger,
 		now:       time.Now,
 	}
+	if o.Token != "" {
+		c.secrets = []string{o.Token}
+	}
 	rc := retryablehttp.NewClient()
 	rc.Logger = nil // it logs full URLs; we log redacted ones ourselves
 	rc.HTTPClient = &http.Client{Transport: &instrumentedTransport{c: c, next: o.Transport}}
@@ -212,6 +216,26 @@ func NewClient(o ClientOptions) *Client {
 	}
 	c.rc = rc
 	return c
+}
+
+// SetToken replaces the token, for providers whose access tokens renew
+// themselves (TikTok). Old and new tokens, and any extra secrets given
+// (a refresh token, a client secret), are all redacted from errors.
+func (c *Client) SetToken(token string, extraSecrets ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.token = token
+	for _, s := range append([]string{token}, extraSecrets...) {
+		if s != "" {
+			c.secrets = append(c.secrets, s)
+		}
+	}
+}
+
+func (c *Client) currentToken() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.token
 }
 
 // SetHooks installs provider-specific behaviour. Call it from the Factory,
@@ -243,8 +267,8 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 	// Make the retry series exist from the first call, so rate() works on
 	// the first failure too, and only for collectors that call APIs.
 	c.metrics.Retries.WithLabelValues(c.collector)
-	if c.hooks.Authorize != nil && c.token != "" {
-		c.hooks.Authorize(req, c.token)
+	if tok := c.currentToken(); c.hooks.Authorize != nil && tok != "" {
+		c.hooks.Authorize(req, tok)
 	}
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", c.userAgent())
@@ -407,12 +431,13 @@ func (c *Client) errorMessage(status int, body []byte) string {
 // transport echoed it. A token made of parts (WooCommerce's
 // consumer_key:consumer_secret) has each part removed too.
 func (c *Client) redact(s string) string {
-	if c.token == "" {
-		return s
-	}
-	secrets := []string{c.token}
-	if strings.Contains(c.token, ":") {
-		secrets = append(secrets, strings.Split(c.token, ":")...)
+	c.mu.Lock()
+	secrets := append([]string(nil), c.secrets...)
+	c.mu.Unlock()
+	for _, tok := range append([]string(nil), secrets...) {
+		if strings.Contains(tok, ":") {
+			secrets = append(secrets, strings.Split(tok, ":")...)
+		}
 	}
 	for _, sec := range secrets {
 		if len(sec) < 4 {

@@ -309,3 +309,15 @@ func TestRedactTokenParts(t *testing.T) {
 		t.Errorf("redact = %q", got)
 	}
 }
+
+func TestSetTokenRedactsOldAndNew(t *testing.T) {
+	c := NewClient(ClientOptions{Collector: "tt", Token: "act.first-token"})
+	c.SetToken("act.second-token", "rft.refresh-secret")
+	if got := c.currentToken(); got != "act.second-token" {
+		t.Errorf("token = %q", got)
+	}
+	got := c.redact("old act.first-token new act.second-token refresh rft.refresh-secret")
+	if got != "old <secret> new <secret> refresh <secret>" {
+		t.Errorf("redact = %q", got)
+	}
+}
