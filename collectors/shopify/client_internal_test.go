@@ -1,0 +1,65 @@
+package shopify
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+)
+
+func TestSearchQuery(t *testing.T) {
+	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.FixedZone("CEST", 2*3600))
+	since := time.Date(2026, 5, 2, 8, 30, 15, 500, time.UTC)
+	tests := []struct {
+		codes []string
+		start *time.Time
+		since time.Time
+		want  string
+	}{
+		{[]string{"ALICE10"}, nil, time.Time{}, `(discount_code:ALICE10)`},
+		{[]string{"alice-10", "BOB_15", "c.5"}, &start, time.Time{},
+			`(discount_code:alice-10 OR discount_code:BOB_15 OR discount_code:c.5) AND created_at:>='2026-05-01T10:00:00Z'`},
+		{[]string{`A:B`, `Q"T`, `(x)`, `back\slash`}, &start, since,
+			`(discount_code:"A:B" OR discount_code:"Q\"T" OR discount_code:"(x)" OR discount_code:"back\\slash") AND created_at:>='2026-05-01T10:00:00Z' AND updated_at:>='2026-05-02T08:30:15Z'`},
+	}
+	for _, tt := range tests {
+		if got := searchQuery(tt.codes, tt.start, tt.since); got != tt.want {
+			t.Errorf("searchQuery(%q):\n got %s\nwant %s", tt.codes, got, tt.want)
+		}
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	tests := []struct{ body, want string }{
+		{`{"errors":"[API] Invalid API key or access token (unrecognized login or wrong password)"}`, "[API] Invalid API key or access token (unrecognized login or wrong password)"},
+		{`{"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}},{"message":"Second"}]}`, "Throttled; Second"},
+		{`{"errors":{"query":"Required parameter missing or invalid"}}`, "query: Required parameter missing or invalid"},
+		{`<html>Bad Gateway</html>`, ""},
+		{`{"data":{}}`, ""},
+	}
+	for _, tt := range tests {
+		if got := errorMessage(400, []byte(tt.body)); got != tt.want {
+			t.Errorf("errorMessage(%s) = %q, want %q", tt.body, got, tt.want)
+		}
+	}
+}
+
+func TestGraphQLError(t *testing.T) {
+	tests := []struct {
+		errs []gqlError
+		kind error
+		text string
+	}{
+		{[]gqlError{{Message: "Access denied for orders field.", Extensions: struct {
+			Code string `json:"code"`
+		}{"ACCESS_DENIED"}}}, exporter.ErrUnauthorized, "unauthorized: graphql: ACCESS_DENIED: Access denied for orders field."},
+		{[]gqlError{{Message: "Field 'x' doesn't exist on type 'Order'"}}, exporter.ErrBadResponse, "malformed response: graphql: Field 'x' doesn't exist on type 'Order'"},
+	}
+	for _, tt := range tests {
+		err := graphQLError(tt.errs)
+		if !errors.Is(err, tt.kind) || err.Error() != tt.text {
+			t.Errorf("graphQLError = %v, want %q matching %v", err, tt.text, tt.kind)
+		}
+	}
+}
