@@ -16,6 +16,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	// Quota days and campaign windows use IANA zones (YouTube resets at
+	// midnight Pacific time) even on hosts without tzdata.
+	_ "time/tzdata"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,9 +33,15 @@ import (
 
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/bitly"
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/dub"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/instagram"
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/linkprobe"
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/rebrandly"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/shopify"
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/shortio"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/stripe"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/tiktok"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/woocommerce"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/youtube"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/sandbox"
 )

@@ -31,7 +31,7 @@ func TestConfigCheck(t *testing.T) {
 	if code := run(context.Background(), []string{"--config.check", "--config.file=config.yaml"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if !strings.Contains(out.String(), "config.yaml: configuration OK: 5 collectors, 3 campaigns") {
+	if !strings.Contains(out.String(), "config.yaml: configuration OK: 11 collectors, 3 campaigns") {
 		t.Errorf("output: %q", out.String())
 	}
 
@@ -75,12 +75,13 @@ func sandboxConfig(t *testing.T) string {
 		t.Fatal(err)
 	}
 	text := string(data)
-	for _, port := range []string{"19401", "19402", "19403", "19404", "19405"} {
+	for _, port := range []string{"19401", "19402", "19403", "19404", "19405", "19406", "19407", "19408", "19409", "19410", "19411"} {
 		_, free, _ := net.SplitHostPort(freeAddr(t))
 		text = strings.ReplaceAll(text, "127.0.0.1:"+port, "127.0.0.1:"+free)
 	}
 	text = strings.Replace(text, "break_after: 3m", "break_after: 1ms", 1)
 	text = strings.ReplaceAll(text, "interval: 15s", "interval: 10s")
+	text = strings.ReplaceAll(text, "interval: 30s", "interval: 10s")
 	if err := os.MkdirAll(filepath.Join(dir, "sandbox", "tokens"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -255,6 +256,34 @@ var sandboxLinks = [][4]string{
 	{"back-to-school", "jade", "shortio", "short.gy/jade-bts"},
 }
 
+// apiFakes are the sandbox's provider API fakes.
+var apiFakes = []string{"bitly", "dub", "shortio", "rebrandly", "shopify", "woocommerce", "stripe", "instagram", "tiktok", "youtube"}
+
+var allCollectors = []string{"bitly", "dub", "shortio", "rebrandly", "linkprobe", "shopify", "woocommerce", "stripe", "instagram", "tiktok", "youtube"}
+
+// sandboxShopAndSocialSeries are series of the sandbox's shops and social
+// platforms that must appear: a code per creator, and posts and accounts.
+var sandboxShopAndSocialSeries = []string{
+	`influencer_code_redemptions_total{campaign="spring-launch",code="ALICE10",creator="alice",provider="shopify"}`,
+	`influencer_code_redemptions_total{campaign="spring-launch",code="BRUNO15",creator="bruno",provider="woocommerce"}`,
+	`influencer_code_redemptions_total{campaign="spring-launch",code="chloe",creator="chloe",provider="stripe"}`,
+	`influencer_code_redemptions_total{campaign="back-to-school",code="IVAN",creator="ivan",provider="woocommerce"}`,
+	`influencer_code_revenue_total{campaign="spring-launch",code="ALICE10",creator="alice",currency="EUR",provider="shopify"}`,
+	`influencer_code_refunds_total{campaign="spring-launch",code="ALICE10",creator="alice",provider="shopify"}`,
+	`influencer_code_revenue_total{campaign="summer-drop",code="FARID",creator="farid",currency="USD",provider="stripe"}`,
+	`influencer_post_views{campaign="spring-launch",creator="alice",post="17900000000000011",provider="instagram"}`,
+	`influencer_post_engagements{campaign="spring-launch",creator="alice",post="17900000000000011",provider="instagram",type="saves"}`,
+	`influencer_post_views{campaign="spring-launch",creator="dev",post="17900000000000041",provider="instagram"}`,
+	`influencer_post_views{campaign="summer-drop",creator="farid",post="7400000000000000001",provider="tiktok"}`,
+	`influencer_post_views{campaign="summer-drop",creator="emma",post="emmaSUM0001",provider="youtube"}`,
+	`influencer_post_views{campaign="back-to-school",creator="hana",post="hanaBTS0001",provider="youtube"}`,
+	`influencer_account_followers{account="17841400000000001",campaign="spring-launch",creator="alice",provider="instagram"}`,
+	`influencer_account_followers{account="farid.moves",campaign="summer-drop",creator="farid",provider="tiktok"}`,
+	`influencer_account_followers{account="UChana0000000000000000bt",campaign="back-to-school",creator="hana",provider="youtube"}`,
+	`influencer_api_quota_remaining{collector="shopify"}`,
+	`influencer_api_quota_remaining{collector="youtube"}`,
+}
+
 // TestSandbox runs the program on the repo's config.yaml, as a new user
 // does, and checks what the README promises: clicks per creator rising, the
 // scripted broken link going down, self-metrics present, an exposition
@@ -263,7 +292,7 @@ func TestSandbox(t *testing.T) {
 	p := startExporter(t, sandboxConfig(t))
 
 	var first map[string]float64
-	waitFor(t, "every sandbox link to be collected and probed", func() bool {
+	waitFor(t, "every sandbox series to be collected", func() bool {
 		_, s := p.scrape(t)
 		for _, l := range sandboxLinks {
 			if _, ok := s[clicksKey(l[0], l[1], l[2], l[3])]; !ok {
@@ -273,15 +302,37 @@ func TestSandbox(t *testing.T) {
 				return false
 			}
 		}
+		for _, k := range sandboxShopAndSocialSeries {
+			if _, ok := s[k]; !ok {
+				return false
+			}
+		}
 		first = s
 		return true
 	})
+	// Discovery by hashtag: alice's post without #springlaunch, and the one
+	// from before the campaign, are not campaign posts.
+	for k := range first {
+		if strings.Contains(k, `post="17900000000000012"`) || strings.Contains(k, `post="17900000000000013"`) {
+			t.Errorf("non-campaign post exported: %s", k)
+		}
+	}
+	// Platforms export only what they report: TikTok has no saves, YouTube
+	// no reach.
+	for _, k := range []string{
+		`influencer_post_engagements{campaign="summer-drop",creator="farid",post="7400000000000000001",provider="tiktok",type="saves"}`,
+		`influencer_post_reach{campaign="back-to-school",creator="hana",post="hanaBTS0001",provider="youtube"}`,
+	} {
+		if _, ok := first[k]; ok {
+			t.Errorf("%s is exported, but the platform does not report it", k)
+		}
+	}
 	for _, l := range sandboxLinks {
 		if v := first[clicksKey(l[0], l[1], l[2], l[3])]; v <= 0 {
 			t.Errorf("%s clicks = %g, want > 0", l[3], v)
 		}
 	}
-	for _, c := range []string{"bitly", "dub", "shortio", "rebrandly", "linkprobe"} {
+	for _, c := range allCollectors {
 		if v, ok := first[`influencer_collector_up{collector="`+c+`"}`]; !ok || v != 1 {
 			t.Errorf("collector %s up = %g (present %t)", c, v, ok)
 		}
@@ -342,7 +393,7 @@ func TestSandbox(t *testing.T) {
 		if code != http.StatusOK {
 			t.Fatalf("HTTP %d", code)
 		}
-		for _, c := range []string{"bitly", "dub", "shortio", "rebrandly", "linkprobe"} {
+		for _, c := range allCollectors {
 			if !strings.Contains(page, `<tr id="collector-`+c+`">`) {
 				t.Errorf("landing page lacks collector %s", c)
 			}
@@ -350,7 +401,9 @@ func TestSandbox(t *testing.T) {
 		if !strings.Contains(page, `<div class="finding">shortio/short.gy/chloe-spring: `) {
 			t.Error("landing page does not show why chloe's link is broken")
 		}
-		for _, secret := range []string{sandbox.BitlyToken, sandbox.DubToken, sandbox.ShortioToken, sandbox.RebrandlyToken} {
+		for _, secret := range []string{sandbox.BitlyToken, sandbox.DubToken, sandbox.ShortioToken, sandbox.RebrandlyToken,
+			sandbox.ShopifyToken, sandbox.WooCommerceToken, "ck_sandbox_key", "cs_sandbox_secret", sandbox.StripeToken,
+			sandbox.InstagramToken, sandbox.TikTokToken, sandbox.YouTubeKey} {
 			if strings.Contains(page, secret) || strings.Contains(p.logs.String(), secret) {
 				t.Errorf("token %q leaked to the landing page or the log", secret)
 			}
@@ -358,11 +411,11 @@ func TestSandbox(t *testing.T) {
 	})
 
 	t.Run("scrape while every provider hangs", func(t *testing.T) {
-		for _, prov := range []string{"bitly", "dub", "shortio", "rebrandly"} {
+		for _, prov := range apiFakes {
 			p.sb.Faults(prov).Set(fakeapi.Hang, -1)
 		}
 		defer func() {
-			for _, prov := range []string{"bitly", "dub", "shortio", "rebrandly"} {
+			for _, prov := range apiFakes {
 				p.sb.Faults(prov).Set(fakeapi.None, 0)
 			}
 		}()
@@ -381,6 +434,11 @@ func TestSandbox(t *testing.T) {
 			k := clicksKey(l[0], l[1], l[2], l[3])
 			if during[k] < before[k] || during[k] == 0 {
 				t.Errorf("%s = %g during the hang, was %g", k, during[k], before[k])
+			}
+		}
+		for _, k := range sandboxShopAndSocialSeries {
+			if _, ok := during[k]; !ok {
+				t.Errorf("%s gone during the hang", k)
 			}
 		}
 	})

@@ -20,9 +20,15 @@ import (
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/bitly/bitlyfake"
 	"github.com/influencer-exporter/influencer_exporter/collectors/dub/dubfake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/instagram/instagramfake"
 	"github.com/influencer-exporter/influencer_exporter/collectors/linkprobe/sitefake"
 	"github.com/influencer-exporter/influencer_exporter/collectors/rebrandly/rebrandlyfake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/shopify/shopifyfake"
 	"github.com/influencer-exporter/influencer_exporter/collectors/shortio/shortiofake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/stripe/stripefake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/tiktok/tiktokfake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/woocommerce/woocommercefake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/youtube/youtubefake"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
@@ -34,6 +40,14 @@ const (
 	DubToken       = "dub_sandbox_token"
 	ShortioToken   = "sk_sandbox_shortio"
 	RebrandlyToken = "sandbox-rebrandly-key"
+	ShopifyToken   = "shpat_sandbox_token"
+	// WooCommerce authenticates with a consumer key and secret; the token
+	// file holds both, joined by a colon.
+	WooCommerceToken = "ck_sandbox_key:cs_sandbox_secret"
+	StripeToken      = "sk_test_sandbox_key"
+	InstagramToken   = "IGQsandboxaccesstoken"
+	TikTokToken      = "act.sandbox-access-token"
+	YouTubeKey       = "AIzaSandboxYouTubeKey"
 )
 
 // DefaultBreakAfter is when the scripted link breaks if the config does not
@@ -55,6 +69,12 @@ type Sandbox struct {
 	Dub       *dubfake.Server
 	Shortio   *shortiofake.Server
 	Rebrandly *rebrandlyfake.Server
+	Shopify   *shopifyfake.Server
+	Woo       *woocommercefake.Server
+	Stripe    *stripefake.Server
+	Instagram *instagramfake.Server
+	TikTok    *tiktokfake.Server
+	YouTube   *youtubefake.Server
 	Site      *sitefake.Site
 
 	servers []*http.Server
@@ -75,15 +95,27 @@ func Start(cfg *exporter.SandboxConfig, logger *slog.Logger) (*Sandbox, error) {
 		Dub:       dubfake.New(DubToken, nil),
 		Shortio:   shortiofake.New(ShortioToken, nil),
 		Rebrandly: rebrandlyfake.New(RebrandlyToken, nil),
+		Shopify:   shopifyfake.New(ShopifyToken, nil),
+		Woo:       woocommercefake.New(WooCommerceToken, nil),
+		Stripe:    stripefake.New(StripeToken, nil),
+		Instagram: instagramfake.New(InstagramToken, nil),
+		TikTok:    tiktokfake.New(TikTokToken, nil),
+		YouTube:   youtubefake.New(YouTubeKey, nil),
 		Site:      sitefake.New(),
 		logger:    logger,
 	}
 	handlers := map[string]http.Handler{
-		"bitly":      sb.Bitly,
-		"dub":        sb.Dub,
-		"shortio":    sb.Shortio,
-		"rebrandly":  sb.Rebrandly,
-		Destinations: sb.Site,
+		"bitly":       sb.Bitly,
+		"dub":         sb.Dub,
+		"shortio":     sb.Shortio,
+		"rebrandly":   sb.Rebrandly,
+		"shopify":     sb.Shopify,
+		"woocommerce": sb.Woo,
+		"stripe":      sb.Stripe,
+		"instagram":   sb.Instagram,
+		"tiktok":      sb.TikTok,
+		"youtube":     sb.YouTube,
+		Destinations:  sb.Site,
 	}
 	for name := range cfg.Servers {
 		if _, ok := handlers[name]; !ok {
@@ -116,6 +148,19 @@ func Start(cfg *exporter.SandboxConfig, logger *slog.Logger) (*Sandbox, error) {
 			sb.Rebrandly.AddLink(rebrandlyfake.Link{ID: l.id, Destination: target, Tags: l.tags, Clicks: l.clicks})
 		}
 	}
+
+	for _, o := range shopScenario {
+		switch o.shop {
+		case "shopify":
+			sb.Shopify.AddStream(o.stream)
+		case "woocommerce":
+			sb.Woo.AddStream(o.stream)
+		case "stripe":
+			sb.Stripe.AddStream(o.stream)
+		}
+	}
+
+	seedSocial(sb, start)
 
 	for _, name := range sortedNames(handlers) {
 		addr, ok := cfg.Servers[name]
@@ -167,10 +212,22 @@ func (sb *Sandbox) Close() {
 	sb.wg.Wait()
 }
 
-// Faults returns the fault switch of a shortener fake, for tests that make
+// Faults returns the fault switch of a provider fake, for tests that make
 // providers fail or hang.
 func (sb *Sandbox) Faults(provider string) *fakeapi.Faults {
 	switch provider {
+	case "shopify":
+		return &sb.Shopify.Faults
+	case "woocommerce":
+		return &sb.Woo.Faults
+	case "stripe":
+		return &sb.Stripe.Faults
+	case "instagram":
+		return &sb.Instagram.Faults
+	case "tiktok":
+		return &sb.TikTok.Faults
+	case "youtube":
+		return &sb.YouTube.Faults
 	case "bitly":
 		return &sb.Bitly.Faults
 	case "dub":
