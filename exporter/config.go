@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -299,13 +300,49 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 		return nil, errors.Join(errs...)
 	}
 	if err := doc.Decode(c); err != nil {
-		return nil, &ConfigError{File: file, Err: yamlError(err)}
+		return nil, decodeErrors(file, err, c.pos)
 	}
 	c.applyDefaults()
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+var typeErrorLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// decodeErrors turns yaml.v3's type errors ("line 5: cannot unmarshal
+// !!str `soon` into model.Duration") into one ConfigError each, naming the
+// field found on that line.
+func decodeErrors(file string, err error, pos map[string]position) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return &ConfigError{File: file, Err: yamlError(err)}
+	}
+	var errs []error
+	for _, msg := range te.Errors {
+		m := typeErrorLine.FindStringSubmatch(msg)
+		if m == nil {
+			errs = append(errs, &ConfigError{File: file, Err: errors.New(msg)})
+			continue
+		}
+		line, _ := strconv.Atoi(m[1])
+		field, col := fieldOnLine(pos, line)
+		errs = append(errs, &ConfigError{File: file, Line: line, Column: col, Field: field, Err: errors.New(m[2])})
+	}
+	return errors.Join(errs...)
+}
+
+// fieldOnLine returns the deepest field path that starts on line, the one
+// whose value a type error is about.
+func fieldOnLine(pos map[string]position, line int) (string, int) {
+	best, col := "", 0
+	for p, at := range pos {
+		if at.line == line && (best == "" || at.col > col || (at.col == col && len(p) > len(best))) {
+			best, col = p, at.col
+		}
+	}
+	return best, col
 }
 
 func yamlError(err error) error {
@@ -670,7 +707,7 @@ func (cc *CollectorConfig) DecodeOptions(v any) error {
 		return errors.Join(errs...)
 	}
 	if err := cc.Options.Decode(v); err != nil {
-		return &ConfigError{File: cc.cfg.file, Line: cc.Options.Line, Column: cc.Options.Column, Field: cc.path + ".options", Err: yamlError(err)}
+		return decodeErrors(cc.cfg.file, err, cc.cfg.pos)
 	}
 	return nil
 }

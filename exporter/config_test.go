@@ -75,9 +75,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"missing_env.yml", `testdata/bad/missing_env.yml:2:5: collectors[0].token: environment variable INFLUENCER_TEST_UNSET_VARIABLE (token_env) is not set`},
 		{"two_token_sources.yml", `testdata/bad/two_token_sources.yml:3:5: collectors[0].token: set only one of token, token_env and token_file`},
 		{"link_with_scheme.yml", `testdata/bad/link_with_scheme.yml:8:31: campaigns[0].creators[0].links[0].id: link id "https://fk.io/a" must be the short link without a scheme, like bit.ly/abc`},
-		{"bad_option.yml", `testdata/bad/bad_option.yml:5:7: collectors[0].options.colour: unknown field "colour" (known: size)`},
+		{"bad_option.yml", `testdata/bad/bad_option.yml:5:7: collectors[0].options.colour: unknown field "colour" (known: size, wait)`},
 		{"bad_yaml.yml", `testdata/bad/bad_yaml.yml: line 1: did not find expected '-' indicator`},
-		{"wrong_type.yml", "testdata/bad/wrong_type.yml: unmarshal errors:\n  line 2: cannot unmarshal !!str `many` into int"},
+		{"wrong_type.yml", "testdata/bad/wrong_type.yml:2:29: global.max_concurrent_refreshes: cannot unmarshal !!str `many` into int"},
+		{"bad_duration_option.yml", `testdata/bad/bad_duration_option.yml:4:13: collectors[0].options.wait: not a valid duration string: "soon"`},
 		{"base_url_credentials.yml", `testdata/bad/base_url_credentials.yml:3:5: collectors[0].base_url: must not carry credentials or a query string`},
 		{"sandbox_not_loopback.yml", `testdata/bad/sandbox_not_loopback.yml:3:5: sandbox.servers.fake: sandbox servers listen on loopback only, got "0.0.0.0:19401"`},
 		{"duplicate_collector.yml", `testdata/bad/duplicate_collector.yml:3:5: collectors[1].name: duplicate collector name "fake" (first at collectors[0])`},
@@ -121,5 +122,25 @@ func TestTokenFileErrorDoesNotLeak(t *testing.T) {
 	_, err := LoadConfig(f)
 	if err == nil || !strings.Contains(err.Error(), "collectors[0].token: read token_file") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestTypeErrorsNameTheField(t *testing.T) {
+	_, err := ParseConfig("types.yml", []byte(`global:
+  jitter: lots
+campaigns:
+  - name: spring
+    start: yesterday
+`))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		"types.yml:2:11: global.jitter: cannot unmarshal !!str `lots` into float64",
+		`types.yml:5:12: campaigns[0].start: parsing time "yesterday" as "2006-01-02T15:04:05Z07:00": cannot parse "yesterday" as "2006"`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
 	}
 }

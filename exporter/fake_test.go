@@ -3,6 +3,8 @@ package exporter
 import (
 	"context"
 	"sync"
+
+	"github.com/prometheus/common/model"
 )
 
 // testCollector is the "fake" collector type the core's tests configure.
@@ -15,7 +17,8 @@ type testCollector struct {
 }
 
 type testOptions struct {
-	Size int `yaml:"size"`
+	Size int            `yaml:"size"`
+	Wait model.Duration `yaml:"wait"`
 }
 
 var (

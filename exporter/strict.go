@@ -1,11 +1,13 @@
 package exporter
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -19,6 +21,7 @@ import (
 var (
 	typeOfConfig  = reflect.TypeFor[Config]()
 	typeOfNode    = reflect.TypeFor[yaml.Node]()
+	typeOfTime    = reflect.TypeFor[time.Time]()
 	unmarshalerV3 = reflect.TypeFor[yaml.Unmarshaler]()
 	unmarshalerV2 = reflect.TypeFor[interface {
 		UnmarshalYAML(func(any) error) error
@@ -45,10 +48,30 @@ func checkKnownFields(n *yaml.Node, t reflect.Type, path string, pos map[string]
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
-	if t == typeOfNode || reflect.PointerTo(t).Implements(unmarshalerV3) || reflect.PointerTo(t).Implements(unmarshalerV2) {
+	if t == typeOfNode {
+		return
+	}
+	if t == typeOfTime || reflect.PointerTo(t).Implements(unmarshalerV3) || reflect.PointerTo(t).Implements(unmarshalerV2) {
+		// Custom decoders (durations, secrets) and timestamps report
+		// errors without a line: decode the value alone here to place
+		// the error.
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			report(path, n, strings.TrimPrefix(err.Error(), "yaml: "))
+		}
 		return
 	}
 	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64, reflect.String:
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			var te *yaml.TypeError
+			msg := strings.TrimPrefix(err.Error(), "yaml: ")
+			if errors.As(err, &te) && len(te.Errors) > 0 {
+				msg = typeErrorLine.ReplaceAllString(te.Errors[0], "$2")
+			}
+			report(path, n, msg)
+		}
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			return // a type mismatch; Decode reports it with its line

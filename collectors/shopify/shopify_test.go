@@ -504,7 +504,7 @@ func TestBadOptions(t *testing.T) {
 		{"api version latest", fmt.Sprintf(good, "{api_version: latest}"), "collectors[0].options.api_version"},
 		{"codes per query", fmt.Sprintf(good, "{codes_per_query: 0}"), "collectors[0].options.codes_per_query"},
 		{"overlap too long", fmt.Sprintf(good, "{overlap: 2h}"), "collectors[0].options.overlap"},
-		{"overlap not a duration", fmt.Sprintf(good, "{overlap: soon}"), "test.yml:8:14: collectors[0].options"},
+		{"overlap not a duration", fmt.Sprintf(good, "{overlap: soon}"), `test.yml:8:24: collectors[0].options.overlap: not a valid duration string: "soon"`},
 		{"unknown option", fmt.Sprintf(good, "{pagesize: 10}"), "collectors[0].options.pagesize"},
 		{"no base_url", strings.Replace(fmt.Sprintf(good, "{}"), "base_url: "+sb.srv.URL, "", 1), "collectors[0].base_url"},
 		{"no token", strings.Replace(fmt.Sprintf(good, "{}"), "token: "+token, "", 1), "collectors[0].token"},
