@@ -64,7 +64,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net"
 	"net/url"
 	"strconv"
@@ -119,9 +118,6 @@ type collector struct {
 	book    *exporter.OrderBook
 	known   map[string]bool // lower-case codes the shop has
 	counted map[string]bool // ids of the orders the book counts
-	// readUpTo is the latest modification of any order read, with or
-	// without a configured code: the watermark of incremental refreshes.
-	readUpTo time.Time
 }
 
 // New builds a woocommerce collector from its config block.
@@ -232,25 +228,21 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		return nil, err
 	}
 
-	overlap := time.Duration(c.opts.Overlap)
 	oq := orderQuery{createdAfter: c.createdAfter, perPage: c.opts.PerPage}
-	_, full := c.book.Since(overlap)
-	if !full && !c.readUpTo.IsZero() {
-		// The book's own watermark moves only with orders that used a
-		// configured code; readUpTo moves with every order read, so a
-		// busy shop is not re-read back to the last coupon order.
-		oq.modifiedAfter = c.readUpTo.Add(-overlap)
+	if since, full := c.book.Since(time.Duration(c.opts.Overlap)); !full {
+		oq.modifiedAfter = since
 	}
 	orders, latest, err := c.readOrders(ctx, oq)
 	if err != nil {
 		return nil, err
 	}
 	c.book.Apply(orders)
+	// Orders without a configured code are read but not kept: move the
+	// watermark past them too, so a busy shop is not re-read back to the
+	// last coupon order.
+	c.book.Advance(latest)
 	for _, o := range orders {
 		c.counted[o.ID] = true
-	}
-	if latest.After(c.readUpTo) {
-		c.readUpTo = latest
 	}
 
 	known := make([]exporter.CodeRef, 0, len(c.codes))
@@ -259,21 +251,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			known = append(known, ref)
 		}
 	}
-	return roundMoney(c.book.Samples(c.typ, known)), exporter.Partial(skipped)
-}
-
-// roundMoney rounds revenue sums to millionths. The book adds float
-// amounts in map order, which differs between refreshes in the last bits
-// (6001.12 read as 6001.120000000002, then 6001.119999999998): a counter
-// that seems to go down by 1e-12 is a counter reset to Prometheus. Shop
-// amounts have at most a few decimals, so millionths lose nothing.
-func roundMoney(samples []exporter.Sample) []exporter.Sample {
-	for i, s := range samples {
-		if s.Metric == exporter.CodeRevenue || s.Metric == exporter.CodeRefundedRevenue {
-			samples[i].Value = math.Round(s.Value*1e6) / 1e6
-		}
-	}
-	return samples
+	return c.book.Samples(c.typ, known), exporter.Partial(skipped)
 }
 
 // checkCodes looks up every configured code not found yet. A coupon, once
