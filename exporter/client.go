@@ -45,7 +45,10 @@ type APIError struct {
 	// Message is the provider's own error text, from ClientHooks.ErrorMessage.
 	Message    string
 	RetryAfter time.Duration
-	kind       error
+	// Detail is what ClientHooks.Classify parsed from the error body (a
+	// provider's error code), for the collector to branch on.
+	Detail any
+	kind   error
 }
 
 func (e *APIError) Error() string {
@@ -77,6 +80,11 @@ type ClientHooks struct {
 	Quota func(h http.Header) (remaining float64, reset time.Time, ok bool)
 	// Authorize sets the provider's auth header or parameter on a request.
 	Authorize func(req *http.Request, token string)
+	// Classify reads an error body for providers whose HTTP status says
+	// little (the Graph API answers nearly every error with 400): a
+	// non-nil kind (ErrRateLimited, ErrUnauthorized, ...) replaces the
+	// status-based one, and detail is kept in APIError.Detail.
+	Classify func(status int, body []byte) (kind error, detail any)
 }
 
 // APIMetrics are the request counters every client of one process shares.
@@ -310,6 +318,11 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := c.apiError(req, resp.StatusCode, statusKind(resp.StatusCode), c.errorMessage(resp.StatusCode, body))
+		if c.hooks.Classify != nil {
+			if kind, detail := c.hooks.Classify(resp.StatusCode, body); kind != nil {
+				e.kind, e.Detail = kind, detail
+			}
+		}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			// Some APIs send Retry-After on every answer; it means
 			// something only on these two.

@@ -321,3 +321,24 @@ func TestSetTokenRedactsOldAndNew(t *testing.T) {
 		t.Errorf("redact = %q", got)
 	}
 }
+
+func TestClientClassifyHook(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":{"code":190,"message":"Session has expired"}}`))
+	}))
+	defer srv.Close()
+	c, _ := testClient(t, nil)
+	type detail struct{ Code int }
+	c.hooks.Classify = func(status int, body []byte) (error, any) {
+		if strings.Contains(string(body), `"code":190`) {
+			return ErrUnauthorized, detail{Code: 190}
+		}
+		return nil, nil
+	}
+	_, err := c.GetJSON(context.Background(), srv.URL, nil, new(any))
+	var ae *APIError
+	if !errors.Is(err, ErrUnauthorized) || !errors.As(err, &ae) || ae.Detail != (detail{Code: 190}) {
+		t.Fatalf("got %v (detail %+v), want unauthorized with code 190", err, ae)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -136,9 +135,8 @@ type graphErrorBody struct {
 	} `json:"error"`
 }
 
-// errorText renders a Graph error with its code first: the shared client
-// keeps only this text of an error response, and the collector reads the
-// code back from it (see classify).
+// errorText renders a Graph error with its code first, as errors and the
+// landing page show it.
 func errorText(code, subcode int, transient bool, msg string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Graph error %d", code)
@@ -152,8 +150,6 @@ func errorText(code, subcode int, transient bool, msg string) string {
 	b.WriteString(msg)
 	return b.String()
 }
-
-var errorTextRE = regexp.MustCompile(`^Graph error (\d+)(?: \(subcode (\d+)\))?( \[transient\])?: `)
 
 // errorMessage is the client's ErrorMessage hook.
 func errorMessage(_ int, body []byte) string {
@@ -218,6 +214,22 @@ func kindOf(code, subcode int, transient bool) error {
 	return exporter.ErrBadResponse
 }
 
+// graphDetail is what classifyBody keeps of a Graph error body.
+type graphDetail struct {
+	Code, Subcode int
+	Transient     bool
+}
+
+// classifyBody is the client's Classify hook: Graph answers nearly every
+// error with HTTP 400, so the kind comes from the error code.
+func classifyBody(_ int, body []byte) (error, any) {
+	var e graphErrorBody
+	if json.Unmarshal(body, &e) != nil || e.Error == nil || e.Error.Code == 0 {
+		return nil, nil
+	}
+	return kindOf(e.Error.Code, e.Error.Subcode, e.Error.IsTransient), graphDetail{e.Error.Code, e.Error.Subcode, e.Error.IsTransient}
+}
+
 // classify turns a client error carrying a Graph error into a graphError
 // with the sentinel of its code. Others are returned as they are.
 func classify(err error) error {
@@ -225,13 +237,11 @@ func classify(err error) error {
 	if !errors.As(err, &ae) {
 		return err
 	}
-	m := errorTextRE.FindStringSubmatch(ae.Message)
-	if m == nil {
+	d, ok := ae.Detail.(graphDetail)
+	if !ok {
 		return err
 	}
-	code, _ := strconv.Atoi(m[1])
-	subcode, _ := strconv.Atoi(m[2])
-	return &graphError{Code: code, Subcode: subcode, kind: kindOf(code, subcode, m[3] != ""), text: ae.Error()}
+	return &graphError{Code: d.Code, Subcode: d.Subcode, kind: kindOf(d.Code, d.Subcode, d.Transient), text: ae.Error()}
 }
 
 // api is the Graph API on the shared client.

@@ -229,7 +229,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		return nil, err
 	}
 	token := string(cc.Token)
-	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Quota: c.observeUsage, Authorize: authorize})
+	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Classify: classifyBody, Quota: c.observeUsage, Authorize: authorize})
 	c.api = &api{
 		API:    exporter.NewAPI(cc, DefaultBaseURL, s.Client),
 		redact: func(s string) string { return strings.ReplaceAll(s, token, "<secret>") },

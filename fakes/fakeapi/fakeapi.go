@@ -7,6 +7,7 @@ package fakeapi
 
 import (
 	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -109,6 +110,9 @@ func (f *Faults) Wrap(next http.Handler, ew ErrorWriter) http.Handler {
 			_, _ = w.Write([]byte(`{"links": [{"id": "trunc`))
 			return
 		case Hang:
+			// net/http notices a client hanging up only once the request
+			// body is read; a POST (GraphQL, batch) would hang forever.
+			_, _ = io.Copy(io.Discard, r.Body)
 			<-r.Context().Done()
 			return
 		case Slow:
