@@ -1,0 +1,928 @@
+package dashboards
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/prometheus/promql/parser"
+	"gopkg.in/yaml.v3"
+
+	"github.com/influencer-exporter/influencer_exporter/internal/promtool"
+)
+
+// testVars are what the tests put in for Grafana's variables before parsing
+// a query: durations for the interval variables, and regexes that are safe
+// inside a =~ matcher for the template variables.
+var testVars = map[string]string{
+	"__rate_interval": "1m",
+	"__interval":      "1m",
+	"__range":         "5m",
+	"campaign":        ".*",
+	"creator":         ".*",
+	"collector":       ".*",
+	"datasource":      "prometheus",
+}
+
+// wantDatasource is the data source reference of every panel, target and
+// annotation: the dashboard's datasource variable, never a fixed uid.
+var wantDatasource = Datasource{Type: "prometheus", UID: "${datasource}"}
+
+// attentionAndAction are the dashboards about campaigns, which keep action
+// and attention panels in separate rows.
+var attentionAndAction = []string{"influencer-overview", "influencer-velocity", "influencer-creator"}
+
+func load(t *testing.T) []Dashboard {
+	t.Helper()
+	ds, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 4 {
+		t.Fatalf("found %d dashboards, want 4", len(ds))
+	}
+	return ds
+}
+
+func TestFormatted(t *testing.T) {
+	for _, d := range load(t) {
+		if !json.Valid(d.Raw) {
+			t.Errorf("%s: invalid JSON", d.File)
+			continue
+		}
+		var compact, want bytes.Buffer
+		if err := json.Compact(&compact, d.Raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Indent(&want, compact.Bytes(), "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		want.WriteByte('\n')
+		if !bytes.Equal(d.Raw, want.Bytes()) {
+			t.Errorf("%s: not formatted with 2-space indentation and a final newline; first difference at line %d", d.File, firstDiffLine(d.Raw, want.Bytes()))
+		}
+	}
+}
+
+func firstDiffLine(a, b []byte) int {
+	la, lb := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
+	for i := range min(len(la), len(lb)) {
+		if !bytes.Equal(la[i], lb[i]) {
+			return i + 1
+		}
+	}
+	return min(len(la), len(lb)) + 1
+}
+
+func TestStructure(t *testing.T) {
+	ds := load(t)
+	uids := map[string]string{}
+	titles := map[string]bool{}
+	for _, d := range ds {
+		if d.UID == "" || len(d.UID) > 40 {
+			t.Errorf("%s: uid %q: want a fixed uid of 1 to 40 characters", d.File, d.UID)
+		}
+		if other, ok := uids[d.UID]; ok {
+			t.Errorf("%s: uid %q is also %s's", d.File, d.UID, other)
+		}
+		uids[d.UID] = d.File
+		if titles[d.Title] {
+			t.Errorf("%s: title %q is not unique", d.File, d.Title)
+		}
+		titles[d.Title] = true
+		if string(d.ID) != "null" {
+			t.Errorf("%s: id is %s, want null (Grafana assigns it)", d.File, d.ID)
+		}
+		if d.SchemaVersion != SchemaVersion {
+			t.Errorf("%s: schemaVersion %d, want %d", d.File, d.SchemaVersion, SchemaVersion)
+		}
+		if d.Description == "" {
+			t.Errorf("%s: no description", d.File)
+		}
+	}
+
+	for _, d := range ds {
+		t.Run(d.UID, func(t *testing.T) {
+			checkPanels(t, d)
+			checkVariables(t, d)
+			checkAnnotations(t, d)
+			checkLinks(t, d, uids)
+		})
+	}
+}
+
+func checkPanels(t *testing.T, d Dashboard) {
+	ids := map[int]string{}
+	var rows []string
+	for _, p := range d.AllPanels() {
+		if p.ID <= 0 {
+			t.Errorf("panel %q: id %d", p.Title, p.ID)
+		}
+		if other, ok := ids[p.ID]; ok {
+			t.Errorf("panel %q: id %d is also panel %q's", p.Title, p.ID, other)
+		}
+		ids[p.ID] = p.Title
+		if p.Title == "" {
+			t.Errorf("panel %d has no title", p.ID)
+		}
+		if p.Type == "row" {
+			rows = append(rows, p.Title)
+			continue
+		}
+		where := fmt.Sprintf("panel %d %q", p.ID, p.Title)
+		if p.Datasource == nil || *p.Datasource != wantDatasource {
+			t.Errorf("%s: datasource %v, want %v", where, p.Datasource, wantDatasource)
+		}
+		if p.Description == "" {
+			t.Errorf("%s: no description", where)
+		}
+		if p.FieldConfig.Defaults.Unit == "" {
+			t.Errorf("%s: no unit", where)
+		}
+		if len(p.Targets) == 0 {
+			t.Errorf("%s: no queries", where)
+		}
+		refs := map[string]bool{}
+		for _, tg := range p.Targets {
+			if tg.Datasource == nil || *tg.Datasource != wantDatasource {
+				t.Errorf("%s target %s: datasource %v, want %v", where, tg.RefID, tg.Datasource, wantDatasource)
+			}
+			if tg.Expr == "" {
+				t.Errorf("%s target %s: no expr", where, tg.RefID)
+			}
+			if refs[tg.RefID] {
+				t.Errorf("%s: refId %q twice", where, tg.RefID)
+			}
+			refs[tg.RefID] = true
+		}
+	}
+	if slices.Contains(attentionAndAction, d.UID) {
+		for _, family := range []string{"Action", "Attention"} {
+			if !slices.ContainsFunc(rows, func(r string) bool { return strings.HasPrefix(r, family) }) {
+				t.Errorf("no row titled %q...: action and attention panels go in separate rows (rows: %q)", family, rows)
+			}
+		}
+	}
+}
+
+func checkVariables(t *testing.T, d Dashboard) {
+	vars := map[string]Variable{}
+	for _, v := range d.Templating.List {
+		vars[v.Name] = v
+	}
+	ds, ok := vars["datasource"]
+	if !ok || ds.Type != "datasource" || ds.QueryString() != "prometheus" {
+		t.Errorf("want a datasource variable of type datasource, query prometheus; got %+v", ds)
+	}
+	for _, name := range []string{"campaign", "creator"} {
+		v, ok := vars[name]
+		if !ok {
+			t.Errorf("no %s variable", name)
+			continue
+		}
+		if v.Type != "query" || !v.Multi || !v.IncludeAll {
+			t.Errorf("variable %s: type %q multi %v includeAll %v, want a multi-select query variable with All", name, v.Type, v.Multi, v.IncludeAll)
+		}
+		if _, label, ok := LabelValues(v.QueryString()); !ok || label != name {
+			t.Errorf("variable %s: query %q, want label_values(..., %s)", name, v.QueryString(), name)
+		}
+	}
+	for _, v := range d.Templating.List {
+		if v.Type != "query" {
+			continue
+		}
+		if v.Datasource == nil || *v.Datasource != wantDatasource {
+			t.Errorf("variable %s: datasource %v, want %v", v.Name, v.Datasource, wantDatasource)
+		}
+		sel, _, ok := LabelValues(v.QueryString())
+		if !ok {
+			t.Errorf("variable %s: query %q is not label_values(...)", v.Name, v.QueryString())
+			continue
+		}
+		if sel == "" {
+			continue
+		}
+		if _, err := parser.NewParser(parser.Options{}).ParseMetricSelector(Expand(sel, testVars)); err != nil {
+			t.Errorf("variable %s: selector %q: %v", v.Name, sel, err)
+		}
+	}
+}
+
+func checkAnnotations(t *testing.T, d Dashboard) {
+	found := false
+	for _, a := range d.Annotations.List {
+		if a.Datasource == nil || *a.Datasource != wantDatasource {
+			t.Errorf("annotation %q: datasource %v, want %v", a.Name, a.Datasource, wantDatasource)
+		}
+		found = found || (strings.Contains(a.Expr, "ALERTS{") && strings.Contains(a.Expr, `alertstate="firing"`) && strings.Contains(a.Expr, `campaign=~"$campaign"`))
+	}
+	if !found {
+		t.Error(`no annotation on ALERTS{alertstate="firing", campaign=~"$campaign"}`)
+	}
+}
+
+var dashboardURLRE = regexp.MustCompile(`/d/([A-Za-z0-9_-]+)`)
+
+func checkLinks(t *testing.T, d Dashboard, uids map[string]string) {
+	for _, m := range dashboardURLRE.FindAllStringSubmatch(string(d.Raw), -1) {
+		if _, ok := uids[m[1]]; !ok {
+			t.Errorf("link to /d/%s: no dashboard has that uid", m[1])
+		}
+	}
+	linked := map[string]bool{}
+	for _, l := range d.Links {
+		if m := dashboardURLRE.FindStringSubmatch(l.URL); m != nil {
+			linked[m[1]] = true
+		}
+	}
+	for uid := range uids {
+		if uid != d.UID && !linked[uid] {
+			t.Errorf("no dashboard link to %s", uid)
+		}
+	}
+}
+
+// rangeFuncRE finds rate, irate and increase calls and their range.
+var rangeFuncRE = regexp.MustCompile(`\b(rate|irate|increase)\([^\[]*\[([^\]]*)\]`)
+
+func TestQueries(t *testing.T) {
+	metrics, prefixes := contractMetrics(t)
+	rules := recordingRules(t)
+	for _, d := range load(t) {
+		for _, q := range d.Queries() {
+			for _, m := range rangeFuncRE.FindAllStringSubmatch(q.Expr, -1) {
+				if m[2] != "$__rate_interval" && m[2] != "$__range" {
+					t.Errorf("%s: %s over [%s]: use $__rate_interval (or $__range for the selected range)", q.Where, m[1], m[2])
+				}
+			}
+			expr := Expand(q.Expr, testVars)
+			e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+			if err != nil {
+				t.Errorf("%s: %s: %v", q.Where, expr, err)
+				continue
+			}
+			for _, name := range metricNames(e) {
+				known := metrics[name] || rules[name] != nil || name == "ALERTS" ||
+					slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+				if !known {
+					t.Errorf("%s: %s is neither in docs/metrics.md nor a recording rule in alerts/", q.Where, name)
+				}
+			}
+			for _, r := range recomputed(e, rules) {
+				t.Errorf("%s: recomputes recording rule %s; use it", q.Where, r)
+			}
+		}
+	}
+}
+
+// metricNames returns the metric names a query selects.
+func metricNames(e parser.Expr) []string {
+	var out []string
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok && vs.Name != "" {
+			out = append(out, vs.Name)
+		}
+		return nil
+	})
+	return out
+}
+
+// recomputed returns the recording rules whose aggregation a query repeats:
+// the same aggregation and grouping over the same function of the same
+// metric, with the same label matchers apart from the campaign and creator
+// filters.
+func recomputed(e parser.Expr, rules map[string]parser.Expr) []string {
+	sigs := map[string]string{}
+	for name, re := range rules {
+		for _, s := range aggSignatures(re) {
+			sigs[s] = name
+		}
+	}
+	var out []string
+	for _, s := range aggSignatures(e) {
+		if name, ok := sigs[s]; ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// aggSignatures describes each aggregation of a selector in e, such as
+// sum by (labels) (metric{matchers}) or sum by (labels) (fn(metric[range])).
+func aggSignatures(e parser.Expr) []string {
+	var out []string
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		ae, ok := n.(*parser.AggregateExpr)
+		if !ok {
+			return nil
+		}
+		fn := ""
+		inner := unwrap(ae.Expr)
+		if call, ok := inner.(*parser.Call); ok && len(call.Args) == 1 {
+			fn = call.Func.Name
+			inner = unwrap(call.Args[0])
+		}
+		if ms, ok := inner.(*parser.MatrixSelector); ok {
+			inner = ms.VectorSelector
+		}
+		vs, ok := inner.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		var matchers []string
+		for _, m := range vs.LabelMatchers {
+			if m.Name == "__name__" || m.Name == "campaign" || m.Name == "creator" {
+				continue
+			}
+			matchers = append(matchers, m.String())
+		}
+		sort.Strings(matchers)
+		grouping := slices.Clone(ae.Grouping)
+		sort.Strings(grouping)
+		out = append(out, fmt.Sprintf("%s without=%v %v %s %s %v", ae.Op, ae.Without, grouping, fn, vs.Name, matchers))
+		return nil
+	})
+	return out
+}
+
+func unwrap(e parser.Expr) parser.Expr {
+	for {
+		p, ok := e.(*parser.ParenExpr)
+		if !ok {
+			return e
+		}
+		e = p.Expr
+	}
+}
+
+// contractMetrics returns the metric names in the first column of the
+// tables of docs/metrics.md, and the prefixes of its `go_*, process_*` rows.
+func contractMetrics(t *testing.T) (map[string]bool, []string) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "docs", "metrics.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	names := map[string]bool{}
+	var prefixes []string
+	nameRE := regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*\*?$`)
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		line := strings.TrimSpace(s.Text())
+		if !strings.HasPrefix(line, "|") {
+			continue
+		}
+		cell := strings.TrimSpace(strings.Split(line, "|")[1])
+		for _, n := range strings.Split(cell, ",") {
+			n = strings.Trim(strings.TrimSpace(n), "`")
+			if !nameRE.MatchString(n) || n == "metric" {
+				continue
+			}
+			if p, ok := strings.CutSuffix(n, "*"); ok {
+				prefixes = append(prefixes, p)
+			} else {
+				names[n] = true
+			}
+		}
+	}
+	if err := s.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(names) < 20 {
+		t.Fatalf("found only %d metrics in docs/metrics.md: has its table format changed?", len(names))
+	}
+	return names, prefixes
+}
+
+// recordingRules returns the recording rules of alerts/*.rules.yml.
+func recordingRules(t *testing.T) map[string]parser.Expr {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "alerts", "*.rules.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no alerts/*.rules.yml")
+	}
+	out := map[string]parser.Expr{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rf struct {
+			Groups []struct {
+				Rules []struct {
+					Record string `yaml:"record"`
+					Expr   string `yaml:"expr"`
+				} `yaml:"rules"`
+			} `yaml:"groups"`
+		}
+		if err := yaml.Unmarshal(data, &rf); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, g := range rf.Groups {
+			for _, r := range g.Rules {
+				if r.Record == "" {
+					continue
+				}
+				e, err := parser.NewParser(parser.Options{}).ParseExpr(r.Expr)
+				if err != nil {
+					t.Fatalf("%s: %s: %v", f, r.Record, err)
+				}
+				out[r.Record] = e
+			}
+		}
+	}
+	return out
+}
+
+// TestRecordingRulesUsed checks that every per-creator recording rule is on
+// a dashboard, so a rule added in alerts/ without a panel shows up here.
+func TestRecordingRulesUsed(t *testing.T) {
+	rules := recordingRules(t)
+	used := map[string]bool{}
+	for _, d := range load(t) {
+		for _, q := range d.Queries() {
+			e, err := parser.NewParser(parser.Options{}).ParseExpr(Expand(q.Expr, testVars))
+			if err != nil {
+				continue // TestQueries reports it.
+			}
+			for _, n := range metricNames(e) {
+				used[n] = true
+			}
+		}
+	}
+	for name := range rules {
+		// Campaign-level rules feed alerts; the dashboards sum or compare
+		// creators themselves.
+		if strings.HasPrefix(name, "campaign:") {
+			continue
+		}
+		if !used[name] {
+			t.Errorf("recording rule %s is on no dashboard", name)
+		}
+	}
+}
+
+// compose is the part of docker-compose.yml the tests read.
+type compose struct {
+	Services map[string]struct {
+		Image       string            `yaml:"image"`
+		Build       any               `yaml:"build"`
+		Command     []string          `yaml:"command"`
+		Ports       []string          `yaml:"ports"`
+		Volumes     []string          `yaml:"volumes"`
+		Environment map[string]string `yaml:"environment"`
+	} `yaml:"services"`
+	Volumes map[string]any `yaml:"volumes"`
+}
+
+type mount struct {
+	service, host, container string
+}
+
+func readYAML(t *testing.T, file string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+}
+
+// stack reads docker-compose.yml: its services' mounts of host paths and
+// the container ports each service publishes.
+func stack(t *testing.T) (compose, []mount, map[string][]string) {
+	t.Helper()
+	var c compose
+	readYAML(t, filepath.Join("..", "docker-compose.yml"), &c)
+	var mounts []mount
+	ports := map[string][]string{}
+	for name, s := range c.Services {
+		for _, v := range s.Volumes {
+			parts := strings.Split(v, ":")
+			if len(parts) < 2 || len(parts) > 3 || (len(parts) == 3 && parts[2] != "ro" && parts[2] != "rw") {
+				t.Errorf("service %s: volume %q: want source:target[:ro]", name, v)
+				continue
+			}
+			src, dst := parts[0], parts[1]
+			if !path.IsAbs(dst) {
+				t.Errorf("service %s: volume %q: target is not absolute", name, v)
+			}
+			if !strings.HasPrefix(src, ".") && !path.IsAbs(src) {
+				if _, ok := c.Volumes[src]; !ok {
+					t.Errorf("service %s: named volume %q is not declared under volumes", name, src)
+				}
+				continue
+			}
+			mounts = append(mounts, mount{name, src, dst})
+		}
+		for _, p := range s.Ports {
+			parts := strings.Split(p, ":")
+			ports[name] = append(ports[name], parts[len(parts)-1])
+		}
+	}
+	return c, mounts, ports
+}
+
+// hostPath maps a path inside a service's container to the host file or
+// directory mounted there, relative to the repository root.
+func hostPath(mounts []mount, service, p string) (string, bool) {
+	for _, m := range mounts {
+		if m.service != service {
+			continue
+		}
+		if p == m.container {
+			return m.host, true
+		}
+		if rest, ok := strings.CutPrefix(p, m.container+"/"); ok {
+			return path.Join(m.host, rest), true
+		}
+	}
+	return "", false
+}
+
+func flagValue(args []string, name string) string {
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func TestCompose(t *testing.T) {
+	c, mounts, ports := stack(t)
+	for _, name := range []string{"exporter", "prometheus", "alertmanager", "grafana"} {
+		if _, ok := c.Services[name]; !ok {
+			t.Errorf("no %s service", name)
+		}
+	}
+	for name, s := range c.Services {
+		if s.Build != nil {
+			continue
+		}
+		if err := pinned(s.Image); err != nil {
+			t.Errorf("service %s: %v", name, err)
+		}
+	}
+	for _, m := range mounts {
+		p := m.host
+		if !filepath.IsAbs(p) {
+			p = filepath.Join("..", filepath.FromSlash(p))
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("service %s mounts %s, which does not exist: %v", m.service, m.host, err)
+		}
+	}
+	// Every published port is one the service listens on.
+	for service, want := range map[string]string{"exporter": "10194", "prometheus": "9090", "alertmanager": "9093", "grafana": "3000"} {
+		if !slices.Contains(ports[service], want) {
+			t.Errorf("service %s publishes %v, want %s", service, ports[service], want)
+		}
+	}
+	checkPrometheusConfig(t, c, mounts, ports)
+	checkAlertmanagerConfig(t, c, mounts)
+	checkGrafana(t, c, mounts, ports)
+	checkDockerfile(t, ports["exporter"])
+}
+
+// pinned checks that an image names a version: a tag with digits in it, or
+// a digest.
+func pinned(image string) error {
+	tag, err := imageTag(image)
+	if err != nil || tag == "" {
+		return err
+	}
+	if !strings.ContainsAny(tag, "0123456789") {
+		return fmt.Errorf("image %q: tag %q is not a version", image, tag)
+	}
+	return nil
+}
+
+// imageTag returns an image's tag, or "" for a digest, and fails for an
+// image without a tag or tagged latest.
+func imageTag(image string) (string, error) {
+	if strings.Contains(image, "@sha256:") {
+		return "", nil
+	}
+	i := strings.LastIndex(image, ":")
+	if i < 0 || strings.Contains(image[i:], "/") {
+		return "", fmt.Errorf("image %q has no tag", image)
+	}
+	if tag := image[i+1:]; tag != "latest" && tag != "" {
+		return tag, nil
+	}
+	return "", fmt.Errorf("image %q is not pinned", image)
+}
+
+// checkTarget checks that host:port names a compose service and a port it
+// publishes.
+func checkTarget(t *testing.T, where, target string, c compose, ports map[string][]string) {
+	t.Helper()
+	host, port, err := net.SplitHostPort(target)
+	if err != nil {
+		t.Errorf("%s: target %q: %v", where, target, err)
+		return
+	}
+	if _, ok := c.Services[host]; !ok {
+		t.Errorf("%s: target %q: no service %q in docker-compose.yml", where, target, host)
+		return
+	}
+	if !slices.Contains(ports[host], port) {
+		t.Errorf("%s: target %q: service %s listens on %v", where, target, host, ports[host])
+	}
+}
+
+type prometheusConfig struct {
+	RuleFiles []string `yaml:"rule_files"`
+	Alerting  struct {
+		Alertmanagers []struct {
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"alertmanagers"`
+	} `yaml:"alerting"`
+	ScrapeConfigs []struct {
+		JobName       string `yaml:"job_name"`
+		StaticConfigs []struct {
+			Targets []string `yaml:"targets"`
+		} `yaml:"static_configs"`
+	} `yaml:"scrape_configs"`
+}
+
+func checkPrometheusConfig(t *testing.T, c compose, mounts []mount, ports map[string][]string) {
+	configFile := flagValue(c.Services["prometheus"].Command, "config.file")
+	host, ok := hostPath(mounts, "prometheus", configFile)
+	if !ok || host != "./deploy/prometheus.yml" {
+		t.Errorf("prometheus: --config.file=%s is %q on the host, want ./deploy/prometheus.yml", configFile, host)
+	}
+	var cfg prometheusConfig
+	readYAML(t, filepath.Join("..", "deploy", "prometheus.yml"), &cfg)
+	scraped := false
+	for _, sc := range cfg.ScrapeConfigs {
+		for _, st := range sc.StaticConfigs {
+			for _, target := range st.Targets {
+				checkTarget(t, "deploy/prometheus.yml: job "+sc.JobName, target, c, ports)
+				scraped = scraped || strings.HasPrefix(target, "exporter:")
+			}
+		}
+	}
+	if !scraped {
+		t.Error("deploy/prometheus.yml does not scrape the exporter")
+	}
+	alerting := false
+	for _, am := range cfg.Alerting.Alertmanagers {
+		for _, st := range am.StaticConfigs {
+			for _, target := range st.Targets {
+				checkTarget(t, "deploy/prometheus.yml: alerting", target, c, ports)
+				alerting = alerting || strings.HasPrefix(target, "alertmanager:")
+			}
+		}
+	}
+	if !alerting {
+		t.Error("deploy/prometheus.yml sends alerts to no alertmanager service")
+	}
+	if len(cfg.RuleFiles) == 0 {
+		t.Error("deploy/prometheus.yml loads no rule files")
+	}
+	for _, rf := range cfg.RuleFiles {
+		host, ok := hostPath(mounts, "prometheus", rf)
+		if !ok {
+			t.Errorf("deploy/prometheus.yml: rule_files %s is not in a mounted directory", rf)
+			continue
+		}
+		matches, _ := filepath.Glob(filepath.Join("..", filepath.FromSlash(host)))
+		if len(matches) == 0 {
+			t.Errorf("deploy/prometheus.yml: rule_files %s (%s on the host) matches no file", rf, host)
+		}
+	}
+}
+
+func checkAlertmanagerConfig(t *testing.T, c compose, mounts []mount) {
+	configFile := flagValue(c.Services["alertmanager"].Command, "config.file")
+	host, ok := hostPath(mounts, "alertmanager", configFile)
+	if !ok || host != "./alerts/alertmanager.yml" {
+		t.Errorf("alertmanager: --config.file=%s is %q on the host, want ./alerts/alertmanager.yml", configFile, host)
+		return
+	}
+	var cfg struct {
+		Templates     []string `yaml:"templates"`
+		TimeIntervals []struct {
+			Name          string `yaml:"name"`
+			TimeIntervals []struct {
+				Location string `yaml:"location"`
+			} `yaml:"time_intervals"`
+		} `yaml:"time_intervals"`
+	}
+	readYAML(t, filepath.Join("..", "alerts", "alertmanager.yml"), &cfg)
+	// The prom/alertmanager image has no time zone database and the binary
+	// embeds none: a location other than UTC or Local fails the config load
+	// unless one is mounted.
+	for _, ti := range cfg.TimeIntervals {
+		for _, i := range ti.TimeIntervals {
+			if i.Location == "" || i.Location == "UTC" || i.Location == "Local" {
+				continue
+			}
+			if _, ok := hostPath(mounts, "alertmanager", "/usr/share/zoneinfo/"+i.Location); !ok {
+				t.Errorf("alerts/alertmanager.yml: time interval %s uses location %s, but the alertmanager service mounts no /usr/share/zoneinfo", ti.Name, i.Location)
+			}
+		}
+	}
+	for _, tmpl := range cfg.Templates {
+		if !path.IsAbs(tmpl) {
+			tmpl = path.Join(path.Dir(configFile), tmpl)
+		}
+		host, ok := hostPath(mounts, "alertmanager", tmpl)
+		if !ok {
+			t.Errorf("alerts/alertmanager.yml: templates %s is not mounted into the alertmanager service", tmpl)
+			continue
+		}
+		if matches, _ := filepath.Glob(filepath.Join("..", filepath.FromSlash(host))); len(matches) == 0 {
+			t.Errorf("alerts/alertmanager.yml: templates %s (%s on the host) matches no file", tmpl, host)
+		}
+	}
+}
+
+func checkGrafana(t *testing.T, c compose, mounts []mount, ports map[string][]string) {
+	host, ok := hostPath(mounts, "grafana", "/etc/grafana/provisioning")
+	if !ok || host != "./dashboards/provisioning" {
+		t.Errorf("grafana: /etc/grafana/provisioning is %q on the host, want ./dashboards/provisioning", host)
+	}
+	var ds struct {
+		Datasources []struct {
+			Name      string `yaml:"name"`
+			UID       string `yaml:"uid"`
+			Type      string `yaml:"type"`
+			URL       string `yaml:"url"`
+			IsDefault bool   `yaml:"isDefault"`
+		} `yaml:"datasources"`
+	}
+	readYAML(t, filepath.Join("provisioning", "datasources", "prometheus.yml"), &ds)
+	defaultPrometheus := false
+	for _, d := range ds.Datasources {
+		u, err := url.Parse(d.URL)
+		if err != nil {
+			t.Errorf("data source %s: url %q: %v", d.Name, d.URL, err)
+			continue
+		}
+		checkTarget(t, "data source "+d.Name, u.Host, c, ports)
+		if d.UID == "" {
+			t.Errorf("data source %s has no fixed uid", d.Name)
+		}
+		defaultPrometheus = defaultPrometheus || (d.Type == "prometheus" && d.IsDefault)
+	}
+	if !defaultPrometheus {
+		t.Error("no default Prometheus data source: the dashboards' datasource variable would start empty")
+	}
+
+	var prov struct {
+		Providers []struct {
+			Name    string `yaml:"name"`
+			Type    string `yaml:"type"`
+			Options struct {
+				Path string `yaml:"path"`
+			} `yaml:"options"`
+		} `yaml:"providers"`
+	}
+	readYAML(t, filepath.Join("provisioning", "dashboards", "influencer.yml"), &prov)
+	if len(prov.Providers) != 1 {
+		t.Fatalf("want one dashboard provider, got %d", len(prov.Providers))
+	}
+	p := prov.Providers[0]
+	host, ok = hostPath(mounts, "grafana", p.Options.Path)
+	if p.Type != "file" || !ok || host != "./dashboards" {
+		t.Errorf("dashboard provider %s: type %s, path %s is %q on the host, want a file provider on ./dashboards", p.Name, p.Type, p.Options.Path, host)
+	}
+	if home := c.Services["grafana"].Environment["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]; home != "" {
+		host, ok := hostPath(mounts, "grafana", home)
+		if _, err := os.Stat(filepath.Join("..", filepath.FromSlash(host))); !ok || err != nil {
+			t.Errorf("grafana: home dashboard %s is not a mounted file", home)
+		}
+	}
+}
+
+func checkDockerfile(t *testing.T, exporterPorts []string) {
+	data, err := os.ReadFile(filepath.Join("..", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	var froms, users, exposes []string
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		switch f[0] {
+		case "FROM":
+			froms = append(froms, f[1])
+		case "USER":
+			users = append(users, f[1])
+		case "EXPOSE":
+			exposes = append(exposes, f[1:]...)
+		}
+	}
+	if len(froms) < 2 {
+		t.Errorf("Dockerfile: %d stages, want a build stage and a runtime stage", len(froms))
+	}
+	// The build image is a Go release. The runtime base may be a
+	// distroless variant tag (nonroot), which follows its Debian release's
+	// security updates.
+	for i, image := range froms {
+		check := pinned
+		if i == len(froms)-1 {
+			check = func(image string) error { _, err := imageTag(image); return err }
+		}
+		if err := check(image); err != nil {
+			t.Errorf("Dockerfile: %v", err)
+		}
+	}
+	if len(users) == 0 || slices.Contains([]string{"root", "0", "0:0", "root:root"}, users[len(users)-1]) {
+		t.Errorf("Dockerfile: runtime user %v, want a non-root user", users)
+	}
+	for _, want := range []string{"CGO_ENABLED=0", "COPY config.yaml ", "COPY sandbox/tokens/ "} {
+		if !strings.Contains(text, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+	if !slices.Contains(exposes, "10194") || !slices.Contains(exporterPorts, "10194") {
+		t.Errorf("Dockerfile exposes %v and the exporter service publishes %v; want 10194, the default --web.listen-address", exposes, exporterPorts)
+	}
+	ignore, err := os.ReadFile(filepath.Join("..", ".dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(ignore), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, needed := range []string{"go.mod", "go.sum", "main.go", "config.yaml", "sandbox", "exporter", "collectors", "fakes"} {
+			if ok, _ := path.Match(strings.Trim(line, "/"), needed); ok {
+				t.Errorf(".dockerignore: %q leaves %s out of the build", line, needed)
+			}
+		}
+	}
+}
+
+// TestPromtoolCheckConfig runs the real promtool on deploy/prometheus.yml.
+// The rule files it names are paths inside the Prometheus container, so a
+// temporary copy names the repository's alerts/*.rules.yml instead, and
+// promtool checks those too.
+func TestPromtoolCheckConfig(t *testing.T) {
+	bin := promtool.Path(t)
+	data, err := os.ReadFile(filepath.Join("..", "deploy", "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	alerts, err := filepath.Abs(filepath.Join("..", "alerts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, _ := cfg["rule_files"].([]any)
+	if len(rules) == 0 {
+		t.Fatal("deploy/prometheus.yml has no rule_files")
+	}
+	for i, r := range rules {
+		s, _ := r.(string)
+		rules[i] = filepath.Join(alerts, path.Base(s))
+	}
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "prometheus.yml")
+	if err := os.WriteFile(file, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "check", "config", file)
+	res, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool check config: %v\n%s", err, res)
+	}
+	if !strings.Contains(string(res), "rules found") {
+		t.Errorf("promtool checked no rule files:\n%s", res)
+	}
+	t.Logf("%s", res)
+}
