@@ -464,6 +464,13 @@ func (c *Config) validate() error {
 		}
 	}
 
+	// checkCollector reports a link, tag, code, post or account naming a
+	// collector the file does not configure.
+	checkCollector := func(path, name string) {
+		if _, ok := collectors[name]; !ok {
+			add(path+".collector", "unknown collector %q (configured: %s)", name, strings.Join(sortedKeys(collectors), ", "))
+		}
+	}
 	campaigns := map[string]bool{}
 	links := map[string]string{}
 	codes := map[string]string{}
@@ -510,9 +517,7 @@ func (c *Config) validate() error {
 					continue
 				}
 				l.path = lp
-				if _, ok := collectors[l.Collector]; !ok {
-					add(lp+".collector", "unknown collector %q (configured: %s)", l.Collector, strings.Join(sortedKeys(collectors), ", "))
-				}
+				checkCollector(lp, l.Collector)
 				if strings.TrimSpace(l.ID) == "" {
 					add(lp+".id", "link id is empty")
 				} else if strings.Contains(l.ID, "://") {
@@ -538,9 +543,7 @@ func (c *Config) validate() error {
 					continue
 				}
 				t.path = tp
-				if _, ok := collectors[t.Collector]; !ok {
-					add(tp+".collector", "unknown collector %q (configured: %s)", t.Collector, strings.Join(sortedKeys(collectors), ", "))
-				}
+				checkCollector(tp, t.Collector)
 				if strings.TrimSpace(t.Tag) == "" {
 					add(tp+".tag", "tag is empty")
 				}
@@ -553,9 +556,7 @@ func (c *Config) validate() error {
 					continue
 				}
 				po.path = pp
-				if _, ok := collectors[po.Collector]; !ok {
-					add(pp+".collector", "unknown collector %q (configured: %s)", po.Collector, strings.Join(sortedKeys(collectors), ", "))
-				}
+				checkCollector(pp, po.Collector)
 				if strings.TrimSpace(po.ID) == "" {
 					add(pp+".id", "post id is empty")
 				}
@@ -573,9 +574,7 @@ func (c *Config) validate() error {
 					continue
 				}
 				ac.path = ap
-				if _, ok := collectors[ac.Collector]; !ok {
-					add(ap+".collector", "unknown collector %q (configured: %s)", ac.Collector, strings.Join(sortedKeys(collectors), ", "))
-				}
+				checkCollector(ap, ac.Collector)
 				if strings.TrimSpace(ac.ID) == "" {
 					add(ap+".id", "account id is empty")
 				}
@@ -590,9 +589,7 @@ func (c *Config) validate() error {
 					continue
 				}
 				cd.path = dp
-				if _, ok := collectors[cd.Collector]; !ok {
-					add(dp+".collector", "unknown collector %q (configured: %s)", cd.Collector, strings.Join(sortedKeys(collectors), ", "))
-				}
+				checkCollector(dp, cd.Collector)
 				code := strings.TrimSpace(cd.Code)
 				switch {
 				case code == "":
@@ -727,60 +724,12 @@ type TagRef struct {
 	*Tag
 }
 
-// LinksFor returns the links configured for the named collector, in file
-// order.
-func (c *Config) LinksFor(collector string) []LinkRef {
-	var out []LinkRef
-	for _, camp := range c.Campaigns {
-		for _, cr := range camp.Creators {
-			for _, l := range cr.Links {
-				if l.Collector == collector {
-					out = append(out, LinkRef{Campaign: camp.Name, Creator: cr.Name, Link: l})
-				}
-			}
-		}
-	}
-	return out
-}
-
-// TagsFor returns the tags configured for the named collector, in file
-// order.
-func (c *Config) TagsFor(collector string) []TagRef {
-	var out []TagRef
-	for _, camp := range c.Campaigns {
-		for _, cr := range camp.Creators {
-			for _, t := range cr.Tags {
-				if t.Collector == collector {
-					out = append(out, TagRef{Campaign: camp.Name, Creator: cr.Name, Tag: t})
-				}
-			}
-		}
-	}
-	return out
-}
-
 // CodeRef is a configured discount code with its campaign and creator.
 type CodeRef struct {
 	Campaign, Creator string
 	// Start is the campaign's start, nil if not set.
 	Start *time.Time
 	*Code
-}
-
-// CodesFor returns the codes configured for the named collector, in file
-// order.
-func (c *Config) CodesFor(collector string) []CodeRef {
-	var out []CodeRef
-	for _, camp := range c.Campaigns {
-		for _, cr := range camp.Creators {
-			for _, cd := range cr.Codes {
-				if cd.Collector == collector {
-					out = append(out, CodeRef{Campaign: camp.Name, Creator: cr.Name, Start: camp.Start, Code: cd})
-				}
-			}
-		}
-	}
-	return out
 }
 
 // PostRef is a configured post with its campaign and creator.
@@ -795,38 +744,6 @@ type AccountRef struct {
 	Campaign, Creator string
 	Start, End        *time.Time
 	*Account
-}
-
-// PostsFor returns the posts configured for the named collector, in file
-// order.
-func (c *Config) PostsFor(collector string) []PostRef {
-	var out []PostRef
-	for _, camp := range c.Campaigns {
-		for _, cr := range camp.Creators {
-			for _, p := range cr.Posts {
-				if p.Collector == collector {
-					out = append(out, PostRef{Campaign: camp.Name, Creator: cr.Name, Post: p})
-				}
-			}
-		}
-	}
-	return out
-}
-
-// AccountsFor returns the accounts configured for the named collector, in
-// file order.
-func (c *Config) AccountsFor(collector string) []AccountRef {
-	var out []AccountRef
-	for _, camp := range c.Campaigns {
-		for _, cr := range camp.Creators {
-			for _, a := range cr.Accounts {
-				if a.Collector == collector {
-					out = append(out, AccountRef{Campaign: camp.Name, Creator: cr.Name, Start: camp.Start, End: camp.End, Account: a})
-				}
-			}
-		}
-	}
-	return out
 }
 
 // InWindow reports whether t falls in the account's campaign window.
@@ -861,4 +778,71 @@ func (a AccountRef) Matches(text string) bool {
 
 func isTagChar(r rune) bool {
 	return r == '_' || (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r >= 0x80
+}
+
+// refsFor walks every creator's entries of one kind (links, tags, ...) in
+// file order and keeps those of the named collector.
+func refsFor[T interface{ collector() string }, R any](c *Config, name string, entries func(*Creator) []T, ref func(*Campaign, *Creator, T) R) []R {
+	var out []R
+	for _, camp := range c.Campaigns {
+		for _, cr := range camp.Creators {
+			for _, e := range entries(cr) {
+				if e.collector() == name {
+					out = append(out, ref(camp, cr, e))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (l *Link) collector() string    { return l.Collector }
+func (t *Tag) collector() string     { return t.Collector }
+func (c *Code) collector() string    { return c.Collector }
+func (p *Post) collector() string    { return p.Collector }
+func (a *Account) collector() string { return a.Collector }
+
+// LinksFor returns the links configured for the named collector, in file
+// order.
+func (c *Config) LinksFor(collector string) []LinkRef {
+	return refsFor(c, collector, func(cr *Creator) []*Link { return cr.Links },
+		func(camp *Campaign, cr *Creator, l *Link) LinkRef {
+			return LinkRef{Campaign: camp.Name, Creator: cr.Name, Link: l}
+		})
+}
+
+// TagsFor returns the tags configured for the named collector, in file
+// order.
+func (c *Config) TagsFor(collector string) []TagRef {
+	return refsFor(c, collector, func(cr *Creator) []*Tag { return cr.Tags },
+		func(camp *Campaign, cr *Creator, t *Tag) TagRef {
+			return TagRef{Campaign: camp.Name, Creator: cr.Name, Tag: t}
+		})
+}
+
+// CodesFor returns the codes configured for the named collector, in file
+// order.
+func (c *Config) CodesFor(collector string) []CodeRef {
+	return refsFor(c, collector, func(cr *Creator) []*Code { return cr.Codes },
+		func(camp *Campaign, cr *Creator, cd *Code) CodeRef {
+			return CodeRef{Campaign: camp.Name, Creator: cr.Name, Start: camp.Start, Code: cd}
+		})
+}
+
+// PostsFor returns the posts configured for the named collector, in file
+// order.
+func (c *Config) PostsFor(collector string) []PostRef {
+	return refsFor(c, collector, func(cr *Creator) []*Post { return cr.Posts },
+		func(camp *Campaign, cr *Creator, p *Post) PostRef {
+			return PostRef{Campaign: camp.Name, Creator: cr.Name, Post: p}
+		})
+}
+
+// AccountsFor returns the accounts configured for the named collector, in
+// file order.
+func (c *Config) AccountsFor(collector string) []AccountRef {
+	return refsFor(c, collector, func(cr *Creator) []*Account { return cr.Accounts },
+		func(camp *Campaign, cr *Creator, a *Account) AccountRef {
+			return AccountRef{Campaign: camp.Name, Creator: cr.Name, Start: camp.Start, End: camp.End, Account: a}
+		})
 }

@@ -213,31 +213,13 @@ func (sb *Sandbox) Close() {
 }
 
 // Faults returns the fault switch of a provider fake, for tests that make
-// providers fail or hang.
+// providers fail or hang; nil for an unknown name.
 func (sb *Sandbox) Faults(provider string) *fakeapi.Faults {
-	switch provider {
-	case "shopify":
-		return &sb.Shopify.Faults
-	case "woocommerce":
-		return &sb.Woo.Faults
-	case "stripe":
-		return &sb.Stripe.Faults
-	case "instagram":
-		return &sb.Instagram.Faults
-	case "tiktok":
-		return &sb.TikTok.Faults
-	case "youtube":
-		return &sb.YouTube.Faults
-	case "bitly":
-		return &sb.Bitly.Faults
-	case "dub":
-		return &sb.Dub.Faults
-	case "shortio":
-		return &sb.Shortio.Faults
-	case "rebrandly":
-		return &sb.Rebrandly.Faults
-	}
-	return nil
+	return map[string]*fakeapi.Faults{
+		"bitly": &sb.Bitly.Faults, "dub": &sb.Dub.Faults, "shortio": &sb.Shortio.Faults, "rebrandly": &sb.Rebrandly.Faults,
+		"shopify": &sb.Shopify.Faults, "woocommerce": &sb.Woo.Faults, "stripe": &sb.Stripe.Faults,
+		"instagram": &sb.Instagram.Faults, "tiktok": &sb.TikTok.Faults, "youtube": &sb.YouTube.Faults,
+	}[provider]
 }
 
 func listenLoopback(addr string) (net.Listener, error) {
