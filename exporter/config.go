@@ -17,6 +17,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// DefaultUTMParameter tells creators apart in web analytics when a
+// campaign does not say.
+const DefaultUTMParameter = "utm_content"
+
 // MinInterval is the shortest refresh interval a collector may have. Provider
 // APIs are rate limited and their numbers move slowly; polling faster than
 // this spends quota without sharpening any graph.
@@ -108,8 +112,12 @@ type Campaign struct {
 	Start *time.Time `yaml:"start"`
 	// End closes the window in which social collectors discover posts.
 	// Empty: open.
-	End      *time.Time `yaml:"end"`
-	Creators []*Creator `yaml:"creators"`
+	End *time.Time `yaml:"end"`
+	// UTMParameter is the query parameter that tells this campaign's
+	// creators apart in web analytics: utm_content (default),
+	// utm_campaign, utm_source, utm_medium or utm_term.
+	UTMParameter string     `yaml:"utm_parameter"`
+	Creators     []*Creator `yaml:"creators"`
 }
 
 // Creator is one influencer in a campaign, with what identifies their
@@ -125,6 +133,10 @@ type Creator struct {
 	// and with Match set the collector discovers the account's posts
 	// published in the campaign window that carry it.
 	Accounts []*Account `yaml:"accounts"`
+	// UTM is the value of the campaign's UTM parameter in this creator's
+	// links, which analytics collectors attribute visitors by. Default:
+	// the creator's name.
+	UTM string `yaml:"utm"`
 
 	path string
 }
@@ -490,6 +502,13 @@ func (c *Config) validate() error {
 			add(p+".name", "duplicate campaign %q", camp.Name)
 		}
 		campaigns[camp.Name] = true
+		switch camp.UTMParameter {
+		case "":
+			camp.UTMParameter = DefaultUTMParameter
+		case "utm_content", "utm_campaign", "utm_source", "utm_medium", "utm_term":
+		default:
+			add(p+".utm_parameter", "must be one of utm_content, utm_campaign, utm_source, utm_medium, utm_term, got %q", camp.UTMParameter)
+		}
 		if camp.Start != nil && camp.End != nil && !camp.End.After(*camp.Start) {
 			add(p+".end", "campaign ends (%s) before it starts (%s)", camp.End.Format(time.RFC3339), camp.Start.Format(time.RFC3339))
 		}
@@ -845,4 +864,29 @@ func (c *Config) AccountsFor(collector string) []AccountRef {
 		func(camp *Campaign, cr *Creator, a *Account) AccountRef {
 			return AccountRef{Campaign: camp.Name, Creator: cr.Name, Start: camp.Start, End: camp.End, Account: a}
 		})
+}
+
+// CreatorRef is a creator with what analytics collectors attribute
+// visitors by.
+type CreatorRef struct {
+	Campaign, Creator string
+	Start             *time.Time
+	// UTMParameter and UTMValue: a visit whose landing URL carried
+	// UTMParameter=UTMValue is this creator's.
+	UTMParameter, UTMValue string
+}
+
+// Creators returns every creator of every campaign, in file order.
+func (c *Config) Creators() []CreatorRef {
+	var out []CreatorRef
+	for _, camp := range c.Campaigns {
+		for _, cr := range camp.Creators {
+			v := cr.UTM
+			if v == "" {
+				v = cr.Name
+			}
+			out = append(out, CreatorRef{Campaign: camp.Name, Creator: cr.Name, Start: camp.Start, UTMParameter: camp.UTMParameter, UTMValue: v})
+		}
+	}
+	return out
 }

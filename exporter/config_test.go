@@ -144,3 +144,28 @@ campaigns:
 		}
 	}
 }
+
+func TestCreatorsUTM(t *testing.T) {
+	cfg, err := ParseConfig("utm.yml", []byte(`campaigns:
+  - name: spring
+    utm_parameter: utm_campaign
+    creators:
+      - name: alice
+        utm: alice-ig
+  - name: summer
+    creators:
+      - name: bob
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.Creators()
+	if len(got) != 2 || got[0].UTMParameter != "utm_campaign" || got[0].UTMValue != "alice-ig" ||
+		got[1].UTMParameter != "utm_content" || got[1].UTMValue != "bob" {
+		t.Errorf("Creators = %+v", got)
+	}
+	_, err = ParseConfig("utm.yml", []byte("campaigns:\n  - name: x\n    utm_parameter: ref\n"))
+	if err == nil || !strings.Contains(err.Error(), `utm.yml:3:5: campaigns[0].utm_parameter: must be one of utm_content, utm_campaign, utm_source, utm_medium, utm_term, got "ref"`) {
+		t.Errorf("got %v", err)
+	}
+}
