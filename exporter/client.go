@@ -448,7 +448,8 @@ func (c *Client) redact(s string) string {
 	secrets := append([]string(nil), c.secrets...)
 	c.mu.Unlock()
 	for _, tok := range append([]string(nil), secrets...) {
-		if strings.Contains(tok, ":") {
+		// key:secret pairs only; a JSON key file also has colons.
+		if strings.Count(tok, ":") == 1 && !strings.ContainsAny(tok, "{}\" \n") {
 			secrets = append(secrets, strings.Split(tok, ":")...)
 		}
 	}
