@@ -1,0 +1,308 @@
+// Package plausible collects visitors referred by creators from Plausible
+// Analytics (plausible.io or a self-hosted instance), through the Stats API
+// v2 query endpoint with a Stats API key as bearer token.
+//
+// A visit is a creator's when its landing URL carried the campaign's UTM
+// parameter (utm_content unless the campaign sets utm_parameter) with the
+// creator's value (creator.utm, else the creator's name). Plausible keeps
+// the UTM tags of a visit's entry page as the visit:utm_* dimensions. The
+// collector exports influencer_referral_visitors_total{campaign, creator,
+// provider="plausible", source}, where source is the visit's utm_source
+// ("(none)" when the landing URL had none), so that a creator's visitors
+// split by platform. With options.source_dimension: source, the label is
+// Plausible's visit:source instead (utm_source, source or ref tag, else
+// the referrer, else "Direct / None"). Whether Plausible leaves out rows
+// whose visit:utm_source is empty is not confirmed; if it does, a
+// creator's visits without utm_source count only with source_dimension:
+// source.
+//
+// # Counter semantics
+//
+// Unique visitors over a range are not the sum of the visitors of its days:
+// someone who came back on two days is one visitor of the range but one of
+// each day. The counter is therefore never built from daily figures. Each
+// refresh asks for the unique visitors over the whole range from the
+// campaign's start (options.since for a campaign without one; the site's
+// whole history, date_range "all", when neither is set) to now. That range
+// only grows, so the figure only grows, except that Plausible may revise a
+// range's figure down (bot filtering, deleted data). The collector keeps
+// the highest value it has seen for each series and exports that: the
+// counter never goes down, and a series seen once stays exported with its
+// high-water mark even if a later answer lacks it. The marks live in
+// memory; a restart starts from what Plausible says then.
+//
+// # Calls per refresh
+//
+// One query per distinct (UTM parameter, range start) among the campaigns,
+// usually one per campaign and never one per creator. It groups by
+// visit:<parameter> and the source dimension, filters visit:<parameter>
+// to the creators' values, and takes ceil(rows / options.page_size) pages
+// (at least 1). A campaign whose parameter is the source dimension itself
+// groups by that one dimension. A campaign that has not started yet costs
+// nothing. Plausible allows 600 requests an hour per key by default; at
+// one call a minute a single campaign spends 60.
+//
+// Only the visitors metric is requested: the metric catalogue has no
+// pageviews series, so pageviews are not exported. Plausible's realtime
+// visitor count (legacy v1 GET /api/v1/stats/realtime/visitors, current
+// visitors of the whole site, not split by UTM) is not collected either:
+// it cannot be attributed to a creator and has no series in the catalogue.
+package plausible
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+)
+
+// Option defaults and limits.
+const (
+	// DefaultPageSize is the rows a query page asks for: Plausible's
+	// default and maximum limit.
+	DefaultPageSize = 10000
+	maxPageSize     = 10000
+	// maxPages bounds one query, against pagination that never ends.
+	maxPages = 1000
+	// noneSource labels visits without a utm_source.
+	noneSource = "(none)"
+)
+
+func init() {
+	exporter.Register("plausible", New)
+}
+
+// options are the plausible collector's provider options.
+type options struct {
+	// SiteID is the site's domain as it is registered in Plausible.
+	SiteID string `yaml:"site_id"`
+	// Since starts the range of campaigns without a start: a date
+	// (2025-03-01, midnight UTC) or an RFC 3339 time.
+	Since string `yaml:"since"`
+	// PageSize is the rows one query page asks for.
+	PageSize int `yaml:"page_size"`
+	// SourceDimension is what fills the source label: utm_source (the
+	// raw visit:utm_source) or source (visit:source, Plausible's source
+	// from utm_source, source, ref or the Referer header).
+	SourceDimension string `yaml:"source_dimension"`
+}
+
+// group is the creators one query answers for: one UTM parameter and one
+// range start (nil: all of the site's history).
+type group struct {
+	param    string
+	start    *time.Time
+	creators []exporter.CreatorRef
+}
+
+type collector struct {
+	typ    string
+	api    api
+	logger *slog.Logger
+	opts   options
+	groups []*group
+	now    func() time.Time
+
+	mu   sync.Mutex
+	high map[seriesKey]float64 // high-water mark per exported series
+}
+
+// seriesKey is one series of influencer_referral_visitors_total.
+type seriesKey struct{ campaign, creator, source string }
+
+// New builds a plausible collector from its config block.
+func New(s exporter.Settings) (exporter.Collector, error) {
+	cc := s.Config
+	cfg := cc.Config()
+	opts := options{PageSize: DefaultPageSize, SourceDimension: "utm_source"}
+	if err := cc.DecodeOptions(&opts); err != nil {
+		return nil, err
+	}
+	var errs []error
+	if strings.TrimSpace(opts.SiteID) == "" {
+		errs = append(errs, cfg.Errorf(cc.Path()+".options.site_id", "is required: the site's domain as registered in Plausible"))
+	}
+	if opts.PageSize < 1 || opts.PageSize > maxPageSize {
+		errs = append(errs, cfg.Errorf(cc.Path()+".options.page_size", "must be between 1 and %d, got %d", maxPageSize, opts.PageSize))
+	}
+	if opts.SourceDimension != "utm_source" && opts.SourceDimension != "source" {
+		errs = append(errs, cfg.Errorf(cc.Path()+".options.source_dimension", "must be utm_source or source, got %q", opts.SourceDimension))
+	}
+	var since *time.Time
+	if opts.Since != "" {
+		t, err := parseSince(opts.Since)
+		if err != nil {
+			errs = append(errs, cfg.Errorf(cc.Path()+".options.since", "must be a date (2025-03-01) or an RFC 3339 time, got %q", opts.Since))
+		} else {
+			since = &t
+		}
+	}
+	if cc.BaseURL != "" {
+		if err := exporter.CheckBaseURL(cc.BaseURL); err != nil {
+			errs = append(errs, cfg.Errorf(cc.Path()+".base_url", "%v", err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	c := &collector{typ: cc.Type, logger: s.Logger, opts: opts, now: time.Now, high: map[seriesKey]float64{}}
+	c.groups = groupCreators(cfg.Creators(), since)
+	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: exporter.BearerAuth})
+	c.api = api{exporter.NewAPI(cc, DefaultBaseURL, s.Client)}
+	return c, nil
+}
+
+// parseSince reads options.since.
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
+// groupCreators gathers the creators by UTM parameter and range start, in
+// file order of each group's first creator.
+func groupCreators(refs []exporter.CreatorRef, since *time.Time) []*group {
+	var out []*group
+	byKey := map[string]*group{}
+	for _, r := range refs {
+		start := r.Start
+		if start == nil {
+			start = since
+		}
+		key := r.UTMParameter + "|"
+		if start != nil {
+			key += start.UTC().Format(time.RFC3339Nano)
+		}
+		g := byKey[key]
+		if g == nil {
+			g = &group{param: r.UTMParameter, start: start}
+			byKey[key] = g
+			out = append(out, g)
+		}
+		g.creators = append(g.creators, r)
+	}
+	return out
+}
+
+// Poll implements exporter.Collector.
+func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
+	now := c.now()
+	fresh := map[seriesKey]float64{}
+	for _, g := range c.groups {
+		if g.start != nil && g.start.After(now) {
+			continue // the campaign has not started: nothing to count yet
+		}
+		rows, err := c.visitors(ctx, g, now)
+		if err != nil {
+			return nil, err
+		}
+		byValue := map[string]map[string]float64{} // UTM value -> source -> visitors
+		for _, r := range rows {
+			value, source := r.Dimensions[0], r.Dimensions[len(r.Dimensions)-1]
+			if source == "" {
+				source = noneSource
+			}
+			if byValue[value] == nil {
+				byValue[value] = map[string]float64{}
+			}
+			byValue[value][source] += r.Metrics[0]
+		}
+		for _, cr := range g.creators {
+			for source, n := range byValue[cr.UTMValue] {
+				fresh[seriesKey{cr.Campaign, cr.Creator, source}] += n
+			}
+		}
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, n := range fresh {
+		old, seen := c.high[k]
+		switch {
+		case !seen || n > old:
+			c.high[k] = n
+		case n < old:
+			c.logger.Debug("visitors revised down, keeping the high-water mark",
+				"campaign", k.campaign, "creator", k.creator, "source", k.source, "reported", n, "exported", old)
+		}
+	}
+	keys := make([]seriesKey, 0, len(c.high))
+	for k := range c.high {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		if a.campaign != b.campaign {
+			return a.campaign < b.campaign
+		}
+		if a.creator != b.creator {
+			return a.creator < b.creator
+		}
+		return a.source < b.source
+	})
+	samples := make([]exporter.Sample, 0, len(keys))
+	for _, k := range keys {
+		samples = append(samples, exporter.ReferralVisitors.Sample(c.high[k], k.campaign, k.creator, c.typ, k.source))
+	}
+	return samples, nil
+}
+
+// visitors runs the query of one group, all pages.
+func (c *collector) visitors(ctx context.Context, g *group, now time.Time) ([]result, error) {
+	dim := "visit:" + g.param
+	q := query{
+		SiteID:     c.opts.SiteID,
+		Metrics:    []string{"visitors"},
+		DateRange:  "all",
+		Dimensions: []string{dim},
+		Filters:    []any{[]any{"is", dim, g.values()}},
+		Pagination: pagination{Limit: c.opts.PageSize},
+	}
+	if src := "visit:" + c.opts.SourceDimension; src != dim {
+		q.Dimensions = append(q.Dimensions, src)
+	}
+	if g.start != nil {
+		// A date-time range: the campaign's start to the second, not
+		// from midnight of its first day in the site's time zone.
+		q.DateRange = []string{isoTime(*g.start), isoTime(now)}
+	}
+	var out []result
+	for page := range maxPages {
+		q.Pagination.Offset = page * c.opts.PageSize
+		rows, err := c.api.query(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("plausible: visitors of site %q by %s: %w", c.opts.SiteID, g.param, err)
+		}
+		out = append(out, rows...)
+		if len(rows) < c.opts.PageSize {
+			c.logger.Debug("queried visitors", "utm_parameter", g.param, "rows", len(out), "pages", page+1)
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("plausible: visitors of site %q by %s: more than %d pages", c.opts.SiteID, g.param, maxPages)
+}
+
+// values returns the group's distinct UTM values, in file order.
+func (g *group) values() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, cr := range g.creators {
+		if !seen[cr.UTMValue] {
+			seen[cr.UTMValue] = true
+			out = append(out, cr.UTMValue)
+		}
+	}
+	return out
+}
+
+// isoTime formats t as Plausible's examples write date-times: seconds and
+// a numeric UTC offset.
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05-07:00") }
