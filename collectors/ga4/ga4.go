@@ -1,0 +1,336 @@
+// Package ga4 collects the visitors each creator refers to a site, from
+// Google Analytics 4 through the Data API v1beta
+// (analyticsdata.googleapis.com), attributed by the creator's UTM value.
+//
+// # What is exported
+//
+// influencer_referral_visitors_total{campaign,creator,provider="ga4",
+// source} where source is the session's source (sessionSource: the
+// utm_source of the landing URL, or the referring site), so a creator's
+// visitors are split by platform. A creator's visits are those whose
+// session carried the campaign's utm_parameter (default utm_content) with
+// the creator's utm value (default: the creator's name); the parameter
+// maps to a session dimension:
+//
+//	utm_content  -> sessionManualAdContent
+//	utm_campaign -> sessionManualCampaignName
+//	utm_source   -> sessionManualSource
+//	utm_medium   -> sessionManualMedium
+//	utm_term     -> sessionManualTerm
+//
+// The visitor count is GA4's activeUsers. Sessions and realtime users are
+// not exported: the metric contract has no series for them.
+//
+// # Counter semantics
+//
+// Unique visitors over a range are not the sum of the visitors of its
+// days: someone coming back on two days is one visitor of the range and
+// one of each day. So the collector never adds days up. Each refresh asks
+// for activeUsers over the whole range from the campaign's start (or
+// options.since when the campaign has none) to today, a range that only
+// grows, so the figure only grows too: that is the counter's value. GA4
+// revises recent figures (late hits, thresholding, modelled data), which
+// can lower a total; the collector keeps a high-water mark per series and
+// never reports less than it reported before, so the counter never goes
+// down (a restart starts the mark afresh from GA4's figure). Dates are
+// the property's own days: the start is the campaign start's calendar
+// date as written in the config.
+//
+// # Calls per refresh
+//
+// One POST /v1beta/properties/{property}:runReport per distinct (utm
+// parameter, start date) among the campaigns, filtered with an
+// inListFilter on the creators' values: a single call when the campaigns
+// share both. A report larger than 10,000 rows (values x sources) pages
+// on with offset, one more call per 10,000 rows. Add one POST to the
+// key's token_uri when the access token is renewed: about once an hour,
+// and once more if Google refuses the token.
+//
+// Each report asks for returnPropertyQuota, and the property's remaining
+// daily tokens (tokensPerDay.remaining) are exported as
+// influencer_api_quota_remaining; at zero the client holds further calls
+// until midnight Pacific time, when the quota resets. A 429
+// RESOURCE_EXHAUSTED fails the refresh as rate limited.
+//
+// # Credentials
+//
+// The collector's token (token_file in practice) is a service account's
+// JSON key. The collector signs an RS256 JWT with its private key
+// (iss=client_email, scope analytics.readonly, aud=token_uri, one hour),
+// exchanges it at token_uri for an access token (the OAuth2 JWT bearer
+// grant), keeps that token until five minutes before it expires and then
+// gets another. The service account must be a Viewer of the property.
+// The key, its PEM lines, each assertion and each access token are
+// redacted from every error.
+package ga4
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+)
+
+const provider = "ga4"
+
+// DefaultBaseURL is the Data API's base.
+const DefaultBaseURL = "https://analyticsdata.googleapis.com"
+
+// DefaultSince is the start of the range of a campaign without a start:
+// the earliest date the Data API accepts.
+const DefaultSince = "2015-08-14"
+
+// sourceDimension splits a creator's visitors by platform.
+const sourceDimension = "sessionSource"
+
+// pageSize is the rows asked for per report call (the API's default).
+const pageSize = 10000
+
+// maxPages bounds one report: 500,000 rows.
+const maxPages = 50
+
+// Dimensions maps a campaign's utm_parameter to the GA4 session
+// dimension that holds it.
+var Dimensions = map[string]string{
+	"utm_content":  "sessionManualAdContent",
+	"utm_campaign": "sessionManualCampaignName",
+	"utm_source":   "sessionManualSource",
+	"utm_medium":   "sessionManualMedium",
+	"utm_term":     "sessionManualTerm",
+}
+
+var (
+	propertyRE = regexp.MustCompile(`^[0-9]+$`)
+	dateRE     = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+)
+
+func init() {
+	exporter.Register(provider, New)
+}
+
+// options are the ga4 collector's provider options.
+type options struct {
+	// Property is the numeric GA4 property id (required).
+	Property string `yaml:"property"`
+	// Since is the range start (YYYY-MM-DD) of campaigns without a start.
+	Since string `yaml:"since"`
+}
+
+// group is one report: creators sharing a parameter and a start date.
+type group struct {
+	param, dim, start string
+	creators          []exporter.CreatorRef
+}
+
+type collector struct {
+	api      *exporter.API
+	client   *exporter.Client
+	logger   *slog.Logger
+	tokens   *tokens
+	property string
+	groups   []group
+	now      func() time.Time
+
+	mu   sync.Mutex
+	high map[string]map[string]float64 // campaign\x00creator -> source -> high-water mark
+}
+
+// New builds a ga4 collector from its config block.
+func New(s exporter.Settings) (exporter.Collector, error) {
+	cc := s.Config
+	cfg := cc.Config()
+	opts := options{Since: DefaultSince}
+	if err := cc.DecodeOptions(&opts); err != nil {
+		return nil, err
+	}
+	path := cc.Path() + ".options"
+	var errs []error
+	if !propertyRE.MatchString(opts.Property) {
+		errs = append(errs, cfg.Errorf(path+".property", "ga4 property must be the numeric property id (Admin > Property details), got %q", opts.Property))
+	}
+	if _, err := time.Parse(time.DateOnly, opts.Since); err != nil || !dateRE.MatchString(opts.Since) {
+		errs = append(errs, cfg.Errorf(path+".since", "since must be a date as YYYY-MM-DD, got %q", opts.Since))
+	}
+	if cc.BaseURL != "" {
+		if err := exporter.CheckBaseURL(cc.BaseURL); err != nil {
+			errs = append(errs, cfg.Errorf(cc.Path()+".base_url", "%v", err))
+		}
+	}
+	key, priv, err := parseKey([]byte(cc.Token))
+	if err != nil {
+		errs = append(errs, cfg.Errorf(cc.Path()+".token_file", "ga4: %v", err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	tok := &tokens{client: s.Client, key: key, priv: priv, secrets: secretsOf(key)}
+	s.Client.SetToken(string(cc.Token), tok.secrets...) // the key itself stays redacted
+	s.Client.SetHooks(exporter.ClientHooks{
+		ErrorMessage: errorMessage,
+		Classify:     classify,
+		Authorize:    tok.authorize,
+	})
+	c := &collector{
+		api:      exporter.NewAPI(cc, DefaultBaseURL, s.Client),
+		client:   s.Client,
+		logger:   s.Logger,
+		tokens:   tok,
+		property: opts.Property,
+		now:      time.Now,
+		high:     map[string]map[string]float64{},
+	}
+	c.groups = groups(cfg.Creators(), opts.Since)
+	return c, nil
+}
+
+// groups splits the creators by (parameter, start date), in file order.
+func groups(creators []exporter.CreatorRef, since string) []group {
+	var out []group
+	idx := map[string]int{}
+	for _, cr := range creators {
+		start := since
+		if cr.Start != nil {
+			start = cr.Start.Format(time.DateOnly)
+		}
+		k := cr.UTMParameter + "|" + start
+		i, ok := idx[k]
+		if !ok {
+			i = len(out)
+			idx[k] = i
+			out = append(out, group{param: cr.UTMParameter, dim: Dimensions[cr.UTMParameter], start: start})
+		}
+		out[i].creators = append(out[i].creators, cr)
+	}
+	return out
+}
+
+// Poll reports the visitors of every creator since their campaign's start.
+func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
+	var samples []exporter.Sample
+	for _, g := range c.groups {
+		rows, err := c.report(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		samples = append(samples, c.samples(g, rows)...)
+	}
+	return samples, nil
+}
+
+// report runs one group's report, paging on with offset.
+func (c *collector) report(ctx context.Context, g group) (map[[2]string]float64, error) {
+	values := make([]string, 0, len(g.creators))
+	seen := map[string]bool{}
+	for _, cr := range g.creators {
+		if !seen[cr.UTMValue] {
+			seen[cr.UTMValue] = true
+			values = append(values, cr.UTMValue)
+		}
+	}
+	out := map[[2]string]float64{}
+	for page := 0; page < maxPages; page++ {
+		req := runReportRequest{
+			Dimensions: []dimension{{Name: g.dim}, {Name: sourceDimension}},
+			Metrics:    []metric{{Name: "activeUsers"}},
+			DateRanges: []dateRange{{StartDate: g.start, EndDate: "today"}},
+			DimensionFilter: &filterExpression{Filter: &filter{
+				FieldName:    g.dim,
+				InListFilter: &inListFilter{Values: values, CaseSensitive: true},
+			}},
+			Limit:               strconv.Itoa(pageSize),
+			ReturnPropertyQuota: true,
+		}
+		if page > 0 {
+			req.Offset = strconv.Itoa(page * pageSize)
+		}
+		resp, err := c.runReport(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("ga4: report of %s since %s for property %s: %w", g.param, g.start, c.property, err)
+		}
+		if q := resp.PropertyQuota.TokensPerDay; q != nil {
+			c.client.ReportQuota(q.Remaining, quotaReset(c.now()))
+		}
+		for _, r := range resp.Rows {
+			if len(r.DimensionValues) != 2 || len(r.MetricValues) != 1 {
+				return nil, fmt.Errorf("ga4: report of %s for property %s: row with %d dimensions and %d metrics, want 2 and 1: %w",
+					g.param, c.property, len(r.DimensionValues), len(r.MetricValues), exporter.ErrBadResponse)
+			}
+			v, err := strconv.ParseFloat(r.MetricValues[0].Value, 64)
+			if err != nil {
+				return nil, fmt.Errorf("ga4: report of %s for property %s: activeUsers %q: %w", g.param, c.property, r.MetricValues[0].Value, exporter.ErrBadResponse)
+			}
+			out[[2]string{r.DimensionValues[0].Value, r.DimensionValues[1].Value}] += v
+		}
+		if len(resp.Rows) < pageSize || (page+1)*pageSize >= resp.RowCount {
+			return out, nil
+		}
+	}
+	c.logger.Warn("report truncated", "param", g.param, "rows", maxPages*pageSize)
+	return out, nil
+}
+
+// runReport sends one report with a valid access token, getting a new
+// token once if Google refuses the current one.
+func (c *collector) runReport(ctx context.Context, req runReportRequest) (*runReportResponse, error) {
+	path := "/v1beta/properties/" + c.property + ":runReport"
+	for attempt := 0; ; attempt++ {
+		if err := c.tokens.ensure(ctx, c.now()); err != nil {
+			return nil, fmt.Errorf("access token: %w", err)
+		}
+		var resp runReportResponse
+		_, err := c.api.Post(ctx, path, req, &resp)
+		if err == nil {
+			return &resp, nil
+		}
+		if attempt == 0 && errors.Is(err, exporter.ErrUnauthorized) {
+			c.tokens.invalidate()
+			continue
+		}
+		return nil, err
+	}
+}
+
+// samples maps one report to the creators, raising each series to its
+// high-water mark.
+func (c *collector) samples(g group, rows map[[2]string]float64) []exporter.Sample {
+	bySource := map[string]map[string]float64{} // value -> source -> visitors
+	for k, v := range rows {
+		if bySource[k[0]] == nil {
+			bySource[k[0]] = map[string]float64{}
+		}
+		bySource[k[0]][k[1]] += v
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []exporter.Sample
+	for _, cr := range g.creators {
+		key := cr.Campaign + "\x00" + cr.Creator
+		hw := c.high[key]
+		if hw == nil {
+			hw = map[string]float64{}
+			c.high[key] = hw
+		}
+		for src, v := range bySource[cr.UTMValue] {
+			hw[src] = max(hw[src], v)
+		}
+		// A source GA4 stops reporting keeps its last figure: a
+		// counter does not vanish because a figure was revised away.
+		sources := make([]string, 0, len(hw))
+		for src := range hw {
+			sources = append(sources, src)
+		}
+		sort.Strings(sources)
+		for _, src := range sources {
+			out = append(out, exporter.ReferralVisitors.Sample(hw[src], cr.Campaign, cr.Creator, provider, src))
+		}
+	}
+	return out
+}

@@ -1,0 +1,504 @@
+// Package ga4fake is a fake Google Analytics 4 for tests and the sandbox:
+// the OAuth2 token endpoint of a service account (JWT bearer grant) and
+// the Data API v1beta runReport, with Google's request and response
+// shapes, error bodies and property quota.
+//
+// The fake holds one RSA key, generated once per process (it is a test
+// key, never a real credential): ServiceAccountJSON renders a
+// service-account JSON key with it, whose token_uri points at the fake.
+// The token endpoint (POST /token) checks the assertion's RS256 signature
+// against that key and its aud, scope, iat and exp, and issues access
+// tokens valid for an hour of the fake's clock. runReport (POST
+// /v1beta/properties/{property}:runReport) wants one of them as bearer:
+// else 401 UNAUTHENTICATED. Each report spends ReportCost of the daily
+// token quota; with none left it answers 429 RESOURCE_EXHAUSTED.
+package ga4fake
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
+)
+
+// ClientEmail is the service account of the key ServiceAccountJSON renders.
+const ClientEmail = "exporter@sandbox-project.iam.gserviceaccount.com"
+
+// Scope is the scope the token endpoint requires.
+const Scope = "https://www.googleapis.com/auth/analytics.readonly"
+
+// DailyQuota is a standard property's tokensPerDay.
+const DailyQuota = 200000
+
+// ReportCost is the quota tokens one runReport spends in the fake.
+const ReportCost = 10
+
+// TokenLifetime is how long an issued access token lasts.
+const TokenLifetime = time.Hour
+
+// dimensions maps the session dimensions the fake knows to their UTM
+// parameter.
+var dimensions = map[string]string{
+	"sessionManualAdContent":    "utm_content",
+	"sessionManualCampaignName": "utm_campaign",
+	"sessionManualSource":       "utm_source",
+	"sessionManualMedium":       "utm_medium",
+	"sessionManualTerm":         "utm_term",
+}
+
+var (
+	keyOnce sync.Once
+	testKey *rsa.PrivateKey
+)
+
+// key returns the process's test key, generating it on first use.
+func key() *rsa.PrivateKey {
+	keyOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic("ga4fake: generate test key: " + err.Error())
+		}
+		testKey = k
+	})
+	return testKey
+}
+
+type traffic struct {
+	param, value, source string
+	users                fakeapi.Growth
+}
+
+// Server is the fake. Its zero value is not usable: call New.
+type Server struct {
+	// Faults switches runReport (not the token endpoint) between healthy
+	// and failing.
+	Faults fakeapi.Faults
+
+	property string
+	clock    fakeapi.Clock
+	start    time.Time
+	handler  http.Handler
+
+	mu         sync.Mutex
+	trusted    *rsa.PublicKey
+	publicURL  string
+	traffic    []traffic
+	tokens     map[string]time.Time // access token -> expiry
+	issued     int
+	remaining  int
+	lastReport json.RawMessage
+}
+
+// New returns a fake serving the GA4 property with the given numeric id;
+// visitor counts grow from the clock's time now.
+func New(property string, clock fakeapi.Clock) *Server {
+	s := &Server{
+		property:  property,
+		clock:     clock,
+		start:     clock.Now(),
+		tokens:    map[string]time.Time{},
+		remaining: DailyQuota,
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /token", s.token)
+	mux.Handle("POST /v1beta/properties/{call}", s.Faults.Wrap(http.HandlerFunc(s.runReport), errorWriter{}))
+	s.handler = mux
+	return s
+}
+
+// ServeHTTP serves the token endpoint and the Data API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// SetPublicURL sets the URL the fake is served at, the default token_uri
+// of ServiceAccountJSON.
+func (s *Server) SetPublicURL(u string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.publicURL = strings.TrimSuffix(u, "/")
+}
+
+// ServiceAccountJSON returns a service-account JSON key the fake accepts,
+// as Google's console hands it out. tokenURI "" means SetPublicURL's URL
+// + "/token".
+func (s *Server) ServiceAccountJSON(tokenURI string) []byte {
+	if tokenURI == "" {
+		s.mu.Lock()
+		tokenURI = s.publicURL + "/token"
+		s.mu.Unlock()
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key())
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(der)
+	b, _ := json.MarshalIndent(map[string]string{
+		"type":                        "service_account",
+		"project_id":                  "sandbox-project",
+		"private_key_id":              hex.EncodeToString(sum[:20]),
+		"private_key":                 string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email":                ClientEmail,
+		"client_id":                   "100000000000000000001",
+		"auth_uri":                    "https://accounts.google.com/o/oauth2/auth",
+		"token_uri":                   tokenURI,
+		"auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+	}, "", "  ")
+	return b
+}
+
+// TrustServiceAccount makes the fake accept JWTs signed by the key of a
+// service-account JSON key file instead of its own: the sandbox's key
+// file must exist before the exporter reads its config, so it is a file in
+// the repository, made for the sandbox only.
+func (s *Server) TrustServiceAccount(keyJSON []byte) error {
+	var k struct {
+		PrivateKey string `json:"private_key"`
+	}
+	if err := json.Unmarshal(keyJSON, &k); err != nil {
+		return fmt.Errorf("ga4fake: service account key: %w", err)
+	}
+	block, _ := pem.Decode([]byte(k.PrivateKey))
+	if block == nil {
+		return errors.New("ga4fake: service account key: no PEM private key")
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return fmt.Errorf("ga4fake: service account key: %w", err)
+	}
+	rk, ok := parsed.(*rsa.PrivateKey)
+	if !ok {
+		return errors.New("ga4fake: service account key: not an RSA key")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trusted = &rk.PublicKey
+	return nil
+}
+
+// publicKey is the key JWTs must be signed with.
+func (s *Server) publicKey() *rsa.PublicKey {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.trusted != nil {
+		return s.trusted
+	}
+	return &key().PublicKey
+}
+
+// AddTraffic adds visitors whose sessions carried param=value (param
+// utm_content, utm_campaign, ...) and came from source; their number
+// (activeUsers, over any range) is users.At(fake's start, now).
+func (s *Server) AddTraffic(param, value, source string, users fakeapi.Growth) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.traffic = append(s.traffic, traffic{param, value, source, users})
+}
+
+// SetQuotaRemaining sets the property's remaining tokensPerDay.
+func (s *Server) SetQuotaRemaining(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.remaining = n
+}
+
+// TokensIssued returns how many access tokens the token endpoint issued.
+func (s *Server) TokensIssued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.issued
+}
+
+// RevokeTokens makes every issued access token invalid, as when Google
+// revokes them.
+func (s *Server) RevokeTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = map[string]time.Time{}
+}
+
+// LastReport returns the body of the last runReport request.
+func (s *Server) LastReport() json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastReport
+}
+
+// WriteError writes Google's error body for status.
+func WriteError(w http.ResponseWriter, status int, message string) {
+	st := map[int]string{
+		400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+		404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE",
+	}[status]
+	if st == "" {
+		st = "UNKNOWN"
+	}
+	fakeapi.WriteJSON(w, status, map[string]any{"error": map[string]any{"code": status, "message": message, "status": st}})
+}
+
+type errorWriter struct{}
+
+func (errorWriter) WriteError(w http.ResponseWriter, status int) {
+	msg := "Internal error encountered."
+	if status == http.StatusTooManyRequests {
+		msg = "Exhausted concurrent requests quota."
+	}
+	WriteError(w, status, msg)
+}
+
+func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	fakeapi.WriteJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
+// token is the OAuth2 token endpoint: grant_type=jwt-bearer.
+func (s *Server) token(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		oauthError(w, 400, "invalid_request", "Malformed form body.")
+		return
+	}
+	if r.PostForm.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+		oauthError(w, 400, "unsupported_grant_type", "Invalid grant_type: "+r.PostForm.Get("grant_type"))
+		return
+	}
+	parts := strings.Split(r.PostForm.Get("assertion"), ".")
+	if len(parts) != 3 {
+		oauthError(w, 400, "invalid_grant", "Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.")
+		return
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if err != nil || rsa.VerifyPKCS1v15(s.publicKey(), crypto.SHA256, sum[:], sig) != nil {
+		oauthError(w, 400, "invalid_grant", "Invalid JWT Signature.")
+		return
+	}
+	var hdr struct{ Alg string }
+	var claims struct {
+		Iss, Scope, Aud string
+		Iat, Exp        int64
+	}
+	hb, err1 := base64.RawURLEncoding.DecodeString(parts[0])
+	cb, err2 := base64.RawURLEncoding.DecodeString(parts[1])
+	if err1 != nil || err2 != nil || json.Unmarshal(hb, &hdr) != nil || json.Unmarshal(cb, &claims) != nil || hdr.Alg != "RS256" {
+		oauthError(w, 400, "invalid_grant", "Invalid JWT.")
+		return
+	}
+	now := s.clock.Now()
+	s.mu.Lock()
+	wantAud := s.publicURL + "/token"
+	s.mu.Unlock()
+	switch {
+	case claims.Iss != ClientEmail:
+		oauthError(w, 401, "invalid_client", "The OAuth client was not found.")
+		return
+	case claims.Aud != wantAud:
+		oauthError(w, 400, "invalid_grant", "Invalid JWT: aud must be "+wantAud)
+		return
+	case claims.Scope != Scope:
+		oauthError(w, 400, "invalid_scope", "Invalid OAuth scope or ID token audience provided.")
+		return
+	case claims.Exp-claims.Iat > 3600 || claims.Exp <= now.Unix() || claims.Iat > now.Unix()+60:
+		oauthError(w, 400, "invalid_grant", "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.")
+		return
+	}
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	tok := "ya29.fake-" + base64.RawURLEncoding.EncodeToString(b)
+	s.mu.Lock()
+	s.tokens[tok] = now.Add(TokenLifetime)
+	s.issued++
+	s.mu.Unlock()
+	fakeapi.WriteJSON(w, 200, map[string]any{"access_token": tok, "expires_in": int(TokenLifetime.Seconds()) - 1, "token_type": "Bearer"})
+}
+
+type reportRequest struct {
+	Dimensions []struct{ Name string } `json:"dimensions"`
+	Metrics    []struct{ Name string } `json:"metrics"`
+	DateRanges []struct {
+		StartDate string `json:"startDate"`
+		EndDate   string `json:"endDate"`
+	} `json:"dateRanges"`
+	DimensionFilter *struct {
+		Filter *struct {
+			FieldName    string `json:"fieldName"`
+			InListFilter *struct {
+				Values []string `json:"values"`
+			} `json:"inListFilter"`
+		} `json:"filter"`
+	} `json:"dimensionFilter"`
+	Limit               string `json:"limit"`
+	Offset              string `json:"offset"`
+	ReturnPropertyQuota bool   `json:"returnPropertyQuota"`
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.tokens[tok]
+	return ok && s.clock.Now().Before(exp)
+}
+
+// runReport is POST /v1beta/properties/{id}:runReport.
+func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		WriteError(w, 401, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.")
+		return
+	}
+	id, ok := strings.CutSuffix(r.PathValue("call"), ":runReport")
+	if !ok {
+		WriteError(w, 404, "Method not found.")
+		return
+	}
+	if id != s.property {
+		WriteError(w, 403, "User does not have sufficient permissions for this property.")
+		return
+	}
+	var req reportRequest
+	var raw json.RawMessage
+	if err := json.NewDecoder(r.Body).Decode(&raw); err != nil || json.Unmarshal(raw, &req) != nil {
+		WriteError(w, 400, "Invalid JSON payload received.")
+		return
+	}
+	if len(req.DateRanges) != 1 || !validDate(req.DateRanges[0].StartDate) || !validDate(req.DateRanges[0].EndDate) {
+		WriteError(w, 400, "Date range is invalid.")
+		return
+	}
+	if len(req.Dimensions) != 2 || req.Dimensions[1].Name != "sessionSource" || dimensions[req.Dimensions[0].Name] == "" {
+		WriteError(w, 400, "The fake serves [session UTM dimension, sessionSource] reports only.")
+		return
+	}
+	for _, m := range req.Metrics {
+		if m.Name != "activeUsers" && m.Name != "sessions" {
+			WriteError(w, 400, "Field "+m.Name+" is not a valid metric.")
+			return
+		}
+	}
+	dim := req.Dimensions[0].Name
+	param := dimensions[dim]
+	var in map[string]bool
+	if f := req.DimensionFilter; f != nil && f.Filter != nil && f.Filter.InListFilter != nil && f.Filter.FieldName == dim {
+		in = map[string]bool{}
+		for _, v := range f.Filter.InListFilter.Values {
+			in[v] = true
+		}
+	}
+	limit, offset := atoi(req.Limit, 10000), atoi(req.Offset, 0)
+
+	s.mu.Lock()
+	s.lastReport = raw
+	if s.remaining < ReportCost {
+		s.mu.Unlock()
+		WriteError(w, 429, "Exhausted property tokens per day quota. Consider waiting until tomorrow.")
+		return
+	}
+	s.remaining -= ReportCost
+	remaining := s.remaining
+	now := s.clock.Now()
+	sums := map[[2]string]int64{}
+	for _, t := range s.traffic {
+		if t.param == param && (in == nil || in[t.value]) {
+			sums[[2]string{t.value, t.source}] += t.users.At(s.start, now)
+		}
+	}
+	s.mu.Unlock()
+
+	keys := make([][2]string, 0, len(sums))
+	for k, v := range sums {
+		if v > 0 {
+			keys = append(keys, k)
+		}
+	}
+	// GA4 orders by the first metric, descending, unless told otherwise.
+	sort.Slice(keys, func(i, j int) bool {
+		if sums[keys[i]] != sums[keys[j]] {
+			return sums[keys[i]] > sums[keys[j]]
+		}
+		return keys[i][0]+keys[i][1] < keys[j][0]+keys[j][1]
+	})
+	total := len(keys)
+	if offset > len(keys) {
+		offset = len(keys)
+	}
+	keys = keys[offset:]
+	if len(keys) > limit {
+		keys = keys[:limit]
+	}
+	metricHeaders := []map[string]string{}
+	for _, m := range req.Metrics {
+		metricHeaders = append(metricHeaders, map[string]string{"name": m.Name, "type": "TYPE_INTEGER"})
+	}
+	rows := []map[string]any{}
+	for _, k := range keys {
+		var mv []map[string]string
+		for _, m := range req.Metrics {
+			v := sums[k]
+			if m.Name == "sessions" {
+				v += v / 2
+			}
+			mv = append(mv, map[string]string{"value": strconv.FormatInt(v, 10)})
+		}
+		rows = append(rows, map[string]any{
+			"dimensionValues": []map[string]string{{"value": k[0]}, {"value": k[1]}},
+			"metricValues":    mv,
+		})
+	}
+	resp := map[string]any{
+		"dimensionHeaders": []map[string]string{{"name": dim}, {"name": "sessionSource"}},
+		"metricHeaders":    metricHeaders,
+		"metadata":         map[string]any{"currencyCode": "USD", "timeZone": "America/Los_Angeles"},
+		"kind":             "analyticsData#runReport",
+	}
+	if len(rows) > 0 {
+		resp["rows"] = rows // GA4 leaves rows out of an empty report
+	}
+	if total > 0 {
+		resp["rowCount"] = total
+	}
+	if req.ReturnPropertyQuota {
+		resp["propertyQuota"] = map[string]any{
+			"tokensPerDay":            map[string]int{"consumed": DailyQuota - remaining, "remaining": remaining},
+			"tokensPerHour":           map[string]int{"consumed": ReportCost, "remaining": 40000 - ReportCost},
+			"concurrentRequests":      map[string]int{"consumed": 0, "remaining": 10},
+			"tokensPerProjectPerHour": map[string]int{"consumed": ReportCost, "remaining": 14000 - ReportCost},
+		}
+	}
+	fakeapi.WriteJSON(w, 200, resp)
+}
+
+func validDate(s string) bool {
+	if s == "today" || s == "yesterday" {
+		return true
+	}
+	if n, ok := strings.CutSuffix(s, "daysAgo"); ok {
+		_, err := strconv.Atoi(n)
+		return err == nil
+	}
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+func atoi(s string, def int) int {
+	if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+		if n == 0 && def > 0 {
+			return def
+		}
+		return n
+	}
+	return def
+}
