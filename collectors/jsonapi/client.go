@@ -1,0 +1,253 @@
+package jsonapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+)
+
+// Auth types.
+const (
+	authBearer = "bearer"
+	authHeader = "header"
+	authBasic  = "basic"
+	authQuery  = "query"
+	authNone   = "none"
+)
+
+// Pagination types.
+const (
+	pageNone   = "none"
+	pageCursor = "cursor"
+	pagePage   = "page"
+	pageLink   = "link"
+)
+
+// authorize returns the Authorize hook of an auth option. The token never
+// leaves the hook: the shared client redacts it from errors, and strips
+// query strings (where the query type puts it) from every URL it reports.
+func authorize(a AuthOptions) func(*http.Request, string) {
+	switch a.Type {
+	case authHeader:
+		return exporter.HeaderAuth(a.Name)
+	case authBasic:
+		return func(req *http.Request, token string) {
+			user, pass, _ := strings.Cut(token, ":")
+			req.SetBasicAuth(user, pass)
+		}
+	case authQuery:
+		return func(req *http.Request, token string) {
+			q := req.URL.Query()
+			q.Set(a.Name, token)
+			req.URL.RawQuery = q.Encode()
+		}
+	case authNone:
+		return nil
+	}
+	return exporter.BearerAuth
+}
+
+// errorMessage pulls the provider's error text out of the usual shapes of
+// error bodies: {"message":...}, {"error":"..."}, {"error":{"message":...}},
+// {"error_description":...}, {"detail":...}, {"title":...} and
+// {"errors":[{"message":...}]}.
+func errorMessage(_ int, body []byte) string {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return ""
+	}
+	for _, p := range []string{"error.message", "error_description", "message", "error", "detail", "title", "errors[0].message", "errors[0].detail", "errors[0]"} {
+		pp, _ := parsePath(p)
+		if s, ok := pp.scalar(v); ok && s != "" {
+			if c, ok := (path{{key: "error"}, {key: "code"}}).scalar(v); ok && c != "" && c != s {
+				return c + ": " + s
+			}
+			return s
+		}
+	}
+	return ""
+}
+
+// fetcher pages through one URL.
+type fetcher struct {
+	api      *exporter.API
+	p        PaginationOptions
+	query    url.Values
+	itemsAt  path
+	cursorAt path
+	maxPages int
+}
+
+// fetch returns every item of every page of the resource at rel (a path
+// joined to the base URL), and the number of calls made.
+func (f *fetcher) fetch(ctx context.Context, rel string) ([]any, int, error) {
+	next := f.api.Base + rel
+	q := url.Values{}
+	for k, v := range f.query {
+		q[k] = append([]string(nil), v...)
+	}
+	page := f.p.Start
+	if f.p.Type == pagePage {
+		q.Set(f.p.Param, strconv.Itoa(page))
+	}
+	if f.p.SizeParam != "" && f.p.Size > 0 {
+		q.Set(f.p.SizeParam, strconv.Itoa(f.p.Size))
+	}
+	if len(q) > 0 {
+		next += "?" + q.Encode()
+	}
+	var (
+		items []any
+		seen  = map[string]bool{}
+	)
+	for calls := 1; ; calls++ {
+		if calls > f.maxPages {
+			return nil, calls - 1, fmt.Errorf("more than max_pages (%d) pages: %w", f.maxPages, exporter.ErrBadResponse)
+		}
+		var body any
+		resp, err := f.api.Client.GetJSON(ctx, next, f.api.Header, &body)
+		if err != nil {
+			return nil, calls, err
+		}
+		got, err := itemsOf(body, f.itemsAt)
+		if err != nil {
+			return nil, calls, fmt.Errorf("page %d: %w", calls, err)
+		}
+		items = append(items, got...)
+
+		var following string
+		switch f.p.Type {
+		case pageCursor:
+			c, ok := f.cursorAt.scalar(body)
+			if !ok || c == "" || len(got) == 0 {
+				return items, calls, nil
+			}
+			if seen[c] {
+				return nil, calls, fmt.Errorf("cursor %q repeated after %d items: %w", c, len(items), exporter.ErrBadResponse)
+			}
+			seen[c] = true
+			q.Set(f.p.Param, c)
+			following = f.api.Base + rel + "?" + q.Encode()
+		case pagePage:
+			if len(got) == 0 || (f.p.Size > 0 && len(got) < f.p.Size) {
+				return items, calls, nil
+			}
+			page++
+			q.Set(f.p.Param, strconv.Itoa(page))
+			following = f.api.Base + rel + "?" + q.Encode()
+		case pageLink:
+			u, ok, err := nextLink(resp.Header, next, f.api.Base)
+			if err != nil {
+				return nil, calls, err
+			}
+			if !ok {
+				return items, calls, nil
+			}
+			if seen[u] {
+				return nil, calls, fmt.Errorf("link rel=next repeated after %d items: %w", len(items), exporter.ErrBadResponse)
+			}
+			seen[u] = true
+			following = u
+		default:
+			return items, calls, nil
+		}
+		next = following
+	}
+}
+
+// itemsOf returns the array at p; an object there is one item.
+func itemsOf(body any, p path) ([]any, error) {
+	v, ok := p.get(body)
+	if !ok {
+		return nil, fmt.Errorf("no items at the items path: %w", exporter.ErrBadResponse)
+	}
+	switch x := v.(type) {
+	case []any:
+		return x, nil
+	case map[string]any:
+		return []any{x}, nil
+	case nil:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("items path holds a %T, not an array: %w", v, exporter.ErrBadResponse)
+}
+
+// nextLink finds the rel="next" target of RFC 8288 Link headers, resolved
+// against the current URL. It refuses a target off the base URL's scheme
+// and host: the credential must not be sent anywhere else.
+func nextLink(h http.Header, current, base string) (string, bool, error) {
+	for _, v := range h.Values("Link") {
+		for _, part := range splitLinks(v) {
+			target, params, ok := strings.Cut(strings.TrimSpace(part), ";")
+			target = strings.TrimSpace(target)
+			if !ok || !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
+				continue
+			}
+			if !hasRel(params, "next") {
+				continue
+			}
+			cur, err := url.Parse(current)
+			if err != nil {
+				return "", false, err
+			}
+			ref, err := url.Parse(target[1 : len(target)-1])
+			if err != nil {
+				return "", false, fmt.Errorf("link rel=next: %w", exporter.ErrBadResponse)
+			}
+			u := cur.ResolveReference(ref)
+			b, _ := url.Parse(base)
+			if b == nil || u.Scheme != b.Scheme || u.Host != b.Host {
+				return "", false, fmt.Errorf("link rel=next leads off %s://%s: %w", b.Scheme, b.Host, exporter.ErrBadResponse)
+			}
+			return u.String(), true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// splitLinks splits a Link header value at the commas between links, not
+// those inside <...> or quotes.
+func splitLinks(v string) []string {
+	var (
+		out          []string
+		start        int
+		inURI, inStr bool
+	)
+	for i, r := range v {
+		switch {
+		case r == '<' && !inStr:
+			inURI = true
+		case r == '>' && !inStr:
+			inURI = false
+		case r == '"' && !inURI:
+			inStr = !inStr
+		case r == ',' && !inURI && !inStr:
+			out = append(out, v[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, v[start:])
+}
+
+// hasRel reports whether link params carry rel=want (rel may list several
+// space-separated types, quoted or not).
+func hasRel(params, want string) bool {
+	for _, p := range strings.Split(params, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), "rel") {
+			continue
+		}
+		for _, r := range strings.Fields(strings.Trim(strings.TrimSpace(v), `"`)) {
+			if strings.EqualFold(r, want) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,658 @@
+// Package jsonapi is the configurable HTTP JSON collector, type "json": it
+// reads a provider nobody has written a collector for yet (an affiliate
+// network, another shortener, a shop platform) from what config.yaml says
+// about its REST API, and reports metrics of the exporter's catalogue.
+//
+//	collectors:
+//	- type: json
+//	  name: impact                    # the collector's name
+//	  base_url: https://api.example.com
+//	  token_file: impact.token
+//	  options:
+//	    provider: impact              # the provider label (required)
+//	    url: /v2/affiliates/{campaign}/stats
+//	    query: {status: approved}     # extra query parameters, optional
+//	    auth: {type: bearer}
+//	    pagination: {type: cursor, cursor_path: meta.next, param: cursor}
+//	    items: data
+//	    creator: {path: partner.handle, map: {alice_ig: alice}}
+//	    values:
+//	      - {metric: influencer_link_clicks_total, path: stats.clicks, labels: {link: short_url}}
+//	      - {metric: influencer_code_redemptions_total, path: stats.orders, labels: {code: coupon}}
+//
+// url is joined to base_url (it cannot leave it: no scheme, host or query
+// string). It may hold {campaign} and {creator}: the URL is then requested
+// once per configured campaign, or once per configured creator, with the
+// name (or, for a creator, the key of creator.map that maps to the name)
+// path-escaped in its place. Without placeholders it is requested once.
+//
+// auth.type is bearer (default: Authorization: Bearer <token>), header
+// (the raw token in the header auth.name), basic (the token is
+// "user:password"), query (the token in the query parameter auth.param;
+// the shared client never shows query strings in errors or logs) or none.
+//
+// pagination.type is none (default), cursor (the next cursor is read at
+// cursor_path in the body and sent back in the query parameter param; an
+// absent, null or empty cursor, or an empty page, ends), page (param,
+// default "page", counts up from start, default 1; size_param and size
+// send a page size; an empty page or one shorter than size ends) or link
+// (the RFC 8288 Link header's rel="next" target, which must stay on
+// base_url's scheme and host). max_pages (default 100) bounds the pages of
+// one URL; beyond it the refresh fails. Calls per refresh: the pages of
+// each URL requested, so with N items and page size S,
+// ceil(N/S) calls per campaign or creator (at least one each).
+//
+// Paths (items, cursor_path, creator.path, campaign.path, values[].path,
+// values[].labels) use a small subset: dot-separated keys, each with
+// optional [n] indexes, such as stats.clicks or rows[0].value; the empty
+// path is the item itself. No wildcards or filters. items must lead to an
+// array (an object there is one item, null is none).
+//
+// Each item is attributed to a configured creator: creator.path reads the
+// provider's value and creator.map translates it to a creator's name
+// (values not in the map are taken as the name itself); with {creator} in
+// url the requested creator is used (creator.map, without a path, then
+// gives the provider's id to put in the URL for a creator's name). The campaign is likewise
+// campaign.path/campaign.map, or campaign.value (a fixed campaign name),
+// or {campaign} in url, or, when none is set, the one campaign the creator
+// is in (a creator in several campaigns then is a config error).
+//
+// Items of creators or campaigns that are not configured are ignored (a
+// debug log counts them), not reported as a partial error: an affiliate
+// network's report lists every partner of the account, most of them
+// outside the campaign, and that is no fault. A creator with no item is
+// simply absent. A campaign or creator whose URL (by {campaign} or
+// {creator}) the provider answers 404 for is skipped with a partial error,
+// and the others are reported.
+//
+// values lists the samples each item gives. metric must be one of the
+// catalogue's per-creator metrics other than the link probe's
+// influencer_link_* health metrics (dashboards and alerts rely on those
+// names and labels); campaign, creator and provider come from the mapping
+// and the provider option, and labels must give every other label of the
+// metric, each as a path into the item or as "=literal" (currency: "=EUR").
+// The value is a JSON number or a string holding one. Items that land on
+// the same series are summed (a report with one row per day gives the
+// total). A value or label missing from an item, or a value that is not a
+// number, fails the refresh as a malformed response, so the last good
+// values stay.
+package jsonapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+)
+
+// Type is the collector type.
+const Type = "json"
+
+func init() {
+	exporter.Register(Type, New)
+}
+
+// defaultMaxPages bounds the pages of one URL.
+const defaultMaxPages = 100
+
+// Options are the settings under `options:`.
+type Options struct {
+	// Provider is the `provider` label of every sample, such as impact.
+	Provider string `yaml:"provider"`
+	// URL is the resource path, joined to base_url, with optional
+	// {campaign} and {creator} placeholders.
+	URL string `yaml:"url"`
+	// Query holds extra query parameters sent with every request.
+	Query      map[string]string `yaml:"query"`
+	Auth       AuthOptions       `yaml:"auth"`
+	Pagination PaginationOptions `yaml:"pagination"`
+	// Items is the path to the array of items in a response.
+	Items    string         `yaml:"items"`
+	Creator  MappingOptions `yaml:"creator"`
+	Campaign MappingOptions `yaml:"campaign"`
+	Values   []ValueOptions `yaml:"values"`
+}
+
+// AuthOptions say how the token is sent.
+type AuthOptions struct {
+	// Type is bearer (default), header, basic, query or none.
+	Type string `yaml:"type"`
+	// Name is the header of type header.
+	Name string `yaml:"name"`
+	// Param is the query parameter of type query.
+	Param string `yaml:"param"`
+}
+
+// PaginationOptions say how to get the next page.
+type PaginationOptions struct {
+	// Type is none (default), cursor, page or link.
+	Type string `yaml:"type"`
+	// CursorPath is where the next cursor is in a body (cursor).
+	CursorPath string `yaml:"cursor_path"`
+	// Param is the query parameter of the cursor (cursor, required) or of
+	// the page number (page, default "page").
+	Param string `yaml:"param"`
+	// Start is the first page number (page, default 1).
+	Start int `yaml:"start"`
+	// SizeParam and Size send a page size (page, cursor).
+	SizeParam string `yaml:"size_param"`
+	Size      int    `yaml:"size"`
+	// MaxPages bounds the pages of one URL (default 100).
+	MaxPages int `yaml:"max_pages"`
+}
+
+// MappingOptions map an item to a creator or a campaign.
+type MappingOptions struct {
+	// Path is where the provider's value is in an item.
+	Path string `yaml:"path"`
+	// Map translates provider values to configured names.
+	Map map[string]string `yaml:"map"`
+	// Value is a fixed name (campaign only).
+	Value string `yaml:"value"`
+}
+
+// ValueOptions is one sample per item.
+type ValueOptions struct {
+	// Metric is a metric name of the catalogue.
+	Metric string `yaml:"metric"`
+	// Path is where the value is in an item.
+	Path string `yaml:"path"`
+	// Labels give the metric's other labels: a path, or "=literal".
+	Labels map[string]string `yaml:"labels"`
+}
+
+// value is a parsed ValueOptions.
+type value struct {
+	metric *exporter.Metric
+	at     path
+	// labels are in the metric's order after campaign, creator, provider:
+	// a path, or a literal when lit is set.
+	labels []labelSource
+}
+
+type labelSource struct {
+	name string
+	at   path
+	lit  *string
+}
+
+// mapping is a parsed MappingOptions.
+type mapping struct {
+	at    path
+	set   bool
+	m     map[string]string
+	fixed string
+}
+
+func (m mapping) resolve(item any) (string, bool) {
+	if m.fixed != "" {
+		return m.fixed, true
+	}
+	v, ok := m.at.scalar(item)
+	if !ok {
+		return "", false
+	}
+	if name, ok := m.m[v]; ok {
+		return name, true
+	}
+	return v, true
+}
+
+// target is one URL to request and who its items belong to by default.
+type target struct {
+	rel               string
+	campaign, creator string
+}
+
+type collector struct {
+	name     string
+	provider string
+	f        *fetcher
+	targets  []target
+	creator  mapping
+	campaign mapping
+	values   []value
+	// campaignsOf maps a creator to the campaigns it is configured in.
+	campaignsOf map[string][]string
+	logger      *slog.Logger
+}
+
+var placeholderRE = regexp.MustCompile(`\{[^}]*\}`)
+
+// New builds a JSON collector. It validates every option and makes no
+// call.
+func New(s exporter.Settings) (exporter.Collector, error) {
+	cc := s.Config
+	cfg := cc.Config()
+	opts := Options{Auth: AuthOptions{Type: authBearer}, Pagination: PaginationOptions{Type: pageNone}}
+	if err := cc.DecodeOptions(&opts); err != nil {
+		return nil, err
+	}
+	p := cc.Path() + ".options"
+	errf := func(field, format string, args ...any) error { return cfg.Errorf(p+"."+field, format, args...) }
+
+	if cc.BaseURL == "" {
+		return nil, cfg.Errorf(cc.Path()+".base_url", "the json collector needs the provider's base_url")
+	}
+	provider := strings.TrimSpace(opts.Provider)
+	if provider == "" || strings.ContainsAny(provider, " \t\r\n") {
+		return nil, errf("provider", "must name the provider for the provider label, like impact, got %q", opts.Provider)
+	}
+
+	// Campaigns and creators of the config.
+	campaignsOf := map[string][]string{}
+	campaigns := map[string]bool{}
+	var creatorOrder []exporter.CreatorRef
+	for _, cr := range cfg.Creators() {
+		campaigns[cr.Campaign] = true
+		if !slices.Contains(campaignsOf[cr.Creator], cr.Campaign) {
+			campaignsOf[cr.Creator] = append(campaignsOf[cr.Creator], cr.Campaign)
+		}
+		creatorOrder = append(creatorOrder, cr)
+	}
+
+	// URL and placeholders.
+	rel := strings.TrimSpace(opts.URL)
+	if rel == "" || !strings.HasPrefix(rel, "/") || strings.ContainsAny(rel, "?# ") {
+		return nil, errf("url", "must be a path joined to base_url, like /v2/stats, without query string (use query), got %q", opts.URL)
+	}
+	for _, ph := range placeholderRE.FindAllString(rel, -1) {
+		if ph != "{campaign}" && ph != "{creator}" {
+			return nil, errf("url", "unknown placeholder %s (known: {campaign}, {creator})", ph)
+		}
+	}
+	perCampaign := strings.Contains(rel, "{campaign}")
+	perCreator := strings.Contains(rel, "{creator}")
+
+	// Auth.
+	switch opts.Auth.Type {
+	case authBearer, authNone:
+	case authHeader:
+		if strings.TrimSpace(opts.Auth.Name) == "" {
+			return nil, errf("auth.name", "auth type header needs the header name")
+		}
+	case authQuery:
+		if strings.TrimSpace(opts.Auth.Param) == "" {
+			return nil, errf("auth.param", "auth type query needs the query parameter name")
+		}
+		opts.Auth.Name = opts.Auth.Param
+	case authBasic:
+		if !strings.Contains(string(cc.Token), ":") && cc.Token != "" {
+			return nil, cfg.Errorf(cc.Path()+".token", "auth type basic needs the token as user:password")
+		}
+	default:
+		return nil, errf("auth.type", "unknown auth type %q (known: bearer, header, basic, query, none)", opts.Auth.Type)
+	}
+	if opts.Auth.Type != authNone && cc.Token == "" {
+		return nil, cfg.Errorf(cc.Path()+".token", "auth type %s needs a token (token_file or token_env)", opts.Auth.Type)
+	}
+
+	// Pagination.
+	pg := opts.Pagination
+	if pg.MaxPages == 0 {
+		pg.MaxPages = defaultMaxPages
+	}
+	if pg.MaxPages < 0 {
+		return nil, errf("pagination.max_pages", "must be positive, got %d", pg.MaxPages)
+	}
+	if pg.Size < 0 {
+		return nil, errf("pagination.size", "must be positive, got %d", pg.Size)
+	}
+	if (pg.Size > 0) != (pg.SizeParam != "") {
+		return nil, errf("pagination.size_param", "size_param and size go together")
+	}
+	var cursorAt path
+	switch pg.Type {
+	case pageNone, pageLink:
+		if pg.CursorPath != "" || pg.Param != "" {
+			return nil, errf("pagination.param", "pagination type %s takes no param or cursor_path", pg.Type)
+		}
+	case pageCursor:
+		if pg.CursorPath == "" {
+			return nil, errf("pagination.cursor_path", "pagination type cursor needs the path of the next cursor")
+		}
+		if pg.Param == "" {
+			return nil, errf("pagination.param", "pagination type cursor needs the query parameter of the cursor")
+		}
+		var err error
+		if cursorAt, err = parsePath(pg.CursorPath); err != nil {
+			return nil, errf("pagination.cursor_path", "%v", err)
+		}
+	case pagePage:
+		if pg.Param == "" {
+			pg.Param = "page"
+		}
+		if pg.Start == 0 {
+			pg.Start = 1
+		}
+		if pg.Start < 0 {
+			return nil, errf("pagination.start", "must not be negative, got %d", pg.Start)
+		}
+	default:
+		return nil, errf("pagination.type", "unknown pagination type %q (known: none, cursor, page, link)", pg.Type)
+	}
+	if pg.Type != pagePage && pg.Start != 0 {
+		return nil, errf("pagination.start", "start is for pagination type page")
+	}
+	query := url.Values{}
+	for k, v := range opts.Query {
+		if k == "" || k == pg.Param || k == pg.SizeParam || (opts.Auth.Type == authQuery && k == opts.Auth.Param) {
+			return nil, errf("query."+k, "query parameter %q is empty or set by pagination or auth", k)
+		}
+		query.Set(k, v)
+	}
+
+	itemsAt, err := parsePath(opts.Items)
+	if err != nil {
+		return nil, errf("items", "%v", err)
+	}
+
+	// Creator and campaign mapping.
+	creator, err := parseMapping(opts.Creator, "creator", perCreator, errf)
+	if err != nil {
+		return nil, err
+	}
+	for k, name := range opts.Creator.Map {
+		if _, ok := campaignsOf[name]; !ok {
+			return nil, errf("creator.map."+k, "no creator %q in the campaigns", name)
+		}
+	}
+	if opts.Creator.Value != "" {
+		return nil, errf("creator.value", "a fixed creator is not supported: use creator.path, or {creator} in url")
+	}
+	switch {
+	case perCreator && creator.set:
+		return nil, errf("creator.path", "url has {creator}: items belong to the requested creator, remove creator.path")
+	case !perCreator && !creator.set:
+		return nil, errf("creator", "set creator.path (how an item names its creator), or put {creator} in url")
+	}
+	campaign, err := parseMapping(opts.Campaign, "campaign", false, errf)
+	if err != nil {
+		return nil, err
+	}
+	for k, name := range opts.Campaign.Map {
+		if !campaigns[name] {
+			return nil, errf("campaign.map."+k, "no campaign %q", name)
+		}
+	}
+	if opts.Campaign.Value != "" {
+		if opts.Campaign.Path != "" || len(opts.Campaign.Map) > 0 {
+			return nil, errf("campaign.value", "a fixed campaign takes no path or map")
+		}
+		if !campaigns[opts.Campaign.Value] {
+			return nil, errf("campaign.value", "no campaign %q", opts.Campaign.Value)
+		}
+		campaign.fixed, campaign.set = opts.Campaign.Value, true
+	}
+	if perCampaign && campaign.set {
+		return nil, errf("campaign", "url has {campaign}: items belong to the requested campaign, remove the campaign mapping")
+	}
+	if !perCampaign && !campaign.set && !perCreator {
+		for _, cr := range creatorOrder {
+			if cs := campaignsOf[cr.Creator]; len(cs) > 1 {
+				return nil, errf("campaign", "creator %q is in campaigns %s: say how an item names its campaign (campaign.path or campaign.value, or {campaign} in url)", cr.Creator, strings.Join(cs, ", "))
+			}
+		}
+	}
+
+	// Values.
+	if len(opts.Values) == 0 {
+		return nil, errf("values", "list at least one value")
+	}
+	metrics := map[string]*exporter.Metric{}
+	var names []string
+	probe := []*exporter.Metric{exporter.LinkUp, exporter.LinkStatusCode, exporter.LinkRedirects, exporter.LinkProbeDuration, exporter.LinkDestinationInfo}
+	for _, m := range exporter.Catalogue() {
+		// The link probe's metrics are measured by the probe, not read
+		// from a provider.
+		if slices.Contains(probe, m) {
+			continue
+		}
+		if len(m.Labels) >= 3 && m.Labels[0] == exporter.LabelCampaign && m.Labels[1] == exporter.LabelCreator && m.Labels[2] == exporter.LabelProvider {
+			metrics[m.Name] = m
+			names = append(names, m.Name)
+		}
+	}
+	sort.Strings(names)
+	var values []value
+	for i, vo := range opts.Values {
+		vp := fmt.Sprintf("values[%d]", i)
+		m, ok := metrics[vo.Metric]
+		if !ok {
+			return nil, errf(vp+".metric", "unknown metric %q: the json collector feeds the exporter's metrics only (known: %s)", vo.Metric, strings.Join(names, ", "))
+		}
+		at, err := parsePath(vo.Path)
+		if err != nil {
+			return nil, errf(vp+".path", "%v", err)
+		}
+		if vo.Path == "" {
+			return nil, errf(vp+".path", "set the path of the value in an item")
+		}
+		v := value{metric: m, at: at}
+		for _, l := range m.Labels[3:] {
+			src, ok := vo.Labels[l]
+			if !ok {
+				return nil, errf(vp+".labels", "metric %s needs label %q: give its path in the item, or \"=value\"", m.Name, l)
+			}
+			ls := labelSource{name: l}
+			if lit, ok := strings.CutPrefix(src, "="); ok {
+				if lit == "" {
+					return nil, errf(vp+".labels."+l, "empty literal")
+				}
+				ls.lit = &lit
+			} else if ls.at, err = parsePath(src); err != nil {
+				return nil, errf(vp+".labels."+l, "%v", err)
+			}
+			v.labels = append(v.labels, ls)
+		}
+		for l := range vo.Labels {
+			if !slices.Contains(m.Labels[3:], l) {
+				return nil, errf(vp+".labels."+l, "metric %s has no label %q (its labels: %s; campaign, creator and provider come from the mapping)", m.Name, l, strings.Join(m.Labels, ", "))
+			}
+		}
+		values = append(values, v)
+	}
+
+	// What to request.
+	var targets []target
+	escape := func(s string) string { return url.PathEscape(s) }
+	switch {
+	case perCreator:
+		reverse := map[string]string{}
+		for k, name := range opts.Creator.Map {
+			if prev, dup := reverse[name]; !dup || k < prev {
+				reverse[name] = k
+			}
+		}
+		for _, cr := range creatorOrder {
+			id := cr.Creator
+			if k, ok := reverse[id]; ok {
+				id = k
+			}
+			r := strings.ReplaceAll(rel, "{creator}", escape(id))
+			r = strings.ReplaceAll(r, "{campaign}", escape(cr.Campaign))
+			targets = append(targets, target{rel: r, campaign: cr.Campaign, creator: cr.Creator})
+		}
+	case perCampaign:
+		seen := map[string]bool{}
+		for _, cr := range creatorOrder {
+			if !seen[cr.Campaign] {
+				seen[cr.Campaign] = true
+				targets = append(targets, target{rel: strings.ReplaceAll(rel, "{campaign}", escape(cr.Campaign)), campaign: cr.Campaign})
+			}
+		}
+	default:
+		targets = []target{{rel: rel}}
+	}
+
+	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: authorize(opts.Auth)})
+	return &collector{
+		name:     cc.Name,
+		provider: provider,
+		f: &fetcher{
+			api:      exporter.NewAPI(cc, "", s.Client),
+			p:        pg,
+			query:    query,
+			itemsAt:  itemsAt,
+			cursorAt: cursorAt,
+			maxPages: pg.MaxPages,
+		},
+		targets:     targets,
+		creator:     creator,
+		campaign:    campaign,
+		values:      values,
+		campaignsOf: campaignsOf,
+		logger:      s.Logger,
+	}, nil
+}
+
+// parseMapping parses a creator or campaign mapping; mapOnly allows a map
+// without a path, which then only translates names to the ids put in the
+// URL.
+func parseMapping(o MappingOptions, field string, mapOnly bool, errf func(string, string, ...any) error) (mapping, error) {
+	m := mapping{m: o.Map}
+	if o.Path == "" {
+		if len(o.Map) > 0 && !mapOnly {
+			return m, errf(field+".map", "a map needs %s.path", field)
+		}
+		return m, nil
+	}
+	at, err := parsePath(o.Path)
+	if err != nil {
+		return m, errf(field+".path", "%v", err)
+	}
+	m.at, m.set = at, true
+	return m, nil
+}
+
+// Poll requests every target, page by page, and maps the items.
+func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
+	type key struct {
+		metric *exporter.Metric
+		labels string
+	}
+	var (
+		order   []key
+		byKey   = map[key]*exporter.Sample{}
+		calls   int
+		items   int
+		ignored int
+		skipped []error
+	)
+	for _, t := range c.targets {
+		got, n, err := c.f.fetch(ctx, t.rel)
+		calls += n
+		if err != nil && errors.Is(err, exporter.ErrNotFound) && (t.campaign != "" || t.creator != "") {
+			// A configured campaign or creator the provider does not
+			// know is a permanent reason: report the others.
+			skipped = append(skipped, fmt.Errorf("json %s: %s: %w", c.provider, c.what(t), err))
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("json %s: %s: %w", c.provider, c.what(t), err)
+		}
+		items += len(got)
+		for i, item := range got {
+			campaign, creator, ok := c.attribute(t, item)
+			if !ok {
+				ignored++
+				continue
+			}
+			for _, v := range c.values {
+				f, err := v.at.number(item)
+				if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+					err = fmt.Errorf("%v is not a finite number", f)
+				}
+				if err != nil {
+					return nil, fmt.Errorf("json %s: %s: item %d: %s at %q: %v: %w", c.provider, c.what(t), i, v.metric.Name, v.at.String(), err, exporter.ErrBadResponse)
+				}
+				lv := []string{campaign, creator, c.provider}
+				for _, l := range v.labels {
+					if l.lit != nil {
+						lv = append(lv, *l.lit)
+						continue
+					}
+					s, ok := l.at.scalar(item)
+					if !ok || s == "" {
+						return nil, fmt.Errorf("json %s: %s: item %d: no %s label at %q: %w", c.provider, c.what(t), i, l.name, l.at.String(), exporter.ErrBadResponse)
+					}
+					lv = append(lv, s)
+				}
+				k := key{v.metric, strings.Join(lv, "\xff")}
+				if s, ok := byKey[k]; ok {
+					s.Value += f
+					continue
+				}
+				s := v.metric.Sample(f, lv...)
+				byKey[k] = &s
+				order = append(order, k)
+			}
+		}
+	}
+	out := make([]exporter.Sample, 0, len(order))
+	for _, k := range order {
+		out = append(out, *byKey[k])
+	}
+	c.logger.Debug("refreshed json api", "provider", c.provider, "items", items, "ignored_items", ignored, "samples", len(out), "api_calls", calls, "skipped", len(skipped))
+	return out, exporter.Partial(skipped)
+}
+
+// attribute returns the configured campaign and creator of an item, or
+// false for an item of nobody configured.
+func (c *collector) attribute(t target, item any) (campaign, creator string, ok bool) {
+	creator = t.creator
+	if creator == "" {
+		if creator, ok = c.creator.resolve(item); !ok {
+			return "", "", false
+		}
+	}
+	cs, known := c.campaignsOf[creator]
+	if !known {
+		return "", "", false
+	}
+	switch {
+	case t.campaign != "":
+		campaign = t.campaign
+	case c.campaign.set:
+		if campaign, ok = c.campaign.resolve(item); !ok {
+			return "", "", false
+		}
+	default:
+		campaign = cs[0] // checked in New: the creator is in one campaign
+	}
+	return campaign, creator, slices.Contains(cs, campaign)
+}
+
+func (c *collector) what(t target) string {
+	switch {
+	case t.creator != "":
+		return fmt.Sprintf("stats of creator %q", t.creator)
+	case t.campaign != "":
+		return fmt.Sprintf("stats of campaign %q", t.campaign)
+	}
+	return "stats"
+}
+
+// String renders the path as configured, for errors.
+func (p path) String() string {
+	var b strings.Builder
+	for i, st := range p {
+		if st.isIdx {
+			fmt.Fprintf(&b, "[%d]", st.index)
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(st.key)
+	}
+	return b.String()
+}
