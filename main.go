@@ -33,8 +33,11 @@ import (
 
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/bitly"
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/dub"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/ga4"
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/instagram"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/jsonapi"
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/linkprobe"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/plausible"
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/rebrandly"
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/shopify"
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/shortio"

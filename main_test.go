@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,7 +32,7 @@ func TestConfigCheck(t *testing.T) {
 	if code := run(context.Background(), []string{"--config.check", "--config.file=config.yaml"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if !strings.Contains(out.String(), "config.yaml: configuration OK: 11 collectors, 3 campaigns") {
+	if !strings.Contains(out.String(), "config.yaml: configuration OK: 13 collectors, 3 campaigns") {
 		t.Errorf("output: %q", out.String())
 	}
 
@@ -74,24 +75,28 @@ func sandboxConfig(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := string(data)
-	for _, port := range []string{"19401", "19402", "19403", "19404", "19405", "19406", "19407", "19408", "19409", "19410", "19411"} {
+	// Every sandbox port, in config.yaml and in the token files that name
+	// one (the GA4 key's token_uri), moves to a free one.
+	var moves []string
+	for _, port := range []string{"19401", "19402", "19403", "19404", "19405", "19406", "19407", "19408", "19409", "19410", "19411", "19412", "19413"} {
 		_, free, _ := net.SplitHostPort(freeAddr(t))
-		text = strings.ReplaceAll(text, "127.0.0.1:"+port, "127.0.0.1:"+free)
+		moves = append(moves, "127.0.0.1:"+port, "127.0.0.1:"+free)
 	}
+	move := strings.NewReplacer(moves...)
+	text := move.Replace(string(data))
 	text = strings.Replace(text, "break_after: 3m", "break_after: 1ms", 1)
 	text = strings.ReplaceAll(text, "interval: 15s", "interval: 10s")
 	text = strings.ReplaceAll(text, "interval: 30s", "interval: 10s")
 	if err := os.MkdirAll(filepath.Join(dir, "sandbox", "tokens"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	tokens, _ := filepath.Glob("sandbox/tokens/*.token")
+	tokens, _ := filepath.Glob("sandbox/tokens/*")
 	for _, f := range tokens {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(move.Replace(string(b))), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -257,9 +262,9 @@ var sandboxLinks = [][4]string{
 }
 
 // apiFakes are the sandbox's provider API fakes.
-var apiFakes = []string{"bitly", "dub", "shortio", "rebrandly", "shopify", "woocommerce", "stripe", "instagram", "tiktok", "youtube"}
+var apiFakes = []string{"bitly", "dub", "shortio", "rebrandly", "shopify", "woocommerce", "stripe", "instagram", "tiktok", "youtube", "plausible", "ga4"}
 
-var allCollectors = []string{"bitly", "dub", "shortio", "rebrandly", "linkprobe", "shopify", "woocommerce", "stripe", "instagram", "tiktok", "youtube"}
+var allCollectors = []string{"bitly", "dub", "shortio", "rebrandly", "linkprobe", "shopify", "woocommerce", "stripe", "instagram", "tiktok", "youtube", "plausible", "ga4"}
 
 // sandboxShopAndSocialSeries are series of the sandbox's shops and social
 // platforms that must appear: a code per creator, and posts and accounts.
@@ -282,6 +287,9 @@ var sandboxShopAndSocialSeries = []string{
 	`influencer_account_followers{account="UChana0000000000000000bt",campaign="back-to-school",creator="hana",provider="youtube"}`,
 	`influencer_api_quota_remaining{collector="shopify"}`,
 	`influencer_api_quota_remaining{collector="youtube"}`,
+	`influencer_referral_visitors_total{campaign="spring-launch",creator="alice",provider="plausible",source="instagram"}`,
+	`influencer_referral_visitors_total{campaign="summer-drop",creator="farid",provider="ga4",source="tiktok"}`,
+	`influencer_api_quota_remaining{collector="ga4"}`,
 }
 
 // TestSandbox runs the program on the repo's config.yaml, as a new user
@@ -403,7 +411,7 @@ func TestSandbox(t *testing.T) {
 		}
 		for _, secret := range []string{sandbox.BitlyToken, sandbox.DubToken, sandbox.ShortioToken, sandbox.RebrandlyToken,
 			sandbox.ShopifyToken, sandbox.WooCommerceToken, "ck_sandbox_key", "cs_sandbox_secret", sandbox.StripeToken,
-			sandbox.InstagramToken, sandbox.TikTokToken, sandbox.YouTubeKey} {
+			sandbox.InstagramToken, sandbox.TikTokToken, sandbox.YouTubeKey, sandbox.PlausibleToken, ga4KeyLine(t)} {
 			if strings.Contains(page, secret) || strings.Contains(p.logs.String(), secret) {
 				t.Errorf("token %q leaked to the landing page or the log", secret)
 			}
@@ -474,4 +482,21 @@ func TestSandbox(t *testing.T) {
 			t.Errorf("GET /-/reload = %d, want 405", code)
 		}
 	})
+}
+
+// ga4KeyLine is a line from the middle of the sandbox GA4 private key.
+func ga4KeyLine(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("sandbox/tokens/ga4.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var k struct {
+		PrivateKey string `json:"private_key"`
+	}
+	if err := json.Unmarshal(b, &k); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(k.PrivateKey, "\n")
+	return lines[len(lines)/2]
 }

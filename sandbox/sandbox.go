@@ -20,8 +20,10 @@ import (
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/bitly/bitlyfake"
 	"github.com/influencer-exporter/influencer_exporter/collectors/dub/dubfake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/ga4/ga4fake"
 	"github.com/influencer-exporter/influencer_exporter/collectors/instagram/instagramfake"
 	"github.com/influencer-exporter/influencer_exporter/collectors/linkprobe/sitefake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/plausible/plausiblefake"
 	"github.com/influencer-exporter/influencer_exporter/collectors/rebrandly/rebrandlyfake"
 	"github.com/influencer-exporter/influencer_exporter/collectors/shopify/shopifyfake"
 	"github.com/influencer-exporter/influencer_exporter/collectors/shortio/shortiofake"
@@ -48,6 +50,11 @@ const (
 	InstagramToken   = "IGQsandboxaccesstoken"
 	TikTokToken      = "act.sandbox-access-token"
 	YouTubeKey       = "AIzaSandboxYouTubeKey"
+	PlausibleToken   = "plausible_sandbox_key"
+	// GA4Property is the sandbox's GA4 property. Its service-account key,
+	// sandbox/tokens/ga4.json, is a key made for the sandbox only: it
+	// opens nothing anywhere else.
+	GA4Property = "314159265"
 )
 
 // DefaultBreakAfter is when the scripted link breaks if the config does not
@@ -75,6 +82,8 @@ type Sandbox struct {
 	Instagram *instagramfake.Server
 	TikTok    *tiktokfake.Server
 	YouTube   *youtubefake.Server
+	Plausible *plausiblefake.Server
+	GA4       *ga4fake.Server
 	Site      *sitefake.Site
 
 	servers []*http.Server
@@ -101,6 +110,8 @@ func Start(cfg *exporter.SandboxConfig, logger *slog.Logger) (*Sandbox, error) {
 		Instagram: instagramfake.New(InstagramToken, nil),
 		TikTok:    tiktokfake.New(TikTokToken, nil),
 		YouTube:   youtubefake.New(YouTubeKey, nil),
+		Plausible: plausiblefake.New(PlausibleToken, nil),
+		GA4:       ga4fake.New(GA4Property, nil),
 		Site:      sitefake.New(),
 		logger:    logger,
 	}
@@ -115,6 +126,8 @@ func Start(cfg *exporter.SandboxConfig, logger *slog.Logger) (*Sandbox, error) {
 		"instagram":   sb.Instagram,
 		"tiktok":      sb.TikTok,
 		"youtube":     sb.YouTube,
+		"plausible":   sb.Plausible,
+		"ga4":         sb.GA4,
 		Destinations:  sb.Site,
 	}
 	for name := range cfg.Servers {
@@ -161,6 +174,9 @@ func Start(cfg *exporter.SandboxConfig, logger *slog.Logger) (*Sandbox, error) {
 	}
 
 	seedSocial(sb, start)
+	if err := seedReferrals(sb); err != nil {
+		return nil, err
+	}
 
 	for _, name := range sortedNames(handlers) {
 		addr, ok := cfg.Servers[name]
@@ -219,6 +235,7 @@ func (sb *Sandbox) Faults(provider string) *fakeapi.Faults {
 		"bitly": &sb.Bitly.Faults, "dub": &sb.Dub.Faults, "shortio": &sb.Shortio.Faults, "rebrandly": &sb.Rebrandly.Faults,
 		"shopify": &sb.Shopify.Faults, "woocommerce": &sb.Woo.Faults, "stripe": &sb.Stripe.Faults,
 		"instagram": &sb.Instagram.Faults, "tiktok": &sb.TikTok.Faults, "youtube": &sb.YouTube.Faults,
+		"plausible": &sb.Plausible.Faults, "ga4": &sb.GA4.Faults,
 	}[provider]
 }
 

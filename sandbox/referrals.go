@@ -1,0 +1,44 @@
+package sandbox
+
+import (
+	_ "embed"
+
+	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
+)
+
+// ga4Key is the sandbox's GA4 service-account key, the same file
+// config.yaml gives the ga4 collector: the fake trusts its signature.
+//
+//go:embed tokens/ga4.json
+var ga4Key []byte
+
+// Each creator's links carry utm_content=<creator>; visitors from those
+// links arrive at its own rate per platform. Plausible and GA4 see the
+// same shop, each through its own eyes.
+var referralScenario = []struct {
+	creator, source string
+	visitors        fakeapi.Growth
+}{
+	{"alice", "instagram", fakeapi.Growth{Base: 900, PerMinute: 9}},
+	{"bruno", "instagram", fakeapi.Growth{Base: 420, PerMinute: 5}},
+	{"chloe", "instagram", fakeapi.Growth{Base: 300, PerMinute: 4}},
+	{"dev", "instagram", fakeapi.Growth{Base: 150, PerMinute: 1.5}},
+	{"emma", "youtube", fakeapi.Growth{Base: 260, PerMinute: 6}},
+	{"farid", "tiktok", fakeapi.Growth{Base: 210, PerMinute: 5}},
+	{"gia", "instagram", fakeapi.Growth{Base: 90, PerMinute: 2}},
+	{"hana", "youtube", fakeapi.Growth{Base: 40, PerMinute: 1}},
+	{"ivan", "tiktok", fakeapi.Growth{Base: 25, PerMinute: 0.8}},
+	{"jade", "instagram", fakeapi.Growth{Base: 60, PerMinute: 2}},
+}
+
+func seedReferrals(sb *Sandbox) error {
+	if err := sb.GA4.TrustServiceAccount(ga4Key); err != nil {
+		return err
+	}
+	for _, r := range referralScenario {
+		sb.Plausible.AddTraffic("utm_content", r.creator, r.source, r.visitors)
+		// GA4 counts active users, a little below Plausible's visitors.
+		sb.GA4.AddTraffic("utm_content", r.creator, r.source, fakeapi.Growth{Base: r.visitors.Base * 9 / 10, PerMinute: r.visitors.PerMinute * 0.9})
+	}
+	return nil
+}
