@@ -261,10 +261,19 @@ var sandboxLinks = [][4]string{
 	{"back-to-school", "jade", "shortio", "short.gy/jade-bts"},
 }
 
-// apiFakes are the sandbox's provider API fakes.
-var apiFakes = []string{"bitly", "dub", "shortio", "rebrandly", "shopify", "woocommerce", "stripe", "instagram", "tiktok", "youtube", "plausible", "ga4"}
-
-var allCollectors = []string{"bitly", "dub", "shortio", "rebrandly", "linkprobe", "shopify", "woocommerce", "stripe", "instagram", "tiktok", "youtube", "plausible", "ga4"}
+// configuredCollectors names every collector of the repo's config.yaml.
+func configuredCollectors(t *testing.T) []string {
+	t.Helper()
+	cfg, err := exporter.LoadConfig("config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range cfg.Collectors {
+		names = append(names, c.Name)
+	}
+	return names
+}
 
 // sandboxShopAndSocialSeries are series of the sandbox's shops and social
 // platforms that must appear: a code per creator, and posts and accounts.
@@ -339,6 +348,10 @@ func TestSandbox(t *testing.T) {
 		if v := first[clicksKey(l[0], l[1], l[2], l[3])]; v <= 0 {
 			t.Errorf("%s clicks = %g, want > 0", l[3], v)
 		}
+	}
+	allCollectors := configuredCollectors(t)
+	if len(allCollectors) != len(p.sb.Providers())+1 { // + the link probe
+		t.Errorf("config.yaml has collectors %v but the sandbox runs fakes %v", allCollectors, p.sb.Providers())
 	}
 	for _, c := range allCollectors {
 		if v, ok := first[`influencer_collector_up{collector="`+c+`"}`]; !ok || v != 1 {
@@ -419,11 +432,11 @@ func TestSandbox(t *testing.T) {
 	})
 
 	t.Run("scrape while every provider hangs", func(t *testing.T) {
-		for _, prov := range apiFakes {
+		for _, prov := range p.sb.Providers() {
 			p.sb.Faults(prov).Set(fakeapi.Hang, -1)
 		}
 		defer func() {
-			for _, prov := range apiFakes {
+			for _, prov := range p.sb.Providers() {
 				p.sb.Faults(prov).Set(fakeapi.None, 0)
 			}
 		}()

@@ -3,6 +3,8 @@ package sandbox
 import (
 	_ "embed"
 
+	"github.com/influencer-exporter/influencer_exporter/collectors/ga4/ga4fake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/plausible/plausiblefake"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
 
@@ -31,14 +33,23 @@ var referralScenario = []struct {
 	{"jade", "instagram", fakeapi.Growth{Base: 60, PerMinute: 2}},
 }
 
-func seedReferrals(sb *Sandbox) error {
-	if err := sb.GA4.TrustServiceAccount(ga4Key); err != nil {
-		return err
-	}
-	for _, r := range referralScenario {
-		sb.Plausible.AddTraffic("utm_content", r.creator, r.source, r.visitors)
-		// GA4 counts active users, a little below Plausible's visitors.
-		sb.GA4.AddTraffic("utm_content", r.creator, r.source, fakeapi.Growth{Base: r.visitors.Base * 9 / 10, PerMinute: r.visitors.PerMinute * 0.9})
-	}
-	return nil
+func init() {
+	register("plausible", func(Seed) (Fake, error) {
+		f := plausiblefake.New(PlausibleToken, nil)
+		for _, r := range referralScenario {
+			f.AddTraffic("utm_content", r.creator, r.source, r.visitors)
+		}
+		return Fake{Handler: f, Faults: &f.Faults}, nil
+	})
+	register("ga4", func(Seed) (Fake, error) {
+		f := ga4fake.New(GA4Property, nil)
+		if err := f.TrustServiceAccount(ga4Key); err != nil {
+			return Fake{}, err
+		}
+		for _, r := range referralScenario {
+			// GA4 counts active users, a little below Plausible's visitors.
+			f.AddTraffic("utm_content", r.creator, r.source, fakeapi.Growth{Base: r.visitors.Base * 9 / 10, PerMinute: r.visitors.PerMinute * 0.9})
+		}
+		return Fake{Handler: f, Faults: &f.Faults}, nil
+	})
 }

@@ -18,19 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/influencer-exporter/influencer_exporter/collectors/bitly/bitlyfake"
-	"github.com/influencer-exporter/influencer_exporter/collectors/dub/dubfake"
-	"github.com/influencer-exporter/influencer_exporter/collectors/ga4/ga4fake"
-	"github.com/influencer-exporter/influencer_exporter/collectors/instagram/instagramfake"
 	"github.com/influencer-exporter/influencer_exporter/collectors/linkprobe/sitefake"
-	"github.com/influencer-exporter/influencer_exporter/collectors/plausible/plausiblefake"
-	"github.com/influencer-exporter/influencer_exporter/collectors/rebrandly/rebrandlyfake"
-	"github.com/influencer-exporter/influencer_exporter/collectors/shopify/shopifyfake"
-	"github.com/influencer-exporter/influencer_exporter/collectors/shortio/shortiofake"
-	"github.com/influencer-exporter/influencer_exporter/collectors/stripe/stripefake"
-	"github.com/influencer-exporter/influencer_exporter/collectors/tiktok/tiktokfake"
-	"github.com/influencer-exporter/influencer_exporter/collectors/woocommerce/woocommercefake"
-	"github.com/influencer-exporter/influencer_exporter/collectors/youtube/youtubefake"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
@@ -64,28 +52,45 @@ const DefaultBreakAfter = 3 * time.Minute
 // Destinations names the fake shop in SandboxConfig.Servers.
 const Destinations = "destinations"
 
-// linkFake is what the sandbox needs of a shortener fake.
-type linkFake interface {
-	http.Handler
+// publicFake is a fake that reports its own URL in what it serves (short
+// links, token endpoints): it is told where it listens.
+type publicFake interface {
 	SetPublicURL(string)
+}
+
+// Fake is one provider's fake in the sandbox: what serves it, and its fault
+// switch for tests.
+type Fake struct {
+	Handler http.Handler
+	Faults  *fakeapi.Faults
+}
+
+// Seed is what a provider's sandbox entry gets to build its fake.
+type Seed struct {
+	// Start is when the sandbox started: counts grow from it.
+	Start time.Time
+	// Destination returns the URL of a product page of the fake shop,
+	// with the creator's UTM parameters, where tracking links lead.
+	Destination func(product, campaign, creator string) string
+}
+
+var registry = map[string]func(Seed) (Fake, error){}
+
+// register adds a provider's fake to the sandbox: each provider has one
+// entry, in this package, next to its part of the scenario.
+func register(name string, build func(Seed) (Fake, error)) {
+	if _, dup := registry[name]; dup {
+		panic("sandbox: " + name + " registered twice")
+	}
+	registry[name] = build
 }
 
 // Sandbox is a running sandbox.
 type Sandbox struct {
-	Bitly     *bitlyfake.Server
-	Dub       *dubfake.Server
-	Shortio   *shortiofake.Server
-	Rebrandly *rebrandlyfake.Server
-	Shopify   *shopifyfake.Server
-	Woo       *woocommercefake.Server
-	Stripe    *stripefake.Server
-	Instagram *instagramfake.Server
-	TikTok    *tiktokfake.Server
-	YouTube   *youtubefake.Server
-	Plausible *plausiblefake.Server
-	GA4       *ga4fake.Server
-	Site      *sitefake.Site
+	// Site is the fake shop the tracking links lead to.
+	Site *sitefake.Site
 
+	fakes   map[string]Fake
 	servers []*http.Server
 	timer   *time.Timer
 	wg      sync.WaitGroup
@@ -98,84 +103,37 @@ func Start(cfg *exporter.SandboxConfig, logger *slog.Logger) (*Sandbox, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	start := time.Now()
-	sb := &Sandbox{
-		Bitly:     bitlyfake.New(BitlyToken, nil),
-		Dub:       dubfake.New(DubToken, nil),
-		Shortio:   shortiofake.New(ShortioToken, nil),
-		Rebrandly: rebrandlyfake.New(RebrandlyToken, nil),
-		Shopify:   shopifyfake.New(ShopifyToken, nil),
-		Woo:       woocommercefake.New(WooCommerceToken, nil),
-		Stripe:    stripefake.New(StripeToken, nil),
-		Instagram: instagramfake.New(InstagramToken, nil),
-		TikTok:    tiktokfake.New(TikTokToken, nil),
-		YouTube:   youtubefake.New(YouTubeKey, nil),
-		Plausible: plausiblefake.New(PlausibleToken, nil),
-		GA4:       ga4fake.New(GA4Property, nil),
-		Site:      sitefake.New(),
-		logger:    logger,
-	}
-	handlers := map[string]http.Handler{
-		"bitly":       sb.Bitly,
-		"dub":         sb.Dub,
-		"shortio":     sb.Shortio,
-		"rebrandly":   sb.Rebrandly,
-		"shopify":     sb.Shopify,
-		"woocommerce": sb.Woo,
-		"stripe":      sb.Stripe,
-		"instagram":   sb.Instagram,
-		"tiktok":      sb.TikTok,
-		"youtube":     sb.YouTube,
-		"plausible":   sb.Plausible,
-		"ga4":         sb.GA4,
-		Destinations:  sb.Site,
-	}
+	sb := &Sandbox{Site: sitefake.New(), fakes: map[string]Fake{}, logger: logger}
 	for name := range cfg.Servers {
-		if _, ok := handlers[name]; !ok {
-			return nil, fmt.Errorf("sandbox: unknown server %q (known: %s)", name, strings.Join(sortedNames(handlers), ", "))
+		if _, ok := registry[name]; !ok && name != Destinations {
+			return nil, fmt.Errorf("sandbox: unknown server %q (known: %s, %s)", name, Destinations, strings.Join(sortedNames(registry), ", "))
 		}
 	}
 	dest, ok := cfg.Servers[Destinations]
 	if !ok {
 		return nil, fmt.Errorf("sandbox: servers.%s is required: the tracking links lead there", Destinations)
 	}
-	destBase := "http://" + dest
-
-	for _, l := range scenario {
-		if _, ok := cfg.Servers[l.provider]; !ok {
+	seed := Seed{
+		Start: time.Now(),
+		Destination: func(product, campaign, creator string) string {
+			return "http://" + dest + "/p/" + product + "?" + url.Values{
+				"utm_source":   {creator},
+				"utm_medium":   {"influencer"},
+				"utm_campaign": {campaign},
+			}.Encode()
+		},
+	}
+	handlers := map[string]http.Handler{Destinations: sb.Site}
+	for name, build := range registry {
+		if _, ok := cfg.Servers[name]; !ok {
 			continue // the config leaves this provider out
 		}
-		target := destBase + "/p/" + l.product + "?" + url.Values{
-			"utm_source":   {l.creator},
-			"utm_medium":   {"influencer"},
-			"utm_campaign": {l.campaign},
-		}.Encode()
-		switch l.provider {
-		case "bitly":
-			sb.Bitly.AddLink(bitlyfake.Link{ID: l.id, Destination: target, Tags: l.tags, Clicks: l.clicks})
-		case "dub":
-			sb.Dub.AddLink(dubfake.Link{ID: l.id, Destination: target, Tags: l.tags, Clicks: l.clicks})
-		case "shortio":
-			sb.Shortio.AddLink(shortiofake.Link{ID: l.id, Destination: target, Tags: l.tags, Clicks: l.clicks})
-		case "rebrandly":
-			sb.Rebrandly.AddLink(rebrandlyfake.Link{ID: l.id, Destination: target, Tags: l.tags, Clicks: l.clicks})
+		f, err := build(seed)
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: %s: %w", name, err)
 		}
-	}
-
-	for _, o := range shopScenario {
-		switch o.shop {
-		case "shopify":
-			sb.Shopify.AddStream(o.stream)
-		case "woocommerce":
-			sb.Woo.AddStream(o.stream)
-		case "stripe":
-			sb.Stripe.AddStream(o.stream)
-		}
-	}
-
-	seedSocial(sb, start)
-	if err := seedReferrals(sb); err != nil {
-		return nil, err
+		sb.fakes[name] = f
+		handlers[name] = f.Handler
 	}
 
 	for _, name := range sortedNames(handlers) {
@@ -188,7 +146,7 @@ func Start(cfg *exporter.SandboxConfig, logger *slog.Logger) (*Sandbox, error) {
 			sb.Close()
 			return nil, fmt.Errorf("sandbox: %s: %w", name, err)
 		}
-		if f, ok := handlers[name].(linkFake); ok {
+		if f, ok := handlers[name].(publicFake); ok {
 			f.SetPublicURL("http://" + ln.Addr().String())
 		}
 		srv := &http.Server{Handler: handlers[name], ReadHeaderTimeout: 5 * time.Second}
@@ -208,7 +166,7 @@ func Start(cfg *exporter.SandboxConfig, logger *slog.Logger) (*Sandbox, error) {
 		breakAfter = DefaultBreakAfter
 	}
 	path := "/p/" + brokenProduct
-	sb.timer = time.AfterFunc(breakAfter-time.Since(start), func() {
+	sb.timer = time.AfterFunc(breakAfter-time.Since(seed.Start), func() {
 		sb.Site.Break(path)
 		logger.Info("sandbox: a tracking link's destination now answers 404", "path", path)
 	})
@@ -229,15 +187,11 @@ func (sb *Sandbox) Close() {
 }
 
 // Faults returns the fault switch of a provider fake, for tests that make
-// providers fail or hang; nil for an unknown name.
-func (sb *Sandbox) Faults(provider string) *fakeapi.Faults {
-	return map[string]*fakeapi.Faults{
-		"bitly": &sb.Bitly.Faults, "dub": &sb.Dub.Faults, "shortio": &sb.Shortio.Faults, "rebrandly": &sb.Rebrandly.Faults,
-		"shopify": &sb.Shopify.Faults, "woocommerce": &sb.Woo.Faults, "stripe": &sb.Stripe.Faults,
-		"instagram": &sb.Instagram.Faults, "tiktok": &sb.TikTok.Faults, "youtube": &sb.YouTube.Faults,
-		"plausible": &sb.Plausible.Faults, "ga4": &sb.GA4.Faults,
-	}[provider]
-}
+// providers fail or hang; nil for a provider the sandbox does not run.
+func (sb *Sandbox) Faults(provider string) *fakeapi.Faults { return sb.fakes[provider].Faults }
+
+// Providers lists the provider fakes the sandbox runs, sorted.
+func (sb *Sandbox) Providers() []string { return sortedNames(sb.fakes) }
 
 func listenLoopback(addr string) (net.Listener, error) {
 	host, _, err := net.SplitHostPort(addr)
@@ -250,7 +204,7 @@ func listenLoopback(addr string) (net.Listener, error) {
 	return net.Listen("tcp", addr)
 }
 
-func sortedNames(m map[string]http.Handler) []string {
+func sortedNames[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

@@ -1,6 +1,12 @@
 package sandbox
 
-import "github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
+import (
+	"github.com/influencer-exporter/influencer_exporter/collectors/bitly/bitlyfake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/dub/dubfake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/rebrandly/rebrandlyfake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/shortio/shortiofake"
+	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
+)
 
 // The scripted campaign. config.yaml names the same links; a test checks
 // the two agree. Rates differ per creator so the dashboards have something
@@ -39,4 +45,45 @@ var scenario = []scenarioLink{
 	{provider: "bitly", id: "bit.ly/hana-bts", campaign: "back-to-school", creator: "hana", product: "backpack", clicks: fakeapi.Growth{Base: 40, PerMinute: 1.5}},
 	{provider: "dub", id: "dub.sh/ivan-bts", campaign: "back-to-school", creator: "ivan", product: "backpack", clicks: fakeapi.Growth{Base: 12, PerMinute: 0.5}},
 	{provider: "shortio", id: "short.gy/jade-bts", campaign: "back-to-school", creator: "jade", product: "pencil-case", clicks: fakeapi.Growth{Base: 75, PerMinute: 3}},
+}
+
+// linksOf calls add with every scenario link of a shortener and where it
+// leads.
+func linksOf(provider string, seed Seed, add func(l scenarioLink, destination string)) {
+	for _, l := range scenario {
+		if l.provider == provider {
+			add(l, seed.Destination(l.product, l.campaign, l.creator))
+		}
+	}
+}
+
+func init() {
+	register("bitly", func(seed Seed) (Fake, error) {
+		f := bitlyfake.New(BitlyToken, nil)
+		linksOf("bitly", seed, func(l scenarioLink, dest string) {
+			f.AddLink(bitlyfake.Link{ID: l.id, Destination: dest, Tags: l.tags, Clicks: l.clicks})
+		})
+		return Fake{Handler: f, Faults: &f.Faults}, nil
+	})
+	register("dub", func(seed Seed) (Fake, error) {
+		f := dubfake.New(DubToken, nil)
+		linksOf("dub", seed, func(l scenarioLink, dest string) {
+			f.AddLink(dubfake.Link{ID: l.id, Destination: dest, Tags: l.tags, Clicks: l.clicks})
+		})
+		return Fake{Handler: f, Faults: &f.Faults}, nil
+	})
+	register("shortio", func(seed Seed) (Fake, error) {
+		f := shortiofake.New(ShortioToken, nil)
+		linksOf("shortio", seed, func(l scenarioLink, dest string) {
+			f.AddLink(shortiofake.Link{ID: l.id, Destination: dest, Tags: l.tags, Clicks: l.clicks})
+		})
+		return Fake{Handler: f, Faults: &f.Faults}, nil
+	})
+	register("rebrandly", func(seed Seed) (Fake, error) {
+		f := rebrandlyfake.New(RebrandlyToken, nil)
+		linksOf("rebrandly", seed, func(l scenarioLink, dest string) {
+			f.AddLink(rebrandlyfake.Link{ID: l.id, Destination: dest, Tags: l.tags, Clicks: l.clicks})
+		})
+		return Fake{Handler: f, Faults: &f.Faults}, nil
+	})
 }

@@ -3,6 +3,9 @@ package sandbox
 import (
 	"time"
 
+	"github.com/influencer-exporter/influencer_exporter/collectors/shopify/shopifyfake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/stripe/stripefake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/woocommerce/woocommercefake"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
 
@@ -24,4 +27,31 @@ var shopScenario = []struct {
 	{"stripe", fakeapi.OrderStream{Code: "HANA5", PerMinute: 0.2, Amount: 20, Currency: "USD", Initial: 2}},
 	{"woocommerce", fakeapi.OrderStream{Code: "ivan", PerMinute: 0.02, Amount: 15, Currency: "EUR"}},
 	{"shopify", fakeapi.OrderStream{Code: "JADE", PerMinute: 0.6, Amount: 12, Currency: "EUR", Initial: 8}},
+}
+
+// streamsOf calls add with every order stream of a shop.
+func streamsOf(shop string, add func(fakeapi.OrderStream)) {
+	for _, o := range shopScenario {
+		if o.shop == shop {
+			add(o.stream)
+		}
+	}
+}
+
+func init() {
+	register("shopify", func(Seed) (Fake, error) {
+		f := shopifyfake.New(ShopifyToken, nil)
+		streamsOf("shopify", f.AddStream)
+		return Fake{Handler: f, Faults: &f.Faults}, nil
+	})
+	register("woocommerce", func(Seed) (Fake, error) {
+		f := woocommercefake.New(WooCommerceToken, nil)
+		streamsOf("woocommerce", f.AddStream)
+		return Fake{Handler: f, Faults: &f.Faults}, nil
+	})
+	register("stripe", func(Seed) (Fake, error) {
+		f := stripefake.New(StripeToken, nil)
+		streamsOf("stripe", f.AddStream)
+		return Fake{Handler: f, Faults: &f.Faults}, nil
+	})
 }

@@ -34,9 +34,27 @@ func curve(final float64, midpoint, spread time.Duration) fakeapi.Curve {
 	return fakeapi.Curve{Final: final, Midpoint: midpoint, Spread: spread}
 }
 
-func seedSocial(sb *Sandbox, start time.Time) {
-	h, m := time.Hour, time.Minute
-	ig := sb.Instagram
+const h, m = time.Hour, time.Minute
+
+func init() {
+	register("instagram", func(seed Seed) (Fake, error) {
+		f := instagramfake.New(InstagramToken, nil)
+		seedInstagram(f, seed.Start)
+		return Fake{Handler: f, Faults: &f.Faults}, nil
+	})
+	register("tiktok", func(seed Seed) (Fake, error) {
+		f := tiktokfake.New(TikTokToken, nil)
+		seedTikTok(f, seed.Start)
+		return Fake{Handler: f, Faults: &f.Faults}, nil
+	})
+	register("youtube", func(seed Seed) (Fake, error) {
+		f := youtubefake.New(YouTubeKey, nil)
+		seedYouTube(f, seed.Start)
+		return Fake{Handler: f, Faults: &f.Faults}, nil
+	})
+}
+
+func seedInstagram(ig *instagramfake.Server, start time.Time) {
 	ig.AddAccount(instagramfake.Account{ID: aliceIG, Username: "alice.makes", Followers: 48200})
 	ig.AddAccount(instagramfake.Account{ID: brunoIG, Username: "bruno.trains", Followers: 12900})
 	ig.AddAccount(instagramfake.Account{ID: devIG, Username: "dev.eats", Followers: 210500})
@@ -66,7 +84,9 @@ func seedSocial(sb *Sandbox, start time.Time) {
 		Comments: curve(2300, 90*m, 30*m), Saves: curve(900, 2*h, h), Shares: curve(1500, 2*h, h),
 	})
 
-	tt := sb.TikTok
+}
+
+func seedTikTok(tt *tiktokfake.Server, start time.Time) {
 	tt.AddAccount(tiktokfake.Account{ID: faridTT, Username: "farid.moves", DisplayName: "Farid", Followers: 87000, NewFollowers: curve(4000, 3*h, h)})
 	tt.AddPost(tiktokfake.Post{
 		ID: "7400000000000000001", Account: faridTT, Title: "Beach bag haul #summerdrop",
@@ -74,7 +94,9 @@ func seedSocial(sb *Sandbox, start time.Time) {
 		Comments: curve(800, 2*h, 40*m), Shares: curve(5200, 2*h, 40*m),
 	})
 
-	yt := sb.YouTube
+}
+
+func seedYouTube(yt *youtubefake.Server, start time.Time) {
 	yt.AddAccount(youtubefake.Account{ID: hanaYT, Title: "Hana Studies", Followers: 31400})
 	yt.AddAccount(youtubefake.Account{ID: emmaYT, Title: "Emma Outdoors", Followers: 152000})
 	yt.AddPost(youtubefake.Post{
