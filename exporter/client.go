@@ -440,6 +440,10 @@ func (c *Client) errorMessage(status int, body []byte) string {
 	return strings.ToLower(http.StatusText(status))
 }
 
+// Redact removes every token the client knows of (see SetToken) from text
+// the client did not produce itself, such as an error in an HTTP 200 body.
+func (c *Client) Redact(s string) string { return c.redact(s) }
+
 // redact removes the collector's token from s, wherever a provider or the
 // transport echoed it. A token made of parts (WooCommerce's
 // consumer_key:consumer_secret) has each part removed too.

@@ -221,8 +221,11 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage(tok.redact)})
-	c.api = &api{API: exporter.NewAPI(cc, DefaultBaseURL, s.Client), token: tok.current, redact: tok.redact}
+	// The client redacts every token it was told of: the configured or
+	// renewed access token, the refresh token and the client secret.
+	s.Client.SetToken(string(cc.Token), tok.refreshToken, tok.clientSecret)
+	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage(s.Client.Redact)})
+	c.api = &api{API: exporter.NewAPI(cc, DefaultBaseURL, s.Client), token: tok.current, redact: s.Client.Redact}
 	return c, nil
 }
 
@@ -583,21 +586,6 @@ func (t *tokens) due(now time.Time) bool {
 	return t.access == "" || (!t.expires.IsZero() && !now.Before(t.expires.Add(-renewBefore)))
 }
 
-// redact removes the secrets the shared client does not know of from
-// provider text: renewed access tokens, the refresh token, the client
-// secret.
-func (t *tokens) redact(s string) string {
-	t.mu.Lock()
-	secrets := []string{t.access, t.refreshToken, t.clientSecret}
-	t.mu.Unlock()
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "<secret>")
-		}
-	}
-	return s
-}
-
 // renew trades the refresh token for a new access token, keeps the
 // refresh token TikTok returns (writing it back to the file if it
 // changed) and reports the refresh token's expiry.
@@ -609,6 +597,7 @@ func (t *tokens) renew(ctx context.Context, c *collector, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("renew the access token with options.refresh_token_file: %w", err)
 	}
+	c.client.SetToken(a.AccessToken, a.RefreshToken)
 	t.mu.Lock()
 	t.access = a.AccessToken
 	t.expires = now.Add(time.Duration(a.ExpiresIn) * time.Second)
