@@ -1,7 +1,6 @@
 package instagram
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -377,28 +376,7 @@ func TestTokenExpired(t *testing.T) {
 			samples, err := env.Poll(t, "instagram")
 			exportertest.AssertFailed(t, samples, err, exporter.ErrUnauthorized, token, tt.contains...)
 
-			cache := exporter.NewCache()
-			s := &exporter.Scheduler{Cache: cache}
-			s.Refresh(context.Background(), env.Instance(t, "instagram"))
-			st := cache.Status()
-			if len(st) != 1 || st[0].Up || !st[0].Attempted {
-				t.Fatalf("status %+v, want the collector down", st)
-			}
-			for _, c := range tt.contains {
-				if !strings.Contains(st[0].LastError, c) {
-					t.Errorf("last error %q lacks %q", st[0].LastError, c)
-				}
-			}
-			if strings.Contains(st[0].LastError, token) {
-				t.Error("last error shows the token")
-			}
-			if err := testutil.CollectAndCompare(cache, strings.NewReader(`
-# HELP influencer_collector_up Whether the collector's last refresh succeeded (1) or failed (0); on failure its last good values are still exported.
-# TYPE influencer_collector_up gauge
-influencer_collector_up{collector="instagram"} 0
-`), "influencer_collector_up"); err != nil {
-				t.Error(err)
-			}
+			exportertest.AssertRefreshDown(t, env, "instagram", []string{token}, tt.contains...)
 		})
 	}
 }

@@ -407,19 +407,7 @@ func TestWrongToken(t *testing.T) {
 		t.Error("error contains the token")
 	}
 
-	cache := exporter.NewCache()
-	(&exporter.Scheduler{Cache: cache}).Refresh(context.Background(), env.Instance(t, "shopify"))
-	st := cache.Status()
-	if len(st) != 1 || st[0].Up || !st[0].Attempted || !strings.Contains(st[0].LastError, shopifyfake.InvalidTokenMessage) || strings.Contains(st[0].LastError, token) {
-		t.Errorf("landing page status %+v", st)
-	}
-	if err := testutil.CollectAndCompare(cache, strings.NewReader(`
-# HELP influencer_collector_up Whether the collector's last refresh succeeded (1) or failed (0); on failure its last good values are still exported.
-# TYPE influencer_collector_up gauge
-influencer_collector_up{collector="shopify"} 0
-`), "influencer_collector_up"); err != nil {
-		t.Error(err)
-	}
+	exportertest.AssertRefreshDown(t, env, "shopify", []string{token}, shopifyfake.InvalidTokenMessage)
 }
 
 func TestUnknownCode(t *testing.T) {

@@ -1,7 +1,6 @@
 package stripe_test
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -362,19 +361,7 @@ func TestWrongToken(t *testing.T) {
 	}
 
 	// Through the scheduler: down, with the message on the landing page.
-	cache := exporter.NewCache()
-	(&exporter.Scheduler{Cache: cache}).Refresh(context.Background(), env.Instance(t, "stripe"))
-	st := cache.Status()
-	if len(st) != 1 || st[0].Up || !strings.Contains(st[0].LastError, "Invalid API Key provided") || strings.Contains(st[0].LastError, wrong) {
-		t.Errorf("status %+v", st)
-	}
-	if err := testutil.CollectAndCompare(cache, strings.NewReader(`
-# HELP influencer_collector_up Whether the collector's last refresh succeeded (1) or failed (0); on failure its last good values are still exported.
-# TYPE influencer_collector_up gauge
-influencer_collector_up{collector="stripe"} 0
-`), "influencer_collector_up"); err != nil {
-		t.Error(err)
-	}
+	exportertest.AssertRefreshDown(t, env, "stripe", []string{wrong}, "Invalid API Key provided")
 }
 
 func TestUnknownCode(t *testing.T) {

@@ -1,7 +1,6 @@
 package tiktok
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -346,15 +345,7 @@ func TestFailures(t *testing.T) {
 			exportertest.AssertFailed(t, samples, err, tt.want, token, tt.contains...)
 
 			// The scheduler marks the collector down with that error.
-			cache := exporter.NewCache()
-			(&exporter.Scheduler{Cache: cache}).Refresh(context.Background(), env.Instance(t, "tiktok"))
-			st := cache.Status()
-			if len(st) != 1 || st[0].Up || !st[0].Attempted || !strings.Contains(st[0].LastError, tt.contains[0]) {
-				t.Errorf("status after the refresh: %+v", st)
-			}
-			if strings.Contains(st[0].LastError, token) {
-				t.Error("landing page error shows the token")
-			}
+			exportertest.AssertRefreshDown(t, env, "tiktok", []string{token}, tt.contains[0])
 		})
 	}
 }

@@ -417,26 +417,7 @@ func TestWrongTokenOnLandingPage(t *testing.T) {
         codes:
           - {collector: woocommerce, code: alice10}
 `))
-	cache := exporter.NewCache()
-	(&exporter.Scheduler{Cache: cache}).Refresh(context.Background(), env.Instance(t, "woocommerce"))
-	status := cache.Status()
-	if len(status) != 1 || status[0].Up || !status[0].Attempted {
-		t.Fatalf("status %+v, want one collector, attempted and down", status)
-	}
-	msg := status[0].LastError
-	if !strings.Contains(msg, "woocommerce") || !strings.Contains(msg, "Sorry, you cannot list resources.") {
-		t.Errorf("landing page error %q does not name the shop and its message", msg)
-	}
-	if strings.Contains(msg, consumerKey) || strings.Contains(msg, consumerSecret) {
-		t.Error("the landing page error contains the token")
-	}
-	if err := testutil.CollectAndCompare(cache, strings.NewReader(`
-# HELP influencer_collector_up Whether the collector's last refresh succeeded (1) or failed (0); on failure its last good values are still exported.
-# TYPE influencer_collector_up gauge
-influencer_collector_up{collector="woocommerce"} 0
-`), "influencer_collector_up"); err != nil {
-		t.Error(err)
-	}
+	exportertest.AssertRefreshDown(t, env, "woocommerce", []string{consumerKey, consumerSecret}, "woocommerce", "Sorry, you cannot list resources.")
 }
 
 // TestUnknownCode: a configured code the shop lacks is a partial error,

@@ -1,15 +1,12 @@
 package youtube_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/youtube"
 	"github.com/influencer-exporter/influencer_exporter/collectors/youtube/youtubefake"
@@ -448,19 +445,7 @@ func TestInvalidKey(t *testing.T) {
 	exportertest.AssertFailed(t, samples, err, exporter.ErrUnauthorized, key,
 		"youtube", "API key refused", "HTTP 400", "API_KEY_INVALID", youtubefake.InvalidKeyMessage)
 
-	cache := exporter.NewCache()
-	(&exporter.Scheduler{Cache: cache}).Refresh(context.Background(), env.Instance(t, "youtube"))
-	st := cache.Status()
-	if len(st) != 1 || st[0].Up || !st[0].Attempted || !strings.Contains(st[0].LastError, youtubefake.InvalidKeyMessage) || strings.Contains(st[0].LastError, key) {
-		t.Errorf("landing page status %+v", st)
-	}
-	if err := testutil.CollectAndCompare(cache, strings.NewReader(`
-# HELP influencer_collector_up Whether the collector's last refresh succeeded (1) or failed (0); on failure its last good values are still exported.
-# TYPE influencer_collector_up gauge
-influencer_collector_up{collector="youtube"} 0
-`), "influencer_collector_up"); err != nil {
-		t.Error(err)
-	}
+	exportertest.AssertRefreshDown(t, env, "youtube", []string{key}, youtubefake.InvalidKeyMessage)
 }
 
 func TestFailures(t *testing.T) {

@@ -1,6 +1,7 @@
 package exportertest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -196,4 +197,36 @@ func GetJSON(t testing.TB, url, auth string, v any) (int, http.Header) {
 		}
 	}
 	return code, h
+}
+
+// AssertRefreshDown refreshes the named collector once through the real
+// scheduler and checks what an operator then sees: the collector attempted
+// and down, its landing-page error carrying every wanted text and none of
+// the secrets, and influencer_collector_up 0.
+func AssertRefreshDown(t testing.TB, e *Env, name string, secrets []string, contains ...string) {
+	t.Helper()
+	cache := exporter.NewCache()
+	(&exporter.Scheduler{Cache: cache}).Refresh(context.Background(), e.Instance(t, name))
+	st := cache.Status()
+	if len(st) != 1 || st[0].Up || !st[0].Attempted {
+		t.Fatalf("status %+v, want one collector, attempted and down", st)
+	}
+	for _, c := range contains {
+		if !strings.Contains(st[0].LastError, c) {
+			t.Errorf("landing page error %q lacks %q", st[0].LastError, c)
+		}
+	}
+	for _, s := range secrets {
+		if s != "" && strings.Contains(st[0].LastError, s) {
+			t.Error("the landing page error shows a secret")
+		}
+	}
+	want := fmt.Sprintf(`
+# HELP influencer_collector_up Whether the collector's last refresh succeeded (1) or failed (0); on failure its last good values are still exported.
+# TYPE influencer_collector_up gauge
+influencer_collector_up{collector=%q} 0
+`, name)
+	if err := testutil.CollectAndCompare(cache, strings.NewReader(want), "influencer_collector_up"); err != nil {
+		t.Error(err)
+	}
 }
