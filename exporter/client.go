@@ -250,9 +250,6 @@ func (c *Client) currentToken() string {
 // before the first request.
 func (c *Client) SetHooks(h ClientHooks) { c.hooks = h }
 
-// Collector returns the name of the collector the client belongs to.
-func (c *Client) Collector() string { return c.collector }
-
 // Response is a provider response whose body was read in full (within the
 // size cap).
 type Response struct {
