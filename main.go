@@ -100,12 +100,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logger := promslog.New(logConfig)
 
 	if *configCheck {
-		cfg, err := exporter.Check(*configFile)
+		cfg, instances, err := exporter.Check(*configFile)
 		if err != nil {
 			fmt.Fprintf(stderr, "%s: configuration is invalid:\n%v\n", program, err)
 			return 1
 		}
 		fmt.Fprintf(stdout, "%s: configuration OK: %d collectors, %d campaigns\n", *configFile, len(cfg.Collectors), len(cfg.Campaigns))
+		// What each refresh costs, so a refresh that cannot finish in
+		// its interval is known before it runs.
+		plans := exporter.Plans(instances)
+		if len(plans) > 0 {
+			fmt.Fprintln(stdout, "Planned API calls per refresh:")
+		}
+		for _, p := range plans {
+			fmt.Fprintf(stdout, "  %s\n", p)
+		}
 		return 0
 	}
 
@@ -113,7 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	// The sandbox must listen before the first refresh, so start it from a
 	// first load of the file; reloads never restart it.
-	cfg, err := exporter.Check(*configFile)
+	cfg, _, err := exporter.Check(*configFile)
 	if err != nil {
 		logger.Error("invalid configuration", "err", err)
 		return 1

@@ -28,6 +28,12 @@ type collectorState struct {
 	nextRefresh time.Time
 	duration    time.Duration
 	findings    map[string]string
+	// samples are what metrics were built from: a refresh that skips
+	// objects carries their previous samples over.
+	samples []Sample
+	// coverage is the state of every object of the last refresh that
+	// returned samples; nil for collectors that watch no objects.
+	coverage []ObjectStatus
 }
 
 // CollectorStatus is what the landing page shows of one collector.
@@ -44,7 +50,16 @@ type CollectorStatus struct {
 	Duration    time.Duration
 	// Findings are per-object problems of a successful refresh, sorted.
 	Findings []Finding
+	// Objects counts the objects of the last refresh by state.
+	Objects map[string]int
+	// Gaps are the objects of the last refresh that were missing or
+	// skipped, sorted by kind, campaign, creator and id.
+	Gaps []ObjectStatus
 }
+
+// Partial reports whether the collector's last refresh left objects
+// missing or skipped.
+func (s CollectorStatus) Partial() bool { return len(s.Gaps) > 0 }
 
 // Finding is one object's problem, from a Finder.
 type Finding struct {
@@ -61,6 +76,9 @@ var (
 	collectorDurationDesc = prometheus.NewDesc("influencer_collector_refresh_duration_seconds",
 		"Duration of the collector's last refresh, successful or not.",
 		[]string{"collector"}, nil)
+	collectorObjectsDesc = prometheus.NewDesc("influencer_collector_objects",
+		"Objects the collector was asked to watch in its last refresh, by kind and state: exported (read by that refresh), skipped (not read by it, previous values kept) or missing (not exported at all; the landing page says why).",
+		[]string{"collector", "kind", "state"}, nil)
 )
 
 // NewCache returns an empty cache.
@@ -87,6 +105,9 @@ func (c *Cache) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, s.duration.Seconds(), name)
 		if !s.lastSuccess.IsZero() {
 			ch <- prometheus.MustNewConstMetric(collectorLastSuccessDesc, prometheus.GaugeValue, float64(s.lastSuccess.UnixNano())/1e9, name)
+		}
+		for ks, n := range coverageCounts(s.coverage) {
+			ch <- prometheus.MustNewConstMetric(collectorObjectsDesc, prometheus.GaugeValue, float64(n), name, ks[0], ks[1])
 		}
 	}
 }
@@ -172,6 +193,33 @@ func (c *Cache) Failure(name, typ string, err error, at time.Time, took time.Dur
 	s.duration = took
 }
 
+// store replaces a collector's snapshot with samples and their metrics
+// without touching its refresh state: a refresh under way reports its
+// progress this way.
+func (c *Cache) store(name, typ string, samples []Sample, metrics []prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.get(name, typ)
+	s.samples, s.metrics = samples, metrics
+}
+
+// setCoverage replaces the object states of a collector.
+func (c *Cache) setCoverage(name, typ string, coverage []ObjectStatus) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.get(name, typ).coverage = coverage
+}
+
+// samplesOf returns the samples of a collector's current snapshot.
+func (c *Cache) samplesOf(name string) []Sample {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if s, ok := c.state[name]; ok {
+		return s.samples
+	}
+	return nil
+}
+
 // SetFindings replaces the findings shown for a collector.
 func (c *Cache) SetFindings(name string, f map[string]string) {
 	c.mu.Lock()
@@ -240,6 +288,8 @@ func (c *Cache) Status() []CollectorStatus {
 			LastSuccess: s.lastSuccess, LastAttempt: s.lastAttempt, LastError: s.lastError,
 			NextRefresh: s.nextRefresh, Duration: s.duration,
 			Findings: sortedFindings(s.findings),
+			Objects:  stateCounts(s.coverage),
+			Gaps:     Gaps(s.coverage),
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -262,5 +312,16 @@ func sortedFindings(m map[string]string) []Finding {
 		out = append(out, Finding{Object: k, Problem: v})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Object < out[j].Object })
+	return out
+}
+
+func stateCounts(st []ObjectStatus) map[string]int {
+	if len(st) == 0 {
+		return nil
+	}
+	out := map[string]int{}
+	for _, s := range st {
+		out[s.State]++
+	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 )
 
 // Collector polls one provider account. Poll runs in the background on the
@@ -37,6 +38,8 @@ type Factory func(Settings) (Collector, error)
 var (
 	registryMu sync.RWMutex
 	registry   = map[string]Factory{}
+	// defaultIntervals are the providers' own default intervals.
+	defaultIntervals = map[string]time.Duration{}
 )
 
 // Register makes a provider available as a collector type. It is called
@@ -63,6 +66,23 @@ func Providers() []string {
 	registryMu.RLock()
 	defer registryMu.RUnlock()
 	return sortedKeys(registry)
+}
+
+// SetDefaultInterval makes the provider's collectors refresh every d when
+// their block sets no interval, instead of global.refresh_interval: the link
+// probe's round is part of the paging budget, not a provider API's polling
+// cadence. Call it from the provider's init, after Register.
+func SetDefaultInterval(provider string, d time.Duration) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	defaultIntervals[provider] = d
+}
+
+func defaultInterval(provider string) (time.Duration, bool) {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	d, ok := defaultIntervals[provider]
+	return d, ok
 }
 
 func lookup(provider string) (Factory, bool) {

@@ -387,6 +387,9 @@ func (c *Config) applyDefaults() {
 		}
 		if cc.Interval == 0 {
 			cc.Interval = g.RefreshInterval
+			if d, ok := defaultInterval(cc.Type); ok {
+				cc.Interval = model.Duration(d)
+			}
 		}
 		if cc.Timeout == 0 {
 			cc.Timeout = g.Timeout

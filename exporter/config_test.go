@@ -84,7 +84,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"duplicate_collector.yml", `testdata/bad/duplicate_collector.yml:3:5: collectors[1].name: duplicate collector name "fake" (first at collectors[0])`},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			_, err := Check(filepath.Join("testdata/bad", tc.file))
+			_, _, err := Check(filepath.Join("testdata/bad", tc.file))
 			if err == nil {
 				t.Fatal("no error")
 			}

@@ -67,16 +67,18 @@ func (r *Runner) Register(reg prometheus.Registerer) error {
 	return nil
 }
 
-// Check loads and builds the config without running it, for --config.check.
-func Check(file string) (*Config, error) {
+// Check loads and builds the config without running it, for --config.check;
+// the instances are built but never polled (see Plans).
+func Check(file string) (*Config, []*Instance, error) {
 	cfg, err := LoadConfig(file)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, err := Build(cfg, Deps{}); err != nil {
-		return nil, err
+	instances, err := Build(cfg, Deps{})
+	if err != nil {
+		return nil, nil, err
 	}
-	return cfg, nil
+	return cfg, instances, nil
 }
 
 // Reload loads the config file and, if it is valid, replaces the running

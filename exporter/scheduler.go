@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -66,9 +67,17 @@ func (s *Scheduler) loop(ctx context.Context, inst *Instance, sem chan struct{})
 			return
 		case sem <- struct{}{}:
 		}
+		// Refreshes start an interval apart, however long each takes
+		// (at most its interval): a collector whose refresh fills its
+		// interval, like the link probe's paced round, is polled back to
+		// back, not every two intervals.
+		start := s.Now()
 		s.Refresh(ctx, inst)
 		<-sem
-		next = s.Now().Add(s.jittered(inst.Interval))
+		next = start.Add(s.jittered(inst.Interval))
+		if now := s.Now(); next.Before(now) {
+			next = now
+		}
 	}
 }
 
@@ -81,7 +90,9 @@ func (s *Scheduler) jittered(d time.Duration) time.Duration {
 }
 
 // Refresh polls one collector once and stores the outcome. A refresh may take
-// at most the collector's interval.
+// at most the collector's interval; one that runs out of time returns the
+// objects it read, and its skipped objects keep their previous values (see
+// Skipped).
 func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 	if s.Now == nil {
 		s.Now = time.Now
@@ -89,12 +100,19 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
+	logger := s.Logger.With("collector", inst.Name)
 	ctx, cancel := context.WithTimeout(ctx, inst.Interval)
 	defer cancel()
+	ctx = withProgress(ctx, func(samples []Sample) {
+		metrics, err := ToMetrics(samples)
+		if err != nil {
+			logger.Error("collector returned invalid samples", "err", err)
+		}
+		s.Cache.store(inst.Name, inst.Type, samples, metrics)
+	})
 	start := s.Now()
 	samples, err := poll(ctx, inst)
 	took := s.Now().Sub(start)
-	logger := s.Logger.With("collector", inst.Name)
 	var partial error
 	if IsPartial(err) {
 		partial, err = err, nil
@@ -104,6 +122,8 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 		s.Cache.Failure(inst.Name, inst.Type, err, start, took)
 		return
 	}
+	objErrs, otherErrs := objectErrors(partial)
+	samples = carryOver(s.Cache.samplesOf(inst.Name), samples, objErrs)
 	metrics, err := ToMetrics(samples)
 	if err != nil {
 		// Valid samples are still stored: one bad label must not hide
@@ -111,14 +131,39 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 		logger.Error("collector returned invalid samples", "err", err)
 	}
 	s.Cache.Success(inst.Name, inst.Type, metrics, start, took)
+	s.Cache.store(inst.Name, inst.Type, samples, metrics)
+	coverage := coverageOf(inst, samples, objErrs)
+	s.Cache.setCoverage(inst.Name, inst.Type, coverage)
 	if f, ok := inst.Collector.(Finder); ok {
 		s.Cache.SetFindings(inst.Name, f.Findings())
 	}
+	if err := errors.Join(otherErrs...); err != nil {
+		s.Cache.Note(inst.Name, err)
+	}
 	if partial != nil {
-		logger.Warn("refresh skipped some objects", "err", partial)
-		s.Cache.Note(inst.Name, partial)
+		counts := stateCounts(coverage)
+		logger.Warn("refresh did not export every object", "missing", counts[StateMissing], "skipped", counts[StateSkipped], "err", partial)
 	}
 	logger.Debug("refresh succeeded", "series", len(metrics), "duration_seconds", took.Seconds())
+}
+
+// coverageOf returns the state of every object the collector watches:
+// its own account if it keeps one (CoverageReporter), else what the config
+// and Coverer ask of it set against its samples and object errors.
+func coverageOf(inst *Instance, samples []Sample, errs map[string]*ObjectError) []ObjectStatus {
+	if r, ok := inst.Collector.(CoverageReporter); ok {
+		st := r.Coverage()
+		sortStatuses(st)
+		return st
+	}
+	var expected []Object
+	if inst.Config != nil && inst.Config.Config() != nil {
+		expected = inst.Config.Config().ObjectsFor(inst.Name)
+	}
+	if c, ok := inst.Collector.(Coverer); ok {
+		expected = append(expected, c.Expected()...)
+	}
+	return inferCoverage(expected, samples, errs)
 }
 
 // poll calls the collector and turns a panic into an error: a bug in one
