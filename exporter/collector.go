@@ -100,8 +100,13 @@ type PublishedLink struct {
 	// ID is the short link without scheme, the `link` label.
 	ID string
 	// URL is the absolute short URL the probe requests.
-	URL    string
-	Expect *Expect
+	URL string
+	// Destination is the long URL the shortener's API says the link
+	// redirects to, "" where the collector does not read it. The probe
+	// checks the short link's redirect against it and probes each
+	// distinct destination once per round.
+	Destination string
+	Expect      *Expect
 }
 
 // LinkSet holds the links each shortener collector published on its last
