@@ -1,0 +1,279 @@
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// coverageConfig asks collector "fake" for two links and a code of alice,
+// and a post of bruno.
+const coverageConfig = `
+collectors:
+  - type: fake
+campaigns:
+  - name: spring
+    creators:
+      - name: alice
+        links:
+          - {collector: fake, id: fk.io/a}
+          - {collector: fake, id: fk.io/gone}
+        codes:
+          - {collector: fake, code: ALICE10}
+      - name: bruno
+        posts:
+          - {collector: fake, id: "p1"}
+`
+
+func coverageInstance(t *testing.T) (*Instance, *testCollector) {
+	t.Helper()
+	cfg, err := ParseConfig("coverage.yml", []byte(coverageConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := &testCollector{}
+	return &Instance{Name: "fake", Type: "fake", Interval: time.Minute, Config: cfg.Collectors[0], Collector: col}, col
+}
+
+func code(v float64, c string) Sample {
+	return CodeRedemptions.Sample(v, "spring", "alice", "fake", c)
+}
+
+func TestCoverageStates(t *testing.T) {
+	gone := Object{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: "fk.io/gone"}
+	tests := []struct {
+		name    string
+		samples []Sample
+		err     error
+		want    string // kind/id=state(reason) of every object, sorted
+	}{{
+		name:    "everything exported",
+		samples: []Sample{clicks(1, "fk.io/a"), clicks(2, "fk.io/gone"), code(3, "ALICE10"), PostViews.Sample(4, "spring", "bruno", "fake", "p1")},
+		want:    "link/fk.io/a=exported link/fk.io/gone=exported code/ALICE10=exported post/p1=exported",
+	}, {
+		name:    "missing with and without a reason",
+		samples: []Sample{clicks(1, "fk.io/a"), code(3, "ALICE10")},
+		err:     Partial([]error{Missing(gone, errors.New(`fake: link "fk.io/gone": not found`))}),
+		want:    `link/fk.io/a=exported link/fk.io/gone=missing(fake: link "fk.io/gone": not found) code/ALICE10=exported post/p1=missing(not in the provider's answer)`,
+	}, {
+		name:    "discovered objects count as exported",
+		samples: []Sample{clicks(1, "fk.io/a"), clicks(5, "FK.io/tagged"), clicks(2, "fk.io/gone"), code(3, "ALICE10"), PostViews.Sample(4, "spring", "bruno", "fake", "p1")},
+		want:    "link/FK.io/tagged=exported link/fk.io/a=exported link/fk.io/gone=exported code/ALICE10=exported post/p1=exported",
+	}, {
+		name:    "skipped",
+		samples: []Sample{clicks(1, "fk.io/a"), code(3, "ALICE10"), PostViews.Sample(4, "spring", "bruno", "fake", "p1")},
+		err:     Partial([]error{Skipped(gone, ErrOutOfTime)}),
+		want:    "link/fk.io/a=exported link/fk.io/gone=skipped(" + ErrOutOfTime.Error() + ") code/ALICE10=exported post/p1=exported",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inst, col := coverageInstance(t)
+			cache := NewCache()
+			col.set(tt.samples, tt.err)
+			(&Scheduler{Cache: cache}).Refresh(context.Background(), inst)
+			var got []string
+			for _, st := range cache.state["fake"].coverage {
+				s := st.Kind + "/" + st.ID + "=" + st.State
+				if st.Reason != "" {
+					s += "(" + st.Reason + ")"
+				}
+				got = append(got, s)
+			}
+			if g := strings.Join(got, " "); g != tt.want {
+				t.Errorf("coverage:\n got %s\nwant %s", g, tt.want)
+			}
+			if st := cache.Status()[0]; !st.Up {
+				t.Errorf("a partial refresh must stay up: %+v", st)
+			}
+		})
+	}
+}
+
+func TestCoverageMetricAndLandingPage(t *testing.T) {
+	inst, col := coverageInstance(t)
+	cache := NewCache()
+	gone := Object{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: "fk.io/gone"}
+	col.set([]Sample{clicks(1, "fk.io/a"), code(3, "ALICE10")},
+		Partial([]error{Missing(gone, fmt.Errorf(`fake: link "fk.io/gone": %w`, ErrNotFound))}))
+	(&Scheduler{Cache: cache}).Refresh(context.Background(), inst)
+
+	want := `
+# HELP influencer_collector_objects Objects the collector was asked to watch in its last refresh, by kind and state: exported (read by that refresh), skipped (not read by it, previous values kept) or missing (not exported at all; the landing page says why).
+# TYPE influencer_collector_objects gauge
+influencer_collector_objects{collector="fake",kind="code",state="exported"} 1
+influencer_collector_objects{collector="fake",kind="code",state="missing"} 0
+influencer_collector_objects{collector="fake",kind="code",state="skipped"} 0
+influencer_collector_objects{collector="fake",kind="link",state="exported"} 1
+influencer_collector_objects{collector="fake",kind="link",state="missing"} 1
+influencer_collector_objects{collector="fake",kind="link",state="skipped"} 0
+influencer_collector_objects{collector="fake",kind="post",state="exported"} 0
+influencer_collector_objects{collector="fake",kind="post",state="missing"} 1
+influencer_collector_objects{collector="fake",kind="post",state="skipped"} 0
+`
+	if err := testutil.CollectAndCompare(cache, strings.NewReader(want), "influencer_collector_objects"); err != nil {
+		t.Error(err)
+	}
+
+	rec := httptest.NewRecorder()
+	(&StatusPage{Cache: cache, MetricsPath: "/metrics"}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	body := rec.Body.String()
+	for _, s := range []string{
+		`<h2 id="not-covered">Not covered</h2>`,
+		`<tr><td>spring</td><td>alice</td><td>link</td><td>fk.io/gone</td><td><a href="#collector-fake">fake</a></td><td class="down">missing</td><td class="err">fake: link &#34;fk.io/gone&#34;: not found</td></tr>`,
+		`<tr><td>spring</td><td>bruno</td><td>post</td><td>p1</td>`,
+		`<span class="partial">partial</span>`,
+		`2 exported, <span class="down">2 missing</span>`,
+	} {
+		if !strings.Contains(body, s) {
+			t.Errorf("landing page lacks %s\n%s", s, body)
+		}
+	}
+}
+
+// A refresh that runs out of time keeps the previous values of the objects
+// it skipped, and the objects it read advance.
+func TestSkippedObjectsKeepPreviousValues(t *testing.T) {
+	inst, col := coverageInstance(t)
+	cache := NewCache()
+	s := &Scheduler{Cache: cache}
+	col.set([]Sample{clicks(1, "fk.io/a"), clicks(10, "fk.io/gone"), code(3, "ALICE10")}, nil)
+	s.Refresh(context.Background(), inst)
+
+	gone := Object{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: "fk.io/gone"}
+	col.set([]Sample{clicks(2, "fk.io/a"), code(4, "ALICE10")}, Partial([]error{Skipped(gone, ErrOutOfTime)}))
+	s.Refresh(context.Background(), inst)
+	want := `
+# HELP influencer_link_clicks_total Clicks on a creator's tracking link, as the link shortener reports its lifetime total.
+# TYPE influencer_link_clicks_total counter
+influencer_link_clicks_total{campaign="spring",creator="alice",link="fk.io/a",provider="fake"} 2
+influencer_link_clicks_total{campaign="spring",creator="alice",link="fk.io/gone",provider="fake"} 10
+`
+	if err := testutil.CollectAndCompare(cache, strings.NewReader(want), "influencer_link_clicks_total"); err != nil {
+		t.Error(err)
+	}
+	if st := cache.Status()[0]; st.Objects[StateSkipped] != 1 || !st.Partial() {
+		t.Errorf("status = %+v", st)
+	}
+
+	// Skipped again: the value carried over is carried over once more.
+	s.Refresh(context.Background(), inst)
+	if err := testutil.CollectAndCompare(cache, strings.NewReader(want), "influencer_link_clicks_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+type coverReporter struct {
+	testCollector
+	st []ObjectStatus
+}
+
+func (c *coverReporter) Coverage() []ObjectStatus { return c.st }
+
+func TestCoverageReporterWins(t *testing.T) {
+	inst, _ := coverageInstance(t)
+	col := &coverReporter{st: []ObjectStatus{{Object: Object{Kind: KindProbe, Campaign: "spring", Creator: "alice", ID: "fk.io/a"}, State: StateSkipped, Reason: "round ran late"}}}
+	inst.Collector = col
+	cache := NewCache()
+	(&Scheduler{Cache: cache}).Refresh(context.Background(), inst)
+	gaps := cache.Status()[0].Gaps
+	if len(gaps) != 1 || gaps[0].Kind != KindProbe || gaps[0].Reason != "round ran late" {
+		t.Errorf("gaps = %+v", gaps)
+	}
+}
+
+func TestProgressReplacesSnapshotDuringRefresh(t *testing.T) {
+	cache := NewCache()
+	inst := &Instance{Name: "slow", Type: "fake", Interval: time.Minute}
+	seen := make(chan float64, 1)
+	inst.Collector = pollFunc(func(ctx context.Context) ([]Sample, error) {
+		Progress(ctx, []Sample{clicks(7, "fk.io/a")})
+		ms := testutil.ToFloat64(metricsCollector(cache.state["slow"].metrics))
+		seen <- ms
+		return []Sample{clicks(8, "fk.io/a")}, nil
+	})
+	(&Scheduler{Cache: cache}).Refresh(context.Background(), inst)
+	if v := <-seen; v != 7 {
+		t.Errorf("during the refresh, the snapshot held %v, want 7", v)
+	}
+	if v := testutil.ToFloat64(metricsCollector(cache.state["slow"].metrics)); v != 8 {
+		t.Errorf("after the refresh, %v, want 8", v)
+	}
+}
+
+type pollFunc func(ctx context.Context) ([]Sample, error)
+
+func (f pollFunc) Poll(ctx context.Context) ([]Sample, error) { return f(ctx) }
+
+func TestRotateReadsLeastRecentFirst(t *testing.T) {
+	r := NewRotation()
+	id := func(s string) string { return s }
+	items := []string{"a", "b", "c", "d"}
+	// A refresh that reads only two.
+	for _, k := range Rotate(r, items, id)[:2] {
+		r.Done(k)
+	}
+	if got := strings.Join(Rotate(r, items, id), ""); got != "cdab" {
+		t.Errorf("second order = %s, want cdab", got)
+	}
+	for _, k := range []string{"c", "d", "a"} {
+		r.Done(k)
+	}
+	if got := strings.Join(Rotate(r, items, id), ""); got != "bcda" {
+		t.Errorf("third order = %s, want bcda", got)
+	}
+	// Keys no longer asked for are forgotten; new ones come first.
+	if got := strings.Join(Rotate(r, []string{"d", "e"}, id), ""); got != "ed" {
+		t.Errorf("order = %s, want ed", got)
+	}
+}
+
+type plannedCollector struct {
+	testCollector
+	plan Plan
+}
+
+func (p *plannedCollector) Plan() Plan { return p.plan }
+
+func TestPlans(t *testing.T) {
+	cc := &CollectorConfig{HTTP: HTTPConfig{RateLimit: 5, Burst: 5}}
+	insts := []*Instance{
+		{Name: "bitly", Type: "bitly", Interval: 15 * time.Second, Config: cc, Collector: &plannedCollector{plan: Plan{Calls: 121, Note: "1 per link"}}},
+		{Name: "dub", Type: "dub", Interval: 15 * time.Second, Config: cc, Collector: &plannedCollector{plan: Plan{Calls: 1}}},
+		{Name: "other", Type: "fake", Interval: time.Minute, Config: cc, Collector: &testCollector{}},
+	}
+	got := Plans(insts)
+	if len(got) != 2 {
+		t.Fatalf("plans = %+v", got)
+	}
+	if !got[0].Over || got[0].Takes != 23200*time.Millisecond {
+		t.Errorf("bitly plan = %+v", got[0])
+	}
+	want := "bitly (bitly): 121 API calls per refresh (1 per link), 23s at rate_limit 5/s; interval 15s\n" +
+		"  WARNING: a refresh cannot finish within its interval; each refresh resumes where the last stopped, so every object refreshes about every 2 intervals. Raise interval or http.rate_limit, or watch fewer objects."
+	if s := got[0].String(); s != want {
+		t.Errorf("line:\n%s\nwant\n%s", s, want)
+	}
+	if got[1].Over || got[1].String() != "dub (dub): 1 API calls per refresh, 0s at rate_limit 5/s; interval 15s" {
+		t.Errorf("dub = %q", got[1].String())
+	}
+}
+
+func TestDefaultIntervalPerProvider(t *testing.T) {
+	Register("fake-probe", func(Settings) (Collector, error) { return &testCollector{}, nil })
+	SetDefaultInterval("fake-probe", 45*time.Second)
+	cfg, err := ParseConfig("x.yml", []byte("collectors:\n  - type: fake-probe\n  - type: fake\n  - {type: fake-probe, name: p2, interval: 2m}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []time.Duration{45 * time.Second, 5 * time.Minute, 2 * time.Minute} {
+		if got := time.Duration(cfg.Collectors[i].Interval); got != want {
+			t.Errorf("collectors[%d].interval = %s, want %s", i, got, want)
+		}
+	}
+}
