@@ -15,8 +15,8 @@ import (
 )
 
 // dashboardVars are what Grafana would put in for the dashboards'
-// variables: every campaign, creator and collector, and intervals that fit
-// the test's 2s scrape interval.
+// variables: every job, campaign, creator and collector, and intervals that
+// fit the test's 2s scrape interval.
 var dashboardVars = map[string]string{
 	"__rate_interval": "1m",
 	"__interval":      "1m",
@@ -24,6 +24,7 @@ var dashboardVars = map[string]string{
 	"campaign":        ".*",
 	"creator":         ".*",
 	"collector":       ".*",
+	"job":             ".*",
 }
 
 // emptyByDesign are the panels that show data only when the situation they

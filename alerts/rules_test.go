@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +36,11 @@ type rule struct {
 	// line is where the rule starts, for error messages.
 	line int
 }
+
+// scrapeSeries are the series Prometheus itself writes for every scrape,
+// which rules may read besides the exporter's: up is how
+// InfluencerExporterDown sees a failed scrape.
+var scrapeSeries = map[string]bool{"up": true}
 
 const runbookBase = "https://github.com/influencer-exporter/influencer_exporter/blob/main/docs/runbooks.md#"
 
@@ -90,9 +96,9 @@ func TestPromtoolTestRules(t *testing.T) {
 }
 
 // TestRuleConventions checks what promtool does not: the project's naming,
-// labels and annotations, that every runbook link has its section, and that
+// labels and annotations, that every runbook link has its section, that
 // every metric an expression reads is in the metric contract or recorded
-// here.
+// here, and that no expression adds up or joins series of different jobs.
 func TestRuleConventions(t *testing.T) {
 	metrics := contractMetrics(t)
 	anchors := runbookAnchors(t)
@@ -129,15 +135,18 @@ func TestRuleConventions(t *testing.T) {
 					t.Errorf("%s: recording rule %q is not named level:metric:operation", where, r.Record)
 				}
 				for _, name := range selectors(t, where, r.Expr) {
-					if !metrics[name] && !recorded[name] {
+					if !metrics[name] && !recorded[name] && !scrapeSeries[name] {
 						t.Errorf("%s: %s reads %s, which is neither in docs/metrics.md nor a recording rule", where, ruleName(r), name)
 					}
+				}
+				for _, p := range jobProblems(t, where, r.Expr) {
+					t.Errorf("%s: %s: %s; keep job, so that exporters scraped under different jobs are never added together", where, ruleName(r), p)
 				}
 			}
 		}
 	}
 	for _, want := range []string{
-		"InfluencerCollectorDown", "InfluencerCollectorDataStale",
+		"InfluencerExporterDown", "InfluencerCollectorDown", "InfluencerCollectorDataStale", "InfluencerCoverageGap",
 		"InfluencerProviderRateLimited", "InfluencerProviderQuotaLow", "InfluencerProviderTokenExpiringSoon",
 		"InfluencerTrackingLinkBroken", "InfluencerTrackingLinkWrongDestination", "InfluencerTrackingLinkClicksStalled",
 		"InfluencerDiscountCodeNotRedeeming", "InfluencerAttentionWithoutAction",
@@ -244,6 +253,46 @@ func selectors(t *testing.T, where, expr string) []string {
 		return nil
 	})
 	return names
+}
+
+// jobProblems returns the places where an expression would mix series of
+// different jobs: an aggregation whose result drops the job label, or a
+// vector match (on, ignoring) that does not match on it.
+func jobProblems(t *testing.T, where, expr string) []string {
+	t.Helper()
+	e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+	if err != nil {
+		t.Errorf("%s: %v", where, err)
+		return nil
+	}
+	var out []string
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.AggregateExpr:
+			if n.Without == slices.Contains(n.Grouping, "job") {
+				out = append(out, fmt.Sprintf("%s drops job", aggregation(n)))
+			}
+		case *parser.BinaryExpr:
+			vm := n.VectorMatching
+			if vm != nil && vm.On != slices.Contains(vm.MatchingLabels, "job") {
+				kw := "ignoring"
+				if vm.On {
+					kw = "on"
+				}
+				out = append(out, fmt.Sprintf("%s %s (%s) does not match on job", n.Op, kw, strings.Join(vm.MatchingLabels, ", ")))
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+func aggregation(a *parser.AggregateExpr) string {
+	kw := "by"
+	if a.Without {
+		kw = "without"
+	}
+	return fmt.Sprintf("%s %s (%s)", a.Op, kw, strings.Join(a.Grouping, ", "))
 }
 
 // contractMetrics returns the metric names docs/metrics.md lists.
@@ -489,6 +538,11 @@ func TestAlertmanagerConfig(t *testing.T) {
 		if len(src) == 0 || len(dst) == 0 || len(ir.Equal) == 0 {
 			t.Errorf("inhibit_rules[%d]: want alertname source and target matchers and equal labels", i)
 		}
+		// Several exporters may share one Prometheus: one exporter's
+		// alerts must not silence another's.
+		if !slices.Contains(ir.Equal, "job") {
+			t.Errorf("inhibit_rules[%d]: equal %v does not match on job", i, ir.Equal)
+		}
 		for _, a := range append(src, dst...) {
 			labels, ok := alertLabels[a]
 			if !ok {
@@ -538,6 +592,27 @@ func TestGithubAnchor(t *testing.T) {
 	} {
 		if got := githubAnchor(h); got != want {
 			t.Errorf("githubAnchor(%q) = %q, want %q", h, got, want)
+		}
+	}
+}
+
+func TestJobProblems(t *testing.T) {
+	for expr, want := range map[string]int{
+		`sum by (job, campaign) (rate(m[5m]))`:                   0,
+		`sum without (instance) (m)`:                             0,
+		`up{job=~"influencer.*"} == 0 or absent(up)`:             0,
+		`a / on (job, campaign) group_left () b`:                 0,
+		`a * ignoring (destination_host) group_left () b`:        0,
+		`sum by (campaign) (m)`:                                  1,
+		`count(m)`:                                               1,
+		`sum without (job) (m)`:                                  1,
+		`quantile by (campaign) (0.5, m)`:                        1,
+		`a and on (campaign, creator) b`:                         1,
+		`a + ignoring (job) b`:                                   1,
+		`sum by (campaign) (a) + on (campaign) group_right () b`: 2,
+	} {
+		if got := jobProblems(t, "test", expr); len(got) != want {
+			t.Errorf("jobProblems(%s) = %q, want %d problems", expr, got, want)
 		}
 	}
 }

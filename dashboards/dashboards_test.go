@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
@@ -33,8 +35,13 @@ var testVars = map[string]string{
 	"campaign":        ".*",
 	"creator":         ".*",
 	"collector":       ".*",
+	"job":             ".*",
 	"datasource":      "prometheus",
 }
+
+// jobVariableQuery is the query of every dashboard's job variable: the jobs
+// that scrape an exporter.
+const jobVariableQuery = "label_values(influencer_exporter_build_info, job)"
 
 // wantDatasource is the data source reference of every panel, target and
 // annotation: the dashboard's datasource variable, never a fixed uid.
@@ -186,7 +193,15 @@ func checkVariables(t *testing.T, d Dashboard) {
 	if !ok || ds.Type != "datasource" || ds.QueryString() != "prometheus" {
 		t.Errorf("want a datasource variable of type datasource, query prometheus; got %+v", ds)
 	}
-	for _, name := range []string{"campaign", "creator"} {
+	// The job variable comes right after the datasource: every other
+	// variable and every query depends on it.
+	if i := slices.IndexFunc(d.Templating.List, func(v Variable) bool { return v.Name == "job" }); i < 1 || d.Templating.List[i-1].Name != "datasource" {
+		t.Errorf("the job variable is not right after the datasource variable (at %d)", i)
+	}
+	if v := vars["job"]; v.QueryString() != jobVariableQuery {
+		t.Errorf("variable job: query %q, want %q", v.QueryString(), jobVariableQuery)
+	}
+	for _, name := range []string{"job", "campaign", "creator"} {
 		v, ok := vars[name]
 		if !ok {
 			t.Errorf("no %s variable", name)
@@ -287,6 +302,78 @@ func TestQueries(t *testing.T) {
 	}
 }
 
+// TestQueriesKeepJob checks that every panel and annotation query shows the
+// selected jobs only (job=~"$job" on every selector) and never adds up or
+// joins series of different jobs: several exporters may be scraped by one
+// Prometheus under different jobs, and two of them must never double a
+// sum.
+func TestQueriesKeepJob(t *testing.T) {
+	vars := maps.Clone(testVars)
+	vars["job"] = "$job" // kept as written, to find the matcher
+	n := 0
+	for _, d := range load(t) {
+		for _, q := range d.Queries() {
+			e, err := parser.NewParser(parser.Options{}).ParseExpr(Expand(q.Expr, vars))
+			if err != nil {
+				continue // TestQueries reports it.
+			}
+			n++
+			for _, p := range jobProblems(e) {
+				t.Errorf("%s: %s", q.Where, p)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no queries checked")
+	}
+}
+
+// jobProblems returns what in a query ignores the job variable or mixes
+// jobs: a selector without job=~"$job", an aggregation whose result drops
+// job, or a vector match (on, ignoring) that does not match on job. The one
+// match allowed without job is `or on () <constant>`, the fallback of panels
+// that count problems, which adds a series only when there is none.
+func jobProblems(e parser.Expr) []string {
+	var out []string
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.VectorSelector:
+			if !slices.ContainsFunc(n.LabelMatchers, func(m *labels.Matcher) bool {
+				return m.Name == "job" && m.Type == labels.MatchRegexp && m.Value == "$job"
+			}) {
+				out = append(out, fmt.Sprintf(`selector %s has no job=~"$job"`, n))
+			}
+		case *parser.AggregateExpr:
+			if n.Without == slices.Contains(n.Grouping, "job") {
+				out = append(out, fmt.Sprintf("%s drops job", aggregation(n)))
+			}
+		case *parser.BinaryExpr:
+			vm := n.VectorMatching
+			if vm == nil || vm.On == slices.Contains(vm.MatchingLabels, "job") {
+				return nil
+			}
+			if n.Op == parser.LOR && vm.On && len(vm.MatchingLabels) == 0 && len(metricNames(n.RHS)) == 0 {
+				return nil
+			}
+			kw := "ignoring"
+			if vm.On {
+				kw = "on"
+			}
+			out = append(out, fmt.Sprintf("%s %s (%s) does not match on job", n.Op, kw, strings.Join(vm.MatchingLabels, ", ")))
+		}
+		return nil
+	})
+	return out
+}
+
+func aggregation(a *parser.AggregateExpr) string {
+	kw := "by"
+	if a.Without {
+		kw = "without"
+	}
+	return fmt.Sprintf("%s %s (%s)", a.Op, kw, strings.Join(a.Grouping, ", "))
+}
+
 // metricNames returns the metric names a query selects.
 func metricNames(e parser.Expr) []string {
 	var out []string
@@ -343,7 +430,7 @@ func aggSignatures(e parser.Expr) []string {
 		}
 		var matchers []string
 		for _, m := range vs.LabelMatchers {
-			if m.Name == "__name__" || m.Name == "campaign" || m.Name == "creator" {
+			if m.Name == "__name__" || m.Name == "job" || m.Name == "campaign" || m.Name == "creator" {
 				continue
 			}
 			matchers = append(matchers, m.String())
@@ -925,4 +1012,27 @@ func TestPromtoolCheckConfig(t *testing.T) {
 		t.Errorf("promtool checked no rule files:\n%s", res)
 	}
 	t.Logf("%s", res)
+}
+
+func TestJobProblems(t *testing.T) {
+	for expr, want := range map[string]int{
+		`sum by (job, campaign) (rate(m{job=~"$job"}[1m]))`:       0,
+		`count by (job) (m{job=~"$job"} == 0) or on () vector(0)`: 0,
+		`a{job=~"$job"} / on (job, post) (b{job=~"$job"} > 0)`:    0,
+		`m{campaign=~".*"}`:                                                 1,
+		`m{job="influencer"}`:                                               1,
+		`count(m{job=~"$job"}) or vector(0)`:                                1,
+		`max(m{job=~"$job"})`:                                               1,
+		`a{job=~"$job"} and on (post) b{job=~"$job"}`:                       1,
+		`a{job=~"$job"} or on () b{job=~"$job"}`:                            1,
+		`sum by (campaign) (a{job=~"$job"}) / on (campaign) b{job=~"$job"}`: 2,
+	} {
+		e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		if got := jobProblems(e); len(got) != want {
+			t.Errorf("jobProblems(%s) = %q, want %d problems", expr, got, want)
+		}
+	}
 }
