@@ -114,3 +114,38 @@ func BenchmarkParseConfig(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCoverage measures working out every object's state after a
+// refresh (done once per refresh, off the scrape path): n configured links
+// set against the refresh's samples, a tenth of them skipped and carried
+// over from the previous snapshot.
+func BenchmarkCoverage(b *testing.B) {
+	for _, n := range []int{2000, 20000} {
+		samples := benchSamples(n)
+		var expected []Object
+		errs := map[string]*ObjectError{}
+		var fresh []Sample
+		for _, s := range samples {
+			o, ok := sampleObject(s)
+			if !ok || s.Metric != LinkClicks {
+				continue
+			}
+			expected = append(expected, o)
+			if len(expected)%10 == 0 {
+				oe := &ObjectError{Object: o, Skipped: true, Err: ErrOutOfTime}
+				errs[oe.key()] = oe
+				continue
+			}
+			fresh = append(fresh, s)
+		}
+		b.Run(fmt.Sprintf("links=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				merged := carryOver(samples, fresh, errs)
+				if st := inferCoverage(expected, merged, errs); len(st) != n {
+					b.Fatalf("%d objects, want %d", len(st), n)
+				}
+			}
+		})
+	}
+}

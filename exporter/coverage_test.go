@@ -265,7 +265,9 @@ func TestPlans(t *testing.T) {
 }
 
 func TestDefaultIntervalPerProvider(t *testing.T) {
-	Register("fake-probe", func(Settings) (Collector, error) { return &testCollector{}, nil })
+	if !IsRegistered("fake-probe") {
+		Register("fake-probe", func(Settings) (Collector, error) { return &testCollector{}, nil })
+	}
 	SetDefaultInterval("fake-probe", 45*time.Second)
 	cfg, err := ParseConfig("x.yml", []byte("collectors:\n  - type: fake-probe\n  - type: fake\n  - {type: fake-probe, name: p2, interval: 2m}\n"))
 	if err != nil {

@@ -83,48 +83,83 @@ func (a *API) Post(ctx context.Context, path string, body, v any) (*Response, er
 
 // LinkReport gathers one refresh of a link shortener: configured links
 // first, then links discovered by tag. Each link is reported once; a
-// configured link wins over the same link found by tag. Finish publishes
-// the links for the probe and returns the samples.
+// configured link wins over the same link found by tag. Every link the
+// refresh was asked for ends in one of Configured or Discovered (read),
+// Skip (missing) or Defer (not read this time). Finish publishes the links
+// for the probe and returns the samples.
 type LinkReport struct {
 	provider  string
 	seen      map[string]bool
 	samples   []Sample
 	published []PublishedLink
-	skipped   []error
+	errs      []error
+	// deferred are the keys of links Defer recorded: their previously
+	// published entries stay published.
+	deferred map[string]bool
 }
 
 // NewLinkReport starts the report of one refresh.
 func NewLinkReport(provider string) *LinkReport {
-	return &LinkReport{provider: provider, seen: map[string]bool{}}
+	return &LinkReport{provider: provider, seen: map[string]bool{}, deferred: map[string]bool{}}
 }
 
-// Configured reports a configured link: its clicks and the absolute short
-// URL the provider reported (the link's url: overrides it for the probe).
-func (r *LinkReport) Configured(ref LinkRef, shortURL string, clicks float64) {
+// Configured reports a configured link: its clicks, the absolute short
+// URL the provider reported (the link's url: overrides it for the probe)
+// and the long URL the provider says it redirects to ("" where the
+// collector does not read it).
+func (r *LinkReport) Configured(ref LinkRef, shortURL, destination string, clicks float64) {
 	probeURL := shortURL
 	if ref.URL != "" {
 		probeURL = ref.URL
 	}
-	r.add(ref.Campaign, ref.Creator, ref.ID, probeURL, ref.Expect, clicks)
+	r.add(ref.Campaign, ref.Creator, ref.ID, probeURL, destination, ref.Expect, clicks)
 }
 
 // Discovered reports a link found by a creator's tag, unless it was
-// already reported.
-func (r *LinkReport) Discovered(tag TagRef, id, shortURL string, clicks float64) {
-	r.add(tag.Campaign, tag.Creator, id, shortURL, tag.Expect, clicks)
+// already reported, with its short URL and destination as in Configured.
+func (r *LinkReport) Discovered(tag TagRef, id, shortURL, destination string, clicks float64) {
+	r.add(tag.Campaign, tag.Creator, id, shortURL, destination, tag.Expect, clicks)
 }
 
 // Seen reports whether the link id is already in the report.
 func (r *LinkReport) Seen(id string) bool { return r.seen[normalizeID(id)] }
 
-// Skip records an object the refresh skipped for a permanent reason (see
-// PartialError).
-func (r *LinkReport) Skip(err error) { r.skipped = append(r.skipped, err) }
+// Skip records a link the refresh cannot export for a permanent reason,
+// such as a configured link the provider does not know: it is counted
+// missing, with err (naming the provider and the link) as the reason (see
+// Missing). A link skipped is not reported by tag either.
+func (r *LinkReport) Skip(campaign, creator, id string, err error) {
+	r.seen[normalizeID(id)] = true
+	r.errs = append(r.errs, Missing(LinkObject(campaign, creator, id), err))
+}
+
+// Defer records a link the refresh did not read because its time ran out
+// (see OutOfTime): it keeps its previous values and its place in the
+// probe's links, and the collector reads it first next refresh.
+func (r *LinkReport) Defer(campaign, creator, id string) {
+	key := normalizeID(id)
+	if r.seen[key] {
+		return
+	}
+	r.seen[key] = true
+	r.deferred[key] = true
+	r.errs = append(r.errs, Skipped(LinkObject(campaign, creator, id), fmt.Errorf("%s: link %q: %w", r.provider, id, ErrOutOfTime)))
+}
+
+// Note records a problem of the refresh that is about no one link, such
+// as a tag that cannot be resolved: the landing page shows it.
+func (r *LinkReport) Note(err error) { r.errs = append(r.errs, err) }
+
+// LinkObject is the link a shortener is asked to watch, for Missing and
+// Skipped.
+func LinkObject(campaign, creator, id string) Object {
+	return Object{Kind: KindLink, Campaign: campaign, Creator: creator, ID: id}
+}
 
 // Len returns the number of links reported.
 func (r *LinkReport) Len() int { return len(r.samples) }
 
-func (r *LinkReport) add(campaign, creator, id, probeURL string, expect *Expect, clicks float64) {
+func (r *LinkReport) add(campaign, creator, id, probeURL, destination string, expect *Expect, clicks float64) {
 	key := normalizeID(id)
 	if r.seen[key] {
 		return
@@ -133,17 +168,28 @@ func (r *LinkReport) add(campaign, creator, id, probeURL string, expect *Expect,
 	r.samples = append(r.samples, LinkClicks.Sample(clicks, campaign, creator, r.provider, id))
 	r.published = append(r.published, PublishedLink{
 		Campaign: campaign, Creator: creator, Provider: r.provider,
-		ID: id, URL: probeURL, Expect: expect,
+		ID: id, URL: probeURL, Destination: destination, Expect: expect,
 	})
 }
 
-// Finish publishes the reported links under the collector's name and
-// returns the samples, with a PartialError if links were skipped.
+// Finish publishes the reported links under the collector's name, with
+// the deferred ones as the collector last published them, and returns the
+// samples, with a PartialError if links were skipped or deferred.
 func (r *LinkReport) Finish(links *LinkSet, collector string) ([]Sample, error) {
 	if links != nil {
-		links.Publish(collector, r.published)
+		published := r.published
+		if len(r.deferred) > 0 {
+			links.mu.RLock()
+			for _, l := range links.byCol[collector] {
+				if r.deferred[normalizeID(l.ID)] {
+					published = append(published, l)
+				}
+			}
+			links.mu.RUnlock()
+		}
+		links.Publish(collector, published)
 	}
-	return r.samples, Partial(r.skipped)
+	return r.samples, Partial(r.errs)
 }
 
 func normalizeID(id string) string {

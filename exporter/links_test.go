@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -33,19 +34,25 @@ func TestLinkReport(t *testing.T) {
 	emmaTag := TagRef{Campaign: "summer", Creator: "emma", Tag: &Tag{Tag: "emma"}}
 
 	r := NewLinkReport("bitly")
-	r.Configured(alice, "https://bit.ly/a", 10)
-	r.Configured(bob, "https://bit.ly/b", 3)
-	r.Discovered(emmaTag, "BIT.LY/a", "https://bit.ly/a", 99) // configured wins
-	r.Discovered(emmaTag, "bit.ly/e", "https://bit.ly/e", 7)
+	r.Configured(alice, "https://bit.ly/a", "https://shop.example/a", 10)
+	r.Configured(bob, "https://bit.ly/b", "", 3)
+	r.Discovered(emmaTag, "BIT.LY/a", "https://bit.ly/a", "", 99) // configured wins
+	r.Discovered(emmaTag, "bit.ly/e", "https://bit.ly/e", "https://shop.example/e", 7)
 	if !r.Seen("Bit.ly/e") || r.Seen("bit.ly/E") {
 		t.Error("Seen: host is case-insensitive, path is not")
 	}
-	r.Skip(errors.New(`bitly: link "bit.ly/gone": not found`))
+	r.Skip("spring", "carol", "bit.ly/gone", fmt.Errorf(`bitly: link "bit.ly/gone": %w`, ErrNotFound))
+	r.Discovered(emmaTag, "bit.ly/gone", "https://bit.ly/gone", "", 1) // skipped: not reported by tag
+	r.Note(errors.New(`bitly: tag "x": cannot be resolved`))
 
 	set := NewLinkSet()
 	samples, err := r.Finish(set, "bitly-eu")
-	if !IsPartial(err) || !strings.Contains(err.Error(), "bit.ly/gone") {
+	if !IsPartial(err) || !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), `"bit.ly/gone"`) || !strings.Contains(err.Error(), `tag "x"`) {
 		t.Errorf("err = %v, want a partial error", err)
+	}
+	var oe *ObjectError
+	if !errors.As(err, &oe) || oe.Skipped || oe.Object != (Object{Kind: KindLink, Campaign: "spring", Creator: "carol", ID: "bit.ly/gone"}) {
+		t.Errorf("object error = %+v, want link bit.ly/gone of carol missing", oe)
 	}
 	want := `
 # HELP influencer_link_clicks_total Clicks on a creator's tracking link, as the link shortener reports its lifetime total.
@@ -61,11 +68,36 @@ influencer_link_clicks_total{campaign="summer",creator="emma",link="bit.ly/e",pr
 	if len(pub) != 3 {
 		t.Fatalf("published %d links, want 3", len(pub))
 	}
-	if pub[0].URL != "https://go.example/a" || pub[0].Expect == nil || pub[0].Expect.Host != "shop.example" {
-		t.Errorf("url override or expect lost: %+v", pub[0])
+	if pub[0].URL != "https://go.example/a" || pub[0].Destination != "https://shop.example/a" || pub[0].Expect == nil || pub[0].Expect.Host != "shop.example" {
+		t.Errorf("url override, destination or expect lost: %+v", pub[0])
 	}
-	if pub[2].Creator != "emma" || pub[2].URL != "https://bit.ly/e" {
+	if pub[2].Creator != "emma" || pub[2].URL != "https://bit.ly/e" || pub[2].Destination != "https://shop.example/e" {
 		t.Errorf("discovered link: %+v", pub[2])
+	}
+
+	// A refresh that runs out of time defers links: they are skipped, not
+	// missing, and stay published as they were.
+	r = NewLinkReport("bitly")
+	r.Configured(bob, "https://bit.ly/b", "", 4)
+	r.Defer("spring", "alice", "bit.ly/a")
+	r.Defer("summer", "emma", "bit.ly/e")
+	r.Discovered(emmaTag, "bit.ly/e", "https://bit.ly/e", "", 8) // deferred: not reported
+	r.Defer("summer", "emma", "bit.ly/new")                      // never published: nothing to keep
+	samples, err = r.Finish(set, "bitly-eu")
+	if len(samples) != 1 || samples[0].Value != 4 {
+		t.Errorf("samples = %v, want bob's only", samples)
+	}
+	var pe *PartialError
+	if !errors.As(err, &pe) || len(pe.Errs) != 3 {
+		t.Fatalf("err = %v, want a partial error of 3 deferred links", err)
+	}
+	for i, id := range []string{"bit.ly/a", "bit.ly/e", "bit.ly/new"} {
+		if !errors.As(pe.Errs[i], &oe) || !oe.Skipped || oe.ID != id || !errors.Is(oe, ErrOutOfTime) || !strings.Contains(oe.Error(), `bitly: link "`+id+`"`) {
+			t.Errorf("error %d = %v, want link %s skipped out of time", i, pe.Errs[i], id)
+		}
+	}
+	if pub := set.All(); len(pub) != 3 || pub[0].ID != "bit.ly/a" || pub[0].URL != "https://go.example/a" || pub[2].ID != "bit.ly/e" || pub[2].Destination != "https://shop.example/e" {
+		t.Errorf("deferred links not kept published as they were: %+v", pub)
 	}
 }
 

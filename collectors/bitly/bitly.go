@@ -13,12 +13,26 @@
 //
 // Once per process, not per refresh: GET /user to learn default_group_guid
 // when group_guid is not set and a group is needed (tags or top_links), and
-// GET /bitlinks/{bitlink} for a link whose short URL no list answer carried
-// (the link probe needs it; a url override in the config skips it).
+// GET /bitlinks/{bitlink} for a link whose short and long URL no list
+// answer carried: the link probe requests the one and checks the redirect
+// against the other. A long URL read that way is not read again; the batch
+// call and tag listings carry it on every refresh.
+//
+// A refresh that runs out of time (its interval) stops calling and exports
+// the links it read; the others keep their last values, counted skipped,
+// and the next refresh reads them first. With top_links 0 that is one call
+// per link, so a collector of 116 links at 5 calls a second needs about 23
+// seconds to read them all: with a 15 second interval, each refresh reads
+// what it can and the next continues.
 //
 // Bitly sends no rate-limit headers; its limits are per hour and per
 // minute (a tenth of the hourly one) and a 429 carries no Retry-After, so the
 // shared client's backoff paces retries.
+//
+// Quota: every call above is an API call and counts toward Bitly's hourly
+// and per-minute limits and the plan's monthly quota. The link probe's
+// requests to the short links themselves are not API calls and count
+// toward none of them.
 package bitly
 
 import (
@@ -26,6 +40,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -75,9 +90,13 @@ type collector struct {
 	links     []exporter.LinkRef // configured links, in file order
 	tags      []exporter.TagRef
 
-	mu    sync.Mutex
-	group string            // resolved group guid
-	urls  map[string]string // link id -> short URL the API reported
+	// rot orders the links of a refresh least recently read first.
+	rot *exporter.Rotation
+
+	mu     sync.Mutex
+	group  string             // resolved group guid
+	meta   map[string]bitlink // link id -> its short and long URL, as the API reported them
+	tagged []tagged           // links the last tag listings found
 }
 
 // New builds a bitly collector from its config block.
@@ -108,7 +127,8 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		linkSet: s.Links,
 		opts:    opts,
 		group:   opts.GroupGUID,
-		urls:    map[string]string{},
+		meta:    map[string]bitlink{},
+		rot:     exporter.NewRotation(),
 		links:   refs.Links,
 		tags:    refs.Tags,
 	}
@@ -127,6 +147,31 @@ type tagged struct {
 	id  string
 }
 
+// target is a link one refresh reads: configured (ref set) or found by
+// tag.
+type target struct {
+	ref *exporter.LinkRef
+	tag tagged
+}
+
+func (t target) id() string {
+	if t.ref != nil {
+		return t.ref.ID
+	}
+	return t.tag.id
+}
+
+func (t target) key() string { return t.id() }
+
+// owner returns the campaign and creator of the link, and the config path
+// that asks for it.
+func (t target) owner() (campaign, creator, path string) {
+	if t.ref != nil {
+		return t.ref.Campaign, t.ref.Creator, t.ref.Path()
+	}
+	return t.tag.tag.Campaign, t.tag.tag.Creator, t.tag.tag.Path()
+}
+
 // Poll implements exporter.Collector.
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	var group string
@@ -137,96 +182,152 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		}
 		group = g
 	}
-
-	// Tag discovery: configured links win, then the first tag in file
-	// order that a link carries.
-	known := make(map[string]bool, len(c.links))
-	for _, l := range c.links {
-		known[l.ID] = true
+	discovered, err := c.discover(ctx, group)
+	if err != nil {
+		return nil, err
 	}
-	var discovered []tagged
-	for _, t := range c.tags {
-		links, err := c.listTag(ctx, group, t.Tag.Tag)
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range links {
-			c.rememberURL(l)
-			if !known[l.ID] {
-				known[l.ID] = true
-				discovered = append(discovered, tagged{t, l.ID})
-			}
-		}
-		c.logger.Debug("listed links by tag", "tag", t.Tag.Tag, "links", len(links))
-	}
-	sort.Slice(discovered, func(i, j int) bool { return discovered[i].id < discovered[j].id })
-
-	clicks := map[string]int64{}
-	if c.opts.TopLinks > 0 && len(c.links)+len(discovered) > 0 {
-		top, err := c.api.topClicked(ctx, group, c.opts.TopLinks)
-		if err != nil {
-			return nil, fmt.Errorf("bitly: most clicked links of group %q: %w", group, err)
-		}
-		for _, l := range top.Links {
-			c.rememberURL(l)
-		}
-		for _, s := range top.SortedLinks {
-			clicks[s.ID] = s.Clicks
-		}
-	}
-
-	r := exporter.NewLinkReport(c.typ)
-	for _, l := range c.links {
-		n, u, err := c.read(ctx, r, l.ID, l.URL, l.Path(), clicks)
-		if err != nil {
-			return nil, err
-		}
-		if u != "" {
-			r.Configured(l, u, n)
-		}
+	targets := make([]target, 0, len(c.links)+len(discovered))
+	for i := range c.links {
+		targets = append(targets, target{ref: &c.links[i]})
 	}
 	for _, d := range discovered {
-		n, u, err := c.read(ctx, r, d.id, "", d.tag.Path(), clicks)
-		if err != nil {
+		targets = append(targets, target{tag: d})
+	}
+
+	// The batch call, unless the refresh is out of time already: then
+	// every link is deferred below.
+	clicks := map[string]int64{}
+	if c.opts.TopLinks > 0 && len(targets) > 0 && !exporter.OutOfTime(ctx) {
+		top, err := c.api.topClicked(ctx, group, c.opts.TopLinks)
+		switch {
+		case err != nil && exporter.OutOfTime(ctx):
+		case err != nil:
+			return nil, fmt.Errorf("bitly: most clicked links of group %q: %w", group, err)
+		default:
+			for _, l := range top.Links {
+				c.remember(l)
+			}
+			for _, s := range top.SortedLinks {
+				clicks[s.ID] = s.Clicks
+			}
+		}
+	}
+
+	// Links least recently read first: a refresh that runs out of time
+	// leaves the others for the next one, which starts with them.
+	r := exporter.NewLinkReport(c.typ)
+	for _, t := range exporter.Rotate(c.rot, targets, target.key) {
+		campaign, creator, path := t.owner()
+		if c.needsCall(t.id(), clicks) && exporter.OutOfTime(ctx) {
+			r.Defer(campaign, creator, t.id())
+			continue
+		}
+		n, meta, err := c.read(ctx, t.id(), clicks)
+		switch {
+		case errors.Is(err, exporter.ErrNotFound):
+			r.Skip(campaign, creator, t.id(), fmt.Errorf("bitly: link %q (%s): %w", t.id(), path, err))
+		case err != nil && exporter.OutOfTime(ctx):
+			r.Defer(campaign, creator, t.id())
+			continue
+		case err != nil:
 			return nil, err
+		case t.ref != nil:
+			r.Configured(*t.ref, meta.Link, meta.LongURL, n)
+		default:
+			r.Discovered(t.tag.tag, t.id(), meta.Link, meta.LongURL, n)
 		}
-		if u != "" {
-			r.Discovered(d.tag, d.id, u, n)
-		}
+		c.rot.Done(t.key())
 	}
 	return r.Finish(c.linkSet, c.name)
 }
 
-// read returns a link's clicks, from the batch or one call, and the URL the
-// probe requests: override, else the short URL Bitly reported. A link Bitly
-// does not know is skipped in r, and read returns no URL.
-func (c *collector) read(ctx context.Context, r *exporter.LinkReport, id, override, path string, batch map[string]int64) (float64, string, error) {
-	skip := func(err error) (float64, string, error) {
-		r.Skip(fmt.Errorf("bitly: link %q (%s): %w", id, path, err))
-		return 0, "", nil
+// discover lists the links of each configured tag. Configured links win,
+// then the first tag in file order that a link carries. A refresh that
+// runs out of time while listing returns what it found and the links the
+// last listings found, which stay known until a listing completes: the
+// refresh then defers them all.
+func (c *collector) discover(ctx context.Context, group string) ([]tagged, error) {
+	if len(c.tags) == 0 {
+		return nil, nil
 	}
+	known := make(map[string]bool, len(c.links))
+	for _, l := range c.links {
+		known[l.ID] = true
+	}
+	var (
+		found    []tagged
+		complete = true
+	)
+	for _, t := range c.tags {
+		links, err := c.listTag(ctx, group, t.Tag.Tag)
+		for _, l := range links {
+			c.remember(l)
+			if !known[l.ID] {
+				known[l.ID] = true
+				found = append(found, tagged{t, l.ID})
+			}
+		}
+		if err != nil && exporter.OutOfTime(ctx) {
+			complete = false
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		c.logger.Debug("listed links by tag", "tag", t.Tag.Tag, "links", len(links))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !complete {
+		// The links the last listings found stay known until one
+		// completes.
+		for _, d := range c.tagged {
+			if !known[d.id] {
+				known[d.id] = true
+				found = append(found, d)
+			}
+		}
+	}
+	c.tagged = slices.Clone(found)
+	sort.Slice(found, func(i, j int) bool { return found[i].id < found[j].id })
+	return found, nil
+}
+
+// needsCall reports whether reading the link costs a call: its clicks are
+// not in the batch, or its metadata was never seen.
+func (c *collector) needsCall(id string, batch map[string]int64) bool {
+	if _, ok := batch[id]; !ok {
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.meta[id]
+	return !ok
+}
+
+// read returns a link's clicks, from the batch or one call, and its
+// metadata: the short URL and long URL Bitly reported. The error matches
+// exporter.ErrNotFound if Bitly does not know the link.
+func (c *collector) read(ctx context.Context, id string, batch map[string]int64) (float64, bitlink, error) {
 	n, ok := batch[id]
 	if !ok {
 		var err error
 		n, err = c.api.totalClicks(ctx, id)
 		if errors.Is(err, exporter.ErrNotFound) {
-			return skip(err)
+			return 0, bitlink{}, err
 		}
 		if err != nil {
-			return 0, "", fmt.Errorf("bitly: clicks for link %q: %w", id, err)
+			return 0, bitlink{}, fmt.Errorf("bitly: clicks for link %q: %w", id, err)
 		}
 	}
-	if override != "" {
-		return float64(n), override, nil
-	}
-	u, err := c.shortURL(ctx, id)
+	meta, err := c.metadata(ctx, id)
 	if errors.Is(err, exporter.ErrNotFound) {
-		return skip(err)
+		return 0, bitlink{}, err
 	}
 	if err != nil {
-		return 0, "", fmt.Errorf("bitly: short URL of link %q: %w", id, err)
+		return 0, bitlink{}, fmt.Errorf("bitly: short URL of link %q: %w", id, err)
 	}
-	return float64(n), u, nil
+	return float64(n), meta, nil
 }
 
 // resolveGroup returns the configured group, or the token owner's default
@@ -252,7 +353,8 @@ func (c *collector) resolveGroup(ctx context.Context) (string, error) {
 	return g, nil
 }
 
-// listTag pages through the group's links carrying tag.
+// listTag pages through the group's links carrying tag. Out of time, it
+// returns the links of the pages it read with the error.
 func (c *collector) listTag(ctx context.Context, group, tag string) ([]bitlink, error) {
 	var (
 		out   []bitlink
@@ -260,9 +362,12 @@ func (c *collector) listTag(ctx context.Context, group, tag string) ([]bitlink, 
 		seen  = map[string]bool{}
 	)
 	for range maxPages {
+		if err := ctx.Err(); err != nil {
+			return out, fmt.Errorf("bitly: links with tag %q: %w", tag, err)
+		}
 		page, err := c.api.linksByTag(ctx, group, tag, c.opts.PageSize, after)
 		if err != nil {
-			return nil, fmt.Errorf("bitly: links with tag %q: %w", tag, err)
+			return out, fmt.Errorf("bitly: links with tag %q: %w", tag, err)
 		}
 		out = append(out, page.Links...)
 		next := page.Pagination.SearchAfter
@@ -278,31 +383,62 @@ func (c *collector) listTag(ctx context.Context, group, tag string) ([]bitlink, 
 	return nil, fmt.Errorf("bitly: links with tag %q: more than %d pages", tag, maxPages)
 }
 
-func (c *collector) rememberURL(l bitlink) {
+// remember keeps the short and long URL of a link from any answer that
+// carries them.
+func (c *collector) remember(l bitlink) {
 	if l.ID == "" || l.Link == "" {
 		return
 	}
 	c.mu.Lock()
-	c.urls[l.ID] = l.Link
+	c.meta[l.ID] = bitlink{ID: l.ID, Link: l.Link, LongURL: l.LongURL}
 	c.mu.Unlock()
 }
 
-// shortURL returns the short URL Bitly reported for the link, asking for
-// it once if no list answer carried it.
-func (c *collector) shortURL(ctx context.Context, id string) (string, error) {
+// metadata returns the short and long URL Bitly reported for the link,
+// asking for them once if no list answer carried them.
+func (c *collector) metadata(ctx context.Context, id string) (bitlink, error) {
 	c.mu.Lock()
-	u, ok := c.urls[id]
+	m, ok := c.meta[id]
 	c.mu.Unlock()
 	if ok {
-		return u, nil
+		return m, nil
 	}
 	b, err := c.api.bitlink(ctx, id)
 	if err != nil {
-		return "", err
+		return bitlink{}, err
 	}
 	if b.Link == "" {
-		return "", fmt.Errorf("%w: bitlink without link field", exporter.ErrBadResponse)
+		return bitlink{}, fmt.Errorf("%w: bitlink without link field", exporter.ErrBadResponse)
 	}
-	c.rememberURL(bitlink{ID: id, Link: b.Link})
-	return b.Link, nil
+	b.ID = id
+	c.remember(*b)
+	return *b, nil
+}
+
+// Plan implements exporter.Planner: the calls of one refresh after the
+// first, by the call pattern above.
+func (c *collector) Plan() exporter.Plan {
+	links, tags := len(c.links), len(c.tags)
+	if links+tags == 0 {
+		return exporter.Plan{Note: "no links or tags configured"}
+	}
+	calls := tags
+	var parts []string
+	if tags > 0 {
+		parts = append(parts, fmt.Sprintf("%d tag listing pages (assumed one per tag)", tags))
+	}
+	if c.opts.TopLinks == 0 {
+		calls += links
+		parts = append(parts, fmt.Sprintf("%d clicks summaries, one per configured link", links))
+		if tags > 0 {
+			parts = append(parts, "plus one per link found by tag, not known from config")
+		}
+	} else {
+		beyond := max(0, links-c.opts.TopLinks)
+		calls += 1 + beyond
+		parts = append(parts, fmt.Sprintf("1 batch call for the group's %d most clicked links", c.opts.TopLinks),
+			fmt.Sprintf("%d clicks summaries for the configured links beyond top_links", beyond),
+			fmt.Sprintf("assumes the links are among the group's %d most clicked: each configured link that is not costs 1 call more, up to %d calls in all, and so does each link found by tag", c.opts.TopLinks, 1+tags+links))
+	}
+	return exporter.Plan{Calls: calls, Note: strings.Join(parts, "; ") + "; the first refresh also reads each link's URLs once"}
 }

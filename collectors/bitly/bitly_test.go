@@ -1,7 +1,11 @@
 package bitly_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +20,12 @@ import (
 const token = "test-token-5ecret"
 
 // sandbox is a fake Bitly on loopback with a clock ten minutes past its
-// start.
+// start, behind a cutoff that tests use to run a refresh out of time.
 type sandbox struct {
-	fake *bitlyfake.Server
-	url  string
+	fake  *bitlyfake.Server
+	cut   *exportertest.Cutoff
+	clock *exportertest.ManualClock
+	url   string
 }
 
 func newSandbox(t *testing.T, fakeToken string, links ...bitlyfake.Link) *sandbox {
@@ -28,7 +34,11 @@ func newSandbox(t *testing.T, fakeToken string, links ...bitlyfake.Link) *sandbo
 	clock := exportertest.NewManualClock(start)
 	fake := bitlyfake.New(fakeToken, clock.Now)
 	clock.Advance(10 * time.Minute)
-	return &sandbox{fake: fake, url: exportertest.ServeFake(t, fake, links...)}
+	for _, l := range links {
+		fake.AddLink(l)
+	}
+	cut := exportertest.NewCutoff(fake)
+	return &sandbox{fake: fake, cut: cut, clock: clock, url: exportertest.Serve(t, cut)}
 }
 
 // config renders a config with one bitly collector on the fake; options is
@@ -47,11 +57,14 @@ func link(id string, base int64, perMinute float64, tags ...string) bitlyfake.Li
 	_, hash, _ := strings.Cut(id, "/")
 	return bitlyfake.Link{
 		ID:          id,
-		Destination: "https://shop.example/" + hash + "?utm_source=" + hash,
+		Destination: dest(hash),
 		Tags:        tags,
 		Clicks:      fakeapi.Growth{Base: base, PerMinute: perMinute},
 	}
 }
+
+// dest is the destination of the link with the back-half hash.
+func dest(hash string) string { return "https://shop.example/" + hash + "?utm_source=" + hash }
 
 // alice renders creator alice with the links.
 func alice(ids ...string) string { return exportertest.CreatorLinks("alice", "bitly", ids...) }
@@ -98,13 +111,13 @@ func TestPoll(t *testing.T) {
 		t.Errorf("API calls for two refreshes: %d, want 4", got)
 	}
 	env.ComparePublished(t, []exporter.PublishedLink{
-		{Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/alice1", URL: sb.url + "/alice1",
+		{Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/alice1", URL: sb.url + "/alice1", Destination: dest("alice1"),
 			Expect: &exporter.Expect{Host: "shop.example", UTM: map[string]string{"utm_source": "alice1"}}},
-		{Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/alice2", URL: sb.url + "/alice2"},
-		{Campaign: "spring", Creator: "bob", Provider: "bitly", ID: "bit.ly/bob1", URL: "https://go.example/bob"},
-		{Campaign: "spring", Creator: "carol", Provider: "bitly", ID: "bit.ly/carol1", URL: sb.url + "/carol1", Expect: &exporter.Expect{Host: "shop.example"}},
-		{Campaign: "spring", Creator: "carol", Provider: "bitly", ID: "bit.ly/carol2", URL: sb.url + "/carol2", Expect: &exporter.Expect{Host: "shop.example"}},
-		{Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/shared", URL: sb.url + "/shared"},
+		{Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/alice2", URL: sb.url + "/alice2", Destination: dest("alice2")},
+		{Campaign: "spring", Creator: "bob", Provider: "bitly", ID: "bit.ly/bob1", URL: "https://go.example/bob", Destination: dest("bob1")},
+		{Campaign: "spring", Creator: "carol", Provider: "bitly", ID: "bit.ly/carol1", URL: sb.url + "/carol1", Destination: dest("carol1"), Expect: &exporter.Expect{Host: "shop.example"}},
+		{Campaign: "spring", Creator: "carol", Provider: "bitly", ID: "bit.ly/carol2", URL: sb.url + "/carol2", Destination: dest("carol2"), Expect: &exporter.Expect{Host: "shop.example"}},
+		{Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/shared", URL: sb.url + "/shared", Destination: dest("shared")},
 	})
 }
 
@@ -180,10 +193,263 @@ func TestUnknownLinkIsPartial(t *testing.T) {
 			env := sb.build(t, opts, alice("bit.ly/gone", "bit.ly/known"))
 			samples, err := env.Poll(t, "bitly")
 			exportertest.AssertPartial(t, err, exporter.ErrNotFound, `"bit.ly/gone"`, "campaigns[0].creators[0].links[0]", "NOT_FOUND")
+			if keys, rest := exportertest.ObjectKeys(t, err); !slices.Equal(keys, []string{"missing link spring/alice/bit.ly/gone"}) || rest != nil {
+				t.Errorf("object errors %q and others %v, want bit.ly/gone missing only", keys, rest)
+			}
 			exportertest.CompareText(t, samples, clicks("bit.ly/known=5"))
 			env.ComparePublished(t, []exporter.PublishedLink{
-				{Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/known", URL: sb.url + "/known"},
+				{Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/known", URL: sb.url + "/known", Destination: dest("known")},
 			})
+
+			// What an operator sees: the link missing with Bitly's answer
+			// as the reason, the other one exported, the collector up.
+			cache := exporter.NewCache()
+			env.RefreshWithin(t, cache, "bitly", sb.cut, -1)
+			gaps, reasons := exportertest.GapKeys(t, cache, "bitly")
+			if !slices.Equal(gaps, []string{"missing link spring/alice/bit.ly/gone"}) || !strings.Contains(reasons[gaps[0]], "HTTP 404: NOT_FOUND") {
+				t.Errorf("gaps %q, reasons %q", gaps, reasons)
+			}
+			if got, want := exportertest.CollectorObjects(t, cache, "bitly"), map[string]float64{"link exported": 1, "link missing": 1, "link skipped": 0}; !maps.Equal(got, want) {
+				t.Errorf("influencer_collector_objects = %v, want %v", got, want)
+			}
+			if st := cache.Status(); !st[0].Up {
+				t.Errorf("collector down after a partial refresh: %+v", st[0])
+			}
+		})
+	}
+}
+
+// clicksAt is the fake's count of resume link i, minutes after its start.
+func clicksAt(i, minutes int) float64 { return float64(100*i + (i+1)*minutes) }
+
+// TestResumeOutOfTime is the issue's case scaled down: links read one call
+// each, more than a refresh's time allows. Each refresh exports what it
+// read, the links it did not reach keep their values, and the next refresh
+// reads those first, so over two refreshes every link's count advances.
+func TestResumeOutOfTime(t *testing.T) {
+	var ids []string
+	for i := range 12 {
+		ids = append(ids, fmt.Sprintf("bit.ly/l%02d", i))
+	}
+	group := `group_guid: ` + bitlyfake.GroupGUID
+	tests := []struct {
+		name, options, creator, creators string
+		// calls answered before the time runs out, in refreshes 1 and 2
+		calls1, calls2 int
+		// links (by index) each refresh leaves unread
+		skipped1, skipped2 []int
+	}{
+		{
+			name: "one call per link", options: `{top_links: 0}`, creator: "alice", creators: alice(ids...),
+			calls1: 7, skipped1: []int{7, 8, 9, 10, 11},
+			calls2: 5, skipped2: []int{0, 1, 2, 3, 4, 5, 6},
+		},
+		{
+			// The batch reads the five most clicked (l07 to l11) in
+			// one call; the others cost one call each.
+			name: "batch then one call per link", options: `{` + group + `, top_links: 5}`, creator: "alice", creators: alice(ids...),
+			calls1: 1 + 3, skipped1: []int{3, 4, 5, 6},
+			calls2: 1 + 4, skipped2: []int{0, 1, 2},
+		},
+		{
+			name: "links found by tag", options: `{` + group + `, top_links: 0}`, creator: "erin", creators: exportertest.CreatorTags("erin", "bitly", "bulk"),
+			calls1: 1 + 7, skipped1: []int{7, 8, 9, 10, 11},
+			calls2: 1 + 5, skipped2: []int{0, 1, 2, 3, 4, 5, 6},
+		},
+		{
+			// Out of time while listing the tag: nothing is read, and
+			// the links the last listing found keep their values.
+			name: "cut in the tag listing", options: `{` + group + `, top_links: 0}`, creator: "erin", creators: exportertest.CreatorTags("erin", "bitly", "bulk"),
+			calls1: 0, skipped1: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11},
+			calls2: 1 + 12, skipped2: nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var links []bitlyfake.Link
+			for i, id := range ids {
+				links = append(links, link(id, int64(100*i), float64(i+1), "bulk"))
+			}
+			sb := newSandbox(t, token, links...)
+			env := sb.build(t, tt.options, tt.creators)
+			cache := exporter.NewCache()
+			key := func(i int) string { return fmt.Sprintf("skipped link spring/%s/%s", tt.creator, ids[i]) }
+
+			// Refresh 0, at minute 10, reads every link and its URLs.
+			env.RefreshWithin(t, cache, "bitly", sb.cut, -1)
+			if got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link"); len(got) != len(ids) {
+				t.Fatalf("refresh 0 exported %d links, want %d", len(got), len(ids))
+			}
+
+			// Refresh 1, at minute 20, through the scheduler: the links
+			// it did not reach keep their values of minute 10.
+			sb.clock.Advance(10 * time.Minute)
+			env.RefreshWithin(t, cache, "bitly", sb.cut, tt.calls1)
+			got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link")
+			var wantGaps []string
+			for i, id := range ids {
+				want := clicksAt(i, 20)
+				if slices.Contains(tt.skipped1, i) {
+					want = clicksAt(i, 10)
+					wantGaps = append(wantGaps, key(i))
+				}
+				if got[id] != want {
+					t.Errorf("refresh 1: %s = %g, want %g", id, got[id], want)
+				}
+			}
+			gaps, reasons := exportertest.GapKeys(t, cache, "bitly")
+			if !slices.Equal(gaps, wantGaps) {
+				t.Errorf("refresh 1 gaps:\n got %q\nwant %q", gaps, wantGaps)
+			}
+			for _, g := range gaps {
+				if !strings.Contains(reasons[g], "bitly: link ") || !strings.Contains(reasons[g], exporter.ErrOutOfTime.Error()) {
+					t.Errorf("reason of %s: %q", g, reasons[g])
+				}
+			}
+			n := float64(len(tt.skipped1))
+			if got, want := exportertest.CollectorObjects(t, cache, "bitly"), map[string]float64{"link exported": 12 - n, "link missing": 0, "link skipped": n}; !maps.Equal(got, want) {
+				t.Errorf("refresh 1: influencer_collector_objects = %v, want %v", got, want)
+			}
+			if pub := env.Links.All(); len(pub) != len(ids) {
+				t.Errorf("refresh 1 published %d links for the probe, want all %d", len(pub), len(ids))
+			}
+
+			// Refresh 2, at minute 30, polled directly: it reads first
+			// what refresh 1 left, and reports what it leaves.
+			sb.clock.Advance(10 * time.Minute)
+			samples, err := env.PollWithin(t, "bitly", sb.cut, tt.calls2)
+			var wantKeys []string
+			for _, i := range tt.skipped2 {
+				wantKeys = append(wantKeys, key(i))
+			}
+			if wantKeys == nil {
+				if err != nil {
+					t.Fatalf("refresh 2: %v", err)
+				}
+			} else {
+				keys, rest := exportertest.ObjectKeys(t, err)
+				if !slices.Equal(keys, wantKeys) || rest != nil || !errors.Is(err, exporter.ErrOutOfTime) {
+					t.Errorf("refresh 2 object errors:\n got %q (and %v)\nwant %q", keys, rest, wantKeys)
+				}
+			}
+			got = map[string]float64{}
+			for _, s := range samples {
+				got[s.Label("link")] = s.Value
+			}
+			for i, id := range ids {
+				v, read := got[id]
+				switch {
+				case slices.Contains(tt.skipped2, i) && read:
+					t.Errorf("refresh 2 read %s, want it left for later", id)
+				case slices.Contains(tt.skipped2, i) && slices.Contains(tt.skipped1, i):
+					t.Errorf("%s read by neither refresh", id)
+				case !slices.Contains(tt.skipped2, i) && v != clicksAt(i, 30):
+					t.Errorf("refresh 2: %s = %g, want %g", id, v, clicksAt(i, 30))
+				}
+			}
+		})
+	}
+}
+
+// TestResumeAtDeadline runs a refresh out of its real deadline, as the
+// scheduler's interval does: every call is slow, so it cannot read all
+// twelve links in time. It keeps what it read, and the next refresh reads
+// the others first.
+func TestResumeAtDeadline(t *testing.T) {
+	var (
+		links []bitlyfake.Link
+		ids   []string
+	)
+	for i := range 12 {
+		id := fmt.Sprintf("bit.ly/l%02d", i)
+		links = append(links, link(id, int64(100*i), float64(i+1)))
+		ids = append(ids, id)
+	}
+	sb := newSandbox(t, token, links...)
+	env := sb.build(t, `{top_links: 0}`, alice(ids...))
+	if _, err := env.Poll(t, "bitly"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Twelve calls of 50ms each cannot fit in 200ms.
+	sb.clock.Advance(10 * time.Minute)
+	sb.fake.Faults.SetDelay(50 * time.Millisecond)
+	sb.fake.Faults.Set(fakeapi.Slow, -1)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	samples, err := env.Instance(t, "bitly").Collector.Poll(ctx)
+	cancel()
+	sb.fake.Faults.Set(fakeapi.None, 0)
+	objs, rest := exportertest.ObjectErrors(t, err)
+	if len(objs) == 0 || rest != nil {
+		t.Fatalf("got %d object errors and %v, want links skipped", len(objs), rest)
+	}
+	var skipped []string
+	for _, oe := range objs {
+		if !oe.Skipped || !errors.Is(oe, exporter.ErrOutOfTime) {
+			t.Errorf("%s: %v, want skipped out of time", oe.ID, oe)
+		}
+		skipped = append(skipped, oe.ID)
+	}
+	for _, s := range samples {
+		i := slices.Index(ids, s.Label("link"))
+		if s.Value != clicksAt(i, 20) || slices.Contains(skipped, ids[i]) {
+			t.Errorf("%s = %g, want %g and not skipped", ids[i], s.Value, clicksAt(i, 20))
+		}
+	}
+	if len(samples)+len(skipped) != len(ids) {
+		t.Errorf("%d links read and %d skipped, want %d in all", len(samples), len(skipped), len(ids))
+	}
+
+	// The next refresh reads the skipped links first: given time for as
+	// many calls, it reads exactly those.
+	sb.clock.Advance(10 * time.Minute)
+	samples, err = env.PollWithin(t, "bitly", sb.cut, len(skipped))
+	var read []string
+	for _, s := range samples {
+		read = append(read, s.Label("link"))
+		if i := slices.Index(ids, s.Label("link")); s.Value != clicksAt(i, 30) {
+			t.Errorf("%s = %g, want %g", ids[i], s.Value, clicksAt(i, 30))
+		}
+	}
+	slices.Sort(read)
+	slices.Sort(skipped)
+	if !slices.Equal(read, skipped) {
+		t.Errorf("second refresh read %q, want the links the first skipped, %q", read, skipped)
+	}
+	if len(samples) < len(ids) && !exporter.IsPartial(err) {
+		t.Errorf("second refresh: %v, want the rest skipped", err)
+	}
+}
+
+// TestPlan checks the calls --config.check plans for one refresh.
+func TestPlan(t *testing.T) {
+	sb := newSandbox(t, token)
+	three := alice("bit.ly/a", "bit.ly/b", "bit.ly/c")
+	tests := []struct {
+		name, options, creators string
+		calls                   int
+		note                    []string
+	}{
+		{"nothing configured", `{}`, alice(), 0, nil},
+		{"per link", `{top_links: 0}`, three, 3, []string{"3 clicks summaries, one per configured link"}},
+		{"per link and a tag", `{top_links: 0}`, three + exportertest.CreatorTags("erin", "bitly", "bulk"), 4,
+			[]string{"1 tag listing pages (assumed one per tag)", "plus one per link found by tag"}},
+		{"batch covers all", `{}`, three, 1, []string{"1 batch call", "up to 4 calls"}},
+		{"links beyond the batch", `{top_links: 2}`, three + exportertest.CreatorTags("erin", "bitly", "bulk"), 1 + 1 + 1,
+			[]string{"1 clicks summaries for the configured links beyond top_links", "up to 5 calls"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := sb.build(t, tt.options, tt.creators)
+			p := env.Instance(t, "bitly").Collector.(exporter.Planner).Plan()
+			if p.Calls != tt.calls {
+				t.Errorf("Calls = %d, want %d (%s)", p.Calls, tt.calls, p.Note)
+			}
+			for _, s := range tt.note {
+				if !strings.Contains(p.Note, s) {
+					t.Errorf("note %q lacks %q", p.Note, s)
+				}
+			}
 		})
 	}
 }

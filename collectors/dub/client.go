@@ -16,12 +16,13 @@ const DefaultBaseURL = "https://api.dub.co"
 
 // linkClicks is what both the link object and a top_links row carry about
 // a link. clicks is the link's lifetime counter, the one Dub's own all-time
-// count reads.
+// count reads; url is the destination the short link redirects to.
 type linkClicks struct {
 	ID        string `json:"id"`
 	Domain    string `json:"domain"`
 	Key       string `json:"key"`
 	ShortLink string `json:"shortLink"`
+	URL       string `json:"url"`
 	Clicks    *int64 `json:"clicks"`
 }
 

@@ -20,11 +20,25 @@
 // options.analytics to false there, and every configured link outside the
 // tag listings costs one /links/info call.
 //
+// Both the analytics rows and the link objects carry the link's url, the
+// destination the link probe checks the redirect against: it costs no call.
+//
+// A refresh that runs out of time (its interval) while listing tags or
+// calling /links/info stops calling and exports the links it read; the
+// others keep their last values, counted skipped, and the next refresh
+// reads them first. The analytics call is one call: cut short, the whole
+// refresh fails and the last values stay, as on any failure.
+//
 // Dub sends X-RateLimit-Limit, -Remaining and -Reset (Unix milliseconds, from
 // its Upstash limiter) on every answer, read into
 // influencer_api_quota_remaining. It also sends that reset as Retry-After. The analytics call
 // comes first, so that a refresh with tags leaves the gauge on the general
 // per-minute quota rather than the analytics per-second one.
+//
+// Quota: every call above counts toward the workspace's per-minute API
+// limit, and the analytics call also toward the analytics per-second one.
+// The link probe's requests to the short links themselves are not API
+// calls and count toward neither.
 package dub
 
 import (
@@ -33,8 +47,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 )
@@ -70,6 +86,11 @@ type collector struct {
 	links     []exporter.LinkRef // configured links, in file order
 	tags      []exporter.TagRef
 	tagNames  []string
+	// rot orders the links of a refresh least recently read first.
+	rot *exporter.Rotation
+
+	mu     sync.Mutex
+	tagged []tagged // links the last tag listings attributed
 }
 
 // New builds a dub collector from its config block.
@@ -88,7 +109,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	refs, refErrs := exporter.CheckShortener(cc, exporter.ShortenerRules{Form: "domain/key, like dub.sh/alice", FoldTags: true})
 	errs = append(errs, refErrs...)
 
-	c := &collector{name: cc.Name, typ: cc.Type, logger: s.Logger, linkSet: s.Links, opts: opts, links: refs.Links}
+	c := &collector{name: cc.Name, typ: cc.Type, logger: s.Logger, linkSet: s.Links, opts: opts, links: refs.Links, rot: exporter.NewRotation()}
 	for _, t := range refs.Tags {
 		if strings.Contains(t.Tag.Tag, ",") {
 			// tagNames is a comma-separated list.
@@ -112,6 +133,30 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 type tagged struct {
 	tag exporter.TagRef
 	id  string
+}
+
+// target is a link one refresh reports: configured (ref set) or found by
+// tag.
+type target struct {
+	ref *exporter.LinkRef
+	tag tagged
+}
+
+func (t target) id() string {
+	if t.ref != nil {
+		return t.ref.ID
+	}
+	return t.tag.id
+}
+
+func (t target) key() string { return t.id() }
+
+// owner returns the campaign and creator of the link.
+func (t target) owner() (campaign, creator string) {
+	if t.ref != nil {
+		return t.ref.Campaign, t.ref.Creator
+	}
+	return t.tag.tag.Campaign, t.tag.tag.Creator
 }
 
 // Poll implements exporter.Collector.
@@ -139,71 +184,123 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		sources = append(sources, fromAnalytics)
 	}
 
-	var discovered []tagged
-	if len(c.tags) > 0 {
-		links, err := c.listTagged(ctx)
-		if err != nil {
-			return nil, err
-		}
-		known := make(map[string]bool, len(c.links))
-		for _, l := range c.links {
-			known[l.ID] = true
-		}
-		fromList := map[string]linkClicks{}
-		for _, l := range links {
-			id := l.linkID()
-			if l.Clicks == nil {
-				return nil, fmt.Errorf("dub: links with tags: %w: link %q without clicks", exporter.ErrBadResponse, id)
-			}
-			fromList[id] = l.linkClicks
-			if known[id] {
-				continue
-			}
-			if t, ok := c.tagOf(l); ok {
-				known[id] = true
-				discovered = append(discovered, tagged{t, id})
-			}
-		}
+	discovered, fromList, err := c.discover(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if fromList != nil {
 		sources = append(sources, fromList)
-		sort.Slice(discovered, func(i, j int) bool { return discovered[i].id < discovered[j].id })
-		c.logger.Debug("listed links by tag", "tags", len(c.tags), "links", len(links))
 	}
 
-	r := exporter.NewLinkReport(c.typ)
-	for _, l := range c.links {
-		got, err := c.read(ctx, l.ID, l.URL, sources)
-		if errors.Is(err, exporter.ErrNotFound) {
-			r.Skip(fmt.Errorf("dub: link %q (%s): %w", l.ID, l.Path(), err))
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		r.Configured(l, got.ShortLink, float64(*got.Clicks))
+	targets := make([]target, 0, len(c.links)+len(discovered))
+	for i := range c.links {
+		targets = append(targets, target{ref: &c.links[i]})
 	}
 	for _, d := range discovered {
-		got, err := c.read(ctx, d.id, "", sources)
-		if err != nil {
-			return nil, err
+		targets = append(targets, target{tag: d})
+	}
+	// Links least recently read first: those that cost a /links/info call
+	// and were not reached before the refresh's time ran out are read
+	// first next time.
+	r := exporter.NewLinkReport(c.typ)
+	for _, t := range exporter.Rotate(c.rot, targets, target.key) {
+		campaign, creator := t.owner()
+		if _, ok := lookup(t.id(), sources); !ok && exporter.OutOfTime(ctx) {
+			r.Defer(campaign, creator, t.id())
+			continue
 		}
-		r.Discovered(d.tag, d.id, got.ShortLink, float64(*got.Clicks))
+		override := ""
+		if t.ref != nil {
+			override = t.ref.URL
+		}
+		got, err := c.read(ctx, t.id(), override, sources)
+		switch {
+		case errors.Is(err, exporter.ErrNotFound) && t.ref != nil:
+			r.Skip(campaign, creator, t.id(), fmt.Errorf("dub: link %q (%s): %w", t.id(), t.ref.Path(), err))
+		case errors.Is(err, exporter.ErrNotFound):
+			r.Skip(campaign, creator, t.id(), fmt.Errorf("dub: link %q (%s): %w", t.id(), t.tag.tag.Path(), err))
+		case err != nil && exporter.OutOfTime(ctx):
+			r.Defer(campaign, creator, t.id())
+			continue
+		case err != nil:
+			return nil, err
+		case t.ref != nil:
+			r.Configured(*t.ref, got.ShortLink, got.URL, float64(*got.Clicks))
+		default:
+			r.Discovered(t.tag.tag, t.id(), got.ShortLink, got.URL, float64(*got.Clicks))
+		}
+		c.rot.Done(t.key())
 	}
 	return r.Finish(c.linkSet, c.name)
+}
+
+// discover lists the links carrying a configured tag and returns those
+// it attributes to a tag (configured links win, then the first tag in file
+// order a link carries), and every listed link by id. A refresh that runs
+// out of time while listing keeps the pages it read, and the links the
+// last listings attributed, which stay known until a listing completes.
+func (c *collector) discover(ctx context.Context) ([]tagged, map[string]linkClicks, error) {
+	if len(c.tags) == 0 {
+		return nil, nil, nil
+	}
+	links, err := c.listTagged(ctx)
+	complete := err == nil
+	if err != nil && !exporter.OutOfTime(ctx) {
+		return nil, nil, err
+	}
+	known := make(map[string]bool, len(c.links))
+	for _, l := range c.links {
+		known[l.ID] = true
+	}
+	var found []tagged
+	fromList := map[string]linkClicks{}
+	for _, l := range links {
+		id := l.linkID()
+		if l.Clicks == nil {
+			return nil, nil, fmt.Errorf("dub: links with tags: %w: link %q without clicks", exporter.ErrBadResponse, id)
+		}
+		fromList[id] = l.linkClicks
+		if known[id] {
+			continue
+		}
+		if t, ok := c.tagOf(l); ok {
+			known[id] = true
+			found = append(found, tagged{t, id})
+		}
+	}
+	c.mu.Lock()
+	if !complete {
+		// The links the last listings found stay known until one
+		// completes.
+		for _, d := range c.tagged {
+			if !known[d.id] {
+				known[d.id] = true
+				found = append(found, d)
+			}
+		}
+	}
+	c.tagged = slices.Clone(found)
+	c.mu.Unlock()
+	sort.Slice(found, func(i, j int) bool { return found[i].id < found[j].id })
+	c.logger.Debug("listed links by tag", "tags", len(c.tags), "links", len(links), "complete", complete)
+	return found, fromList, nil
+}
+
+// lookup returns what the first of sources has on the link.
+func lookup(id string, sources []map[string]linkClicks) (linkClicks, bool) {
+	for _, m := range sources {
+		if got, ok := m[id]; ok {
+			return got, true
+		}
+	}
+	return linkClicks{}, false
 }
 
 // read returns what the first of sources has on the link, else what
 // /links/info says. The error matches exporter.ErrNotFound, unwrapped, if
 // Dub does not know the link.
 func (c *collector) read(ctx context.Context, id, override string, sources []map[string]linkClicks) (linkClicks, error) {
-	var (
-		got   linkClicks
-		found bool
-	)
-	for _, m := range sources {
-		if got, found = m[id]; found {
-			break
-		}
-	}
+	got, found := lookup(id, sources)
 	if !found {
 		domain, key, _ := exporter.SplitLinkID(id)
 		l, err := c.api.linkInfo(ctx, domain, key)
@@ -223,15 +320,19 @@ func (c *collector) read(ctx context.Context, id, override string, sources []map
 
 // listTagged pages through the links carrying any configured tag, with the
 // cursor Dub recommends over page numbers: the id of the last link seen.
+// Out of time, it returns the links of the pages it read with the error.
 func (c *collector) listTagged(ctx context.Context) ([]link, error) {
 	var (
 		out   []link
 		after string
 	)
 	for range maxPages {
+		if err := ctx.Err(); err != nil {
+			return out, fmt.Errorf("dub: links with tags %q: %w", c.tagNames, err)
+		}
 		page, err := c.api.linksByTags(ctx, c.tagNames, c.opts.PageSize, after)
 		if err != nil {
-			return nil, fmt.Errorf("dub: links with tags %q: %w", c.tagNames, err)
+			return out, fmt.Errorf("dub: links with tags %q: %w", c.tagNames, err)
 		}
 		out = append(out, page...)
 		if len(page) < c.opts.PageSize {
@@ -256,4 +357,32 @@ func (c *collector) tagOf(l link) (exporter.TagRef, bool) {
 		}
 	}
 	return exporter.TagRef{}, false
+}
+
+// Plan implements exporter.Planner: the calls of one refresh, by the call
+// pattern above.
+func (c *collector) Plan() exporter.Plan {
+	links, tags := len(c.links), len(c.tags)
+	if links+tags == 0 {
+		return exporter.Plan{Note: "no links or tags configured"}
+	}
+	var (
+		calls int
+		parts []string
+	)
+	if c.opts.Analytics {
+		calls++
+		parts = append(parts, "1 analytics call for every link with a click")
+	}
+	if tags > 0 {
+		calls++
+		parts = append(parts, "1 page of the tag listing (assumed; each page_size links more cost 1 more)")
+	}
+	if c.opts.Analytics {
+		parts = append(parts, fmt.Sprintf("assumes every configured link has a click: each one without costs 1 /links/info call more, up to %d calls in all", calls+links))
+	} else {
+		calls += links
+		parts = append(parts, fmt.Sprintf("%d /links/info calls, one per configured link (none for those the tag listing carries)", links))
+	}
+	return exporter.Plan{Calls: calls, Note: strings.Join(parts, "; ")}
 }

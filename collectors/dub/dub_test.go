@@ -3,6 +3,8 @@ package dub_test
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,10 +19,14 @@ import (
 const token = "dub_test_5ecret_key"
 
 // sandbox is a fake Dub on loopback with a clock ten minutes past its
-// start; the clock stays there, so every call falls in one quota window.
+// start; the clock stays there unless a test moves it, so every call falls
+// in one quota window. A cutoff in front lets tests run a refresh out of
+// time.
 type sandbox struct {
-	fake *dubfake.Server
-	url  string
+	fake  *dubfake.Server
+	cut   *exportertest.Cutoff
+	clock *exportertest.ManualClock
+	url   string
 }
 
 func newSandbox(t *testing.T, fakeToken string, links ...dubfake.Link) *sandbox {
@@ -35,7 +41,11 @@ func newSandboxAt(t *testing.T, now time.Time, fakeToken string, links ...dubfak
 	clock := exportertest.NewManualClock(now.Add(-10 * time.Minute))
 	fake := dubfake.New(fakeToken, clock.Now)
 	clock.Advance(10 * time.Minute)
-	return &sandbox{fake: fake, url: exportertest.ServeFake(t, fake, links...)}
+	for _, l := range links {
+		fake.AddLink(l)
+	}
+	cut := exportertest.NewCutoff(fake)
+	return &sandbox{fake: fake, cut: cut, clock: clock, url: exportertest.Serve(t, cut)}
 }
 
 // config renders a config with one dub collector on the fake; options is
@@ -54,11 +64,14 @@ func link(id string, base int64, perMinute float64, tags ...string) dubfake.Link
 	_, key, _ := strings.Cut(id, "/")
 	return dubfake.Link{
 		ID:          id,
-		Destination: "https://shop.example/" + key + "?utm_source=" + key,
+		Destination: dest(key),
 		Tags:        tags,
 		Clicks:      fakeapi.Growth{Base: base, PerMinute: perMinute},
 	}
 }
+
+// dest is the destination of the link with key.
+func dest(key string) string { return "https://shop.example/" + key + "?utm_source=" + key }
 
 // alice renders creator alice with the links.
 func alice(ids ...string) string { return exportertest.CreatorLinks("alice", "dub", ids...) }
@@ -108,13 +121,13 @@ func TestPoll(t *testing.T) {
 		t.Errorf("influencer_api_quota_remaining %g, want %d", got, dubfake.DefaultRateLimit-6)
 	}
 	env.ComparePublished(t, []exporter.PublishedLink{
-		{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "dub.sh/alice", URL: sb.url + "/alice",
+		{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "dub.sh/alice", URL: sb.url + "/alice", Destination: dest("alice"),
 			Expect: &exporter.Expect{Host: "shop.example", UTM: map[string]string{"utm_source": "alice"}}},
-		{Campaign: "spring", Creator: "bob", Provider: "dub", ID: "dub.sh/bob", URL: "https://go.example/bob"},
-		{Campaign: "spring", Creator: "carol", Provider: "dub", ID: "dub.sh/carol1", URL: sb.url + "/carol1", Expect: &exporter.Expect{Host: "shop.example"}},
-		{Campaign: "spring", Creator: "carol", Provider: "dub", ID: "dub.sh/carol2", URL: sb.url + "/carol2", Expect: &exporter.Expect{Host: "shop.example"}},
-		{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "dub.sh/shared", URL: sb.url + "/shared"},
-		{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "go.example/alice/tiktok", URL: sb.url + "/alice/tiktok"},
+		{Campaign: "spring", Creator: "bob", Provider: "dub", ID: "dub.sh/bob", URL: "https://go.example/bob", Destination: dest("bob")},
+		{Campaign: "spring", Creator: "carol", Provider: "dub", ID: "dub.sh/carol1", URL: sb.url + "/carol1", Destination: dest("carol1"), Expect: &exporter.Expect{Host: "shop.example"}},
+		{Campaign: "spring", Creator: "carol", Provider: "dub", ID: "dub.sh/carol2", URL: sb.url + "/carol2", Destination: dest("carol2"), Expect: &exporter.Expect{Host: "shop.example"}},
+		{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "dub.sh/shared", URL: sb.url + "/shared", Destination: dest("shared")},
+		{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "go.example/alice/tiktok", URL: sb.url + "/alice/tiktok", Destination: dest("alice/tiktok")},
 	})
 }
 
@@ -201,10 +214,195 @@ func TestUnknownLinkIsPartial(t *testing.T) {
 			env := sb.build(t, opts, alice("dub.sh/gone", "dub.sh/known"))
 			samples, err := env.Poll(t, "dub")
 			exportertest.AssertPartial(t, err, exporter.ErrNotFound, `"dub.sh/gone"`, "campaigns[0].creators[0].links[0]", "not_found: Link not found.")
+			if keys, rest := exportertest.ObjectKeys(t, err); !slices.Equal(keys, []string{"missing link spring/alice/dub.sh/gone"}) || rest != nil {
+				t.Errorf("object errors %q and others %v, want dub.sh/gone missing only", keys, rest)
+			}
 			exportertest.CompareText(t, samples, clicks("dub.sh/known=5"))
 			env.ComparePublished(t, []exporter.PublishedLink{
-				{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "dub.sh/known", URL: sb.url + "/known"},
+				{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "dub.sh/known", URL: sb.url + "/known", Destination: dest("known")},
 			})
+
+			// What an operator sees: the link missing with Dub's answer
+			// as the reason, the other one exported.
+			cache := exporter.NewCache()
+			env.RefreshWithin(t, cache, "dub", sb.cut, -1)
+			gaps, reasons := exportertest.GapKeys(t, cache, "dub")
+			if !slices.Equal(gaps, []string{"missing link spring/alice/dub.sh/gone"}) || !strings.Contains(reasons[gaps[0]], "not_found: Link not found.") {
+				t.Errorf("gaps %q, reasons %q", gaps, reasons)
+			}
+			if got, want := exportertest.CollectorObjects(t, cache, "dub"), map[string]float64{"link exported": 1, "link missing": 1, "link skipped": 0}; !maps.Equal(got, want) {
+				t.Errorf("influencer_collector_objects = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// clicksAt is the fake's count of resume link i, minutes after its start.
+func clicksAt(i, minutes int) float64 { return float64(100*i + (i+1)*minutes) }
+
+// TestResumeOutOfTime: a refresh whose time runs out exports the links it
+// read, the others keep their values, and the next refresh reads those
+// first, so over two refreshes every link's count advances.
+func TestResumeOutOfTime(t *testing.T) {
+	var ids []string
+	for i := range 12 {
+		ids = append(ids, fmt.Sprintf("dub.sh/l%02d", i))
+	}
+	erin := exportertest.CreatorTags("erin", "dub", "bulk")
+	all := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+	tests := []struct {
+		name, options, creator, creators string
+		// calls answered before the time runs out, in refreshes 1 and 2
+		calls1, calls2 int
+		// links (by index) each refresh leaves unread
+		skipped1, skipped2 []int
+	}{
+		{
+			name: "one /links/info call per link", options: `{analytics: false}`, creator: "alice", creators: alice(ids...),
+			calls1: 7, skipped1: []int{7, 8, 9, 10, 11},
+			calls2: 5, skipped2: []int{0, 1, 2, 3, 4, 5, 6},
+		},
+		{
+			// Out of time in the tag listing: the links the last listing
+			// found keep their values.
+			name: "cut in the tag listing", options: `{analytics: false}`, creator: "erin", creators: erin,
+			calls1: 0, skipped1: all,
+			calls2: 1, skipped2: nil,
+		},
+		{
+			// The analytics call has every link's clicks: the links
+			// the last listing found are read from it.
+			name: "cut in the tag listing, after analytics", options: `{}`, creator: "erin", creators: erin,
+			calls1: 1, skipped1: nil,
+			calls2: 1, skipped2: nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var links []dubfake.Link
+			for i, id := range ids {
+				links = append(links, link(id, int64(100*i), float64(i+1), "bulk"))
+			}
+			sb := newSandbox(t, token, links...)
+			env := sb.build(t, tt.options, tt.creators)
+			cache := exporter.NewCache()
+			key := func(i int) string { return fmt.Sprintf("skipped link spring/%s/%s", tt.creator, ids[i]) }
+
+			// Refresh 0, at minute 10, reads every link.
+			env.RefreshWithin(t, cache, "dub", sb.cut, -1)
+			if got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link"); len(got) != len(ids) {
+				t.Fatalf("refresh 0 exported %d links, want %d", len(got), len(ids))
+			}
+
+			// Refresh 1, at minute 20, through the scheduler: the links
+			// it did not reach keep their values of minute 10.
+			sb.clock.Advance(10 * time.Minute)
+			env.RefreshWithin(t, cache, "dub", sb.cut, tt.calls1)
+			got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link")
+			var wantGaps []string
+			for i, id := range ids {
+				want := clicksAt(i, 20)
+				if slices.Contains(tt.skipped1, i) {
+					want = clicksAt(i, 10)
+					wantGaps = append(wantGaps, key(i))
+				}
+				if got[id] != want {
+					t.Errorf("refresh 1: %s = %g, want %g", id, got[id], want)
+				}
+			}
+			gaps, reasons := exportertest.GapKeys(t, cache, "dub")
+			if !slices.Equal(gaps, wantGaps) {
+				t.Errorf("refresh 1 gaps:\n got %q\nwant %q", gaps, wantGaps)
+			}
+			for _, g := range gaps {
+				if !strings.Contains(reasons[g], "dub: link ") || !strings.Contains(reasons[g], exporter.ErrOutOfTime.Error()) {
+					t.Errorf("reason of %s: %q", g, reasons[g])
+				}
+			}
+			n := float64(len(tt.skipped1))
+			if got, want := exportertest.CollectorObjects(t, cache, "dub"), map[string]float64{"link exported": 12 - n, "link missing": 0, "link skipped": n}; !maps.Equal(got, want) {
+				t.Errorf("refresh 1: influencer_collector_objects = %v, want %v", got, want)
+			}
+			if pub := env.Links.All(); len(pub) != len(ids) {
+				t.Errorf("refresh 1 published %d links for the probe, want all %d", len(pub), len(ids))
+			}
+
+			// Refresh 2, at minute 30, polled directly: it reads first
+			// what refresh 1 left, and reports what it leaves.
+			sb.clock.Advance(10 * time.Minute)
+			samples, err := env.PollWithin(t, "dub", sb.cut, tt.calls2)
+			var wantKeys []string
+			for _, i := range tt.skipped2 {
+				wantKeys = append(wantKeys, key(i))
+			}
+			if wantKeys == nil {
+				if err != nil {
+					t.Fatalf("refresh 2: %v", err)
+				}
+			} else {
+				keys, rest := exportertest.ObjectKeys(t, err)
+				if !slices.Equal(keys, wantKeys) || rest != nil || !errors.Is(err, exporter.ErrOutOfTime) {
+					t.Errorf("refresh 2 object errors:\n got %q (and %v)\nwant %q", keys, rest, wantKeys)
+				}
+			}
+			got = map[string]float64{}
+			for _, s := range samples {
+				got[s.Label("link")] = s.Value
+			}
+			for i, id := range ids {
+				v, read := got[id]
+				switch {
+				case slices.Contains(tt.skipped2, i) && read:
+					t.Errorf("refresh 2 read %s, want it left for later", id)
+				case slices.Contains(tt.skipped2, i) && slices.Contains(tt.skipped1, i):
+					t.Errorf("%s read by neither refresh", id)
+				case !slices.Contains(tt.skipped2, i) && v != clicksAt(i, 30):
+					t.Errorf("refresh 2: %s = %g, want %g", id, v, clicksAt(i, 30))
+				}
+			}
+		})
+	}
+
+	// The analytics call is one call for every link: cut short, the
+	// refresh fails as a whole, and nothing is deferred.
+	t.Run("analytics call cut short", func(t *testing.T) {
+		sb := newSandbox(t, token, link(ids[0], 1, 0))
+		env := sb.build(t, `{}`, alice(ids[0]))
+		samples, err := env.PollWithin(t, "dub", sb.cut, 0)
+		if err == nil || exporter.IsPartial(err) || samples != nil {
+			t.Errorf("got %v and %d samples, want a failed refresh", err, len(samples))
+		}
+	})
+}
+
+// TestPlan checks the calls --config.check plans for one refresh.
+func TestPlan(t *testing.T) {
+	sb := newSandbox(t, token)
+	three := alice("dub.sh/a", "dub.sh/b", "dub.sh/c")
+	tag := exportertest.CreatorTags("erin", "dub", "bulk")
+	tests := []struct {
+		name, options, creators string
+		calls                   int
+		note                    []string
+	}{
+		{"nothing configured", `{}`, alice(), 0, nil},
+		{"analytics", `{}`, three, 1, []string{"1 analytics call", "up to 4 calls"}},
+		{"analytics and a tag", `{}`, three + tag, 2, []string{"1 page of the tag listing (assumed", "up to 5 calls"}},
+		{"per link", `{analytics: false}`, three, 3, []string{"3 /links/info calls, one per configured link"}},
+		{"per link and a tag", `{analytics: false}`, three + tag, 4, []string{"1 page of the tag listing", "3 /links/info calls"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := sb.build(t, tt.options, tt.creators)
+			p := env.Instance(t, "dub").Collector.(exporter.Planner).Plan()
+			if p.Calls != tt.calls {
+				t.Errorf("Calls = %d, want %d (%s)", p.Calls, tt.calls, p.Note)
+			}
+			for _, s := range tt.note {
+				if !strings.Contains(p.Note, s) {
+					t.Errorf("note %q lacks %q", p.Note, s)
+				}
+			}
 		})
 	}
 }

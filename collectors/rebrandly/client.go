@@ -3,6 +3,7 @@ package rebrandly
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -120,41 +121,80 @@ type api struct {
 	domain string // domain.fullName filter, when set
 }
 
-// listLinks returns every link (of the domain, if set) with the `last`
-// cursor: the id of the last link of the previous page. A page shorter
-// than the limit is the last one.
-func (a *api) listLinks(ctx context.Context) ([]apiLink, int, error) {
+// linksPage returns one page of links (of the domain, if set), newest
+// first, after the link with id last: "" starts from the newest.
+func (a *api) linksPage(ctx context.Context, last string) ([]apiLink, error) {
+	q := url.Values{}
+	q.Set("orderBy", "createdAt")
+	q.Set("orderDir", "desc")
+	q.Set("limit", strconv.Itoa(pageLimit))
+	if a.domain != "" {
+		q.Set("domain.fullName", a.domain)
+	}
+	if last != "" {
+		q.Set("last", last)
+	}
+	var page []apiLink
+	if _, err := a.Get(ctx, "/links", q, &page); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// walk is one pass over every link (of the domain, if set), paged with
+// the `last` cursor: the id of the last link of the previous page. A page
+// shorter than the limit is the last one. It starts after the link with
+// id from, where the previous pass stopped, reads to the end, then from
+// the newest link until it meets one it already read: the links the
+// previous pass did not reach come first. from "" starts from the newest.
+//
+// Once ctx is done, before a page or on a failed call, it stops and
+// returns the links read, complete false, and the cursor to start the
+// next pass from. A cursor naming a link deleted since starts over from
+// the newest.
+func (a *api) walk(ctx context.Context, from string) (links []apiLink, next string, complete bool, calls int, err error) {
 	var (
-		out   []apiLink
-		last  string
-		calls int
-		seen  = map[string]bool{}
+		seen    = map[string]bool{}
+		cursors = map[string]bool{}
+		last    = from
+		wrapped = from == ""
 	)
 	for {
-		q := url.Values{}
-		q.Set("orderBy", "createdAt")
-		q.Set("orderDir", "desc")
-		q.Set("limit", strconv.Itoa(pageLimit))
-		if a.domain != "" {
-			q.Set("domain.fullName", a.domain)
+		if ctx.Err() != nil {
+			return links, last, false, calls, nil
 		}
-		if last != "" {
-			q.Set("last", last)
-		}
-		var page []apiLink
 		calls++
-		if _, err := a.Get(ctx, "/links", q, &page); err != nil {
-			return nil, calls, err
+		page, err := a.linksPage(ctx, last)
+		switch {
+		case err != nil && exporter.OutOfTime(ctx):
+			return links, last, false, calls, nil
+		case err != nil && errors.Is(err, exporter.ErrNotFound) && last != "" && last == from && !wrapped:
+			last, wrapped = "", true
+			continue
+		case err != nil:
+			return nil, "", false, calls, err
 		}
-		out = append(out, page...)
+		for _, l := range page {
+			if seen[l.ID] && from != "" && wrapped {
+				return links, "", true, calls, nil // back where the pass began
+			}
+			if !seen[l.ID] {
+				seen[l.ID] = true
+				links = append(links, l)
+			}
+		}
 		if len(page) < pageLimit {
-			return out, calls, nil
+			if wrapped {
+				return links, "", true, calls, nil
+			}
+			last, wrapped = "", true
+			continue
 		}
 		last = page[len(page)-1].ID
-		if last == "" || seen[last] {
+		if last == "" || cursors[last] {
 			// A cursor that does not move would page forever.
-			return nil, calls, fmt.Errorf("pagination stuck after %d links: %w", len(out), exporter.ErrBadResponse)
+			return nil, "", false, calls, fmt.Errorf("pagination stuck after %d links: %w", len(links), exporter.ErrBadResponse)
 		}
-		seen[last] = true
+		cursors[last] = true
 	}
 }

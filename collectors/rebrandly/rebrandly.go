@@ -13,9 +13,22 @@
 // branded domain only. Tag discovery filters the same listing by the tags
 // embedded in each link, at no extra call.
 //
+// Each listed link carries its destination, which the link probe checks
+// the redirect against: it costs no call.
+//
+// A refresh that runs out of time (its interval) part way through the
+// listing exports the links of the pages it read; the others keep their
+// last values, counted skipped. The next refresh starts its pass after the
+// last link read, reads to the end, then from the newest link round to
+// where it started, so the links left out are read first.
+//
 // Rebrandly allows 10 requests a second on api.rebrandly.com (and a
 // workspace quota per hour); the shared client's default of 5 a second
 // stays below it.
+//
+// Quota: every GET /links page counts toward both limits. The link probe's
+// requests to the short links themselves are not API calls and count
+// toward neither.
 package rebrandly
 
 import (
@@ -26,6 +39,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 )
@@ -54,6 +68,12 @@ type collector struct {
 	tags   []exporter.TagRef
 	set    *exporter.LinkSet
 	logger *slog.Logger
+
+	mu sync.Mutex
+	// cursor is the id of the last link a pass cut short by its deadline
+	// read: the next pass starts after it. "" starts from the newest.
+	cursor string
+	tagged []tagged // links found by tag, as of the last passes
 }
 
 // New builds a Rebrandly collector. It validates options and configured
@@ -98,9 +118,18 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	}, nil
 }
 
+// tagged is a link found by a configured tag.
+type tagged struct {
+	tag exporter.TagRef
+	id  string
+}
+
 // Poll lists the links once and reports the configured and tagged ones.
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
-	listed, calls, err := c.api.listLinks(ctx)
+	c.mu.Lock()
+	from := c.cursor
+	c.mu.Unlock()
+	listed, next, complete, calls, err := c.api.walk(ctx, from)
 	if err != nil {
 		what := "links"
 		if c.api.domain != "" {
@@ -121,44 +150,82 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	}
 
 	report := exporter.NewLinkReport(Provider)
-	skipped := 0
-	skip := func(err error) {
-		report.Skip(err)
-		skipped++
-	}
+	missing := 0
 	for _, ref := range c.links {
 		h, slashtag, _ := exporter.SplitLinkID(ref.ID)
 		l, ok := byID[exporter.LinkID(h, slashtag)]
-		if !ok {
+		switch {
+		case ok:
+			report.Configured(ref, l.shortURL(), l.Destination, l.Clicks)
+		case !complete:
+			// Not in the pages read before the time ran out.
+			report.Defer(ref.Campaign, ref.Creator, ref.ID)
+		default:
 			where := "in the workspace"
 			if c.api.domain != "" {
 				where = "on domain " + c.api.domain
 			}
-			skip(fmt.Errorf("rebrandly: link %q: not found %s: %w", ref.ID, where, exporter.ErrNotFound))
-			continue
+			report.Skip(ref.Campaign, ref.Creator, ref.ID, fmt.Errorf("rebrandly: link %q: not found %s: %w", ref.ID, where, exporter.ErrNotFound))
+			missing++
 		}
-		report.Configured(ref, l.shortURL(), l.Clicks)
 	}
+	var found []tagged
 	for _, tag := range c.tags {
 		if !tagsListed && len(listed) > 0 {
 			// Without the field we cannot tell "no link has the tag"
 			// from "the API stopped sending tags": say so.
-			skip(fmt.Errorf("rebrandly: tag %q: the link listing carries no tags, links cannot be discovered by tag", tag.Tag.Tag))
+			report.Note(fmt.Errorf("rebrandly: tag %q: the link listing carries no tags, links cannot be discovered by tag", tag.Tag.Tag))
 			continue
 		}
 		for _, l := range listed {
 			if l.Slashtag == "" || l.host() == "" || !hasTag(l.Tags, tag.Tag.Tag) {
 				continue
 			}
-			report.Discovered(tag, exporter.LinkID(l.host(), l.Slashtag), l.shortURL(), l.Clicks)
+			id := exporter.LinkID(l.host(), l.Slashtag)
+			if !report.Seen(id) {
+				found = append(found, tagged{tag, id})
+			}
+			report.Discovered(tag, id, l.shortURL(), l.Destination, l.Clicks)
 		}
 	}
 
+	c.mu.Lock()
+	if complete {
+		c.tagged = found
+	} else {
+		// The links found by tag that this pass did not reach keep
+		// their values, and stay known until a pass completes.
+		for _, d := range c.tagged {
+			if !report.Seen(d.id) {
+				found = append(found, d)
+			}
+			report.Defer(d.tag.Campaign, d.tag.Creator, d.id)
+		}
+		c.tagged = found
+	}
+	c.cursor = next
+	c.mu.Unlock()
+
 	samples, err := report.Finish(c.set, c.name)
-	c.logger.Debug("refreshed links", "listed", len(listed), "reported", report.Len(), "skipped", skipped, "api_calls", calls)
+	c.logger.Debug("refreshed links", "listed", len(listed), "complete", complete, "reported", report.Len(), "missing", missing, "api_calls", calls)
 	return samples, err
 }
 
 func hasTag(tags *[]apiTag, want string) bool {
 	return tags != nil && slices.ContainsFunc(*tags, func(t apiTag) bool { return t.Name == want })
+}
+
+// Plan implements exporter.Planner: the pages of one pass, by the call
+// pattern above.
+func (c *collector) Plan() exporter.Plan {
+	links := len(c.links)
+	where := "the workspace"
+	if c.api.domain != "" {
+		where = "domain " + c.api.domain
+	}
+	return exporter.Plan{
+		Calls: links/pageLimit + 1,
+		Note: fmt.Sprintf("pages of %d links of GET /links: at least floor(%d configured links/%d)+1; every %d other links on %s, tagged or not, cost 1 call more (not known from config)",
+			pageLimit, links, pageLimit, pageLimit, where),
+	}
 }

@@ -1,11 +1,14 @@
 package rebrandly
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,9 +21,11 @@ import (
 
 const apiKey = "rb_test_key_7c3e91"
 
-// fixture is a fake Rebrandly on loopback, on a clock the test moves.
+// fixture is a fake Rebrandly on loopback, on a clock the test moves,
+// behind a cutoff that runs a refresh out of time.
 type fixture struct {
 	fake  *rebrandlyfake.Server
+	cut   *exportertest.Cutoff
 	url   string
 	clock *exportertest.ManualClock
 }
@@ -29,7 +34,11 @@ func newFixture(t *testing.T, links ...rebrandlyfake.Link) *fixture {
 	t.Helper()
 	f := &fixture{clock: exportertest.NewManualClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))}
 	f.fake = rebrandlyfake.New(apiKey, f.clock.Now)
-	f.url = exportertest.ServeFake(t, f.fake, links...)
+	for _, l := range links {
+		f.fake.AddLink(l)
+	}
+	f.cut = exportertest.NewCutoff(f.fake)
+	f.url = exportertest.Serve(t, f.cut)
 	return f
 }
 
@@ -40,11 +49,16 @@ func build(t *testing.T, url, key, options, creators string) *exportertest.Env {
 	return exportertest.Build(t, exportertest.OneCollectorConfig(Provider, url+"/v1", key, options, creators))
 }
 
+// dest is the destination of the link with id.
+func dest(id string) string {
+	return "https://shop.example/?utm_source=" + id[strings.Index(id, "/")+1:]
+}
+
 // link is a link to the shop, with clicks growing from base.
 func link(id string, base int64, perMinute float64, tags ...string) rebrandlyfake.Link {
 	return rebrandlyfake.Link{
 		ID:          id,
-		Destination: "https://shop.example/?utm_source=" + id[strings.Index(id, "/")+1:],
+		Destination: dest(id),
 		Tags:        tags,
 		Clicks:      fakeapi.Growth{Base: base, PerMinute: perMinute},
 	}
@@ -89,7 +103,7 @@ func TestPollValuesAndTags(t *testing.T) {
 		if url == "" {
 			url = f.url + id[strings.Index(id, "/"):]
 		}
-		return exporter.PublishedLink{Campaign: "spring", Creator: creator, Provider: "rebrandly", ID: id, URL: url, Expect: expect}
+		return exporter.PublishedLink{Campaign: "spring", Creator: creator, Provider: "rebrandly", ID: id, URL: url, Destination: dest(id), Expect: expect}
 	}
 	shop := &exporter.Expect{Host: "shop.example"}
 	env.ComparePublished(t, []exporter.PublishedLink{
@@ -155,7 +169,197 @@ func TestPollUnknownLinksArePartial(t *testing.T) {
 	env := build(t, f.url, apiKey, "", exportertest.CreatorLinks("alice", Provider, "rebrand.ly/alice1", "rebrand.ly/ghost"))
 	samples, err := env.Poll(t, "rebrandly")
 	exportertest.AssertPartial(t, err, exporter.ErrNotFound, `"rebrand.ly/ghost"`)
+	want := []string{"missing link spring/alice/rebrand.ly/ghost"}
+	if keys, rest := exportertest.ObjectKeys(t, err); !slices.Equal(keys, want) || rest != nil {
+		t.Errorf("object errors %q and others %v, want %q", keys, rest, want)
+	}
 	exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", "alice", Provider, "rebrand.ly/alice1=12"))
+
+	// What an operator sees: the link missing with the reason, the other
+	// one exported.
+	cache := exporter.NewCache()
+	env.RefreshWithin(t, cache, Provider, f.cut, -1)
+	gaps, reasons := exportertest.GapKeys(t, cache, Provider)
+	if !slices.Equal(gaps, want) || !strings.Contains(reasons[want[0]], "not found in the workspace") {
+		t.Errorf("gaps %q, reasons %q", gaps, reasons)
+	}
+	if got, want := exportertest.CollectorObjects(t, cache, Provider), map[string]float64{"link exported": 1, "link missing": 1, "link skipped": 0}; !maps.Equal(got, want) {
+		t.Errorf("influencer_collector_objects = %v, want %v", got, want)
+	}
+}
+
+// TestPollResumesOutOfTime: 60 links take three pages, newest first
+// (p059-p035, p034-p010, p009-p000). A refresh whose time runs out exports
+// the links of the pages it read, the others keep their values, and the
+// next refresh starts after the last link read, so over two refreshes
+// every link's count advances.
+func TestPollResumesOutOfTime(t *testing.T) {
+	// alice has every fifth link from p002; carol finds p003, p033 and
+	// p053 by tag, one on each page.
+	owner := map[int]string{3: "carol", 33: "carol", 53: "carol"}
+	for i := 2; i < 60; i += 5 {
+		owner[i] = "alice"
+	}
+	var firstPage, laterPages []int
+	for i := range owner {
+		if i >= 35 {
+			firstPage = append(firstPage, i)
+		} else {
+			laterPages = append(laterPages, i)
+		}
+	}
+	tests := []struct {
+		name string
+		// calls answered before the time runs out, in refreshes 1 and 2
+		calls1, calls2 int
+		// links (by index) each refresh leaves unread
+		skipped1, skipped2 []int
+		// the link refresh 1 stopped after is deleted before refresh 2
+		removeCursor bool
+	}{
+		{
+			// Refresh 2 reads pages 2 and 3, then runs out of time
+			// starting over from the newest.
+			name:   "resume after the last page read",
+			calls1: 1, skipped1: laterPages,
+			calls2: 2, skipped2: firstPage,
+		},
+		{
+			// p035, where refresh 1 stopped, is gone: refresh 2 starts
+			// over from the newest.
+			name:   "cursor deleted",
+			calls1: 1, skipped1: laterPages,
+			calls2: -1, skipped2: nil, removeCursor: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			var ids []string
+			var alice []string
+			for i := range 60 {
+				id := fmt.Sprintf("rebrand.ly/p%03d", i)
+				var tags []string
+				if owner[i] == "carol" {
+					tags = []string{"bulk"}
+				}
+				if owner[i] == "alice" {
+					alice = append(alice, id)
+				}
+				f.fake.AddLink(rebrandlyfake.Link{ID: id, Destination: dest(id), Tags: tags, Clicks: fakeapi.Growth{Base: int64(10 * i), PerMinute: 1}})
+				ids = append(ids, id)
+			}
+			env := build(t, f.url, apiKey, "", exportertest.CreatorLinks("alice", Provider, alice...)+exportertest.CreatorTags("carol", Provider, "bulk"))
+			cache := exporter.NewCache()
+			key := func(i int) string { return fmt.Sprintf("skipped link spring/%s/%s", owner[i], ids[i]) }
+			at := func(i, minutes int) float64 { return float64(10*i + minutes) }
+
+			// Refresh 0, at minute 10, reads every link.
+			f.clock.Advance(10 * time.Minute)
+			env.RefreshWithin(t, cache, Provider, f.cut, -1)
+			if got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link"); len(got) != len(owner) {
+				t.Fatalf("refresh 0 exported %d links, want %d", len(got), len(owner))
+			}
+
+			// Refresh 1, at minute 20, through the scheduler.
+			f.clock.Advance(10 * time.Minute)
+			env.RefreshWithin(t, cache, Provider, f.cut, tt.calls1)
+			got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link")
+			var wantGaps []string
+			for i := range owner {
+				want := at(i, 20)
+				if slices.Contains(tt.skipped1, i) {
+					want = at(i, 10)
+					wantGaps = append(wantGaps, key(i))
+				}
+				if got[ids[i]] != want {
+					t.Errorf("refresh 1: %s = %g, want %g", ids[i], got[ids[i]], want)
+				}
+			}
+			slices.Sort(wantGaps)
+			gaps, reasons := exportertest.GapKeys(t, cache, Provider)
+			if !slices.Equal(gaps, wantGaps) {
+				t.Errorf("refresh 1 gaps:\n got %q\nwant %q", gaps, wantGaps)
+			}
+			for _, g := range gaps {
+				if !strings.Contains(reasons[g], "rebrandly: link ") || !strings.Contains(reasons[g], exporter.ErrOutOfTime.Error()) {
+					t.Errorf("reason of %s: %q", g, reasons[g])
+				}
+			}
+			n, skipped := float64(len(owner)), float64(len(tt.skipped1))
+			if got, want := exportertest.CollectorObjects(t, cache, Provider), map[string]float64{"link exported": n - skipped, "link missing": 0, "link skipped": skipped}; !maps.Equal(got, want) {
+				t.Errorf("refresh 1: influencer_collector_objects = %v, want %v", got, want)
+			}
+			if pub := env.Links.All(); len(pub) != len(owner) {
+				t.Errorf("refresh 1 published %d links for the probe, want all %d", len(pub), len(owner))
+			}
+
+			// Refresh 2, at minute 30, polled directly.
+			f.clock.Advance(10 * time.Minute)
+			if tt.removeCursor {
+				f.fake.RemoveLink("rebrand.ly/p035")
+			}
+			samples, err := env.PollWithin(t, Provider, f.cut, tt.calls2)
+			var wantKeys []string
+			for _, i := range tt.skipped2 {
+				wantKeys = append(wantKeys, key(i))
+			}
+			slices.Sort(wantKeys)
+			if wantKeys == nil {
+				if err != nil {
+					t.Fatalf("refresh 2: %v", err)
+				}
+			} else if keys, rest := exportertest.ObjectKeys(t, err); !slices.Equal(keys, wantKeys) || rest != nil || !errors.Is(err, exporter.ErrOutOfTime) {
+				t.Errorf("refresh 2 object errors:\n got %q (and %v)\nwant %q", keys, rest, wantKeys)
+			}
+			got = map[string]float64{}
+			for _, s := range samples {
+				got[s.Label("link")] = s.Value
+			}
+			for i := range owner {
+				v, read := got[ids[i]]
+				switch {
+				case slices.Contains(tt.skipped2, i) && read:
+					t.Errorf("refresh 2 read %s, want it left for later", ids[i])
+				case slices.Contains(tt.skipped2, i) && slices.Contains(tt.skipped1, i):
+					t.Errorf("%s read by neither refresh", ids[i])
+				case !slices.Contains(tt.skipped2, i) && v != at(i, 30):
+					t.Errorf("refresh 2: %s = %g, want %g", ids[i], v, at(i, 30))
+				}
+			}
+		})
+	}
+}
+
+// TestPlan checks the calls --config.check plans for one refresh.
+func TestPlan(t *testing.T) {
+	f := newFixture(t)
+	var many []string
+	for i := range 30 {
+		many = append(many, fmt.Sprintf("rebrand.ly/p%03d", i))
+	}
+	for _, tc := range []struct {
+		name, options, creators string
+		calls                   int
+		note                    []string
+	}{
+		{"nothing configured", "", "", 1, []string{"at least floor(0 configured links/25)+1", "on the workspace"}},
+		{"three links", "", exportertest.CreatorLinks("alice", Provider, "rebrand.ly/a", "rebrand.ly/b", "rebrand.ly/c"), 1, []string{"floor(3 configured links/25)+1"}},
+		{"thirty links on a domain", "{domain: rebrand.ly}", exportertest.CreatorLinks("alice", Provider, many...), 2, []string{"on domain rebrand.ly"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := build(t, f.url, apiKey, tc.options, tc.creators)
+			p := env.Instance(t, Provider).Collector.(exporter.Planner).Plan()
+			if p.Calls != tc.calls {
+				t.Errorf("Calls = %d, want %d (%s)", p.Calls, tc.calls, p.Note)
+			}
+			for _, s := range tc.note {
+				if !strings.Contains(p.Note, s) {
+					t.Errorf("note %q lacks %q", p.Note, s)
+				}
+			}
+		})
+	}
 }
 
 func TestPollErrors(t *testing.T) {

@@ -92,7 +92,8 @@ func (a *api) domain(ctx context.Context) (apiDomain, error) {
 }
 
 // listLinks returns every link of the domain, following nextPageToken,
-// and the number of calls it took.
+// and the number of calls it took. It stops before a page once ctx is
+// done.
 func (a *api) listLinks(ctx context.Context) ([]apiLink, int, error) {
 	var (
 		out   []apiLink
@@ -101,6 +102,9 @@ func (a *api) listLinks(ctx context.Context) ([]apiLink, int, error) {
 		seen  = map[string]bool{}
 	)
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, calls, err
+		}
 		q := url.Values{}
 		q.Set("domain_id", strconv.FormatInt(a.domainID, 10))
 		q.Set("limit", strconv.Itoa(pageLimit))

@@ -15,10 +15,25 @@
 // Tag discovery filters the listed links by their tags[] on our side: the
 // listing is needed anyway to map paths to link ids, so tags cost no call.
 //
+// The listing carries each link's originalURL, the destination the link
+// probe checks the redirect against: it costs no call.
+//
+// A refresh that runs out of time (its interval) stops calling and exports
+// the links whose link_clicks batch it read; the others keep their last
+// values, counted skipped, and the next refresh reads them first. Every
+// refresh lists all of the domain's links before it reads any clicks, so
+// one out of time in the listing reads nothing: all its links keep their
+// values.
+//
 // Short.io allows about 10 statistics requests a minute (and far more on
 // the links API). The collector spaces its link_clicks calls with its own
 // limiter, options.statistics_requests_per_minute (default 10), on top of
 // the shared per-collector rate limit.
+//
+// Quota: GET /api/links and GET /domains/{id} count toward the links API's
+// limits, link_clicks toward the statistics limit. The link probe's
+// requests to the short links themselves are not API calls and count
+// toward neither.
 package shortio
 
 import (
@@ -70,9 +85,14 @@ type collector struct {
 	set     *exporter.LinkSet
 	logger  *slog.Logger
 	limiter *rate.Limiter
+	// statsPerMinute is the limiter's rate, for Plan.
+	statsPerMinute float64
+	// rot orders the link_clicks batches least recently read first.
+	rot *exporter.Rotation
 
 	mu       sync.Mutex
-	hostname string // from options.domain or the API, then cached
+	hostname string   // from options.domain or the API, then cached
+	tagged   []tagged // links the last complete listing found by tag
 }
 
 // New builds a Short.io collector. It validates options and configured
@@ -121,25 +141,47 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 			stats:    &exporter.API{Base: strings.TrimRight(opts.StatisticsBaseURL, "/"), Client: s.Client},
 			domainID: opts.DomainID,
 		},
-		links:    refs.Links,
-		tags:     refs.Tags,
-		set:      s.Links,
-		logger:   s.Logger,
-		limiter:  rate.NewLimiter(rate.Limit(perMinute/60), max(1, int(perMinute))),
-		hostname: host,
+		links:   refs.Links,
+		tags:    refs.Tags,
+		set:     s.Links,
+		logger:  s.Logger,
+		limiter: rate.NewLimiter(rate.Limit(perMinute/60), max(1, int(perMinute))),
+		rot:     exporter.NewRotation(),
+
+		statsPerMinute: perMinute,
+		hostname:       host,
 	}, nil
 }
 
+// match is a listed link the refresh reports once its clicks are in.
+type match struct {
+	campaign, creator, id string
+	link                  apiLink
+	add                   func(clicks float64)
+}
+
+// tagged is a link found by a configured tag.
+type tagged struct {
+	tag exporter.TagRef
+	id  string
+}
+
 // Poll lists the domain's links, resolves the configured and tagged ones,
-// and reads their clicks in batches.
+// and reads their clicks in batches, least recently read first.
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	host, err := c.resolveHostname(ctx)
 	if err != nil {
 		return nil, err
 	}
 	listed, pages, err := c.api.listLinks(ctx)
-	if err != nil {
+	complete := err == nil
+	if err != nil && !exporter.OutOfTime(ctx) {
 		return nil, fmt.Errorf("shortio: list links of domain %d: %w", c.api.domainID, err)
+	}
+	if !complete {
+		// Out of time in the listing: no clicks can be read, so every
+		// link is deferred below.
+		listed = nil
 	}
 	byPath := make(map[string]apiLink, len(listed))
 	for _, l := range listed {
@@ -153,28 +195,24 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	// each match reports itself once the clicks are in.
 	report := exporter.NewLinkReport(Provider)
 	var (
-		pending []func(clicks map[string]float64)
-		ids     []string
-		want    = map[string]bool{}
-		skipped int
+		matches []match
+		found   []tagged
+		missing int
 	)
-	ask := func(l apiLink, add func(clicks float64)) {
-		if !want[l.IDString] {
-			want[l.IDString] = true
-			ids = append(ids, l.IDString)
-		}
-		// Absent from link_clicks means no clicks yet.
-		pending = append(pending, func(clicks map[string]float64) { add(clicks[l.IDString]) })
-	}
 	for _, ref := range c.links {
 		h, path, _ := exporter.SplitLinkID(ref.ID)
 		l, ok := byPath[path]
-		if h != host || !ok {
-			report.Skip(fmt.Errorf("shortio: link %q: not found on domain %s (id %d): %w", ref.ID, host, c.api.domainID, exporter.ErrNotFound))
-			skipped++
-			continue
+		switch {
+		case h == host && !ok && !complete:
+			report.Defer(ref.Campaign, ref.Creator, ref.ID)
+		case h != host || !ok:
+			report.Skip(ref.Campaign, ref.Creator, ref.ID, fmt.Errorf("shortio: link %q: not found on domain %s (id %d): %w", ref.ID, host, c.api.domainID, exporter.ErrNotFound))
+			missing++
+		default:
+			matches = append(matches, match{ref.Campaign, ref.Creator, ref.ID, l, func(clicks float64) {
+				report.Configured(ref, shortURL(l, ref.ID), l.OriginalURL, clicks)
+			}})
 		}
-		ask(l, func(clicks float64) { report.Configured(ref, shortURL(l, ref.ID), clicks) })
 	}
 	for _, tag := range c.tags {
 		for _, l := range listed {
@@ -182,30 +220,72 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 				continue
 			}
 			id := exporter.LinkID(host, l.Path)
-			ask(l, func(clicks float64) { report.Discovered(tag, id, shortURL(l, id), clicks) })
+			found = append(found, tagged{tag, id})
+			matches = append(matches, match{tag.Campaign, tag.Creator, id, l, func(clicks float64) {
+				report.Discovered(tag, id, shortURL(l, id), l.OriginalURL, clicks)
+			}})
 		}
 	}
+	c.mu.Lock()
+	prev := c.tagged
+	if complete {
+		c.tagged = found
+	}
+	c.mu.Unlock()
 
+	// Least recently read first: a refresh out of time leaves the rest
+	// for the next, which starts with them.
+	var ids []string
+	want := map[string]bool{}
+	for _, m := range matches {
+		if !want[m.link.IDString] {
+			want[m.link.IDString] = true
+			ids = append(ids, m.link.IDString)
+		}
+	}
+	ids = exporter.Rotate(c.rot, ids, func(id string) string { return id })
 	clicks := make(map[string]float64, len(ids))
+	read := make(map[string]bool, len(ids))
 	batches := 0
 	for batch := range slices.Chunk(ids, statsBatch) {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, fmt.Errorf("shortio: clicks of %d links: %w", len(batch), err)
+		// The limiter fails at once when its wait would pass the
+		// refresh's deadline: that is running out of time too.
+		if exporter.OutOfTime(ctx) || c.limiter.Wait(ctx) != nil {
+			break
 		}
 		batches++
 		got, err := c.api.linkClicks(ctx, batch)
+		if err != nil && exporter.OutOfTime(ctx) {
+			break
+		}
 		if err != nil {
 			return nil, fmt.Errorf("shortio: clicks of %d links on domain %d: %w", len(batch), c.api.domainID, err)
 		}
 		maps.Copy(clicks, got)
+		for _, id := range batch {
+			read[id] = true
+			c.rot.Done(id)
+		}
 	}
 
-	for _, add := range pending {
-		add(clicks)
+	for _, m := range matches {
+		if read[m.link.IDString] {
+			// Absent from link_clicks means no clicks yet.
+			m.add(clicks[m.link.IDString])
+		} else {
+			report.Defer(m.campaign, m.creator, m.id)
+		}
+	}
+	if !complete {
+		// The links the last complete listing found by tag keep their
+		// values.
+		for _, d := range prev {
+			report.Defer(d.tag.Campaign, d.tag.Creator, d.id)
+		}
 	}
 	samples, err := report.Finish(c.set, c.name)
-	c.logger.Debug("refreshed links", "listed", len(listed), "reported", report.Len(),
-		"skipped", skipped, "list_calls", pages, "stats_calls", batches)
+	c.logger.Debug("refreshed links", "listed", len(listed), "complete", complete, "reported", report.Len(),
+		"missing", missing, "list_calls", pages, "stats_calls", batches)
 	return samples, err
 }
 
@@ -239,4 +319,21 @@ func shortURL(l apiLink, id string) string {
 		return l.SecureShortURL
 	}
 	return "https://" + id
+}
+
+// Plan implements exporter.Planner: the calls of one refresh after the
+// first, by the call pattern above.
+func (c *collector) Plan() exporter.Plan {
+	links := len(c.links)
+	batches := (links + statsBatch - 1) / statsBatch
+	if batches == 0 && len(c.tags) > 0 {
+		batches = 1
+	}
+	note := fmt.Sprintf("1 page of GET /api/links (assumed: a domain of at most %d links; each %d more cost 1 more) + %d link_clicks calls, %d links a call, for %d configured links",
+		pageLimit, pageLimit, batches, statsBatch, links)
+	if len(c.tags) > 0 {
+		note += " and the links found by tag (not known from config, assumed to fit)"
+	}
+	note += fmt.Sprintf("; link_clicks calls are also held to %g a minute", c.statsPerMinute)
+	return exporter.Plan{Calls: 1 + batches, Note: note}
 }

@@ -1,7 +1,10 @@
 package shortio
 
 import (
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +17,11 @@ import (
 
 const token = "sk_test_secret_4f2a"
 
-// fixture is a fake Short.io on loopback, on a clock the test moves.
+// fixture is a fake Short.io on loopback, on a clock the test moves,
+// behind a cutoff that runs a refresh out of time.
 type fixture struct {
 	fake  *shortiofake.Server
+	cut   *exportertest.Cutoff
 	url   string
 	clock *exportertest.ManualClock
 }
@@ -25,7 +30,11 @@ func newFixture(t *testing.T, links ...shortiofake.Link) *fixture {
 	t.Helper()
 	f := &fixture{clock: exportertest.NewManualClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))}
 	f.fake = shortiofake.New(token, f.clock.Now)
-	f.url = exportertest.ServeFake(t, f.fake, links...)
+	for _, l := range links {
+		f.fake.AddLink(l)
+	}
+	f.cut = exportertest.NewCutoff(f.fake)
+	f.url = exportertest.Serve(t, f.cut)
 	return f
 }
 
@@ -41,11 +50,14 @@ func (f *fixture) build(t *testing.T, key, options, creators string) *exporterte
 	return exportertest.Build(t, exportertest.OneCollectorConfig(Provider, f.url, key, "{"+opts+"}", creators))
 }
 
+// dest is the destination of the link with path.
+func dest(path string) string { return "https://shop.example/?utm_source=" + path }
+
 // link is a link on short.gy to the shop, with clicks growing from base.
 func link(path string, base int64, perMinute float64, tags ...string) shortiofake.Link {
 	return shortiofake.Link{
 		ID:          "short.gy/" + path,
-		Destination: "https://shop.example/?utm_source=" + path,
+		Destination: dest(path),
 		Tags:        tags,
 		Clicks:      fakeapi.Growth{Base: base, PerMinute: perMinute},
 	}
@@ -92,7 +104,7 @@ func TestPollValuesAndTags(t *testing.T) {
 		if url == "" {
 			url = f.url + "/" + path
 		}
-		return exporter.PublishedLink{Campaign: "spring", Creator: creator, Provider: "shortio", ID: "short.gy/" + path, URL: url, Expect: expect}
+		return exporter.PublishedLink{Campaign: "spring", Creator: creator, Provider: "shortio", ID: "short.gy/" + path, URL: url, Destination: dest(path), Expect: expect}
 	}
 	shop := &exporter.Expect{Host: "shop.example"}
 	env.ComparePublished(t, []exporter.PublishedLink{
@@ -168,7 +180,189 @@ func TestPollUnknownLinksArePartial(t *testing.T) {
 	env := f.build(t, token, "", exportertest.CreatorLinks("alice", Provider, "short.gy/alice1", "short.gy/ghost", "other.gy/alice1"))
 	samples, err := env.Poll(t, "shortio")
 	exportertest.AssertPartial(t, err, exporter.ErrNotFound, `"short.gy/ghost"`, `"other.gy/alice1"`)
+	want := []string{"missing link spring/alice/other.gy/alice1", "missing link spring/alice/short.gy/ghost"}
+	if keys, rest := exportertest.ObjectKeys(t, err); !slices.Equal(keys, want) || rest != nil {
+		t.Errorf("object errors %q and others %v, want %q", keys, rest, want)
+	}
 	exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", "alice", Provider, "short.gy/alice1=12"))
+
+	// What an operator sees: both missing with the reason, one exported.
+	cache := exporter.NewCache()
+	env.RefreshWithin(t, cache, Provider, f.cut, -1)
+	gaps, reasons := exportertest.GapKeys(t, cache, Provider)
+	if !slices.Equal(gaps, want) || !strings.Contains(reasons[want[1]], "not found on domain short.gy") {
+		t.Errorf("gaps %q, reasons %q", gaps, reasons)
+	}
+	if got, want := exportertest.CollectorObjects(t, cache, Provider), map[string]float64{"link exported": 1, "link missing": 2, "link skipped": 0}; !maps.Equal(got, want) {
+		t.Errorf("influencer_collector_objects = %v, want %v", got, want)
+	}
+}
+
+// TestPollResumesOutOfTime: 300 links take two link_clicks calls. A
+// refresh whose time runs out exports the links of the batches it read,
+// the others keep their values, and the next refresh reads those first,
+// so over two refreshes every link's count advances. The listing still
+// costs every refresh its pages.
+func TestPollResumesOutOfTime(t *testing.T) {
+	const n = 300
+	// p299 is alice's configured link; the others carol finds by tag.
+	creatorOf := func(i int) string {
+		if i == n-1 {
+			return "alice"
+		}
+		return "carol"
+	}
+	span := func(from, to int) []int {
+		var out []int
+		for i := from; i <= to; i++ {
+			out = append(out, i)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		// calls answered before the time runs out, in refreshes 1 and 2
+		calls1, calls2 int
+		// links (by index) each refresh leaves unread
+		skipped1, skipped2 []int
+	}{
+		{
+			// Two pages, then the first batch: alice's link and
+			// p000-p148. Refresh 2 reads p149-p298 first.
+			name:   "cut after one batch",
+			calls1: 3, skipped1: span(149, 298),
+			calls2: 3, skipped2: append(span(0, 148), 299),
+		},
+		{
+			// Out of time in the listing: nothing read, every link keeps
+			// its value.
+			name:   "cut in the listing",
+			calls1: 1, skipped1: span(0, 299),
+			calls2: -1, skipped2: nil,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			var ids []string
+			for i := range n {
+				var tags []string
+				if i < n-1 {
+					tags = []string{"bulk"}
+				}
+				path := fmt.Sprintf("p%03d", i)
+				f.fake.AddLink(link(path, int64(i), 1, tags...))
+				ids = append(ids, "short.gy/"+path)
+			}
+			env := f.build(t, token, "domain: short.gy", exportertest.CreatorLinks("alice", Provider, ids[n-1])+exportertest.CreatorTags("carol", Provider, "bulk"))
+			cache := exporter.NewCache()
+			key := func(i int) string { return fmt.Sprintf("skipped link spring/%s/%s", creatorOf(i), ids[i]) }
+			at := func(i, minutes int) float64 { return float64(i + minutes) }
+
+			// Refresh 0, at minute 10, reads every link.
+			f.clock.Advance(10 * time.Minute)
+			env.RefreshWithin(t, cache, Provider, f.cut, -1)
+			if got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link"); len(got) != n {
+				t.Fatalf("refresh 0 exported %d links, want %d", len(got), n)
+			}
+
+			// Refresh 1, at minute 20, through the scheduler.
+			f.clock.Advance(10 * time.Minute)
+			env.RefreshWithin(t, cache, Provider, f.cut, tt.calls1)
+			got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link")
+			var wantGaps []string
+			for i, id := range ids {
+				want := at(i, 20)
+				if slices.Contains(tt.skipped1, i) {
+					want = at(i, 10)
+					wantGaps = append(wantGaps, key(i))
+				}
+				if got[id] != want {
+					t.Errorf("refresh 1: %s = %g, want %g", id, got[id], want)
+				}
+			}
+			slices.Sort(wantGaps)
+			gaps, reasons := exportertest.GapKeys(t, cache, Provider)
+			if !slices.Equal(gaps, wantGaps) {
+				t.Errorf("refresh 1: %d gaps, want %d", len(gaps), len(wantGaps))
+			}
+			for _, g := range gaps {
+				if !strings.Contains(reasons[g], exporter.ErrOutOfTime.Error()) {
+					t.Errorf("reason of %s: %q", g, reasons[g])
+				}
+			}
+			skipped := float64(len(tt.skipped1))
+			if got, want := exportertest.CollectorObjects(t, cache, Provider), map[string]float64{"link exported": n - skipped, "link missing": 0, "link skipped": skipped}; !maps.Equal(got, want) {
+				t.Errorf("refresh 1: influencer_collector_objects = %v, want %v", got, want)
+			}
+			if pub := env.Links.All(); len(pub) != n {
+				t.Errorf("refresh 1 published %d links for the probe, want all %d", len(pub), n)
+			}
+
+			// Refresh 2, at minute 30, polled directly.
+			f.clock.Advance(10 * time.Minute)
+			samples, err := env.PollWithin(t, Provider, f.cut, tt.calls2)
+			var wantKeys []string
+			for _, i := range tt.skipped2 {
+				wantKeys = append(wantKeys, key(i))
+			}
+			slices.Sort(wantKeys)
+			if wantKeys == nil {
+				if err != nil {
+					t.Fatalf("refresh 2: %v", err)
+				}
+			} else if keys, rest := exportertest.ObjectKeys(t, err); !slices.Equal(keys, wantKeys) || rest != nil || !errors.Is(err, exporter.ErrOutOfTime) {
+				t.Errorf("refresh 2: %d object errors (and %v), want %d", len(keys), rest, len(wantKeys))
+			}
+			got = map[string]float64{}
+			for _, s := range samples {
+				got[s.Label("link")] = s.Value
+			}
+			for i, id := range ids {
+				v, read := got[id]
+				switch {
+				case slices.Contains(tt.skipped2, i) && read:
+					t.Errorf("refresh 2 read %s, want it left for later", id)
+				case slices.Contains(tt.skipped2, i) && slices.Contains(tt.skipped1, i):
+					t.Errorf("%s read by neither refresh", id)
+				case !slices.Contains(tt.skipped2, i) && v != at(i, 30):
+					t.Errorf("refresh 2: %s = %g, want %g", id, v, at(i, 30))
+				}
+			}
+		})
+	}
+}
+
+// TestPlan checks the calls --config.check plans for one refresh.
+func TestPlan(t *testing.T) {
+	f := newFixture(t)
+	var many []string
+	for i := range 200 {
+		many = append(many, fmt.Sprintf("short.gy/p%03d", i))
+	}
+	for _, tc := range []struct {
+		name, creators string
+		calls          int
+		note           []string
+	}{
+		{"nothing configured", "", 1, []string{"1 page of GET /api/links (assumed", "0 link_clicks calls"}},
+		{"two links", exportertest.CreatorLinks("alice", Provider, "short.gy/a", "short.gy/b"), 2, []string{"1 link_clicks calls, 150 links a call, for 2 configured links", "held to 10 a minute"}},
+		{"a tag", exportertest.CreatorTags("carol", Provider, "bulk"), 2, []string{"links found by tag (not known from config"}},
+		{"200 links", exportertest.CreatorLinks("alice", Provider, many...), 3, []string{"2 link_clicks calls"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := f.build(t, token, "domain: short.gy", tc.creators)
+			p := env.Instance(t, Provider).Collector.(exporter.Planner).Plan()
+			if p.Calls != tc.calls {
+				t.Errorf("Calls = %d, want %d (%s)", p.Calls, tc.calls, p.Note)
+			}
+			for _, s := range tc.note {
+				if !strings.Contains(p.Note, s) {
+					t.Errorf("note %q lacks %q", p.Note, s)
+				}
+			}
+		})
+	}
 }
 
 func TestPollErrors(t *testing.T) {

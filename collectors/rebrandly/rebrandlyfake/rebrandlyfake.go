@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,6 +100,15 @@ func (s *Server) AddLink(l Link) {
 		// A second apart in the order added, before the start.
 		createdAt: s.start.Add(-24*time.Hour + time.Duration(len(s.links))*time.Second).UTC(),
 	})
+}
+
+// RemoveLink deletes the link with the given ID from the API, as deleting
+// it in Rebrandly does: listings leave it out, and a `last` cursor naming
+// it answers 404. Its short link is left as it is.
+func (s *Server) RemoveLink(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.links = slices.DeleteFunc(s.links, func(l *link) bool { return l.ID == id })
 }
 
 // LinkID returns the Rebrandly id the fake gave the link with the given
