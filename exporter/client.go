@@ -623,7 +623,18 @@ func (c *Client) wait(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-	return c.limiter.Wait(ctx)
+	if err := c.limiter.Wait(ctx); err != nil {
+		if ctx.Err() == nil {
+			// The limiter refuses at once a wait that would pass the
+			// refresh's deadline: time is up before this call could go.
+			// Waiting for the deadline makes the caller see its context
+			// end, so the object is skipped and read first next refresh,
+			// instead of the call failing and being retried.
+			<-ctx.Done()
+		}
+		return ctx.Err()
+	}
+	return nil
 }
 
 // instrumentedTransport counts every attempt and applies the rate limit to

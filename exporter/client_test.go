@@ -342,3 +342,42 @@ func TestClientClassifyHook(t *testing.T) {
 		t.Fatalf("got %v (detail %+v), want unauthorized with code 190", err, ae)
 	}
 }
+
+// A call the rate limit cannot let through before the refresh's deadline is
+// a refresh out of time, not a failed call: it is not sent, not retried,
+// and the caller sees its context end.
+func TestClientRateLimitPastDeadlineIsOutOfTime(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		_, _ = w.Write([]byte(`{"n": 1}`))
+	}))
+	defer srv.Close()
+	m := NewAPIMetrics()
+	c := NewClient(ClientOptions{
+		Collector: "test",
+		HTTP:      HTTPConfig{MaxRetries: 2, RateLimit: 0.1, Burst: 1, MaxResponseBytes: 1024},
+		Timeout:   2 * time.Second,
+		Metrics:   m,
+	})
+	var v struct{ N int }
+	if _, err := c.GetJSON(context.Background(), srv.URL, nil, &v); err != nil {
+		t.Fatal(err)
+	}
+	// The next token comes in 10s; the refresh ends in 50ms.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := c.GetJSON(ctx, srv.URL, nil, &v)
+	if err == nil || !errors.Is(err, ErrTimeout) {
+		t.Errorf("err = %v, want a timeout", err)
+	}
+	if !OutOfTime(ctx) {
+		t.Error("the call returned before the refresh's time was up")
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("server saw %d requests, want 1", n)
+	}
+	if n := testutil.ToFloat64(m.Retries.WithLabelValues("test")); n != 0 {
+		t.Errorf("%g retries, want 0", n)
+	}
+}
