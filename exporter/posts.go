@@ -17,6 +17,14 @@ import (
 // and polls, on each refresh, only the posts whose cadence step says they
 // are due. Posts not polled keep their last values, so the exported series
 // never gap.
+//
+// For coverage (influencer_collector_objects), a post the cadence does not
+// poll on a refresh is exported: Samples returns its last poll's samples,
+// as designed, not a gap. A due post a refresh could not reach before its
+// time ran out is another matter: the collector reports it
+// Skipped(post, ErrOutOfTime) (its samples in the book still carry its
+// last values) and polls it first next time, ordering due posts with a
+// Rotation.
 
 // CadenceStep says how often to poll a post from a given age on.
 type CadenceStep struct {

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,66 @@ campaigns:
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
+// bookCollector polls posts through a PostBook as the social collectors
+// do: each refresh reads the due posts, and returns the book's samples.
+type bookCollector struct {
+	book *PostBook
+	now  time.Time
+	pub  map[string]time.Time
+	read []string // posts read by the last refresh
+}
+
+func (c *bookCollector) Poll(context.Context) ([]Sample, error) {
+	ids := []string{"young", "old"}
+	c.read = c.book.Due(ids, DefaultCadence, c.now)
+	for _, id := range c.read {
+		c.book.Store(id, c.pub[id], c.now, []Sample{PostViews.Sample(float64(c.now.Unix()), "spring", "alice", "fake", id)})
+	}
+	return c.book.Samples(nil), nil
+}
+
+// TestPostsNotDueAreExported: a post the cadence does not poll on a
+// refresh keeps its last values in the book's samples, so coverage counts
+// it exported, not skipped or missing.
+func TestPostsNotDueAreExported(t *testing.T) {
+	cfg, err := ParseConfig("posts.yml", []byte(`
+collectors:
+  - type: fake
+    name: social
+campaigns:
+  - name: spring
+    creators:
+      - name: alice
+        posts:
+          - {collector: social, id: young}
+          - {collector: social, id: old}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	col := &bookCollector{book: NewPostBook(), now: now, pub: map[string]time.Time{"young": now.Add(-time.Hour), "old": now.Add(-72 * time.Hour)}}
+	inst := &Instance{Name: "social", Type: "fake", Interval: time.Minute, Config: cfg.Collectors[0], Collector: col}
+	cache := NewCache()
+	s := &Scheduler{Cache: cache}
+	s.Refresh(context.Background(), inst)
+	col.now = now.Add(time.Minute)
+	s.Refresh(context.Background(), inst)
+	if len(col.read) != 1 || col.read[0] != "young" {
+		t.Fatalf("second refresh read %v, want the young post only", col.read)
+	}
+	st := cache.Status()[0]
+	if len(st.Gaps) != 0 || st.Objects[StateExported] != 2 {
+		t.Errorf("objects %v, gaps %+v: want both posts exported", st.Objects, st.Gaps)
+	}
+	// The old post's series carries its value of the first refresh.
+	for _, smp := range cache.samplesOf("social") {
+		if smp.Label("post") == "old" && smp.Value != float64(now.Unix()) {
+			t.Errorf("old post = %g, want its last value %d", smp.Value, now.Unix())
 		}
 	}
 }

@@ -52,6 +52,19 @@
 // until midnight Pacific time, when the quota resets. A 429
 // RESOURCE_EXHAUSTED fails the refresh as rate limited.
 //
+// # Coverage
+//
+// Every creator of every campaign is attributed by its UTM value, so each
+// is an object of kind site (influencer_collector_objects): exported once
+// GA4 counted a visitor of it. A creator without a series is reported
+// missing with the reason: no session carried its UTM value over the
+// range, or its campaign starts later (no report is asked for a campaign
+// that has not started: GA4 refuses a range that starts after it ends). A
+// refresh that runs out of time stops asking: the reports it read are
+// counted, the creators of the others are reported skipped and keep their
+// last values, and the next refresh asks for those first. A report cut
+// between its pages counts nothing.
+//
 // # Credentials
 //
 // The collector's token (token_file in practice) is a service account's
@@ -129,6 +142,8 @@ type group struct {
 	creators          []exporter.CreatorRef
 }
 
+func (g group) key() string { return g.param + "|" + g.start }
+
 type collector struct {
 	api      *exporter.API
 	client   *exporter.Client
@@ -137,6 +152,9 @@ type collector struct {
 	property string
 	groups   []group
 	now      func() time.Time
+	// rot orders the reports least recently read first, so that a
+	// refresh cut short asks next time for those it did not reach.
+	rot *exporter.Rotation
 
 	mu   sync.Mutex
 	high map[string]map[string]float64 // campaign\x00creator -> source -> high-water mark
@@ -186,6 +204,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		property: opts.Property,
 		now:      time.Now,
 		high:     map[string]map[string]float64{},
+		rot:      exporter.NewRotation(),
 	}
 	c.groups = groups(cfg.Creators(), opts.Since)
 	return c, nil
@@ -214,15 +233,98 @@ func groups(creators []exporter.CreatorRef, since string) []group {
 
 // Poll reports the visitors of every creator since their campaign's start.
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
-	var samples []exporter.Sample
-	for _, g := range c.groups {
+	// The earliest date it is anywhere: a campaign starting after it has
+	// not started in any property's time zone.
+	today := c.now().UTC().Add(-12 * time.Hour).Format(time.DateOnly)
+	state := map[string]string{} // groups not read, by key: why
+	cut := false
+	for _, g := range exporter.Rotate(c.rot, c.groups, group.key) {
+		if g.start > today {
+			state[g.key()] = notStarted
+			continue
+		}
+		if cut = cut || exporter.OutOfTime(ctx); cut {
+			state[g.key()] = outOfTime
+			continue
+		}
 		rows, err := c.report(ctx, g)
+		if err != nil && exporter.OutOfTime(ctx) {
+			cut, state[g.key()] = true, outOfTime
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
-		samples = append(samples, c.samples(g, rows)...)
+		c.rot.Done(g.key())
+		c.raise(g, rows)
 	}
-	return samples, nil
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var (
+		samples []exporter.Sample
+		errs    []error
+	)
+	for _, g := range c.groups {
+		for _, cr := range g.creators {
+			// A source GA4 stops reporting keeps its last figure: a
+			// counter does not vanish because a figure was revised away.
+			hw := c.high[cr.Campaign+"\x00"+cr.Creator]
+			sources := make([]string, 0, len(hw))
+			for src := range hw {
+				sources = append(sources, src)
+			}
+			sort.Strings(sources)
+			for _, src := range sources {
+				samples = append(samples, exporter.ReferralVisitors.Sample(hw[src], cr.Campaign, cr.Creator, provider, src))
+			}
+			o := c.site(cr)
+			switch {
+			case state[g.key()] == outOfTime:
+				errs = append(errs, exporter.Skipped(o, fmt.Errorf("ga4: report of %s since %s for property %s: %w", g.param, g.start, c.property, exporter.ErrOutOfTime)))
+			case len(hw) > 0:
+			case state[g.key()] == notStarted:
+				errs = append(errs, exporter.Missing(o, fmt.Errorf("ga4: property %s: campaign %q starts on %s: no visitors to count yet", c.property, cr.Campaign, g.start)))
+			default:
+				errs = append(errs, exporter.Missing(o, fmt.Errorf("ga4: property %s: no session with %s=%s (%s) since %s", c.property, g.param, cr.UTMValue, g.dim, g.start)))
+			}
+		}
+	}
+	return samples, exporter.Partial(errs)
+}
+
+// Why a report was not read.
+const (
+	notStarted = "not started"
+	outOfTime  = "out of time"
+)
+
+// site is a creator's object: its referral traffic on the property.
+func (c *collector) site(cr exporter.CreatorRef) exporter.Object {
+	return exporter.Object{Kind: exporter.KindSite, Campaign: cr.Campaign, Creator: cr.Creator, ID: c.property}
+}
+
+// Expected implements exporter.Coverer: every creator, on the property.
+func (c *collector) Expected() []exporter.Object {
+	var out []exporter.Object
+	for _, g := range c.groups {
+		for _, cr := range g.creators {
+			out = append(out, c.site(cr))
+		}
+	}
+	return out
+}
+
+// Plan implements exporter.Planner: one report per group (see the package
+// comment), of one page each.
+func (c *collector) Plan() exporter.Plan {
+	creators := 0
+	for _, g := range c.groups {
+		creators += len(g.creators)
+	}
+	return exporter.Plan{Calls: len(c.groups), Note: fmt.Sprintf(
+		"1 runReport per UTM parameter and start date, for %d creators, of 1 page of %d rows each (assumed); the access token renewal adds 1 about once an hour",
+		creators, pageSize)}
 }
 
 // report runs one group's report, paging on with offset.
@@ -237,6 +339,9 @@ func (c *collector) report(ctx context.Context, g group) (map[[2]string]float64,
 	}
 	out := map[[2]string]float64{}
 	for page := 0; page < maxPages; page++ {
+		if exporter.OutOfTime(ctx) {
+			return nil, ctx.Err()
+		}
 		req := runReportRequest{
 			Dimensions: []dimension{{Name: g.dim}, {Name: sourceDimension}},
 			Metrics:    []metric{{Name: "activeUsers"}},
@@ -298,9 +403,9 @@ func (c *collector) runReport(ctx context.Context, req runReportRequest) (*runRe
 	}
 }
 
-// samples maps one report to the creators, raising each series to its
+// raise raises each series of the creators of one report to its
 // high-water mark.
-func (c *collector) samples(g group, rows map[[2]string]float64) []exporter.Sample {
+func (c *collector) raise(g group, rows map[[2]string]float64) {
 	bySource := map[string]map[string]float64{} // value -> source -> visitors
 	for k, v := range rows {
 		if bySource[k[0]] == nil {
@@ -310,7 +415,6 @@ func (c *collector) samples(g group, rows map[[2]string]float64) []exporter.Samp
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []exporter.Sample
 	for _, cr := range g.creators {
 		key := cr.Campaign + "\x00" + cr.Creator
 		hw := c.high[key]
@@ -321,16 +425,5 @@ func (c *collector) samples(g group, rows map[[2]string]float64) []exporter.Samp
 		for src, v := range bySource[cr.UTMValue] {
 			hw[src] = max(hw[src], v)
 		}
-		// A source GA4 stops reporting keeps its last figure: a
-		// counter does not vanish because a figure was revised away.
-		sources := make([]string, 0, len(hw))
-		for src := range hw {
-			sources = append(sources, src)
-		}
-		sort.Strings(sources)
-		for _, src := range sources {
-			out = append(out, exporter.ReferralVisitors.Sample(hw[src], cr.Campaign, cr.Creator, provider, src))
-		}
 	}
-	return out
 }

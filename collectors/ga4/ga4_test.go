@@ -23,6 +23,8 @@ type sandbox struct {
 	clock *exportertest.ManualClock
 	env   *exportertest.Env
 	key   []byte
+	// cut decides when a refresh runs out of time.
+	cut *exportertest.Cutoff
 }
 
 // campaigns: spring (utm_content, started) with alice and bob (utm
@@ -43,9 +45,16 @@ campaigns:
 
 func newSandbox(t *testing.T, options string) *sandbox {
 	t.Helper()
+	return newSandboxWith(t, options, campaigns)
+}
+
+// newSandboxWith is newSandbox with other campaigns.
+func newSandboxWith(t *testing.T, options, campaigns string) *sandbox {
+	t.Helper()
 	clock := exportertest.NewManualClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
 	fake := ga4fake.New(property, clock.Now)
-	url := exportertest.Serve(t, fake)
+	cut := exportertest.NewCutoff(fake)
+	url := exportertest.Serve(t, cut)
 	key := fake.ServiceAccountJSON("")
 	file := filepath.Join(t.TempDir(), "ga4-key.json")
 	if err := os.WriteFile(file, key, 0o600); err != nil {
@@ -64,7 +73,7 @@ collectors:
     options: %s
 %s`, url, file, options, campaigns))
 	ga4.SetClock(env.Instance(t, "ga4").Collector, clock.Now)
-	return &sandbox{fake: fake, clock: clock, env: env, key: key}
+	return &sandbox{fake: fake, clock: clock, env: env, key: key, cut: cut}
 }
 
 func (sb *sandbox) traffic() {
@@ -76,19 +85,43 @@ func (sb *sandbox) traffic() {
 	sb.fake.AddTraffic("utm_content", "stranger", "google", fakeapi.Growth{Base: 50})
 }
 
+// poll polls, and fails on any error but creators without visitors.
 func (sb *sandbox) poll(t *testing.T) []exporter.Sample {
 	t.Helper()
-	samples, err := sb.env.Poll(t, "ga4")
-	if err != nil {
-		t.Fatalf("poll: %v", err)
-	}
+	samples, _ := sb.pollMissing(t)
 	return samples
+}
+
+// pollMissing polls and returns the samples and the creators reported
+// missing, as "campaign/creator"; any other error fails the test.
+func (sb *sandbox) pollMissing(t *testing.T) ([]exporter.Sample, []string) {
+	t.Helper()
+	samples, err := sb.env.Poll(t, "ga4")
+	if err == nil {
+		return samples, nil
+	}
+	objs, rest := exportertest.ObjectErrors(t, err)
+	var missing []string
+	for _, oe := range objs {
+		if oe.Skipped || oe.Kind != exporter.KindSite || oe.ID != property {
+			t.Fatalf("poll: %s: %v", exportertest.ObjectKey(oe), oe)
+		}
+		missing = append(missing, oe.Campaign+"/"+oe.Creator)
+	}
+	if len(rest) > 0 {
+		t.Fatalf("poll: %v", rest)
+	}
+	return samples, missing
 }
 
 func TestPoll(t *testing.T) {
 	sb := newSandbox(t, "")
 	sb.traffic()
-	exportertest.CompareGolden(t, sb.poll(t), "poll.prom")
+	samples, missing := sb.pollMissing(t)
+	exportertest.CompareGolden(t, samples, "poll.prom")
+	if len(missing) != 0 {
+		t.Errorf("missing %v: every creator has visitors", missing)
+	}
 	// One report per (parameter, start): spring and summer.
 	if got := sb.fake.Faults.Hits(); got != 2 {
 		t.Errorf("runReport calls = %d, want 2", got)

@@ -62,6 +62,20 @@
 //
 // An account whose campaign has no start is listed max_pages deep on every
 // refresh; give campaigns a start to keep listings to a page or two.
+//
+// # Coverage
+//
+// A configured post or account Graph does not know (deleted, not the
+// token's to read, a wrong id) is reported missing with Graph's error. A
+// refresh that runs out of time (its interval) stops calling: the posts
+// and accounts it read are exported, the others are reported skipped and
+// keep their last values, and the next refresh reads them first (due
+// posts least recently read first, and account listings likewise). A post
+// counts as read once its fields and insights are both in; one whose
+// insights batch was not reached keeps its previous values whole rather
+// than lose its views for a refresh. Posts the post_refresh cadence does
+// not poll on a refresh are exported with the values of their last poll,
+// by design, and count as exported.
 package instagram
 
 import (
@@ -158,9 +172,15 @@ type collector struct {
 	// logged once.
 	paused atomic.Bool
 
+	// rot orders the due posts, and lists the accounts to list, least
+	// recently read first, so that a refresh cut short reads next time
+	// what it left out.
+	rot, lists *exporter.Rotation
+
 	mu             sync.Mutex
-	types          map[string]string // media id -> media_product_type
-	missing        map[string]bool   // ids Graph did not find: read one by one
+	types          map[string]string   // media id -> media_product_type
+	missing        map[string]bool     // ids Graph did not find: read one by one
+	found          map[string][]target // account id -> posts its last complete listing found
 	lastTokenCheck time.Time
 }
 
@@ -209,7 +229,8 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	c := &collector{
 		name: cc.Name, typ: cc.Type, client: s.Client, logger: s.Logger, opts: opts,
 		book: exporter.NewPostBook(), now: time.Now,
-		types: map[string]string{}, missing: map[string]bool{},
+		rot: exporter.NewRotation(), lists: exporter.NewRotation(),
+		types: map[string]string{}, missing: map[string]bool{}, found: map[string][]target{},
 	}
 	for _, po := range cfg.PostsFor(cc.Name) {
 		if !isID(po.ID) {
@@ -296,6 +317,14 @@ func (t target) name() string {
 	return fmt.Sprintf("post %q", t.id)
 }
 
+func (t target) object() exporter.Object {
+	return exporter.Object{Kind: exporter.KindPost, Campaign: t.campaign, Creator: t.creator, ID: t.id}
+}
+
+func accountObject(a exporter.AccountRef) exporter.Object {
+	return exporter.Object{Kind: exporter.KindAccount, Campaign: a.Campaign, Creator: a.Creator, ID: a.ID}
+}
+
 // Poll implements exporter.Collector.
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	c.mu.Lock()
@@ -331,7 +360,7 @@ func (c *collector) poll(ctx context.Context) ([]exporter.Sample, error) {
 	if err := c.checkToken(ctx, now); err != nil {
 		return nil, err
 	}
-	listed, targets, err := c.discover(ctx)
+	listed, targets, cut, err := c.discover(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -342,10 +371,24 @@ func (c *collector) poll(ctx context.Context) ([]exporter.Sample, error) {
 	r := &refresh{
 		c: c, listed: listed, fields: map[string]media{}, insights: map[string]map[string]float64{},
 		followers: map[string]float64{}, gone: map[string]bool{}, insightsQueued: map[string]bool{},
+		accountGone: map[string]bool{}, insightsDone: map[string]bool{},
 	}
-	due := c.book.Due(ids, c.opts.PostRefresh, now)
-	if err := r.fetch(ctx, due, targets); err != nil {
-		return nil, err
+	// Due posts least recently read first: those a refresh cut short
+	// did not reach go first next time.
+	dueSet := map[string]bool{}
+	for _, id := range c.book.Due(ids, c.opts.PostRefresh, now) {
+		dueSet[id] = true
+	}
+	var due []string
+	for _, id := range exporter.Rotate(c.rot, ids, func(id string) string { return id }) {
+		if dueSet[id] {
+			due = append(due, id)
+		}
+	}
+	if !cut {
+		if cut, err = r.fetch(ctx, due, targets); err != nil {
+			return nil, err
+		}
 	}
 
 	byID := make(map[string]target, len(targets))
@@ -357,7 +400,11 @@ func (c *collector) poll(ctx context.Context) ([]exporter.Sample, error) {
 			continue
 		}
 		m, ok := r.fields[id]
-		if !ok {
+		if !ok || (r.insightsQueued[id] && !r.insightsDone[id]) {
+			if cut {
+				r.skipped = append(r.skipped, exporter.Skipped(byID[id].object(), fmt.Errorf("instagram: %s: %w", byID[id].name(), exporter.ErrOutOfTime)))
+				continue
+			}
 			return nil, fmt.Errorf("instagram: %s: %w: no media fields", byID[id].name(), exporter.ErrBadResponse)
 		}
 		published, err := m.published()
@@ -365,6 +412,7 @@ func (c *collector) poll(ctx context.Context) ([]exporter.Sample, error) {
 			return nil, fmt.Errorf("instagram: %s: %w", byID[id].name(), err)
 		}
 		c.book.Store(id, published, now, postSamples(byID[id], m, published, r.insights[id]))
+		c.rot.Done(id)
 	}
 	keep := make(map[string]bool, len(targets))
 	for _, t := range targets {
@@ -378,13 +426,22 @@ func (c *collector) poll(ctx context.Context) ([]exporter.Sample, error) {
 	for _, a := range c.accounts {
 		n, ok := r.followers[a.ID]
 		key := [3]string{a.Campaign, a.Creator, a.ID}
-		if !ok || seen[key] {
+		if seen[key] {
 			continue
 		}
 		seen[key] = true
+		if !ok {
+			if cut && !r.accountGone[a.ID] {
+				r.skipped = append(r.skipped, exporter.Skipped(accountObject(a), fmt.Errorf("instagram: followers of account %q (%s): %w", a.ID, a.Path(), exporter.ErrOutOfTime)))
+			}
+			continue
+		}
 		out = append(out, exporter.AccountFollowers.Sample(n, a.Campaign, a.Creator, c.typ, a.ID))
 	}
 	out = append(out, c.book.Samples(keep)...)
+	if cut {
+		c.logger.Debug("refresh ran out of time", "posts_due", len(due), "skipped", len(r.skipped))
+	}
 	return out, exporter.Partial(r.skipped)
 }
 
@@ -428,6 +485,9 @@ func (c *collector) checkToken(ctx context.Context, now time.Time) error {
 	info, err := c.api.debugToken(ctx)
 	if errors.Is(err, exporter.ErrUnauthorized) || errors.Is(err, exporter.ErrRateLimited) {
 		return c.wrap("check access token", err)
+	}
+	if err != nil && exporter.OutOfTime(ctx) {
+		return nil // checked next refresh; the rest of this one is skipped
 	}
 	c.lastTokenCheck = now
 	if err != nil {
@@ -474,9 +534,10 @@ func authHint(err error) string {
 
 // discover lists the media of every account with a match and returns them
 // by id, with the posts of this refresh: configured ones, then those
-// discovered in the campaign windows.
-func (c *collector) discover(ctx context.Context) (map[string]media, []target, error) {
-	var targets []target
+// discovered in the campaign windows. Accounts are listed least recently
+// listed first; if the refresh runs out of time (cut), the accounts not
+// listed keep the posts their last listing found.
+func (c *collector) discover(ctx context.Context) (listed map[string]media, targets []target, cut bool, err error) {
 	claimed := map[string]bool{}
 	for _, p := range c.posts {
 		if claimed[p.ID] {
@@ -496,12 +557,23 @@ func (c *collector) discover(ctx context.Context) (map[string]media, []target, e
 		}
 		refs[a.ID] = append(refs[a.ID], a)
 	}
-	listed := map[string]media{}
-	for _, user := range users {
-		list, err := c.listAccount(ctx, user, refs[user])
-		if err != nil {
-			return nil, nil, err
+	listed = map[string]media{}
+	found := map[string][]target{}
+	done := map[string]bool{}
+	for _, user := range exporter.Rotate(c.lists, users, func(u string) string { return u }) {
+		if cut = cut || exporter.OutOfTime(ctx); cut {
+			continue
 		}
+		list, err := c.listAccount(ctx, user, refs[user])
+		if err != nil && exporter.OutOfTime(ctx) {
+			cut = true
+			continue
+		}
+		if err != nil {
+			return nil, nil, false, err
+		}
+		c.lists.Done(user)
+		done[user] = true
 		for _, m := range list {
 			listed[m.ID] = m
 			if claimed[m.ID] {
@@ -509,18 +581,32 @@ func (c *collector) discover(ctx context.Context) (map[string]media, []target, e
 			}
 			published, err := m.published()
 			if err != nil {
-				return nil, nil, fmt.Errorf("instagram: media of account %q: %w", user, err)
+				return nil, nil, false, fmt.Errorf("instagram: media of account %q: %w", user, err)
 			}
 			for _, ref := range refs[user] {
 				if ref.InWindow(published) && ref.Matches(m.Caption) {
-					claimed[m.ID] = true
-					targets = append(targets, target{campaign: ref.Campaign, creator: ref.Creator, id: m.ID})
+					found[user] = append(found[user], target{campaign: ref.Campaign, creator: ref.Creator, id: m.ID})
 					break
 				}
 			}
 		}
 	}
-	return listed, targets, nil
+	// In config order, as ever: the accounts not listed this time with
+	// what their last listing found.
+	for _, user := range users {
+		ts := c.found[user]
+		if done[user] {
+			ts = found[user]
+			c.found[user] = ts
+		}
+		for _, t := range ts {
+			if !claimed[t.id] {
+				claimed[t.id] = true
+				targets = append(targets, t)
+			}
+		}
+	}
+	return listed, targets, cut, nil
 }
 
 // listAccount pages through an account's media, newest first, until a page
@@ -546,6 +632,9 @@ func (c *collector) listAccount(ctx context.Context, user string, refs []exporte
 		if page == c.opts.MaxPages {
 			c.logger.Debug("media listing stopped at max_pages", "account", user, "pages", page)
 			return out, nil
+		}
+		if exporter.OutOfTime(ctx) {
+			return nil, ctx.Err()
 		}
 		p, err := c.api.listMedia(ctx, user, c.opts.PageSize, after)
 		if err != nil {
@@ -581,7 +670,9 @@ type refresh struct {
 	insights       map[string]map[string]float64
 	followers      map[string]float64
 	gone           map[string]bool // posts Graph does not know (any more)
+	accountGone    map[string]bool // accounts Graph does not know
 	insightsQueued map[string]bool
+	insightsDone   map[string]bool // insights read, or known to have none
 	skipped        []error
 	targets        map[string]target
 	due            map[string]bool
@@ -597,8 +688,10 @@ type op struct {
 func (r *refresh) add(o op) { r.pending = append(r.pending, o) }
 
 // fetch reads followers of every account and fields and insights of the
-// due posts, in as few batch requests as the rounds allow.
-func (r *refresh) fetch(ctx context.Context, due []string, targets []target) error {
+// due posts, in as few batch requests as the rounds allow, in the order
+// of due. If the refresh runs out of time it stops before the next batch
+// request and reports cut: what the batches sent so far read is kept.
+func (r *refresh) fetch(ctx context.Context, due []string, targets []target) (cut bool, err error) {
 	c := r.c
 	r.targets = make(map[string]target, len(targets))
 	for _, t := range targets {
@@ -619,26 +712,29 @@ func (r *refresh) fetch(ctx context.Context, due []string, targets []target) err
 	}
 	r.readIDs(accountIDs, "followers_count", r.handleAccount)
 
+	// Fields first, then insights in the order of due: a refresh cut
+	// short has the fields of every post and the insights of the first.
 	var lookup []string
 	for _, id := range due {
 		if m, ok := r.listed[id]; ok {
 			r.fields[id] = m
 			c.types[id] = m.Product
-			r.queueInsights(id)
 			continue
 		}
 		lookup = append(lookup, id)
+	}
+	r.readIDs(lookup, mediaFields, r.handleMedia)
+	for _, id := range due {
 		if _, known := c.types[id]; known {
-			// Known from an earlier poll: read insights in the same
-			// round as the fields.
+			// Listed, or known from an earlier poll: read insights in
+			// the same round as the fields.
 			r.queueInsights(id)
 		}
 	}
-	r.readIDs(lookup, mediaFields, r.handleMedia)
 
 	for round := 0; len(r.pending) > 0; round++ {
 		if round == maxRounds {
-			return fmt.Errorf("instagram: %w: more than %d batch rounds", exporter.ErrBadResponse, maxRounds)
+			return false, fmt.Errorf("instagram: %w: more than %d batch rounds", exporter.ErrBadResponse, maxRounds)
 		}
 		ops := r.pending
 		r.pending = nil
@@ -648,22 +744,28 @@ func (r *refresh) fetch(ctx context.Context, due []string, targets []target) err
 			for i, o := range chunk {
 				rels[i] = o.rel
 			}
+			if exporter.OutOfTime(ctx) {
+				return true, nil
+			}
 			results, err := c.api.batch(ctx, rels)
+			if err != nil && exporter.OutOfTime(ctx) {
+				return true, nil
+			}
 			if err != nil {
-				return c.wrap(fmt.Sprintf("batch of %d requests", len(rels)), err)
+				return false, c.wrap(fmt.Sprintf("batch of %d requests", len(rels)), err)
 			}
 			for i, res := range results {
 				if res == nil {
-					return fmt.Errorf("instagram: batch GET /%s: %w: operation did not complete", strings.SplitN(rels[i], "?", 2)[0], exporter.ErrServer)
+					return false, fmt.Errorf("instagram: batch GET /%s: %w: operation did not complete", strings.SplitN(rels[i], "?", 2)[0], exporter.ErrServer)
 				}
 				c.observeOp(res)
 				if err := chunk[i].handle(res); err != nil {
-					return err
+					return false, err
 				}
 			}
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // readIDs queues multi-id reads of fields for ids, 50 at a time; ids Graph
@@ -738,9 +840,10 @@ func (r *refresh) handleAccount(id string, res *batchResult, byID map[string]jso
 	switch {
 	case errors.Is(err, exporter.ErrNotFound):
 		r.c.missing[id] = true
+		r.accountGone[id] = true
 		for _, ref := range r.c.accounts {
 			if ref.ID == id {
-				r.skipped = append(r.skipped, fmt.Errorf("instagram: account %q (%s): %w", id, ref.Path(), err))
+				r.skipped = append(r.skipped, exporter.Missing(accountObject(ref), fmt.Errorf("instagram: account %q (%s): %w", id, ref.Path(), err)))
 			}
 		}
 		return nil
@@ -780,7 +883,7 @@ func (r *refresh) postGone(t target, err error) {
 		return
 	}
 	r.gone[t.id] = true
-	r.skipped = append(r.skipped, fmt.Errorf("instagram: %s: %w", t.name(), err))
+	r.skipped = append(r.skipped, exporter.Missing(t.object(), fmt.Errorf("instagram: %s: %w", t.name(), err)))
 }
 
 // queueInsights queues the insights read of a due post whose product type
@@ -805,6 +908,7 @@ func (r *refresh) queueInsights(id string) {
 				return fmt.Errorf("instagram: insights of %s: %w", t.name(), err)
 			}
 			r.insights[id] = ins.values()
+			r.insightsDone[id] = true
 			return nil
 		}
 		err := r.c.api.opError(id+"/insights", res)
@@ -812,6 +916,7 @@ func (r *refresh) queueInsights(id string) {
 		switch {
 		case errors.As(err, &ge) && ge.Code == codePermission && product == "STORY":
 			// A story seen by fewer than 5 accounts has no insights.
+			r.insightsDone[id] = true
 			return nil
 		case errors.Is(err, exporter.ErrNotFound):
 			r.postGone(t, err)
@@ -819,10 +924,35 @@ func (r *refresh) queueInsights(id string) {
 		case errors.As(err, &ge) && ge.Code == codeBadParameter:
 			// The post has no insights of this kind (posted before the
 			// account became a professional one, or a metric Graph
-			// changed): report its fields, skip its insights.
+			// changed): report its fields, skip its insights. The
+			// post itself is exported.
+			r.insightsDone[id] = true
 			r.skipped = append(r.skipped, fmt.Errorf("instagram: insights of %s: %w", t.name(), err))
 			return nil
 		}
 		return r.c.wrap("insights of "+t.name(), err)
 	}})
 }
+
+// Plan implements exporter.Planner: the HTTP requests of one refresh that
+// polls every configured post, the post types known (the package comment
+// lists the calls).
+func (c *collector) Plan() exporter.Plan {
+	accounts, listings := map[string]bool{}, map[string]bool{}
+	for _, a := range c.accounts {
+		accounts[a.ID] = true
+		if a.Match != "" {
+			listings[a.ID] = true
+		}
+	}
+	posts := len(c.posts)
+	ops := ceilDiv(len(accounts), maxIDs) + ceilDiv(posts, maxIDs) + posts
+	batches := ceilDiv(ops, c.opts.BatchSize)
+	note := fmt.Sprintf("%d media listing pages, one per account with a match (assumed; more when it posted over page_size since the campaign start), "+
+		"+ %d batch requests of %d operations, which Graph counts as calls: followers of %d accounts, fields and insights of %d configured posts; "+
+		"each post a hashtag finds adds an insights operation, and a post's first poll a second round; debug_token once per token_check_interval",
+		len(listings), batches, ops, len(accounts), posts)
+	return exporter.Plan{Calls: len(listings) + batches, Note: note}
+}
+
+func ceilDiv(n, d int) int { return (n + d - 1) / d }

@@ -26,13 +26,16 @@ type sandbox struct {
 	fake  *instagramfake.Server
 	clock *exportertest.ManualClock
 	url   string
+	// cut decides when a refresh runs out of time.
+	cut *exportertest.Cutoff
 }
 
 func newSandbox(t *testing.T) *sandbox {
 	t.Helper()
 	clock := exportertest.NewManualClock(t0)
 	fake := instagramfake.New(token, clock.Now)
-	return &sandbox{fake: fake, clock: clock, url: exportertest.Serve(t, fake) + "/v26.0"}
+	cut := exportertest.NewCutoff(fake)
+	return &sandbox{fake: fake, clock: clock, url: exportertest.Serve(t, cut) + "/v26.0", cut: cut}
 }
 
 // config renders a config with one instagram collector on the fake;

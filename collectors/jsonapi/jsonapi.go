@@ -60,10 +60,21 @@
 // Items of creators or campaigns that are not configured are ignored (a
 // debug log counts them), not reported as a partial error: an affiliate
 // network's report lists every partner of the account, most of them
-// outside the campaign, and that is no fault. A creator with no item is
-// simply absent. A campaign or creator whose URL (by {campaign} or
-// {creator}) the provider answers 404 for is skipped with a partial error,
-// and the others are reported.
+// outside the campaign, and that is no fault. A creator with no item has
+// no series (its objects, below, show as missing). A campaign or creator
+// whose URL (by {campaign} or {creator}) the provider answers 404 for is
+// skipped with a partial error, and the others are reported.
+//
+// Coverage: the objects a json collector watches are the config's links,
+// codes, posts and accounts that name it and, if a value feeds
+// influencer_referral_visitors_total, every configured creator's referral
+// traffic (a site object per creator, as the analytics collectors have).
+// A campaign or creator whose URL answers 404 reports those of its objects
+// missing with the provider's answer. A refresh that runs out of time (its
+// interval) stops calling: the URLs it read are reported, the objects of
+// the others keep their last values and are reported skipped, and the next
+// refresh requests those URLs first. A URL cut between its pages counts
+// nothing: its items are summed, and half a sum is no figure.
 //
 // values lists the samples each item gives. metric must be one of the
 // catalogue's per-creator metrics other than the link probe's
@@ -89,6 +100,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 )
@@ -223,6 +235,23 @@ type collector struct {
 	// campaignsOf maps a creator to the campaigns it is configured in.
 	campaignsOf map[string][]string
 	logger      *slog.Logger
+	// objects are the config's objects naming the collector; sites, if a
+	// value feeds influencer_referral_visitors_total, every creator's.
+	objects, sites []exporter.Object
+	// rot orders the targets least recently read first, so that a
+	// refresh cut short requests next time those it did not reach.
+	rot *exporter.Rotation
+
+	mu   sync.Mutex
+	last map[string][]exporter.Sample // by target key: its last samples
+}
+
+func (t target) key() string { return t.rel + "\x00" + t.campaign + "\x00" + t.creator }
+
+// owns reports whether the object belongs to the target's campaign and
+// creator (a target without them answers for every one).
+func (t target) owns(o exporter.Object) bool {
+	return (t.campaign == "" || o.Campaign == t.campaign) && (t.creator == "" || o.Creator == t.creator)
 }
 
 var placeholderRE = regexp.MustCompile(`\{[^}]*\}`)
@@ -493,8 +522,22 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		targets = []target{{rel: rel}}
 	}
 
+	var sites []exporter.Object
+	for _, v := range values {
+		if v.metric == exporter.ReferralVisitors {
+			for _, cr := range creatorOrder {
+				sites = append(sites, exporter.Object{Kind: exporter.KindSite, Campaign: cr.Campaign, Creator: cr.Creator, ID: provider})
+			}
+			break
+		}
+	}
+
 	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: authorize(opts.Auth)})
 	return &collector{
+		objects:  cfg.ObjectsFor(cc.Name),
+		sites:    sites,
+		rot:      exporter.NewRotation(),
+		last:     map[string][]exporter.Sample{},
 		name:     cc.Name,
 		provider: provider,
 		f: &fetcher{
@@ -535,6 +578,83 @@ func parseMapping(o MappingOptions, field string, mapOnly bool, errf func(string
 
 // Poll requests every target, page by page, and maps the items.
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var (
+		calls, items, ignored int
+		errs                  []error
+		cut                   bool
+		fresh                 = map[string][]exporter.Sample{}
+	)
+	for _, t := range exporter.Rotate(c.rot, c.targets, target.key) {
+		if cut = cut || exporter.OutOfTime(ctx); cut {
+			errs = append(errs, c.skip(t)...)
+			continue
+		}
+		got, n, err := c.f.fetch(ctx, t.rel)
+		calls += n
+		if err != nil && exporter.OutOfTime(ctx) {
+			cut = true
+			errs = append(errs, c.skip(t)...)
+			continue
+		}
+		if err != nil && errors.Is(err, exporter.ErrNotFound) && (t.campaign != "" || t.creator != "") {
+			// A configured campaign or creator the provider does not
+			// know is a permanent reason: report the others.
+			errs = append(errs, c.missing(t, fmt.Errorf("json %s: %s: %w", c.provider, c.what(t), err))...)
+			c.rot.Done(t.key())
+			delete(c.last, t.key())
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("json %s: %s: %w", c.provider, c.what(t), err)
+		}
+		samples, n2, err := c.mapItems(t, got)
+		if err != nil {
+			return nil, err
+		}
+		items += len(got)
+		ignored += n2
+		fresh[t.key()] = samples
+	}
+	for _, t := range c.targets {
+		if samples, ok := fresh[t.key()]; ok {
+			c.last[t.key()] = samples
+			c.rot.Done(t.key())
+		}
+	}
+
+	// Every target's samples, read now or kept, in config order; items
+	// of several targets on one series are summed, as items are.
+	type key struct {
+		metric *exporter.Metric
+		labels string
+	}
+	var order []key
+	byKey := map[key]*exporter.Sample{}
+	for _, t := range c.targets {
+		for _, s := range c.last[t.key()] {
+			k := key{s.Metric, strings.Join(s.LabelValues, "\xff")}
+			if prev, ok := byKey[k]; ok {
+				prev.Value += s.Value
+				continue
+			}
+			s := s
+			byKey[k] = &s
+			order = append(order, k)
+		}
+	}
+	out := make([]exporter.Sample, 0, len(order))
+	for _, k := range order {
+		out = append(out, *byKey[k])
+	}
+	c.logger.Debug("refreshed json api", "provider", c.provider, "items", items, "ignored_items", ignored, "samples", len(out), "api_calls", calls, "errors", len(errs), "out_of_time", cut)
+	return out, exporter.Partial(errs)
+}
+
+// mapItems maps one target's items to samples, and counts the items of
+// nobody configured.
+func (c *collector) mapItems(t target, got []any) ([]exporter.Sample, int, error) {
 	type key struct {
 		metric *exporter.Metric
 		labels string
@@ -542,67 +662,134 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	var (
 		order   []key
 		byKey   = map[key]*exporter.Sample{}
-		calls   int
-		items   int
 		ignored int
-		skipped []error
 	)
-	for _, t := range c.targets {
-		got, n, err := c.f.fetch(ctx, t.rel)
-		calls += n
-		if err != nil && errors.Is(err, exporter.ErrNotFound) && (t.campaign != "" || t.creator != "") {
-			// A configured campaign or creator the provider does not
-			// know is a permanent reason: report the others.
-			skipped = append(skipped, fmt.Errorf("json %s: %s: %w", c.provider, c.what(t), err))
+	for i, item := range got {
+		campaign, creator, ok := c.attribute(t, item)
+		if !ok {
+			ignored++
 			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("json %s: %s: %w", c.provider, c.what(t), err)
-		}
-		items += len(got)
-		for i, item := range got {
-			campaign, creator, ok := c.attribute(t, item)
-			if !ok {
-				ignored++
-				continue
+		for _, v := range c.values {
+			f, err := v.at.number(item)
+			if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+				err = fmt.Errorf("%v is not a finite number", f)
 			}
-			for _, v := range c.values {
-				f, err := v.at.number(item)
-				if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
-					err = fmt.Errorf("%v is not a finite number", f)
-				}
-				if err != nil {
-					return nil, fmt.Errorf("json %s: %s: item %d: %s at %q: %v: %w", c.provider, c.what(t), i, v.metric.Name, v.at.String(), err, exporter.ErrBadResponse)
-				}
-				lv := []string{campaign, creator, c.provider}
-				for _, l := range v.labels {
-					if l.lit != nil {
-						lv = append(lv, *l.lit)
-						continue
-					}
-					s, ok := l.at.scalar(item)
-					if !ok || s == "" {
-						return nil, fmt.Errorf("json %s: %s: item %d: no %s label at %q: %w", c.provider, c.what(t), i, l.name, l.at.String(), exporter.ErrBadResponse)
-					}
-					lv = append(lv, s)
-				}
-				k := key{v.metric, strings.Join(lv, "\xff")}
-				if s, ok := byKey[k]; ok {
-					s.Value += f
+			if err != nil {
+				return nil, 0, fmt.Errorf("json %s: %s: item %d: %s at %q: %v: %w", c.provider, c.what(t), i, v.metric.Name, v.at.String(), err, exporter.ErrBadResponse)
+			}
+			lv := []string{campaign, creator, c.provider}
+			for _, l := range v.labels {
+				if l.lit != nil {
+					lv = append(lv, *l.lit)
 					continue
 				}
-				s := v.metric.Sample(f, lv...)
-				byKey[k] = &s
-				order = append(order, k)
+				s, ok := l.at.scalar(item)
+				if !ok || s == "" {
+					return nil, 0, fmt.Errorf("json %s: %s: item %d: no %s label at %q: %w", c.provider, c.what(t), i, l.name, l.at.String(), exporter.ErrBadResponse)
+				}
+				lv = append(lv, s)
 			}
+			k := key{v.metric, strings.Join(lv, "\xff")}
+			if s, ok := byKey[k]; ok {
+				s.Value += f
+				continue
+			}
+			s := v.metric.Sample(f, lv...)
+			byKey[k] = &s
+			order = append(order, k)
 		}
 	}
 	out := make([]exporter.Sample, 0, len(order))
 	for _, k := range order {
 		out = append(out, *byKey[k])
 	}
-	c.logger.Debug("refreshed json api", "provider", c.provider, "items", items, "ignored_items", ignored, "samples", len(out), "api_calls", calls, "skipped", len(skipped))
-	return out, exporter.Partial(skipped)
+	return out, ignored, nil
+}
+
+// targetObjects returns the objects a target answers for: those of the
+// config and the creators' sites in it, and those its last samples
+// carried.
+func (c *collector) targetObjects(t target) []exporter.Object {
+	var out []exporter.Object
+	seen := map[exporter.Object]bool{}
+	add := func(o exporter.Object) {
+		if !seen[o] && t.owns(o) {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	for _, o := range c.objects {
+		add(o)
+	}
+	for _, o := range c.sites {
+		add(o)
+	}
+	for _, s := range c.last[t.key()] {
+		if o, ok := c.sampleObject(s); ok {
+			add(o)
+		}
+	}
+	return out
+}
+
+// skip reports the objects of a target the refresh had no time for: they
+// keep their last values.
+func (c *collector) skip(t target) []error {
+	var out []error
+	for _, o := range c.targetObjects(t) {
+		out = append(out, exporter.Skipped(o, fmt.Errorf("json %s: %s: %w", c.provider, c.what(t), exporter.ErrOutOfTime)))
+	}
+	return out
+}
+
+// missing reports the objects of a target the provider does not know; if
+// none is known, the error itself, so that it still shows.
+func (c *collector) missing(t target, err error) []error {
+	objs := c.targetObjects(t)
+	if len(objs) == 0 {
+		return []error{err}
+	}
+	out := make([]error, len(objs))
+	for i, o := range objs {
+		out[i] = exporter.Missing(o, err)
+	}
+	return out
+}
+
+// sampleObject returns the object a sample is about, as coverage counts
+// it.
+func (c *collector) sampleObject(s exporter.Sample) (exporter.Object, bool) {
+	o := exporter.Object{Campaign: s.Label(exporter.LabelCampaign), Creator: s.Label(exporter.LabelCreator)}
+	if s.Metric == exporter.ReferralVisitors {
+		o.Kind, o.ID = exporter.KindSite, c.provider
+		return o, true
+	}
+	for _, kind := range []string{exporter.KindLink, exporter.KindCode, exporter.KindPost, exporter.KindAccount} {
+		if slices.Contains(s.Metric.Labels, kind) {
+			o.Kind, o.ID = kind, s.Label(kind)
+			return o, true
+		}
+	}
+	return o, false
+}
+
+// Expected implements exporter.Coverer: if a value feeds
+// influencer_referral_visitors_total, every configured creator's site.
+func (c *collector) Expected() []exporter.Object { return c.sites }
+
+// Plan implements exporter.Planner: one request per URL, assuming one
+// page each.
+func (c *collector) Plan() exporter.Plan {
+	per := "the URL"
+	switch {
+	case len(c.targets) > 0 && c.targets[0].creator != "":
+		per = "per configured creator"
+	case len(c.targets) > 0 && c.targets[0].campaign != "":
+		per = "per configured campaign"
+	}
+	note := fmt.Sprintf("1 request %s, %d URLs, of 1 page each (assumed: pages depend on the provider's answer, at most max_pages %d each)", per, len(c.targets), c.f.maxPages)
+	return exporter.Plan{Calls: len(c.targets), Note: note}
 }
 
 // attribute returns the configured campaign and creator of an item, or

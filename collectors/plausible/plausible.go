@@ -42,6 +42,18 @@
 // nothing. Plausible allows 600 requests an hour per key by default; at
 // one call a minute a single campaign spends 60.
 //
+// # Coverage
+//
+// Every creator of every campaign is attributed by its UTM value, so each
+// is an object of kind site (influencer_collector_objects): exported once
+// any visitor of it was counted. A creator without a series is reported
+// missing with the reason: no visit carried its UTM value over the range,
+// or its campaign has not started. A refresh that runs out of time stops
+// querying: the groups it read are counted, the creators of the others
+// are reported skipped and keep their last values, and the next refresh
+// queries them first. A query cut part way through its pages counts
+// nothing (half a count of unique visitors is no figure).
+//
 // Only the visitors metric is requested: the metric catalogue has no
 // pageviews series, so pageviews are not exported. Plausible's realtime
 // visitor count (legacy v1 GET /api/v1/stats/realtime/visitors, current
@@ -96,6 +108,7 @@ type options struct {
 // group is the creators one query answers for: one UTM parameter and one
 // range start (nil: all of the site's history).
 type group struct {
+	key      string
 	param    string
 	start    *time.Time
 	creators []exporter.CreatorRef
@@ -108,6 +121,9 @@ type collector struct {
 	opts   options
 	groups []*group
 	now    func() time.Time
+	// rot orders the groups least recently read first, so that a
+	// refresh cut short queries next time those it did not reach.
+	rot *exporter.Rotation
 
 	mu   sync.Mutex
 	high map[seriesKey]float64 // high-water mark per exported series
@@ -152,7 +168,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		return nil, err
 	}
 
-	c := &collector{typ: cc.Type, logger: s.Logger, opts: opts, now: time.Now, high: map[seriesKey]float64{}}
+	c := &collector{typ: cc.Type, logger: s.Logger, opts: opts, now: time.Now, high: map[seriesKey]float64{}, rot: exporter.NewRotation()}
 	c.groups = groupCreators(cfg.Creators(), since)
 	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: exporter.BearerAuth})
 	c.api = api{exporter.NewAPI(cc, DefaultBaseURL, s.Client)}
@@ -183,7 +199,7 @@ func groupCreators(refs []exporter.CreatorRef, since *time.Time) []*group {
 		}
 		g := byKey[key]
 		if g == nil {
-			g = &group{param: r.UTMParameter, start: start}
+			g = &group{key: key, param: r.UTMParameter, start: start}
 			byKey[key] = g
 			out = append(out, g)
 		}
@@ -196,14 +212,26 @@ func groupCreators(refs []exporter.CreatorRef, since *time.Time) []*group {
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	now := c.now()
 	fresh := map[seriesKey]float64{}
-	for _, g := range c.groups {
+	state := map[*group]string{} // groups not read: why
+	cut := false
+	for _, g := range exporter.Rotate(c.rot, c.groups, func(g *group) string { return g.key }) {
 		if g.start != nil && g.start.After(now) {
-			continue // the campaign has not started: nothing to count yet
+			state[g] = notStarted // nothing to count yet
+			continue
+		}
+		if cut = cut || exporter.OutOfTime(ctx); cut {
+			state[g] = outOfTime
+			continue
 		}
 		rows, err := c.visitors(ctx, g, now)
+		if err != nil && exporter.OutOfTime(ctx) {
+			cut, state[g] = true, outOfTime
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
+		c.rot.Done(g.key)
 		byValue := map[string]map[string]float64{} // UTM value -> source -> visitors
 		for _, r := range rows {
 			value, source := r.Dimensions[0], r.Dimensions[len(r.Dimensions)-1]
@@ -235,8 +263,10 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		}
 	}
 	keys := make([]seriesKey, 0, len(c.high))
+	has := map[[2]string]bool{}
 	for k := range c.high {
 		keys = append(keys, k)
+		has[[2]string{k.campaign, k.creator}] = true
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		a, b := keys[i], keys[j]
@@ -252,7 +282,68 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	for _, k := range keys {
 		samples = append(samples, exporter.ReferralVisitors.Sample(c.high[k], k.campaign, k.creator, c.typ, k.source))
 	}
-	return samples, nil
+
+	// Creators not exported, and why.
+	var errs []error
+	for _, g := range c.groups {
+		for _, cr := range g.creators {
+			o := c.site(cr)
+			switch {
+			case state[g] == outOfTime:
+				errs = append(errs, exporter.Skipped(o, fmt.Errorf("plausible: visitors of site %q by %s: %w", c.opts.SiteID, g.param, exporter.ErrOutOfTime)))
+			case has[[2]string{cr.Campaign, cr.Creator}]:
+			case state[g] == notStarted:
+				errs = append(errs, exporter.Missing(o, fmt.Errorf("plausible: site %q: campaign %q starts at %s: no visitors to count yet",
+					c.opts.SiteID, cr.Campaign, g.start.UTC().Format(time.RFC3339))))
+			default:
+				errs = append(errs, exporter.Missing(o, fmt.Errorf("plausible: site %q: no visit with %s=%s %s",
+					c.opts.SiteID, g.param, cr.UTMValue, g.since())))
+			}
+		}
+	}
+	return samples, exporter.Partial(errs)
+}
+
+// Why a group was not read.
+const (
+	notStarted = "not started"
+	outOfTime  = "out of time"
+)
+
+// site is a creator's object: its referral traffic on the site.
+func (c *collector) site(cr exporter.CreatorRef) exporter.Object {
+	return exporter.Object{Kind: exporter.KindSite, Campaign: cr.Campaign, Creator: cr.Creator, ID: c.opts.SiteID}
+}
+
+// Expected implements exporter.Coverer: every creator, on the site.
+func (c *collector) Expected() []exporter.Object {
+	var out []exporter.Object
+	for _, g := range c.groups {
+		for _, cr := range g.creators {
+			out = append(out, c.site(cr))
+		}
+	}
+	return out
+}
+
+// Plan implements exporter.Planner: one query per group (see the package
+// comment), of one page each.
+func (c *collector) Plan() exporter.Plan {
+	creators := 0
+	for _, g := range c.groups {
+		creators += len(g.creators)
+	}
+	return exporter.Plan{Calls: len(c.groups), Note: fmt.Sprintf(
+		"1 query per UTM parameter and campaign start, for %d creators, of 1 page of %d rows each (assumed: more with more creator and source pairs); a campaign not started yet costs none",
+		creators, c.opts.PageSize)}
+}
+
+// since says over which range a group counts, for people.
+func (g *group) since() string {
+	if g.start == nil {
+		return "in the site's whole history"
+	}
+	return "since " + g.start.UTC().Format(time.RFC3339)
 }
 
 // visitors runs the query of one group, all pages.
@@ -276,6 +367,9 @@ func (c *collector) visitors(ctx context.Context, g *group, now time.Time) ([]re
 	}
 	var out []result
 	for page := range maxPages {
+		if exporter.OutOfTime(ctx) {
+			return nil, ctx.Err()
+		}
 		q.Pagination.Offset = page * c.opts.PageSize
 		rows, err := c.api.query(ctx, q)
 		if err != nil {

@@ -1,6 +1,7 @@
 package plausible_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -27,6 +28,8 @@ type sandbox struct {
 	fake  *plausiblefake.Server
 	clock *exportertest.ManualClock
 	url   string
+	// cut decides when a refresh runs out of time.
+	cut *exportertest.Cutoff
 }
 
 func newSandbox(t *testing.T, fakeToken string) *sandbox {
@@ -34,7 +37,8 @@ func newSandbox(t *testing.T, fakeToken string) *sandbox {
 	clock := exportertest.NewManualClock(fakeStart)
 	fake := plausiblefake.New(fakeToken, clock.Now)
 	clock.Advance(2 * time.Hour) // 13:00, an hour into campaign spring
-	return &sandbox{fake: fake, clock: clock, url: exportertest.Serve(t, fake)}
+	cut := exportertest.NewCutoff(fake)
+	return &sandbox{fake: fake, clock: clock, url: exportertest.Serve(t, cut), cut: cut}
 }
 
 // config renders a config with one plausible collector on the fake;
@@ -88,14 +92,42 @@ func visitors(series ...string) string {
 	return exportertest.MetricText(exporter.ReferralVisitors, lines...)
 }
 
+// poll polls, and fails on any error but creators without visitors.
 func poll(t *testing.T, env *exportertest.Env) []exporter.Sample {
 	t.Helper()
-	samples, err := env.Poll(t, "plausible")
-	if err != nil {
-		t.Fatalf("poll: %v", err)
-	}
+	samples, _ := pollMissing(t, env)
 	return samples
 }
+
+// pollMissing polls and returns the samples and the creators reported
+// missing, as "campaign/creator"; any other error fails the test.
+func pollMissing(t *testing.T, env *exportertest.Env) ([]exporter.Sample, []string) {
+	t.Helper()
+	samples, err := env.Poll(t, "plausible")
+	if err == nil {
+		return samples, nil
+	}
+	objs, rest := exportertest.ObjectErrors(t, err)
+	var missing []string
+	for _, oe := range objs {
+		if oe.Skipped || oe.Kind != exporter.KindSite || oe.ID != "shop.example" {
+			t.Fatalf("poll: %s: %v", exportertest.ObjectKey(oe), oe)
+		}
+		missing = append(missing, oe.Campaign+"/"+oe.Creator)
+	}
+	if len(rest) > 0 {
+		t.Fatalf("poll: %v", rest)
+	}
+	return samples, missing
+}
+
+// solo is a campaign with one creator, alice.
+const solo = `
+  - name: spring
+    start: 2025-03-01T12:00:00Z
+    creators:
+      - name: alice
+`
 
 func TestPoll(t *testing.T) {
 	sb := newSandbox(t, token)
@@ -114,7 +146,12 @@ func TestPoll(t *testing.T) {
       - name: erin
         utm: summer-erin
 `)
-	exportertest.CompareGolden(t, poll(t, env), "poll.prom")
+	samples, missing := pollMissing(t, env)
+	exportertest.CompareGolden(t, samples, "poll.prom")
+	// carol had no visitor.
+	if !reflect.DeepEqual(missing, []string{"spring/carol"}) {
+		t.Errorf("missing %v, want carol", missing)
+	}
 
 	// One query per campaign here: the two differ in parameter and start.
 	if got := sb.fake.Faults.Hits(); got != 2 {
@@ -226,8 +263,15 @@ func TestNotStarted(t *testing.T) {
     creators:
       - name: alice
 `)
-	if samples := poll(t, env); len(samples) != 0 {
+	samples, err := env.Poll(t, "plausible")
+	if len(samples) != 0 {
 		t.Errorf("samples before the campaign starts: %v", samples)
+	}
+	// alice is missing, and the reason says why.
+	var oe *exporter.ObjectError
+	if !errors.As(err, &oe) || exportertest.ObjectKey(oe) != "missing site winter/alice/shop.example" ||
+		oe.Error() != `plausible: site "shop.example": campaign "winter" starts at 2025-12-01T00:00:00Z: no visitors to count yet` {
+		t.Errorf("got %v, want alice missing until winter starts", err)
 	}
 	if got := sb.fake.Faults.Hits(); got != 0 {
 		t.Errorf("%d API calls before the campaign starts, want 0", got)
@@ -261,7 +305,7 @@ func TestPagination(t *testing.T) {
 func TestRateLimitThenSuccess(t *testing.T) {
 	sb := newSandbox(t, token)
 	sb.fake.AddTraffic("utm_content", "alice", "instagram", fakeapi.Growth{PerMinute: 1})
-	env := sb.build(t, `{site_id: shop.example}`, spring)
+	env := sb.build(t, `{site_id: shop.example}`, solo)
 	samples := exportertest.PollAfterRateLimit(t, env, &sb.fake.Faults, "plausible")
 	exportertest.CompareText(t, samples, visitors("spring alice instagram 60"))
 	if got := sb.fake.Faults.Hits(); got != 2 {

@@ -45,8 +45,21 @@
 // within one refresh. A listed video's counts come with the listing, so
 // it costs no query on that refresh. A discovered video that disappears
 // (deleted, made private) stops being exported; a configured one is
-// reported as a partial error on the landing page, its series absent, and
-// asked for again on every refresh.
+// reported missing, with the reason, on the landing page and in
+// influencer_collector_objects, its series absent, and asked for again on
+// every refresh.
+//
+// # A refresh out of time
+//
+// A refresh that runs out of time (its interval) stops calling and keeps
+// what it read: the videos of the listing pages read count, and a listing
+// cut short goes on from its cursor, down to where it was going, on the
+// next refresh (new videos at the top wait for the refresh after); the
+// videos it did not query, and the account if user info was not read, are
+// reported skipped and keep their last values. Videos are queried least
+// recently read first, so those skipped go first next time. Videos the
+// post_refresh cadence does not poll on a refresh are exported with their
+// last values, by design, and count as exported.
 //
 // # Calls per refresh
 //
@@ -151,11 +164,16 @@ type collector struct {
 	// now is the clock; tests replace it.
 	now func() time.Time
 
+	// rot orders the videos to query least recently read first, so that
+	// a refresh cut short reads next time those it did not reach.
+	rot *exporter.Rotation
+
 	// mu serializes refreshes and guards the discovery state.
 	mu           sync.Mutex
 	discovered   map[string][]owner // video id -> the accounts it matched
-	newestListed time.Time          // newest video of the last listing
+	newestListed time.Time          // newest video listed so far
 	lastFull     time.Time          // when discovery last listed back to the window start
+	resume       *listing           // a listing cut short, to go on with
 }
 
 // New builds a tiktok collector from its config block.
@@ -184,6 +202,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		book:       exporter.NewPostBook(),
 		now:        time.Now,
 		discovered: map[string][]owner{},
+		rot:        exporter.NewRotation(),
 	}
 	for _, p := range cfg.PostsFor(cc.Name) {
 		if !isVideoID(p.ID) {
@@ -246,34 +265,52 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r := &run{c: c, now: c.now()}
+	// cut is set once the refresh's time is up: what was read is kept,
+	// the rest skipped.
+	cut := false
 	if c.tokens.due(r.now) {
 		if err := r.renew(ctx); err != nil {
-			return nil, fmt.Errorf("tiktok: %w", err)
+			if cut = exporter.OutOfTime(ctx); !cut {
+				return nil, fmt.Errorf("tiktok: %w", err)
+			}
 		}
 	}
 
-	var samples []exporter.Sample
-	if len(c.accounts) > 0 {
+	var (
+		samples []exporter.Sample
+		skipped []error
+	)
+	if len(c.accounts) > 0 && !cut {
 		var u userInfo
 		err := r.authed(ctx, func() (err error) { u, err = c.api.user(ctx); return err })
-		if err != nil {
+		switch {
+		case err != nil && exporter.OutOfTime(ctx):
+			cut = true
+		case err != nil:
 			return nil, c.wrap("followers of the token's user", err)
-		}
-		if u.User.FollowerCount != nil {
-			for _, a := range c.accounts {
-				samples = append(samples, exporter.AccountFollowers.Sample(float64(*u.User.FollowerCount), a.Campaign, a.Creator, provider, a.ID))
+		default:
+			if u.User.FollowerCount != nil {
+				for _, a := range c.accounts {
+					samples = append(samples, exporter.AccountFollowers.Sample(float64(*u.User.FollowerCount), a.Campaign, a.Creator, provider, a.ID))
+				}
 			}
+			c.logger.Debug("read user info", "open_id", u.User.OpenID)
 		}
-		c.logger.Debug("read user info", "open_id", u.User.OpenID)
+	}
+	if cut {
+		for _, a := range c.accounts {
+			skipped = append(skipped, exporter.Skipped(exporter.Object{Kind: exporter.KindAccount, Campaign: a.Campaign, Creator: a.Creator, ID: a.ID},
+				fmt.Errorf("tiktok: followers of account %q (%s): %w", a.ID, a.Path(), exporter.ErrOutOfTime)))
+		}
 	}
 
 	listed := map[string]video{}
-	if len(c.matchers) > 0 {
-		videos, full, err := r.list(ctx)
+	if len(c.matchers) > 0 && !cut {
+		videos, complete, err := r.list(ctx)
 		if err != nil {
 			return nil, err
 		}
-		c.discover(videos, full, r.now)
+		cut = !complete
 		for _, v := range videos {
 			listed[v.ID] = v
 		}
@@ -287,7 +324,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	sort.Strings(ids)
 
 	// Videos the listing carried are fresh already; the others are
-	// queried when their cadence says so.
+	// queried when their cadence says so, least recently read first.
 	var rest []string
 	for _, id := range ids {
 		if v, ok := listed[id]; ok {
@@ -296,12 +333,33 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		}
 		rest = append(rest, id)
 	}
-	due := c.book.Due(rest, c.cadence, r.now)
+	isDue := map[string]bool{}
+	for _, id := range c.book.Due(rest, c.cadence, r.now) {
+		isDue[id] = true
+	}
+	var due []string
+	for _, id := range exporter.Rotate(c.rot, ids, func(id string) string { return id }) {
+		if isDue[id] {
+			due = append(due, id)
+		}
+	}
 	missing := map[string]bool{}
 	for i := 0; i < len(due); i += maxVideoIDs {
 		batch := due[i:min(i+maxVideoIDs, len(due))]
 		var videos []video
-		err := r.authed(ctx, func() (err error) { videos, err = c.api.query(ctx, batch); return err })
+		var err error
+		if cut = cut || exporter.OutOfTime(ctx); !cut {
+			err = r.authed(ctx, func() (err error) { videos, err = c.api.query(ctx, batch); return err })
+			cut = err != nil && exporter.OutOfTime(ctx)
+		}
+		if cut {
+			for _, id := range batch {
+				for _, o := range owners[id] {
+					skipped = append(skipped, exporter.Skipped(videoObject(o, id), fmt.Errorf("tiktok: video %q: %w", id, exporter.ErrOutOfTime)))
+				}
+			}
+			continue
+		}
 		if err != nil {
 			return nil, c.wrap(fmt.Sprintf("query %d videos", len(batch)), err)
 		}
@@ -319,7 +377,6 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		}
 	}
 
-	var skipped []error
 	keep := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		if !missing[id] {
@@ -327,7 +384,8 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			continue
 		}
 		if p, ok := c.configured[id]; ok {
-			skipped = append(skipped, fmt.Errorf("tiktok: video %q (%s): not among the public videos of the token's user (deleted, private, or another user's): %w", id, p.Path(), exporter.ErrNotFound))
+			skipped = append(skipped, exporter.Missing(videoObject(owner{p.Campaign, p.Creator}, id),
+				fmt.Errorf("tiktok: video %q (%s): not among the public videos of the token's user (deleted, private, or another user's): %w", id, p.Path(), exporter.ErrNotFound)))
 			continue
 		}
 		c.logger.Debug("discovered video gone", "video", id)
@@ -337,12 +395,16 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	return samples, exporter.Partial(skipped)
 }
 
+func videoObject(o owner, id string) exporter.Object {
+	return exporter.Object{Kind: exporter.KindPost, Campaign: o.campaign, Creator: o.creator, ID: id}
+}
+
 // discover updates the discovered videos from a listing. A full listing
-// (back to the window start) replaces them; a partial one adds to them.
-func (c *collector) discover(videos []video, full bool, now time.Time) {
-	if full {
+// read in one refresh replaces them (replace); any other listing adds to
+// them, and videos gone since are dropped when a query misses them.
+func (c *collector) discover(videos []video, replace bool) {
+	if replace {
 		c.discovered = map[string][]owner{}
-		c.lastFull = now
 	}
 	for _, v := range videos {
 		pub := time.Unix(v.CreateTime, 0)
@@ -395,6 +457,7 @@ func (c *collector) store(v video, owners []owner, now time.Time) {
 		published = time.Unix(v.CreateTime, 0)
 	}
 	c.book.Store(v.ID, published, now, videoSamples(v, owners))
+	c.rot.Done(v.ID)
 }
 
 // videoSamples maps a video to its series for each owner. TikTok has no
@@ -462,24 +525,54 @@ func (r *run) authed(ctx context.Context, call func() error) error {
 
 // list pages through the user's videos, newest first: back to the window
 // start on a full listing, else until it reaches videos the last listing
-// saw. It reports whether the listing was full.
+// saw. It applies what it read to the discovered videos and returns the
+// videos read, and whether the listing is complete: one the refresh's
+// time cut short goes on from its cursor, down to the same end, on the
+// next refresh.
 func (r *run) list(ctx context.Context) ([]video, bool, error) {
 	c := r.c
-	full := c.lastFull.IsZero() || r.now.Sub(c.lastFull) >= c.fullEvery
+	l := listing{full: c.lastFull.IsZero() || r.now.Sub(c.lastFull) >= c.fullEvery, stopAt: c.newestListed}
+	resumed := c.resume != nil
+	if resumed {
+		l = *c.resume
+	}
 	var (
-		out    []video
-		cursor *int64
-		seen   = map[int64]bool{}
+		out  []video
+		seen = map[int64]bool{}
 	)
+	// done applies a complete listing; suspend keeps the cursor of one
+	// cut short. Both apply the pages read.
+	done := func() ([]video, bool, error) {
+		c.resume = nil
+		c.discover(out, l.full && !resumed)
+		if l.full {
+			c.lastFull = r.now
+		}
+		return out, true, nil
+	}
+	suspend := func() ([]video, bool, error) {
+		if l.cursor != nil {
+			c.resume = &l
+		}
+		c.discover(out, false)
+		c.logger.Debug("video listing ran out of time, resuming next refresh", "videos", len(out), "full", l.full)
+		return out, false, nil
+	}
 	for range maxPages {
+		if exporter.OutOfTime(ctx) {
+			return suspend()
+		}
 		var p videoPage
-		err := r.authed(ctx, func() (err error) { p, err = c.api.list(ctx, cursor); return err })
+		err := r.authed(ctx, func() (err error) { p, err = c.api.list(ctx, l.cursor); return err })
+		if err != nil && exporter.OutOfTime(ctx) {
+			return suspend()
+		}
 		if err != nil {
 			return nil, false, c.wrap("list videos", err)
 		}
 		out = append(out, p.Videos...)
 		if !p.HasMore || len(p.Videos) == 0 {
-			return out, full, nil
+			return done()
 		}
 		oldest := time.Unix(p.Videos[0].CreateTime, 0)
 		for _, v := range p.Videos[1:] {
@@ -488,19 +581,28 @@ func (r *run) list(ctx context.Context) ([]video, bool, error) {
 			}
 		}
 		if !c.windowStart.IsZero() && oldest.Before(c.windowStart) {
-			return out, full, nil
+			return done()
 		}
-		if !full && !c.newestListed.IsZero() && !oldest.After(c.newestListed) {
-			return out, false, nil
+		if !l.full && !l.stopAt.IsZero() && !oldest.After(l.stopAt) {
+			return done()
 		}
 		if seen[p.Cursor] {
 			return nil, false, fmt.Errorf("tiktok: list videos: %w: cursor %d repeats", exporter.ErrBadResponse, p.Cursor)
 		}
 		seen[p.Cursor] = true
 		next := p.Cursor
-		cursor = &next
+		l.cursor = &next
 	}
 	return nil, false, fmt.Errorf("tiktok: list videos: more than %d pages", maxPages)
+}
+
+// listing is where a listing goes: all the way to the window start
+// (full), or down to the newest video of the listing before (stopAt); and
+// for one cut short, where it goes on from.
+type listing struct {
+	full   bool
+	stopAt time.Time
+	cursor *int64
 }
 
 // tokens holds the access token: a static one, or one renewed with a
@@ -642,4 +744,22 @@ func writeFileAtomic(path, content string) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// Plan implements exporter.Planner: the calls of a refresh that queries
+// every configured video (see the package comment).
+func (c *collector) Plan() exporter.Plan {
+	calls, parts := 0, []string{}
+	if len(c.accounts) > 0 {
+		calls++
+		parts = append(parts, "1 user info")
+	}
+	if len(c.matchers) > 0 {
+		calls++
+		parts = append(parts, "1 video list page (assumed; a full listing every full_listing_every pages back to the campaign start, 20 videos a page)")
+	}
+	q := (len(c.configured) + maxVideoIDs - 1) / maxVideoIDs
+	calls += q
+	parts = append(parts, fmt.Sprintf("%d video queries for %d configured videos (20 a call; videos a listing carries need none, and those a hashtag finds outside it add 1 per 20)", q, len(c.configured)))
+	return exporter.Plan{Calls: calls, Note: strings.Join(parts, " + ") + "; the access token renewal adds 1 about once a day"}
 }

@@ -31,6 +31,8 @@ type sandbox struct {
 	fake  *tiktokfake.Server
 	url   string
 	clock *exportertest.ManualClock
+	// cut decides when a refresh runs out of time.
+	cut *exportertest.Cutoff
 }
 
 func newSandbox(t *testing.T, fakeToken string, posts ...tiktokfake.Post) *sandbox {
@@ -42,7 +44,8 @@ func newSandbox(t *testing.T, fakeToken string, posts ...tiktokfake.Post) *sandb
 	for _, p := range posts {
 		fake.AddPost(p)
 	}
-	return &sandbox{fake: fake, url: exportertest.Serve(t, fake), clock: clock}
+	cut := exportertest.NewCutoff(fake)
+	return &sandbox{fake: fake, url: exportertest.Serve(t, cut), clock: clock, cut: cut}
 }
 
 // config renders one tiktok collector on the fake; auth is its token

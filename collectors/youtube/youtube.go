@@ -22,6 +22,17 @@
 //
 // search.list, which costs 100 units, is never used.
 //
+// A configured video or channel YouTube does not return (deleted, private,
+// a wrong id), and a channel whose owner hides its subscriber count, is
+// reported missing with the reason. A refresh that runs out of time (its
+// interval) stops calling: what it read is exported, the due videos and
+// the channels it did not reach are reported skipped and keep their last
+// values, and the next refresh reads them first (videos and channels
+// least recently read first; an account refresh cut short goes on with
+// the channels it did not read). Videos the post_refresh cadence does not
+// poll on a refresh, and channels between account refreshes, are exported
+// with their last values, by design, and count as exported.
+//
 // YouTube gives each Google Cloud project a daily quota of units (10,000
 // by default) that resets at midnight Pacific time, and sends no headers
 // about it. The collector counts the units it spends per Pacific day,
@@ -120,12 +131,24 @@ type collector struct {
 	// now is the clock of cadence and quota day; tests replace it.
 	now func() time.Time
 
-	mu          sync.Mutex
-	accountsAt  time.Time // last account refresh
-	followers   []exporter.Sample
-	found       map[string]target // discovered videos
-	accountErrs []error           // channels skipped at the last account refresh
-	missing     map[string]gone
+	interval   time.Duration
+	rot, chRot *exporter.Rotation // videos and channels, least recently read first
+
+	mu         sync.Mutex
+	accountsAt time.Time // start of the last complete account refresh
+	// pending are the channels the account refresh under way has still
+	// to read (nil: none under way); one cut short goes on with them.
+	pending  map[string]bool
+	roundAt  time.Time
+	channels map[string]*channelState // by channel id, from its last read
+	missing  map[string]gone
+}
+
+// channelState is what the last read of a channel gave.
+type channelState struct {
+	followers []exporter.Sample
+	found     map[string]target // videos its uploads listing found
+	errs      []error           // its refs missing, or its listing failed
 }
 
 // New builds a youtube collector from its config block.
@@ -185,7 +208,10 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		book:     exporter.NewPostBook(),
 		quota:    newQuota(opts.DailyQuota, pacific()),
 		now:      time.Now,
-		found:    map[string]target{},
+		interval: time.Duration(cc.Interval),
+		rot:      exporter.NewRotation(),
+		chRot:    exporter.NewRotation(),
+		channels: map[string]*channelState{},
 		missing:  map[string]gone{},
 	}
 	s.Client.SetHooks(exporter.ClientHooks{
@@ -209,27 +235,64 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	defer c.mu.Unlock()
 	now := c.now()
 	c.reportQuota(now) // a new day shows its full quota before any call
+	var (
+		skipped []error
+		cut     bool
+	)
 	if c.accountsDue(now) {
-		if err := c.refreshAccounts(ctx, now); err != nil {
+		var err error
+		if cut, err = c.refreshAccounts(ctx, now); err != nil {
 			return nil, err
 		}
-		c.accountsAt = now
+		if cut {
+			for _, a := range c.accounts {
+				if c.pending[a.ID] {
+					skipped = append(skipped, exporter.Skipped(accountObject(a), fmt.Errorf("youtube: channel %q (%s): %w", a.ID, a.Path(), exporter.ErrOutOfTime)))
+				}
+			}
+		}
 	}
 
+	// Due videos least recently read first: those a refresh cut short
+	// did not reach go first next time.
 	targets, ids := c.targets()
-	due := c.recheckGone(c.book.Due(ids, c.opts.PostRefresh, now), now)
-	for start := 0; start < len(due); start += maxIDs {
-		if err := c.pollVideos(ctx, now, due[start:min(start+maxIDs, len(due))], targets); err != nil {
-			return nil, err
+	isDue := map[string]bool{}
+	for _, id := range c.recheckGone(c.book.Due(ids, c.opts.PostRefresh, now), now) {
+		isDue[id] = true
+	}
+	var due []string
+	for _, id := range exporter.Rotate(c.rot, ids, func(id string) string { return id }) {
+		if isDue[id] {
+			due = append(due, id)
 		}
 	}
-	c.logger.Debug("polled videos", "due", len(due), "videos", len(ids), "quota_remaining", c.quota.remaining(now))
+	notRead := map[string]bool{}
+	for start := 0; start < len(due); start += maxIDs {
+		batch := due[start:min(start+maxIDs, len(due))]
+		if cut = cut || exporter.OutOfTime(ctx); !cut {
+			err := c.pollVideos(ctx, now, batch, targets)
+			if cut = err != nil && exporter.OutOfTime(ctx); err != nil && !cut {
+				return nil, err
+			}
+		}
+		if cut {
+			for _, id := range batch {
+				notRead[id] = true
+				skipped = append(skipped, exporter.Skipped(targets[id].object(id), fmt.Errorf("youtube: video %q: %w", id, exporter.ErrOutOfTime)))
+			}
+		}
+	}
+	c.logger.Debug("polled videos", "due", len(due), "videos", len(ids), "skipped", len(notRead), "quota_remaining", c.quota.remaining(now))
 
-	skipped := append([]error(nil), c.accountErrs...)
+	for _, id := range c.channelIDs() {
+		if st := c.channels[id]; st != nil && !(cut && c.pending[id]) {
+			skipped = append(skipped, st.errs...)
+		}
+	}
 	keep := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		if g, ok := c.missing[id]; ok {
-			skipped = append(skipped, g.err)
+		if g, ok := c.missing[id]; ok && !notRead[id] {
+			skipped = append(skipped, exporter.Missing(targets[id].object(id), g.err))
 			continue
 		}
 		keep[id] = true
@@ -239,8 +302,34 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			delete(c.missing, id)
 		}
 	}
-	samples := append(c.book.Samples(keep), c.followers...)
+	samples := c.book.Samples(keep)
+	for _, id := range c.channelIDs() {
+		if st := c.channels[id]; st != nil {
+			samples = append(samples, st.followers...)
+		}
+	}
 	return samples, exporter.Partial(skipped)
+}
+
+func (t target) object(id string) exporter.Object {
+	return exporter.Object{Kind: exporter.KindPost, Campaign: t.campaign, Creator: t.creator, ID: id}
+}
+
+func accountObject(a exporter.AccountRef) exporter.Object {
+	return exporter.Object{Kind: exporter.KindAccount, Campaign: a.Campaign, Creator: a.Creator, ID: a.ID}
+}
+
+// channelIDs returns the configured channels, once each, in config order.
+func (c *collector) channelIDs() []string {
+	var ids []string
+	seen := map[string]bool{}
+	for _, a := range c.accounts {
+		if !seen[a.ID] {
+			seen[a.ID] = true
+			ids = append(ids, a.ID)
+		}
+	}
+	return ids
 }
 
 // call makes one API call, within the day's budget, and reports the
@@ -274,21 +363,33 @@ func (c *collector) reportQuota(now time.Time) {
 // targets returns every video to report, configured ones first (they win
 // over the same video discovered), then discovered ones by id.
 func (c *collector) targets() (map[string]target, []string) {
-	t := make(map[string]target, len(c.posts)+len(c.found))
-	ids := make([]string, 0, len(c.posts)+len(c.found))
+	t := make(map[string]target, len(c.posts))
+	ids := make([]string, 0, len(c.posts))
 	for _, p := range c.posts {
 		t[p.ID] = target{p.Campaign, p.Creator, p.Path()}
 		ids = append(ids, p.ID)
 	}
-	found := make([]string, 0, len(c.found))
-	for id := range c.found {
+	// A video two channels found is the first channel's, in config
+	// order.
+	all := map[string]target{}
+	for _, ch := range c.channelIDs() {
+		if st := c.channels[ch]; st != nil {
+			for id, tg := range st.found {
+				if _, dup := all[id]; !dup {
+					all[id] = tg
+				}
+			}
+		}
+	}
+	found := make([]string, 0, len(all))
+	for id := range all {
 		if _, ok := t[id]; !ok {
 			found = append(found, id)
 		}
 	}
 	sort.Strings(found)
 	for _, id := range found {
-		t[id] = c.found[id]
+		t[id] = all[id]
 		ids = append(ids, id)
 	}
 	return t, ids
@@ -337,6 +438,9 @@ func (c *collector) pollVideos(ctx context.Context, now time.Time, batch []strin
 		}
 		c.book.Store(id, published, now, samples)
 	}
+	for _, id := range batch {
+		c.rot.Done(id)
+	}
 	return nil
 }
 
@@ -375,105 +479,143 @@ func (c *collector) accountsDue(now time.Time) bool {
 		return false
 	}
 	every := time.Duration(c.opts.AccountRefresh)
-	return c.accountsAt.IsZero() || now.Sub(c.accountsAt) >= every-every/10
+	return c.pending != nil || c.accountsAt.IsZero() || now.Sub(c.accountsAt) >= every-every/10
 }
 
 // refreshAccounts reads the channels' subscribers and discovers their
-// campaign videos. The state changes only if every call succeeds.
-func (c *collector) refreshAccounts(ctx context.Context, now time.Time) error {
+// campaign videos, channels least recently read first. A channel's state
+// changes once all its calls succeeded. If the refresh runs out of time
+// (cut), the channels not read stay pending and the next refresh reads
+// them first; the account refresh is complete once none is pending.
+func (c *collector) refreshAccounts(ctx context.Context, now time.Time) (cut bool, err error) {
+	if c.pending == nil {
+		c.pending, c.roundAt = map[string]bool{}, now
+		for _, id := range c.channelIDs() {
+			c.pending[id] = true
+		}
+	}
 	var ids []string
-	seen := map[string]bool{}
-	for _, a := range c.accounts {
-		if !seen[a.ID] {
-			seen[a.ID] = true
-			ids = append(ids, a.ID)
+	for _, id := range exporter.Rotate(c.chRot, c.channelIDs(), func(id string) string { return id }) {
+		if c.pending[id] {
+			ids = append(ids, id)
 		}
 	}
 	channels := map[string]*channel{}
+	answered := map[string]bool{}
 	for start := 0; start < len(ids); start += maxIDs {
 		batch := ids[start:min(start+maxIDs, len(ids))]
+		if cut = exporter.OutOfTime(ctx); cut {
+			break
+		}
 		var l *channelList
 		err := c.call(now, fmt.Sprintf("channels.list (%d ids)", len(batch)), func() (err error) {
 			l, err = c.api.channels(ctx, batch)
 			return err
 		})
+		if cut = err != nil && exporter.OutOfTime(ctx); cut {
+			break
+		}
 		if err != nil {
-			return err
+			return false, err
 		}
 		for i := range l.Items {
 			channels[l.Items[i].ID] = &l.Items[i]
 		}
+		for _, id := range batch {
+			answered[id] = true
+		}
 	}
 
-	var (
-		followers []exporter.Sample
-		skipped   []error
-		found     = map[string]target{}
-	)
-	for _, a := range c.accounts {
-		ch, ok := channels[a.ID]
-		if !ok {
-			skipped = append(skipped, fmt.Errorf("youtube: channel %q (%s): %w: channels.list does not return it", a.ID, a.Path(), exporter.ErrNotFound))
+	read := map[string]*channelState{}
+	for _, id := range ids {
+		if !answered[id] {
 			continue
 		}
-		if ch.Statistics.HiddenSubscriberCount || ch.Statistics.SubscriberCount == nil {
-			continue
+		st, err := c.readChannel(ctx, now, id, channels[id])
+		if cut = err != nil && exporter.OutOfTime(ctx); cut {
+			break
 		}
-		n, err := parseCount(*ch.Statistics.SubscriberCount)
 		if err != nil {
-			return fmt.Errorf("youtube: subscribers of channel %q: %w", a.ID, err)
+			return false, err
 		}
-		followers = append(followers, exporter.AccountFollowers.Sample(n, a.Campaign, a.Creator, c.typ, a.ID))
+		read[id] = st
 	}
 	for _, id := range ids {
-		ch, ok := channels[id]
-		if !ok {
-			continue
+		if st, ok := read[id]; ok {
+			c.channels[id] = st
+			delete(c.pending, id)
+			c.chRot.Done(id)
 		}
-		var refs []exporter.AccountRef
-		for _, a := range c.accounts {
-			if a.ID == id && a.Match != "" {
-				refs = append(refs, a)
-			}
-		}
-		if len(refs) == 0 {
-			continue
-		}
-		playlist := ch.ContentDetails.RelatedPlaylists.Uploads
-		if playlist == "" {
-			skipped = append(skipped, fmt.Errorf("youtube: channel %q (%s): %w: no uploads playlist", id, refs[0].Path(), exporter.ErrNotFound))
-			continue
-		}
-		items, err := c.listUploads(ctx, now, playlist, earliestStart(refs))
-		var ae *exporter.APIError
-		if errors.As(err, &ae) && (ae.StatusCode == http.StatusNotFound || ae.StatusCode == http.StatusForbidden) {
-			skipped = append(skipped, fmt.Errorf("%w (channel %q, %s)", err, id, refs[0].Path()))
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		for _, it := range items {
-			vid := it.ContentDetails.VideoID
-			published := parseTime(it.ContentDetails.VideoPublishedAt)
-			if vid == "" || published.IsZero() {
-				continue // private or deleted
-			}
-			if _, dup := found[vid]; dup {
-				continue
-			}
-			text := it.Snippet.Title + "\n" + it.Snippet.Description
-			for _, r := range refs {
-				if r.InWindow(published) && r.Matches(text) {
-					found[vid] = target{r.Campaign, r.Creator, r.Path()}
-					break
-				}
-			}
-		}
-		c.logger.Debug("listed uploads", "channel", id, "uploads", len(items))
 	}
-	c.followers, c.found, c.accountErrs = followers, found, skipped
-	return nil
+	if len(c.pending) == 0 {
+		c.pending, c.accountsAt = nil, c.roundAt
+	}
+	return cut, nil
+}
+
+// readChannel returns the state of a channel from its channels.list item
+// (nil: YouTube did not return it), listing its uploads if an account of
+// it has a match.
+func (c *collector) readChannel(ctx context.Context, now time.Time, id string, ch *channel) (*channelState, error) {
+	st := &channelState{found: map[string]target{}}
+	var refs []exporter.AccountRef
+	for _, a := range c.accounts {
+		if a.ID != id {
+			continue
+		}
+		switch {
+		case ch == nil:
+			st.errs = append(st.errs, exporter.Missing(accountObject(a), fmt.Errorf("youtube: channel %q (%s): %w: channels.list does not return it", a.ID, a.Path(), exporter.ErrNotFound)))
+			continue
+		case ch.Statistics.HiddenSubscriberCount || ch.Statistics.SubscriberCount == nil:
+			st.errs = append(st.errs, exporter.Missing(accountObject(a), fmt.Errorf("youtube: channel %q (%s): its owner hides the subscriber count", a.ID, a.Path())))
+		default:
+			n, err := parseCount(*ch.Statistics.SubscriberCount)
+			if err != nil {
+				return nil, fmt.Errorf("youtube: subscribers of channel %q: %w", a.ID, err)
+			}
+			st.followers = append(st.followers, exporter.AccountFollowers.Sample(n, a.Campaign, a.Creator, c.typ, a.ID))
+		}
+		if a.Match != "" {
+			refs = append(refs, a)
+		}
+	}
+	if len(refs) == 0 {
+		return st, nil
+	}
+	playlist := ch.ContentDetails.RelatedPlaylists.Uploads
+	if playlist == "" {
+		st.errs = append(st.errs, fmt.Errorf("youtube: channel %q (%s): %w: no uploads playlist", id, refs[0].Path(), exporter.ErrNotFound))
+		return st, nil
+	}
+	items, err := c.listUploads(ctx, now, playlist, earliestStart(refs))
+	var ae *exporter.APIError
+	if errors.As(err, &ae) && (ae.StatusCode == http.StatusNotFound || ae.StatusCode == http.StatusForbidden) {
+		st.errs = append(st.errs, fmt.Errorf("%w (channel %q, %s)", err, id, refs[0].Path()))
+		return st, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		vid := it.ContentDetails.VideoID
+		published := parseTime(it.ContentDetails.VideoPublishedAt)
+		if vid == "" || published.IsZero() {
+			continue // private or deleted
+		}
+		if _, dup := st.found[vid]; dup {
+			continue
+		}
+		text := it.Snippet.Title + "\n" + it.Snippet.Description
+		for _, r := range refs {
+			if r.InWindow(published) && r.Matches(text) {
+				st.found[vid] = target{r.Campaign, r.Creator, r.Path()}
+				break
+			}
+		}
+	}
+	c.logger.Debug("listed uploads", "channel", id, "uploads", len(items))
+	return st, nil
 }
 
 // listUploads pages through an uploads playlist, newest first, until a
@@ -485,6 +627,9 @@ func (c *collector) listUploads(ctx context.Context, now time.Time, playlist str
 		seen  = map[string]bool{}
 	)
 	for range c.opts.MaxPages {
+		if exporter.OutOfTime(ctx) {
+			return nil, ctx.Err()
+		}
 		var p *playlistItems
 		err := c.call(now, fmt.Sprintf("playlistItems.list of uploads playlist %q", playlist), func() (err error) {
 			p, err = c.api.uploads(ctx, playlist, token)
@@ -539,3 +684,36 @@ func earliestStart(refs []exporter.AccountRef) *time.Time {
 	}
 	return start
 }
+
+// Plan implements exporter.Planner: the calls, and quota units, of a
+// refresh that polls every configured video and reads every channel (see
+// the package comment), and the most units a day that costs.
+func (c *collector) Plan() exporter.Plan {
+	channels, matched := 0, 0
+	for _, id := range c.channelIDs() {
+		channels++
+		for _, a := range c.accounts {
+			if a.ID == id && a.Match != "" {
+				matched++
+				break
+			}
+		}
+	}
+	videoCalls := ceilDiv(len(c.posts), maxIDs)
+	accountCalls := 0
+	if channels > 0 {
+		accountCalls = ceilDiv(channels, maxIDs) + matched
+	}
+	perDay := func(calls int, every time.Duration) int {
+		every = max(every, c.interval, time.Second)
+		return calls * int(math.Ceil(float64(24*time.Hour)/float64(every)))
+	}
+	day := perDay(videoCalls, c.opts.PostRefresh.Every(0)) + perDay(accountCalls, time.Duration(c.opts.AccountRefresh))
+	note := fmt.Sprintf("%d quota units per full refresh, 1 a call: %d videos.list for %d configured videos (50 a call; videos a match finds add 1 per 50), "+
+		"%d channels.list and %d uploads pages, 1 per channel with a match (assumed), every account_refresh; "+
+		"at most %d units a day with every video polled at the first post_refresh step, of daily_quota %d",
+		videoCalls+accountCalls, videoCalls, len(c.posts), ceilDiv(channels, maxIDs), matched, day, c.opts.DailyQuota)
+	return exporter.Plan{Calls: videoCalls + accountCalls, Note: note}
+}
+
+func ceilDiv(n, d int) int { return (n + d - 1) / d }

@@ -27,6 +27,8 @@ type sandbox struct {
 	fake  *youtubefake.Server
 	clock *exportertest.ManualClock
 	url   string
+	// cut decides when a refresh runs out of time.
+	cut *exportertest.Cutoff
 }
 
 func newSandbox(t *testing.T, fakeKey string) *sandbox {
@@ -38,7 +40,8 @@ func newSandboxAt(t *testing.T, fakeKey string, at time.Time) *sandbox {
 	t.Helper()
 	clock := exportertest.NewManualClock(at)
 	fake := youtubefake.New(fakeKey, clock.Now)
-	return &sandbox{fake: fake, clock: clock, url: exportertest.Serve(t, fake)}
+	cut := exportertest.NewCutoff(fake)
+	return &sandbox{fake: fake, clock: clock, url: exportertest.Serve(t, cut), cut: cut}
 }
 
 // config renders one youtube collector on the fake; options is a YAML

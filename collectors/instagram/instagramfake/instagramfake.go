@@ -174,6 +174,15 @@ func (s *Server) AddPost(p Post) {
 	s.posts[p.ID] = &p
 }
 
+// DeletePost deletes a post, as its owner would: from then on Graph
+// answers every read of it with error 100, subcode 33, as for an id that
+// never existed, and listings leave it out.
+func (s *Server) DeletePost(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.posts, id)
+}
+
 // SetCallLimit sets how many calls per clock hour the fake answers before
 // it throttles with error 80002. Each operation of a batch counts as one
 // call, as on the real API.

@@ -261,3 +261,19 @@ func TestDebugTokenAndFaults(t *testing.T) {
 		t.Errorf("429 body %v", v)
 	}
 }
+
+func TestDeletePost(t *testing.T) {
+	f, _, base := newFake(t)
+	q := "?access_token=" + token
+	f.DeletePost("101")
+	for _, path := range []string{"/v26.0/101" + q + "&fields=id", "/v26.0/101/insights" + q + "&metric=views"} {
+		status, _, v := get(t, base+path)
+		if c, s := graphCode(v); status != 400 || c != 100 || s != 33 {
+			t.Errorf("GET %s after deletion: %d %v", path, status, v)
+		}
+	}
+	_, _, v := get(t, base+"/v26.0/1784/media"+q+"&fields=id&limit=100")
+	if strings.Contains(fmt.Sprint(v["data"]), "101") {
+		t.Errorf("deleted post listed: %v", v["data"])
+	}
+}

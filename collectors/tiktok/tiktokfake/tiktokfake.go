@@ -169,6 +169,14 @@ func (s *Server) AddPost(p Post) {
 	s.posts[p.ID] = &cp
 }
 
+// DeletePost deletes a video, as its owner would: from then on queries
+// leave it out without an error, as TikTok does, and listings skip it.
+func (s *Server) DeletePost(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.posts, id)
+}
+
 // SetApp sets the client key and secret the token endpoint accepts.
 func (s *Server) SetApp(clientKey, clientSecret string) {
 	s.mu.Lock()

@@ -251,3 +251,16 @@ func TestRefresh(t *testing.T) {
 		t.Errorf("next refresh: %d", code)
 	}
 }
+
+func TestDeletePost(t *testing.T) {
+	s, base, _ := newServer(t)
+	s.DeletePost("7001")
+	code, a := do(t, "POST", base+"/v2/video/query/?fields=id", token, "application/json", `{"filters":{"video_ids":["7001","7002"]}}`)
+	if code != 200 || a.Error.Code != "ok" || strings.Contains(string(a.Data["videos"]), `"7001"`) || !strings.Contains(string(a.Data["videos"]), `"7002"`) {
+		t.Errorf("query after deletion: %d %+v %s", code, a.Error, a.Data["videos"])
+	}
+	_, a = do(t, "POST", base+"/v2/video/list/?fields=id", token, "application/json", `{"max_count":20}`)
+	if strings.Contains(string(a.Data["videos"]), `"7001"`) {
+		t.Errorf("deleted video listed: %s", a.Data["videos"])
+	}
+}

@@ -137,6 +137,15 @@ func (s *Server) AddPost(p Post) {
 	s.posts[p.ID] = &p
 }
 
+// DeletePost deletes a video, as its owner would: from then on videos.list
+// leaves it out without an error, as YouTube does, and its uploads
+// playlist no longer lists it.
+func (s *Server) DeletePost(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.posts, id)
+}
+
 // SetDailyQuota sets the units a Pacific day allows (default 10,000).
 func (s *Server) SetDailyQuota(units int) {
 	s.mu.Lock()

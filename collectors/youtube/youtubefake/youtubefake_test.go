@@ -261,3 +261,18 @@ func TestFaults(t *testing.T) {
 		t.Errorf("500: %d %v", code, v)
 	}
 }
+
+func TestDeletePost(t *testing.T) {
+	fake, _, base := serve(t)
+	fake.DeletePost("video000001")
+	code, v := get(t, base+"/videos?part=statistics&id=video000001,video000002&key="+key)
+	if got := items(v); code != http.StatusOK || len(got) != 1 || got[0]["id"] != "video000002" {
+		t.Errorf("videos after deletion: %d %v", code, v)
+	}
+	_, v = get(t, base+"/playlistItems?part=contentDetails&maxResults=50&playlistId="+youtubefake.UploadsPlaylist(channel)+"&key="+key)
+	for _, it := range items(v) {
+		if it["contentDetails"].(map[string]any)["videoId"] == "video000001" {
+			t.Errorf("deleted video listed: %v", it)
+		}
+	}
+}
