@@ -35,61 +35,185 @@ type Order struct {
 	Updated   time.Time
 }
 
-// OrderBook holds the orders a shop collector has seen and the watermark
-// for incremental refreshes. Safe for concurrent use.
+// OrderBook holds the orders a shop collector has seen and where each of
+// its listings stands. Safe for concurrent use.
 type OrderBook struct {
-	mu        sync.Mutex
-	orders    map[string]Order
+	mu       sync.Mutex
+	orders   map[string]Order
+	listings map[string]*listing
+}
+
+// Listings: counting a shop that cannot be read in one refresh.
+//
+// A shop collector reads orders through one or more listings (a search
+// per group of codes, a list endpoint), each in an order that keeps its
+// pages stable as orders arrive (update time, creation time or id, as the
+// shop allows), and walks each listing in passes: a pass reads
+// every page from a lower bound, fixed for the whole pass so that its
+// cursor stays valid, to the listing's end. A listing's first pass is a
+// full count (from the campaign start); each later one starts from the
+// listing's watermark, the latest time the previous pass saw, less an
+// overlap for the shop's index lag and clock skew.
+//
+// Pages are counted as they are read (ApplyPage), not when a pass ends: a
+// refresh that runs out of time keeps what it read, and the next refresh
+// continues the pass from its cursor instead of starting again, so a shop
+// too big to count in one interval is counted over several. An order is
+// kept by id, so one read twice (a page read again, an overlap) replaces
+// itself and counts once; counters never go down.
+//
+// What is exported while a pass is under way. A code's counters come from
+// the book only in a refresh in which every listing counting the code
+// ended its pass; in any other refresh (its pass cut short by the
+// deadline, or not reached) the collector reports the code
+// Skipped(ErrOutOfTime): it keeps the values of the last refresh that
+// ended its pass, and before the first such refresh it has none, so the
+// landing page lists it as skipped until the first full count is done.
+// Exporting the running totals instead would be safe for the counters,
+// which only grow, but wrong for their readers: during a first count a
+// total would climb by the shop's whole backlog over a few refreshes, and
+// rate(), the velocity panels and the sales alerts would read months of
+// orders as a burst of sales right now, while the landing page showed a
+// half count as a complete one. A total from an ended pass appears at its
+// full value at once, which rate() does not count as an increase. The
+// price is an interval or two of staleness when an incremental pass does
+// not end in one refresh, and it is visible as skipped codes.
+
+// listing is one listing's state across refreshes.
+type listing struct {
+	// watermark is where the next pass starts from (less the overlap).
 	watermark time.Time
-	full      bool
+	// done is true once a pass ended: the listing counted everything.
+	done bool
+	// pass is the pass under way, nil between passes.
+	pass *pass
 }
 
-// NewOrderBook returns an empty book: the first refresh is a full count.
-func NewOrderBook() *OrderBook { return &OrderBook{orders: map[string]Order{}} }
+type pass struct {
+	since, latest, horizon time.Time
+	cursor                 string
+}
 
-// Since returns the time to ask the shop for orders updated from, and
-// whether a full count is due (zero time). Refreshes after the first
-// re-read an overlap window before the watermark, because shops' search
-// indexes lag and clocks differ; orders are deduplicated by id.
-func (b *OrderBook) Since(overlap time.Duration) (time.Time, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.full {
-		return time.Time{}, true
+// Pass is where a listing's pass stands: what to ask the shop for next.
+type Pass struct {
+	// Since is the pass's lower bound (orders created or updated from
+	// it), the same for all its pages. Zero on a listing's first pass, a
+	// full count, and after passes that saw no order.
+	Since time.Time
+	// Cursor is where the pass continues: the shop's cursor, or a page
+	// number; "" for the pass's first page.
+	Cursor string
+	// Full is true on the listing's first pass.
+	Full bool
+	// Resumed is true when the pass read pages in an earlier refresh.
+	Resumed bool
+}
+
+// Page is one page of a listing's pass, as the collector read it.
+type Page struct {
+	// Orders are the page's orders that used a configured code, as the
+	// book counts them. Pass only those, so memory stays bounded by the
+	// campaign, not by the shop.
+	Orders []Order
+	// Next is where the pass continues; "" when this page was its last.
+	Next string
+	// Latest is the latest creation or update time the page listed,
+	// orders without a configured code included: the watermark moves to
+	// the latest of the pass, so a busy shop is not read again back to
+	// its last order with a code.
+	Latest time.Time
+	// Horizon, if not zero, caps the watermark the pass leaves: the next
+	// pass starts from it or earlier, whatever Latest says. A listing
+	// sorted by something that does not change with an order (its id, its
+	// creation) can miss an order changed while the pass ran, behind its
+	// cursor; its collector passes the shop's time when the pass began,
+	// so the next pass reads such orders again.
+	Horizon time.Time
+}
+
+// NewOrderBook returns an empty book: each listing's first pass is a full
+// count.
+func NewOrderBook() *OrderBook {
+	return &OrderBook{orders: map[string]Order{}, listings: map[string]*listing{}}
+}
+
+func (b *OrderBook) listing(name string) *listing {
+	l, ok := b.listings[name]
+	if !ok {
+		l = &listing{}
+		b.listings[name] = l
 	}
-	return b.watermark.Add(-overlap), false
+	return l
 }
 
-// Apply stores the orders of one successful refresh and moves the
-// watermark to the latest update seen. Call it only once a whole refresh
-// succeeded: a refresh that failed halfway must be read again. Pass only
-// orders that used a configured code, so memory stays bounded by the
-// campaign, not by the shop.
-func (b *OrderBook) Apply(orders []Order) {
+// Resume returns the named listing's pass under way, to continue from its
+// cursor, or starts a new pass: from the watermark less overlap, or a full
+// count (zero Since) if no pass ended yet.
+func (b *OrderBook) Resume(name string, overlap time.Duration) Pass {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, o := range orders {
+	l := b.listing(name)
+	if l.pass == nil {
+		l.pass = &pass{}
+		if l.done && !l.watermark.IsZero() {
+			l.pass.since = l.watermark.Add(-overlap)
+		}
+	}
+	return Pass{Since: l.pass.since, Cursor: l.pass.cursor, Full: !l.done, Resumed: l.pass.cursor != ""}
+}
+
+// ApplyPage stores the orders of one page of the named listing's pass and
+// moves the pass on to p.Next. A page without Next ends the pass: the
+// watermark moves to the latest time the pass saw (capped by its
+// horizon), and ApplyPage returns true.
+func (b *OrderBook) ApplyPage(name string, p Page) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, o := range p.Orders {
 		b.orders[o.ID] = o
-		if o.Updated.After(b.watermark) {
-			b.watermark = o.Updated
-		}
-		if o.Created.After(b.watermark) {
-			b.watermark = o.Created
-		}
 	}
-	b.full = true
+	l := b.listing(name)
+	if l.pass == nil {
+		l.pass = &pass{}
+	}
+	ps := l.pass
+	if p.Latest.After(ps.latest) {
+		ps.latest = p.Latest
+	}
+	if !p.Horizon.IsZero() && (ps.horizon.IsZero() || p.Horizon.Before(ps.horizon)) {
+		ps.horizon = p.Horizon
+	}
+	if p.Next != "" {
+		ps.cursor = p.Next
+		return false
+	}
+	w := l.watermark
+	if ps.latest.After(w) {
+		w = ps.latest
+	}
+	if !ps.horizon.IsZero() && (w.IsZero() || w.After(ps.horizon)) {
+		w = ps.horizon
+	}
+	l.watermark, l.done, l.pass = w, true, nil
+	return true
 }
 
-// Advance moves the watermark to t if it is later: a shop whose orders are
-// filtered on our side (WooCommerce, Stripe) reads many orders that used no
-// configured code, and the next refresh need not read them again. Call it
-// with the latest update time the successful refresh read.
-func (b *OrderBook) Advance(t time.Time) {
+// Watermark returns where the named listing's next pass starts from,
+// before the overlap: the latest time its ended passes saw (zero if none
+// ended, or none saw an order).
+func (b *OrderBook) Watermark(name string) time.Time {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if t.After(b.watermark) {
-		b.watermark = t
-	}
+	return b.listing(name).watermark
+}
+
+// Restart drops the named listing's pass under way, keeping what it
+// counted: the next Resume starts a new pass. For a cursor the shop no
+// longer takes.
+func (b *OrderBook) Restart(name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.listing(name).pass = nil
 }
 
 // Len returns the number of orders held.
@@ -100,11 +224,12 @@ func (b *OrderBook) Len() int {
 }
 
 // Samples returns the redemption, revenue and refund counters of codes.
-// Pass only the codes the shop knows: a configured code the shop does not
-// have is a PartialError, and its series are absent rather than zero. Codes
-// match case-insensitively; orders created before the code's campaign start
-// do not count. A known code nobody used yet has zero redemptions; revenue
-// series exist per currency seen.
+// Pass only the codes the shop knows and whose listings ended their pass
+// this refresh: a configured code the shop does not have is Missing, one
+// whose count is under way Skipped, and their series are absent rather
+// than zero. Codes match case-insensitively; orders created before the
+// code's campaign start do not count. A known code nobody used yet has
+// zero redemptions; revenue series exist per currency seen.
 func (b *OrderBook) Samples(provider string, codes []CodeRef) []Sample {
 	type key struct{ code, currency string }
 	type tally struct {
@@ -184,3 +309,9 @@ func uniqueLower(codes []string) []string {
 }
 
 func roundMicro(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+
+// Object returns the code as an object of the coverage, for Missing and
+// Skipped: its id is the code as configured, the label value.
+func (c CodeRef) Object() Object {
+	return Object{Kind: KindCode, Campaign: c.Campaign, Creator: c.Creator, ID: c.Code.Code}
+}

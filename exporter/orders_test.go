@@ -15,24 +15,27 @@ func TestOrderBookCountingRule(t *testing.T) {
 		{Campaign: "spring", Creator: "bob", Code: &Code{Code: "bob15"}},
 	}
 	b := NewOrderBook()
-	if since, full := b.Since(time.Minute); !full || !since.IsZero() {
-		t.Fatalf("first refresh: since %v, full %t", since, full)
+	if p := b.Resume("orders", time.Minute); !p.Full || !p.Since.IsZero() || p.Cursor != "" {
+		t.Fatalf("first refresh: %+v", p)
 	}
-	b.Apply([]Order{
+	b.ApplyPage("orders", Page{Orders: []Order{
 		{ID: "1", Codes: []string{"alice10"}, Currency: "EUR", Total: 40, Created: t0.Add(2 * time.Hour), Updated: t0.Add(2 * time.Hour)},
 		{ID: "2", Codes: []string{"Alice10", "ALICE10"}, Currency: "EUR", Total: 60, Created: t0.Add(3 * time.Hour), Updated: t0.Add(3 * time.Hour)},
 		{ID: "3", Codes: []string{"ALICE10"}, Currency: "USD", Total: 25, Created: t0.Add(4 * time.Hour), Updated: t0.Add(4 * time.Hour)},
 		{ID: "4", Codes: []string{"ALICE10"}, Currency: "EUR", Total: 99, Created: t0, Updated: t0}, // before the campaign
 		{ID: "5", Codes: []string{"BOB15"}, Currency: "EUR", Total: 10, Created: t0, Updated: t0},
-	})
+	}, Latest: t0.Add(4 * time.Hour)})
 	// Order 2 is cancelled and refunded in full, order 1 partly refunded:
 	// counters keep them, refunds are counted apart.
-	b.Apply([]Order{
+	if p := b.Resume("orders", time.Minute); p.Full || !p.Since.Equal(t0.Add(4*time.Hour-time.Minute)) {
+		t.Errorf("incremental refresh: %+v", p)
+	}
+	b.ApplyPage("orders", Page{Orders: []Order{
 		{ID: "2", Codes: []string{"ALICE10"}, Currency: "EUR", Total: 60, Refunded: 60, Cancelled: true, Created: t0.Add(3 * time.Hour), Updated: t0.Add(5 * time.Hour)},
 		{ID: "1", Codes: []string{"alice10"}, Currency: "EUR", Total: 40, Refunded: 5.5, Created: t0.Add(2 * time.Hour), Updated: t0.Add(6 * time.Hour)},
-	})
-	if since, full := b.Since(time.Minute); full || !since.Equal(t0.Add(6*time.Hour-time.Minute)) {
-		t.Errorf("incremental refresh: since %v, full %t", since, full)
+	}, Latest: t0.Add(6 * time.Hour)})
+	if p := b.Resume("orders", time.Minute); p.Full || !p.Since.Equal(t0.Add(6*time.Hour-time.Minute)) {
+		t.Errorf("incremental refresh: %+v", p)
 	}
 	want := `
 # HELP influencer_code_redemptions_total Orders that used a creator's discount code.
@@ -104,7 +107,7 @@ func TestOrderBookSumsAreStable(t *testing.T) {
 	for i := 0; i < 500; i++ {
 		orders = append(orders, Order{ID: fmt.Sprint(i), Codes: []string{"X"}, Currency: "EUR", Total: 12.01 + float64(i%7)*0.1, Created: time.Unix(int64(i), 0)})
 	}
-	b.Apply(orders)
+	b.ApplyPage("orders", Page{Orders: orders})
 	codes := []CodeRef{{Campaign: "c", Creator: "k", Code: &Code{Code: "X"}}}
 	first := b.Samples("shop", codes)
 	for i := 0; i < 20; i++ {
@@ -115,8 +118,97 @@ func TestOrderBookSumsAreStable(t *testing.T) {
 			}
 		}
 	}
-	b.Advance(time.Unix(10_000, 0))
-	if since, _ := b.Since(0); !since.Equal(time.Unix(10_000, 0)) {
-		t.Errorf("watermark after Advance = %v", since)
+}
+
+// TestOrderBookListings: passes across refreshes, their cursors, the
+// watermark each leaves, and what a page read twice counts.
+func TestOrderBookListings(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	order := func(id string, m int) Order {
+		return Order{ID: id, Codes: []string{"X"}, Currency: "EUR", Total: 10, Created: at(m), Updated: at(m)}
+	}
+	type step struct {
+		page  *Page // nil: Resume only
+		ended bool
+		want  Pass // what Resume says after the step
+	}
+	tests := []struct {
+		name    string
+		steps   []step
+		restart bool // Restart before the last Resume
+		orders  int
+		mark    time.Time
+	}{
+		{"a first pass over two refreshes", []step{
+			{nil, false, Pass{Full: true}},
+			{&Page{Orders: []Order{order("1", 1), order("2", 2)}, Next: "c1", Latest: at(2)}, false, Pass{Full: true, Cursor: "c1", Resumed: true}},
+			// The next refresh reads the cursor's page, with an order of
+			// the first page again (it moved): counted once.
+			{&Page{Orders: []Order{order("2", 2), order("3", 3)}, Latest: at(3)}, true, Pass{Since: at(1)}},
+		}, false, 3, at(3)},
+		{"a later pass starts from the watermark less the overlap", []step{
+			{&Page{Orders: []Order{order("1", 10)}, Latest: at(30)}, true, Pass{Since: at(28)}},
+			{&Page{Next: "2", Latest: at(40)}, false, Pass{Since: at(28), Cursor: "2", Resumed: true}},
+			{&Page{Latest: at(35)}, true, Pass{Since: at(38)}},
+		}, false, 1, at(40)},
+		{"a pass without orders keeps the watermark", []step{
+			{&Page{Latest: at(30)}, true, Pass{Since: at(28)}},
+			{&Page{}, true, Pass{Since: at(28)}},
+		}, false, 0, at(30)},
+		{"a pass without any order at all reads everything again", []step{
+			{&Page{}, true, Pass{}},
+		}, false, 0, time.Time{}},
+		{"the horizon caps the watermark", []step{
+			{&Page{Next: "2", Latest: at(20), Horizon: at(12)}, false, Pass{Full: true, Cursor: "2", Resumed: true}},
+			{&Page{Latest: at(40), Horizon: at(15)}, true, Pass{Since: at(10)}},
+		}, false, 0, at(12)},
+		{"a horizon alone sets the watermark", []step{
+			{&Page{Horizon: at(12)}, true, Pass{Since: at(10)}},
+		}, false, 0, at(12)},
+		{"a horizon later than what the pass saw changes nothing", []step{
+			{&Page{Latest: at(20), Horizon: at(50)}, true, Pass{Since: at(18)}},
+		}, false, 0, at(20)},
+		{"restart drops the cursor, not the orders", []step{
+			{&Page{Orders: []Order{order("1", 1)}, Latest: at(30)}, true, Pass{Since: at(28)}},
+			{&Page{Orders: []Order{order("2", 31)}, Next: "stale", Latest: at(31)}, false, Pass{Since: at(28), Cursor: "stale", Resumed: true}},
+		}, true, 2, at(30)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := NewOrderBook()
+			b.Resume("other", 0) // listings are apart
+			for i, st := range tt.steps {
+				if st.page != nil {
+					b.Resume("l", 2*time.Minute)
+					if ended := b.ApplyPage("l", *st.page); ended != st.ended {
+						t.Errorf("step %d: ended %t, want %t", i, ended, st.ended)
+					}
+				}
+				if i == len(tt.steps)-1 && tt.restart {
+					b.Restart("l")
+					st.want = Pass{Since: at(28)}
+				}
+				if got := b.Resume("l", 2*time.Minute); got != st.want {
+					t.Errorf("step %d: Resume = %+v, want %+v", i, got, st.want)
+				}
+			}
+			if b.Len() != tt.orders {
+				t.Errorf("orders held %d, want %d", b.Len(), tt.orders)
+			}
+			if got := b.Watermark("l"); !got.Equal(tt.mark) {
+				t.Errorf("watermark %v, want %v", got, tt.mark)
+			}
+			if p := b.Resume("other", 0); !p.Full || p.Cursor != "" {
+				t.Errorf("another listing: %+v", p)
+			}
+		})
+	}
+}
+
+func TestCodeRefObject(t *testing.T) {
+	c := CodeRef{Campaign: "spring", Creator: "alice", Code: &Code{Code: "Alice10"}}
+	if got, want := c.Object(), (Object{Kind: KindCode, Campaign: "spring", Creator: "alice", ID: "Alice10"}); got != want {
+		t.Errorf("Object() = %+v, want %+v", got, want)
 	}
 }

@@ -293,42 +293,49 @@ func graphQLError(errs []gqlError) error {
 		}
 		msgs = append(msgs, strings.TrimSpace(m))
 	}
-	return fmt.Errorf("%w: graphql: %s", kind, strings.Join(msgs, "; "))
+	return &queryError{kind: kind, msg: "graphql: " + strings.Join(msgs, "; ")}
 }
+
+// queryError is an answer whose GraphQL errors refused the query (a bad
+// argument, such as a cursor the shop no longer takes, or a missing
+// scope), as opposed to an answer that could not be read.
+type queryError struct {
+	kind error
+	msg  string
+}
+
+func (e *queryError) Error() string { return e.kind.Error() + ": " + e.msg }
+
+// Unwrap returns the exporter sentinel the errors match.
+func (e *queryError) Unwrap() error { return e.kind }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
-// maxPages bounds one orders listing against a cursor that never ends.
-// Shopify stops paginating at 25,000 objects anyway.
-const maxPages = 1000
-
-// orders reads every order the search query matches, page by page.
-func (a *api) orders(ctx context.Context, search string, pageSize int) ([]order, int, error) {
-	var (
-		out   []order
-		after any
-	)
-	estimate := float64(2 + pageSize*orderNodeCost)
-	for page := 1; page <= maxPages; page++ {
-		var got ordersPage
-		vars := map[string]any{"first": pageSize, "after": after, "query": search}
-		if err := a.query(ctx, ordersQuery, vars, estimate, &got); err != nil {
-			return nil, page, err
-		}
-		if got.Orders == nil {
-			return nil, page, fmt.Errorf("%w: no orders connection", exporter.ErrBadResponse)
-		}
-		out = append(out, got.Orders.Nodes...)
-		pi := got.Orders.PageInfo
-		if !pi.HasNextPage {
-			return out, page, nil
-		}
-		if pi.EndCursor == "" || pi.EndCursor == after {
-			return nil, page, fmt.Errorf("%w: pagination does not advance", exporter.ErrBadResponse)
-		}
-		after = pi.EndCursor
+// ordersPage reads one page of the orders the search query matches, after
+// the cursor ("" for the first page), and returns the cursor the next page
+// starts after, "" when this page was the last.
+func (a *api) ordersPage(ctx context.Context, search string, pageSize int, after string) ([]order, string, error) {
+	var got ordersPage
+	vars := map[string]any{"first": pageSize, "query": search}
+	if after != "" {
+		vars["after"] = after
+	} else {
+		vars["after"] = nil
 	}
-	return nil, maxPages, fmt.Errorf("more than %d pages", maxPages)
+	if err := a.query(ctx, ordersQuery, vars, float64(2+pageSize*orderNodeCost), &got); err != nil {
+		return nil, "", err
+	}
+	if got.Orders == nil {
+		return nil, "", fmt.Errorf("%w: no orders connection", exporter.ErrBadResponse)
+	}
+	pi := got.Orders.PageInfo
+	if !pi.HasNextPage {
+		return got.Orders.Nodes, "", nil
+	}
+	if pi.EndCursor == "" || pi.EndCursor == after {
+		return nil, "", fmt.Errorf("%w: pagination does not advance", exporter.ErrBadResponse)
+	}
+	return got.Orders.Nodes, pi.EndCursor, nil
 }
 
 // codesExist asks, in one query of aliased codeDiscountNodeByCode fields,

@@ -14,18 +14,27 @@
 //
 //   - ceil(unconfirmed codes / codes_per_query) queries of aliased
 //     codeDiscountNodeByCode fields, while some configured code is not
-//     confirmed to exist; a code the shop does not have is reported as a
-//     partial error (landing page, log) and its series are absent;
+//     confirmed to exist; a code the shop does not have is reported
+//     missing (landing page, log) and its series are absent;
 //   - per group of codes_per_query codes, one orders listing searching
-//     "(discount_code:A OR discount_code:B ...)", of max(1,
-//     ceil(orders / page_size)) pages. The first refresh reads every order
-//     created since the earliest campaign start; later ones add
+//     "(discount_code:A OR discount_code:B ...)", sorted by UPDATED_AT, of
+//     max(1, ceil(orders / page_size)) pages. The first pass reads every
+//     order created since the earliest campaign start; later ones add
 //     "updated_at:>=" the newest update seen minus options.overlap, so
 //     they read only new and changed orders (usually one page).
 //
 // With up to 50 codes that is 1+ceil(orders/100) calls the first time and
 // 1 call a refresh after (measured in the tests: 31 then 1 for 3000
-// orders).
+// orders); Plan counts one page per listing.
+//
+// A refresh that runs out of time keeps the pages it read: the book
+// counts each page as it comes, the group's cursor is kept, and the next
+// refresh continues the listing from it (groups it did not reach first).
+// Until a group's pass reaches the end of its listing, its codes are
+// reported skipped and keep their last values (none before the first
+// full count): see exporter.OrderBook for why running totals are not
+// exported. Sorting by UPDATED_AT makes an order updated while a pass runs
+// move to the end of the listing, where the same pass reads it again.
 //
 // Throttling is cost based: each answer's extensions.cost.throttleStatus
 // reports the app's leaky bucket at the shop. The points left are exported
@@ -73,6 +82,10 @@ const (
 	DefaultOverlap = 2 * time.Minute
 	// maxOverlap: more only re-reads orders for nothing.
 	maxOverlap = time.Hour
+	// maxPages bounds the pages one listing reads in one refresh, against
+	// a cursor that never ends. Shopify stops paginating at 25,000
+	// objects anyway.
+	maxPages = 1000
 )
 
 var apiVersionRE = regexp.MustCompile(`^(\d{4}-(01|04|07|10)|unstable)$`)
@@ -107,7 +120,14 @@ type collector struct {
 	groups [][]string
 	// start is the earliest campaign start, nil if a campaign has none.
 	start *time.Time
-	book  *exporter.OrderBook
+	// groupIDs numbers the groups; groupOf maps a lower-case code to
+	// its group.
+	groupIDs []int
+	groupOf  map[string]int
+	book     *exporter.OrderBook
+	// rot orders the groups' listings, checks the code checks, least
+	// recently done first.
+	rot, checks *exporter.Rotation
 
 	mu sync.Mutex
 	// known holds, in lower case, the codes the shop confirmed. A code
@@ -164,6 +184,9 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		codes:      cfg.CodesFor(cc.Name),
 		configured: map[string]bool{},
 		book:       exporter.NewOrderBook(),
+		rot:        exporter.NewRotation(),
+		checks:     exporter.NewRotation(),
+		groupOf:    map[string]int{},
 		known:      map[string]bool{},
 	}
 	var all []string
@@ -183,6 +206,12 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		c.start = nil
 	}
 	c.groups = chunks(all, opts.CodesPerQuery)
+	for i, g := range c.groups {
+		c.groupIDs = append(c.groupIDs, i)
+		for _, code := range g {
+			c.groupOf[strings.ToLower(code)] = i
+		}
+	}
 
 	s.Client.SetHooks(exporter.ClientHooks{
 		ErrorMessage: errorMessage,
@@ -206,74 +235,147 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.checkCodes(ctx); err != nil {
+	checked, err := c.checkCodes(ctx)
+	if err != nil {
 		return nil, err
 	}
 
-	since, full := c.book.Since(time.Duration(c.opts.Overlap))
-	if full || since.Before(time.Unix(0, 0)) {
-		// A first refresh, or one after refreshes that found no order.
-		since = time.Time{}
-	}
-	var (
-		orders []exporter.Order
-		pages  int
-		read   int
-	)
-	for _, g := range c.groups {
-		got, n, err := c.api.orders(ctx, searchQuery(g, c.start, since), c.opts.PageSize)
-		pages += n
-		if err != nil {
-			return nil, fmt.Errorf("shopify %s: orders with codes %s: %w", c.shop, strings.Join(g, ", "), err)
+	// Groups whose pass ended longest ago go first, so that a refresh
+	// cut short continues, next time, with the groups it did not reach.
+	ended := map[int]bool{}
+	for _, g := range exporter.Rotate(c.rot, c.groupIDs, strconv.Itoa) {
+		if exporter.OutOfTime(ctx) {
+			break
 		}
+		done, err := c.readGroup(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			ended[g] = true
+			c.rot.Done(strconv.Itoa(g))
+		}
+	}
+
+	var (
+		ready []exporter.CodeRef
+		errs  []error
+	)
+	for _, r := range c.codes {
+		k := strings.ToLower(r.Code.Code)
+		switch {
+		case c.known[k] && ended[c.groupOf[k]]:
+			ready = append(ready, r)
+		case c.known[k] || !checked[k]:
+			errs = append(errs, exporter.Skipped(r.Object(), fmt.Errorf("shopify %s: orders with discount code %q: %w", c.shop, r.Code.Code, exporter.ErrOutOfTime)))
+		default:
+			errs = append(errs, exporter.Missing(r.Object(), fmt.Errorf("shopify %s: discount code %q (%s): %w", c.shop, r.Code.Code, r.Path(), exporter.ErrNotFound)))
+		}
+	}
+	return c.book.Samples(c.typ, ready), exporter.Partial(errs)
+}
+
+// readGroup continues the pass over the orders of group g (a new pass from
+// the watermark once the last one ended), a page at a time, counting each
+// page as it is read. It returns true if the pass ended, false if the
+// refresh ran out of time first; it fails on any other error.
+func (c *collector) readGroup(ctx context.Context, g int) (bool, error) {
+	name := "group " + strconv.Itoa(g)
+	p := c.book.Resume(name, time.Duration(c.opts.Overlap))
+	search := searchQuery(c.groups[g], c.start, p.Since)
+	after := p.Cursor
+	pages, read := 0, 0
+	defer func() {
+		c.logger.Debug("read orders", "codes", strings.Join(c.groups[g], ","), "full", p.Full, "resumed", p.Resumed, "pages", pages, "orders", read, "orders_held", c.book.Len())
+	}()
+	for pages < maxPages {
+		if exporter.OutOfTime(ctx) {
+			return false, nil
+		}
+		got, next, err := c.api.ordersPage(ctx, search, c.opts.PageSize, after)
+		if err != nil {
+			if exporter.OutOfTime(ctx) {
+				return false, nil
+			}
+			var qe *queryError
+			if after != "" && errors.As(err, &qe) && errors.Is(err, exporter.ErrBadResponse) {
+				// The shop refuses the cursor kept since an earlier
+				// refresh: the next refresh starts the pass again.
+				c.book.Restart(name)
+			}
+			return false, fmt.Errorf("shopify %s: orders with codes %s: %w", c.shop, strings.Join(c.groups[g], ", "), err)
+		}
+		pages++
 		read += len(got)
+		page := exporter.Page{Next: next}
 		for _, o := range got {
 			eo, ok, err := c.toOrder(o)
 			if err != nil {
-				return nil, fmt.Errorf("shopify %s: order %s: %w", c.shop, o.ID, err)
+				return false, fmt.Errorf("shopify %s: order %s: %w", c.shop, o.ID, err)
 			}
 			if ok {
-				orders = append(orders, eo)
+				page.Orders = append(page.Orders, eo)
+			}
+			for _, t := range []time.Time{o.CreatedAt, o.UpdatedAt} {
+				if t.After(page.Latest) {
+					page.Latest = t
+				}
 			}
 		}
-	}
-	c.book.Apply(orders)
-	c.logger.Debug("read orders", "full", full, "pages", pages, "orders", read, "orders_held", c.book.Len())
-
-	var (
-		known   []exporter.CodeRef
-		skipped []error
-	)
-	for _, r := range c.codes {
-		if c.known[strings.ToLower(r.Code.Code)] {
-			known = append(known, r)
-			continue
+		if c.book.ApplyPage(name, page) {
+			return true, nil
 		}
-		skipped = append(skipped, fmt.Errorf("shopify %s: discount code %q (%s): %w", c.shop, r.Code.Code, r.Path(), exporter.ErrNotFound))
+		after = next
 	}
-	return c.book.Samples(c.typ, known), exporter.Partial(skipped)
+	return false, fmt.Errorf("shopify %s: orders with codes %s: more than %d pages in one refresh", c.shop, strings.Join(c.groups[g], ", "), maxPages)
 }
 
-// checkCodes asks the shop about every configured code not confirmed yet.
-func (c *collector) checkCodes(ctx context.Context) error {
+// Plan implements exporter.Planner: the code checks of a first refresh
+// and one page per orders listing.
+func (c *collector) Plan() exporter.Plan {
+	n := len(c.groups)
+	if n == 0 {
+		return exporter.Plan{Note: "no codes"}
+	}
+	return exporter.Plan{
+		Calls: 2 * n,
+		Note: fmt.Sprintf("first refresh: %d %s checking up to %d codes (later only codes the shop does not have); every refresh: %d orders %s of one page of %d orders (a first count, or more orders changed in an interval, takes ceil(orders/%d) pages)",
+			n, plural(n, "query", "queries"), c.opts.CodesPerQuery, n, plural(n, "search", "searches"), c.opts.PageSize, c.opts.PageSize),
+	}
+}
+
+// checkCodes asks the shop about every configured code not confirmed yet,
+// those asked about least recently first, and returns the lower-case
+// codes it asked about. It stops when the refresh runs out of time.
+func (c *collector) checkCodes(ctx context.Context) (map[string]bool, error) {
 	var pending []string
 	for _, r := range c.codes {
 		if !c.known[strings.ToLower(r.Code.Code)] {
 			pending = append(pending, r.Code.Code)
 		}
 	}
-	for _, group := range chunks(pending, c.opts.CodesPerQuery) {
+	checked := map[string]bool{}
+	for _, group := range chunks(exporter.Rotate(c.checks, pending, strings.ToLower), c.opts.CodesPerQuery) {
+		if exporter.OutOfTime(ctx) {
+			break
+		}
 		found, err := c.api.codesExist(ctx, group)
 		if err != nil {
-			return fmt.Errorf("shopify %s: check discount codes %s: %w", c.shop, strings.Join(group, ", "), err)
+			if exporter.OutOfTime(ctx) {
+				break
+			}
+			return nil, fmt.Errorf("shopify %s: check discount codes %s: %w", c.shop, strings.Join(group, ", "), err)
 		}
-		for code, ok := range found {
-			if ok {
-				c.known[strings.ToLower(code)] = true
+		for _, code := range group {
+			k := strings.ToLower(code)
+			checked[k] = true
+			c.checks.Done(k)
+			if found[code] {
+				c.known[k] = true
 			}
 		}
 	}
-	return nil
+	return checked, nil
 }
 
 // toOrder maps a Shopify order to the shared order type; ok is false for
@@ -352,6 +454,13 @@ func searchValue(code string) string {
 }
 
 func searchTime(t time.Time) string { return "'" + t.UTC().Format(time.RFC3339) + "'" }
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
 
 func chunks(s []string, n int) [][]string {
 	var out [][]string

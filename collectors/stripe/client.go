@@ -191,32 +191,48 @@ type api struct {
 // maxPages bounds one listing, against a cursor that never ends.
 const maxPages = 10000
 
+// listPage reads the page of a list that starts after the object after
+// ("" for the first page) and returns the cursor of the next page: the
+// id of its last object, or "" when the list has no more.
+func listPage[T any](ctx context.Context, a *api, path string, q url.Values, after string, id func(T) string) ([]T, string, error) {
+	q.Set("limit", strconv.Itoa(a.pageSize))
+	if after != "" {
+		q.Set("starting_after", after)
+	}
+	var page list[T]
+	if _, err := a.Get(ctx, path, q, &page); err != nil {
+		return nil, "", err
+	}
+	if page.Object != "list" {
+		return nil, "", fmt.Errorf("%w: %s answered object %q, not a list", exporter.ErrBadResponse, path, page.Object)
+	}
+	if !page.HasMore {
+		return page.Data, "", nil
+	}
+	if len(page.Data) == 0 {
+		return nil, "", fmt.Errorf("%w: %s has_more without data", exporter.ErrBadResponse, path)
+	}
+	last := id(page.Data[len(page.Data)-1])
+	if last == "" || last == after {
+		return nil, "", fmt.Errorf("%w: %s pagination does not advance", exporter.ErrBadResponse, path)
+	}
+	return page.Data, last, nil
+}
+
 // listAll pages through a list with starting_after, handing each page to
 // visit.
 func listAll[T any](ctx context.Context, a *api, path string, q url.Values, id func(T) string, visit func([]T)) error {
-	q.Set("limit", strconv.Itoa(a.pageSize))
 	after := ""
 	for range maxPages {
-		var page list[T]
-		if _, err := a.Get(ctx, path, q, &page); err != nil {
+		data, next, err := listPage(ctx, a, path, q, after, id)
+		if err != nil {
 			return err
 		}
-		if page.Object != "list" {
-			return fmt.Errorf("%w: %s answered object %q, not a list", exporter.ErrBadResponse, path, page.Object)
-		}
-		visit(page.Data)
-		if !page.HasMore {
+		visit(data)
+		if next == "" {
 			return nil
 		}
-		if len(page.Data) == 0 {
-			return fmt.Errorf("%w: %s has_more without data", exporter.ErrBadResponse, path)
-		}
-		last := id(page.Data[len(page.Data)-1])
-		if last == "" || last == after {
-			return fmt.Errorf("%w: %s pagination does not advance", exporter.ErrBadResponse, path)
-		}
-		after = last
-		q.Set("starting_after", after)
+		after = next
 	}
 	return fmt.Errorf("%s: more than %d pages", path, maxPages)
 }
@@ -243,10 +259,12 @@ func (a *api) promotionCode(ctx context.Context, id string) (*promotionCode, err
 	return &p, nil
 }
 
-// completeSessions hands visit the complete Checkout Sessions created
-// since since (all when zero), newest first, page by page, with the
-// discount breakdown that names each session's promotion codes.
-func (a *api) completeSessions(ctx context.Context, since time.Time, visit func([]session)) error {
+// sessionsPage returns one page of the complete Checkout Sessions created
+// since since (all when zero), newest first, after the session after (""
+// for the first page), with the discount breakdown that names each
+// session's promotion codes, and the cursor of the next page ("" after
+// the last).
+func (a *api) sessionsPage(ctx context.Context, since time.Time, after string) ([]session, string, error) {
 	q := url.Values{"status": {"complete"}, "expand[]": {"data.total_details.breakdown"}}
 	if a.expandDiscounts {
 		q["expand[]"] = append(q["expand[]"], "data.discounts.promotion_code")
@@ -254,16 +272,18 @@ func (a *api) completeSessions(ctx context.Context, since time.Time, visit func(
 	if !since.IsZero() {
 		q.Set("created[gte]", strconv.FormatInt(since.Unix(), 10))
 	}
-	return listAll(ctx, a, "/checkout/sessions", q, func(s session) string { return s.ID }, visit)
+	return listPage(ctx, a, "/checkout/sessions", q, after, func(s session) string { return s.ID })
 }
 
-// refunds hands visit the refunds created since since (all when zero).
-func (a *api) refunds(ctx context.Context, since time.Time, visit func([]refund)) error {
+// refundsPage returns one page of the refunds created since since (all
+// when zero), newest first, after the refund after ("" for the first
+// page), and the cursor of the next page ("" after the last).
+func (a *api) refundsPage(ctx context.Context, since time.Time, after string) ([]refund, string, error) {
 	q := url.Values{}
 	if !since.IsZero() {
 		q.Set("created[gte]", strconv.FormatInt(since.Unix(), 10))
 	}
-	return listAll(ctx, a, "/refunds", q, func(r refund) string { return r.ID }, visit)
+	return listPage(ctx, a, "/refunds", q, after, func(r refund) string { return r.ID })
 }
 
 // majorUnits converts an amount in Stripe's minor units to major units.

@@ -38,7 +38,21 @@
 // when the customer opened it, not when they paid: Stripe lets it
 // complete up to its expires_at, 30 minutes to 24 hours later (24 hours
 // unless the shop sets it), hence checkout_expiry. Sessions and refunds
-// are deduplicated by id. State moves only when a whole refresh succeeds.
+// are deduplicated by id.
+//
+// A refresh that runs out of time keeps what it read: each page of
+// sessions or refunds is counted as it comes, and the next refresh
+// continues the listing from its starting_after cursor (Stripe lists
+// newest first, and the cursor stays put as newer objects arrive above
+// it); a session completed behind the cursor while a pass runs is read
+// by the next pass, which reaches checkout_expiry back. The refunds are
+// read only in a refresh whose sessions' pass ended, so that their
+// sessions are known. Until both listings' passes end in the same
+// refresh, the codes are reported skipped and keep their last values
+// (none before the first full count): see exporter.OrderBook for why
+// running totals are not exported. A failed call still fails the whole
+// refresh, keeping the last good values; the pages read before it stay
+// counted.
 //
 // Calls per refresh, for C configured codes:
 //
@@ -59,7 +73,8 @@
 //
 // Measured against the fake (tests): 3 codes, 8 sessions, 1 refund cost
 // 3+1+1 calls, then 0+1+1; 3000 sessions cost 1+30+1 calls, and a
-// refresh ten minutes later 0+1+1, reading 43 sessions.
+// refresh ten minutes later 0+1+1, reading 43 sessions. Plan counts the
+// lookups and one page of each listing.
 //
 // Stripe sends no rate-limit headers; it allows 100 requests a second in
 // live mode and 25 in test mode, and answers 429 with code rate_limit
@@ -162,13 +177,13 @@ type collector struct {
 	since time.Time
 	book  *exporter.OrderBook
 
-	mu          sync.Mutex
-	promo       map[string]string // promotion code id -> its code ("" if unknown)
-	found       map[string]bool   // lower-case configured code -> exists
-	sessions    map[string]*tracked
-	byIntent    map[string]string // payment intent -> session id
-	sessionMark time.Time         // newest session created time seen
-	refundMark  time.Time         // newest refund created time seen
+	mu       sync.Mutex
+	promo    map[string]string // promotion code id -> its code ("" if unknown)
+	found    map[string]bool   // lower-case configured code -> exists
+	sessions map[string]*tracked
+	byIntent map[string]string // payment intent -> session id
+	// lookups orders the code lookups, least recently done first.
+	lookups *exporter.Rotation
 }
 
 // New builds a stripe collector from its config block.
@@ -220,6 +235,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		found:    map[string]bool{},
 		sessions: map[string]*tracked{},
 		byIntent: map[string]string{},
+		lookups:  exporter.NewRotation(),
 	}
 	allStart := true
 	for _, ref := range c.codes {
@@ -246,6 +262,12 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	return c, nil
 }
 
+// Listings in the book.
+const (
+	sessionsListing = "checkout sessions"
+	refundsListing  = "refunds"
+)
+
 // Poll implements exporter.Collector.
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	if len(c.codes) == 0 {
@@ -253,129 +275,195 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.lookUpCodes(ctx); err != nil {
-		return nil, err
-	}
-
-	// The book's own watermark moves only with orders that used a
-	// configured code; ours moves with every session and refund, so a
-	// shop whose other sales dominate is not read again from the start.
-	_, full := c.book.Since(0)
-	sessionsSince, refundsSince := c.since, c.since
-	if !full {
-		if !c.sessionMark.IsZero() {
-			sessionsSince = later(c.since, c.sessionMark.Add(-time.Duration(c.opts.CheckoutExpiry)-time.Duration(c.opts.Overlap)))
-		}
-		if !c.refundMark.IsZero() {
-			refundsSince = later(c.since, c.refundMark.Add(-time.Duration(c.opts.Overlap)))
-		}
-	}
-
-	sessionMark, read := c.sessionMark, 0
-	var withCodes []session
-	err := c.api.completeSessions(ctx, sessionsSince, func(page []session) {
-		for _, s := range page {
-			read++
-			if t := time.Unix(s.Created, 0); t.After(sessionMark) {
-				sessionMark = t
-			}
-			if len(s.promotionCodes()) > 0 {
-				withCodes = append(withCodes, s)
-			}
-		}
-	})
+	checked, err := c.lookUpCodes(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("stripe: list checkout sessions: %w", err)
-	}
-	if err := c.learnCodes(ctx, withCodes); err != nil {
 		return nil, err
 	}
 
-	changed := map[string]*tracked{}
-	intents := map[string]string{}
-	for _, s := range withCodes {
-		t := c.track(s)
-		if t == nil {
-			continue
-		}
-		changed[s.ID] = t
-		if t.intent != "" {
-			intents[t.intent] = s.ID
+	// Refunds are matched to the sessions known when they are read, so
+	// their listing runs only once the sessions' pass has ended.
+	ended := false
+	sessionsEnded, resumed, err := c.readSessions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if sessionsEnded {
+		if ended, err = c.readRefunds(ctx, resumed); err != nil {
+			return nil, err
 		}
 	}
 
-	refundMark, refunds := c.refundMark, 0
-	err = c.api.refunds(ctx, refundsSince, func(page []refund) {
-		for _, r := range page {
-			refunds++
+	var (
+		ready []exporter.CodeRef
+		errs  []error
+	)
+	for _, ref := range c.codes {
+		k := strings.ToLower(ref.Code.Code)
+		switch {
+		case c.found[k] && ended:
+			ready = append(ready, ref)
+		case c.found[k] || !checked[k]:
+			errs = append(errs, exporter.Skipped(ref.Object(), fmt.Errorf("stripe: checkout sessions and refunds with promotion code %q: %w", ref.Code.Code, exporter.ErrOutOfTime)))
+		default:
+			errs = append(errs, exporter.Missing(ref.Object(), fmt.Errorf("stripe: promotion code %q of creator %q (%s): %w: Stripe has no promotion code with this code",
+				ref.Code.Code, ref.Creator, ref.Path(), exporter.ErrNotFound)))
+		}
+	}
+	return c.book.Samples(c.typ, ready), exporter.Partial(errs)
+}
+
+// readSessions continues the pass over the complete Checkout Sessions (a
+// new pass from the watermark once the last one ended), a page at a time,
+// counting each page as it is read. It returns whether the pass ended
+// (false: the refresh ran out of time first) and whether it began in an
+// earlier refresh; it fails on any other error.
+func (c *collector) readSessions(ctx context.Context) (ended, resumed bool, err error) {
+	p := c.book.Resume(sessionsListing, time.Duration(c.opts.CheckoutExpiry)+time.Duration(c.opts.Overlap))
+	since, after := later(c.since, p.Since), p.Cursor
+	pages, read, tracked := 0, 0, 0
+	defer func() {
+		c.logger.Debug("read checkout sessions", "full", p.Full, "resumed", p.Resumed, "pages", pages, "sessions", read, "sessions_with_codes", tracked, "orders_held", c.book.Len())
+	}()
+	for ; pages < maxPages; pages++ {
+		if exporter.OutOfTime(ctx) {
+			return false, p.Resumed, nil
+		}
+		list, next, err := c.api.sessionsPage(ctx, since, after)
+		if err == nil {
+			err = c.learnCodes(ctx, list)
+		}
+		if err != nil {
+			if exporter.OutOfTime(ctx) {
+				return false, p.Resumed, nil
+			}
+			c.restartIfRefused(sessionsListing, after, err)
+			return false, false, fmt.Errorf("stripe: list checkout sessions: %w", err)
+		}
+		read += len(list)
+		page := exporter.Page{Next: next}
+		for _, s := range list {
+			if t := time.Unix(s.Created, 0); t.After(page.Latest) {
+				page.Latest = t
+			}
+			t := c.track(s)
+			if t == nil {
+				continue
+			}
+			c.sessions[s.ID] = t
+			if t.intent != "" {
+				c.byIntent[t.intent] = s.ID
+			}
+			page.Orders = append(page.Orders, t.order)
+		}
+		tracked += len(page.Orders)
+		if c.book.ApplyPage(sessionsListing, page) {
+			return true, p.Resumed, nil
+		}
+		after = next
+	}
+	return false, false, fmt.Errorf("stripe: list checkout sessions: more than %d pages in one refresh", maxPages)
+}
+
+// readRefunds continues the pass over the refunds, a page at a time, and
+// adds each refund of a session with a configured code to its order. It
+// returns whether the pass ended (false: the refresh ran out of time);
+// it fails on any other error. A refund of a session not known yet (one
+// completed after the sessions' pass went past it) is not counted; the
+// next pass reads it again if it is newer than the watermark less the
+// overlap. When the sessions' pass before it spanned several refreshes,
+// that window is long: the next refunds pass then starts no later than
+// the newest session that pass saw.
+func (c *collector) readRefunds(ctx context.Context, sessionsResumed bool) (bool, error) {
+	p := c.book.Resume(refundsListing, time.Duration(c.opts.Overlap))
+	since, after := later(c.since, p.Since), p.Cursor
+	var horizon time.Time
+	if sessionsResumed {
+		horizon = c.book.Watermark(sessionsListing)
+	}
+	pages, read, counted := 0, 0, 0
+	defer func() {
+		c.logger.Debug("read refunds", "full", p.Full, "resumed", p.Resumed, "pages", pages, "refunds", read, "refunds_counted", counted)
+	}()
+	for ; pages < maxPages; pages++ {
+		if exporter.OutOfTime(ctx) {
+			return false, nil
+		}
+		list, next, err := c.api.refundsPage(ctx, since, after)
+		if err != nil {
+			if exporter.OutOfTime(ctx) {
+				return false, nil
+			}
+			c.restartIfRefused(refundsListing, after, err)
+			return false, fmt.Errorf("stripe: list refunds: %w", err)
+		}
+		read += len(list)
+		page := exporter.Page{Next: next, Horizon: horizon}
+		for _, r := range list {
 			created := time.Unix(r.Created, 0)
-			if created.After(refundMark) {
-				refundMark = created
+			if created.After(page.Latest) {
+				page.Latest = created
 			}
-			id, ok := intents[r.PaymentIntent.ID]
-			if !ok {
-				id, ok = c.byIntent[r.PaymentIntent.ID]
-			}
+			id, ok := c.byIntent[r.PaymentIntent.ID]
 			if !ok || r.PaymentIntent.ID == "" {
 				continue // not an order with a configured code
 			}
-			t := changed[id]
-			if t == nil {
-				t = c.sessions[id].clone()
-			}
+			t := c.sessions[id]
 			if _, seen := t.refunds[r.ID]; seen || r.Status == "failed" || r.Status == "canceled" {
 				continue
 			}
+			t = t.clone()
 			t.refunds[r.ID] = r.Amount
 			if created.After(t.refundedAt) {
 				t.refundedAt = created
 			}
 			t.settle()
-			changed[id] = t
+			c.sessions[id] = t
+			page.Orders = append(page.Orders, t.order)
+			counted++
 		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("stripe: list refunds: %w", err)
-	}
-
-	orders := make([]exporter.Order, 0, len(changed))
-	for id, t := range changed {
-		c.sessions[id] = t
-		if t.intent != "" {
-			c.byIntent[t.intent] = id
+		if c.book.ApplyPage(refundsListing, page) {
+			return true, nil
 		}
-		orders = append(orders, t.order)
+		after = next
 	}
-	c.book.Apply(orders)
-	c.sessionMark, c.refundMark = sessionMark, refundMark
-	c.logger.Debug("refresh done", "full", full, "sessions", read, "sessions_with_codes", len(withCodes),
-		"refunds", refunds, "orders_changed", len(orders), "orders_held", c.book.Len())
-
-	var known []exporter.CodeRef
-	var skipped []error
-	for _, ref := range c.codes {
-		if c.found[strings.ToLower(ref.Code.Code)] {
-			known = append(known, ref)
-			continue
-		}
-		skipped = append(skipped, fmt.Errorf("stripe: promotion code %q of creator %q (%s): %w: Stripe has no promotion code with this code",
-			ref.Code.Code, ref.Creator, ref.Path(), exporter.ErrNotFound))
-	}
-	return c.book.Samples(c.typ, known), exporter.Partial(skipped)
+	return false, fmt.Errorf("stripe: list refunds: more than %d pages in one refresh", maxPages)
 }
 
-// lookUpCodes asks Stripe for the configured codes not found yet. A code
-// may have several promotion codes (an inactive one and its successor).
-func (c *collector) lookUpCodes(ctx context.Context) error {
+// restartIfRefused starts the listing's pass again next refresh if Stripe
+// refused the cursor kept since an earlier page (400: no such object).
+func (c *collector) restartIfRefused(listing, after string, err error) {
+	var ae *exporter.APIError
+	if after != "" && errors.As(err, &ae) && ae.StatusCode == http.StatusBadRequest {
+		c.book.Restart(listing)
+	}
+}
+
+// lookUpCodes asks Stripe for the configured codes not found yet, those
+// asked for least recently first, until the refresh runs out of time, and
+// returns the lower-case codes it asked for. A code may have several
+// promotion codes (an inactive one and its successor).
+func (c *collector) lookUpCodes(ctx context.Context) (map[string]bool, error) {
+	var pending []string
 	for _, k := range c.keys {
-		if c.found[k] {
-			continue
+		if !c.found[k] {
+			pending = append(pending, k)
+		}
+	}
+	checked := map[string]bool{}
+	for _, k := range exporter.Rotate(c.lookups, pending, func(k string) string { return k }) {
+		if exporter.OutOfTime(ctx) {
+			break
 		}
 		code := c.spelled[k]
 		pcs, err := c.api.promotionCodesByCode(ctx, code)
 		if err != nil {
-			return fmt.Errorf("stripe: look up promotion code %q: %w", code, err)
+			if exporter.OutOfTime(ctx) {
+				break
+			}
+			return nil, fmt.Errorf("stripe: look up promotion code %q: %w", code, err)
 		}
+		checked[k] = true
+		c.lookups.Done(k)
 		for _, pc := range pcs {
 			// The filter ignores case already; this guards the match.
 			if pc.ID == "" || !strings.EqualFold(pc.Code, code) {
@@ -386,7 +474,21 @@ func (c *collector) lookUpCodes(ctx context.Context) error {
 			c.logger.Debug("found promotion code", "code", code, "id", pc.ID, "active", pc.Active, "times_redeemed", pc.TimesRedeemed)
 		}
 	}
-	return nil
+	return checked, nil
+}
+
+// Plan implements exporter.Planner: the lookups of a first refresh and
+// one page of each listing.
+func (c *collector) Plan() exporter.Plan {
+	if len(c.codes) == 0 {
+		return exporter.Plan{Note: "no codes"}
+	}
+	note := fmt.Sprintf("first refresh: %d promotion code lookups (later only codes Stripe does not have); every refresh: 1 page of up to %d checkout sessions (those created in the last checkout_expiry %s + overlap, with a code or not) and 1 page of refunds; more sessions or refunds take ceil(n/%d) pages",
+		len(c.keys), c.opts.PageSize, c.opts.CheckoutExpiry, c.opts.PageSize)
+	if !c.api.expandDiscounts {
+		note += "; with stripe_version " + c.opts.StripeVersion + ", also 1 lookup per promotion code nobody configured, the first time a session uses it"
+	}
+	return exporter.Plan{Calls: len(c.keys) + 2, Note: note}
 }
 
 // learnCodes records the code of every promotion code the sessions used:

@@ -320,9 +320,9 @@ func TestFailures(t *testing.T) {
 	}
 }
 
-// TestFailedRefreshKeepsNothing: a refresh that read the sessions but
-// failed on the refunds is read again in full next time.
-func TestFailedRefreshKeepsNothing(t *testing.T) {
+// TestFailedRefunds: a refresh that read the sessions but failed on the
+// refunds fails; the next one counts the sessions once and the refunds.
+func TestFailedRefunds(t *testing.T) {
 	clock := exportertest.NewManualClock(t0)
 	fake := stripefake.New(token, clock.Now)
 	var failRefunds atomic.Bool

@@ -113,11 +113,12 @@ type orderQuery struct {
 	perPage                     int
 }
 
-// ordersPage returns one page of orders, oldest id first, and the number of
-// pages WooCommerce counts for the query (0 if it did not say). Sorting by
+// ordersPage returns one page of orders, oldest id first, the number of
+// pages WooCommerce counts for the query (0 if it did not say) and the
+// store's time of the answer (its Date header; zero if absent). Sorting by
 // id keeps pages stable while orders change: an order modified during the
 // listing stays where it is, and new orders come last.
-func (a *api) ordersPage(ctx context.Context, oq orderQuery, page int) ([]order, int, error) {
+func (a *api) ordersPage(ctx context.Context, oq orderQuery, page int) ([]order, int, time.Time, error) {
 	q := url.Values{
 		"per_page":      {strconv.Itoa(oq.perPage)},
 		"page":          {strconv.Itoa(page)},
@@ -135,10 +136,11 @@ func (a *api) ordersPage(ctx context.Context, oq orderQuery, page int) ([]order,
 	var list []order
 	resp, err := a.Get(ctx, "/orders", q, &list)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, time.Time{}, err
 	}
 	pages, _ := strconv.Atoi(resp.Header.Get("X-WP-TotalPages"))
-	return list, pages, nil
+	date, _ := http.ParseTime(resp.Header.Get("Date"))
+	return list, pages, date, nil
 }
 
 // parseDate reads a WooCommerce *_gmt date.

@@ -17,19 +17,31 @@
 //
 //   - 1 GET /coupons?code=… per configured code not yet found in the shop:
 //     every code on the first refresh, then only codes still missing. A code
-//     the shop does not have is skipped as a partial error (landing page
-//     and log) and its series are absent until the coupon exists;
+//     the shop does not have is reported missing (landing page and log) and
+//     its series are absent until the coupon exists;
 //   - ceil(orders read / per_page) pages, at least 1, of GET /orders sorted
-//     by id: on the first refresh every order created since the earliest
+//     by id: on the first pass every order created since the earliest
 //     campaign start (all orders if a campaign has no start); later only
-//     orders modified since the latest modification seen minus overlap.
+//     orders modified since the latest modification seen (or the store's
+//     time when the pass began, if earlier) minus overlap.
 //
 // So a steady refresh costs one call, plus one per page of 100 orders
-// changed since the previous refresh. Measured in the tests: 3 codes and
-// 16 orders cost 4 calls, then 1; a store of 3000 orders costs 33 calls
-// (3 coupons, 30 pages), then 1 page of the 41 orders changed in the
-// 5 minutes since. A first refresh must fit in the interval: set campaign
-// starts on a large store.
+// changed since the previous refresh; Plan counts the lookups and one
+// page. Measured in the tests: 3 codes and 16 orders cost 4 calls, then 1;
+// a store of 3000 orders costs 33 calls (3 coupons, 30 pages), then 1 page
+// of the 41 orders changed in the 5 minutes since.
+//
+// A refresh that runs out of time keeps the pages it read: each page is
+// counted as it comes, and the next refresh continues the listing where
+// this one stopped, reading its last page again (an order trashed
+// meanwhile shifts the pages, and the first order not read may have moved
+// onto it). Until the listing's pass reaches its end the codes are
+// reported skipped and keep their last values (none before the first
+// full count): see exporter.OrderBook for why running totals are not
+// exported. Sorting by id keeps an order modified during a pass where it
+// is, so the pass may have read it before the change; the next pass
+// therefore starts no later than the store's time (its Date header) when
+// this one began.
 //
 // WooCommerce documents no rate limit, but hosts and security plugins
 // answer 429 with Retry-After, which the shared client honours.
@@ -87,8 +99,11 @@ const (
 	// parallel, so one stamped a little earlier can land after a later one
 	// was listed.
 	DefaultOverlap = 2 * time.Minute
-	// maxPages bounds one listing, against pagination that never ends.
+	// maxPages bounds the pages one refresh reads, against pagination
+	// that never ends.
 	maxPages = 100000
+	// listing names the orders listing in the book.
+	listing = "orders"
 )
 
 func init() {
@@ -118,6 +133,8 @@ type collector struct {
 	book    *exporter.OrderBook
 	known   map[string]bool // lower-case codes the shop has
 	counted map[string]bool // ids of the orders the book counts
+	// lookups orders the coupon lookups, least recently done first.
+	lookups *exporter.Rotation
 }
 
 // New builds a woocommerce collector from its config block.
@@ -156,6 +173,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		book:    exporter.NewOrderBook(),
 		known:   map[string]bool{},
 		counted: map[string]bool{},
+		lookups: exporter.NewRotation(),
 	}
 	var earliest *time.Time
 	bounded := true
@@ -223,59 +241,84 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	if len(c.codes) == 0 {
 		return nil, nil
 	}
-	skipped, err := c.checkCodes(ctx)
+	missing, err := c.checkCodes(ctx)
 	if err != nil {
 		return nil, err
 	}
-
-	oq := orderQuery{createdAfter: c.createdAfter, perPage: c.opts.PerPage}
-	if since, full := c.book.Since(time.Duration(c.opts.Overlap)); !full {
-		oq.modifiedAfter = since
-	}
-	orders, latest, err := c.readOrders(ctx, oq)
-	if err != nil {
-		return nil, err
-	}
-	c.book.Apply(orders)
-	// Orders without a configured code are read but not kept: move the
-	// watermark past them too, so a busy shop is not re-read back to the
-	// last coupon order.
-	c.book.Advance(latest)
-	for _, o := range orders {
-		c.counted[o.ID] = true
-	}
-
-	known := make([]exporter.CodeRef, 0, len(c.codes))
-	for _, ref := range c.codes {
-		if c.known[strings.ToLower(ref.Code.Code)] {
-			known = append(known, ref)
+	ended := false
+	if !exporter.OutOfTime(ctx) {
+		if ended, err = c.readOrders(ctx); err != nil {
+			return nil, err
 		}
 	}
-	return c.book.Samples(c.typ, known), exporter.Partial(skipped)
+
+	var (
+		ready []exporter.CodeRef
+		errs  []error
+	)
+	for _, ref := range c.codes {
+		k := strings.ToLower(ref.Code.Code)
+		switch {
+		case c.known[k] && ended:
+			ready = append(ready, ref)
+		case missing[k] != nil:
+			errs = append(errs, exporter.Missing(ref.Object(), missing[k]))
+		default:
+			// Its orders are not all counted yet, or the refresh ran out
+			// of time before looking its coupon up.
+			errs = append(errs, exporter.Skipped(ref.Object(), fmt.Errorf("woocommerce: orders with coupon %q: %w", ref.Code.Code, exporter.ErrOutOfTime)))
+		}
+	}
+	return c.book.Samples(c.typ, ready), exporter.Partial(errs)
 }
 
-// checkCodes looks up every configured code not found yet. A coupon, once
-// found, is not looked up again: deleting it in WooCommerce leaves its
-// code on the orders that used it, which still count.
-func (c *collector) checkCodes(ctx context.Context) ([]error, error) {
-	var skipped []error
+// Plan implements exporter.Planner: the coupon lookups of a first refresh
+// and one page of orders.
+func (c *collector) Plan() exporter.Plan {
+	if len(c.codes) == 0 {
+		return exporter.Plan{Note: "no codes"}
+	}
+	return exporter.Plan{
+		Calls: len(c.codes) + 1,
+		Note: fmt.Sprintf("first refresh: %d coupon lookups (later only codes the store does not have); every refresh: 1 page of up to %d orders (a first count, or more orders changed in an interval, takes ceil(orders/%d) pages)",
+			len(c.codes), c.opts.PerPage, c.opts.PerPage),
+	}
+}
+
+// checkCodes looks up every configured code not found yet, those looked
+// up least recently first, until the refresh runs out of time, and
+// returns why each code the shop lacks is missing, by lower-case code. A
+// coupon, once found, is not looked up again: deleting it in WooCommerce
+// leaves its code on the orders that used it, which still count.
+func (c *collector) checkCodes(ctx context.Context) (map[string]error, error) {
+	var pending []exporter.CodeRef
 	for _, ref := range c.codes {
-		code := ref.Code.Code
-		if c.known[strings.ToLower(code)] {
-			continue
+		if !c.known[strings.ToLower(ref.Code.Code)] {
+			pending = append(pending, ref)
 		}
+	}
+	missing := map[string]error{}
+	for _, ref := range exporter.Rotate(c.lookups, pending, func(r exporter.CodeRef) string { return strings.ToLower(r.Code.Code) }) {
+		if exporter.OutOfTime(ctx) {
+			break
+		}
+		code, k := ref.Code.Code, strings.ToLower(ref.Code.Code)
 		cp, err := c.api.couponByCode(ctx, code)
 		if err != nil {
+			if exporter.OutOfTime(ctx) {
+				break
+			}
 			return nil, fmt.Errorf("woocommerce: look up coupon %q%s: %w", code, hint(err), err)
 		}
+		c.lookups.Done(k)
 		if cp == nil {
-			skipped = append(skipped, fmt.Errorf("woocommerce: coupon %q (%s): %w: the shop has no coupon with this code", code, ref.Code.Path(), exporter.ErrNotFound))
+			missing[k] = fmt.Errorf("woocommerce: coupon %q (%s): %w: the shop has no coupon with this code", code, ref.Code.Path(), exporter.ErrNotFound)
 			continue
 		}
-		c.known[strings.ToLower(code)] = true
+		c.known[k] = true
 		c.logger.Debug("found coupon", "code", code, "coupon_id", cp.ID, "usage_count", cp.UsageCount)
 	}
-	return skipped, nil
+	return missing, nil
 }
 
 // hint adds what to check to an authentication failure.
@@ -286,32 +329,49 @@ func hint(err error) string {
 	return ""
 }
 
-// readOrders lists the orders of q, page by page, and returns those that
-// used a configured code as the book counts them, with the latest
-// modification of any order listed.
-func (c *collector) readOrders(ctx context.Context, q orderQuery) ([]exporter.Order, time.Time, error) {
-	var (
-		latest  time.Time
-		matched = map[string]exporter.Order{}
-		read    int
-		page    = 1
-	)
+// readOrders continues the pass over the orders listing (a new pass from
+// the watermark once the last one ended), a page at a time, counting each
+// page as it is read. It returns true if the pass ended, false if the
+// refresh ran out of time first; it fails on any other error.
+func (c *collector) readOrders(ctx context.Context) (bool, error) {
+	p := c.book.Resume(listing, time.Duration(c.opts.Overlap))
+	q := orderQuery{createdAfter: c.createdAfter, modifiedAfter: p.Since, perPage: c.opts.PerPage}
+	page := 1
+	if p.Cursor != "" {
+		page, _ = strconv.Atoi(p.Cursor)
+		// Read the last page of the earlier refresh again: an order
+		// trashed since shifts the pages forward, and the first order
+		// not read yet may be on it now.
+		page = max(page-1, 1)
+	}
+	pages, read, counted := 0, 0, 0
+	defer func() {
+		c.logger.Debug("read orders", "full", p.Full, "resumed", p.Resumed, "pages", pages, "orders", read, "counted", counted, "orders_held", c.book.Len())
+	}()
 	for ; ; page++ {
-		if page > maxPages {
-			return nil, time.Time{}, fmt.Errorf("woocommerce: list orders: more than %d pages", maxPages)
+		if pages >= maxPages {
+			return false, fmt.Errorf("woocommerce: list orders: more than %d pages in one refresh", maxPages)
 		}
-		list, pages, err := c.api.ordersPage(ctx, q, page)
+		if exporter.OutOfTime(ctx) {
+			return false, nil
+		}
+		list, total, date, err := c.api.ordersPage(ctx, q, page)
 		if err != nil {
-			return nil, time.Time{}, fmt.Errorf("woocommerce: list orders (page %d)%s: %w", page, hint(err), err)
+			if exporter.OutOfTime(ctx) {
+				return false, nil
+			}
+			return false, fmt.Errorf("woocommerce: list orders (page %d)%s: %w", page, hint(err), err)
 		}
+		pages++
 		read += len(list)
+		pg := exporter.Page{Horizon: date}
 		for _, o := range list {
 			modified, err := parseDate("date_modified_gmt", o.DateModifiedGMT)
 			if err != nil {
-				return nil, time.Time{}, fmt.Errorf("woocommerce: order %d: %w", o.ID, err)
+				return false, fmt.Errorf("woocommerce: order %d: %w", o.ID, err)
 			}
-			if modified.After(latest) {
-				latest = modified
+			if modified.After(pg.Latest) {
+				pg.Latest = modified
 			}
 			codes := c.configuredCodes(o)
 			if len(codes) == 0 {
@@ -320,23 +380,25 @@ func (c *collector) readOrders(ctx context.Context, q orderQuery) ([]exporter.Or
 			id := strconv.FormatInt(o.ID, 10)
 			eo, counts, err := redemption(o, codes, c.counted[id])
 			if err != nil {
-				return nil, time.Time{}, fmt.Errorf("woocommerce: order %d: %w", o.ID, err)
+				return false, fmt.Errorf("woocommerce: order %d: %w", o.ID, err)
 			}
 			if counts {
-				// A later page may list the order again, changed.
-				matched[id] = eo
+				pg.Orders = append(pg.Orders, eo)
 			}
 		}
-		if len(list) == 0 || (pages > 0 && page >= pages) || (pages == 0 && len(list) < q.perPage) {
-			break
+		last := len(list) == 0 || (total > 0 && page >= total) || (total == 0 && len(list) < q.perPage)
+		if !last {
+			pg.Next = strconv.Itoa(page + 1)
+		}
+		ended := c.book.ApplyPage(listing, pg)
+		for _, o := range pg.Orders {
+			c.counted[o.ID] = true
+		}
+		counted += len(pg.Orders)
+		if ended {
+			return true, nil
 		}
 	}
-	out := make([]exporter.Order, 0, len(matched))
-	for _, o := range matched {
-		out = append(out, o)
-	}
-	c.logger.Debug("read orders", "full", q.modifiedAfter.IsZero(), "pages", page, "orders", read, "counted", len(out))
-	return out, latest, nil
 }
 
 // configuredCodes returns the order's coupon codes if any is configured.

@@ -371,16 +371,17 @@ func TestFailures(t *testing.T) {
 	}
 }
 
-// TestFailureHalfwayKeepsNothing: a refresh failing on its second page
-// counts nothing of its first; the next refresh reads it all again.
-func TestFailureHalfwayKeepsNothing(t *testing.T) {
+// TestFailureHalfwayKeepsProgress: a refresh failing on its third page
+// fails, but the pages it read stay counted; the next refresh continues
+// from the last page it read instead of reading everything again.
+func TestFailureHalfwayKeepsProgress(t *testing.T) {
 	sb := newSandbox(t, token)
-	sb.fake.AddStream(fakeapi.OrderStream{Code: "alice10", Amount: 40, Currency: "EUR", Initial: 5})
+	sb.fake.AddStream(fakeapi.OrderStream{Code: "alice10", Amount: 40, Currency: "EUR", Initial: 9})
 	var mu sync.Mutex
-	failPage2 := true
+	failPage3 := true
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		fail := failPage2 && r.URL.Query().Get("page") == "2"
+		fail := failPage3 && r.URL.Query().Get("page") == "3"
 		mu.Unlock()
 		if fail {
 			w.WriteHeader(http.StatusBadGateway)
@@ -394,17 +395,25 @@ func TestFailureHalfwayKeepsNothing(t *testing.T) {
         codes:
           - {collector: woocommerce, code: alice10}
 `))
-	if _, err := poll(t, env); !errors.Is(err, exporter.ErrServer) || !strings.Contains(err.Error(), "list orders (page 2)") {
-		t.Fatalf("got %v, want a server error on page 2", err)
+	if samples, err := poll(t, env); !errors.Is(err, exporter.ErrServer) || !strings.Contains(err.Error(), "list orders (page 3)") || samples != nil {
+		t.Fatalf("got %v and %d samples, want a server error on page 3", err, len(samples))
 	}
 	mu.Lock()
-	failPage2 = false
+	failPage3 = false
 	mu.Unlock()
+	before := len(sb.fake.OrdersRequests())
 	exportertest.CompareText(t, mustPoll(t, env), `
 # HELP influencer_code_redemptions_total Orders that used a creator's discount code.
 # TYPE influencer_code_redemptions_total counter
-influencer_code_redemptions_total{campaign="spring",code="alice10",creator="alice",provider="woocommerce"} 5
+influencer_code_redemptions_total{campaign="spring",code="alice10",creator="alice",provider="woocommerce"} 9
 `, "influencer_code_redemptions_total")
+	var pages []int
+	for _, r := range sb.fake.OrdersRequests()[before:] {
+		pages = append(pages, r.Page)
+	}
+	if fmt.Sprint(pages) != "[2 3 4 5]" {
+		t.Errorf("the next refresh read pages %v, want [2 3 4 5]", pages)
+	}
 }
 
 // TestWrongTokenOnLandingPage: through the scheduler, a wrong key marks

@@ -92,6 +92,19 @@ type Stats struct {
 	Throttled int
 	// Warnings are the search warnings sent, as "field: message".
 	Warnings []string
+	// Pages are the orders pages resolved, in order.
+	Pages []PageRequest
+}
+
+// PageRequest is one page of an orders connection the fake resolved.
+type PageRequest struct {
+	// Query is the search query, After the cursor asked for ("" for a
+	// first page).
+	Query, After string
+	// EndCursor is the cursor the page answered, "" when it was the last.
+	EndCursor string
+	// Orders is how many orders the page held.
+	Orders int
 }
 
 type discount struct {
@@ -238,6 +251,7 @@ func (s *Server) Stats() Stats {
 	defer s.mu.Unlock()
 	st := s.stats
 	st.Warnings = append([]string(nil), s.stats.Warnings...)
+	st.Pages = append([]PageRequest(nil), s.stats.Pages...)
 	return st
 }
 
@@ -592,7 +606,8 @@ func (ex *execution) ordersField(args map[string]any) (any, error) {
 	reverse, _ := args["reverse"].(bool)
 
 	list := ex.orders
-	if q, ok := args["query"].(string); ok && strings.TrimSpace(q) != "" {
+	query, _ := args["query"].(string)
+	if q := query; strings.TrimSpace(q) != "" {
 		expr, warnings := parseSearch(q, ex.now)
 		if len(warnings) > 0 {
 			ex.searches = append(ex.searches, searchExtension{Path: []any{"orders"}, Query: q, Warnings: warnings})
@@ -617,7 +632,8 @@ func (ex *execution) ordersField(args map[string]any) (any, error) {
 	key := func(o *shopOrder) [2]int64 { return [2]int64{keyOf(o), o.id} }
 	sorted := append([]*shopOrder(nil), list...)
 	sort.Slice(sorted, func(i, j int) bool { return less(key(sorted[i]), key(sorted[j])) })
-	if after, ok := args["after"].(string); ok && after != "" {
+	after, _ := args["after"].(string)
+	if after != "" {
 		at, err := decodeCursor(after)
 		if err != nil {
 			return nil, &gqlError{Message: "Invalid cursor for current pagination sort."}
@@ -642,6 +658,11 @@ func (ex *execution) ordersField(args map[string]any) (any, error) {
 		}
 		end = cur
 	}
+	pr := PageRequest{Query: query, After: after, Orders: len(page)}
+	if len(sorted) > len(page) {
+		pr.EndCursor, _ = end.(string)
+	}
+	ex.s.stats.Pages = append(ex.s.stats.Pages, pr)
 	return &node{typ: "OrderConnection", weight: 2, fields: map[string]any{
 		"nodes": nodes,
 		"edges": edges,

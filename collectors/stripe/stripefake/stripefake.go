@@ -95,6 +95,7 @@ type Server struct {
 	requestID int
 	requests  map[string]int
 	returned  map[string]int
+	cursors   map[string][]string
 }
 
 // New returns a fake accepting token as its only secret key. Stream orders
@@ -110,6 +111,7 @@ func New(token string, clock fakeapi.Clock) *Server {
 		orderNum:  map[orderKey]int{},
 		requests:  map[string]int{},
 		returned:  map[string]int{},
+		cursors:   map[string][]string{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/promotion_codes", s.listPromotionCodes)
@@ -222,6 +224,14 @@ func (s *Server) Returned(path string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.returned[path]
+}
+
+// Cursors returns the starting_after of each page the list at path
+// answered, in order ("" for a first page).
+func (s *Server) Cursors(path string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.cursors[path]...)
 }
 
 // count counts requests by path.
@@ -546,6 +556,7 @@ func (s *Server) writeList(w http.ResponseWriter, r *http.Request, lq listQuery,
 		data = append(data, it.render())
 	}
 	s.returned[r.URL.Path] += len(data)
+	s.cursors[r.URL.Path] = append(s.cursors[r.URL.Path], lq.startingAfter)
 	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"object":   "list",
 		"data":     data,

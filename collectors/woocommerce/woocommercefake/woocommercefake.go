@@ -103,6 +103,17 @@ type Server struct {
 	couponID int
 	served   int // orders written in /orders answers
 	pages    int // /orders answers
+	requests []OrdersRequest
+}
+
+// OrdersRequest is one /orders page the fake answered.
+type OrdersRequest struct {
+	// Page is the page asked for; ModifiedAfter the modified_after
+	// parameter as sent ("" if none).
+	Page          int
+	ModifiedAfter string
+	// Orders is how many orders the page held.
+	Orders int
 }
 
 // New returns a fake store accepting token, "consumer_key:consumer_secret",
@@ -131,8 +142,12 @@ func New(token string, clock fakeapi.Clock) *Server {
 	return s
 }
 
-// ServeHTTP serves the REST API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+// ServeHTTP serves the REST API. Answers carry the store's time, the
+// fake's clock, in their Date header, as a web server's do.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Date", s.clock.Now().UTC().Format(http.TimeFormat))
+	s.handler.ServeHTTP(w, r)
+}
 
 // AddCode creates a coupon with the code, if there is none yet.
 func (s *Server) AddCode(code string) {
@@ -211,6 +226,13 @@ func (s *Server) OrdersServed() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.served
+}
+
+// OrdersRequests returns the /orders pages the fake answered, in order.
+func (s *Server) OrdersRequests() []OrdersRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]OrdersRequest(nil), s.requests...)
 }
 
 // OrderPages returns how many /orders pages the fake has answered.
@@ -544,6 +566,7 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) {
 	}
 	s.pages++
 	s.served += len(items)
+	s.requests = append(s.requests, OrdersRequest{Page: page, ModifiedAfter: q.Get("modified_after"), Orders: len(items)})
 	s.mu.Unlock()
 	writePage(w, r, items, len(match), page, perPage)
 }

@@ -232,3 +232,18 @@ func TestErrors(t *testing.T) {
 		t.Errorf("server error: %d %+v", resp.StatusCode, e)
 	}
 }
+
+// TestDateHeader: answers carry the store's time, the fake's clock, as a
+// web server's Date header does; the /orders pages asked for are recorded.
+func TestDateHeader(t *testing.T) {
+	fake, srv := newServer(t)
+	var list []map[string]any
+	resp := get(t, srv.URL+APIPrefix+"/orders?per_page=5&page=2&modified_after=2026-05-01T12:00:00", true, &list)
+	if got, err := http.ParseTime(resp.Header.Get("Date")); err != nil || !got.Equal(start.Add(10*time.Minute)) {
+		t.Errorf("Date %q, want %s", resp.Header.Get("Date"), start.Add(10*time.Minute).Format(http.TimeFormat))
+	}
+	want := []OrdersRequest{{Page: 2, ModifiedAfter: "2026-05-01T12:00:00", Orders: len(list)}}
+	if got := fake.OrdersRequests(); len(got) != 1 || got[0] != want[0] {
+		t.Errorf("OrdersRequests() = %+v, want %+v", got, want)
+	}
+}

@@ -1,0 +1,290 @@
+package woocommerce_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
+	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
+)
+
+const twoCreators = spring + `
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+      - name: bob
+        codes:
+          - {collector: woocommerce, code: bob15}
+`
+
+var codeMetrics = []string{exporter.CodeRedemptions.Name, exporter.CodeRevenue.Name, exporter.CodeRefunds.Name, exporter.CodeRefundedRevenue.Name}
+
+// TestCoverage: a code the store has no coupon for is missing, with the
+// reason; a coupon nobody used yet is exported at zero, not missing.
+func TestCoverage(t *testing.T) {
+	sb := newSandbox(t, token)
+	sb.fake.AddStream(fakeapi.OrderStream{Code: "alice10", Amount: 40, Currency: "EUR", Initial: 2})
+	sb.fake.AddCode("carol5")
+	env := exportertest.Build(t, sb.config(`{}`, spring+`
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+      - name: carol
+        codes:
+          - {collector: woocommerce, code: CAROL5}
+      - name: nina
+        codes:
+          - {collector: woocommerce, code: NOPE}
+`))
+	_, err := poll(t, env)
+	objs, rest := exportertest.ObjectErrors(t, err)
+	if len(objs) != 1 || len(rest) != 0 {
+		t.Fatalf("object errors %v, others %v; want one", objs, rest)
+	}
+	want := exporter.Object{Kind: exporter.KindCode, Campaign: "spring", Creator: "nina", ID: "NOPE"}
+	if oe := objs[0]; oe.Object != want || oe.Skipped || !errors.Is(oe, exporter.ErrNotFound) ||
+		!strings.Contains(oe.Error(), `woocommerce: coupon "NOPE" (campaigns[0].creators[2].codes[0])`) {
+		t.Errorf("object error %+v (%v), want %+v missing, not found", oe, oe, want)
+	}
+
+	cache := exporter.NewCache()
+	(&exporter.Scheduler{Cache: cache}).Refresh(context.Background(), env.Instance(t, "woocommerce"))
+	keys, reasons := exportertest.GapKeys(t, cache, "woocommerce")
+	if fmt.Sprint(keys) != "[missing code spring/nina/NOPE]" || !strings.Contains(reasons[keys[0]], "no coupon with this code") {
+		t.Fatalf("gaps %v %v", keys, reasons)
+	}
+	if o := exportertest.CollectorObjects(t, cache, "woocommerce"); fmt.Sprint(o) != "map[code exported:2 code missing:1 code skipped:0]" {
+		t.Errorf("influencer_collector_objects %v", o)
+	}
+	if v := exportertest.CachedValues(t, cache, exporter.CodeRedemptions, "code"); fmt.Sprint(v) != "map[CAROL5:0 alice10:2]" {
+		t.Errorf("redemptions %v", v)
+	}
+}
+
+// TestResume: refreshes cut short keep the pages they read and continue
+// the listing where it stopped; the codes are exported once the count is
+// complete and keep their last values while the next one is under way.
+func TestResume(t *testing.T) {
+	sb := newSandbox(t, token)
+	// Ids sort alice's orders first, then bob's, then others': 12 orders
+	// before the start, 6 pages of 2.
+	sb.fake.AddStream(fakeapi.OrderStream{Code: "alice10", PerMinute: 1, Amount: 40, Currency: "EUR", Initial: 5})
+	sb.fake.AddStream(fakeapi.OrderStream{Code: "bob15", PerMinute: 1, Amount: 30, Currency: "EUR", Initial: 4})
+	sb.fake.AddStream(fakeapi.OrderStream{Code: "other", Amount: 10, Currency: "EUR", Initial: 3})
+	cut := exportertest.NewCutoff(sb.fake)
+	cfg := configAt(exportertest.Serve(t, cut), `{per_page: 2}`, twoCreators)
+	env := exportertest.Build(t, cfg)
+	cache := exporter.NewCache()
+	pagesFrom := func(n int) string {
+		var pages []int
+		for _, r := range sb.fake.OrdersRequests()[n:] {
+			pages = append(pages, r.Page)
+		}
+		return fmt.Sprint(pages)
+	}
+	values := func() string {
+		return fmt.Sprint(exportertest.CachedValues(t, cache, exporter.CodeRedemptions, "code"))
+	}
+	gaps := func() string {
+		keys, _ := exportertest.GapKeys(t, cache, "woocommerce")
+		return fmt.Sprint(keys)
+	}
+	const bothSkipped = "[skipped code spring/alice/alice10 skipped code spring/bob/bob15]"
+
+	// Refresh 1: two coupon lookups and pages 1 and 2, cut on page 3.
+	samples, err := env.PollWithin(t, "woocommerce", cut, 4)
+	keys, rest := exportertest.ObjectKeys(t, err)
+	if fmt.Sprint(keys) != bothSkipped || len(rest) != 0 || len(samples) != 0 {
+		t.Fatalf("refresh 1: object errors %v, others %v, %d samples", keys, rest, len(samples))
+	}
+	if objs, _ := exportertest.ObjectErrors(t, err); !errors.Is(objs[0], exporter.ErrOutOfTime) {
+		t.Errorf("reason %v, want out of time", objs[0])
+	}
+	if p := pagesFrom(0); p != "[1 2]" {
+		t.Fatalf("refresh 1 read pages %s", p)
+	}
+
+	// Refresh 2, scheduled: page 2 again, then 3 and 4, cut on 5. The
+	// count is not complete: both codes show as skipped, without values.
+	env.RefreshWithin(t, cache, "woocommerce", cut, 3)
+	if p := pagesFrom(2); p != "[2 3 4]" {
+		t.Errorf("refresh 2 read pages %s, want [2 3 4]", p)
+	}
+	if v, g := values(), gaps(); v != "map[]" || g != bothSkipped {
+		t.Errorf("refresh 2: redemptions %s, gaps %s", v, g)
+	}
+
+	// Refresh 3 ends the count.
+	env.RefreshWithin(t, cache, "woocommerce", cut, -1)
+	if p := pagesFrom(5); p != "[4 5 6]" {
+		t.Errorf("refresh 3 read pages %s, want [4 5 6]", p)
+	}
+	if v, g := values(), gaps(); v != "map[alice10:5 bob15:4]" || g != "[]" {
+		t.Errorf("refresh 3: redemptions %s, gaps %s", v, g)
+	}
+
+	// Three minutes on, three new orders each. Refresh 4 is cut: the
+	// codes keep their values; refresh 5 ends the pass.
+	sb.clock.Add(3 * time.Minute)
+	env.RefreshWithin(t, cache, "woocommerce", cut, 2)
+	if v, g := values(), gaps(); v != "map[alice10:5 bob15:4]" || g != bothSkipped {
+		t.Errorf("refresh 4: redemptions %s, gaps %s", v, g)
+	}
+	if o := exportertest.CollectorObjects(t, cache, "woocommerce"); fmt.Sprint(o) != "map[code exported:0 code missing:0 code skipped:2]" {
+		t.Errorf("refresh 4: influencer_collector_objects %v", o)
+	}
+	env.RefreshWithin(t, cache, "woocommerce", cut, -1)
+	if v, g := values(), gaps(); v != "map[alice10:8 bob15:7]" || g != "[]" {
+		t.Errorf("refresh 5: redemptions %s, gaps %s", v, g)
+	}
+	fresh := exportertest.Build(t, cfg)
+	want, err := fresh.Poll(t, "woocommerce")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exportertest.CompareCache(t, cache, string(exportertest.Exposition(t, want)), codeMetrics...)
+}
+
+// TestResumeSeesChangesBehindItsCursor: an order changed while a pass
+// spans refreshes, on a page the pass already read, is read again by the
+// next pass, which starts no later than the store's time when this one
+// began, however much later the orders the pass read were modified.
+func TestResumeSeesChangesBehindItsCursor(t *testing.T) {
+	sb := newSandbox(t, token)
+	sb.fake.AddCode("alice10")
+	var ids []int
+	for i := 0; i < 4; i++ {
+		ids = append(ids, sb.fake.PutOrder(paidOrder("processing", "EUR", 10, start.Add(time.Duration(i-60)*time.Minute), "alice10")))
+	}
+	cut := exportertest.NewCutoff(sb.fake)
+	cfg := configAt(exportertest.Serve(t, cut), `{per_page: 1}`, spring+`
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+`)
+	env := exportertest.Build(t, cfg)
+	// The lookup and pages 1 and 2; cut on page 3.
+	if _, err := env.PollWithin(t, "woocommerce", cut, 3); !exporter.IsPartial(err) {
+		t.Fatalf("refresh 1: %v, want partial", err)
+	}
+	// The first order is cancelled; a new one comes after.
+	sb.clock.Add(10 * time.Minute)
+	cancelled := paidOrder("cancelled", "EUR", 10, start.Add(-60*time.Minute), "alice10")
+	cancelled.ID, cancelled.Modified = ids[0], start.Add(5*time.Minute)
+	sb.fake.PutOrder(cancelled)
+	sb.fake.PutOrder(paidOrder("processing", "EUR", 10, start.Add(9*time.Minute), "alice10"))
+	// Refresh 2 ends the pass from page 2; refresh 3 reads the
+	// cancellation.
+	for i := 0; i < 2; i++ {
+		if _, err := env.PollWithin(t, "woocommerce", cut, -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	samples, err := env.PollWithin(t, "woocommerce", cut, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := exportertest.Build(t, cfg).Poll(t, "woocommerce")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exportertest.CompareText(t, samples, string(exportertest.Exposition(t, want)))
+	exportertest.CompareText(t, samples, `
+# HELP influencer_code_refunds_total Orders that used a creator's discount code and were later cancelled or fully refunded.
+# TYPE influencer_code_refunds_total counter
+influencer_code_refunds_total{campaign="spring",code="alice10",creator="alice",provider="woocommerce"} 1
+`, exporter.CodeRefunds.Name)
+}
+
+// TestResumeAfterTrash: an order trashed while a pass spans refreshes
+// shifts the pages forward; reading the last page again, the pass still
+// reads the order that moved onto it.
+func TestResumeAfterTrash(t *testing.T) {
+	sb := newSandbox(t, token)
+	sb.fake.AddCode("alice10")
+	var ids []int
+	for i := 0; i < 5; i++ {
+		ids = append(ids, sb.fake.PutOrder(paidOrder("processing", "EUR", 10, start.Add(time.Duration(i-60)*time.Minute), "alice10")))
+	}
+	cut := exportertest.NewCutoff(sb.fake)
+	env := exportertest.Build(t, configAt(exportertest.Serve(t, cut), `{per_page: 1}`, spring+`
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+`))
+	// The lookup and pages 1 and 2 (the first two orders); cut on page 3.
+	if _, err := env.PollWithin(t, "woocommerce", cut, 3); !exporter.IsPartial(err) {
+		t.Fatalf("refresh 1: %v, want partial", err)
+	}
+	trashed := paidOrder("trash", "EUR", 10, start.Add(-60*time.Minute), "alice10")
+	trashed.ID, trashed.Modified = ids[0], start.Add(time.Minute)
+	sb.fake.PutOrder(trashed)
+	sb.clock.Add(2 * time.Minute)
+	samples, err := env.PollWithin(t, "woocommerce", cut, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// All five orders counted once: the third is on page 2 now.
+	exportertest.CompareText(t, samples, `
+# HELP influencer_code_redemptions_total Orders that used a creator's discount code.
+# TYPE influencer_code_redemptions_total counter
+influencer_code_redemptions_total{campaign="spring",code="alice10",creator="alice",provider="woocommerce"} 5
+`, exporter.CodeRedemptions.Name)
+}
+
+// TestResumeBeforeDeadline: a store whose first count cannot finish
+// before the refresh's deadline is counted over several refreshes, never
+// from the start again, and ends at the exact totals.
+func TestResumeBeforeDeadline(t *testing.T) {
+	sb := newSandbox(t, token)
+	sb.fake.AddStream(fakeapi.OrderStream{Code: "alice10", Amount: 40, Currency: "EUR", Initial: 30, CancelEvery: 4, CancelAfter: time.Minute})
+	sb.fake.AddStream(fakeapi.OrderStream{Code: "bob15", Amount: 20, Currency: "USD", Initial: 10})
+	env := exportertest.Build(t, sb.config(`{per_page: 2}`, twoCreators)) // 20 pages
+	sb.fake.Faults.SetDelay(20 * time.Millisecond)
+	sb.fake.Faults.Set(fakeapi.Slow, -1)
+	cache := exporter.NewCache()
+	gaps := env.RefreshUntilCovered(t, cache, "woocommerce", 150*time.Millisecond, 200)
+	if g := fmt.Sprint(gaps[0]); g != "[skipped code spring/alice/alice10 skipped code spring/bob/bob15]" {
+		t.Errorf("first refresh: gaps %s, want [skipped code spring/alice/alice10 skipped code spring/bob/bob15]", g)
+	}
+	refreshes := len(gaps)
+	t.Logf("counted in %d refreshes", refreshes)
+	// Each page once, but for the last page of a refresh read again by
+	// the next and one cut in flight a refresh.
+	if n := len(sb.fake.OrdersRequests()); n < 20 || n > 20+2*refreshes {
+		t.Errorf("%d pages served for 20, in %d refreshes", n, refreshes)
+	}
+	sb.fake.Faults.Set(fakeapi.None, 0)
+	want, err := exportertest.Build(t, sb.config(`{}`, twoCreators)).Poll(t, "woocommerce")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exportertest.CompareCache(t, cache, string(exportertest.Exposition(t, want)), codeMetrics...)
+}
+
+// TestPlan: a lookup per code and one page of orders.
+func TestPlan(t *testing.T) {
+	sb := newSandbox(t, token)
+	tests := []struct {
+		options, creators string
+		calls             int
+		note              string
+	}{
+		{`{}`, twoCreators, 3, "2 coupon lookups"},
+		{`{per_page: 20}`, twoCreators, 3, "1 page of up to 20 orders"},
+		{`{}`, spring + "      - name: nobody\n", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.options, func(t *testing.T) {
+			p := exportertest.Build(t, sb.config(tt.options, tt.creators)).Instance(t, "woocommerce").Collector.(exporter.Planner).Plan()
+			if p.Calls != tt.calls || !strings.Contains(p.Note, tt.note) {
+				t.Errorf("plan %+v, want %d calls and a note with %q", p, tt.calls, tt.note)
+			}
+		})
+	}
+}
