@@ -129,4 +129,7 @@ var (
 	LinkDestinationInfo = newMetric("influencer_link_destination_info",
 		"Host a tracking link finally lands on; always 1.",
 		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "link", "destination_host")
+	LinkLastProbe = newMetric("influencer_link_last_probe_timestamp_seconds",
+		"Unix time the last probe of the tracking link completed, confirmation included.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "link")
 )

@@ -1,55 +1,104 @@
-// Package linkprobe checks that creators' tracking links still land where
-// the campaign expects. Each refresh it requests every link the shortener
-// collectors published (plus configured links with a url: override whose
-// collector has published nothing yet, so a probe works while a shortener
-// API is down), follows the redirect chain as a browser would, and exports
-// influencer_link_up, _http_status_code, _redirects, _probe_duration_seconds
-// and _destination_info per link.
+// Package linkprobe checks, once per interval (1m by default), that every
+// creator's tracking link still lands where the campaign expects, without
+// ever counting as a click.
+//
+// What it watches: every link of the config (links:, url: overrides
+// included) and every link the shortener collectors published, those
+// found by tags too. A configured link with nothing to request (its
+// shortener collector has not published it and it has no url:) is reported
+// missing, with the reason, in influencer_collector_objects{kind="probe"}
+// and on the landing page (Coverage).
+//
+// One round per refresh, in two kinds of requests:
+//
+//   - The short link: one HEAD per link to the link's URL, its redirects
+//     followed only while they stay on short link hosts (to the
+//     shortener's https or canonical URL). The first Location off them is
+//     the shortener's answer: where visitors are sent. It is compared with
+//     the destination the shortener's API reports
+//     (PublishedLink.Destination) when the collector read it; a
+//     difference is shown on the landing page, not judged (geo or device
+//     targeting, or an edit since that collector's last refresh). A short
+//     link is never sent GET, not even when it refuses HEAD: shorteners
+//     count GET as a click, and filter HEAD and self-declared bots
+//     (docs/link-probe.md has the rules of each, with sources). A short
+//     link answering 2xx is its own destination (a url: pointing at a
+//     page), unless the shortener's API reports a destination: then the
+//     2xx was a page for bots (Dub serves a preview page to bots for links
+//     with custom previews) and the destination is probed instead, as it
+//     is when a short link refuses HEAD (405, 501). A url: page refusing
+//     HEAD is probed as a destination, from GET.
+//   - The destination: each distinct destination, the Location without
+//     its utm_* parameters, is probed once per round however many links
+//     lead there, by following its redirect chain as a browser would:
+//     HEAD, and a HEAD answered with any 4xx or 5xx except 429 is retried
+//     once as GET, which the rest of that chain then uses (link checkers
+//     keep meeting servers that serve GET fine and refuse HEAD:
+//     https://github.com/sphinx-doc/sphinx/issues/1292,
+//     https://github.com/DjangoAdminHackers/django-linkcheck/pull/225). The
+//     first link's Location is requested as it is, utm_* included, so a
+//     redirect of the destination that drops the query shows: the
+//     parameters it lost are missing for every link leading there.
+//     Requests to a short link host inside a chain are HEAD too.
 //
 // A link is broken (influencer_link_up 0) when:
-//   - the final response is not 2xx (a 3xx without Location counts as final);
-//   - the chain revisits a URL (a redirect loop) or needs more than
-//     max_redirects hops;
+//   - the final response is not 2xx (a 3xx without Location counts as
+//     final), the short link's own answer included;
+//   - a chain revisits a URL (a redirect loop) or needs more than
+//     max_redirects hops, the short link's counted;
 //   - no response arrives: DNS, connect or TLS failure, a denied address
-//     (deny_cidrs), or the probe's timeout;
+//     (deny_cidrs), or the timeout, which bounds the short link's requests
+//     and each destination's chain;
 //   - the link's expect.host is set and the final host differs (host[:port],
 //     case-insensitive, default ports ignored; a subdomain is a different
 //     host);
-//   - a parameter of expect.utm is missing from the final URL's query, or
-//     differs from the value given (an empty value only requires presence).
+//   - a parameter of expect.utm is missing from the link's own Location (what
+//     its visitors are sent to), differs from the value given (an empty
+//     value only requires presence), or is dropped by the destination's
+//     redirects.
 //
-// influencer_link_http_status_code is the status of the last response of the
-// chain, 0 when the chain ended without one (then there is no
-// destination_info either). A broken link is a finding, not a collector
-// failure: the collector is up whenever it could run the probes. Why a link
-// is broken is logged at debug level and kept for the landing page
-// (Probe.Findings).
+// A failed short link request or destination chain is confirmed: tried
+// again confirm_delay (5s) later, and only a second failure makes the link
+// broken, with the reason of both attempts (landing page, Findings). A
+// single 503 or timeout followed by a success never sets
+// influencer_link_up 0. A failure whose confirmation the round has no time
+// for keeps the link's previous result; its links go first next round,
+// whose first attempt is the confirmation. Wrong host or UTM parameters
+// are not retried: they do not come and go.
 //
-// Probes send HEAD by default: it asks whether the page is there without
-// downloading it. But servers that serve GET fine answer HEAD with 400, 403,
-// 404, 405 or even 500 (link checkers keep meeting them:
-// https://github.com/sphinx-doc/sphinx/issues/1292,
-// https://github.com/DjangoAdminHackers/django-linkcheck/pull/225), and a
-// browser, which is what a creator's audience uses, always sends GET. So a
-// HEAD answered with any 4xx or 5xx except 429 is retried once as GET, the
-// rest of that chain uses GET, and the GET answer decides; a broken page
-// costs one request more. A 429 is the host asking to slow down, which a
-// GET would not change. A shortener may count a probe as a click; the
-// User-Agent option names the probe so providers and shops can filter it.
+// Pacing. A round spreads its requests evenly over 80% of the interval,
+// its window (the rest is for confirmations), each host's requests
+// staggered against the others': at least short_link_interval apart per
+// short link host, at least per_host_interval apart per destination host
+// (the shops), across rounds too. The order of the links is kept from
+// round to round, so each link and destination is probed about an
+// interval after its last probe, which the paging budget in
+// docs/runbooks.md counts on. New plans a round from the configured links
+// and refuses a config whose round cannot fit its window, naming the host,
+// the numbers and the setting to change, so --config.check and a reload
+// fail rather than a round silently leaving links out. At run time (links
+// found by tags, destinations learnt from Location) a round that cannot
+// fit probes what fits, in an order that puts the links left out first
+// next round (exporter.Rotation), logs a warning with the numbers, and
+// reports the others skipped; they keep their previous result. Results
+// are exported as they arrive (exporter.Progress, at most once a second),
+// so a confirmed broken link shows within seconds, not at the round's end.
+// concurrency bounds the requests in flight.
 //
-// Requests per refresh: one per link and hop, plus one per HEAD fallback. No
-// provider API quota is spent: probes do not use the shared API client (its
-// retries and request metrics are for provider APIs), and response bodies
-// are drained up to 64 KiB, never read. At most one request per host is
-// sent per per_host_interval, across refreshes, so a campaign whose links
-// all land on one shop never hammers it; the timeout counts only time spent
-// on the network, not time waiting for that limit, and so does
-// influencer_link_probe_duration_seconds. Idle connections are closed after
-// each refresh, so every refresh measures what a new visitor meets.
+// Metrics per link: influencer_link_up, _http_status_code (of the last
+// response, 0 when the chain ended without one; then there is no
+// _destination_info either), _redirects (the short link's plus its
+// destination's), _probe_duration_seconds (network time of the short link
+// request plus its destination's chain, waits excluded),
+// _destination_info and _last_probe_timestamp_seconds (when the probe
+// completed, confirmation included). A broken link is a finding, not a
+// collector failure: the collector is up whenever it could run the
+// probes. Links a round did not probe keep their previous series.
 //
-// A refresh may take at most the collector's interval. Links it had no time
-// to probe keep their previous result; Poll fails only when it could not
-// start a single probe.
+// No provider API quota is spent: probes do not use the shared API client
+// (its retries and request metrics are for provider APIs), and response
+// bodies are drained up to 64 KiB, never read. Idle connections are closed
+// after each round, so every round measures what a new visitor meets.
 package linkprobe
 
 import (
@@ -63,7 +112,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -74,31 +122,56 @@ import (
 
 func init() {
 	exporter.Register("linkprobe", New)
+	exporter.SetDefaultInterval("linkprobe", DefaultInterval)
 }
 
-// Defaults of the options.
+// Defaults of the options. Interval, timeout and confirm delay are part of
+// the paging budget in docs/runbooks.md: change them together.
 const (
-	DefaultMethod          = http.MethodHead
-	DefaultUserAgent       = "Mozilla/5.0 (compatible; influencer_exporter linkprobe)"
-	DefaultTimeout         = 10 * time.Second
-	DefaultMaxRedirects    = 10
-	DefaultPerHostInterval = time.Second
-	DefaultConcurrency     = 4
+	DefaultInterval     = time.Minute
+	DefaultMethod       = http.MethodHead
+	DefaultTimeout      = 10 * time.Second
+	DefaultConfirmDelay = 5 * time.Second
+	DefaultMaxRedirects = 10
+	// DefaultPerHostInterval spaces requests to one destination host: 4
+	// a second at most, a few hundred pages a minute.
+	DefaultPerHostInterval = 250 * time.Millisecond
+	// DefaultShortLinkInterval spaces requests to one short link host:
+	// 100 a second at most, 4800 links a minute, which shorteners built
+	// for millions of clicks a day do not notice.
+	DefaultShortLinkInterval = 10 * time.Millisecond
+	DefaultConcurrency       = 128
 )
+
+// DefaultUserAgent names the probe, and says "bot": Dub filters clicks by
+// User-Agent patterns that include "bot", so do the common bot lists, and
+// Short.io and Rebrandly say they drop bots from click counts.
+const DefaultUserAgent = "Mozilla/5.0 (compatible; influencer_exporter-linkprobe-bot/1.0)"
 
 // options are the collector's provider-specific options.
 type options struct {
-	// Method is HEAD (falling back to GET when refused) or GET.
+	// Method is how destinations are requested: HEAD (falling back to GET
+	// when refused) or GET. Short links are always sent HEAD.
 	Method    string `yaml:"method"`
 	UserAgent string `yaml:"user_agent"`
-	// Timeout bounds one probe, redirects included.
-	Timeout      model.Duration `yaml:"timeout"`
+	// Timeout bounds the short link's request, and each destination's
+	// redirect chain.
+	Timeout model.Duration `yaml:"timeout"`
+	// ConfirmDelay is the wait before a failed attempt is tried again.
+	ConfirmDelay model.Duration `yaml:"confirm_delay"`
 	MaxRedirects int            `yaml:"max_redirects"`
-	// PerHostInterval is the least time between two requests to one host;
-	// 0 disables the limit. Links sharing a host are probed one interval
-	// apart, so keep their count times this below the collector's interval.
+	// PerHostInterval is the least time between two requests to one
+	// destination host; 0 disables the limit.
 	PerHostInterval model.Duration `yaml:"per_host_interval"`
-	Concurrency     int            `yaml:"concurrency"`
+	// ShortLinkInterval is the least time between two requests to one
+	// short link host; 0 disables the limit.
+	ShortLinkInterval model.Duration `yaml:"short_link_interval"`
+	// Concurrency is the most requests in flight at once.
+	Concurrency int `yaml:"concurrency"`
+	// Campaigns, when set, restricts the probe to the links of these
+	// campaigns, so the links can be split over several linkprobe
+	// collectors.
+	Campaigns []string `yaml:"campaigns"`
 	// DenyCIDRs lists address ranges the probe never connects to, for
 	// example private networks, so a redirect cannot point the probe at
 	// internal services. It checks the address actually dialled: behind a
@@ -107,40 +180,82 @@ type options struct {
 	DenyCIDRs []string `yaml:"deny_cidrs"`
 }
 
+func defaultOptions() options {
+	return options{
+		Method:            DefaultMethod,
+		UserAgent:         DefaultUserAgent,
+		Timeout:           model.Duration(DefaultTimeout),
+		ConfirmDelay:      model.Duration(DefaultConfirmDelay),
+		MaxRedirects:      DefaultMaxRedirects,
+		PerHostInterval:   model.Duration(DefaultPerHostInterval),
+		ShortLinkInterval: model.Duration(DefaultShortLinkInterval),
+		Concurrency:       DefaultConcurrency,
+	}
+}
+
+// configured is a link of the config the probe watches.
+type configured struct {
+	campaign, creator string
+	collector, typ    string
+	id                string
+	url               string // the url: override, "" if none
+	expect            *exporter.Expect
+}
+
+func (c configured) key() string { return c.typ + "/" + normID(c.id) }
+
 // Probe is the link probe collector.
 type Probe struct {
-	opts    options
-	deny    []netip.Prefix
-	logger  *slog.Logger
-	links   *exporter.LinkSet
-	config  []exporter.PublishedLink // configured links with a url: override
-	client  *http.Client
-	limiter *hostLimiter
+	opts     options
+	interval time.Duration
+	deny     []netip.Prefix
+	logger   *slog.Logger
+	links    *exporter.LinkSet
+	// config are the configured links, in file order; overrides maps the
+	// key of each one with a url: override to it.
+	config    []configured
+	overrides map[string]string
+	campaigns map[string]bool // nil: every campaign
+	client    *http.Client
+	// short spaces the requests to short link hosts, dest those to
+	// destination hosts.
+	short, dest *hostLimiter
+	sem         chan struct{}
+	rotation    *exporter.Rotation
 	// dial opens connections; tests replace it to fake DNS failures and
 	// to map test host names to loopback servers.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// now and sleep are the clock of the round's schedule and of
+	// confirmations; tests replace them with setClock. Network time is
+	// always measured on the wall clock.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+	// finished, if set, is told of each link whose probe is over; tests
+	// wait on it.
+	finished func(key string)
 
-	mu      sync.Mutex
-	last    map[string]result
-	reasons map[string]string
+	mu       sync.Mutex
+	last     map[string]result // by link key
+	findings map[string]string
+	coverage []exporter.ObjectStatus
+	// destCount is the number of distinct destinations per host in the
+	// last round: the next round spreads that many over its window.
+	destCount map[string]int
+	// pendingHop and pendingDest are failed attempts whose confirmation
+	// a round ended before, by link and destination key.
+	pendingHop, pendingDest map[string]attempt
 }
 
-// New builds a link probe from its settings. It validates the options and
-// resolves configured links, without network I/O.
+// New builds a link probe from its settings. It validates the options,
+// resolves configured links and plans a round, without network I/O.
 func New(s exporter.Settings) (exporter.Collector, error) {
 	cc := s.Config
 	cfg := cc.Config()
-	opts := options{
-		Method:          DefaultMethod,
-		UserAgent:       DefaultUserAgent,
-		Timeout:         model.Duration(DefaultTimeout),
-		MaxRedirects:    DefaultMaxRedirects,
-		PerHostInterval: model.Duration(DefaultPerHostInterval),
-		Concurrency:     DefaultConcurrency,
-	}
+	opts := defaultOptions()
 	if err := cc.DecodeOptions(&opts); err != nil {
 		return nil, err
 	}
+	interval := time.Duration(cc.Interval)
 	var errs []error
 	field := func(name string) string { return cc.Path() + ".options." + name }
 	opts.Method = strings.ToUpper(opts.Method)
@@ -153,14 +268,31 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	if opts.Timeout <= 0 {
 		errs = append(errs, cfg.Errorf(field("timeout"), "must be positive"))
 	}
-	if opts.MaxRedirects < 0 {
-		errs = append(errs, cfg.Errorf(field("max_redirects"), "must not be negative, got %d", opts.MaxRedirects))
+	// Durations are never negative: model.Duration refuses them.
+	if time.Duration(opts.ConfirmDelay) >= interval {
+		errs = append(errs, cfg.Errorf(field("confirm_delay"), "must be below the interval (%s)", fmtDuration(interval)))
 	}
-	if opts.PerHostInterval < 0 {
-		errs = append(errs, cfg.Errorf(field("per_host_interval"), "must not be negative"))
+	if opts.MaxRedirects < 1 {
+		errs = append(errs, cfg.Errorf(field("max_redirects"), "must be at least 1 (a short link is a redirect), got %d", opts.MaxRedirects))
 	}
 	if opts.Concurrency < 1 {
 		errs = append(errs, cfg.Errorf(field("concurrency"), "must be at least 1, got %d", opts.Concurrency))
+	}
+	var campaigns map[string]bool
+	if len(opts.Campaigns) > 0 {
+		known := map[string]bool{}
+		for _, c := range cfg.Campaigns {
+			if c != nil {
+				known[c.Name] = true
+			}
+		}
+		campaigns = map[string]bool{}
+		for i, name := range opts.Campaigns {
+			if !known[name] {
+				errs = append(errs, cfg.Errorf(fmt.Sprintf("%s[%d]", field("campaigns"), i), "unknown campaign %q", name))
+			}
+			campaigns[name] = true
+		}
 	}
 	var deny []netip.Prefix
 	for i, c := range opts.DenyCIDRs {
@@ -176,14 +308,31 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	}
 
 	p := &Probe{
-		opts:    opts,
-		deny:    deny,
-		logger:  s.Logger,
-		links:   s.Links,
-		config:  configuredLinks(cfg),
-		limiter: newHostLimiter(time.Duration(opts.PerHostInterval)),
-		last:    map[string]result{},
-		reasons: map[string]string{},
+		opts:        opts,
+		interval:    interval,
+		deny:        deny,
+		logger:      s.Logger,
+		links:       s.Links,
+		campaigns:   campaigns,
+		overrides:   map[string]string{},
+		short:       newHostLimiter(time.Duration(opts.ShortLinkInterval)),
+		dest:        newHostLimiter(time.Duration(opts.PerHostInterval)),
+		sem:         make(chan struct{}, opts.Concurrency),
+		rotation:    exporter.NewRotation(),
+		last:        map[string]result{},
+		findings:    map[string]string{},
+		destCount:   map[string]int{},
+		pendingHop:  map[string]attempt{},
+		pendingDest: map[string]attempt{},
+	}
+	p.config = configuredLinks(cfg, campaigns)
+	for _, c := range p.config {
+		if c.url != "" {
+			p.overrides[c.key()] = c.url
+		}
+	}
+	if errs := p.loadPlan().errors(cc); len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
@@ -191,33 +340,64 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	if p.links == nil {
 		p.links = exporter.NewLinkSet()
 	}
+	p.setClock(time.Now, sleepCtx)
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: p.checkAddress}
 	p.dial = dialer.DialContext
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		return p.dial(ctx, network, addr)
 	}
+	// Keep enough connections to a shortener for the requests in flight
+	// to it; they are closed after each round.
+	t.MaxIdleConns = max(t.MaxIdleConns, opts.Concurrency)
+	t.MaxIdleConnsPerHost = opts.Concurrency
 	p.client = &http.Client{
 		Transport: t,
 		// Redirects are followed by the probe itself, to count hops,
-		// detect loops and apply the per-host limit to each of them.
+		// detect loops, keep short links to HEAD and space each hop.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return p, nil
 }
 
-// configuredLinks returns the links of the config that carry a url:
-// override, labelled with the type of the collector they belong to.
-func configuredLinks(cfg *exporter.Config) []exporter.PublishedLink {
+// setClock sets the clock of the schedule, the limiters and confirmations.
+func (p *Probe) setClock(now func() time.Time, sleep func(context.Context, time.Duration) error) {
+	p.now, p.sleep = now, sleep
+	for _, l := range []*hostLimiter{p.short, p.dest} {
+		l.now, l.sleep = now, sleep
+	}
+}
+
+// loadPlan plans a round from what the config says: one request per
+// configured link on its short link host (the url: override's host, else
+// the link id's). Links found by tags and destinations are known only at
+// run time, where each round plans again.
+func (p *Probe) loadPlan() roundPlan {
+	short := map[string]int{}
+	for _, c := range p.config {
+		raw := c.url
+		if raw == "" {
+			raw = "https://" + c.id
+		}
+		if u, err := parseProbeURL(raw); err == nil {
+			short[canonicalHost(u)]++
+		}
+	}
+	return newRoundPlan(p.opts, p.interval, short, nil)
+}
+
+// configuredLinks returns every link of the config in the given campaigns
+// (nil: all), with the type of the collector it belongs to.
+func configuredLinks(cfg *exporter.Config, campaigns map[string]bool) []configured {
 	types := map[string]string{}
 	for _, cc := range cfg.Collectors {
 		if cc != nil {
 			types[cc.Name] = cc.Type
 		}
 	}
-	var out []exporter.PublishedLink
+	var out []configured
 	for _, camp := range cfg.Campaigns {
-		if camp == nil {
+		if camp == nil || (campaigns != nil && !campaigns[camp.Name]) {
 			continue
 		}
 		for _, cr := range camp.Creators {
@@ -225,16 +405,13 @@ func configuredLinks(cfg *exporter.Config) []exporter.PublishedLink {
 				continue
 			}
 			for _, l := range cr.Links {
-				if l == nil || l.URL == "" {
+				if l == nil {
 					continue
 				}
-				out = append(out, exporter.PublishedLink{
-					Campaign: camp.Name,
-					Creator:  cr.Name,
-					Provider: types[l.Collector],
-					ID:       l.ID,
-					URL:      l.URL,
-					Expect:   l.Expect,
+				out = append(out, configured{
+					campaign: camp.Name, creator: cr.Name,
+					collector: l.Collector, typ: types[l.Collector],
+					id: l.ID, url: l.URL, expect: l.Expect,
 				})
 			}
 		}
@@ -265,7 +442,16 @@ func (p *Probe) checkAddress(network, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-func linkKey(l exporter.PublishedLink) string { return l.Provider + "/" + l.ID }
+// normID is a link id with its host in lower case, as shorteners compare
+// them.
+func normID(id string) string {
+	if host, path, ok := exporter.SplitLinkID(id); ok {
+		return host + "/" + path
+	}
+	return id
+}
+
+func linkKey(l exporter.PublishedLink) string { return l.Provider + "/" + normID(l.ID) }
 
 // targets returns the links to probe: every published link, then the
 // configured links with a url: override that no collector published.
@@ -273,14 +459,20 @@ func linkKey(l exporter.PublishedLink) string { return l.Provider + "/" + l.ID }
 func (p *Probe) targets() []exporter.PublishedLink {
 	seen := map[string]bool{}
 	var out []exporter.PublishedLink
-	for _, group := range [][]exporter.PublishedLink{p.links.All(), p.config} {
-		for _, l := range group {
-			k := linkKey(l)
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-			out = append(out, l)
+	add := func(l exporter.PublishedLink) {
+		k := linkKey(l)
+		if seen[k] || (p.campaigns != nil && !p.campaigns[l.Campaign]) {
+			return
+		}
+		seen[k] = true
+		out = append(out, l)
+	}
+	for _, l := range p.links.All() {
+		add(l)
+	}
+	for _, c := range p.config {
+		if c.url != "" {
+			add(exporter.PublishedLink{Campaign: c.campaign, Creator: c.creator, Provider: c.typ, ID: c.id, URL: c.url, Expect: c.expect})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -292,89 +484,40 @@ func (p *Probe) targets() []exporter.PublishedLink {
 	return out
 }
 
-// Poll probes every link. A broken link is reported in its samples, not as
-// an error; Poll fails only if ctx ended before any probe started.
+// Poll runs one round. A broken link is reported in its samples, not as an
+// error; Poll fails only if ctx ended before any probe started.
 func (p *Probe) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("linkprobe: %w", err)
 	}
-	links := p.targets()
-	p.limiter.prune()
 	defer p.client.CloseIdleConnections()
-
-	results := make([]result, len(links))
-	var started atomic.Int64
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range min(p.opts.Concurrency, len(links)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				if ctx.Err() != nil {
-					results[i] = result{link: links[i], skipped: true}
-					continue
-				}
-				started.Add(1)
-				results[i] = p.probe(ctx, links[i])
-			}
-		}()
-	}
-	for i := range links {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-
-	if started.Load() == 0 && ctx.Err() != nil {
+	r := p.newRound(ctx, p.targets())
+	if !r.run() {
 		return nil, fmt.Errorf("linkprobe: no link probed: %w", ctx.Err())
 	}
-
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	last := make(map[string]result, len(results))
-	reasons := map[string]string{}
-	var samples []exporter.Sample
-	skipped := 0
-	for _, r := range results {
-		k := linkKey(r.link)
-		if r.skipped {
-			skipped++
-			prev, ok := p.last[k]
-			if !ok {
-				continue
-			}
-			// Keep the previous outcome, with this refresh's labels.
-			prev.link = r.link
-			r = prev
-		} else if !r.up {
-			p.logger.Debug("link broken", "campaign", r.link.Campaign, "creator", r.link.Creator,
-				"provider", r.link.Provider, "link", r.link.ID, "reason", r.reason)
-		}
-		last[k] = r
-		if !r.up {
-			reasons[k] = r.reason
-		}
-		samples = append(samples, r.samples()...)
-	}
-	if skipped > 0 {
-		p.logger.Warn("refresh ended before every link was probed, keeping their previous results",
-			"skipped", skipped, "links", len(links))
-	}
-	p.last, p.reasons = last, reasons
-	return samples, nil
+	return r.finish(), nil
 }
 
-// Findings returns why each broken link of the last refresh is broken, keyed
-// by provider + "/" + link id (bitly/bit.ly/abc). Healthy links are absent.
+// Findings returns why each broken link is broken, and where a working
+// short link redirects elsewhere than its shortener's API says, keyed by
+// provider + "/" + link id (bitly/bit.ly/abc).
 func (p *Probe) Findings() map[string]string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]string, len(p.reasons))
-	for k, v := range p.reasons {
+	out := make(map[string]string, len(p.findings))
+	for k, v := range p.findings {
 		out[k] = v
 	}
 	return out
+}
+
+// Coverage returns the state of every link the probe watches after the
+// last round: exported (probed by it), skipped (not probed by it: its
+// previous result is kept) or missing (nothing to probe).
+func (p *Probe) Coverage() []exporter.ObjectStatus {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]exporter.ObjectStatus(nil), p.coverage...)
 }
 
 func (r result) samples() []exporter.Sample {
@@ -389,6 +532,7 @@ func (r result) samples() []exporter.Sample {
 		exporter.LinkStatusCode.Sample(float64(r.status), lv...),
 		exporter.LinkRedirects.Sample(float64(r.redirects), lv...),
 		exporter.LinkProbeDuration.Sample(r.duration.Seconds(), lv...),
+		exporter.LinkLastProbe.Sample(float64(r.at.UnixNano())/1e9, lv...),
 	}
 	if r.host != "" {
 		out = append(out, exporter.LinkDestinationInfo.Sample(1, append(lv, r.host)...))

@@ -78,29 +78,75 @@ collectors:
     interval: 1m
 `
 
+// fakeClock is the schedule's clock in tests: a sleep returns at once,
+// moving the clock to the end of the wait, so a round spread over a minute
+// runs in milliseconds. Network time stays real.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+var clockStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func newFakeClock() *fakeClock { return &fakeClock{t: clockStart} }
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if end := c.t.Add(d); end.After(c.t) {
+		c.t = end
+	}
+	return nil
+}
+
 // build returns an env whose probe dials through n (the real dialer if n is
-// nil); options are lines of the probe's options block.
+// nil) and runs on a fake clock; options are lines of the probe's options
+// block, rest is appended to the config.
 func build(t *testing.T, n *testNet, options string, rest string) (*exportertest.Env, *Probe) {
 	t.Helper()
-	// Without a limit unless the test sets one: most tests send several
-	// requests to one host.
+	env, p := buildConfig(t, n, baseConfig, options, rest)
+	return env, p
+}
+
+func buildConfig(t *testing.T, n *testNet, config, options, rest string) (*exportertest.Env, *Probe) {
+	t.Helper()
+	// Without limits unless the test sets them: the fake clock makes
+	// them cost nothing, but they hide what a test looks at.
 	if !strings.Contains(options, "per_host_interval") {
 		options += "\nper_host_interval: 0s"
 	}
-	var opts []string
-	for _, line := range strings.Split(strings.TrimSpace(options), "\n") {
-		if line != "" {
-			opts = append(opts, "      "+strings.TrimSpace(line))
-		}
+	if !strings.Contains(options, "short_link_interval") {
+		options += "\nshort_link_interval: 0s"
 	}
-	env := exportertest.Build(t, strings.Replace(baseConfig, "%s", strings.Join(opts, "\n"), 1)+rest)
+	env := exportertest.Build(t, strings.Replace(config, "%s", indentOptions(options), 1)+rest)
 	p := env.Instance(t, "linkprobe").Collector.(*Probe)
 	// A proxy from the environment would take the requests elsewhere.
 	p.client.Transport.(*http.Transport).Proxy = nil
 	if n != nil {
 		p.dial = n.dial
 	}
+	c := newFakeClock()
+	p.setClock(c.now, c.sleep)
 	return env, p
+}
+
+func indentOptions(options string) string {
+	var opts []string
+	for _, line := range strings.Split(strings.TrimSpace(options), "\n") {
+		if line != "" {
+			opts = append(opts, "      "+strings.TrimSpace(line))
+		}
+	}
+	return strings.Join(opts, "\n")
 }
 
 // outcome is what the samples say about one link.
@@ -141,7 +187,10 @@ func TestProbe(t *testing.T) {
 		options string
 		setup   func(s *sites)
 		url     string
-		expect  *exporter.Expect
+		// destination is the link's destination as its shortener's API
+		// reports it.
+		destination string
+		expect      *exporter.Expect
 		// want is the link's outcome; its duration is only checked > 0.
 		want       outcome
 		wantReason string
@@ -194,9 +243,12 @@ func TestProbe(t *testing.T) {
 				s.short.SetRedirect("/a", "http://shop.test/b", 302)
 				s.shop.SetRedirect("/b", "http://short.test/a", 302)
 			},
-			url:        "http://short.test/a",
-			want:       outcome{up: 0, status: 302, redirects: 1, host: "shop.test"},
-			wantReason: "redirect loop: http://shop.test/b leads back to http://short.test/a",
+			url: "http://short.test/a",
+			// The destination's chain (shop.test/b) is followed on its
+			// own, shared by every link leading there: it meets the short
+			// link again, one hop later than a browser notices.
+			want:       outcome{up: 0, status: 302, redirects: 2, host: "short.test"},
+			wantReason: "redirect loop: http://short.test/a leads back to http://shop.test/b",
 		},
 		{
 			name:    "too many hops",
@@ -289,11 +341,67 @@ func TestProbe(t *testing.T) {
 			want:  outcome{up: 1, status: 200, redirects: 1, host: "shop.test"},
 		},
 		{
-			name:       "GET after refused HEAD finds a broken page",
-			setup:      func(s *sites) { s.shop.RefuseHEAD(true); s.shop.Break("/gone") },
-			url:        "http://shop.test/gone",
-			want:       outcome{up: 0, status: 404, host: "shop.test"},
-			wantReason: "final status 404",
+			// The shortener's own redirects (to https, or a canonical
+			// URL) are part of its answer.
+			name: "the shortener redirects to itself first",
+			setup: func(s *sites) {
+				s.short.SetRedirect("/a", "/a/", 301)
+				s.short.SetRedirect("/a/", "http://shop.test/p?utm_source=alice", 302)
+			},
+			url:    "http://short.test/a",
+			expect: &exporter.Expect{UTM: map[string]string{"utm_source": "alice"}},
+			want:   outcome{up: 1, status: 200, redirects: 2, host: "shop.test"},
+		},
+		{
+			name:       "404 from the shortener",
+			setup:      func(s *sites) { s.short.Break("/a") },
+			url:        "http://short.test/a",
+			want:       outcome{up: 0, status: 404, host: "short.test"},
+			wantReason: "attempt 1: final status 404 at http://short.test/a; attempt 2 (5s later): final status 404 at http://short.test/a",
+		},
+		{
+			// Never GET on a short link: it would count as a click.
+			name:       "short link refuses HEAD, no destination known",
+			setup:      func(s *sites) { s.short.RefuseHEAD(true) },
+			url:        "http://short.test/a",
+			want:       outcome{up: 0, status: 405, host: "short.test"},
+			wantReason: "final status 405 at http://short.test/a",
+		},
+		{
+			name:        "short link refuses HEAD, the API's destination is probed",
+			setup:       func(s *sites) { s.short.RefuseHEAD(true) },
+			url:         "http://short.test/a",
+			destination: "http://shop.test/p?utm_source=alice",
+			expect:      &exporter.Expect{Host: "shop.test", UTM: map[string]string{"utm_source": "alice"}},
+			want:        outcome{up: 1, status: 200, redirects: 1, host: "shop.test"},
+			wantReason:  "short link refused HEAD (405): probed http://shop.test/p, the destination bitly's API reports",
+		},
+		{
+			name:        "short link answers bots with a page, the API's destination is probed",
+			url:         "http://short.test/preview",
+			destination: "http://shop.test/gone",
+			setup:       func(s *sites) { s.shop.Break("/gone") },
+			want:        outcome{up: 0, status: 404, redirects: 1, host: "shop.test"},
+			wantReason:  "final status 404 at http://shop.test/gone; short link answered HEAD with 200, not a redirect",
+		},
+		{
+			name:        "redirect elsewhere than the API says: shown, not judged",
+			setup:       func(s *sites) { s.short.SetRedirect("/a", "http://shop.test/new", 301) },
+			url:         "http://short.test/a",
+			destination: "http://shop.test/old",
+			want:        outcome{up: 1, status: 200, redirects: 1, host: "shop.test"},
+			wantReason:  "short link redirects to http://shop.test/new, not to http://shop.test/old as bitly's API reports",
+		},
+		{
+			name: "the destination's redirect drops the UTM parameters",
+			setup: func(s *sites) {
+				s.short.SetRedirect("/a", "http://shop.test/old?utm_source=alice", 301)
+				s.shop.SetRedirect("/old", "/new", 301)
+			},
+			url:        "http://short.test/a",
+			expect:     &exporter.Expect{UTM: map[string]string{"utm_source": "alice"}},
+			want:       outcome{up: 0, status: 200, redirects: 2, host: "shop.test"},
+			wantReason: `parameter "utm_source" missing (the redirects after http://shop.test/old drop [utm_source])`,
 		},
 	}
 	for _, tt := range tests {
@@ -304,7 +412,8 @@ func TestProbe(t *testing.T) {
 			}
 			env, p := build(t, s.net, tt.options, "")
 			env.Links.Publish("stub", []exporter.PublishedLink{{
-				Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/a", URL: tt.url, Expect: tt.expect,
+				Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/a", URL: tt.url,
+				Destination: tt.destination, Expect: tt.expect,
 			}})
 			samples, err := env.Poll(t, "linkprobe")
 			if err != nil {
@@ -324,7 +433,7 @@ func TestProbe(t *testing.T) {
 			reason := p.Findings()["bitly/bit.ly/a"]
 			switch {
 			case tt.wantReason == "" && reason != "":
-				t.Errorf("healthy link has reason %q", reason)
+				t.Errorf("healthy link has finding %q", reason)
 			case !strings.Contains(reason, tt.wantReason):
 				t.Errorf("reason = %q, want it to contain %q", reason, tt.wantReason)
 			}
@@ -346,16 +455,22 @@ func closedPort(t *testing.T) string {
 
 func TestMethods(t *testing.T) {
 	tests := []struct {
-		name       string
-		options    string
-		refuseHEAD bool
-		wantShort  []string
-		wantShop   []string
+		name        string
+		options     string
+		refuseHEAD  bool
+		destination string
+		wantShort   []string
+		wantShop    []string
+		wantUp      float64
 	}{
-		{name: "HEAD by default", wantShort: []string{"HEAD"}, wantShop: []string{"HEAD"}},
-		{name: "GET", options: "method: get", wantShort: []string{"GET"}, wantShop: []string{"GET"}},
-		// Once a hop refuses HEAD, the rest of the chain uses GET.
-		{name: "HEAD refused", refuseHEAD: true, wantShort: []string{"HEAD", "GET"}, wantShop: []string{"GET"}},
+		{name: "HEAD by default", wantShort: []string{"HEAD"}, wantShop: []string{"HEAD"}, wantUp: 1},
+		// method is for destinations: short links are always sent HEAD.
+		{name: "GET", options: "method: get", wantShort: []string{"HEAD"}, wantShop: []string{"GET"}, wantUp: 1},
+		// A short link refusing HEAD is never retried as GET: a
+		// shortener counts GET as a click.
+		{name: "short link refuses HEAD", refuseHEAD: true, wantShort: []string{"HEAD", "HEAD"}, wantUp: 0},
+		{name: "short link refuses HEAD, destination known", refuseHEAD: true, destination: "http://shop.test/p",
+			wantShort: []string{"HEAD"}, wantShop: []string{"HEAD"}, wantUp: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -363,9 +478,14 @@ func TestMethods(t *testing.T) {
 			s.short.SetRedirect("/a", "http://shop.test/p", 301)
 			s.short.RefuseHEAD(tt.refuseHEAD)
 			env, _ := build(t, s.net, "user_agent: probe-test/1.0\n"+tt.options, "")
-			env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: "http://short.test/a"}})
-			if _, err := env.Poll(t, "linkprobe"); err != nil {
+			env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a",
+				URL: "http://short.test/a", Destination: tt.destination}})
+			samples, err := env.Poll(t, "linkprobe")
+			if err != nil {
 				t.Fatal(err)
+			}
+			if got := outcomes(samples)["bitly/bit.ly/a"].up; got != tt.wantUp {
+				t.Errorf("up = %g, want %g", got, tt.wantUp)
 			}
 			for _, site := range []struct {
 				name string
@@ -400,45 +520,24 @@ func TestDefaultUserAgent(t *testing.T) {
 	}
 }
 
-func TestPerHostInterval(t *testing.T) {
-	s := newSites(t)
-	s.short.SetRedirect("/d", "http://other.test/x", 301)
-	env, p := build(t, s.net, "per_host_interval: 1s\nconcurrency: 4", "")
-	env.Links.Publish("stub", []exporter.PublishedLink{
-		{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: "http://shop.test/a"},
-		{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/b", URL: "http://shop.test/b"},
-		// Same host: case and the default port do not make another one.
-		{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/c", URL: "http://SHOP.test:80/c"},
-		{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/d", URL: "http://short.test/d"},
-	})
+func TestLimiterSpacing(t *testing.T) {
+	l := newHostLimiter(time.Second)
 	// A stopped clock: every reservation is made at the same instant, so
 	// the waits the limiter asks for show the spacing of each host's slots.
-	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	var (
-		mu    sync.Mutex
-		waits []time.Duration
-	)
-	p.limiter.now = func() time.Time { return now }
-	p.limiter.sleep = func(ctx context.Context, d time.Duration) error {
-		mu.Lock()
+	var waits []time.Duration
+	l.now = func() time.Time { return clockStart }
+	l.sleep = func(ctx context.Context, d time.Duration) error {
 		waits = append(waits, d)
-		mu.Unlock()
 		return ctx.Err()
 	}
-	samples, err := env.Poll(t, "linkprobe")
-	if err != nil {
-		t.Fatal(err)
+	for _, host := range []string{"shop.test", "shop.test", "other.test", "shop.test"} {
+		if err := l.wait(context.Background(), host); err != nil {
+			t.Fatal(err)
+		}
 	}
-	// shop.test: three requests at +0s, +1s, +2s. short.test and
-	// other.test: one each, no wait.
-	slices.Sort(waits)
+	// shop.test: +0s, +1s, +2s; other.test: no wait.
 	if want := []time.Duration{time.Second, 2 * time.Second}; !slices.Equal(waits, want) {
 		t.Errorf("waits = %v, want %v", waits, want)
-	}
-	for k, o := range outcomes(samples) {
-		if o.up != 1 {
-			t.Errorf("%s: up = %g, want 1", k, o.up)
-		}
 	}
 }
 
@@ -534,7 +633,8 @@ func TestNonHTTPLocation(t *testing.T) {
 	if want := (outcome{up: 0, status: 302, host: "short.test"}); got != want {
 		t.Errorf("outcome = %+v, want %+v", got, want)
 	}
-	if r, want := p.Findings()["bitly/bit.ly/a"], "redirect from http://short.test/a to a Location that is not an http(s) URL"; r != want {
+	const why = "redirect from http://short.test/a to a Location that is not an http(s) URL"
+	if r, want := p.Findings()["bitly/bit.ly/a"], "attempt 1: "+why+"; attempt 2 (5s later): "+why; r != want {
 		t.Errorf("reason = %q, want %q", r, want)
 	}
 }
@@ -586,11 +686,12 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Poll: %v", err)
 	}
-	// Durations vary from run to run: they stay out of the golden file and
-	// are checked separately.
+	// Durations vary from run to run, and so do completion times on the
+	// fake clock, which concurrent waits move: they stay out of the golden
+	// file and are checked separately.
 	var stable []exporter.Sample
 	for _, s := range samples {
-		if s.Metric != exporter.LinkProbeDuration {
+		if s.Metric != exporter.LinkProbeDuration && s.Metric != exporter.LinkLastProbe {
 			stable = append(stable, s)
 		}
 	}
@@ -608,11 +709,12 @@ func TestGolden(t *testing.T) {
 	if n := s.shop.Hits("/config-alice"); n != 0 {
 		t.Errorf("configured url of a published link requested %d times, want 0", n)
 	}
+	twice := func(why string) string { return "attempt 1: " + why + "; attempt 2 (5s later): " + why }
 	wantReasons := map[string]string{
-		"bitly/bit.ly/bob1":   "final status 404 at http://shop.test/gone",
+		"bitly/bit.ly/bob1":   twice("final status 404 at http://shop.test/gone"),
 		"bitly/bit.ly/carol1": `landed on host "other.test", expected "shop.test"`,
-		"dub/dub.sh/dave":     "dns: lookup gone.test: no such host",
-		"dub/dub.sh/erin":     "redirect loop: http://short.test/erin2 leads back to http://short.test/erin",
+		"dub/dub.sh/dave":     twice("dns: lookup gone.test: no such host"),
+		"dub/dub.sh/erin":     twice("redirect loop: http://short.test/erin2 leads back to http://short.test/erin"),
 	}
 	if got := p.Findings(); !mapsEqual(got, wantReasons) {
 		t.Errorf("Findings() = %q, want %q", got, wantReasons)
@@ -692,7 +794,9 @@ func TestBadOptions(t *testing.T) {
 	}{
 		{"method: POST", `collectors[0].options.method: must be HEAD or GET, got "POST"`},
 		{"timeout: 0s", "collectors[0].options.timeout: must be positive"},
-		{"max_redirects: -1", "collectors[0].options.max_redirects: must not be negative"},
+		{"max_redirects: 0", "collectors[0].options.max_redirects: must be at least 1 (a short link is a redirect), got 0"},
+		{"confirm_delay: 1m", "collectors[0].options.confirm_delay: must be below the interval (60s)"},
+		{"campaigns: [nope]", `collectors[0].options.campaigns[0]: unknown campaign "nope"`},
 		{"concurrency: 0", "collectors[0].options.concurrency: must be at least 1"},
 		{`user_agent: " "`, "collectors[0].options.user_agent: must not be empty"},
 		{`deny_cidrs: ["10.0.0.0/8", "nope"]`, `collectors[0].options.deny_cidrs[1]: invalid CIDR "nope"`},

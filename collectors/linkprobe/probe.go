@@ -29,43 +29,185 @@ type result struct {
 	duration  time.Duration
 	host      string // final host, "" when no response arrived
 	reason    string // why the link is broken
-	skipped   bool   // the refresh ended before this link was probed
+	// note is what the landing page should know about a link, broken or
+	// not: a short link redirecting elsewhere than its shortener's API
+	// says.
+	note string
+	at   time.Time // when the probe completed, confirmation included
 }
 
 var errTimeout = errors.New("timed out")
 
-// probe follows one link's redirect chain and judges where it lands.
-func (p *Probe) probe(ctx context.Context, l exporter.PublishedLink) result {
-	r := result{link: l}
-	u, err := url.Parse(l.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		r.reason = "invalid probe URL"
-		return r
+// hop is the shortener's answer to one attempt at a short link.
+type hop struct {
+	status int
+	host   string // "" when no response arrived
+	took   time.Duration
+	// redirects are those followed on short link hosts (the shortener
+	// may redirect to its own https or canonical URL first).
+	redirects int
+	// next is the destination to probe, nil when the answer is final;
+	// prior is how many redirects lead to it, method the method its chain
+	// starts with.
+	next   *url.URL
+	prior  int
+	method string
+	// location is the first Location off the short link hosts, where the
+	// shortener sends visitors; nil if none.
+	location *url.URL
+	final    *url.URL // the last URL requested
+	reason   string   // why the attempt failed, "" if it did not
+	note     string
+	cut      bool // the round ended during a request
+}
+
+// hopOnce asks the shortener where the short link u leads: HEAD, and the
+// redirects that stay on short link hosts, each HEAD too. A short link is
+// never sent GET: shorteners count GET as a click.
+func (r *round) hopOnce(l exporter.PublishedLink, u *url.URL) hop {
+	p := r.p
+	h := hop{}
+	budget := time.Duration(p.opts.Timeout)
+	visited := map[string]bool{u.String(): true}
+	var resp *http.Response
+	for {
+		var (
+			took time.Duration
+			err  error
+		)
+		resp, took, err = p.do(r.ctx, p.short, http.MethodHead, u, budget)
+		h.took += took
+		budget -= took
+		if err != nil {
+			if r.ctx.Err() != nil {
+				return hop{cut: true}
+			}
+			h.status, h.host, h.final = 0, "", u
+			h.reason = p.describe(err)
+			return h
+		}
+		h.status, h.host, h.final = resp.StatusCode, canonicalHost(u), u
+		loc := resp.Header.Get("Location")
+		if !isRedirect(resp.StatusCode) || loc == "" {
+			break
+		}
+		next, err := u.Parse(loc)
+		if err != nil || (next.Scheme != "http" && next.Scheme != "https") || next.Host == "" {
+			h.reason = fmt.Sprintf("redirect from %s to a Location that is not an http(s) URL", redact(u))
+			return h
+		}
+		next.Fragment, next.RawFragment = "", ""
+		if h.redirects >= p.opts.MaxRedirects {
+			h.reason = fmt.Sprintf("more than %d redirects (max_redirects)", p.opts.MaxRedirects)
+			return h
+		}
+		if visited[next.String()] {
+			h.reason = fmt.Sprintf("redirect loop: %s leads back to %s", redact(u), redact(next))
+			return h
+		}
+		visited[next.String()] = true
+		h.redirects++
+		if !r.isShortHost(canonicalHost(next)) {
+			// Off the shortener: where visitors are sent.
+			h.location, h.next, h.prior, h.method = next, next, h.redirects, p.opts.Method
+			if dest := apiDestination(l); dest != nil && !sameURL(next, dest) {
+				h.note = fmt.Sprintf("short link redirects to %s, not to %s as %s's API reports (geo or device targeting, or an edit since its last refresh)",
+					redact(next), redact(dest), l.Provider)
+			}
+			return h
+		}
+		u = next
 	}
-	u.Fragment, u.RawFragment = "", "" // never sent to the server
-	method := p.opts.Method
+
+	// A final answer from the shortener.
+	dest := apiDestination(l)
+	_, override := p.overrides[linkKey(l)]
+	switch code := resp.StatusCode; {
+	case code >= 200 && code <= 299:
+		// A url: override may point at the page itself: then it is its
+		// own destination, whatever the shortener's API says.
+		if dest != nil && !override && !sameURL(u, dest) {
+			// A page for bots (Dub serves its preview page to bots for
+			// links with a custom preview): visitors go to the
+			// destination the API reports.
+			h.next, h.prior, h.method = dest, h.redirects+1, p.opts.Method
+			h.note = fmt.Sprintf("short link answered HEAD with %d, not a redirect: probed %s, the destination %s's API reports", code, redact(dest), l.Provider)
+		}
+	case override && code >= 400 && code != http.StatusTooManyRequests:
+		// A url: override pointing at a page that refuses HEAD: probe
+		// it as the destination it is, from GET.
+		h.next, h.prior, h.method = u, h.redirects, http.MethodGet
+	case dest != nil && (code == http.StatusMethodNotAllowed || code == http.StatusNotImplemented):
+		h.next, h.prior, h.method = dest, h.redirects+1, p.opts.Method
+		h.note = fmt.Sprintf("short link refused HEAD (%d): probed %s, the destination %s's API reports", code, redact(dest), l.Provider)
+	default:
+		h.reason = fmt.Sprintf("final status %d at %s", code, redact(u))
+	}
+	return h
+}
+
+// apiDestination is the link's destination as its shortener's API
+// reports it, nil if unknown.
+func apiDestination(l exporter.PublishedLink) *url.URL {
+	if l.Destination == "" {
+		return nil
+	}
+	u, err := parseProbeURL(l.Destination)
+	if err != nil {
+		return nil
+	}
+	return u
+}
+
+// chain is the outcome of following a destination's redirect chain.
+type chain struct {
+	status    int
+	redirects int
+	took      time.Duration
+	final     *url.URL // the last URL requested
+	host      string   // its host, "" when no response arrived
+	reason    string   // why the chain failed, "" if it ended 2xx
+	// dropped are the utm_* parameters of the first URL that the final
+	// one lacks: the destination's redirects drop them.
+	dropped []string
+	cut     bool
+}
+
+// follow follows the redirect chain from start, prior redirects after the
+// short link, and judges where it ends. Short link hosts met on the way
+// (a destination that is another short link) are only ever sent HEAD, at
+// short_link_interval.
+func (r *round) follow(start *url.URL, prior int, method string) chain {
+	p := r.p
+	c := chain{}
+	u := start
 	budget := time.Duration(p.opts.Timeout)
 	visited := map[string]bool{u.String(): true}
 	for {
-		resp, took, err := p.do(ctx, method, u, budget)
-		r.duration += took
+		host := canonicalHost(u)
+		m, lim := method, p.dest
+		short := r.isShortHost(host)
+		if short {
+			m, lim = http.MethodHead, p.short
+		}
+		resp, took, err := p.do(r.ctx, lim, m, u, budget)
+		c.took += took
 		budget -= took
-		if err == nil && method == http.MethodHead && headRefused(resp.StatusCode) {
+		if err == nil && m == http.MethodHead && headRefused(resp.StatusCode) && !short {
 			method = http.MethodGet
-			resp, took, err = p.do(ctx, method, u, budget)
-			r.duration += took
+			resp, took, err = p.do(r.ctx, lim, method, u, budget)
+			c.took += took
 			budget -= took
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				// The refresh ran out of time, not the link.
-				return result{link: l, skipped: true}
+			if r.ctx.Err() != nil {
+				return chain{cut: true}
 			}
-			r.status, r.host = 0, ""
-			r.reason = p.describe(err)
-			return r
+			c.status, c.host, c.final = 0, "", u
+			c.reason = p.describe(err)
+			return c
 		}
-		r.status, r.host = resp.StatusCode, canonicalHost(u)
+		c.status, c.host, c.final = resp.StatusCode, host, u
 		if !isRedirect(resp.StatusCode) {
 			break
 		}
@@ -75,38 +217,48 @@ func (p *Probe) probe(ctx context.Context, l exporter.PublishedLink) result {
 		}
 		next, err := u.Parse(loc)
 		if err != nil || (next.Scheme != "http" && next.Scheme != "https") || next.Host == "" {
-			r.reason = fmt.Sprintf("redirect from %s to a Location that is not an http(s) URL", redact(u))
-			return r
+			c.reason = fmt.Sprintf("redirect from %s to a Location that is not an http(s) URL", redact(u))
+			return c
 		}
 		next.Fragment, next.RawFragment = "", ""
-		if r.redirects >= p.opts.MaxRedirects {
-			r.reason = fmt.Sprintf("more than %d redirects (max_redirects)", p.opts.MaxRedirects)
-			return r
+		if prior+c.redirects >= p.opts.MaxRedirects {
+			c.reason = fmt.Sprintf("more than %d redirects (max_redirects)", p.opts.MaxRedirects)
+			return c
 		}
 		if visited[next.String()] {
-			r.reason = fmt.Sprintf("redirect loop: %s leads back to %s", redact(u), redact(next))
-			return r
+			c.reason = fmt.Sprintf("redirect loop: %s leads back to %s", redact(u), redact(next))
+			return c
 		}
 		visited[next.String()] = true
-		r.redirects++
+		c.redirects++
 		u = next
 	}
-	if r.status < 200 || r.status > 299 {
-		r.reason = fmt.Sprintf("final status %d at %s", r.status, redact(u))
-		return r
+	if c.status < 200 || c.status > 299 {
+		c.reason = fmt.Sprintf("final status %d at %s", c.status, redact(u))
+		return c
 	}
-	if reason := checkExpect(l.Expect, u); reason != "" {
-		r.reason = reason
-		return r
+	if c.redirects > 0 {
+		q := u.Query()
+		for _, k := range slices.Sorted(maps.Keys(start.Query())) {
+			if _, ok := q[k]; !ok && strings.HasPrefix(k, "utm_") {
+				c.dropped = append(c.dropped, k)
+			}
+		}
 	}
-	r.up = true
-	return r
+	return c
 }
 
-// do sends one request after waiting for the host's turn. took counts only
-// the time on the network; budget is what is left of the probe's timeout.
-func (p *Probe) do(ctx context.Context, method string, u *url.URL, budget time.Duration) (resp *http.Response, took time.Duration, err error) {
-	if err := p.limiter.wait(ctx, canonicalHost(u)); err != nil {
+// do sends one request after waiting for a free slot of the requests in
+// flight and for the host's turn at lim. took counts only the time on the
+// network; budget is what is left of the timeout.
+func (p *Probe) do(ctx context.Context, lim *hostLimiter, method string, u *url.URL, budget time.Duration) (resp *http.Response, took time.Duration, err error) {
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, 0, ctx.Err()
+	}
+	defer func() { <-p.sem }()
+	if err := lim.wait(ctx, canonicalHost(u)); err != nil {
 		return nil, 0, err
 	}
 	if budget <= 0 {
@@ -167,6 +319,20 @@ func isRedirect(code int) bool {
 	return false
 }
 
+// parseProbeURL parses an absolute http(s) URL, without its fragment,
+// which is never sent.
+func parseProbeURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("not an absolute http(s) URL")
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u, nil
+}
+
 // canonicalHost is the host[:port] of u in lower case, without the
 // scheme's default port.
 func canonicalHost(u *url.URL) string {
@@ -180,7 +346,40 @@ func canonicalHost(u *url.URL) string {
 	return strings.TrimSuffix(h, ".")
 }
 
-// checkExpect returns why the final URL u does not match what the link
+// destKey names a destination: its URL without utm_* parameters, the
+// rest of the query sorted, so creators' links to one page with their own
+// UTM values share one probe. prior is part of it: it counts against
+// max_redirects.
+func destKey(u *url.URL, prior int) string {
+	k := *u
+	k.Host = canonicalHost(u)
+	k.Scheme = strings.ToLower(u.Scheme)
+	q := u.Query()
+	for name := range q {
+		if strings.HasPrefix(name, "utm_") {
+			delete(q, name)
+		}
+	}
+	k.RawQuery = q.Encode()
+	k.ForceQuery = false
+	return fmt.Sprintf("%d %s", prior, k.String())
+}
+
+// sameURL reports whether a and b name the same resource: scheme and
+// host compared canonically, an empty path as "/", query parameters in
+// any order.
+func sameURL(a, b *url.URL) bool {
+	path := func(u *url.URL) string {
+		if u.EscapedPath() == "" {
+			return "/"
+		}
+		return u.EscapedPath()
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && canonicalHost(a) == canonicalHost(b) &&
+		path(a) == path(b) && a.Query().Encode() == b.Query().Encode()
+}
+
+// checkExpect returns why the landing URL u does not match what the link
 // expects, or "".
 func checkExpect(e *exporter.Expect, u *url.URL) string {
 	if e == nil {

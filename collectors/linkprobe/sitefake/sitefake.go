@@ -32,6 +32,7 @@ type Site struct {
 	broken     map[string]bool
 	redirects  map[string]redirect
 	slow       map[string]time.Duration
+	failNext   map[string][]int
 	refuseHEAD bool
 	requests   []Request
 }
@@ -42,6 +43,7 @@ func New() *Site {
 		broken:    map[string]bool{},
 		redirects: map[string]redirect{},
 		slow:      map[string]time.Duration{},
+		failNext:  map[string][]int{},
 	}
 }
 
@@ -80,6 +82,17 @@ func (s *Site) SetSlow(path string, d time.Duration) {
 	s.slow[path] = d
 }
 
+// FailNext makes the next n requests to path, any method, answer status
+// code, or with code 0 hang until the client gives up; then path answers
+// as before.
+func (s *Site) FailNext(path string, code, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.failNext[path] = append(s.failNext[path], code)
+	}
+}
+
 // RefuseHEAD makes every HEAD request answer 405 Method Not Allowed.
 func (s *Site) RefuseHEAD(refuse bool) {
 	s.mu.Lock()
@@ -116,7 +129,20 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	refuse := s.refuseHEAD && r.Method == http.MethodHead
 	broken := s.broken[path]
 	redir, isRedirect := s.redirects[path]
+	fail, failing := -1, len(s.failNext[path]) > 0
+	if failing {
+		fail, s.failNext[path] = s.failNext[path][0], s.failNext[path][1:]
+	}
 	s.mu.Unlock()
+
+	switch {
+	case failing && fail == 0:
+		<-r.Context().Done()
+		return
+	case failing:
+		page(w, fail, http.StatusText(fail))
+		return
+	}
 
 	if delay > 0 {
 		t := time.NewTimer(delay)

@@ -2,6 +2,7 @@ package sitefake
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -87,4 +88,33 @@ func TestSlowGivesUpWithClient(t *testing.T) {
 	}
 	// srv.Close waits for the handler: the test ends only if the handler
 	// returned when the client went away.
+}
+
+func TestFailNext(t *testing.T) {
+	s := New()
+	s.FailNext("/p", http.StatusServiceUnavailable, 2)
+	var got []int
+	for _, method := range []string{"HEAD", "GET", "GET"} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(method, "/p", nil))
+		got = append(got, rec.Code)
+	}
+	if want := []int{503, 503, 200}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("statuses = %v, want %v", got, want)
+	}
+	if n := s.Hits("/p"); n != 3 {
+		t.Errorf("Hits = %d, want 3", n)
+	}
+
+	// Code 0 hangs until the client gives up.
+	s.FailNext("/hang", 0, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/hang", nil).WithContext(ctx))
+	rec = httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/hang", nil))
+	if rec.Code != 200 {
+		t.Errorf("after the hang: %d, want 200", rec.Code)
+	}
 }
