@@ -45,7 +45,7 @@ func TestMetricsDocMatchesCode(t *testing.T) {
 	}
 	for _, n := range []string{
 		"influencer_collector_up", "influencer_collector_last_success_timestamp_seconds",
-		"influencer_collector_refresh_duration_seconds", "influencer_config_last_reload_successful",
+		"influencer_collector_refresh_duration_seconds", "influencer_collector_objects", "influencer_config_last_reload_successful",
 		"influencer_config_last_reload_success_timestamp_seconds", "influencer_exporter_build_info",
 	} {
 		inCode[n] = true

@@ -28,10 +28,16 @@ var e2eLink = struct{ campaign, creator, provider, link, path string }{
 
 const e2eAlert = "InfluencerTrackingLinkBroken"
 
-// TestEndToEnd proves the chain an on-call person relies on: the exporter
-// probes a tracking link, a real Prometheus loads alerts/*.rules.yml and
-// scrapes it, and a real Alertmanager running alerts/alertmanager.yml
-// notifies a webhook when the link breaks and again when it is repaired.
+// TestEndToEnd proves the chain an on-call person relies on, with the
+// shipped defaults: the exporter probes a tracking link (config.yaml's link
+// probe sets no timing of its own, so its interval, timeout and confirmation
+// delay are the defaults), a real Prometheus loads alerts/*.rules.yml and
+// scrapes and evaluates at deploy/prometheus.yml's intervals, and a real
+// Alertmanager running alerts/alertmanager.yml as shipped (its group_wait and
+// group_interval untouched) notifies a webhook. It checks that a single
+// failed probe never notifies, then measures break → notification and
+// repair → resolved notification in the worst phase of the probe round: the
+// link breaks, and is repaired, just after its probe.
 func TestEndToEnd(t *testing.T) {
 	prometheusBin := promprog.Prometheus.Path(t)
 	alertmanagerBin := promprog.Alertmanager.Path(t)
@@ -55,10 +61,10 @@ func TestEndToEnd(t *testing.T) {
 	hookServer := httptest.NewServer(hooks)
 	t.Cleanup(hookServer.Close)
 
-	// The exporter, on the sandbox campaign. Its scripted broken link is
-	// pushed out of the test's way: the test breaks a link itself, once
-	// Prometheus has seen it healthy.
-	cfgFile := sandboxConfig(t)
+	// The exporter, on the sandbox campaign with the shipped probe
+	// defaults. Its scripted broken link is pushed out of the test's way:
+	// the test breaks a link itself, once Prometheus has seen it healthy.
+	cfgFile := sandboxConfigWith(t, false)
 	cfg, err := os.ReadFile(cfgFile)
 	if err != nil {
 		t.Fatal(err)
@@ -70,10 +76,11 @@ func TestEndToEnd(t *testing.T) {
 	if err := os.WriteFile(cfgFile, cfg, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	assertProbeDefaults(t, cfg)
 	exp := startExporter(t, cfgFile)
 
 	// Alertmanager, on the example config with every receiver pointing at
-	// the test and the waits shortened.
+	// the test; its timings are the shipped ones.
 	amYAML := alertmanagerForTest(t, amConfig, alertsDir, hookServer.URL)
 	amFile := filepath.Join(dir, "alertmanager.yml")
 	if err := os.WriteFile(amFile, amYAML, 0o600); err != nil {
@@ -88,23 +95,11 @@ func TestEndToEnd(t *testing.T) {
 	)
 	am.waitReady(t, "http://"+amAddr+"/-/ready")
 
-	// Prometheus, loading the rules and scraping the exporter.
-	promYAML := fmt.Sprintf(`global:
-  scrape_interval: 2s
-  evaluation_interval: 2s
-rule_files:
-  - %q
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: [%q]
-scrape_configs:
-  - job_name: influencer
-    static_configs:
-      - targets: [%q]
-`, filepath.Join(alertsDir, "*.rules.yml"), amAddr, exp.addr)
+	// Prometheus, on deploy/prometheus.yml with the addresses moved to the
+	// test's.
+	promYAML := prometheusForTest(t, filepath.Join(alertsDir, "*.rules.yml"), amAddr, exp.addr)
 	promFile := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(promFile, []byte(promYAML), 0o600); err != nil {
+	if err := os.WriteFile(promFile, promYAML, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	promAddr := freeAddr(t)
@@ -150,12 +145,54 @@ scrape_configs:
 	})
 	linkUp := fmt.Sprintf(`influencer_link_up{campaign=%q,creator=%q,provider=%q,link=%q}`,
 		e2eLink.campaign, e2eLink.creator, e2eLink.provider, e2eLink.link)
-	prom.waitUntil(t, "Prometheus to see the link up", 2*time.Minute, func() bool {
+	// The first round may start before the shorteners publish their
+	// links; the next comes an interval later.
+	prom.waitUntil(t, "Prometheus to see the link up", 4*time.Minute, func() bool {
 		v, ok := api.value(linkUp)
 		return ok && v == 1
 	})
+	upKey := linkUpKey(e2eLink.campaign, e2eLink.creator, e2eLink.provider, e2eLink.link)
+	probedKey := fmt.Sprintf(`influencer_link_last_probe_timestamp_seconds{campaign=%q,creator=%q,link=%q,provider=%q}`,
+		e2eLink.campaign, e2eLink.creator, e2eLink.link, e2eLink.provider)
+	// nextProbe waits for the link's next completed probe, confirmation
+	// included, and returns its time.
+	nextProbe := func(after float64) float64 {
+		t.Helper()
+		var at float64
+		prom.waitUntil(t, "the link's next probe", 4*time.Minute, func() bool {
+			_, s := exp.scrape(t)
+			at = s[probedKey]
+			return at > after
+		})
+		return at
+	}
+	_, s := exp.scrape(t)
+	last := s[probedKey]
 
-	// Break the link.
+	// One failed probe never notifies: the page's next request hangs
+	// until the probe times out, and the probe's confirmation, 5 seconds
+	// later, succeeds. The exporter must never export the link as down.
+	last = nextProbe(last)
+	exp.sb.Site.FailNext(e2eLink.path, 0, 1)
+	flapped := last
+	for last <= flapped || time.Since(time.Unix(0, int64(last*1e9))) < 2*15*time.Second {
+		_, s := exp.scrape(t)
+		if s[upKey] != 1 {
+			t.Fatalf("one failed probe set %s to %g", upKey, s[upKey])
+		}
+		last = s[probedKey]
+		time.Sleep(250 * time.Millisecond)
+	}
+	if v, ok := api.value("min_over_time(" + linkUp + "[5m])"); !ok || v != 1 {
+		t.Errorf("Prometheus saw the link down after one failed probe: min_over_time = %g (%t)", v, ok)
+	}
+	if a := hooks.alerts(); len(a) > 0 {
+		t.Fatalf("one failed probe notified: %v", a)
+	}
+	t.Logf("one failed probe (a timeout): the link stayed up")
+
+	// Break the link just after its probe: the worst phase.
+	last = nextProbe(last)
 	broken := time.Now()
 	exp.sb.Site.Break(e2eLink.path)
 	restored := false
@@ -164,24 +201,86 @@ scrape_configs:
 			exp.sb.Site.Restore(e2eLink.path)
 		}
 	}()
-	// The rule waits `for` a few minutes; the deadline only bounds a broken
-	// run.
+	// The deadline only bounds a broken run.
 	firing := waitNotification(t, prom, am, hooks, "firing", 10*time.Minute)
 	toFire := time.Since(broken).Seconds()
 	t.Logf("%s firing notification %.1fs after the break: %s", e2eAlert, toFire, firing)
-	fmt.Printf("e2e: %s notification arrived %.1f seconds after the link broke\n", e2eAlert, toFire)
+	fmt.Printf("e2e: %s notification arrived %.1f seconds after the link broke just after its probe\n", e2eAlert, toFire)
 	for _, name := range []string{"summary", "description", "runbook_url"} {
 		t.Logf("  %s: %s", name, firing.Annotations[name])
 	}
 
-	// Repair it.
+	// Repair it just after a probe confirmed it broken: the worst phase.
+	_, s = exp.scrape(t)
+	nextProbe(s[probedKey])
 	repaired := time.Now()
 	exp.sb.Site.Restore(e2eLink.path)
 	restored = true
-	resolved := waitNotification(t, prom, am, hooks, "resolved", 5*time.Minute)
+	resolved := waitNotification(t, prom, am, hooks, "resolved", 10*time.Minute)
 	toResolve := time.Since(repaired).Seconds()
 	t.Logf("%s resolved notification %.1fs after the repair: %s", e2eAlert, toResolve, resolved)
-	fmt.Printf("e2e: %s resolved notification arrived %.1f seconds after the link was repaired\n", e2eAlert, toResolve)
+	fmt.Printf("e2e: %s resolved notification arrived %.1f seconds after the link was repaired just after its probe\n", e2eAlert, toResolve)
+}
+
+// assertProbeDefaults fails unless the config's link probe leaves every
+// timing to the defaults, which the paging budget in docs/runbooks.md is
+// worked out for.
+func assertProbeDefaults(t *testing.T, cfg []byte) {
+	t.Helper()
+	var c struct {
+		Collectors []map[string]any `yaml:"collectors"`
+	}
+	if err := yaml.Unmarshal(cfg, &c); err != nil {
+		t.Fatal(err)
+	}
+	for _, col := range c.Collectors {
+		if col["type"] != "linkprobe" {
+			continue
+		}
+		if _, ok := col["interval"]; ok {
+			t.Errorf("config.yaml's link probe sets interval %v: the end-to-end test measures the default", col["interval"])
+		}
+		opts, _ := col["options"].(map[string]any)
+		for _, k := range []string{"timeout", "confirm_delay"} {
+			if v, ok := opts[k]; ok {
+				t.Errorf("config.yaml's link probe sets %s %v: the end-to-end test measures the default", k, v)
+			}
+		}
+		return
+	}
+	t.Fatal("config.yaml has no linkprobe collector")
+}
+
+// prometheusForTest is deploy/prometheus.yml with its rule files, its
+// Alertmanager and its scrape target moved to the test's; its intervals are
+// the shipped ones.
+func prometheusForTest(t *testing.T, rules, amAddr, exporterAddr string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("deploy", "prometheus.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatalf("deploy/prometheus.yml: %v", err)
+	}
+	global, _ := cfg["global"].(map[string]any)
+	if global["scrape_interval"] != "15s" || global["evaluation_interval"] != "15s" {
+		t.Errorf("deploy/prometheus.yml: intervals %v/%v, but the paging budget is worked out for 15s/15s", global["scrape_interval"], global["evaluation_interval"])
+	}
+	cfg["rule_files"] = []string{rules}
+	cfg["alerting"] = map[string]any{"alertmanagers": []any{map[string]any{"static_configs": []any{map[string]any{"targets": []string{amAddr}}}}}}
+	scrapes, _ := cfg["scrape_configs"].([]any)
+	if len(scrapes) != 1 {
+		t.Fatalf("deploy/prometheus.yml: %d scrape configs, want the exporter's only", len(scrapes))
+	}
+	sc, _ := scrapes[0].(map[string]any)
+	sc["static_configs"] = []any{map[string]any{"targets": []string{exporterAddr}}}
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // waitNotification waits for a webhook notification of the broken-link
@@ -212,8 +311,8 @@ func waitNotification(t *testing.T, prom, am *process, hooks *hookRecorder, stat
 // alertmanagerForTest rewrites the example Alertmanager config so every
 // notification stays inside the test: webhook receivers post to
 // base/webhook/<receiver>, Slack receivers to base/slack/<receiver>, and
-// other integrations, which cannot be kept on loopback, are dropped. The
-// route's waits are shortened; everything else is the example's.
+// other integrations, which cannot be kept on loopback, are dropped.
+// Everything else, the route's waits included, is the example's.
 func alertmanagerForTest(t *testing.T, data []byte, alertsDir, base string) []byte {
 	t.Helper()
 	var cfg map[string]any
@@ -260,26 +359,9 @@ func alertmanagerForTest(t *testing.T, data []byte, alertsDir, base string) []by
 	if webhooks == 0 {
 		t.Fatal("alertmanager.yml has no webhook receiver")
 	}
-	// Child routes inherit the waits they do not set.
-	var shorten func(route map[string]any, top bool)
-	shorten = func(route map[string]any, top bool) {
-		for k, v := range map[string]string{"group_wait": "1s", "group_interval": "2s", "repeat_interval": "1m"} {
-			if _, ok := route[k]; ok || top {
-				route[k] = v
-			}
-		}
-		children, _ := route["routes"].([]any)
-		for _, c := range children {
-			if c, ok := c.(map[string]any); ok {
-				shorten(c, false)
-			}
-		}
-	}
-	route, ok := cfg["route"].(map[string]any)
-	if !ok {
+	if _, ok := cfg["route"].(map[string]any); !ok {
 		t.Fatal("alertmanager.yml has no route")
 	}
-	shorten(route, true)
 	// Template paths are relative to the config file, which moves.
 	if templates, ok := cfg["templates"].([]any); ok {
 		for i, tmpl := range templates {

@@ -55,6 +55,35 @@ func TestConfigCheck(t *testing.T) {
 	}
 }
 
+// TestConfigCheckPlans: --config.check says, before anything runs, that a
+// Bitly collector with 116 links, its batch call turned off, cannot read
+// them all within a 15s interval at 5 requests a second.
+func TestConfigCheckPlans(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("collectors:\n  - type: bitly\n    token: x\n    interval: 15s\n    options: {top_links: 0, group_guid: Ba1}\ncampaigns:\n  - name: spring\n    creators:\n      - name: alice\n        links:\n")
+	for i := range 116 {
+		fmt.Fprintf(&b, "          - {collector: bitly, id: bit.ly/l%03d}\n", i)
+	}
+	file := filepath.Join(t.TempDir(), "plan.yml")
+	if err := os.WriteFile(file, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"--config.check", "--config.file=" + file}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{
+		"Planned API calls per refresh:",
+		"bitly (bitly): 116 API calls per refresh (116 clicks summaries, one per configured link",
+		"22s at rate_limit 5/s; interval 15s",
+		"WARNING: a refresh cannot finish within its interval; each refresh resumes where the last stopped, so every object refreshes about every 2 intervals.",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 // freeAddr returns a loopback address nothing listens on right now.
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -69,6 +98,13 @@ func freeAddr(t *testing.T) string {
 // sandboxConfig copies config.yaml and its token files into a temporary
 // directory, moved to free ports and sped up for a test.
 func sandboxConfig(t *testing.T) string {
+	t.Helper()
+	return sandboxConfigWith(t, true)
+}
+
+// sandboxConfigWith is sandboxConfig; fastProbe gives the link probe a 10s
+// interval instead of its default, for tests that only need its series.
+func sandboxConfigWith(t *testing.T, fastProbe bool) string {
 	t.Helper()
 	dir := t.TempDir()
 	data, err := os.ReadFile("config.yaml")
@@ -87,6 +123,13 @@ func sandboxConfig(t *testing.T) string {
 	text = strings.Replace(text, "break_after: 3m", "break_after: 1ms", 1)
 	text = strings.ReplaceAll(text, "interval: 15s", "interval: 10s")
 	text = strings.ReplaceAll(text, "interval: 30s", "interval: 10s")
+	if fastProbe {
+		probe := "\n  - type: linkprobe\n"
+		if !strings.Contains(text, probe) {
+			t.Fatal("config.yaml has no link probe block to speed up")
+		}
+		text = strings.Replace(text, probe, probe+"    interval: 10s\n", 1)
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "sandbox", "tokens"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -406,6 +449,33 @@ func TestSandbox(t *testing.T) {
 		cmd.Stdin = strings.NewReader(body)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("promtool check metrics: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("every object covered", func(t *testing.T) {
+		// The sandbox asks for nothing its fakes lack: every collector
+		// accounts for its objects and none is missing or skipped.
+		_, s := p.scrape(t)
+		exported := map[string]float64{}
+		for k, v := range s {
+			if !strings.HasPrefix(k, "influencer_collector_objects{") {
+				continue
+			}
+			if !strings.Contains(k, `state="exported"`) && v != 0 {
+				t.Errorf("%s = %g, want 0", k, v)
+			}
+			if strings.Contains(k, `state="exported"`) {
+				c := k[strings.Index(k, `collector="`)+len(`collector="`):]
+				exported[c[:strings.Index(c, `"`)]] += v
+			}
+		}
+		for _, c := range allCollectors {
+			if exported[c] == 0 {
+				t.Errorf("collector %s exports no object in influencer_collector_objects", c)
+			}
+		}
+		if v := s[`influencer_collector_objects{collector="linkprobe",kind="probe",state="exported"}`]; v != float64(len(sandboxLinks)) {
+			t.Errorf("link probe covers %g links, want %d", v, len(sandboxLinks))
 		}
 	})
 
