@@ -63,6 +63,21 @@ type Object struct {
 	ID string
 }
 
+// SiteObject is the object a web analytics collector covers for a
+// creator: its referral traffic on site, the site or property id.
+func SiteObject(cr CreatorRef, site string) Object {
+	return Object{Kind: KindSite, Campaign: cr.Campaign, Creator: cr.Creator, ID: site}
+}
+
+// SiteObjects returns the SiteObject of each creator, in order.
+func SiteObjects(creators []CreatorRef, site string) []Object {
+	out := make([]Object, 0, len(creators))
+	for _, cr := range creators {
+		out = append(out, SiteObject(cr, site))
+	}
+	return out
+}
+
 func (o Object) key() string {
 	if o.Kind == KindSite {
 		return o.Kind + "\x00" + o.Campaign + "\x00" + o.Creator

@@ -279,3 +279,15 @@ func TestDefaultIntervalPerProvider(t *testing.T) {
 		}
 	}
 }
+
+func TestSiteObjects(t *testing.T) {
+	creators := []CreatorRef{{Campaign: "spring", Creator: "alice", UTMValue: "alice"}, {Campaign: "autumn", Creator: "bob"}}
+	got := SiteObjects(creators, "shop.example")
+	want := []Object{
+		{Kind: KindSite, Campaign: "spring", Creator: "alice", ID: "shop.example"},
+		{Kind: KindSite, Campaign: "autumn", Creator: "bob", ID: "shop.example"},
+	}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("SiteObjects = %+v, want %+v", got, want)
+	}
+}

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"sort"
 	"strings"
+	"sync"
 )
 
 // What link shorteners share: link ids, base URLs, auth, and the mapping
@@ -197,6 +200,126 @@ func normalizeID(id string) string {
 		return host + "/" + path
 	}
 	return id
+}
+
+// TaggedLink is a link a shortener found by a configured tag.
+type TaggedLink struct {
+	Tag TagRef
+	ID  string
+}
+
+// LinkTarget is a link one refresh of a shortener reads: configured (Ref
+// set) or found by tag.
+type LinkTarget struct {
+	Ref    *LinkRef
+	Tagged TaggedLink
+}
+
+// LinkTargets returns the configured links, in file order, then the links
+// found by tag.
+func LinkTargets(links []LinkRef, found []TaggedLink) []LinkTarget {
+	targets := make([]LinkTarget, 0, len(links)+len(found))
+	for i := range links {
+		targets = append(targets, LinkTarget{Ref: &links[i]})
+	}
+	for _, d := range found {
+		targets = append(targets, LinkTarget{Tagged: d})
+	}
+	return targets
+}
+
+// ID returns the link id.
+func (t LinkTarget) ID() string {
+	if t.Ref != nil {
+		return t.Ref.ID
+	}
+	return t.Tagged.ID
+}
+
+// Key is the link's key in a Rotation: its id.
+func (t LinkTarget) Key() string { return t.ID() }
+
+// Owner returns the campaign and creator of the link, and the config path
+// that asks for it.
+func (t LinkTarget) Owner() (campaign, creator, path string) {
+	if t.Ref != nil {
+		return t.Ref.Campaign, t.Ref.Creator, t.Ref.Path()
+	}
+	return t.Tagged.Tag.Campaign, t.Tagged.Tag.Creator, t.Tagged.Tag.Path()
+}
+
+// Report reports the link, read, to r: as Configured or as Discovered.
+func (t LinkTarget) Report(r *LinkReport, shortURL, destination string, clicks float64) {
+	if t.Ref != nil {
+		r.Configured(*t.Ref, shortURL, destination, clicks)
+		return
+	}
+	r.Discovered(t.Tagged.Tag, t.Tagged.ID, shortURL, destination, clicks)
+}
+
+// LinkRead is what a shortener read of one link: the absolute short URL
+// and destination it reported (see Configured) and its clicks.
+type LinkRead struct {
+	ShortURL, Destination string
+	Clicks                float64
+}
+
+// ReadTargets reads targets into the report, least recently read first
+// (see Rotate): a refresh cut short by its deadline leaves the others for
+// the next, which reads them first. Once the refresh is out of time, a
+// link that costs a call (costly) is deferred unread. read returns what
+// the provider has on a link; an error matching ErrNotFound skips the
+// link as missing, any other error defers it if the refresh is out of
+// time and else fails the refresh, and ReadTargets returns it.
+func (r *LinkReport) ReadTargets(ctx context.Context, rot *Rotation, targets []LinkTarget, costly func(LinkTarget) bool, read func(LinkTarget) (LinkRead, error)) error {
+	for _, t := range Rotate(rot, targets, LinkTarget.Key) {
+		campaign, creator, path := t.Owner()
+		if costly(t) && OutOfTime(ctx) {
+			r.Defer(campaign, creator, t.ID())
+			continue
+		}
+		got, err := read(t)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			r.Skip(campaign, creator, t.ID(), fmt.Errorf("%s: link %q (%s): %w", r.provider, t.ID(), path, err))
+		case err != nil && OutOfTime(ctx):
+			r.Defer(campaign, creator, t.ID())
+			continue
+		case err != nil:
+			return err
+		default:
+			t.Report(r, got.ShortURL, got.Destination, got.Clicks)
+		}
+		rot.Done(t.Key())
+	}
+	return nil
+}
+
+// TaggedLinks remembers the links a shortener's last tag listings found,
+// for a refresh whose listing its time cut short.
+type TaggedLinks struct {
+	mu   sync.Mutex
+	last []TaggedLink
+}
+
+// Update returns found, sorted by id, and remembers it. If the listing was
+// not complete, found also gets the links the last listings found that
+// are not in known (and known gets them): they stay known until a listing
+// completes.
+func (f *TaggedLinks) Update(found []TaggedLink, known map[string]bool, complete bool) []TaggedLink {
+	f.mu.Lock()
+	if !complete {
+		for _, d := range f.last {
+			if !known[d.ID] {
+				known[d.ID] = true
+				found = append(found, d)
+			}
+		}
+	}
+	f.last = slices.Clone(found)
+	f.mu.Unlock()
+	sort.Slice(found, func(i, j int) bool { return found[i].ID < found[j].ID })
+	return found
 }
 
 // ShortenerRefs are a link shortener collector's configured links and tags,

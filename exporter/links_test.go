@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -98,6 +99,124 @@ influencer_link_clicks_total{campaign="summer",creator="emma",link="bit.ly/e",pr
 	}
 	if pub := set.All(); len(pub) != 3 || pub[0].ID != "bit.ly/a" || pub[0].URL != "https://go.example/a" || pub[2].ID != "bit.ly/e" || pub[2].Destination != "https://shop.example/e" {
 		t.Errorf("deferred links not kept published as they were: %+v", pub)
+	}
+}
+
+func TestLinkTargets(t *testing.T) {
+	links := []LinkRef{{Campaign: "spring", Creator: "alice", Link: &Link{ID: "bit.ly/a", URL: "https://go.example/a"}}}
+	emmaTag := TagRef{Campaign: "summer", Creator: "emma", Tag: &Tag{Tag: "emma"}}
+	targets := LinkTargets(links, []TaggedLink{{Tag: emmaTag, ID: "bit.ly/e"}})
+	if len(targets) != 2 || targets[0].Ref != &links[0] || targets[0].ID() != "bit.ly/a" || targets[1].Key() != "bit.ly/e" {
+		t.Fatalf("targets = %+v, want the configured link, then the tagged one", targets)
+	}
+	if camp, cr, _ := targets[1].Owner(); camp != "summer" || cr != "emma" {
+		t.Errorf("owner of the tagged link = %s/%s, want summer/emma", camp, cr)
+	}
+
+	r := NewLinkReport("bitly")
+	targets[0].Report(r, "https://bit.ly/a", "https://shop.example/a", 10)
+	targets[1].Report(r, "https://bit.ly/e", "", 7)
+	set := NewLinkSet()
+	samples, err := r.Finish(set, "bitly")
+	if err != nil || len(samples) != 2 {
+		t.Fatalf("Finish = %v, %v; want 2 samples", samples, err)
+	}
+	if pub := set.All(); len(pub) != 2 || pub[0].URL != "https://go.example/a" || pub[1].Creator != "emma" {
+		t.Errorf("published %+v: want alice's url override and emma's tagged link", pub)
+	}
+}
+
+func TestReadTargets(t *testing.T) {
+	links := []LinkRef{
+		{Campaign: "spring", Creator: "alice", Link: &Link{ID: "bit.ly/a"}},
+		{Campaign: "spring", Creator: "bob", Link: &Link{ID: "bit.ly/gone"}},
+		{Campaign: "spring", Creator: "carol", Link: &Link{ID: "bit.ly/c"}},
+	}
+	targets := LinkTargets(links, nil)
+	rot := NewRotation()
+	ctx, cancel := context.WithCancel(context.Background())
+	var calls []string
+	read := func(tg LinkTarget) (LinkRead, error) {
+		calls = append(calls, tg.ID())
+		switch tg.ID() {
+		case "bit.ly/gone":
+			return LinkRead{}, ErrNotFound
+		case "bit.ly/c":
+			cancel() // the deadline passes during this call
+			return LinkRead{}, ctx.Err()
+		}
+		return LinkRead{ShortURL: "https://bit.ly/a", Clicks: 5}, nil
+	}
+	r := NewLinkReport("bitly")
+	if err := r.ReadTargets(ctx, rot, targets, func(LinkTarget) bool { return true }, read); err != nil {
+		t.Fatalf("ReadTargets: %v", err)
+	}
+	samples, err := r.Finish(nil, "bitly")
+	if len(samples) != 1 || samples[0].Value != 5 {
+		t.Errorf("samples = %v, want alice's only", samples)
+	}
+	var pe *PartialError
+	if !errors.As(err, &pe) || len(pe.Errs) != 2 {
+		t.Fatalf("err = %v, want bob missing and carol skipped", err)
+	}
+	var oe *ObjectError
+	if !errors.As(pe.Errs[0], &oe) || oe.Skipped || oe.ID != "bit.ly/gone" || !errors.Is(oe, ErrNotFound) || !strings.Contains(oe.Error(), `bitly: link "bit.ly/gone"`) {
+		t.Errorf("error 0 = %v, want bob's link missing", pe.Errs[0])
+	}
+	if !errors.As(pe.Errs[1], &oe) || !oe.Skipped || oe.ID != "bit.ly/c" || !errors.Is(oe, ErrOutOfTime) {
+		t.Errorf("error 1 = %v, want carol's link skipped", pe.Errs[1])
+	}
+
+	// Out of time from the start: costly links are deferred unread, and
+	// carol's, never read, stays first for the next refresh.
+	calls = nil
+	r = NewLinkReport("bitly")
+	costly := func(tg LinkTarget) bool { return tg.ID() != "bit.ly/a" }
+	if err := r.ReadTargets(ctx, rot, targets, costly, read); err != nil {
+		t.Fatalf("ReadTargets out of time: %v", err)
+	}
+	if strings.Join(calls, " ") != "bit.ly/a" {
+		t.Errorf("calls out of time = %v, want the free link only", calls)
+	}
+	if got := Rotate(rot, targets, LinkTarget.Key); got[0].ID() != "bit.ly/c" {
+		t.Errorf("next refresh starts with %s, want bit.ly/c", got[0].ID())
+	}
+
+	// Any other error fails the refresh.
+	boom := errors.New("boom")
+	r = NewLinkReport("bitly")
+	err = r.ReadTargets(context.Background(), rot, targets, costly, func(LinkTarget) (LinkRead, error) { return LinkRead{}, boom })
+	if !errors.Is(err, boom) {
+		t.Errorf("err = %v, want boom", err)
+	}
+}
+
+func TestTaggedLinks(t *testing.T) {
+	emma := TagRef{Campaign: "summer", Creator: "emma", Tag: &Tag{Tag: "emma"}}
+	ids := func(found []TaggedLink) string {
+		var out []string
+		for _, d := range found {
+			out = append(out, d.ID)
+		}
+		return strings.Join(out, " ")
+	}
+	var tl TaggedLinks
+	got := tl.Update([]TaggedLink{{emma, "bit.ly/z"}, {emma, "bit.ly/b"}}, map[string]bool{"bit.ly/z": true, "bit.ly/b": true}, true)
+	if ids(got) != "bit.ly/b bit.ly/z" {
+		t.Errorf("complete listing = %q, want it sorted", ids(got))
+	}
+	// A listing cut short keeps the links the last one found, but not
+	// those known otherwise (configured, or found again).
+	known := map[string]bool{"bit.ly/a": true, "bit.ly/z": true}
+	got = tl.Update([]TaggedLink{{emma, "bit.ly/a"}}, known, false)
+	if ids(got) != "bit.ly/a bit.ly/b" || !known["bit.ly/b"] {
+		t.Errorf("cut listing = %q (known %v), want bit.ly/a bit.ly/b", ids(got), known)
+	}
+	if got = tl.Update(nil, map[string]bool{}, false); ids(got) != "bit.ly/a bit.ly/b" {
+		t.Errorf("second cut listing = %q, want what the last one returned", ids(got))
+	}
+	if got = tl.Update(nil, map[string]bool{}, true); len(got) != 0 {
+		t.Errorf("complete empty listing = %q, want none", ids(got))
 	}
 }
 

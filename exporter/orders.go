@@ -289,6 +289,38 @@ func (b *OrderBook) Samples(provider string, codes []CodeRef) []Sample {
 	return out
 }
 
+// CodeReport gathers one refresh of a shop collector: every configured
+// code ends in one of Counted (exported from the book), Skip (its count
+// under way, or not looked up yet: it keeps its values) or Missing.
+// Finish returns the samples.
+type CodeReport struct {
+	counted []CodeRef
+	errs    []error
+}
+
+// Counted reports a code the shop knows whose listings ended their pass
+// this refresh: its counters come from the book.
+func (r *CodeReport) Counted(ref CodeRef) { r.counted = append(r.counted, ref) }
+
+// Skip records a code this refresh did not finish counting or looking up,
+// with err (wrapping ErrOutOfTime) as the reason (see Skipped).
+func (r *CodeReport) Skip(ref CodeRef, err error) {
+	r.errs = append(r.errs, Skipped(ref.Object(), err))
+}
+
+// Missing records a configured code the shop does not have, with err
+// (wrapping ErrNotFound) as the reason (see Missing).
+func (r *CodeReport) Missing(ref CodeRef, err error) {
+	r.errs = append(r.errs, Missing(ref.Object(), err))
+}
+
+// Finish returns the book's samples of the counted codes (see
+// OrderBook.Samples), with a PartialError if codes were skipped or
+// missing.
+func (r *CodeReport) Finish(b *OrderBook, provider string) ([]Sample, error) {
+	return b.Samples(provider, r.counted), Partial(r.errs)
+}
+
 func uniqueLower(codes []string) []string {
 	out := make([]string, 0, len(codes))
 	for _, c := range codes {

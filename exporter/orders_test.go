@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -210,5 +211,38 @@ func TestCodeRefObject(t *testing.T) {
 	c := CodeRef{Campaign: "spring", Creator: "alice", Code: &Code{Code: "Alice10"}}
 	if got, want := c.Object(), (Object{Kind: KindCode, Campaign: "spring", Creator: "alice", ID: "Alice10"}); got != want {
 		t.Errorf("Object() = %+v, want %+v", got, want)
+	}
+}
+
+func TestCodeReport(t *testing.T) {
+	alice := CodeRef{Campaign: "spring", Creator: "alice", Code: &Code{Code: "ALICE10"}}
+	bob := CodeRef{Campaign: "spring", Creator: "bob", Code: &Code{Code: "BOB"}}
+	carol := CodeRef{Campaign: "spring", Creator: "carol", Code: &Code{Code: "CAROL"}}
+	b := NewOrderBook()
+	b.ApplyPage("orders", Page{Orders: []Order{{ID: "1", Codes: []string{"alice10"}, Currency: "EUR", Total: 20}}})
+
+	var r CodeReport
+	r.Counted(alice)
+	r.Skip(bob, fmt.Errorf("shop: orders with code %q: %w", "BOB", ErrOutOfTime))
+	r.Missing(carol, fmt.Errorf("shop: code %q: %w", "CAROL", ErrNotFound))
+	samples, err := r.Finish(b, "shop")
+	if len(samples) != 4 || samples[0].Value != 1 || samples[0].Label(LabelCreator) != "alice" {
+		t.Errorf("samples = %v, want alice's four", samples)
+	}
+	var pe *PartialError
+	if !errors.As(err, &pe) || len(pe.Errs) != 2 {
+		t.Fatalf("err = %v, want a partial error of 2 codes", err)
+	}
+	var oe *ObjectError
+	if !errors.As(pe.Errs[0], &oe) || !oe.Skipped || oe.Object != bob.Object() || !errors.Is(oe, ErrOutOfTime) {
+		t.Errorf("error 0 = %v, want bob skipped out of time", pe.Errs[0])
+	}
+	if !errors.As(pe.Errs[1], &oe) || oe.Skipped || oe.Object != carol.Object() || !errors.Is(oe, ErrNotFound) {
+		t.Errorf("error 1 = %v, want carol missing", pe.Errs[1])
+	}
+
+	var none CodeReport
+	if samples, err := none.Finish(b, "shop"); samples != nil || err != nil {
+		t.Errorf("empty report = %v, %v; want nothing", samples, err)
 	}
 }

@@ -40,8 +40,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -93,10 +91,11 @@ type collector struct {
 	// rot orders the links of a refresh least recently read first.
 	rot *exporter.Rotation
 
-	mu     sync.Mutex
-	group  string             // resolved group guid
-	meta   map[string]bitlink // link id -> its short and long URL, as the API reported them
-	tagged []tagged           // links the last tag listings found
+	tagged exporter.TaggedLinks // links the last tag listings found
+
+	mu    sync.Mutex
+	group string             // resolved group guid
+	meta  map[string]bitlink // link id -> its short and long URL, as the API reported them
 }
 
 // New builds a bitly collector from its config block.
@@ -141,37 +140,6 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	return c, nil
 }
 
-// tagged is a link found by a configured tag.
-type tagged struct {
-	tag exporter.TagRef
-	id  string
-}
-
-// target is a link one refresh reads: configured (ref set) or found by
-// tag.
-type target struct {
-	ref *exporter.LinkRef
-	tag tagged
-}
-
-func (t target) id() string {
-	if t.ref != nil {
-		return t.ref.ID
-	}
-	return t.tag.id
-}
-
-func (t target) key() string { return t.id() }
-
-// owner returns the campaign and creator of the link, and the config path
-// that asks for it.
-func (t target) owner() (campaign, creator, path string) {
-	if t.ref != nil {
-		return t.ref.Campaign, t.ref.Creator, t.ref.Path()
-	}
-	return t.tag.tag.Campaign, t.tag.tag.Creator, t.tag.tag.Path()
-}
-
 // Poll implements exporter.Collector.
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	var group string
@@ -186,13 +154,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	targets := make([]target, 0, len(c.links)+len(discovered))
-	for i := range c.links {
-		targets = append(targets, target{ref: &c.links[i]})
-	}
-	for _, d := range discovered {
-		targets = append(targets, target{tag: d})
-	}
+	targets := exporter.LinkTargets(c.links, discovered)
 
 	// The batch call, unless the refresh is out of time already: then
 	// every link is deferred below.
@@ -216,27 +178,11 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	// Links least recently read first: a refresh that runs out of time
 	// leaves the others for the next one, which starts with them.
 	r := exporter.NewLinkReport(c.typ)
-	for _, t := range exporter.Rotate(c.rot, targets, target.key) {
-		campaign, creator, path := t.owner()
-		if c.needsCall(t.id(), clicks) && exporter.OutOfTime(ctx) {
-			r.Defer(campaign, creator, t.id())
-			continue
-		}
-		n, meta, err := c.read(ctx, t.id(), clicks)
-		switch {
-		case errors.Is(err, exporter.ErrNotFound):
-			r.Skip(campaign, creator, t.id(), fmt.Errorf("bitly: link %q (%s): %w", t.id(), path, err))
-		case err != nil && exporter.OutOfTime(ctx):
-			r.Defer(campaign, creator, t.id())
-			continue
-		case err != nil:
-			return nil, err
-		case t.ref != nil:
-			r.Configured(*t.ref, meta.Link, meta.LongURL, n)
-		default:
-			r.Discovered(t.tag.tag, t.id(), meta.Link, meta.LongURL, n)
-		}
-		c.rot.Done(t.key())
+	err = r.ReadTargets(ctx, c.rot, targets,
+		func(t exporter.LinkTarget) bool { return c.needsCall(t.ID(), clicks) },
+		func(t exporter.LinkTarget) (exporter.LinkRead, error) { return c.read(ctx, t.ID(), clicks) })
+	if err != nil {
+		return nil, err
 	}
 	return r.Finish(c.linkSet, c.name)
 }
@@ -246,7 +192,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 // runs out of time while listing returns what it found and the links the
 // last listings found, which stay known until a listing completes: the
 // refresh then defers them all.
-func (c *collector) discover(ctx context.Context, group string) ([]tagged, error) {
+func (c *collector) discover(ctx context.Context, group string) ([]exporter.TaggedLink, error) {
 	if len(c.tags) == 0 {
 		return nil, nil
 	}
@@ -255,7 +201,7 @@ func (c *collector) discover(ctx context.Context, group string) ([]tagged, error
 		known[l.ID] = true
 	}
 	var (
-		found    []tagged
+		found    []exporter.TaggedLink
 		complete = true
 	)
 	for _, t := range c.tags {
@@ -264,7 +210,7 @@ func (c *collector) discover(ctx context.Context, group string) ([]tagged, error
 			c.remember(l)
 			if !known[l.ID] {
 				known[l.ID] = true
-				found = append(found, tagged{t, l.ID})
+				found = append(found, exporter.TaggedLink{Tag: t, ID: l.ID})
 			}
 		}
 		if err != nil && exporter.OutOfTime(ctx) {
@@ -276,21 +222,7 @@ func (c *collector) discover(ctx context.Context, group string) ([]tagged, error
 		}
 		c.logger.Debug("listed links by tag", "tag", t.Tag.Tag, "links", len(links))
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !complete {
-		// The links the last listings found stay known until one
-		// completes.
-		for _, d := range c.tagged {
-			if !known[d.id] {
-				known[d.id] = true
-				found = append(found, d)
-			}
-		}
-	}
-	c.tagged = slices.Clone(found)
-	sort.Slice(found, func(i, j int) bool { return found[i].id < found[j].id })
-	return found, nil
+	return c.tagged.Update(found, known, complete), nil
 }
 
 // needsCall reports whether reading the link costs a call: its clicks are
@@ -305,29 +237,29 @@ func (c *collector) needsCall(id string, batch map[string]int64) bool {
 	return !ok
 }
 
-// read returns a link's clicks, from the batch or one call, and its
-// metadata: the short URL and long URL Bitly reported. The error matches
-// exporter.ErrNotFound if Bitly does not know the link.
-func (c *collector) read(ctx context.Context, id string, batch map[string]int64) (float64, bitlink, error) {
+// read returns a link's clicks, from the batch or one call, and the short
+// URL and long URL Bitly reported. The error matches exporter.ErrNotFound
+// if Bitly does not know the link.
+func (c *collector) read(ctx context.Context, id string, batch map[string]int64) (exporter.LinkRead, error) {
 	n, ok := batch[id]
 	if !ok {
 		var err error
 		n, err = c.api.totalClicks(ctx, id)
 		if errors.Is(err, exporter.ErrNotFound) {
-			return 0, bitlink{}, err
+			return exporter.LinkRead{}, err
 		}
 		if err != nil {
-			return 0, bitlink{}, fmt.Errorf("bitly: clicks for link %q: %w", id, err)
+			return exporter.LinkRead{}, fmt.Errorf("bitly: clicks for link %q: %w", id, err)
 		}
 	}
 	meta, err := c.metadata(ctx, id)
 	if errors.Is(err, exporter.ErrNotFound) {
-		return 0, bitlink{}, err
+		return exporter.LinkRead{}, err
 	}
 	if err != nil {
-		return 0, bitlink{}, fmt.Errorf("bitly: short URL of link %q: %w", id, err)
+		return exporter.LinkRead{}, fmt.Errorf("bitly: short URL of link %q: %w", id, err)
 	}
-	return float64(n), meta, nil
+	return exporter.LinkRead{ShortURL: meta.Link, Destination: meta.LongURL, Clicks: float64(n)}, nil
 }
 
 // resolveGroup returns the configured group, or the token owner's default

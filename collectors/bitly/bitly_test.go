@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -193,9 +192,7 @@ func TestUnknownLinkIsPartial(t *testing.T) {
 			env := sb.build(t, opts, alice("bit.ly/gone", "bit.ly/known"))
 			samples, err := env.Poll(t, "bitly")
 			exportertest.AssertPartial(t, err, exporter.ErrNotFound, `"bit.ly/gone"`, "campaigns[0].creators[0].links[0]", "NOT_FOUND")
-			if keys, rest := exportertest.ObjectKeys(t, err); !slices.Equal(keys, []string{"missing link spring/alice/bit.ly/gone"}) || rest != nil {
-				t.Errorf("object errors %q and others %v, want bit.ly/gone missing only", keys, rest)
-			}
+			exportertest.AssertObjectKeys(t, err, "missing link spring/alice/bit.ly/gone")
 			exportertest.CompareText(t, samples, clicks("bit.ly/known=5"))
 			env.ComparePublished(t, []exporter.PublishedLink{
 				{Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/known", URL: sb.url + "/known", Destination: dest("known")},
@@ -203,18 +200,7 @@ func TestUnknownLinkIsPartial(t *testing.T) {
 
 			// What an operator sees: the link missing with Bitly's answer
 			// as the reason, the other one exported, the collector up.
-			cache := exporter.NewCache()
-			env.RefreshWithin(t, cache, "bitly", sb.cut, -1)
-			gaps, reasons := exportertest.GapKeys(t, cache, "bitly")
-			if !slices.Equal(gaps, []string{"missing link spring/alice/bit.ly/gone"}) || !strings.Contains(reasons[gaps[0]], "HTTP 404: NOT_FOUND") {
-				t.Errorf("gaps %q, reasons %q", gaps, reasons)
-			}
-			if got, want := exportertest.CollectorObjects(t, cache, "bitly"), map[string]float64{"link exported": 1, "link missing": 1, "link skipped": 0}; !maps.Equal(got, want) {
-				t.Errorf("influencer_collector_objects = %v, want %v", got, want)
-			}
-			if st := cache.Status(); !st[0].Up {
-				t.Errorf("collector down after a partial refresh: %+v", st[0])
-			}
+			env.CheckMissing(t, "bitly", sb.cut, exporter.KindLink, 1, "HTTP 404: NOT_FOUND", "missing link spring/alice/bit.ly/gone")
 		})
 	}
 }
@@ -272,81 +258,12 @@ func TestResumeOutOfTime(t *testing.T) {
 			}
 			sb := newSandbox(t, token, links...)
 			env := sb.build(t, tt.options, tt.creators)
-			cache := exporter.NewCache()
-			key := func(i int) string { return fmt.Sprintf("skipped link spring/%s/%s", tt.creator, ids[i]) }
-
-			// Refresh 0, at minute 10, reads every link and its URLs.
-			env.RefreshWithin(t, cache, "bitly", sb.cut, -1)
-			if got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link"); len(got) != len(ids) {
-				t.Fatalf("refresh 0 exported %d links, want %d", len(got), len(ids))
-			}
-
-			// Refresh 1, at minute 20, through the scheduler: the links
-			// it did not reach keep their values of minute 10.
-			sb.clock.Advance(10 * time.Minute)
-			env.RefreshWithin(t, cache, "bitly", sb.cut, tt.calls1)
-			got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link")
-			var wantGaps []string
-			for i, id := range ids {
-				want := clicksAt(i, 20)
-				if slices.Contains(tt.skipped1, i) {
-					want = clicksAt(i, 10)
-					wantGaps = append(wantGaps, key(i))
-				}
-				if got[id] != want {
-					t.Errorf("refresh 1: %s = %g, want %g", id, got[id], want)
-				}
-			}
-			gaps, reasons := exportertest.GapKeys(t, cache, "bitly")
-			if !slices.Equal(gaps, wantGaps) {
-				t.Errorf("refresh 1 gaps:\n got %q\nwant %q", gaps, wantGaps)
-			}
-			for _, g := range gaps {
-				if !strings.Contains(reasons[g], "bitly: link ") || !strings.Contains(reasons[g], exporter.ErrOutOfTime.Error()) {
-					t.Errorf("reason of %s: %q", g, reasons[g])
-				}
-			}
-			n := float64(len(tt.skipped1))
-			if got, want := exportertest.CollectorObjects(t, cache, "bitly"), map[string]float64{"link exported": 12 - n, "link missing": 0, "link skipped": n}; !maps.Equal(got, want) {
-				t.Errorf("refresh 1: influencer_collector_objects = %v, want %v", got, want)
-			}
-			if pub := env.Links.All(); len(pub) != len(ids) {
-				t.Errorf("refresh 1 published %d links for the probe, want all %d", len(pub), len(ids))
-			}
-
-			// Refresh 2, at minute 30, polled directly: it reads first
-			// what refresh 1 left, and reports what it leaves.
-			sb.clock.Advance(10 * time.Minute)
-			samples, err := env.PollWithin(t, "bitly", sb.cut, tt.calls2)
-			var wantKeys []string
-			for _, i := range tt.skipped2 {
-				wantKeys = append(wantKeys, key(i))
-			}
-			if wantKeys == nil {
-				if err != nil {
-					t.Fatalf("refresh 2: %v", err)
-				}
-			} else {
-				keys, rest := exportertest.ObjectKeys(t, err)
-				if !slices.Equal(keys, wantKeys) || rest != nil || !errors.Is(err, exporter.ErrOutOfTime) {
-					t.Errorf("refresh 2 object errors:\n got %q (and %v)\nwant %q", keys, rest, wantKeys)
-				}
-			}
-			got = map[string]float64{}
-			for _, s := range samples {
-				got[s.Label("link")] = s.Value
-			}
-			for i, id := range ids {
-				v, read := got[id]
-				switch {
-				case slices.Contains(tt.skipped2, i) && read:
-					t.Errorf("refresh 2 read %s, want it left for later", id)
-				case slices.Contains(tt.skipped2, i) && slices.Contains(tt.skipped1, i):
-					t.Errorf("%s read by neither refresh", id)
-				case !slices.Contains(tt.skipped2, i) && v != clicksAt(i, 30):
-					t.Errorf("refresh 2: %s = %g, want %g", id, v, clicksAt(i, 30))
-				}
-			}
+			env.CheckLinkResume(t, exportertest.LinkResume{
+				Collector: "bitly", Cut: sb.cut, Clock: sb.clock, IDs: ids,
+				Creator: func(int) string { return tt.creator },
+				Clicks:  clicksAt, Reason: "bitly: link ",
+				Calls1: tt.calls1, Calls2: tt.calls2, Skipped1: tt.skipped1, Skipped2: tt.skipped2,
+			})
 		})
 	}
 }
@@ -441,15 +358,7 @@ func TestPlan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := sb.build(t, tt.options, tt.creators)
-			p := env.Instance(t, "bitly").Collector.(exporter.Planner).Plan()
-			if p.Calls != tt.calls {
-				t.Errorf("Calls = %d, want %d (%s)", p.Calls, tt.calls, p.Note)
-			}
-			for _, s := range tt.note {
-				if !strings.Contains(p.Note, s) {
-					t.Errorf("note %q lacks %q", p.Note, s)
-				}
-			}
+			env.AssertPlan(t, "bitly", tt.calls, tt.note...)
 		})
 	}
 }

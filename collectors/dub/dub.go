@@ -47,10 +47,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
-	"sort"
 	"strings"
-	"sync"
 
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 )
@@ -89,8 +86,7 @@ type collector struct {
 	// rot orders the links of a refresh least recently read first.
 	rot *exporter.Rotation
 
-	mu     sync.Mutex
-	tagged []tagged // links the last tag listings attributed
+	tagged exporter.TaggedLinks // links the last tag listings attributed
 }
 
 // New builds a dub collector from its config block.
@@ -129,36 +125,6 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	return c, nil
 }
 
-// tagged is a link found by a configured tag.
-type tagged struct {
-	tag exporter.TagRef
-	id  string
-}
-
-// target is a link one refresh reports: configured (ref set) or found by
-// tag.
-type target struct {
-	ref *exporter.LinkRef
-	tag tagged
-}
-
-func (t target) id() string {
-	if t.ref != nil {
-		return t.ref.ID
-	}
-	return t.tag.id
-}
-
-func (t target) key() string { return t.id() }
-
-// owner returns the campaign and creator of the link.
-func (t target) owner() (campaign, creator string) {
-	if t.ref != nil {
-		return t.ref.Campaign, t.ref.Creator
-	}
-	return t.tag.tag.Campaign, t.tag.tag.Creator
-}
-
 // Poll implements exporter.Collector.
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	// Analytics first, so that every link of one refresh counts the same
@@ -192,44 +158,19 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		sources = append(sources, fromList)
 	}
 
-	targets := make([]target, 0, len(c.links)+len(discovered))
-	for i := range c.links {
-		targets = append(targets, target{ref: &c.links[i]})
-	}
-	for _, d := range discovered {
-		targets = append(targets, target{tag: d})
-	}
+	targets := exporter.LinkTargets(c.links, discovered)
 	// Links least recently read first: those that cost a /links/info call
 	// and were not reached before the refresh's time ran out are read
 	// first next time.
 	r := exporter.NewLinkReport(c.typ)
-	for _, t := range exporter.Rotate(c.rot, targets, target.key) {
-		campaign, creator := t.owner()
-		if _, ok := lookup(t.id(), sources); !ok && exporter.OutOfTime(ctx) {
-			r.Defer(campaign, creator, t.id())
-			continue
-		}
-		override := ""
-		if t.ref != nil {
-			override = t.ref.URL
-		}
-		got, err := c.read(ctx, t.id(), override, sources)
-		switch {
-		case errors.Is(err, exporter.ErrNotFound) && t.ref != nil:
-			r.Skip(campaign, creator, t.id(), fmt.Errorf("dub: link %q (%s): %w", t.id(), t.ref.Path(), err))
-		case errors.Is(err, exporter.ErrNotFound):
-			r.Skip(campaign, creator, t.id(), fmt.Errorf("dub: link %q (%s): %w", t.id(), t.tag.tag.Path(), err))
-		case err != nil && exporter.OutOfTime(ctx):
-			r.Defer(campaign, creator, t.id())
-			continue
-		case err != nil:
-			return nil, err
-		case t.ref != nil:
-			r.Configured(*t.ref, got.ShortLink, got.URL, float64(*got.Clicks))
-		default:
-			r.Discovered(t.tag.tag, t.id(), got.ShortLink, got.URL, float64(*got.Clicks))
-		}
-		c.rot.Done(t.key())
+	err = r.ReadTargets(ctx, c.rot, targets,
+		func(t exporter.LinkTarget) bool {
+			_, ok := lookup(t.ID(), sources)
+			return !ok
+		},
+		func(t exporter.LinkTarget) (exporter.LinkRead, error) { return c.read(ctx, t, sources) })
+	if err != nil {
+		return nil, err
 	}
 	return r.Finish(c.linkSet, c.name)
 }
@@ -239,7 +180,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 // order a link carries), and every listed link by id. A refresh that runs
 // out of time while listing keeps the pages it read, and the links the
 // last listings attributed, which stay known until a listing completes.
-func (c *collector) discover(ctx context.Context) ([]tagged, map[string]linkClicks, error) {
+func (c *collector) discover(ctx context.Context) ([]exporter.TaggedLink, map[string]linkClicks, error) {
 	if len(c.tags) == 0 {
 		return nil, nil, nil
 	}
@@ -252,7 +193,7 @@ func (c *collector) discover(ctx context.Context) ([]tagged, map[string]linkClic
 	for _, l := range c.links {
 		known[l.ID] = true
 	}
-	var found []tagged
+	var found []exporter.TaggedLink
 	fromList := map[string]linkClicks{}
 	for _, l := range links {
 		id := l.linkID()
@@ -265,23 +206,10 @@ func (c *collector) discover(ctx context.Context) ([]tagged, map[string]linkClic
 		}
 		if t, ok := c.tagOf(l); ok {
 			known[id] = true
-			found = append(found, tagged{t, id})
+			found = append(found, exporter.TaggedLink{Tag: t, ID: id})
 		}
 	}
-	c.mu.Lock()
-	if !complete {
-		// The links the last listings found stay known until one
-		// completes.
-		for _, d := range c.tagged {
-			if !known[d.id] {
-				known[d.id] = true
-				found = append(found, d)
-			}
-		}
-	}
-	c.tagged = slices.Clone(found)
-	c.mu.Unlock()
-	sort.Slice(found, func(i, j int) bool { return found[i].id < found[j].id })
+	found = c.tagged.Update(found, known, complete)
 	c.logger.Debug("listed links by tag", "tags", len(c.tags), "links", len(links), "complete", complete)
 	return found, fromList, nil
 }
@@ -299,23 +227,25 @@ func lookup(id string, sources []map[string]linkClicks) (linkClicks, bool) {
 // read returns what the first of sources has on the link, else what
 // /links/info says. The error matches exporter.ErrNotFound, unwrapped, if
 // Dub does not know the link.
-func (c *collector) read(ctx context.Context, id, override string, sources []map[string]linkClicks) (linkClicks, error) {
+func (c *collector) read(ctx context.Context, t exporter.LinkTarget, sources []map[string]linkClicks) (exporter.LinkRead, error) {
+	id := t.ID()
 	got, found := lookup(id, sources)
 	if !found {
 		domain, key, _ := exporter.SplitLinkID(id)
 		l, err := c.api.linkInfo(ctx, domain, key)
 		if errors.Is(err, exporter.ErrNotFound) {
-			return got, err
+			return exporter.LinkRead{}, err
 		}
 		if err != nil {
-			return got, fmt.Errorf("dub: clicks for link %q: %w", id, err)
+			return exporter.LinkRead{}, fmt.Errorf("dub: clicks for link %q: %w", id, err)
 		}
 		got = l.linkClicks
 	}
-	if override == "" && got.ShortLink == "" {
-		return got, fmt.Errorf("dub: link %q: %w: no shortLink", id, exporter.ErrBadResponse)
+	// A configured link's url: is what the probe requests, if set.
+	if (t.Ref == nil || t.Ref.URL == "") && got.ShortLink == "" {
+		return exporter.LinkRead{}, fmt.Errorf("dub: link %q: %w: no shortLink", id, exporter.ErrBadResponse)
 	}
-	return got, nil
+	return exporter.LinkRead{ShortURL: got.ShortLink, Destination: got.URL, Clicks: float64(*got.Clicks)}, nil
 }
 
 // listTagged pages through the links carrying any configured tag, with the

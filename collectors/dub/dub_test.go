@@ -3,8 +3,6 @@ package dub_test
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -214,9 +212,7 @@ func TestUnknownLinkIsPartial(t *testing.T) {
 			env := sb.build(t, opts, alice("dub.sh/gone", "dub.sh/known"))
 			samples, err := env.Poll(t, "dub")
 			exportertest.AssertPartial(t, err, exporter.ErrNotFound, `"dub.sh/gone"`, "campaigns[0].creators[0].links[0]", "not_found: Link not found.")
-			if keys, rest := exportertest.ObjectKeys(t, err); !slices.Equal(keys, []string{"missing link spring/alice/dub.sh/gone"}) || rest != nil {
-				t.Errorf("object errors %q and others %v, want dub.sh/gone missing only", keys, rest)
-			}
+			exportertest.AssertObjectKeys(t, err, "missing link spring/alice/dub.sh/gone")
 			exportertest.CompareText(t, samples, clicks("dub.sh/known=5"))
 			env.ComparePublished(t, []exporter.PublishedLink{
 				{Campaign: "spring", Creator: "alice", Provider: "dub", ID: "dub.sh/known", URL: sb.url + "/known", Destination: dest("known")},
@@ -224,15 +220,7 @@ func TestUnknownLinkIsPartial(t *testing.T) {
 
 			// What an operator sees: the link missing with Dub's answer
 			// as the reason, the other one exported.
-			cache := exporter.NewCache()
-			env.RefreshWithin(t, cache, "dub", sb.cut, -1)
-			gaps, reasons := exportertest.GapKeys(t, cache, "dub")
-			if !slices.Equal(gaps, []string{"missing link spring/alice/dub.sh/gone"}) || !strings.Contains(reasons[gaps[0]], "not_found: Link not found.") {
-				t.Errorf("gaps %q, reasons %q", gaps, reasons)
-			}
-			if got, want := exportertest.CollectorObjects(t, cache, "dub"), map[string]float64{"link exported": 1, "link missing": 1, "link skipped": 0}; !maps.Equal(got, want) {
-				t.Errorf("influencer_collector_objects = %v, want %v", got, want)
-			}
+			env.CheckMissing(t, "dub", sb.cut, exporter.KindLink, 1, "not_found: Link not found.", "missing link spring/alice/dub.sh/gone")
 		})
 	}
 }
@@ -285,81 +273,12 @@ func TestResumeOutOfTime(t *testing.T) {
 			}
 			sb := newSandbox(t, token, links...)
 			env := sb.build(t, tt.options, tt.creators)
-			cache := exporter.NewCache()
-			key := func(i int) string { return fmt.Sprintf("skipped link spring/%s/%s", tt.creator, ids[i]) }
-
-			// Refresh 0, at minute 10, reads every link.
-			env.RefreshWithin(t, cache, "dub", sb.cut, -1)
-			if got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link"); len(got) != len(ids) {
-				t.Fatalf("refresh 0 exported %d links, want %d", len(got), len(ids))
-			}
-
-			// Refresh 1, at minute 20, through the scheduler: the links
-			// it did not reach keep their values of minute 10.
-			sb.clock.Advance(10 * time.Minute)
-			env.RefreshWithin(t, cache, "dub", sb.cut, tt.calls1)
-			got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link")
-			var wantGaps []string
-			for i, id := range ids {
-				want := clicksAt(i, 20)
-				if slices.Contains(tt.skipped1, i) {
-					want = clicksAt(i, 10)
-					wantGaps = append(wantGaps, key(i))
-				}
-				if got[id] != want {
-					t.Errorf("refresh 1: %s = %g, want %g", id, got[id], want)
-				}
-			}
-			gaps, reasons := exportertest.GapKeys(t, cache, "dub")
-			if !slices.Equal(gaps, wantGaps) {
-				t.Errorf("refresh 1 gaps:\n got %q\nwant %q", gaps, wantGaps)
-			}
-			for _, g := range gaps {
-				if !strings.Contains(reasons[g], "dub: link ") || !strings.Contains(reasons[g], exporter.ErrOutOfTime.Error()) {
-					t.Errorf("reason of %s: %q", g, reasons[g])
-				}
-			}
-			n := float64(len(tt.skipped1))
-			if got, want := exportertest.CollectorObjects(t, cache, "dub"), map[string]float64{"link exported": 12 - n, "link missing": 0, "link skipped": n}; !maps.Equal(got, want) {
-				t.Errorf("refresh 1: influencer_collector_objects = %v, want %v", got, want)
-			}
-			if pub := env.Links.All(); len(pub) != len(ids) {
-				t.Errorf("refresh 1 published %d links for the probe, want all %d", len(pub), len(ids))
-			}
-
-			// Refresh 2, at minute 30, polled directly: it reads first
-			// what refresh 1 left, and reports what it leaves.
-			sb.clock.Advance(10 * time.Minute)
-			samples, err := env.PollWithin(t, "dub", sb.cut, tt.calls2)
-			var wantKeys []string
-			for _, i := range tt.skipped2 {
-				wantKeys = append(wantKeys, key(i))
-			}
-			if wantKeys == nil {
-				if err != nil {
-					t.Fatalf("refresh 2: %v", err)
-				}
-			} else {
-				keys, rest := exportertest.ObjectKeys(t, err)
-				if !slices.Equal(keys, wantKeys) || rest != nil || !errors.Is(err, exporter.ErrOutOfTime) {
-					t.Errorf("refresh 2 object errors:\n got %q (and %v)\nwant %q", keys, rest, wantKeys)
-				}
-			}
-			got = map[string]float64{}
-			for _, s := range samples {
-				got[s.Label("link")] = s.Value
-			}
-			for i, id := range ids {
-				v, read := got[id]
-				switch {
-				case slices.Contains(tt.skipped2, i) && read:
-					t.Errorf("refresh 2 read %s, want it left for later", id)
-				case slices.Contains(tt.skipped2, i) && slices.Contains(tt.skipped1, i):
-					t.Errorf("%s read by neither refresh", id)
-				case !slices.Contains(tt.skipped2, i) && v != clicksAt(i, 30):
-					t.Errorf("refresh 2: %s = %g, want %g", id, v, clicksAt(i, 30))
-				}
-			}
+			env.CheckLinkResume(t, exportertest.LinkResume{
+				Collector: "dub", Cut: sb.cut, Clock: sb.clock, IDs: ids,
+				Creator: func(int) string { return tt.creator },
+				Clicks:  clicksAt, Reason: "dub: link ",
+				Calls1: tt.calls1, Calls2: tt.calls2, Skipped1: tt.skipped1, Skipped2: tt.skipped2,
+			})
 		})
 	}
 
@@ -394,15 +313,7 @@ func TestPlan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := sb.build(t, tt.options, tt.creators)
-			p := env.Instance(t, "dub").Collector.(exporter.Planner).Plan()
-			if p.Calls != tt.calls {
-				t.Errorf("Calls = %d, want %d (%s)", p.Calls, tt.calls, p.Note)
-			}
-			for _, s := range tt.note {
-				if !strings.Contains(p.Note, s) {
-					t.Errorf("note %q lacks %q", p.Note, s)
-				}
-			}
+			env.AssertPlan(t, "dub", tt.calls, tt.note...)
 		})
 	}
 }

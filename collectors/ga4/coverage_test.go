@@ -1,8 +1,7 @@
 package ga4_test
 
 import (
-	"reflect"
-	"strings"
+	"fmt"
 	"testing"
 	"time"
 
@@ -74,10 +73,7 @@ func TestResumeWhenOutOfTime(t *testing.T) {
 		sb.clock.Advance(time.Minute)
 		// The token is still good: one report, then time is up.
 		sb.env.RefreshWithin(t, cache, "ga4", sb.cut, 1)
-		gaps, reasons := exportertest.GapKeys(t, cache, "ga4")
-		if !reflect.DeepEqual(gaps, want) || !strings.Contains(reasons[gaps[0]], exporter.ErrOutOfTime.Error()) {
-			t.Fatalf("refresh %d: gaps %v (%v), want %v", i+2, gaps, reasons, want)
-		}
+		exportertest.AssertSkippedGaps(t, cache, "ga4", fmt.Sprintf("refresh %d", i+2), want)
 		if got := visitors(); i == 0 && got["carol"] != first["carol"] {
 			t.Errorf("refresh 2: carol shows %g, want her last value %g", got["carol"], first["carol"])
 		}
@@ -92,8 +88,5 @@ func TestResumeWhenOutOfTime(t *testing.T) {
 
 func TestPlan(t *testing.T) {
 	sb := newSandbox(t, "")
-	plan := sb.env.Instance(t, "ga4").Collector.(exporter.Planner).Plan()
-	if plan.Calls != 2 || !strings.Contains(plan.Note, "for 3 creators") {
-		t.Errorf("plan %+v, want 2 calls", plan)
-	}
+	sb.env.AssertPlan(t, "ga4", 2, "for 3 creators")
 }

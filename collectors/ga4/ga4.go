@@ -151,6 +151,7 @@ type collector struct {
 	tokens   *tokens
 	property string
 	groups   []group
+	creators []exporter.CreatorRef // every creator, group by group
 	now      func() time.Time
 	// rot orders the reports least recently read first, so that a
 	// refresh cut short asks next time for those it did not reach.
@@ -207,6 +208,9 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		rot:      exporter.NewRotation(),
 	}
 	c.groups = groups(cfg.Creators(), opts.Since)
+	for _, g := range c.groups {
+		c.creators = append(c.creators, g.creators...)
+	}
 	return c, nil
 }
 
@@ -278,7 +282,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			for _, src := range sources {
 				samples = append(samples, exporter.ReferralVisitors.Sample(hw[src], cr.Campaign, cr.Creator, provider, src))
 			}
-			o := c.site(cr)
+			o := exporter.SiteObject(cr, c.property)
 			switch {
 			case state[g.key()] == outOfTime:
 				errs = append(errs, exporter.Skipped(o, fmt.Errorf("ga4: report of %s since %s for property %s: %w", g.param, g.start, c.property, exporter.ErrOutOfTime)))
@@ -299,32 +303,17 @@ const (
 	outOfTime  = "out of time"
 )
 
-// site is a creator's object: its referral traffic on the property.
-func (c *collector) site(cr exporter.CreatorRef) exporter.Object {
-	return exporter.Object{Kind: exporter.KindSite, Campaign: cr.Campaign, Creator: cr.Creator, ID: c.property}
-}
-
 // Expected implements exporter.Coverer: every creator, on the property.
 func (c *collector) Expected() []exporter.Object {
-	var out []exporter.Object
-	for _, g := range c.groups {
-		for _, cr := range g.creators {
-			out = append(out, c.site(cr))
-		}
-	}
-	return out
+	return exporter.SiteObjects(c.creators, c.property)
 }
 
 // Plan implements exporter.Planner: one report per group (see the package
 // comment), of one page each.
 func (c *collector) Plan() exporter.Plan {
-	creators := 0
-	for _, g := range c.groups {
-		creators += len(g.creators)
-	}
 	return exporter.Plan{Calls: len(c.groups), Note: fmt.Sprintf(
 		"1 runReport per UTM parameter and start date, for %d creators, of 1 page of %d rows each (assumed); the access token renewal adds 1 about once an hour",
-		creators, pageSize)}
+		len(c.creators), pageSize)}
 }
 
 // report runs one group's report, paging on with offset.

@@ -59,10 +59,7 @@ func TestMissingObjects(t *testing.T) {
 			sb.clock.Advance(15 * time.Minute)
 
 			samples, err := env.Poll(t, "instagram")
-			got, rest := exportertest.ObjectKeys(t, err)
-			if !reflect.DeepEqual(got, tt.missing) || len(rest) != 0 {
-				t.Errorf("object errors %v and others %v, want %v", got, rest, tt.missing)
-			}
+			exportertest.AssertObjectKeys(t, err, tt.missing...)
 			var oe *exporter.ObjectError
 			if !errors.As(err, &oe) || oe.Skipped || !errors.Is(oe, exporter.ErrNotFound) || !strings.HasPrefix(oe.Error(), tt.reason) ||
 				!strings.Contains(oe.Error(), "Unsupported get request") {
@@ -79,12 +76,7 @@ func TestMissingObjects(t *testing.T) {
 			if !reflect.DeepEqual(gaps, tt.missing) || !strings.HasPrefix(reasons[gaps[0]], tt.reason) {
 				t.Errorf("gaps %v (%q), want %v (%q)", gaps, reasons, tt.missing, tt.reason)
 			}
-			objects := exportertest.CollectorObjects(t, cache, "instagram")
-			for k, want := range tt.exported {
-				if objects[k] != want {
-					t.Errorf("influencer_collector_objects{%s} = %g, want %g (all: %v)", k, objects[k], want, objects)
-				}
-			}
+			exportertest.AssertObjects(t, cache, "instagram", tt.exported)
 			views := exportertest.CachedValues(t, cache, exporter.PostViews, "post")
 			if _, ok := views["2002"]; ok {
 				t.Error("the deleted post's views are still exported")
@@ -135,53 +127,13 @@ func TestResumeWhenOutOfTime(t *testing.T) {
 			Views: views[id], Reach: curve(500, time.Hour), Likes: curve(float64(i), time.Hour)})
 	}
 	env := sb.build(t, `{token_check_interval: 0}`, creator("alice", ids, "1001"))
-	cache := exporter.NewCache()
-	cached := func() map[string]float64 { return exportertest.CachedValues(t, cache, exporter.PostViews, "post") }
-	fresh := func(id string) float64 { return float64(views[id].At(sb.clock.Now().Sub(t0.Add(-time.Hour)))) }
-
-	env.RefreshWithin(t, cache, "instagram", sb.cut, -1)
-	first := cached()
-	if len(first) != 60 {
-		t.Fatalf("first refresh exported %d posts", len(first))
-	}
-
 	// 63 operations (followers, 2 multi-id reads of fields, 60 insights)
 	// go in batches of 50 and 13; time runs out on the second request.
-	var before map[string]bool
-	for refresh := 2; refresh <= 3; refresh++ {
-		sb.clock.Advance(time.Minute)
-		env.RefreshWithin(t, cache, "instagram", sb.cut, 1)
-		gaps, reasons := exportertest.GapKeys(t, cache, "instagram")
-		skipped := map[string]bool{}
-		for _, g := range gaps {
-			id, ok := strings.CutPrefix(g, "skipped post spring/alice/")
-			if !ok || !strings.Contains(reasons[g], exporter.ErrOutOfTime.Error()) {
-				t.Errorf("refresh %d: gap %s (%s), want a post skipped for lack of time", refresh, g, reasons[g])
-			}
-			skipped[id] = true
-		}
-		if len(skipped) != 13 {
-			t.Fatalf("refresh %d: %d posts skipped, want 13", refresh, len(skipped))
-		}
-		objects := exportertest.CollectorObjects(t, cache, "instagram")
-		if objects["post exported"] != 47 || objects["post skipped"] != 13 || objects["account exported"] != 1 {
-			t.Errorf("refresh %d: objects %v", refresh, objects)
-		}
-		now := cached()
-		for _, id := range ids {
-			switch {
-			case skipped[id] && before[id]:
-				t.Errorf("refresh %d: post %s skipped twice in a row: not read first", refresh, id)
-			case skipped[id] && refresh == 2 && now[id] != first[id]:
-				t.Errorf("refresh %d: skipped post %s shows %g, want its last value %g", refresh, id, now[id], first[id])
-			case !skipped[id] && now[id] != fresh(id):
-				t.Errorf("refresh %d: post %s shows %g, want %g", refresh, id, now[id], fresh(id))
-			case refresh == 3 && now[id] == first[id]:
-				t.Errorf("post %s still shows %g, its value of the first refresh", id, now[id])
-			}
-		}
-		before = skipped
-	}
+	before := env.CheckPostResume(t, exportertest.PostResume{
+		Collector: "instagram", Cut: sb.cut, Clock: sb.clock, IDs: ids,
+		Calls: 1, Skipped: 13, Objects: map[string]float64{"account exported": 1},
+		Views: func(id string) float64 { return float64(views[id].At(sb.clock.Now().Sub(t0.Add(-time.Hour)))) },
+	})
 
 	// What Poll returns when cut: the samples of every post, read or
 	// kept, and a Skipped object error for each post not read.
@@ -191,11 +143,7 @@ func TestResumeWhenOutOfTime(t *testing.T) {
 	if len(objs) != 13 || len(rest) != 0 {
 		t.Fatalf("%d object errors and %v, want 13 skipped posts", len(objs), rest)
 	}
-	var oe *exporter.ObjectError
-	if !errors.As(err, &oe) || !oe.Skipped || oe.Kind != exporter.KindPost || oe.Campaign != "spring" || oe.Creator != "alice" ||
-		before[oe.ID] || !errors.Is(err, exporter.ErrOutOfTime) {
-		t.Errorf("first object error %+v", oe)
-	}
+	exportertest.AssertSkippedPost(t, err, before)
 	if got := len(postIDs(samples)); got != 60 {
 		t.Errorf("%d posts in the samples, want 60", got)
 	}
@@ -260,10 +208,7 @@ func TestPlan(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sb := newSandbox(t)
 			env := sb.build(t, tt.options, creator("alice", posts, "1001")+creator("bob", nil, "1002 #spring"))
-			plan := env.Instance(t, "instagram").Collector.(exporter.Planner).Plan()
-			if plan.Calls != tt.calls || !strings.Contains(plan.Note, "5 operations") || !strings.Contains(plan.Note, "1 media listing pages") {
-				t.Errorf("plan %+v, want %d calls", plan, tt.calls)
-			}
+			env.AssertPlan(t, "instagram", tt.calls, "5 operations", "1 media listing pages")
 		})
 	}
 }

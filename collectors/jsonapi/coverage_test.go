@@ -60,10 +60,7 @@ func TestMissingObjects(t *testing.T) {
 			env := exportertest.Build(t, cfg)
 			_, err := env.Poll(t, "aff")
 			if tt.missing != nil {
-				got, rest := exportertest.ObjectKeys(t, err)
-				if !reflect.DeepEqual(got, tt.missing) || len(rest) != 0 {
-					t.Errorf("object errors %v and others %v, want %v", got, rest, tt.missing)
-				}
+				exportertest.AssertObjectKeys(t, err, tt.missing...)
 				var oe *exporter.ObjectError
 				if !errors.As(err, &oe) || oe.Skipped || !errors.Is(err, exporter.ErrNotFound) || !strings.HasPrefix(oe.Error(), tt.reason) ||
 					!strings.Contains(oe.Error(), `HTTP 404: not_found: partner "frank" not found`) {
@@ -75,12 +72,7 @@ func TestMissingObjects(t *testing.T) {
 
 			cache := exporter.NewCache()
 			(&exporter.Scheduler{Cache: cache}).Refresh(t.Context(), env.Instance(t, "aff"))
-			objects := exportertest.CollectorObjects(t, cache, "aff")
-			for k, want := range tt.objects {
-				if objects[k] != want {
-					t.Errorf("influencer_collector_objects{%s} = %g, want %g (all: %v)", k, objects[k], want, objects)
-				}
-			}
+			exportertest.AssertObjects(t, cache, "aff", tt.objects)
 			gaps, reasons := exportertest.GapKeys(t, cache, "aff")
 			if !reflect.DeepEqual(gaps, tt.gaps) {
 				t.Errorf("gaps %v, want %v", gaps, tt.gaps)
@@ -118,7 +110,6 @@ func TestResumeWhenOutOfTime(t *testing.T) {
 	for i, skipped := range [][]string{{"carol", "erin"}, {"bob", "dan"}} {
 		clock.Advance(time.Minute)
 		env.RefreshWithin(t, cache, "aff", cut, 3)
-		gaps, reasons := exportertest.GapKeys(t, cache, "aff")
 		var want []string
 		for _, c := range skipped {
 			campaign := "spring"
@@ -129,9 +120,7 @@ func TestResumeWhenOutOfTime(t *testing.T) {
 			want = append(want, fmt.Sprintf("skipped code %s/%s/%s", campaign, c, code), fmt.Sprintf("skipped link %s/%s/aff.example/%s", campaign, c, c))
 		}
 		slices.Sort(want)
-		if !reflect.DeepEqual(gaps, want) || !strings.Contains(reasons[gaps[0]], exporter.ErrOutOfTime.Error()) {
-			t.Fatalf("refresh %d: gaps %v (%v), want %v", i+2, gaps, reasons, want)
-		}
+		exportertest.AssertSkippedGaps(t, cache, "aff", fmt.Sprintf("refresh %d", i+2), want)
 		got := clicks()
 		for _, c := range skipped {
 			if i == 0 && got[c] != first[c] {
@@ -157,10 +146,7 @@ func TestPlan(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := exportertest.Build(t, config("http://127.0.0.1:1", token, tc.options))
-			plan := env.Instance(t, "aff").Collector.(exporter.Planner).Plan()
-			if plan.Calls != tc.calls || !strings.Contains(plan.Note, "1 page each") {
-				t.Errorf("plan %+v, want %d calls", plan, tc.calls)
-			}
+			env.AssertPlan(t, "aff", tc.calls, "1 page each")
 		})
 	}
 }

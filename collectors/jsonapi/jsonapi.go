@@ -525,9 +525,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	var sites []exporter.Object
 	for _, v := range values {
 		if v.metric == exporter.ReferralVisitors {
-			for _, cr := range creatorOrder {
-				sites = append(sites, exporter.Object{Kind: exporter.KindSite, Campaign: cr.Campaign, Creator: cr.Creator, ID: provider})
-			}
+			sites = exporter.SiteObjects(creatorOrder, provider)
 			break
 		}
 	}

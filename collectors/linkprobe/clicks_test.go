@@ -12,6 +12,7 @@ import (
 	"github.com/influencer-exporter/influencer_exporter/collectors/rebrandly/rebrandlyfake"
 	"github.com/influencer-exporter/influencer_exporter/collectors/shortio/shortiofake"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
 
@@ -30,38 +31,36 @@ type shortener struct {
 
 var stopped = fakeapi.Clock(func() time.Time { return clockStart })
 
-func serveFake(t *testing.T, h http.Handler, setPublic func(string)) string {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	setPublic(srv.URL)
-	return srv.URL
+// fake is what the test needs of a fake shortener with links of type L.
+type fake[L any] interface {
+	http.Handler
+	AddLink(L)
+	ShortURL(path string) string
+	LinkClicks(id string) int64
 }
+
+// serveFake serves f with l, the link id, and returns its short URL and a
+// reader of its clicks.
+func serveFake[L any](t *testing.T, f fake[L], id string, l L) (string, func() int64) {
+	exportertest.ServeFake(t, f, l)
+	return f.ShortURL("alice"), func() int64 { return f.LinkClicks(id) }
+}
+
+// hundred is the clicks of each shortener's link before the test.
+var hundred = fakeapi.Growth{Base: 100}
 
 var shorteners = []shortener{
 	{name: "bitly", id: "bit.ly/alice", start: func(t *testing.T, id, dest string) (string, func() int64) {
-		f := bitlyfake.New("token", stopped)
-		f.AddLink(bitlyfake.Link{ID: id, Destination: dest, Clicks: fakeapi.Growth{Base: 100}})
-		serveFake(t, f, f.SetPublicURL)
-		return f.ShortURL("alice"), func() int64 { return f.LinkClicks(id) }
+		return serveFake(t, bitlyfake.New("token", stopped), id, bitlyfake.Link{ID: id, Destination: dest, Clicks: hundred})
 	}},
 	{name: "dub", id: "dub.sh/alice", start: func(t *testing.T, id, dest string) (string, func() int64) {
-		f := dubfake.New("dub_token", stopped)
-		f.AddLink(dubfake.Link{ID: id, Destination: dest, Clicks: fakeapi.Growth{Base: 100}})
-		serveFake(t, f, f.SetPublicURL)
-		return f.ShortURL("alice"), func() int64 { return f.LinkClicks(id) }
+		return serveFake(t, dubfake.New("dub_token", stopped), id, dubfake.Link{ID: id, Destination: dest, Clicks: hundred})
 	}},
 	{name: "shortio", id: "short.gy/alice", start: func(t *testing.T, id, dest string) (string, func() int64) {
-		f := shortiofake.New("sk_token", stopped)
-		f.AddLink(shortiofake.Link{ID: id, Destination: dest, Clicks: fakeapi.Growth{Base: 100}})
-		serveFake(t, f, f.SetPublicURL)
-		return f.ShortURL("alice"), func() int64 { return f.LinkClicks(id) }
+		return serveFake(t, shortiofake.New("sk_token", stopped), id, shortiofake.Link{ID: id, Destination: dest, Clicks: hundred})
 	}},
 	{name: "rebrandly", id: "rebrand.ly/alice", start: func(t *testing.T, id, dest string) (string, func() int64) {
-		f := rebrandlyfake.New("key", stopped)
-		f.AddLink(rebrandlyfake.Link{ID: id, Destination: dest, Clicks: fakeapi.Growth{Base: 100}})
-		serveFake(t, f, f.SetPublicURL)
-		return f.ShortURL("alice"), func() int64 { return f.LinkClicks(id) }
+		return serveFake(t, rebrandlyfake.New("key", stopped), id, rebrandlyfake.Link{ID: id, Destination: dest, Clicks: hundred})
 	}},
 }
 

@@ -1,6 +1,7 @@
 package plausible_test
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -104,12 +105,9 @@ func TestResumeWhenOutOfTime(t *testing.T) {
 			for i := range 2 {
 				sb.clock.Advance(time.Minute)
 				env.RefreshWithin(t, cache, "plausible", sb.cut, tt.calls)
-				gaps, reasons := exportertest.GapKeys(t, cache, "plausible")
-				if !reflect.DeepEqual(gaps, tt.skipped[i]) || !strings.Contains(reasons[gaps[0]], exporter.ErrOutOfTime.Error()) {
-					t.Fatalf("refresh %d: gaps %v (%v), want %v", i+2, gaps, reasons, tt.skipped[i])
-				}
+				exportertest.AssertSkippedGaps(t, cache, "plausible", fmt.Sprintf("refresh %d", i+2), tt.skipped[i])
 				got := visitors()
-				_, creator, _ := strings.Cut(strings.TrimPrefix(gaps[0], "skipped site "), "/")
+				_, creator, _ := strings.Cut(strings.TrimPrefix(tt.skipped[i][0], "skipped site "), "/")
 				creator, _, _ = strings.Cut(creator, "/")
 				if k := creator + "/instagram"; i == 0 && got[k] != first[k] {
 					t.Errorf("refresh 2: skipped %s shows %g, want its last value %g", creator, got[k], first[k])
@@ -132,8 +130,5 @@ func TestPlan(t *testing.T) {
     creators:
       - name: erin
 `)
-	plan := env.Instance(t, "plausible").Collector.(exporter.Planner).Plan()
-	if plan.Calls != 2 || !strings.Contains(plan.Note, "for 4 creators") {
-		t.Errorf("plan %+v, want 2 calls", plan)
-	}
+	env.AssertPlan(t, "plausible", 2, "for 4 creators")
 }

@@ -120,7 +120,9 @@ type collector struct {
 	logger *slog.Logger
 	opts   options
 	groups []*group
-	now    func() time.Time
+	// creators are every creator, group by group.
+	creators []exporter.CreatorRef
+	now      func() time.Time
 	// rot orders the groups least recently read first, so that a
 	// refresh cut short queries next time those it did not reach.
 	rot *exporter.Rotation
@@ -170,6 +172,9 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 
 	c := &collector{typ: cc.Type, logger: s.Logger, opts: opts, now: time.Now, high: map[seriesKey]float64{}, rot: exporter.NewRotation()}
 	c.groups = groupCreators(cfg.Creators(), since)
+	for _, g := range c.groups {
+		c.creators = append(c.creators, g.creators...)
+	}
 	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: exporter.BearerAuth})
 	c.api = api{exporter.NewAPI(cc, DefaultBaseURL, s.Client)}
 	return c, nil
@@ -287,7 +292,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	var errs []error
 	for _, g := range c.groups {
 		for _, cr := range g.creators {
-			o := c.site(cr)
+			o := exporter.SiteObject(cr, c.opts.SiteID)
 			switch {
 			case state[g] == outOfTime:
 				errs = append(errs, exporter.Skipped(o, fmt.Errorf("plausible: visitors of site %q by %s: %w", c.opts.SiteID, g.param, exporter.ErrOutOfTime)))
@@ -310,32 +315,17 @@ const (
 	outOfTime  = "out of time"
 )
 
-// site is a creator's object: its referral traffic on the site.
-func (c *collector) site(cr exporter.CreatorRef) exporter.Object {
-	return exporter.Object{Kind: exporter.KindSite, Campaign: cr.Campaign, Creator: cr.Creator, ID: c.opts.SiteID}
-}
-
 // Expected implements exporter.Coverer: every creator, on the site.
 func (c *collector) Expected() []exporter.Object {
-	var out []exporter.Object
-	for _, g := range c.groups {
-		for _, cr := range g.creators {
-			out = append(out, c.site(cr))
-		}
-	}
-	return out
+	return exporter.SiteObjects(c.creators, c.opts.SiteID)
 }
 
 // Plan implements exporter.Planner: one query per group (see the package
 // comment), of one page each.
 func (c *collector) Plan() exporter.Plan {
-	creators := 0
-	for _, g := range c.groups {
-		creators += len(g.creators)
-	}
 	return exporter.Plan{Calls: len(c.groups), Note: fmt.Sprintf(
 		"1 query per UTM parameter and campaign start, for %d creators, of 1 page of %d rows each (assumed: more with more creator and source pairs); a campaign not started yet costs none",
-		creators, c.opts.PageSize)}
+		len(c.creators), c.opts.PageSize)}
 }
 
 // since says over which range a group counts, for people.

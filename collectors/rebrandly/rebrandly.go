@@ -73,7 +73,7 @@ type collector struct {
 	// cursor is the id of the last link a pass cut short by its deadline
 	// read: the next pass starts after it. "" starts from the newest.
 	cursor string
-	tagged []tagged // links found by tag, as of the last passes
+	tagged []exporter.TaggedLink // links found by tag, as of the last passes
 }
 
 // New builds a Rebrandly collector. It validates options and configured
@@ -116,12 +116,6 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		set:    s.Links,
 		logger: s.Logger,
 	}, nil
-}
-
-// tagged is a link found by a configured tag.
-type tagged struct {
-	tag exporter.TagRef
-	id  string
 }
 
 // Poll lists the links once and reports the configured and tagged ones.
@@ -169,7 +163,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			missing++
 		}
 	}
-	var found []tagged
+	var found []exporter.TaggedLink
 	for _, tag := range c.tags {
 		if !tagsListed && len(listed) > 0 {
 			// Without the field we cannot tell "no link has the tag"
@@ -183,7 +177,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			}
 			id := exporter.LinkID(l.host(), l.Slashtag)
 			if !report.Seen(id) {
-				found = append(found, tagged{tag, id})
+				found = append(found, exporter.TaggedLink{Tag: tag, ID: id})
 			}
 			report.Discovered(tag, id, l.shortURL(), l.Destination, l.Clicks)
 		}
@@ -196,10 +190,10 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		// The links found by tag that this pass did not reach keep
 		// their values, and stay known until a pass completes.
 		for _, d := range c.tagged {
-			if !report.Seen(d.id) {
+			if !report.Seen(d.ID) {
 				found = append(found, d)
 			}
-			report.Defer(d.tag.Campaign, d.tag.Creator, d.id)
+			report.Defer(d.Tag.Campaign, d.Tag.Creator, d.ID)
 		}
 		c.tagged = found
 	}

@@ -1,14 +1,11 @@
 package rebrandly
 
 import (
-	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -169,23 +166,13 @@ func TestPollUnknownLinksArePartial(t *testing.T) {
 	env := build(t, f.url, apiKey, "", exportertest.CreatorLinks("alice", Provider, "rebrand.ly/alice1", "rebrand.ly/ghost"))
 	samples, err := env.Poll(t, "rebrandly")
 	exportertest.AssertPartial(t, err, exporter.ErrNotFound, `"rebrand.ly/ghost"`)
-	want := []string{"missing link spring/alice/rebrand.ly/ghost"}
-	if keys, rest := exportertest.ObjectKeys(t, err); !slices.Equal(keys, want) || rest != nil {
-		t.Errorf("object errors %q and others %v, want %q", keys, rest, want)
-	}
+	want := "missing link spring/alice/rebrand.ly/ghost"
+	exportertest.AssertObjectKeys(t, err, want)
 	exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", "alice", Provider, "rebrand.ly/alice1=12"))
 
 	// What an operator sees: the link missing with the reason, the other
 	// one exported.
-	cache := exporter.NewCache()
-	env.RefreshWithin(t, cache, Provider, f.cut, -1)
-	gaps, reasons := exportertest.GapKeys(t, cache, Provider)
-	if !slices.Equal(gaps, want) || !strings.Contains(reasons[want[0]], "not found in the workspace") {
-		t.Errorf("gaps %q, reasons %q", gaps, reasons)
-	}
-	if got, want := exportertest.CollectorObjects(t, cache, Provider), map[string]float64{"link exported": 1, "link missing": 1, "link skipped": 0}; !maps.Equal(got, want) {
-		t.Errorf("influencer_collector_objects = %v, want %v", got, want)
-	}
+	env.CheckMissing(t, Provider, f.cut, exporter.KindLink, 1, "not found in the workspace", want)
 }
 
 // TestPollResumesOutOfTime: 60 links take three pages, newest first
@@ -250,83 +237,18 @@ func TestPollResumesOutOfTime(t *testing.T) {
 				ids = append(ids, id)
 			}
 			env := build(t, f.url, apiKey, "", exportertest.CreatorLinks("alice", Provider, alice...)+exportertest.CreatorTags("carol", Provider, "bulk"))
-			cache := exporter.NewCache()
-			key := func(i int) string { return fmt.Sprintf("skipped link spring/%s/%s", owner[i], ids[i]) }
-			at := func(i, minutes int) float64 { return float64(10*i + minutes) }
-
-			// Refresh 0, at minute 10, reads every link.
-			f.clock.Advance(10 * time.Minute)
-			env.RefreshWithin(t, cache, Provider, f.cut, -1)
-			if got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link"); len(got) != len(owner) {
-				t.Fatalf("refresh 0 exported %d links, want %d", len(got), len(owner))
+			r := exportertest.LinkResume{
+				Collector: Provider, Cut: f.cut, Clock: f.clock, IDs: ids,
+				Creator: func(i int) string { return owner[i] },
+				Clicks:  func(i, minutes int) float64 { return float64(10*i + minutes) },
+				Reason:  "rebrandly: link ",
+				Calls1:  tt.calls1, Calls2: tt.calls2, Skipped1: tt.skipped1, Skipped2: tt.skipped2,
 			}
-
-			// Refresh 1, at minute 20, through the scheduler.
-			f.clock.Advance(10 * time.Minute)
-			env.RefreshWithin(t, cache, Provider, f.cut, tt.calls1)
-			got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link")
-			var wantGaps []string
-			for i := range owner {
-				want := at(i, 20)
-				if slices.Contains(tt.skipped1, i) {
-					want = at(i, 10)
-					wantGaps = append(wantGaps, key(i))
-				}
-				if got[ids[i]] != want {
-					t.Errorf("refresh 1: %s = %g, want %g", ids[i], got[ids[i]], want)
-				}
-			}
-			slices.Sort(wantGaps)
-			gaps, reasons := exportertest.GapKeys(t, cache, Provider)
-			if !slices.Equal(gaps, wantGaps) {
-				t.Errorf("refresh 1 gaps:\n got %q\nwant %q", gaps, wantGaps)
-			}
-			for _, g := range gaps {
-				if !strings.Contains(reasons[g], "rebrandly: link ") || !strings.Contains(reasons[g], exporter.ErrOutOfTime.Error()) {
-					t.Errorf("reason of %s: %q", g, reasons[g])
-				}
-			}
-			n, skipped := float64(len(owner)), float64(len(tt.skipped1))
-			if got, want := exportertest.CollectorObjects(t, cache, Provider), map[string]float64{"link exported": n - skipped, "link missing": 0, "link skipped": skipped}; !maps.Equal(got, want) {
-				t.Errorf("refresh 1: influencer_collector_objects = %v, want %v", got, want)
-			}
-			if pub := env.Links.All(); len(pub) != len(owner) {
-				t.Errorf("refresh 1 published %d links for the probe, want all %d", len(pub), len(owner))
-			}
-
-			// Refresh 2, at minute 30, polled directly.
-			f.clock.Advance(10 * time.Minute)
 			if tt.removeCursor {
-				f.fake.RemoveLink("rebrand.ly/p035")
+				r.BeforeRefresh2 = func() { f.fake.RemoveLink("rebrand.ly/p035") }
 			}
-			samples, err := env.PollWithin(t, Provider, f.cut, tt.calls2)
-			var wantKeys []string
-			for _, i := range tt.skipped2 {
-				wantKeys = append(wantKeys, key(i))
-			}
-			slices.Sort(wantKeys)
-			if wantKeys == nil {
-				if err != nil {
-					t.Fatalf("refresh 2: %v", err)
-				}
-			} else if keys, rest := exportertest.ObjectKeys(t, err); !slices.Equal(keys, wantKeys) || rest != nil || !errors.Is(err, exporter.ErrOutOfTime) {
-				t.Errorf("refresh 2 object errors:\n got %q (and %v)\nwant %q", keys, rest, wantKeys)
-			}
-			got = map[string]float64{}
-			for _, s := range samples {
-				got[s.Label("link")] = s.Value
-			}
-			for i := range owner {
-				v, read := got[ids[i]]
-				switch {
-				case slices.Contains(tt.skipped2, i) && read:
-					t.Errorf("refresh 2 read %s, want it left for later", ids[i])
-				case slices.Contains(tt.skipped2, i) && slices.Contains(tt.skipped1, i):
-					t.Errorf("%s read by neither refresh", ids[i])
-				case !slices.Contains(tt.skipped2, i) && v != at(i, 30):
-					t.Errorf("refresh 2: %s = %g, want %g", ids[i], v, at(i, 30))
-				}
-			}
+			f.clock.Advance(10 * time.Minute)
+			env.CheckLinkResume(t, r)
 		})
 	}
 }
@@ -349,15 +271,7 @@ func TestPlan(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := build(t, f.url, apiKey, tc.options, tc.creators)
-			p := env.Instance(t, Provider).Collector.(exporter.Planner).Plan()
-			if p.Calls != tc.calls {
-				t.Errorf("Calls = %d, want %d (%s)", p.Calls, tc.calls, p.Note)
-			}
-			for _, s := range tc.note {
-				if !strings.Contains(p.Note, s) {
-					t.Errorf("note %q lacks %q", p.Note, s)
-				}
-			}
+			env.AssertPlan(t, Provider, tc.calls, tc.note...)
 		})
 	}
 }

@@ -2,7 +2,6 @@ package shopify_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -23,36 +22,16 @@ func TestCoverage(t *testing.T) {
 	env := exportertest.Build(t, sb.config("", "{}", spring("alice", "NOPE", "CAROL5")))
 
 	_, err := poll(t, env)
-	objs, rest := exportertest.ObjectErrors(t, err)
-	if len(objs) != 1 || len(rest) != 0 {
-		t.Fatalf("object errors %v, others %v; want one", objs, rest)
-	}
-	oe := objs[0]
-	want := exporter.Object{Kind: exporter.KindCode, Campaign: "spring", Creator: "creator2", ID: "NOPE"}
-	if oe.Object != want || oe.Skipped || !errors.Is(oe, exporter.ErrNotFound) {
-		t.Errorf("object error %+v, want %+v missing, not found", oe, want)
-	}
-	if !strings.Contains(oe.Error(), `discount code "NOPE" (campaigns[0].creators[1].codes[0])`) {
-		t.Errorf("reason %q does not name the code and where it is configured", oe)
-	}
+	// The reason names the code and where it is configured.
+	exportertest.AssertOneMissing(t, err, exporter.Object{Kind: exporter.KindCode, Campaign: "spring", Creator: "creator2", ID: "NOPE"},
+		`discount code "NOPE" (campaigns[0].creators[1].codes[0])`)
 
 	cache := exporter.NewCache()
 	(&exporter.Scheduler{Cache: cache}).Refresh(context.Background(), env.Instance(t, "shopify"))
-	keys, reasons := exportertest.GapKeys(t, cache, "shopify")
-	if fmt.Sprint(keys) != "[missing code spring/creator2/NOPE]" {
-		t.Fatalf("gaps %v", keys)
-	}
-	if r := reasons[keys[0]]; !strings.Contains(r, `discount code "NOPE"`) || !strings.Contains(r, "not found") {
-		t.Errorf("reason %q", r)
-	}
-	objects := exportertest.CollectorObjects(t, cache, "shopify")
-	if fmt.Sprint(objects) != "map[code exported:2 code missing:1 code skipped:0]" {
-		t.Errorf("influencer_collector_objects %v", objects)
-	}
-	got := exportertest.CachedValues(t, cache, exporter.CodeRedemptions, "code")
-	if fmt.Sprint(got) != "map[CAROL5:0 alice:1]" {
-		t.Errorf("redemptions %v", got)
-	}
+	exportertest.CheckCodes(t, cache, "shopify", "refresh", exportertest.Codes{
+		Gaps: "[missing code spring/creator2/NOPE]", Reasons: []string{`discount code "NOPE"`, "not found"},
+		Objects: "map[code exported:2 code missing:1 code skipped:0]", Redemptions: "map[CAROL5:0 alice:1]",
+	})
 }
 
 // TestResume: refreshes cut short keep the pages they read, continue from
@@ -69,25 +48,11 @@ func TestResume(t *testing.T) {
 	cfg := strings.Replace(sb.config("", "{page_size: 2, codes_per_query: 1}", spring("alice", "bob")), sb.srv.URL, srv, 1)
 	env := exportertest.Build(t, cfg)
 	cache := exporter.NewCache()
-	values := func() string {
-		return fmt.Sprint(exportertest.CachedValues(t, cache, exporter.CodeRedemptions, "code"))
-	}
-	gaps := func() string {
-		keys, _ := exportertest.GapKeys(t, cache, "shopify")
-		return fmt.Sprint(keys)
-	}
 
 	// Refresh 1: two code checks and alice's first page; cut on the
 	// second. Nothing is complete: both codes are skipped.
 	samples, err := env.PollWithin(t, "shopify", cut, 3)
-	keys, rest := exportertest.ObjectKeys(t, err)
-	if fmt.Sprint(keys) != "[skipped code spring/creator1/alice skipped code spring/creator2/bob]" || len(rest) != 0 || len(samples) != 0 {
-		t.Fatalf("refresh 1: object errors %v, others %v, %d samples", keys, rest, len(samples))
-	}
-	objs, _ := exportertest.ObjectErrors(t, err)
-	if !errors.Is(objs[0], exporter.ErrOutOfTime) {
-		t.Errorf("reason %v, want out of time", objs[0])
-	}
+	exportertest.AssertAllSkipped(t, samples, err, "[skipped code spring/creator1/alice skipped code spring/creator2/bob]")
 	pages := sb.fake.Stats().Pages
 	if len(pages) != 1 || pages[0].After != "" || pages[0].EndCursor == "" {
 		t.Fatalf("refresh 1 pages %+v", pages)
@@ -100,44 +65,28 @@ func TestResume(t *testing.T) {
 	if len(pages) != 4 || pages[1].After != pages[0].EndCursor || pages[3].EndCursor != "" {
 		t.Errorf("refresh 2 did not continue alice's listing from its cursor: %+v", pages)
 	}
-	if v, g := values(), gaps(); v != "map[alice:7]" || g != "[skipped code spring/creator2/bob]" {
-		t.Errorf("refresh 2: redemptions %s, gaps %s", v, g)
-	}
-	if o := exportertest.CollectorObjects(t, cache, "shopify"); fmt.Sprint(o) != "map[code exported:1 code missing:0 code skipped:1]" {
-		t.Errorf("refresh 2: influencer_collector_objects %v", o)
-	}
+	exportertest.CheckCodes(t, cache, "shopify", "refresh 2", exportertest.Codes{
+		Redemptions: "map[alice:7]", Gaps: "[skipped code spring/creator2/bob]", Objects: "map[code exported:1 code missing:0 code skipped:1]",
+	})
 
 	// Refresh 3: bob first (his count is the oldest), then alice's next
 	// pass from her watermark. Everything is complete.
 	env.RefreshWithin(t, cache, "shopify", cut, -1)
-	if v, g := values(), gaps(); v != "map[alice:7 bob:3]" || g != "[]" {
-		t.Errorf("refresh 3: redemptions %s, gaps %s", v, g)
-	}
+	exportertest.CheckCodes(t, cache, "shopify", "refresh 3", exportertest.Codes{Redemptions: "map[alice:7 bob:3]", Gaps: "[]"})
 
 	// Four minutes on, both codes sold more. Refresh 4 reads bob's new
 	// pass (2 pages) and is cut in alice's: alice keeps 7.
 	sb.at(11 * time.Minute)
 	env.RefreshWithin(t, cache, "shopify", cut, 3)
-	_, reasons := exportertest.GapKeys(t, cache, "shopify")
-	if v, g := values(), gaps(); v != "map[alice:7 bob:5]" || g != "[skipped code spring/creator1/alice]" {
-		t.Errorf("refresh 4: redemptions %s, gaps %s", v, g)
-	}
-	if r := reasons["skipped code spring/creator1/alice"]; !strings.Contains(r, `discount code "alice"`) || !strings.Contains(r, exporter.ErrOutOfTime.Error()) {
-		t.Errorf("refresh 4: reason %q", r)
-	}
+	exportertest.CheckCodes(t, cache, "shopify", "refresh 4", exportertest.Codes{
+		Redemptions: "map[alice:7 bob:5]", Gaps: "[skipped code spring/creator1/alice]",
+		Reasons: []string{`discount code "alice"`, exporter.ErrOutOfTime.Error()},
+	})
 
 	// Refresh 5 ends alice's pass: every value is the shop's truth.
 	env.RefreshWithin(t, cache, "shopify", cut, -1)
-	if v, g := values(), gaps(); v != "map[alice:11 bob:5]" || g != "[]" {
-		t.Errorf("refresh 5: redemptions %s, gaps %s", v, g)
-	}
-	fresh := exportertest.Build(t, cfg)
-	want, err := fresh.Poll(t, "shopify")
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := []string{exporter.CodeRedemptions.Name, exporter.CodeRevenue.Name, exporter.CodeRefunds.Name, exporter.CodeRefundedRevenue.Name}
-	exportertest.CompareCache(t, cache, string(exportertest.Exposition(t, want)), names...)
+	exportertest.CheckCodes(t, cache, "shopify", "refresh 5", exportertest.Codes{Redemptions: "map[alice:11 bob:5]", Gaps: "[]"})
+	exportertest.CompareCacheToPoll(t, cache, exportertest.Build(t, cfg), "shopify", exportertest.CodeMetrics...)
 }
 
 // TestResumeBeforeDeadline: a shop whose first count cannot finish before
@@ -149,28 +98,13 @@ func TestResumeBeforeDeadline(t *testing.T) {
 	sb.fake.AddStream(fakeapi.OrderStream{Code: "ALICE", PerMinute: 2, Amount: 30, Currency: "EUR", CancelEvery: 7, CancelAfter: time.Minute})
 	sb.at(20 * time.Minute) // 40 orders: 20 pages of 2
 	env := exportertest.Build(t, sb.config("", "{page_size: 2}", spring("alice")))
-	sb.fake.Faults.SetDelay(20 * time.Millisecond)
-	sb.fake.Faults.Set(fakeapi.Slow, -1)
-	cache := exporter.NewCache()
-	gaps := env.RefreshUntilCovered(t, cache, "shopify", 150*time.Millisecond, 200)
-	if g := fmt.Sprint(gaps[0]); g != "[skipped code spring/creator1/alice]" {
-		t.Errorf("first refresh: gaps %s, want [skipped code spring/creator1/alice]", g)
-	}
-	refreshes := len(gaps)
-	t.Logf("counted in %d refreshes", refreshes)
+	cache, refreshes := env.RefreshSlowly(t, &sb.fake.Faults, "shopify", "[skipped code spring/creator1/alice]")
 	// Each page was asked for once, but for one cut in flight a refresh.
 	st := sb.fake.Stats()
 	if len(st.Pages) < 20 || len(st.Pages) > 20+refreshes {
 		t.Errorf("%d pages served for 20, in %d refreshes", len(st.Pages), refreshes)
 	}
-	sb.fake.Faults.Set(fakeapi.None, 0)
-	fresh := exportertest.Build(t, sb.config("", "{}", spring("alice")))
-	want, err := fresh.Poll(t, "shopify")
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := []string{exporter.CodeRedemptions.Name, exporter.CodeRevenue.Name, exporter.CodeRefunds.Name, exporter.CodeRefundedRevenue.Name}
-	exportertest.CompareCache(t, cache, string(exportertest.Exposition(t, want)), names...)
+	exportertest.CompareCacheToPoll(t, cache, exportertest.Build(t, sb.config("", "{}", spring("alice"))), "shopify", exportertest.CodeMetrics...)
 }
 
 // TestPlan: one code check and one orders search per group of codes.
@@ -193,10 +127,7 @@ func TestPlan(t *testing.T) {
 				campaigns = "  - name: spring\n    creators:\n      - name: nobody\n"
 			}
 			env := exportertest.Build(t, sb.config("", tt.options, campaigns))
-			p := env.Instance(t, "shopify").Collector.(exporter.Planner).Plan()
-			if p.Calls != tt.calls || !strings.Contains(p.Note, tt.note) {
-				t.Errorf("plan %+v, want %d calls and a note with %q", p, tt.calls, tt.note)
-			}
+			env.AssertPlan(t, "shopify", tt.calls, tt.note)
 		})
 	}
 }

@@ -257,22 +257,19 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		}
 	}
 
-	var (
-		ready []exporter.CodeRef
-		errs  []error
-	)
+	var report exporter.CodeReport
 	for _, r := range c.codes {
 		k := strings.ToLower(r.Code.Code)
 		switch {
 		case c.known[k] && ended[c.groupOf[k]]:
-			ready = append(ready, r)
+			report.Counted(r)
 		case c.known[k] || !checked[k]:
-			errs = append(errs, exporter.Skipped(r.Object(), fmt.Errorf("shopify %s: orders with discount code %q: %w", c.shop, r.Code.Code, exporter.ErrOutOfTime)))
+			report.Skip(r, fmt.Errorf("shopify %s: orders with discount code %q: %w", c.shop, r.Code.Code, exporter.ErrOutOfTime))
 		default:
-			errs = append(errs, exporter.Missing(r.Object(), fmt.Errorf("shopify %s: discount code %q (%s): %w", c.shop, r.Code.Code, r.Path(), exporter.ErrNotFound)))
+			report.Missing(r, fmt.Errorf("shopify %s: discount code %q (%s): %w", c.shop, r.Code.Code, r.Path(), exporter.ErrNotFound))
 		}
 	}
-	return c.book.Samples(c.typ, ready), exporter.Partial(errs)
+	return report.Finish(c.book, c.typ)
 }
 
 // readGroup continues the pass over the orders of group g (a new pass from

@@ -91,8 +91,8 @@ type collector struct {
 	rot *exporter.Rotation
 
 	mu       sync.Mutex
-	hostname string   // from options.domain or the API, then cached
-	tagged   []tagged // links the last complete listing found by tag
+	hostname string                // from options.domain or the API, then cached
+	tagged   []exporter.TaggedLink // links the last complete listing found by tag
 }
 
 // New builds a Short.io collector. It validates options and configured
@@ -160,12 +160,6 @@ type match struct {
 	add                   func(clicks float64)
 }
 
-// tagged is a link found by a configured tag.
-type tagged struct {
-	tag exporter.TagRef
-	id  string
-}
-
 // Poll lists the domain's links, resolves the configured and tagged ones,
 // and reads their clicks in batches, least recently read first.
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
@@ -196,7 +190,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	report := exporter.NewLinkReport(Provider)
 	var (
 		matches []match
-		found   []tagged
+		found   []exporter.TaggedLink
 		missing int
 	)
 	for _, ref := range c.links {
@@ -220,7 +214,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 				continue
 			}
 			id := exporter.LinkID(host, l.Path)
-			found = append(found, tagged{tag, id})
+			found = append(found, exporter.TaggedLink{Tag: tag, ID: id})
 			matches = append(matches, match{tag.Campaign, tag.Creator, id, l, func(clicks float64) {
 				report.Discovered(tag, id, shortURL(l, id), l.OriginalURL, clicks)
 			}})
@@ -280,7 +274,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		// The links the last complete listing found by tag keep their
 		// values.
 		for _, d := range prev {
-			report.Defer(d.tag.Campaign, d.tag.Creator, d.id)
+			report.Defer(d.Tag.Campaign, d.Tag.Creator, d.ID)
 		}
 	}
 	samples, err := report.Finish(c.set, c.name)

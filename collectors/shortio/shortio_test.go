@@ -1,10 +1,7 @@
 package shortio
 
 import (
-	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -181,21 +178,11 @@ func TestPollUnknownLinksArePartial(t *testing.T) {
 	samples, err := env.Poll(t, "shortio")
 	exportertest.AssertPartial(t, err, exporter.ErrNotFound, `"short.gy/ghost"`, `"other.gy/alice1"`)
 	want := []string{"missing link spring/alice/other.gy/alice1", "missing link spring/alice/short.gy/ghost"}
-	if keys, rest := exportertest.ObjectKeys(t, err); !slices.Equal(keys, want) || rest != nil {
-		t.Errorf("object errors %q and others %v, want %q", keys, rest, want)
-	}
+	exportertest.AssertObjectKeys(t, err, want...)
 	exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", "alice", Provider, "short.gy/alice1=12"))
 
 	// What an operator sees: both missing with the reason, one exported.
-	cache := exporter.NewCache()
-	env.RefreshWithin(t, cache, Provider, f.cut, -1)
-	gaps, reasons := exportertest.GapKeys(t, cache, Provider)
-	if !slices.Equal(gaps, want) || !strings.Contains(reasons[want[1]], "not found on domain short.gy") {
-		t.Errorf("gaps %q, reasons %q", gaps, reasons)
-	}
-	if got, want := exportertest.CollectorObjects(t, cache, Provider), map[string]float64{"link exported": 1, "link missing": 2, "link skipped": 0}; !maps.Equal(got, want) {
-		t.Errorf("influencer_collector_objects = %v, want %v", got, want)
-	}
+	env.CheckMissing(t, Provider, f.cut, exporter.KindLink, 1, "not found on domain short.gy", want...)
 }
 
 // TestPollResumesOutOfTime: 300 links take two link_clicks calls. A
@@ -255,80 +242,14 @@ func TestPollResumesOutOfTime(t *testing.T) {
 				ids = append(ids, "short.gy/"+path)
 			}
 			env := f.build(t, token, "domain: short.gy", exportertest.CreatorLinks("alice", Provider, ids[n-1])+exportertest.CreatorTags("carol", Provider, "bulk"))
-			cache := exporter.NewCache()
-			key := func(i int) string { return fmt.Sprintf("skipped link spring/%s/%s", creatorOf(i), ids[i]) }
-			at := func(i, minutes int) float64 { return float64(i + minutes) }
-
-			// Refresh 0, at minute 10, reads every link.
 			f.clock.Advance(10 * time.Minute)
-			env.RefreshWithin(t, cache, Provider, f.cut, -1)
-			if got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link"); len(got) != n {
-				t.Fatalf("refresh 0 exported %d links, want %d", len(got), n)
-			}
-
-			// Refresh 1, at minute 20, through the scheduler.
-			f.clock.Advance(10 * time.Minute)
-			env.RefreshWithin(t, cache, Provider, f.cut, tt.calls1)
-			got := exportertest.CachedValues(t, cache, exporter.LinkClicks, "link")
-			var wantGaps []string
-			for i, id := range ids {
-				want := at(i, 20)
-				if slices.Contains(tt.skipped1, i) {
-					want = at(i, 10)
-					wantGaps = append(wantGaps, key(i))
-				}
-				if got[id] != want {
-					t.Errorf("refresh 1: %s = %g, want %g", id, got[id], want)
-				}
-			}
-			slices.Sort(wantGaps)
-			gaps, reasons := exportertest.GapKeys(t, cache, Provider)
-			if !slices.Equal(gaps, wantGaps) {
-				t.Errorf("refresh 1: %d gaps, want %d", len(gaps), len(wantGaps))
-			}
-			for _, g := range gaps {
-				if !strings.Contains(reasons[g], exporter.ErrOutOfTime.Error()) {
-					t.Errorf("reason of %s: %q", g, reasons[g])
-				}
-			}
-			skipped := float64(len(tt.skipped1))
-			if got, want := exportertest.CollectorObjects(t, cache, Provider), map[string]float64{"link exported": n - skipped, "link missing": 0, "link skipped": skipped}; !maps.Equal(got, want) {
-				t.Errorf("refresh 1: influencer_collector_objects = %v, want %v", got, want)
-			}
-			if pub := env.Links.All(); len(pub) != n {
-				t.Errorf("refresh 1 published %d links for the probe, want all %d", len(pub), n)
-			}
-
-			// Refresh 2, at minute 30, polled directly.
-			f.clock.Advance(10 * time.Minute)
-			samples, err := env.PollWithin(t, Provider, f.cut, tt.calls2)
-			var wantKeys []string
-			for _, i := range tt.skipped2 {
-				wantKeys = append(wantKeys, key(i))
-			}
-			slices.Sort(wantKeys)
-			if wantKeys == nil {
-				if err != nil {
-					t.Fatalf("refresh 2: %v", err)
-				}
-			} else if keys, rest := exportertest.ObjectKeys(t, err); !slices.Equal(keys, wantKeys) || rest != nil || !errors.Is(err, exporter.ErrOutOfTime) {
-				t.Errorf("refresh 2: %d object errors (and %v), want %d", len(keys), rest, len(wantKeys))
-			}
-			got = map[string]float64{}
-			for _, s := range samples {
-				got[s.Label("link")] = s.Value
-			}
-			for i, id := range ids {
-				v, read := got[id]
-				switch {
-				case slices.Contains(tt.skipped2, i) && read:
-					t.Errorf("refresh 2 read %s, want it left for later", id)
-				case slices.Contains(tt.skipped2, i) && slices.Contains(tt.skipped1, i):
-					t.Errorf("%s read by neither refresh", id)
-				case !slices.Contains(tt.skipped2, i) && v != at(i, 30):
-					t.Errorf("refresh 2: %s = %g, want %g", id, v, at(i, 30))
-				}
-			}
+			env.CheckLinkResume(t, exportertest.LinkResume{
+				Collector: Provider, Cut: f.cut, Clock: f.clock, IDs: ids,
+				Creator: creatorOf,
+				Clicks:  func(i, minutes int) float64 { return float64(i + minutes) },
+				Reason:  "shortio: link ",
+				Calls1:  tt.calls1, Calls2: tt.calls2, Skipped1: tt.skipped1, Skipped2: tt.skipped2,
+			})
 		})
 	}
 }
@@ -352,15 +273,7 @@ func TestPlan(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := f.build(t, token, "domain: short.gy", tc.creators)
-			p := env.Instance(t, Provider).Collector.(exporter.Planner).Plan()
-			if p.Calls != tc.calls {
-				t.Errorf("Calls = %d, want %d (%s)", p.Calls, tc.calls, p.Note)
-			}
-			for _, s := range tc.note {
-				if !strings.Contains(p.Note, s) {
-					t.Errorf("note %q lacks %q", p.Note, s)
-				}
-			}
+			env.AssertPlan(t, Provider, tc.calls, tc.note...)
 		})
 	}
 }

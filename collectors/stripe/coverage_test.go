@@ -2,19 +2,13 @@ package stripe_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/stripe/stripefake"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
-	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
-
-var codeMetrics = []string{exporter.CodeRedemptions.Name, exporter.CodeRevenue.Name, exporter.CodeRefunds.Name, exporter.CodeRefundedRevenue.Name}
 
 // cutSandbox is a sandbox whose fake is behind a Cutoff.
 func cutSandbox(t *testing.T) (*sandbox, *exportertest.Cutoff) {
@@ -33,28 +27,15 @@ func TestCoverage(t *testing.T) {
 	sb.fake.AddCode("CAROL20")
 	env := exportertest.Build(t, config(sb.url, token, `{}`, "", creator("alice", "ALICE10"), creator("carol", "carol20"), creator("nina", "NOPE")))
 	_, err := poll(t, env)
-	objs, rest := exportertest.ObjectErrors(t, err)
-	if len(objs) != 1 || len(rest) != 0 {
-		t.Fatalf("object errors %v, others %v; want one", objs, rest)
-	}
-	want := exporter.Object{Kind: exporter.KindCode, Campaign: "spring", Creator: "nina", ID: "NOPE"}
-	if oe := objs[0]; oe.Object != want || oe.Skipped || !errors.Is(oe, exporter.ErrNotFound) ||
-		!strings.Contains(oe.Error(), `stripe: promotion code "NOPE" of creator "nina" (campaigns[0].creators[2].codes[0])`) {
-		t.Errorf("object error %+v (%v), want %+v missing, not found", oe, oe, want)
-	}
+	exportertest.AssertOneMissing(t, err, exporter.Object{Kind: exporter.KindCode, Campaign: "spring", Creator: "nina", ID: "NOPE"},
+		`stripe: promotion code "NOPE" of creator "nina" (campaigns[0].creators[2].codes[0])`)
 
 	cache := exporter.NewCache()
 	(&exporter.Scheduler{Cache: cache}).Refresh(context.Background(), env.Instance(t, "stripe"))
-	keys, reasons := exportertest.GapKeys(t, cache, "stripe")
-	if fmt.Sprint(keys) != "[missing code spring/nina/NOPE]" || !strings.Contains(reasons[keys[0]], "Stripe has no promotion code with this code") {
-		t.Fatalf("gaps %v %v", keys, reasons)
-	}
-	if o := exportertest.CollectorObjects(t, cache, "stripe"); fmt.Sprint(o) != "map[code exported:2 code missing:1 code skipped:0]" {
-		t.Errorf("influencer_collector_objects %v", o)
-	}
-	if v := exportertest.CachedValues(t, cache, exporter.CodeRedemptions, "code"); fmt.Sprint(v) != "map[ALICE10:1 carol20:0]" {
-		t.Errorf("redemptions %v", v)
-	}
+	exportertest.CheckCodes(t, cache, "stripe", "refresh", exportertest.Codes{
+		Gaps: "[missing code spring/nina/NOPE]", Reasons: []string{"Stripe has no promotion code with this code"},
+		Objects: "map[code exported:2 code missing:1 code skipped:0]", Redemptions: "map[ALICE10:1 carol20:0]",
+	})
 }
 
 // TestResume: refreshes cut short keep the pages of sessions and refunds
@@ -77,25 +58,12 @@ func TestResume(t *testing.T) {
 	cfg := config(sb.url, token, `{page_size: 2, checkout_expiry: 30m}`, "", creator("alice", "ALICE10"), creator("bob", "BOB15"))
 	env := exportertest.Build(t, cfg)
 	cache := exporter.NewCache()
-	values := func() string {
-		return fmt.Sprint(exportertest.CachedValues(t, cache, exporter.CodeRedemptions, "code"))
-	}
-	gaps := func() string {
-		keys, _ := exportertest.GapKeys(t, cache, "stripe")
-		return fmt.Sprint(keys)
-	}
 	const bothSkipped = "[skipped code spring/alice/ALICE10 skipped code spring/bob/BOB15]"
 
 	// Refresh 1: two lookups and the first page of sessions, cut on the
 	// second.
 	samples, err := env.PollWithin(t, "stripe", cut, 3)
-	keys, rest := exportertest.ObjectKeys(t, err)
-	if fmt.Sprint(keys) != bothSkipped || len(rest) != 0 || len(samples) != 0 {
-		t.Fatalf("refresh 1: object errors %v, others %v, %d samples", keys, rest, len(samples))
-	}
-	if objs, _ := exportertest.ObjectErrors(t, err); !errors.Is(objs[0], exporter.ErrOutOfTime) {
-		t.Errorf("reason %v, want out of time", objs[0])
-	}
+	exportertest.AssertAllSkipped(t, samples, err, bothSkipped)
 
 	// Refresh 2, scheduled: sessions pages 2 to 5 from the cursor, cut on
 	// the refunds. Not complete: both skipped, without values.
@@ -104,15 +72,11 @@ func TestResume(t *testing.T) {
 	if len(cursors) != 5 || cursors[0] != "" || cursors[1] == "" || sb.fake.Returned(pathSessions) != 10 {
 		t.Errorf("sessions read from cursors %q, %d sessions returned; want 5 pages, continued after the first", cursors, sb.fake.Returned(pathSessions))
 	}
-	if v, g := values(), gaps(); v != "map[]" || g != bothSkipped {
-		t.Errorf("refresh 2: redemptions %s, gaps %s", v, g)
-	}
+	exportertest.CheckCodes(t, cache, "stripe", "refresh 2", exportertest.Codes{Redemptions: "map[]", Gaps: bothSkipped})
 
 	// Refresh 3: a new pass of sessions, then the refunds: complete.
 	env.RefreshWithin(t, cache, "stripe", cut, -1)
-	if v, g := values(), gaps(); v != "map[ALICE10:5 BOB15:3]" || g != "[]" {
-		t.Errorf("refresh 3: redemptions %s, gaps %s", v, g)
-	}
+	exportertest.CheckCodes(t, cache, "stripe", "refresh 3", exportertest.Codes{Redemptions: "map[ALICE10:5 BOB15:3]", Gaps: "[]"})
 
 	// Ten minutes on, two new orders each, one refunded. Refresh 4 is cut
 	// in the sessions: the codes keep their values. Refresh 5 ends.
@@ -122,21 +86,12 @@ func TestResume(t *testing.T) {
 	sb.order("BOB15", 5, "EUR", 25, 4*time.Minute)
 	sb.clock.Advance(10 * time.Minute)
 	env.RefreshWithin(t, cache, "stripe", cut, 1)
-	if v, g := values(), gaps(); v != "map[ALICE10:5 BOB15:3]" || g != bothSkipped {
-		t.Errorf("refresh 4: redemptions %s, gaps %s", v, g)
-	}
-	if o := exportertest.CollectorObjects(t, cache, "stripe"); fmt.Sprint(o) != "map[code exported:0 code missing:0 code skipped:2]" {
-		t.Errorf("refresh 4: influencer_collector_objects %v", o)
-	}
+	exportertest.CheckCodes(t, cache, "stripe", "refresh 4", exportertest.Codes{
+		Redemptions: "map[ALICE10:5 BOB15:3]", Gaps: bothSkipped, Objects: "map[code exported:0 code missing:0 code skipped:2]",
+	})
 	env.RefreshWithin(t, cache, "stripe", cut, -1)
-	if v, g := values(), gaps(); v != "map[ALICE10:7 BOB15:5]" || g != "[]" {
-		t.Errorf("refresh 5: redemptions %s, gaps %s", v, g)
-	}
-	want, err := exportertest.Build(t, cfg).Poll(t, "stripe")
-	if err != nil {
-		t.Fatal(err)
-	}
-	exportertest.CompareCache(t, cache, string(exportertest.Exposition(t, want)), codeMetrics...)
+	exportertest.CheckCodes(t, cache, "stripe", "refresh 5", exportertest.Codes{Redemptions: "map[ALICE10:7 BOB15:5]", Gaps: "[]"})
+	exportertest.CompareCacheToPoll(t, cache, exportertest.Build(t, cfg), "stripe", exportertest.CodeMetrics...)
 }
 
 // TestResumedSessionsHoldRefunds: while a pass of sessions spans
@@ -194,26 +149,13 @@ func TestResumeBeforeDeadline(t *testing.T) {
 	}
 	creators := []string{creator("alice", "ALICE10"), creator("bob", "BOB15")}
 	env := exportertest.Build(t, config(sb.url, token, `{page_size: 2, checkout_expiry: 30m}`, "", creators...))
-	sb.fake.Faults.SetDelay(20 * time.Millisecond)
-	sb.fake.Faults.Set(fakeapi.Slow, -1)
-	cache := exporter.NewCache()
-	gaps := env.RefreshUntilCovered(t, cache, "stripe", 150*time.Millisecond, 200)
-	if g := fmt.Sprint(gaps[0]); g != "[skipped code spring/alice/ALICE10 skipped code spring/bob/BOB15]" {
-		t.Errorf("first refresh: gaps %s, want [skipped code spring/alice/ALICE10 skipped code spring/bob/BOB15]", g)
-	}
-	refreshes := len(gaps)
-	t.Logf("counted in %d refreshes", refreshes)
+	cache, refreshes := env.RefreshSlowly(t, &sb.fake.Faults, "stripe", "[skipped code spring/alice/ALICE10 skipped code spring/bob/BOB15]")
 	// The first count read each page of sessions once, but for one cut in
 	// flight a refresh; each refresh after it read one page.
 	if n := len(sb.fake.Cursors(pathSessions)); n < 20 || n > 20+2*refreshes {
 		t.Errorf("%d pages of sessions served for 20, in %d refreshes", n, refreshes)
 	}
-	sb.fake.Faults.Set(fakeapi.None, 0)
-	want, err := exportertest.Build(t, config(sb.url, token, `{}`, "", creators...)).Poll(t, "stripe")
-	if err != nil {
-		t.Fatal(err)
-	}
-	exportertest.CompareCache(t, cache, string(exportertest.Exposition(t, want)), codeMetrics...)
+	exportertest.CompareCacheToPoll(t, cache, exportertest.Build(t, config(sb.url, token, `{}`, "", creators...)), "stripe", exportertest.CodeMetrics...)
 }
 
 // TestPlan: a lookup per code and one page of sessions and of refunds.
@@ -231,10 +173,7 @@ func TestPlan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.options, func(t *testing.T) {
-			p := exportertest.Build(t, config(sb.url, token, tt.options, "", tt.creators...)).Instance(t, "stripe").Collector.(exporter.Planner).Plan()
-			if p.Calls != tt.calls || !strings.Contains(p.Note, tt.note) {
-				t.Errorf("plan %+v, want %d calls and a note with %q", p, tt.calls, tt.note)
-			}
+			exportertest.Build(t, config(sb.url, token, tt.options, "", tt.creators...)).AssertPlan(t, "stripe", tt.calls, tt.note)
 		})
 	}
 }

@@ -293,23 +293,20 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		}
 	}
 
-	var (
-		ready []exporter.CodeRef
-		errs  []error
-	)
+	var r exporter.CodeReport
 	for _, ref := range c.codes {
 		k := strings.ToLower(ref.Code.Code)
 		switch {
 		case c.found[k] && ended:
-			ready = append(ready, ref)
+			r.Counted(ref)
 		case c.found[k] || !checked[k]:
-			errs = append(errs, exporter.Skipped(ref.Object(), fmt.Errorf("stripe: checkout sessions and refunds with promotion code %q: %w", ref.Code.Code, exporter.ErrOutOfTime)))
+			r.Skip(ref, fmt.Errorf("stripe: checkout sessions and refunds with promotion code %q: %w", ref.Code.Code, exporter.ErrOutOfTime))
 		default:
-			errs = append(errs, exporter.Missing(ref.Object(), fmt.Errorf("stripe: promotion code %q of creator %q (%s): %w: Stripe has no promotion code with this code",
-				ref.Code.Code, ref.Creator, ref.Path(), exporter.ErrNotFound)))
+			r.Missing(ref, fmt.Errorf("stripe: promotion code %q of creator %q (%s): %w: Stripe has no promotion code with this code",
+				ref.Code.Code, ref.Creator, ref.Path(), exporter.ErrNotFound))
 		}
 	}
-	return c.book.Samples(c.typ, ready), exporter.Partial(errs)
+	return r.Finish(c.book, c.typ)
 }
 
 // readSessions continues the pass over the complete Checkout Sessions (a

@@ -66,10 +66,7 @@ func TestMissingObjects(t *testing.T) {
 					t.Fatalf("poll: %v", err)
 				}
 			} else {
-				got, rest := exportertest.ObjectKeys(t, err)
-				if !reflect.DeepEqual(got, tt.missing) || len(rest) != 0 {
-					t.Errorf("object errors %v and others %v, want %v", got, rest, tt.missing)
-				}
+				exportertest.AssertObjectKeys(t, err, tt.missing...)
 				var oe *exporter.ObjectError
 				if !errors.As(err, &oe) || oe.Skipped || !errors.Is(oe, exporter.ErrNotFound) ||
 					!strings.Contains(oe.Error(), "not among the public videos of the token's user (deleted, private, or another user's)") {
@@ -92,12 +89,7 @@ func TestMissingObjects(t *testing.T) {
 					t.Errorf("gap %s: reason %q", g, reasons[g])
 				}
 			}
-			objects := exportertest.CollectorObjects(t, cache, "tiktok")
-			for k, want := range tt.objects {
-				if objects[k] != want {
-					t.Errorf("influencer_collector_objects{%s} = %g, want %g (all: %v)", k, objects[k], want, objects)
-				}
-			}
+			exportertest.AssertObjects(t, cache, "tiktok", tt.objects)
 			views := exportertest.CachedValues(t, cache, exporter.PostViews, "post")
 			if _, ok := views[tt.gone]; ok || len(views) != int(tt.objects["post exported"]) {
 				t.Errorf("views exported of %v, want %g videos, not %s", views, tt.objects["post exported"], tt.gone)
@@ -125,73 +117,24 @@ func TestResumeWhenOutOfTime(t *testing.T) {
 	}
 	sb := newSandbox(t, token, posts...)
 	env := sb.build(t, sb.config(tokenLine(token), `{}`, alice("-", ids...), ""))
-	cache := exporter.NewCache()
-	cached := func() map[string]float64 { return exportertest.CachedValues(t, cache, exporter.PostViews, "post") }
-
-	env.RefreshWithin(t, cache, "tiktok", sb.cut, -1)
-	first := cached()
-	if len(first) != 45 {
-		t.Fatalf("first refresh exported %d videos", len(first))
-	}
-	var before map[string]bool
-	for refresh := 2; refresh <= 3; refresh++ {
-		sb.clock.Advance(time.Minute)
-		env.RefreshWithin(t, cache, "tiktok", sb.cut, 2)
-		gaps, reasons := exportertest.GapKeys(t, cache, "tiktok")
-		skipped := map[string]bool{}
-		for _, g := range gaps {
-			id, ok := strings.CutPrefix(g, "skipped post spring/alice/")
-			if !ok || !strings.Contains(reasons[g], exporter.ErrOutOfTime.Error()) {
-				t.Errorf("refresh %d: gap %s (%s), want a video skipped for lack of time", refresh, g, reasons[g])
-			}
-			skipped[id] = true
-		}
-		if len(skipped) != 5 {
-			t.Fatalf("refresh %d: %d videos skipped, want 5", refresh, len(skipped))
-		}
-		if objects := exportertest.CollectorObjects(t, cache, "tiktok"); objects["post exported"] != 40 || objects["post skipped"] != 5 {
-			t.Errorf("refresh %d: objects %v", refresh, objects)
-		}
-		now := cached()
-		for _, id := range ids {
-			fresh := float64(viewsAt(byID[id], sb.clock.Now()))
-			switch {
-			case skipped[id] && before[id]:
-				t.Errorf("refresh %d: video %s skipped twice in a row: not read first", refresh, id)
-			case skipped[id] && refresh == 2 && now[id] != first[id]:
-				t.Errorf("refresh %d: skipped video %s shows %g, want its last value %g", refresh, id, now[id], first[id])
-			case !skipped[id] && now[id] != fresh:
-				t.Errorf("refresh %d: video %s shows %g, want %g", refresh, id, now[id], fresh)
-			case refresh == 3 && now[id] == first[id]:
-				t.Errorf("video %s still shows %g, its value of the first refresh", id, now[id])
-			}
-		}
-		before = skipped
-	}
+	before := env.CheckPostResume(t, exportertest.PostResume{
+		Collector: "tiktok", Cut: sb.cut, Clock: sb.clock, IDs: ids,
+		Calls: 2, Skipped: 5,
+		Views: func(id string) float64 { return float64(viewsAt(byID[id], sb.clock.Now())) },
+	})
 
 	// What Poll returns when cut: a Skipped object error per video not
 	// read, under its campaign and creator.
 	sb.clock.Advance(time.Minute)
 	_, err := env.PollWithin(t, "tiktok", sb.cut, 2)
-	var oe *exporter.ObjectError
-	if !errors.As(err, &oe) || !oe.Skipped || oe.Kind != exporter.KindPost || oe.Campaign != "spring" || oe.Creator != "alice" ||
-		before[oe.ID] || !errors.Is(err, exporter.ErrOutOfTime) {
-		t.Errorf("object error %+v", oe)
-	}
+	exportertest.AssertSkippedPost(t, err, before)
 }
 
 // TestListingResumes: a listing the refresh's time cuts short applies the
 // page it read, and the next refresh goes on from its cursor rather than
 // from the top.
 func TestListingResumes(t *testing.T) {
-	var posts []tiktokfake.Post
-	for i := 1; i <= 50; i++ {
-		posts = append(posts, post(fmt.Sprint(7300+i), time.Duration(i)*time.Hour, "", fmt.Sprintf("day %d #spring", i), float64(100*i)))
-	}
-	for i := 1; i <= 30; i++ {
-		posts = append(posts, post(fmt.Sprint(7400+i), 30*24*time.Hour+time.Duration(i)*time.Hour, "", "#spring", 1))
-	}
-	sb := newSandbox(t, token, posts...)
+	sb := newSandbox(t, token, taggedPosts()...)
 	env := sb.build(t, sb.config(tokenLine(token), `{}`, alice("#spring"), ""))
 	published := func(samples []exporter.Sample) int {
 		n := 0
@@ -245,10 +188,7 @@ func TestPlan(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sb := newSandbox(t, token)
 			env := sb.build(t, sb.config(tokenLine(token), `{}`, tt.creators, ""))
-			plan := env.Instance(t, "tiktok").Collector.(exporter.Planner).Plan()
-			if plan.Calls != tt.calls || !strings.Contains(plan.Note, "video queries") {
-				t.Errorf("plan %+v, want %d calls", plan, tt.calls)
-			}
+			env.AssertPlan(t, "tiktok", tt.calls, "video queries")
 		})
 	}
 }

@@ -186,16 +186,21 @@ func TestQueryBatches(t *testing.T) {
 	}
 }
 
-func TestDiscoveryPagination(t *testing.T) {
+// taggedPosts are 50 videos tagged #spring an hour apart in the window
+// (7301 to 7350) and 30 from before it (7401 to 7430).
+func taggedPosts() []tiktokfake.Post {
 	var posts []tiktokfake.Post
-	// 50 tagged videos an hour apart in the window, 30 from before it.
 	for i := 1; i <= 50; i++ {
 		posts = append(posts, post(fmt.Sprint(7300+i), time.Duration(i)*time.Hour, "", fmt.Sprintf("day %d #spring", i), float64(100*i)))
 	}
 	for i := 1; i <= 30; i++ {
 		posts = append(posts, post(fmt.Sprint(7400+i), 30*24*time.Hour+time.Duration(i)*time.Hour, "", "#spring", 1))
 	}
-	sb := newSandbox(t, token, posts...)
+	return posts
+}
+
+func TestDiscoveryPagination(t *testing.T) {
+	sb := newSandbox(t, token, taggedPosts()...)
 	env := sb.build(t, sb.config(tokenLine(token), `{}`, alice("#spring"), ""))
 	tests := []struct {
 		after time.Duration

@@ -2,9 +2,7 @@ package woocommerce_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,8 +19,6 @@ const twoCreators = spring + `
         codes:
           - {collector: woocommerce, code: bob15}
 `
-
-var codeMetrics = []string{exporter.CodeRedemptions.Name, exporter.CodeRevenue.Name, exporter.CodeRefunds.Name, exporter.CodeRefundedRevenue.Name}
 
 // TestCoverage: a code the store has no coupon for is missing, with the
 // reason; a coupon nobody used yet is exported at zero, not missing.
@@ -42,28 +38,15 @@ func TestCoverage(t *testing.T) {
           - {collector: woocommerce, code: NOPE}
 `))
 	_, err := poll(t, env)
-	objs, rest := exportertest.ObjectErrors(t, err)
-	if len(objs) != 1 || len(rest) != 0 {
-		t.Fatalf("object errors %v, others %v; want one", objs, rest)
-	}
-	want := exporter.Object{Kind: exporter.KindCode, Campaign: "spring", Creator: "nina", ID: "NOPE"}
-	if oe := objs[0]; oe.Object != want || oe.Skipped || !errors.Is(oe, exporter.ErrNotFound) ||
-		!strings.Contains(oe.Error(), `woocommerce: coupon "NOPE" (campaigns[0].creators[2].codes[0])`) {
-		t.Errorf("object error %+v (%v), want %+v missing, not found", oe, oe, want)
-	}
+	exportertest.AssertOneMissing(t, err, exporter.Object{Kind: exporter.KindCode, Campaign: "spring", Creator: "nina", ID: "NOPE"},
+		`woocommerce: coupon "NOPE" (campaigns[0].creators[2].codes[0])`)
 
 	cache := exporter.NewCache()
 	(&exporter.Scheduler{Cache: cache}).Refresh(context.Background(), env.Instance(t, "woocommerce"))
-	keys, reasons := exportertest.GapKeys(t, cache, "woocommerce")
-	if fmt.Sprint(keys) != "[missing code spring/nina/NOPE]" || !strings.Contains(reasons[keys[0]], "no coupon with this code") {
-		t.Fatalf("gaps %v %v", keys, reasons)
-	}
-	if o := exportertest.CollectorObjects(t, cache, "woocommerce"); fmt.Sprint(o) != "map[code exported:2 code missing:1 code skipped:0]" {
-		t.Errorf("influencer_collector_objects %v", o)
-	}
-	if v := exportertest.CachedValues(t, cache, exporter.CodeRedemptions, "code"); fmt.Sprint(v) != "map[CAROL5:0 alice10:2]" {
-		t.Errorf("redemptions %v", v)
-	}
+	exportertest.CheckCodes(t, cache, "woocommerce", "refresh", exportertest.Codes{
+		Gaps: "[missing code spring/nina/NOPE]", Reasons: []string{"no coupon with this code"},
+		Objects: "map[code exported:2 code missing:1 code skipped:0]", Redemptions: "map[CAROL5:0 alice10:2]",
+	})
 }
 
 // TestResume: refreshes cut short keep the pages they read and continue
@@ -87,24 +70,11 @@ func TestResume(t *testing.T) {
 		}
 		return fmt.Sprint(pages)
 	}
-	values := func() string {
-		return fmt.Sprint(exportertest.CachedValues(t, cache, exporter.CodeRedemptions, "code"))
-	}
-	gaps := func() string {
-		keys, _ := exportertest.GapKeys(t, cache, "woocommerce")
-		return fmt.Sprint(keys)
-	}
 	const bothSkipped = "[skipped code spring/alice/alice10 skipped code spring/bob/bob15]"
 
 	// Refresh 1: two coupon lookups and pages 1 and 2, cut on page 3.
 	samples, err := env.PollWithin(t, "woocommerce", cut, 4)
-	keys, rest := exportertest.ObjectKeys(t, err)
-	if fmt.Sprint(keys) != bothSkipped || len(rest) != 0 || len(samples) != 0 {
-		t.Fatalf("refresh 1: object errors %v, others %v, %d samples", keys, rest, len(samples))
-	}
-	if objs, _ := exportertest.ObjectErrors(t, err); !errors.Is(objs[0], exporter.ErrOutOfTime) {
-		t.Errorf("reason %v, want out of time", objs[0])
-	}
+	exportertest.AssertAllSkipped(t, samples, err, bothSkipped)
 	if p := pagesFrom(0); p != "[1 2]" {
 		t.Fatalf("refresh 1 read pages %s", p)
 	}
@@ -115,50 +85,36 @@ func TestResume(t *testing.T) {
 	if p := pagesFrom(2); p != "[2 3 4]" {
 		t.Errorf("refresh 2 read pages %s, want [2 3 4]", p)
 	}
-	if v, g := values(), gaps(); v != "map[]" || g != bothSkipped {
-		t.Errorf("refresh 2: redemptions %s, gaps %s", v, g)
-	}
+	exportertest.CheckCodes(t, cache, "woocommerce", "refresh 2", exportertest.Codes{Redemptions: "map[]", Gaps: bothSkipped})
 
 	// Refresh 3 ends the count.
 	env.RefreshWithin(t, cache, "woocommerce", cut, -1)
 	if p := pagesFrom(5); p != "[4 5 6]" {
 		t.Errorf("refresh 3 read pages %s, want [4 5 6]", p)
 	}
-	if v, g := values(), gaps(); v != "map[alice10:5 bob15:4]" || g != "[]" {
-		t.Errorf("refresh 3: redemptions %s, gaps %s", v, g)
-	}
+	exportertest.CheckCodes(t, cache, "woocommerce", "refresh 3", exportertest.Codes{Redemptions: "map[alice10:5 bob15:4]", Gaps: "[]"})
 
 	// Three minutes on, three new orders each. Refresh 4 is cut: the
 	// codes keep their values; refresh 5 ends the pass.
 	sb.clock.Add(3 * time.Minute)
 	env.RefreshWithin(t, cache, "woocommerce", cut, 2)
-	if v, g := values(), gaps(); v != "map[alice10:5 bob15:4]" || g != bothSkipped {
-		t.Errorf("refresh 4: redemptions %s, gaps %s", v, g)
-	}
-	if o := exportertest.CollectorObjects(t, cache, "woocommerce"); fmt.Sprint(o) != "map[code exported:0 code missing:0 code skipped:2]" {
-		t.Errorf("refresh 4: influencer_collector_objects %v", o)
-	}
+	exportertest.CheckCodes(t, cache, "woocommerce", "refresh 4", exportertest.Codes{
+		Redemptions: "map[alice10:5 bob15:4]", Gaps: bothSkipped, Objects: "map[code exported:0 code missing:0 code skipped:2]",
+	})
 	env.RefreshWithin(t, cache, "woocommerce", cut, -1)
-	if v, g := values(), gaps(); v != "map[alice10:8 bob15:7]" || g != "[]" {
-		t.Errorf("refresh 5: redemptions %s, gaps %s", v, g)
-	}
-	fresh := exportertest.Build(t, cfg)
-	want, err := fresh.Poll(t, "woocommerce")
-	if err != nil {
-		t.Fatal(err)
-	}
-	exportertest.CompareCache(t, cache, string(exportertest.Exposition(t, want)), codeMetrics...)
+	exportertest.CheckCodes(t, cache, "woocommerce", "refresh 5", exportertest.Codes{Redemptions: "map[alice10:8 bob15:7]", Gaps: "[]"})
+	exportertest.CompareCacheToPoll(t, cache, exportertest.Build(t, cfg), "woocommerce", exportertest.CodeMetrics...)
 }
 
-// TestResumeSeesChangesBehindItsCursor: an order changed while a pass
-// spans refreshes, on a page the pass already read, is read again by the
-// next pass, which starts no later than the store's time when this one
-// began, however much later the orders the pass read were modified.
-func TestResumeSeesChangesBehindItsCursor(t *testing.T) {
+// aliceOrders is a sandbox with n paid orders with coupon alice10, a
+// minute apart from an hour before the start, behind a cutoff, and the
+// config reading them one a page. It returns the orders' ids.
+func aliceOrders(t *testing.T, n int) (*sandbox, *exportertest.Cutoff, string, []int) {
+	t.Helper()
 	sb := newSandbox(t, token)
 	sb.fake.AddCode("alice10")
 	var ids []int
-	for i := 0; i < 4; i++ {
+	for i := range n {
 		ids = append(ids, sb.fake.PutOrder(paidOrder("processing", "EUR", 10, start.Add(time.Duration(i-60)*time.Minute), "alice10")))
 	}
 	cut := exportertest.NewCutoff(sb.fake)
@@ -167,6 +123,15 @@ func TestResumeSeesChangesBehindItsCursor(t *testing.T) {
         codes:
           - {collector: woocommerce, code: alice10}
 `)
+	return sb, cut, cfg, ids
+}
+
+// TestResumeSeesChangesBehindItsCursor: an order changed while a pass
+// spans refreshes, on a page the pass already read, is read again by the
+// next pass, which starts no later than the store's time when this one
+// began, however much later the orders the pass read were modified.
+func TestResumeSeesChangesBehindItsCursor(t *testing.T) {
+	sb, cut, cfg, ids := aliceOrders(t, 4)
 	env := exportertest.Build(t, cfg)
 	// The lookup and pages 1 and 2; cut on page 3.
 	if _, err := env.PollWithin(t, "woocommerce", cut, 3); !exporter.IsPartial(err) {
@@ -205,18 +170,8 @@ influencer_code_refunds_total{campaign="spring",code="alice10",creator="alice",p
 // shifts the pages forward; reading the last page again, the pass still
 // reads the order that moved onto it.
 func TestResumeAfterTrash(t *testing.T) {
-	sb := newSandbox(t, token)
-	sb.fake.AddCode("alice10")
-	var ids []int
-	for i := 0; i < 5; i++ {
-		ids = append(ids, sb.fake.PutOrder(paidOrder("processing", "EUR", 10, start.Add(time.Duration(i-60)*time.Minute), "alice10")))
-	}
-	cut := exportertest.NewCutoff(sb.fake)
-	env := exportertest.Build(t, configAt(exportertest.Serve(t, cut), `{per_page: 1}`, spring+`
-      - name: alice
-        codes:
-          - {collector: woocommerce, code: alice10}
-`))
+	sb, cut, cfg, ids := aliceOrders(t, 5)
+	env := exportertest.Build(t, cfg)
 	// The lookup and pages 1 and 2 (the first two orders); cut on page 3.
 	if _, err := env.PollWithin(t, "woocommerce", cut, 3); !exporter.IsPartial(err) {
 		t.Fatalf("refresh 1: %v, want partial", err)
@@ -245,26 +200,13 @@ func TestResumeBeforeDeadline(t *testing.T) {
 	sb.fake.AddStream(fakeapi.OrderStream{Code: "alice10", Amount: 40, Currency: "EUR", Initial: 30, CancelEvery: 4, CancelAfter: time.Minute})
 	sb.fake.AddStream(fakeapi.OrderStream{Code: "bob15", Amount: 20, Currency: "USD", Initial: 10})
 	env := exportertest.Build(t, sb.config(`{per_page: 2}`, twoCreators)) // 20 pages
-	sb.fake.Faults.SetDelay(20 * time.Millisecond)
-	sb.fake.Faults.Set(fakeapi.Slow, -1)
-	cache := exporter.NewCache()
-	gaps := env.RefreshUntilCovered(t, cache, "woocommerce", 150*time.Millisecond, 200)
-	if g := fmt.Sprint(gaps[0]); g != "[skipped code spring/alice/alice10 skipped code spring/bob/bob15]" {
-		t.Errorf("first refresh: gaps %s, want [skipped code spring/alice/alice10 skipped code spring/bob/bob15]", g)
-	}
-	refreshes := len(gaps)
-	t.Logf("counted in %d refreshes", refreshes)
+	cache, refreshes := env.RefreshSlowly(t, &sb.fake.Faults, "woocommerce", "[skipped code spring/alice/alice10 skipped code spring/bob/bob15]")
 	// Each page once, but for the last page of a refresh read again by
 	// the next and one cut in flight a refresh.
 	if n := len(sb.fake.OrdersRequests()); n < 20 || n > 20+2*refreshes {
 		t.Errorf("%d pages served for 20, in %d refreshes", n, refreshes)
 	}
-	sb.fake.Faults.Set(fakeapi.None, 0)
-	want, err := exportertest.Build(t, sb.config(`{}`, twoCreators)).Poll(t, "woocommerce")
-	if err != nil {
-		t.Fatal(err)
-	}
-	exportertest.CompareCache(t, cache, string(exportertest.Exposition(t, want)), codeMetrics...)
+	exportertest.CompareCacheToPoll(t, cache, exportertest.Build(t, sb.config(`{}`, twoCreators)), "woocommerce", exportertest.CodeMetrics...)
 }
 
 // TestPlan: a lookup per code and one page of orders.
@@ -281,10 +223,7 @@ func TestPlan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.options, func(t *testing.T) {
-			p := exportertest.Build(t, sb.config(tt.options, tt.creators)).Instance(t, "woocommerce").Collector.(exporter.Planner).Plan()
-			if p.Calls != tt.calls || !strings.Contains(p.Note, tt.note) {
-				t.Errorf("plan %+v, want %d calls and a note with %q", p, tt.calls, tt.note)
-			}
+			exportertest.Build(t, sb.config(tt.options, tt.creators)).AssertPlan(t, "woocommerce", tt.calls, tt.note)
 		})
 	}
 }

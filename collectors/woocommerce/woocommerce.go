@@ -252,24 +252,21 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		}
 	}
 
-	var (
-		ready []exporter.CodeRef
-		errs  []error
-	)
+	var r exporter.CodeReport
 	for _, ref := range c.codes {
 		k := strings.ToLower(ref.Code.Code)
 		switch {
 		case c.known[k] && ended:
-			ready = append(ready, ref)
+			r.Counted(ref)
 		case missing[k] != nil:
-			errs = append(errs, exporter.Missing(ref.Object(), missing[k]))
+			r.Missing(ref, missing[k])
 		default:
 			// Its orders are not all counted yet, or the refresh ran out
 			// of time before looking its coupon up.
-			errs = append(errs, exporter.Skipped(ref.Object(), fmt.Errorf("woocommerce: orders with coupon %q: %w", ref.Code.Code, exporter.ErrOutOfTime)))
+			r.Skip(ref, fmt.Errorf("woocommerce: orders with coupon %q: %w", ref.Code.Code, exporter.ErrOutOfTime))
 		}
 	}
-	return c.book.Samples(c.typ, ready), exporter.Partial(errs)
+	return r.Finish(c.book, c.typ)
 }
 
 // Plan implements exporter.Planner: the coupon lookups of a first refresh

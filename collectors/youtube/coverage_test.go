@@ -63,10 +63,7 @@ func TestMissingObjects(t *testing.T) {
 			sb.clock.Advance(time.Minute)
 
 			samples, err := env.Poll(t, "youtube")
-			got, rest := exportertest.ObjectKeys(t, err)
-			if !reflect.DeepEqual(got, tt.missing) || len(rest) != 0 {
-				t.Errorf("object errors %v and others %v, want %v", got, rest, tt.missing)
-			}
+			exportertest.AssertObjectKeys(t, err, tt.missing...)
 			var oe *exporter.ObjectError
 			if !errors.As(err, &oe) || oe.Skipped || oe.Error() != strings.ReplaceAll(tt.reason, "UCbob000000000000000000000", bob) {
 				t.Errorf("object error %v, want %q", oe, tt.reason)
@@ -80,12 +77,7 @@ func TestMissingObjects(t *testing.T) {
 			if !reflect.DeepEqual(gaps, tt.missing) {
 				t.Errorf("gaps %v, want %v", gaps, tt.missing)
 			}
-			objects := exportertest.CollectorObjects(t, cache, "youtube")
-			for k, want := range tt.objects {
-				if objects[k] != want {
-					t.Errorf("influencer_collector_objects{%s} = %g, want %g (all: %v)", k, objects[k], want, objects)
-				}
-			}
+			exportertest.AssertObjects(t, cache, "youtube", tt.objects)
 		})
 	}
 }
@@ -105,52 +97,14 @@ func TestResumeWhenOutOfTime(t *testing.T) {
 		sb.fake.AddPost(p)
 	}
 	env := sb.build(t, "{}", campaign(creator("alice", ids, "", "")))
-	cache := exporter.NewCache()
-	cached := func() map[string]float64 { return exportertest.CachedValues(t, cache, exporter.PostViews, "post") }
-	fresh := func(id string) float64 {
-		p := byID[id]
-		return float64(p.Views.At(sb.clock.Now().Sub(p.Published)))
-	}
-
-	env.RefreshWithin(t, cache, "youtube", sb.cut, -1)
-	first := cached()
-	if len(first) != 120 {
-		t.Fatalf("first refresh exported %d videos", len(first))
-	}
-	var before map[string]bool
-	for refresh := 2; refresh <= 3; refresh++ {
-		sb.clock.Advance(time.Minute)
-		env.RefreshWithin(t, cache, "youtube", sb.cut, 2)
-		gaps, reasons := exportertest.GapKeys(t, cache, "youtube")
-		skipped := map[string]bool{}
-		for _, g := range gaps {
-			id, ok := strings.CutPrefix(g, "skipped post spring/alice/")
-			if !ok || !strings.Contains(reasons[g], exporter.ErrOutOfTime.Error()) {
-				t.Errorf("refresh %d: gap %s (%s), want a video skipped for lack of time", refresh, g, reasons[g])
-			}
-			skipped[id] = true
-		}
-		if len(skipped) != 20 {
-			t.Fatalf("refresh %d: %d videos skipped, want 20", refresh, len(skipped))
-		}
-		if objects := exportertest.CollectorObjects(t, cache, "youtube"); objects["post exported"] != 100 || objects["post skipped"] != 20 {
-			t.Errorf("refresh %d: objects %v", refresh, objects)
-		}
-		now := cached()
-		for _, id := range ids {
-			switch {
-			case skipped[id] && before[id]:
-				t.Errorf("refresh %d: video %s skipped twice in a row: not read first", refresh, id)
-			case skipped[id] && refresh == 2 && now[id] != first[id]:
-				t.Errorf("refresh %d: skipped video %s shows %g, want its last value %g", refresh, id, now[id], first[id])
-			case !skipped[id] && now[id] != fresh(id):
-				t.Errorf("refresh %d: video %s shows %g, want %g", refresh, id, now[id], fresh(id))
-			case refresh == 3 && now[id] == first[id]:
-				t.Errorf("video %s still shows %g, its value of the first refresh", id, now[id])
-			}
-		}
-		before = skipped
-	}
+	before := env.CheckPostResume(t, exportertest.PostResume{
+		Collector: "youtube", Cut: sb.cut, Clock: sb.clock, IDs: ids,
+		Calls: 2, Skipped: 20,
+		Views: func(id string) float64 {
+			p := byID[id]
+			return float64(p.Views.At(sb.clock.Now().Sub(p.Published)))
+		},
+	})
 	// Each call cut short costs no unit the collector counts: 3, then 2
 	// and 2.
 	if got := env.Quota("youtube"); got != youtube.DefaultDailyQuota-7 {
@@ -159,11 +113,7 @@ func TestResumeWhenOutOfTime(t *testing.T) {
 
 	sb.clock.Advance(time.Minute)
 	_, err := env.PollWithin(t, "youtube", sb.cut, 2)
-	var oe *exporter.ObjectError
-	if !errors.As(err, &oe) || !oe.Skipped || oe.Kind != exporter.KindPost || oe.Campaign != "spring" || oe.Creator != "alice" ||
-		before[oe.ID] || !errors.Is(err, exporter.ErrOutOfTime) {
-		t.Errorf("object error %+v", oe)
-	}
+	exportertest.AssertSkippedPost(t, err, before)
 }
 
 // TestAccountRefreshResumes: an account refresh cut short after the
@@ -232,10 +182,7 @@ func TestPlan(t *testing.T) {
 	env := sb.build(t, "{}", campaign(
 		creator("alice", []string{vid("a"), vid("b"), vid("c")}, channel("alice"), "#spring"),
 		creator("bob", nil, channel("bob"), "")))
-	plan := env.Instance(t, "youtube").Collector.(exporter.Planner).Plan()
 	// 1 videos.list, 1 channels.list, 1 uploads page; a day at 1m:
 	// 1,440 videos.list, 288 × 2 account calls.
-	if plan.Calls != 3 || !strings.Contains(plan.Note, "3 quota units per full refresh") || !strings.Contains(plan.Note, "at most 2016 units a day") {
-		t.Errorf("plan %+v", plan)
-	}
+	env.AssertPlan(t, "youtube", 3, "3 quota units per full refresh", "at most 2016 units a day")
 }

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -167,31 +170,130 @@ func GapKeys(t testing.TB, cache *exporter.Cache, name string) ([]string, map[st
 	return nil, nil
 }
 
+// PostResume is a social collector's resume test, run by
+// Env.CheckPostResume: every post is creator alice's of campaign spring,
+// and a refresh cut short leaves Skipped of them.
+type PostResume struct {
+	// Collector is the collector's name.
+	Collector string
+	Cut       *Cutoff
+	Clock     *ManualClock
+	// IDs are the posts.
+	IDs []string
+	// Calls are the calls answered before the time runs out.
+	Calls int
+	// Skipped is how many posts a refresh cut short leaves unread.
+	Skipped int
+	// Objects are more influencer_collector_objects counts, by "kind
+	// state", each refresh cut short leaves (accounts).
+	Objects map[string]float64
+	// Views returns the views the fake reports for a post now.
+	Views func(id string) float64
+}
+
+// CheckPostResume runs a complete refresh of r.Collector into a new
+// cache, then two a minute apart whose time runs out after r.Calls calls.
+// After each of those, the collector's only gaps are r.Skipped of alice's
+// posts, skipped for lack of time, and influencer_collector_objects
+// counts them so (and r.Objects); a post read shows its views of now, one
+// skipped by the first its views of the complete refresh; no post is
+// skipped twice in a row; and after both, no post shows its views of the
+// complete refresh. It returns the posts the last refresh skipped.
+func (e *Env) CheckPostResume(t testing.TB, r PostResume) map[string]bool {
+	t.Helper()
+	cache := exporter.NewCache()
+	cached := func() map[string]float64 { return CachedValues(t, cache, exporter.PostViews, "post") }
+	e.RefreshWithin(t, cache, r.Collector, r.Cut, -1)
+	first := cached()
+	if len(first) != len(r.IDs) {
+		t.Fatalf("first refresh exported %d posts, want %d", len(first), len(r.IDs))
+	}
+	var before map[string]bool
+	for refresh := 2; refresh <= 3; refresh++ {
+		r.Clock.Advance(time.Minute)
+		e.RefreshWithin(t, cache, r.Collector, r.Cut, r.Calls)
+		gaps, reasons := GapKeys(t, cache, r.Collector)
+		skipped := map[string]bool{}
+		for _, g := range gaps {
+			id, ok := strings.CutPrefix(g, "skipped post spring/alice/")
+			if !ok || !strings.Contains(reasons[g], exporter.ErrOutOfTime.Error()) {
+				t.Errorf("refresh %d: gap %s (%s), want a post skipped for lack of time", refresh, g, reasons[g])
+			}
+			skipped[id] = true
+		}
+		if len(skipped) != r.Skipped {
+			t.Fatalf("refresh %d: %d posts skipped, want %d", refresh, len(skipped), r.Skipped)
+		}
+		want := map[string]float64{"post exported": float64(len(r.IDs) - r.Skipped), "post skipped": float64(r.Skipped)}
+		maps.Copy(want, r.Objects)
+		AssertObjects(t, cache, r.Collector, want)
+		now := cached()
+		for _, id := range r.IDs {
+			switch {
+			case skipped[id] && before[id]:
+				t.Errorf("refresh %d: post %s skipped twice in a row: not read first", refresh, id)
+			case skipped[id] && refresh == 2 && now[id] != first[id]:
+				t.Errorf("refresh %d: skipped post %s shows %g, want its last value %g", refresh, id, now[id], first[id])
+			case !skipped[id] && now[id] != r.Views(id):
+				t.Errorf("refresh %d: post %s shows %g, want %g", refresh, id, now[id], r.Views(id))
+			case refresh == 3 && now[id] == first[id]:
+				t.Errorf("post %s still shows %g, its value of the first refresh", id, now[id])
+			}
+		}
+		before = skipped
+	}
+	return before
+}
+
+// AssertSkippedPost checks the error of a poll cut short: a partial
+// error whose first object error is a post of creator alice of campaign
+// spring skipped for lack of time, not one of notAgain (the posts the
+// refresh before skipped, which it read first).
+func AssertSkippedPost(t testing.TB, err error, notAgain map[string]bool) {
+	t.Helper()
+	var oe *exporter.ObjectError
+	if !errors.As(err, &oe) || !oe.Skipped || oe.Kind != exporter.KindPost || oe.Campaign != "spring" || oe.Creator != "alice" ||
+		notAgain[oe.ID] || !errors.Is(err, exporter.ErrOutOfTime) {
+		t.Errorf("object error %+v, want a post of spring/alice skipped for lack of time", oe)
+	}
+}
+
+// AssertSkippedGaps checks that the gaps of the named collector in cache
+// are want (see GapKeys), each with ErrOutOfTime's reason, and stops the
+// test if not; step names the refresh in the error.
+func AssertSkippedGaps(t testing.TB, cache *exporter.Cache, name, step string, want []string) {
+	t.Helper()
+	gaps, reasons := GapKeys(t, cache, name)
+	ok := slices.Equal(gaps, want)
+	for _, g := range gaps {
+		ok = ok && strings.Contains(reasons[g], exporter.ErrOutOfTime.Error())
+	}
+	if !ok {
+		t.Fatalf("%s: gaps %v (%v), want %v, skipped for lack of time", step, gaps, reasons, want)
+	}
+}
+
+// AssertObjects checks the counts of influencer_collector_objects of the
+// named collector in cache that want lists, by "kind state"; others are
+// not checked.
+func AssertObjects(t testing.TB, cache *exporter.Cache, name string, want map[string]float64) {
+	t.Helper()
+	objects := CollectorObjects(t, cache, name)
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if objects[k] != want[k] {
+			t.Errorf("influencer_collector_objects{%s} = %g, want %g (all: %v)", k, objects[k], want[k], objects)
+		}
+	}
+}
+
 // CollectorObjects returns influencer_collector_objects of the named
 // collector as cache exports it, by "kind state".
 func CollectorObjects(t testing.TB, cache *exporter.Cache, name string) map[string]float64 {
 	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	if err := reg.Register(cache); err != nil {
-		t.Fatal(err)
-	}
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
 	out := map[string]float64{}
-	for _, mf := range mfs {
-		if mf.GetName() != "influencer_collector_objects" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			l := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				l[lp.GetName()] = lp.GetValue()
-			}
-			if l["collector"] == name {
-				out[l["kind"]+" "+l["state"]] = m.GetGauge().GetValue()
-			}
+	for _, s := range cachedSeries(t, cache, "influencer_collector_objects") {
+		if s.labels["collector"] == name {
+			out[s.labels["kind"]+" "+s.labels["state"]] = s.value
 		}
 	}
 	return out
@@ -202,6 +304,27 @@ func CollectorObjects(t testing.TB, cache *exporter.Cache, name string) map[stri
 // creator/source; ...).
 func CachedValues(t testing.TB, cache *exporter.Cache, m *exporter.Metric, labels ...string) map[string]float64 {
 	t.Helper()
+	out := map[string]float64{}
+	for _, s := range cachedSeries(t, cache, m.Name) {
+		key := make([]string, len(labels))
+		for i, l := range labels {
+			key[i] = s.labels[l]
+		}
+		out[strings.Join(key, "/")] = s.value
+	}
+	return out
+}
+
+// series is one counter or gauge series as a cache exports it.
+type series struct {
+	labels map[string]string
+	value  float64
+}
+
+// cachedSeries returns the counter and gauge series of the named metric
+// that cache exports.
+func cachedSeries(t testing.TB, cache *exporter.Cache, name string) []series {
+	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	if err := reg.Register(cache); err != nil {
 		t.Fatal(err)
@@ -210,26 +333,25 @@ func CachedValues(t testing.TB, cache *exporter.Cache, m *exporter.Metric, label
 	if err != nil {
 		t.Fatalf("gather: %v", err)
 	}
-	out := map[string]float64{}
+	var out []series
 	for _, mf := range mfs {
-		if mf.GetName() != m.Name {
+		if mf.GetName() != name {
 			continue
 		}
-		for _, x := range mf.GetMetric() {
-			byName := map[string]string{}
-			for _, lp := range x.GetLabel() {
-				byName[lp.GetName()] = lp.GetValue()
-			}
-			key := make([]string, len(labels))
-			for i, l := range labels {
-				key[i] = byName[l]
+		for _, m := range mf.GetMetric() {
+			s := series{labels: map[string]string{}}
+			for _, lp := range m.GetLabel() {
+				s.labels[lp.GetName()] = lp.GetValue()
 			}
 			switch {
-			case x.GetCounter() != nil:
-				out[strings.Join(key, "/")] = x.GetCounter().GetValue()
-			case x.GetGauge() != nil:
-				out[strings.Join(key, "/")] = x.GetGauge().GetValue()
+			case m.GetCounter() != nil:
+				s.value = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				s.value = m.GetGauge().GetValue()
+			default:
+				continue
 			}
+			out = append(out, s)
 		}
 	}
 	return out

@@ -73,6 +73,45 @@ func TestShortLinks(t *testing.T) {
 	}
 }
 
+func TestClickPolicy(t *testing.T) {
+	const browser, probe = "Mozilla/5.0 (iPhone)", "influencer_exporter-linkprobe/1.0 (bot)"
+	getOnly := ClickPolicy{}
+	humans := ClickPolicy{HeadCounts: true, Bot: SelfDeclaredBot}
+	for _, tc := range []struct {
+		name          string
+		p             ClickPolicy
+		method, agent string
+		want          bool
+	}{
+		{"get counts", getOnly, "GET", probe, true},
+		{"head does not", getOnly, "HEAD", browser, false},
+		{"post never", humans, "POST", browser, false},
+		{"head of a person", humans, "HEAD", browser, true},
+		{"head of a bot", humans, "HEAD", probe, false},
+		{"get of a crawler", humans, "GET", "SomeCrawler/2", false},
+		{"get of a person", humans, "GET", browser, true},
+	} {
+		r := httptest.NewRequest(tc.method, "/alice", nil)
+		r.Header.Set("User-Agent", tc.agent)
+		if got := tc.p.Counts(r); got != tc.want {
+			t.Errorf("%s: Counts = %v, want %v", tc.name, got, tc.want)
+		}
+		if got := LinkPath(r); got != "alice" {
+			t.Errorf("%s: LinkPath = %q", tc.name, got)
+		}
+	}
+}
+
+func TestLast(t *testing.T) {
+	items := []string{"a1", "b1", "a2"}
+	if got, ok := Last(items, func(s string) bool { return s[0] == 'a' }); !ok || got != "a2" {
+		t.Errorf("Last(a) = %q, %v; want a2, true", got, ok)
+	}
+	if got, ok := Last(items, func(s string) bool { return s[0] == 'c' }); ok || got != "" {
+		t.Errorf("Last(c) = %q, %v; want none", got, ok)
+	}
+}
+
 func TestGrowth(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	g := Growth{Base: 100, PerMinute: 2.5}

@@ -2,7 +2,8 @@ package bitlyfake
 
 import (
 	"net/http"
-	"strings"
+
+	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
 
 // Which requests to a short link count as a click, as Bitly documents
@@ -19,13 +20,13 @@ import (
 // A counted click adds to the link's lifetime total (Link.Clicks.Base), so
 // the API reports it; windowed counts do not show it.
 
+// clicks counts every GET, whatever its User-Agent.
+var clicks = fakeapi.ClickPolicy{}
+
 // ServeRedirect answers a request for a short link as fakeapi.ShortLinks
 // does, counting a click where Bitly would.
 func (s *Server) ServeRedirect(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodGet {
-		s.countClick(strings.TrimPrefix(r.URL.Path, "/"))
-	}
-	s.ShortLinks.ServeRedirect(w, r)
+	s.ShortLinks.ServeCounted(w, r, clicks, s.countClick)
 }
 
 // countClick adds a click to the link served at hash: of links sharing a
@@ -33,11 +34,8 @@ func (s *Server) ServeRedirect(w http.ResponseWriter, r *http.Request) {
 func (s *Server) countClick(hash string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := len(s.links) - 1; i >= 0; i-- {
-		if s.links[i].hash == hash {
-			s.links[i].Clicks.Base++
-			return
-		}
+	if e, ok := fakeapi.Last(s.links, func(e *entry) bool { return e.hash == hash }); ok {
+		e.Clicks.Base++
 	}
 }
 

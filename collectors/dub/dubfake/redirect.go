@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
 
 // Which requests to a short link count as a click, as Dub's open-source
@@ -51,6 +53,10 @@ type clickKey struct {
 	key, visitor string
 }
 
+// clicks is the part of Dub's detectBot that looks at the method and the
+// User-Agent: a GET counts unless its User-Agent matches botPatterns.
+var clicks = fakeapi.ClickPolicy{Bot: botPatterns}
+
 // ServeRedirect answers a request for a short link as fakeapi.ShortLinks
 // does, counting a click where Dub would.
 func (s *Server) ServeRedirect(w http.ResponseWriter, r *http.Request) {
@@ -63,14 +69,14 @@ func (s *Server) ServeRedirect(w http.ResponseWriter, r *http.Request) {
 // isBot is Dub's detectBot, less its referrer and IP lists (which its
 // User-Agent check returns before).
 func isBot(r *http.Request) bool {
-	return r.URL.Query().Get("bot") != "" || r.Method == http.MethodHead || botPatterns.MatchString(r.UserAgent())
+	return r.URL.Query().Get("bot") != "" || !clicks.Counts(r)
 }
 
 func (s *Server) countClick(r *http.Request) {
 	if r.Header.Get("dub-no-track") != "" || r.URL.Query().Has("dub-no-track") || isBot(r) {
 		return
 	}
-	key := strings.TrimPrefix(r.URL.Path, "/")
+	key := fakeapi.LinkPath(r)
 	ip := r.RemoteAddr
 	if i := strings.LastIndexByte(ip, ':'); i >= 0 {
 		ip = ip[:i]
@@ -84,12 +90,9 @@ func (s *Server) countClick(r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := len(s.links) - 1; i >= 0; i-- {
-		if s.links[i].key == key {
-			s.links[i].Clicks.Base++
-			lastClicks.at[visitor] = now
-			return
-		}
+	if e, ok := fakeapi.Last(s.links, func(e *entry) bool { return e.key == key }); ok {
+		e.Clicks.Base++
+		lastClicks.at[visitor] = now
 	}
 }
 

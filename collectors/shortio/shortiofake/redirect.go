@@ -2,8 +2,8 @@ package shortiofake
 
 import (
 	"net/http"
-	"regexp"
-	"strings"
+
+	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
 
 // Which requests to a short link count as a click, as far as Short.io
@@ -22,16 +22,13 @@ import (
 // A counted click adds to the link's lifetime total (Link.Clicks.Base), so
 // the API reports it.
 
-// botAgent matches User-Agents that say they are not a person.
-var botAgent = regexp.MustCompile(`(?i)bot|crawler|spider`)
+// clicks counts a GET or HEAD unless its User-Agent names a bot.
+var clicks = fakeapi.ClickPolicy{HeadCounts: true, Bot: fakeapi.SelfDeclaredBot}
 
 // ServeRedirect answers a request for a short link as fakeapi.ShortLinks
 // does, counting a click where Short.io would.
 func (s *Server) ServeRedirect(w http.ResponseWriter, r *http.Request) {
-	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && !botAgent.MatchString(r.UserAgent()) {
-		s.countClick(strings.TrimPrefix(r.URL.Path, "/"))
-	}
-	s.ShortLinks.ServeRedirect(w, r)
+	s.ShortLinks.ServeCounted(w, r, clicks, s.countClick)
 }
 
 // countClick adds a click to the link served at path: of the links not
@@ -39,11 +36,8 @@ func (s *Server) ServeRedirect(w http.ResponseWriter, r *http.Request) {
 func (s *Server) countClick(path string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := len(s.links) - 1; i >= 0; i-- {
-		if l := s.links[i]; l.path == path && !l.Archived {
-			l.Clicks.Base++
-			return
-		}
+	if l, ok := fakeapi.Last(s.links, func(l *link) bool { return l.path == path && !l.Archived }); ok {
+		l.Clicks.Base++
 	}
 }
 
@@ -53,10 +47,9 @@ func (s *Server) countClick(path string) {
 func (s *Server) LinkClicks(id string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := len(s.links) - 1; i >= 0; i-- {
-		if l := s.links[i]; l.ID == id {
-			return l.Clicks.At(s.start, s.clock.Now())
-		}
+	l, ok := fakeapi.Last(s.links, func(l *link) bool { return l.ID == id })
+	if !ok {
+		return 0
 	}
-	return 0
+	return l.Clicks.At(s.start, s.clock.Now())
 }
