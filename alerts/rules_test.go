@@ -1,7 +1,6 @@
 package alerts
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
+	"github.com/influencer-exporter/influencer_exporter/internal/jobcheck"
 	"github.com/influencer-exporter/influencer_exporter/internal/promprog"
 	"github.com/influencer-exporter/influencer_exporter/internal/promtool"
 )
@@ -265,34 +265,7 @@ func jobProblems(t *testing.T, where, expr string) []string {
 		t.Errorf("%s: %v", where, err)
 		return nil
 	}
-	var out []string
-	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		switch n := n.(type) {
-		case *parser.AggregateExpr:
-			if n.Without == slices.Contains(n.Grouping, "job") {
-				out = append(out, fmt.Sprintf("%s drops job", aggregation(n)))
-			}
-		case *parser.BinaryExpr:
-			vm := n.VectorMatching
-			if vm != nil && vm.On != slices.Contains(vm.MatchingLabels, "job") {
-				kw := "ignoring"
-				if vm.On {
-					kw = "on"
-				}
-				out = append(out, fmt.Sprintf("%s %s (%s) does not match on job", n.Op, kw, strings.Join(vm.MatchingLabels, ", ")))
-			}
-		}
-		return nil
-	})
-	return out
-}
-
-func aggregation(a *parser.AggregateExpr) string {
-	kw := "by"
-	if a.Without {
-		kw = "without"
-	}
-	return fmt.Sprintf("%s %s (%s)", a.Op, kw, strings.Join(a.Grouping, ", "))
+	return jobcheck.Problems(e)
 }
 
 // contractMetrics returns the metric names docs/metrics.md lists.

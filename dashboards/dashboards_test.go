@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
+	"github.com/influencer-exporter/influencer_exporter/internal/jobcheck"
 	"github.com/influencer-exporter/influencer_exporter/internal/promtool"
 )
 
@@ -336,42 +337,14 @@ func TestQueriesKeepJob(t *testing.T) {
 func jobProblems(e parser.Expr) []string {
 	var out []string
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		switch n := n.(type) {
-		case *parser.VectorSelector:
-			if !slices.ContainsFunc(n.LabelMatchers, func(m *labels.Matcher) bool {
-				return m.Name == "job" && m.Type == labels.MatchRegexp && m.Value == "$job"
-			}) {
-				out = append(out, fmt.Sprintf(`selector %s has no job=~"$job"`, n))
-			}
-		case *parser.AggregateExpr:
-			if n.Without == slices.Contains(n.Grouping, "job") {
-				out = append(out, fmt.Sprintf("%s drops job", aggregation(n)))
-			}
-		case *parser.BinaryExpr:
-			vm := n.VectorMatching
-			if vm == nil || vm.On == slices.Contains(vm.MatchingLabels, "job") {
-				return nil
-			}
-			if n.Op == parser.LOR && vm.On && len(vm.MatchingLabels) == 0 && len(metricNames(n.RHS)) == 0 {
-				return nil
-			}
-			kw := "ignoring"
-			if vm.On {
-				kw = "on"
-			}
-			out = append(out, fmt.Sprintf("%s %s (%s) does not match on job", n.Op, kw, strings.Join(vm.MatchingLabels, ", ")))
+		if n, ok := n.(*parser.VectorSelector); ok && !slices.ContainsFunc(n.LabelMatchers, func(m *labels.Matcher) bool {
+			return m.Name == "job" && m.Type == labels.MatchRegexp && m.Value == "$job"
+		}) {
+			out = append(out, fmt.Sprintf(`selector %s has no job=~"$job"`, n))
 		}
 		return nil
 	})
-	return out
-}
-
-func aggregation(a *parser.AggregateExpr) string {
-	kw := "by"
-	if a.Without {
-		kw = "without"
-	}
-	return fmt.Sprintf("%s %s (%s)", a.Op, kw, strings.Join(a.Grouping, ", "))
+	return append(out, jobcheck.Problems(e)...)
 }
 
 // metricNames returns the metric names a query selects.
