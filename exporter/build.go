@@ -2,7 +2,6 @@ package exporter
 
 import (
 	"errors"
-
 	"log/slog"
 	"net/http"
 	"time"
@@ -14,7 +13,8 @@ type Deps struct {
 	Logger  *slog.Logger
 	Links   *LinkSet
 	// Transport, when set, replaces the default HTTP transport of every
-	// client (tests inject dialers and resolvers with it).
+	// client, and the one of a collector's http_config (tests inject
+	// dialers and resolvers with it).
 	Transport http.RoundTripper
 }
 
@@ -51,15 +51,11 @@ func Build(cfg *Config, d Deps) ([]*Instance, error) {
 			continue
 		}
 		logger := d.Logger.With("collector", cc.Name)
-		client := NewClient(ClientOptions{
-			Collector: cc.Name,
-			Token:     string(cc.Token),
-			HTTP:      cc.HTTP,
-			Timeout:   time.Duration(cc.Timeout),
-			Metrics:   d.Metrics,
-			Logger:    logger,
-			Transport: d.Transport,
-		})
+		client, err := newCollectorClient(cc, d, logger)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		col, err := factory(Settings{Config: cc, Client: client, Logger: logger, Links: d.Links})
 		if err != nil {
 			var ce *ConfigError
@@ -81,4 +77,30 @@ func Build(cfg *Config, d Deps) ([]*Instance, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// newCollectorClient builds the API client of one collector: its
+// http_config's transport (unless d.Transport replaces it) under the
+// shared client's retries, limits, metrics and redaction.
+func newCollectorClient(cc *CollectorConfig, d Deps, logger *slog.Logger) (*Client, error) {
+	transport := d.Transport
+	if transport == nil && cc.HTTPClient != nil {
+		t, err := NewTransport(cc.HTTPClient, cc.Name)
+		if err != nil {
+			return nil, cc.cfg.Errorf(cc.path+".http_config", "%v", err)
+		}
+		transport = t
+	}
+	return NewClient(ClientOptions{
+		Collector: cc.Name,
+		Token:     string(cc.Token),
+		HTTP:      cc.HTTP,
+		Timeout:   time.Duration(cc.Timeout),
+		Metrics:   d.Metrics,
+		Logger:    logger,
+		Transport: transport,
+		// Without http_config, redirects are followed, as by Go's
+		// default client.
+		NoRedirects: cc.HTTPClient != nil && !cc.HTTPClient.FollowRedirects,
+	}), nil
 }

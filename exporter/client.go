@@ -19,6 +19,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/config"
 	"golang.org/x/time/rate"
 )
 
@@ -171,8 +172,25 @@ type ClientOptions struct {
 	Metrics   *APIMetrics
 	Logger    *slog.Logger
 	// Transport defaults to a clone of http.DefaultTransport; tests inject
-	// one with a custom dialer.
+	// one with a custom dialer, Build the one of the collector's
+	// http_config (NewTransport).
 	Transport http.RoundTripper
+	// NoRedirects makes a redirect a final answer (an error, not being
+	// 2xx): http_config's follow_redirects: false.
+	NoRedirects bool
+}
+
+// NewTransport returns the transport of a collector's http_config block
+// (TLS, proxy, HTTP/2), built by github.com/prometheus/common/config, or
+// nil when h is nil: then the client keeps Go's default transport. The
+// Client's retries, rate limit, size cap, metrics and redaction wrap it.
+// opts are the library's (config.WithDialContextFunc for the link probe's
+// dial control).
+func NewTransport(h *config.HTTPClientConfig, name string, opts ...config.HTTPClientOption) (http.RoundTripper, error) {
+	if h == nil {
+		return nil, nil
+	}
+	return config.NewRoundTripperFromConfig(*h, name, opts...)
 }
 
 // NewClient returns a client for one collector.
@@ -210,6 +228,9 @@ func NewClient(o ClientOptions) *Client {
 	rc := retryablehttp.NewClient()
 	rc.Logger = nil // it logs full URLs; we log redacted ones ourselves
 	rc.HTTPClient = &http.Client{Transport: &instrumentedTransport{c: c, next: o.Transport}}
+	if o.NoRedirects {
+		rc.HTTPClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
 	rc.RetryMax = o.HTTP.MaxRetries
 	rc.RetryWaitMin = time.Duration(o.HTTP.MinRetryWait)
 	rc.RetryWaitMax = time.Duration(o.HTTP.MaxRetryWait)

@@ -2,10 +2,23 @@ package exporter
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"io"
+	"log"
+	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -379,5 +392,165 @@ func TestClientRateLimitPastDeadlineIsOutOfTime(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(m.Retries.WithLabelValues("test")); n != 0 {
 		t.Errorf("%g retries, want 0", n)
+	}
+}
+
+// testPKI is a CA with a server certificate for 127.0.0.1 and a client
+// certificate, written as PEM files into dir.
+type testPKI struct {
+	caFile, certFile, keyFile string
+	pool                      *x509.CertPool
+	server                    tls.Certificate
+}
+
+func newTestPKI(t *testing.T, dir string) testPKI {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "influencer test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	issue := func(serial int64, usage x509.ExtKeyUsage, ips []net.IP) ([]byte, *ecdsa.PrivateKey) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial),
+			Subject:      pkix.Name{CommonName: "influencer test " + strconv.FormatInt(serial, 10)},
+			NotBefore:    time.Now().Add(-time.Hour),
+			NotAfter:     time.Now().Add(time.Hour),
+			KeyUsage:     x509.KeyUsageDigitalSignature,
+			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
+			IPAddresses:  ips,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der, key
+	}
+	write := func(name, typ string, der []byte) string {
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	keyDER := func(k *ecdsa.PrivateKey) []byte {
+		b, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	p := testPKI{pool: x509.NewCertPool()}
+	p.pool.AddCert(ca)
+	p.caFile = write("ca.pem", "CERTIFICATE", caDER)
+	srvDER, srvKey := issue(2, x509.ExtKeyUsageServerAuth, []net.IP{net.IPv4(127, 0, 0, 1)})
+	p.server = tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
+	cliDER, cliKey := issue(3, x509.ExtKeyUsageClientAuth, nil)
+	p.certFile = write("client.pem", "CERTIFICATE", cliDER)
+	p.keyFile = write("client-key.pem", "EC PRIVATE KEY", keyDER(cliKey))
+	return p
+}
+
+// TestClientHTTPConfig runs a collector's client, built from its
+// http_config as Build builds it, against loopback TLS servers and a
+// proxy.
+func TestClientHTTPConfig(t *testing.T) {
+	dir := t.TempDir()
+	pki := newTestPKI(t, dir)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+testToken {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	})
+	plainTLS := httptest.NewUnstartedServer(ok)
+	plainTLS.TLS = &tls.Config{Certificates: []tls.Certificate{pki.server}}
+	plainTLS.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshakes are expected
+	plainTLS.StartTLS()
+	defer plainTLS.Close()
+	mutualTLS := httptest.NewUnstartedServer(ok)
+	mutualTLS.TLS = &tls.Config{Certificates: []tls.Certificate{pki.server}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pki.pool}
+	mutualTLS.Config.ErrorLog = log.New(io.Discard, "", 0)
+	mutualTLS.StartTLS()
+	defer mutualTLS.Close()
+	redirect := httptest.NewServer(http.RedirectHandler("/elsewhere", http.StatusFound))
+	defer redirect.Close()
+	var proxied atomic.Int64
+	var proxiedURL atomic.Value
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A forward proxy gets the absolute URL; it answers itself.
+		proxied.Add(1)
+		proxiedURL.Store(r.URL.String())
+		ok.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+
+	for _, tc := range []struct {
+		name       string
+		httpConfig string // the collector's http_config block, "" for none
+		url        string
+		wantErr    string // "" for success
+		wantProxy  int64
+	}{
+		{name: "ca_file trusts the server", httpConfig: "tls_config: {ca_file: ca.pem}", url: plainTLS.URL},
+		{name: "without ca_file the server is unknown", url: plainTLS.URL, wantErr: "certificate signed by unknown authority"},
+		{name: "http_config without ca_file", httpConfig: "enable_http2: false", url: plainTLS.URL, wantErr: "certificate signed by unknown authority"},
+		{name: "client certificate", httpConfig: "tls_config: {ca_file: ca.pem, cert_file: client.pem, key_file: client-key.pem}", url: mutualTLS.URL},
+		{name: "client certificate required", httpConfig: "tls_config: {ca_file: ca.pem}", url: mutualTLS.URL, wantErr: "certificate required"},
+		{name: "proxy_url", httpConfig: "proxy_url: " + proxy.URL, url: "http://api.provider.invalid/v4/user", wantProxy: 1},
+		{name: "follow_redirects false", httpConfig: "follow_redirects: false", url: redirect.URL, wantErr: "HTTP 302"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			proxied.Store(0)
+			yml := "collectors:\n  - type: fake\n    token: " + testToken + "\n    http: {min_retry_wait: 1ms, max_retry_wait: 2ms}\n"
+			if tc.httpConfig != "" {
+				yml += "    http_config: {" + tc.httpConfig + "}\n"
+			}
+			cfg, err := ParseConfig(filepath.Join(dir, "c.yml"), []byte(yml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := newCollectorClient(cfg.Collectors[0], Deps{Metrics: NewAPIMetrics()}, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetHooks(ClientHooks{Authorize: func(r *http.Request, tok string) { r.Header.Set("Authorization", "Bearer "+tok) }})
+			var out struct{ OK bool }
+			_, err = c.GetJSON(context.Background(), tc.url, nil, &out)
+			switch {
+			case tc.wantErr == "" && (err != nil || !out.OK):
+				t.Fatalf("GetJSON = %v, %+v", err, out)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("GetJSON error = %v, want %q", err, tc.wantErr)
+			case err != nil && strings.Contains(err.Error(), testToken):
+				t.Errorf("error shows the token: %v", err)
+			}
+			if got := proxied.Load(); got != tc.wantProxy {
+				t.Errorf("proxy saw %d requests, want %d", got, tc.wantProxy)
+			}
+			if tc.wantProxy > 0 {
+				if got := proxiedURL.Load(); got != "http://api.provider.invalid/v4/user" {
+					t.Errorf("proxy was asked for %v", got)
+				}
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
@@ -85,6 +86,16 @@ type CollectorConfig struct {
 	Interval  model.Duration `yaml:"interval"`
 	Timeout   model.Duration `yaml:"timeout"`
 	HTTP      HTTPConfig     `yaml:"http"`
+	// HTTPClient is the standard HTTP client block of Prometheus' scrape
+	// configs (github.com/prometheus/common/config): tls_config, proxy_url,
+	// no_proxy, proxy_from_environment, proxy_connect_header,
+	// follow_redirects, enable_http2. Credentials are not set here: a
+	// collector sends its provider credential from token, token_env or
+	// token_file. Nil when the block is absent: Go's default transport
+	// (HTTP_PROXY and HTTPS_PROXY from the environment, redirects
+	// followed). Relative file paths resolve against the config file's
+	// directory.
+	HTTPClient *config.HTTPClientConfig `yaml:"http_config"`
 	// Options are provider specific; the collector decodes them with
 	// DecodeOptions, as strictly as the rest of the file.
 	Options yaml.Node `yaml:"options"`
@@ -209,6 +220,12 @@ type Expect struct {
 	// UTM lists query parameters the destination URL must carry; an empty
 	// value only requires the parameter to be present.
 	UTM map[string]string `yaml:"utm"`
+	// Scheme is what the link may land on. Empty: a link starting on
+	// https must stay on https (a redirect to http is a downgrade, the
+	// link is broken); "https": the same, and the landing page must be
+	// https even when the link starts on http; "http": a downgrade to http
+	// is allowed.
+	Scheme string `yaml:"scheme"`
 }
 
 // SandboxConfig starts the built-in fakes, each on its own loopback address.
@@ -305,7 +322,16 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	}
 	doc := root.Content[0]
 	var errs []error
+	// The http_config blocks are walked first, field by field: the
+	// library's decoder is not strict. A block with problems of its own
+	// does not get the whole block's decode error on top.
+	flagged := checkHTTPClientBlocks(doc, c.pos, func(path string, n *yaml.Node, msg string) {
+		errs = append(errs, &ConfigError{File: file, Line: n.Line, Column: n.Column, Field: path, Err: errors.New(msg)})
+	})
 	checkKnownFields(doc, typeOfConfig, "", c.pos, func(path string, n *yaml.Node, msg string) {
+		if flagged[path] {
+			return
+		}
 		errs = append(errs, &ConfigError{File: file, Line: n.Line, Column: n.Column, Field: path, Err: errors.New(msg)})
 	})
 	if len(errs) > 0 {
@@ -476,6 +502,10 @@ func (c *Config) validate() error {
 		}
 		if cc.HTTP.MinRetryWait > cc.HTTP.MaxRetryWait {
 			add(p+".http.min_retry_wait", "is above max_retry_wait")
+		}
+		if cc.HTTPClient != nil {
+			cc.HTTPClient.SetDirectory(c.dir)
+			checkHTTPClient(cc.HTTPClient, p+".http_config", add)
 		}
 	}
 
@@ -649,6 +679,11 @@ func (c *Config) validateExpect(e *Expect, p string, add func(string, string, ..
 		if strings.TrimSpace(k) == "" {
 			add(p+".utm", "empty parameter name")
 		}
+	}
+	switch e.Scheme {
+	case "", "https", "http":
+	default:
+		add(p+".scheme", "must be https or http, got %q", e.Scheme)
 	}
 }
 
@@ -892,4 +927,128 @@ func (c *Config) Creators() []CreatorRef {
 		}
 	}
 	return out
+}
+
+// httpClientShape is the part of config.HTTPClientConfig a collector's
+// http_config may set, for the strict walk: the library's own decoder
+// ignores unknown keys.
+type httpClientShape struct {
+	TLSConfig          tlsConfigShape `yaml:"tls_config"`
+	FollowRedirects    bool           `yaml:"follow_redirects"`
+	EnableHTTP2        bool           `yaml:"enable_http2"`
+	config.ProxyConfig `yaml:",inline"`
+}
+
+// tlsConfigShape is config.TLSConfig without the secret manager
+// references (ca_ref, cert_ref, key_ref): there is no secret manager here.
+type tlsConfigShape struct {
+	CA                 string            `yaml:"ca"`
+	Cert               string            `yaml:"cert"`
+	Key                config.Secret     `yaml:"key"`
+	CAFile             string            `yaml:"ca_file"`
+	CertFile           string            `yaml:"cert_file"`
+	KeyFile            string            `yaml:"key_file"`
+	ServerName         string            `yaml:"server_name"`
+	InsecureSkipVerify bool              `yaml:"insecure_skip_verify"`
+	MinVersion         config.TLSVersion `yaml:"min_version"`
+	MaxVersion         config.TLSVersion `yaml:"max_version"`
+}
+
+// credentialKeys are the http_config keys of Prometheus' scrape configs
+// that set credentials: refused, a collector's credential is its token.
+var credentialKeys = map[string]bool{
+	"authorization": true, "basic_auth": true, "oauth2": true,
+	"bearer_token": true, "bearer_token_file": true,
+}
+
+// checkHTTPClientBlocks walks every collector's http_config strictly,
+// reporting unknown keys and credentials, and records where each of its
+// fields is. It returns the paths of the blocks it reported problems in.
+func checkHTTPClientBlocks(doc *yaml.Node, pos map[string]position, report func(path string, n *yaml.Node, msg string)) map[string]bool {
+	flagged := map[string]bool{}
+	collectors := mappingValue(doc, "collectors")
+	if collectors == nil || collectors.Kind != yaml.SequenceNode {
+		return flagged
+	}
+	for i, item := range collectors.Content {
+		block := mappingValue(item, "http_config")
+		if block == nil || block.Kind != yaml.MappingNode {
+			continue
+		}
+		path := fmt.Sprintf("collectors[%d].http_config", i)
+		rest := *block
+		rest.Content = nil
+		for j := 0; j+1 < len(block.Content); j += 2 {
+			k := block.Content[j]
+			if credentialKeys[k.Value] {
+				flagged[path] = true
+				report(path+"."+k.Value, k, "credentials are not set in http_config: the collector sends its provider credential from token, token_env or token_file")
+				continue
+			}
+			rest.Content = append(rest.Content, k, block.Content[j+1])
+		}
+		checkKnownFields(&rest, reflect.TypeFor[httpClientShape](), path, pos, func(p string, n *yaml.Node, msg string) {
+			flagged[path] = true
+			report(p, n, msg)
+		})
+	}
+	return flagged
+}
+
+// mappingValue returns the value of key in the mapping n, nil if absent.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// checkHTTPClient checks what the library's own validation leaves to the
+// first connection: that the TLS files can be read and parsed, and the
+// proxy URL's scheme. File paths are already joined with the config
+// file's directory; errors name the file.
+func checkHTTPClient(h *config.HTTPClientConfig, p string, add func(string, string, ...any)) {
+	t := &h.TLSConfig
+	bad := false
+	for _, f := range []struct{ field, file string }{
+		{"ca_file", t.CAFile}, {"cert_file", t.CertFile}, {"key_file", t.KeyFile},
+	} {
+		if f.file == "" {
+			continue
+		}
+		if _, err := os.ReadFile(f.file); err != nil {
+			add(p+".tls_config."+f.field, "%v", err)
+			bad = true
+		}
+	}
+	if !bad {
+		// Reads and parses the CA and the client certificate and key.
+		if _, err := config.NewTLSConfig(t); err != nil {
+			field := ".tls_config"
+			switch {
+			case strings.Contains(err.Error(), "CA cert") && t.CAFile != "":
+				field += ".ca_file"
+			case strings.Contains(err.Error(), "CA cert") && t.CA != "":
+				field += ".ca"
+			case strings.Contains(err.Error(), "client cert") && t.CertFile != "":
+				field += ".cert_file"
+			case strings.Contains(err.Error(), "client cert") && t.Cert != "":
+				field += ".cert"
+			}
+			add(p+field, "%v", err)
+		}
+	}
+	if u := h.ProxyURL.URL; u != nil && u.String() != "" {
+		switch {
+		case u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5" && u.Scheme != "socks5h":
+			add(p+".proxy_url", "scheme must be http, https, socks5 or socks5h, got %q", u.Scheme)
+		case u.Host == "":
+			add(p+".proxy_url", "must be an absolute URL with a host")
+		}
+	}
 }

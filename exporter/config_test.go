@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,7 +66,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		file string
 		want string
 	}{
-		{"unknown_field.yml", `testdata/bad/unknown_field.yml:3:5: collectors[0].intervall: unknown field "intervall" (known: base_url, http, interval, name, options, timeout, token, token_env, token_file, type)`},
+		{"unknown_field.yml", `testdata/bad/unknown_field.yml:3:5: collectors[0].intervall: unknown field "intervall" (known: base_url, http, http_config, interval, name, options, timeout, token, token_env, token_file, type)`},
 		{"unknown_type.yml", `testdata/bad/unknown_type.yml:2:5: collectors[0].type: unknown collector type "bitlyy" (known: fake)`},
 		{"duplicate_creator.yml", `testdata/bad/duplicate_creator.yml:7:9: campaigns[0].creators[1].name: duplicate creator "alice" in campaign "spring"`},
 		{"duplicate_link.yml", `testdata/bad/duplicate_link.yml:11:31: campaigns[0].creators[1].links[0].id: duplicate link "fk.io/a" (first at campaigns[0].creators[0].links[0])`},
@@ -167,5 +168,143 @@ func TestCreatorsUTM(t *testing.T) {
 	_, err = ParseConfig("utm.yml", []byte("campaigns:\n  - name: x\n    utm_parameter: ref\n"))
 	if err == nil || !strings.Contains(err.Error(), `utm.yml:3:5: campaigns[0].utm_parameter: must be one of utm_content, utm_campaign, utm_source, utm_medium, utm_term, got "ref"`) {
 		t.Errorf("got %v", err)
+	}
+}
+
+func TestHTTPConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	pki := newTestPKI(t, dir)
+	if err := os.WriteFile(filepath.Join(dir, "not-a-cert.pem"), []byte("hello\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "c.yml")
+	for _, tc := range []struct {
+		name, block string
+		want        []string
+	}{
+		{
+			name:  "relative ca_file resolves against the config file",
+			block: "tls_config:\n        ca_file: ca.pem\n        cert_file: client.pem\n        key_file: client-key.pem\n        server_name: api.example\n        min_version: TLS12\n      proxy_url: http://127.0.0.1:3128\n      no_proxy: localhost\n      follow_redirects: false\n      enable_http2: false",
+		},
+		{
+			name:  "missing ca_file",
+			block: "tls_config:\n        ca_file: missing.pem",
+			want:  []string{file + ":6:9: collectors[0].http_config.tls_config.ca_file: open " + filepath.Join(dir, "missing.pem") + ": no such file or directory"},
+		},
+		{
+			name:  "ca_file that is no certificate",
+			block: "tls_config:\n        ca_file: not-a-cert.pem",
+			want:  []string{file + ":6:9: collectors[0].http_config.tls_config.ca_file: unable to use specified CA cert file " + filepath.Join(dir, "not-a-cert.pem")},
+		},
+		{
+			name:  "client key that does not match",
+			block: "tls_config:\n        cert_file: client.pem\n        key_file: not-a-cert.pem",
+			want:  []string{file + ":6:9: collectors[0].http_config.tls_config.cert_file: unable to use specified client cert (file " + filepath.Join(dir, "client.pem") + ") & key (file " + filepath.Join(dir, "not-a-cert.pem") + "): tls: failed to find any PEM data in key input"},
+		},
+		{
+			name:  "basic_auth",
+			block: "basic_auth:\n        username: u\n        password: p",
+			want:  []string{file + ":5:7: collectors[0].http_config.basic_auth: credentials are not set in http_config: the collector sends its provider credential from token, token_env or token_file"},
+		},
+		{
+			name:  "authorization and bearer_token",
+			block: "authorization:\n        credentials: x\n      bearer_token: y",
+			want: []string{
+				file + ":5:7: collectors[0].http_config.authorization: credentials are not set in http_config",
+				file + ":7:7: collectors[0].http_config.bearer_token: credentials are not set in http_config",
+			},
+		},
+		{
+			name:  "oauth2",
+			block: "oauth2:\n        client_id: x\n        token_url: http://127.0.0.1/token",
+			want:  []string{file + ":5:7: collectors[0].http_config.oauth2: credentials are not set in http_config"},
+		},
+		{
+			name:  "unknown field in tls_config",
+			block: "tls_config:\n        ca_fil: ca.pem",
+			want:  []string{file + `:6:9: collectors[0].http_config.tls_config.ca_fil: unknown field "ca_fil" (known: ca, ca_file, cert, cert_file, insecure_skip_verify, key, key_file, max_version, min_version, server_name)`},
+		},
+		{
+			name:  "secret manager reference",
+			block: "tls_config:\n        ca_ref: vault",
+			want:  []string{`collectors[0].http_config.tls_config.ca_ref: unknown field "ca_ref"`},
+		},
+		{
+			name:  "bad min_version",
+			block: "tls_config:\n        min_version: TLS99",
+			want:  []string{file + ":6:22: collectors[0].http_config.tls_config.min_version: unknown TLS version: TLS99"},
+		},
+		{
+			name:  "proxy_url scheme",
+			block: "proxy_url: ftp://127.0.0.1:21",
+			want:  []string{file + `:5:7: collectors[0].http_config.proxy_url: scheme must be http, https, socks5 or socks5h, got "ftp"`},
+		},
+		{
+			name:  "no_proxy without proxy_url",
+			block: "no_proxy: localhost",
+			want:  []string{file + ":5:7: collectors[0].http_config: if no_proxy is configured, proxy_url must also be configured"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yml := "collectors:\n  - type: fake\n    token: x\n    http_config:\n      " + tc.block + "\n"
+			cfg, err := ParseConfig(file, []byte(yml))
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				h := cfg.Collectors[0].HTTPClient
+				if h.TLSConfig.CAFile != pki.caFile || h.TLSConfig.KeyFile != pki.keyFile || h.FollowRedirects || h.EnableHTTP2 {
+					t.Errorf("http_config = %+v", h)
+				}
+				if _, err := NewTransport(h, "fake"); err != nil {
+					t.Errorf("NewTransport: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if n := strings.Count(err.Error(), "\n") + 1; n != len(tc.want) {
+				t.Errorf("want %d errors, got:\n%v", len(tc.want), err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("missing %q in:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestHTTPConfigDefaults(t *testing.T) {
+	cfg, err := ParseConfig("d.yml", []byte("collectors:\n  - type: fake\n    token: x\n  - name: other\n    type: fake\n    token: x\n    http_config: {tls_config: {server_name: api.example}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := cfg.Collectors[0].HTTPClient; h != nil {
+		t.Errorf("no http_config: got %+v, want nil (Go's default transport)", h)
+	}
+	// A block present starts from Prometheus' defaults.
+	if h := cfg.Collectors[1].HTTPClient; !h.FollowRedirects || !h.EnableHTTP2 || h.TLSConfig.ServerName != "api.example" {
+		t.Errorf("http_config = %+v", h)
+	}
+}
+
+func TestExpectScheme(t *testing.T) {
+	base := "collectors:\n  - type: fake\ncampaigns:\n  - name: spring\n    creators:\n      - name: alice\n        links:\n          - collector: fake\n            id: fk.io/a\n            expect: {scheme: %s}\n"
+	for _, tc := range []struct{ scheme, want string }{
+		{"http", ""},
+		{"https", ""},
+		{"ftp", `e.yml:10:22: campaigns[0].creators[0].links[0].expect.scheme: must be https or http, got "ftp"`},
+	} {
+		cfg, err := ParseConfig("e.yml", []byte(fmt.Sprintf(base, tc.scheme)))
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.scheme, err)
+		case tc.want == "" && cfg.LinksFor("fake")[0].Expect.Scheme != tc.scheme:
+			t.Errorf("%s: decoded %+v", tc.scheme, cfg.LinksFor("fake")[0].Expect)
+		case tc.want != "" && (err == nil || err.Error() != tc.want):
+			t.Errorf("%s: error = %v, want %s", tc.scheme, err, tc.want)
+		}
 	}
 }

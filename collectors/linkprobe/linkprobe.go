@@ -56,6 +56,12 @@
 //     its visitors are sent to), differs from the value given (an empty
 //     value only requires presence), or is dropped by the destination's
 //     redirects.
+//   - the link is requested over https and a redirect, the shortener's or
+//     the destination's, leads to http ("downgraded to http at <url>"),
+//     unless its expect.scheme is http (then the landing page notes it);
+//     with expect.scheme https, also when the landing URL is http. A link
+//     starting on http is never a downgrade. The final scheme shows in the
+//     reason or note, not as a label of _destination_info.
 //
 // A failed short link request or destination chain is confirmed: tried
 // again confirm_delay (5s) later, and only a second failure makes the link
@@ -95,6 +101,10 @@
 // collector failure: the collector is up whenever it could run the
 // probes. Links a round did not probe keep their previous series.
 //
+// http_config (TLS, proxy, HTTP/2) builds the probe's transport, around
+// its own dial, so deny_cidrs still applies (to the proxy's address when
+// there is one); follow_redirects: false is refused.
+//
 // No provider API quota is spent: probes do not use the shared API client
 // (its retries and request metrics are for provider APIs), and response
 // bodies are drained up to 64 KiB, never read. Idle connections are closed
@@ -115,6 +125,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 
 	"github.com/influencer-exporter/influencer_exporter/exporter"
@@ -175,8 +186,8 @@ type options struct {
 	// DenyCIDRs lists address ranges the probe never connects to, for
 	// example private networks, so a redirect cannot point the probe at
 	// internal services. It checks the address actually dialled: behind a
-	// proxy (HTTP_PROXY), that is the proxy's. Empty by default, since the
-	// sandbox runs on loopback.
+	// proxy (HTTP_PROXY, or http_config's proxy_url), that is the proxy's.
+	// Empty by default, since the sandbox runs on loopback.
 	DenyCIDRs []string `yaml:"deny_cidrs"`
 }
 
@@ -351,8 +362,23 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	// to it; they are closed after each round.
 	t.MaxIdleConns = max(t.MaxIdleConns, opts.Concurrency)
 	t.MaxIdleConnsPerHost = opts.Concurrency
+	var rt http.RoundTripper = t
+	if h := cc.HTTPClient; h != nil {
+		// http_config (TLS, proxy, HTTP/2) replaces Go's default
+		// transport; the dial, and with it deny_cidrs, stays the probe's.
+		if !h.FollowRedirects {
+			return nil, cfg.Errorf(cc.Path()+".http_config.follow_redirects", "the probe follows redirects itself, hop by hop: remove follow_redirects: false")
+		}
+		var err error
+		rt, err = exporter.NewTransport(h, cc.Name, config.WithDialContextFunc(func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return p.dial(ctx, network, addr)
+		}))
+		if err != nil {
+			return nil, cfg.Errorf(cc.Path()+".http_config", "%v", err)
+		}
+	}
 	p.client = &http.Client{
-		Transport: t,
+		Transport: rt,
 		// Redirects are followed by the probe itself, to count hops,
 		// detect loops, keep short links to HEAD and space each hop.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

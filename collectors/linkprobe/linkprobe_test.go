@@ -2,12 +2,16 @@ package linkprobe
 
 import (
 	"context"
+	"encoding/pem"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -129,8 +133,11 @@ func buildConfig(t *testing.T, n *testNet, config, options, rest string) (*expor
 	}
 	env := exportertest.Build(t, strings.Replace(config, "%s", indentOptions(options), 1)+rest)
 	p := env.Instance(t, "linkprobe").Collector.(*Probe)
-	// A proxy from the environment would take the requests elsewhere.
-	p.client.Transport.(*http.Transport).Proxy = nil
+	// A proxy from the environment would take the requests elsewhere
+	// (an http_config transport takes none from it).
+	if tr, ok := p.client.Transport.(*http.Transport); ok {
+		tr.Proxy = nil
+	}
 	if n != nil {
 		p.dial = n.dial
 	}
@@ -801,6 +808,8 @@ func TestBadOptions(t *testing.T) {
 		{`user_agent: " "`, "collectors[0].options.user_agent: must not be empty"},
 		{`deny_cidrs: ["10.0.0.0/8", "nope"]`, `collectors[0].options.deny_cidrs[1]: invalid CIDR "nope"`},
 		{"retries: 3", `collectors[0].options.retries: unknown field "retries"`},
+		// The probe follows redirects itself, whatever http_config says.
+		{"method: HEAD\n    http_config: {follow_redirects: false}", "collectors[0].http_config.follow_redirects: the probe follows redirects itself, hop by hop: remove follow_redirects: false"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.options, func(t *testing.T) {
@@ -845,3 +854,198 @@ func TestCheckExpect(t *testing.T) {
 }
 
 var _ http.Handler = (*sitefake.Site)(nil)
+
+// tlsSites are https sites the probe trusts through its http_config's
+// tls_config.ca_file: httptest signs every TLS server with one
+// certificate, for 127.0.0.1.
+type tlsSites struct {
+	short, shop *sitefake.Site
+	shortURL    string // https://127.0.0.1:port
+	shopURL     string
+	caFile      string
+}
+
+func newTLSSites(t *testing.T) *tlsSites {
+	t.Helper()
+	s := &tlsSites{short: sitefake.New(), shop: sitefake.New()}
+	short := httptest.NewTLSServer(s.short)
+	t.Cleanup(short.Close)
+	shop := httptest.NewTLSServer(s.shop)
+	t.Cleanup(shop.Close)
+	s.shortURL, s.shopURL = short.URL, shop.URL
+	s.caFile = filepath.Join(t.TempDir(), "ca.pem")
+	pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: short.Certificate().Raw})
+	if err := os.WriteFile(s.caFile, pemCert, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// httpConfigProbe is baseConfig with an http_config block for the probe.
+const httpConfigProbe = `
+collectors:
+  - type: linkprobe
+    interval: 1m
+    http_config: {tls_config: {ca_file: %q}}
+    options:
+%s
+  - name: stub
+    type: stub
+    interval: 1m
+`
+
+func buildHTTPConfig(t *testing.T, n *testNet, caFile, options string) (*exportertest.Env, *Probe) {
+	t.Helper()
+	config := strings.Replace(httpConfigProbe, "%q", strconv.Quote(caFile), 1)
+	return buildConfig(t, n, config, options, "")
+}
+
+func TestSchemeDowngrade(t *testing.T) {
+	tests := []struct {
+		name string
+		// setup sets the redirects; url is the link's URL (short is the
+		// https short link site's URL, shop the https shop's).
+		setup      func(s *sites, ts *tlsSites)
+		url        func(ts *tlsSites) string
+		expect     *exporter.Expect
+		want       outcome
+		wantReason string // or the note of a healthy link
+	}{
+		{
+			name:       "https short link to an http destination",
+			setup:      func(s *sites, ts *tlsSites) { ts.short.SetRedirect("/a", "http://shop.test/p?utm_source=alice", 301) },
+			url:        func(ts *tlsSites) string { return ts.shortURL + "/a" },
+			want:       outcome{up: 0, status: 200, redirects: 1, host: "shop.test"},
+			wantReason: "downgraded to http at http://shop.test/p",
+		},
+		{
+			name:       "expect.scheme http allows it",
+			setup:      func(s *sites, ts *tlsSites) { ts.short.SetRedirect("/a", "http://shop.test/p", 301) },
+			url:        func(ts *tlsSites) string { return ts.shortURL + "/a" },
+			expect:     &exporter.Expect{Scheme: "http"},
+			want:       outcome{up: 1, status: 200, redirects: 1, host: "shop.test"},
+			wantReason: "downgraded to http at http://shop.test/p (allowed by expect.scheme: http)",
+		},
+		{
+			name:   "https all the way",
+			setup:  func(s *sites, ts *tlsSites) { ts.short.SetRedirect("/a", ts.shopURL+"/p", 301) },
+			url:    func(ts *tlsSites) string { return ts.shortURL + "/a" },
+			expect: &exporter.Expect{Scheme: "https"},
+			want:   outcome{up: 1, status: 200, redirects: 1, host: "127.0.0.1:shop"},
+		},
+		{
+			name: "the destination redirects to http",
+			setup: func(s *sites, ts *tlsSites) {
+				ts.short.SetRedirect("/a", ts.shopURL+"/p", 301)
+				ts.shop.SetRedirect("/p", "http://shop.test/p", 302)
+			},
+			url:        func(ts *tlsSites) string { return ts.shortURL + "/a" },
+			want:       outcome{up: 0, status: 200, redirects: 2, host: "shop.test"},
+			wantReason: "downgraded to http at http://shop.test/p",
+		},
+		{
+			name: "passing through http, landing on https",
+			setup: func(s *sites, ts *tlsSites) {
+				ts.short.SetRedirect("/a", "http://shop.test/old", 301)
+				s.shop.SetRedirect("/old", ts.shopURL+"/new", 301)
+			},
+			url:        func(ts *tlsSites) string { return ts.shortURL + "/a" },
+			want:       outcome{up: 0, status: 200, redirects: 2, host: "127.0.0.1:shop"},
+			wantReason: "downgraded to http at http://shop.test/old",
+		},
+		{
+			// The sandbox's short links and shop are plain http: a
+			// downgrade needs an https start.
+			name:  "plain http link",
+			setup: func(s *sites, ts *tlsSites) { s.short.SetRedirect("/a", "http://shop.test/p", 301) },
+			url:   func(ts *tlsSites) string { return "http://short.test/a" },
+			want:  outcome{up: 1, status: 200, redirects: 1, host: "shop.test"},
+		},
+		{
+			name:       "plain http link, expect.scheme https",
+			setup:      func(s *sites, ts *tlsSites) { s.short.SetRedirect("/a", "http://shop.test/p", 301) },
+			url:        func(ts *tlsSites) string { return "http://short.test/a" },
+			expect:     &exporter.Expect{Scheme: "https"},
+			want:       outcome{up: 0, status: 200, redirects: 1, host: "shop.test"},
+			wantReason: "landed on http://shop.test/p, expected https (expect.scheme)",
+		},
+		{
+			name:   "plain http link upgraded, expect.scheme https",
+			setup:  func(s *sites, ts *tlsSites) { s.short.SetRedirect("/a", ts.shopURL+"/p", 301) },
+			url:    func(ts *tlsSites) string { return "http://short.test/a" },
+			expect: &exporter.Expect{Scheme: "https"},
+			want:   outcome{up: 1, status: 200, redirects: 1, host: "127.0.0.1:shop"},
+		},
+		{
+			name:       "https short link answering 2xx after its own http redirect",
+			setup:      func(s *sites, ts *tlsSites) { ts.short.SetRedirect("/a", "http://bit.ly/a", 301) },
+			url:        func(ts *tlsSites) string { return ts.shortURL + "/a" },
+			want:       outcome{up: 0, status: 200, redirects: 1, host: "bit.ly"},
+			wantReason: "downgraded to http at http://bit.ly/a",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, ts := newSites(t), newTLSSites(t)
+			// bit.ly is the link's short link host: a plain http site here.
+			s.net.hosts["bit.ly"] = s.net.hosts["short.test"]
+			tt.setup(s, ts)
+			env, p := buildHTTPConfig(t, s.net, ts.caFile, "")
+			env.Links.Publish("stub", []exporter.PublishedLink{{
+				Campaign: "spring", Creator: "alice", Provider: "bitly", ID: "bit.ly/a", URL: tt.url(ts), Expect: tt.expect,
+			}})
+			samples, err := env.Poll(t, "linkprobe")
+			if err != nil {
+				t.Fatalf("Poll: %v", err)
+			}
+			got := outcomes(samples)["bitly/bit.ly/a"]
+			if got == nil {
+				t.Fatal("no samples for the link")
+			}
+			got.duration = 0
+			want := tt.want
+			want.host = strings.Replace(want.host, "127.0.0.1:shop", strings.TrimPrefix(ts.shopURL, "https://"), 1)
+			if *got != want {
+				t.Errorf("outcome = %+v, want %+v", *got, want)
+			}
+			reason := p.Findings()["bitly/bit.ly/a"]
+			switch {
+			case tt.wantReason == "" && reason != "":
+				t.Errorf("healthy link has finding %q", reason)
+			case !strings.Contains(reason, tt.wantReason):
+				t.Errorf("finding = %q, want it to contain %q", reason, tt.wantReason)
+			}
+		})
+	}
+}
+
+// TestHTTPConfig: the probe's http_config sets its TLS trust, and its own
+// dial, with deny_cidrs, still applies.
+func TestHTTPConfig(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		options    string
+		wantUp     float64
+		wantReason string
+	}{
+		{name: "ca_file trusts the site", wantUp: 1},
+		{name: "deny_cidrs still applies", options: `deny_cidrs: ["127.0.0.0/8"]`, wantReason: "address 127.0.0.1 is in deny_cidrs"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTLSSites(t)
+			// The real dialer, which applies deny_cidrs.
+			env, p := buildHTTPConfig(t, nil, ts.caFile, tt.options)
+			env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: ts.shopURL + "/p"}})
+			samples, err := env.Poll(t, "linkprobe")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := outcomes(samples)["bitly/bit.ly/a"].up; got != tt.wantUp {
+				t.Errorf("up = %g, want %g", got, tt.wantUp)
+			}
+			if got := p.Findings()["bitly/bit.ly/a"]; !strings.Contains(got, tt.wantReason) || (tt.wantReason == "" && got != "") {
+				t.Errorf("finding = %q, want it to contain %q", got, tt.wantReason)
+			}
+		})
+	}
+}

@@ -59,6 +59,11 @@ type hop struct {
 	reason   string   // why the attempt failed, "" if it did not
 	note     string
 	cut      bool // the round ended during a request
+	// secure is whether the short link was requested over https;
+	// downgrade is then the first URL on http its redirects lead to, nil
+	// if none.
+	secure    bool
+	downgrade *url.URL
 }
 
 // hopOnce asks the shortener where the short link u leads: HEAD, and the
@@ -66,7 +71,7 @@ type hop struct {
 // never sent GET: shorteners count GET as a click.
 func (r *round) hopOnce(l exporter.PublishedLink, u *url.URL) hop {
 	p := r.p
-	h := hop{}
+	h := hop{secure: u.Scheme == "https"}
 	budget := time.Duration(p.opts.Timeout)
 	visited := map[string]bool{u.String(): true}
 	var resp *http.Response
@@ -107,6 +112,9 @@ func (r *round) hopOnce(l exporter.PublishedLink, u *url.URL) hop {
 		}
 		visited[next.String()] = true
 		h.redirects++
+		if h.secure && h.downgrade == nil && next.Scheme == "http" {
+			h.downgrade = next
+		}
 		if !r.isShortHost(canonicalHost(next)) {
 			// Off the shortener: where visitors are sent.
 			h.location, h.next, h.prior, h.method = next, next, h.redirects, p.opts.Method
@@ -170,7 +178,10 @@ type chain struct {
 	// dropped are the utm_* parameters of the first URL that the final
 	// one lacks: the destination's redirects drop them.
 	dropped []string
-	cut     bool
+	// plain is the first URL of the chain requested over http, nil if
+	// none: a downgrade for a link that started on https.
+	plain *url.URL
+	cut   bool
 }
 
 // follow follows the redirect chain from start, prior redirects after the
@@ -184,6 +195,9 @@ func (r *round) follow(start *url.URL, prior int, method string) chain {
 	budget := time.Duration(p.opts.Timeout)
 	visited := map[string]bool{u.String(): true}
 	for {
+		if c.plain == nil && u.Scheme == "http" {
+			c.plain = u
+		}
 		host := canonicalHost(u)
 		m, lim := method, p.dest
 		short := r.isShortHost(host)
@@ -377,6 +391,39 @@ func sameURL(a, b *url.URL) bool {
 	}
 	return strings.EqualFold(a.Scheme, b.Scheme) && canonicalHost(a) == canonicalHost(b) &&
 		path(a) == path(b) && a.Query().Encode() == b.Query().Encode()
+}
+
+// checkScheme judges the schemes of a link's chain: plain is the first URL
+// on http after an https start (nil if none), land the landing URL. It
+// returns why the link is broken, "" if it is not, and a note for a
+// downgrade expect.scheme: http allows. The scheme of the landing URL is
+// in the reason or note, not in a label of
+// influencer_link_destination_info.
+func checkScheme(e *exporter.Expect, plain, land *url.URL) (reason, note string) {
+	scheme := ""
+	if e != nil {
+		scheme = e.Scheme
+	}
+	switch {
+	case plain != nil && scheme == "http":
+		return "", fmt.Sprintf("downgraded to http at %s (allowed by expect.scheme: http)", redact(plain))
+	case plain != nil:
+		return fmt.Sprintf("downgraded to http at %s", redact(plain)), ""
+	case scheme == "https" && land.Scheme != "https":
+		return fmt.Sprintf("landed on %s, expected https (expect.scheme)", redact(land)), ""
+	}
+	return "", ""
+}
+
+// joinFindings joins reasons or notes, skipping empty ones.
+func joinFindings(parts ...string) string {
+	var out []string
+	for _, s := range parts {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // checkExpect returns why the landing URL u does not match what the link

@@ -304,7 +304,9 @@ func (r *round) probeLink(l exporter.PublishedLink, key string) {
 	}
 	if h.next == nil {
 		// The short link answered 2xx itself: it is its own destination.
-		res.reason = checkExpect(l.Expect, h.final)
+		why, note := checkScheme(l.Expect, h.downgrade, h.final)
+		res.reason = joinFindings(why, checkExpect(l.Expect, h.final))
+		res.note = joinFindings(res.note, note)
 		res.up = res.reason == ""
 		r.finishLink(key, res)
 		return
@@ -351,6 +353,18 @@ func judge(l exporter.PublishedLink, h hop, res result, d *destination, c chainO
 	if res.reason != "" && len(c.dropped) > 0 {
 		res.reason += fmt.Sprintf(" (the redirects after %s drop %v)", redact(d.url), c.dropped)
 	}
+	// A link requested over https must not send its visitors over http,
+	// whether the short link's redirects or the destination's do.
+	var plain *url.URL
+	if h.secure {
+		plain = h.downgrade
+		if plain == nil {
+			plain = c.plain
+		}
+	}
+	why, note := checkScheme(l.Expect, plain, &land)
+	res.reason = joinFindings(why, res.reason)
+	res.note = joinFindings(res.note, note)
 	res.up = res.reason == ""
 	return res
 }
