@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -24,6 +25,19 @@ func SplitLinkID(id string) (host, path string, ok bool) {
 		return "", "", false
 	}
 	return strings.ToLower(host), path, true
+}
+
+// SplitRootLinkID is SplitLinkID that also accepts a domain's root link,
+// the bare domain: "short.gy/" or "short.gy", whose path is "".
+func SplitRootLinkID(id string) (host, path string, ok bool) {
+	if host, path, ok = SplitLinkID(id); ok {
+		return host, path, true
+	}
+	h := strings.TrimSuffix(strings.TrimSpace(id), "/")
+	if h == "" || strings.ContainsAny(h, "/?# ") {
+		return "", "", false
+	}
+	return strings.ToLower(h), "", true
 }
 
 // LinkID joins host and path into a link id, the `link` label.
@@ -196,10 +210,63 @@ func (r *LinkReport) Finish(links *LinkSet, collector string) ([]Sample, error) 
 }
 
 func normalizeID(id string) string {
-	if host, path, ok := SplitLinkID(id); ok {
+	if host, path, ok := SplitRootLinkID(id); ok {
 		return host + "/" + path
 	}
 	return id
+}
+
+// Refused reports whether err is a provider's answer that a batch or
+// optional call is not available to this token, plan or API version (HTTP
+// 403, 404 or 501), where the collector can fall back to per-object calls
+// or leave one figure out instead of failing the refresh.
+func Refused(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.StatusCode {
+	case http.StatusForbidden, http.StatusNotFound, http.StatusNotImplemented:
+		return true
+	}
+	return false
+}
+
+// Fallbacks remembers which optional calls of a collector were refused,
+// so that each change is logged once, not on every refresh.
+type Fallbacks struct {
+	mu      sync.Mutex
+	refused map[string]string
+}
+
+// Update records whether the optional call named what was refused this
+// refresh (err non-nil) or answered (err nil), and logs a change: a
+// warning when it starts being refused or the reason changes, an info
+// line when it answers again.
+func (f *Fallbacks) Update(logger *slog.Logger, what string, err error) {
+	f.mu.Lock()
+	prev, was := f.refused[what]
+	switch {
+	case err != nil && (!was || prev != err.Error()):
+		if f.refused == nil {
+			f.refused = map[string]string{}
+		}
+		f.refused[what] = err.Error()
+	case err == nil && was:
+		delete(f.refused, what)
+	default:
+		f.mu.Unlock()
+		return
+	}
+	f.mu.Unlock()
+	if logger == nil {
+		return
+	}
+	if err != nil {
+		logger.Warn("optional call refused, falling back", "call", what, "err", err)
+	} else {
+		logger.Info("optional call answers again", "call", what)
+	}
 }
 
 // TaggedLink is a link a shortener found by a configured tag.
@@ -264,13 +331,24 @@ type LinkRead struct {
 	Clicks                float64
 }
 
+// SkipLink marks err, the reason one link's read cannot be used (a click
+// count that is not a number), so that ReadTargets skips that link as
+// missing with err as the reason instead of failing the refresh.
+func SkipLink(err error) error { return &skipLinkError{err} }
+
+type skipLinkError struct{ err error }
+
+func (e *skipLinkError) Error() string { return e.err.Error() }
+func (e *skipLinkError) Unwrap() error { return e.err }
+
 // ReadTargets reads targets into the report, least recently read first
 // (see Rotate): a refresh cut short by its deadline leaves the others for
 // the next, which reads them first. Once the refresh is out of time, a
 // link that costs a call (costly) is deferred unread. read returns what
-// the provider has on a link; an error matching ErrNotFound skips the
-// link as missing, any other error defers it if the refresh is out of
-// time and else fails the refresh, and ReadTargets returns it.
+// the provider has on a link; an error matching ErrNotFound, or made by
+// SkipLink, skips the link as missing, any other error defers it if the
+// refresh is out of time and else fails the refresh, and ReadTargets
+// returns it.
 func (r *LinkReport) ReadTargets(ctx context.Context, rot *Rotation, targets []LinkTarget, costly func(LinkTarget) bool, read func(LinkTarget) (LinkRead, error)) error {
 	for _, t := range Rotate(rot, targets, LinkTarget.Key) {
 		campaign, creator, path := t.Owner()
@@ -279,8 +357,9 @@ func (r *LinkReport) ReadTargets(ctx context.Context, rot *Rotation, targets []L
 			continue
 		}
 		got, err := read(t)
+		var skip *skipLinkError
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, ErrNotFound), errors.As(err, &skip):
 			r.Skip(campaign, creator, t.ID(), fmt.Errorf("%s: link %q (%s): %w", r.provider, t.ID(), path, err))
 		case err != nil && OutOfTime(ctx):
 			r.Defer(campaign, creator, t.ID())
@@ -338,6 +417,10 @@ type ShortenerRules struct {
 	// FoldTags is true where the provider matches tag names
 	// case-insensitively, so "Spring" and "spring" are one tag.
 	FoldTags bool
+	// AllowRoot accepts a domain's root link, the bare domain
+	// ("short.gy/" or "short.gy"), as a link id: its path is "" and its
+	// id the domain with a trailing slash (see SplitRootLinkID).
+	AllowRoot bool
 }
 
 // CheckShortener checks what every link shortener needs from the config: a
@@ -353,8 +436,12 @@ func CheckShortener(cc *CollectorConfig, rules ShortenerRules) (ShortenerRefs, [
 	if cc.Token == "" {
 		errs = append(errs, cfg.Errorf(cc.Path()+".token", "%s needs an API token: set token, token_env or token_file", cc.Type))
 	}
+	split := SplitLinkID
+	if rules.AllowRoot {
+		split = SplitRootLinkID
+	}
 	for _, l := range cfg.LinksFor(cc.Name) {
-		host, _, ok := SplitLinkID(l.ID)
+		host, _, ok := split(l.ID)
 		switch {
 		case !ok:
 			errs = append(errs, cfg.Errorf(l.Path()+".id", "%s link id %q must be %s", cc.Type, l.ID, rules.Form))

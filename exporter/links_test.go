@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -189,6 +191,24 @@ func TestReadTargets(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Errorf("err = %v, want boom", err)
 	}
+
+	// A link whose value cannot be read (SkipLink) is missing; the
+	// others are read.
+	r = NewLinkReport("bitly")
+	bad := fmt.Errorf("clicks \"n/a\": %w", ErrBadResponse)
+	err = r.ReadTargets(context.Background(), NewRotation(), targets, costly, func(tg LinkTarget) (LinkRead, error) {
+		if tg.ID() == "bit.ly/c" {
+			return LinkRead{}, fmt.Errorf("wrapped: %w", SkipLink(bad))
+		}
+		return LinkRead{Clicks: 1}, nil
+	})
+	if err != nil {
+		t.Fatalf("ReadTargets with an unreadable link: %v", err)
+	}
+	samples, err = r.Finish(nil, "bitly")
+	if len(samples) != 2 || !errors.As(err, &oe) || oe.Skipped || oe.ID != "bit.ly/c" || !errors.Is(oe, ErrBadResponse) || !strings.Contains(oe.Error(), `"n/a"`) {
+		t.Errorf("samples %v, err %v: want carol's link missing with the reason", samples, err)
+	}
 }
 
 func TestTaggedLinks(t *testing.T) {
@@ -259,5 +279,153 @@ campaigns:
 	// Without folding, tags differing in case are two tags.
 	if refs, _ := CheckShortener(cc, ShortenerRules{}); len(refs.Tags) != 2 {
 		t.Errorf("FoldTags false: %d tags, want 2", len(refs.Tags))
+	}
+}
+
+func TestSplitRootLinkID(t *testing.T) {
+	for _, tc := range []struct {
+		id, host, path string
+		ok             bool
+	}{
+		{"bit.ly/Abc", "bit.ly", "Abc", true},
+		{"Short.GY/", "short.gy", "", true},
+		{"short.gy", "short.gy", "", true},
+		{" short.gy ", "short.gy", "", true},
+		{"/abc", "", "", false},
+		{"/", "", "", false},
+		{"", "", "", false},
+		{"short.gy?a=b", "", "", false},
+		{"short.gy/a?b=c", "", "", false},
+	} {
+		host, path, ok := SplitRootLinkID(tc.id)
+		if host != tc.host || path != tc.path || ok != tc.ok {
+			t.Errorf("SplitRootLinkID(%q) = %q, %q, %t", tc.id, host, path, ok)
+		}
+	}
+	// The two forms of a root link are one link in a report.
+	r := NewLinkReport("shortio")
+	r.Configured(LinkRef{Campaign: "spring", Creator: "alice", Link: &Link{ID: "short.gy"}}, "https://short.gy/", "", 4)
+	if !r.Seen("Short.gy/") || r.Seen("short.gy/x") {
+		t.Error("Seen: short.gy and short.gy/ are one root link")
+	}
+}
+
+func TestCheckShortenerAllowRoot(t *testing.T) {
+	cfg, err := ParseConfig("short.yml", []byte(`collectors:
+  - type: fake
+    token: t
+campaigns:
+  - name: spring
+    creators:
+      - name: alice
+        links:
+          - {collector: fake, id: fk.io/alice}
+          - {collector: fake, id: fk.io/}
+          - {collector: fake, id: fk.io}
+          - {collector: fake, id: other.io}
+          - {collector: fake, id: "fk.io?x=1"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := cfg.Collectors[0]
+	tests := []struct {
+		name  string
+		rules ShortenerRules
+		links []string
+		errs  []string
+	}{
+		{
+			name:  "root refused by default",
+			rules: ShortenerRules{Form: "domain/key, like fk.io/abc", Domain: "fk.io"},
+			links: []string{"fk.io/alice"},
+			errs: []string{
+				`campaigns[0].creators[0].links[1].id: fake link id "fk.io/" must be domain/key`,
+				`campaigns[0].creators[0].links[2].id: fake link id "fk.io" must be domain/key`,
+				`campaigns[0].creators[0].links[3].id: fake link id "other.io" must be domain/key`,
+				`campaigns[0].creators[0].links[4].id: fake link id "fk.io?x=1" must be domain/key`,
+			},
+		},
+		{
+			name:  "root allowed",
+			rules: ShortenerRules{Form: "domain/key or the bare domain, like fk.io/abc or fk.io/", Domain: "fk.io", AllowRoot: true},
+			links: []string{"fk.io/alice", "fk.io/", "fk.io"},
+			errs: []string{
+				`campaigns[0].creators[0].links[3].id: link "other.io" is not on domain fk.io`,
+				`campaigns[0].creators[0].links[4].id: fake link id "fk.io?x=1" must be domain/key or the bare domain`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			refs, errs := CheckShortener(cc, tt.rules)
+			if len(errs) != len(tt.errs) {
+				t.Errorf("%d errors, want %d: %v", len(errs), len(tt.errs), errs)
+			}
+			got := errors.Join(errs...)
+			for _, want := range tt.errs {
+				if got == nil || !strings.Contains(got.Error(), want) {
+					t.Errorf("missing %q in %v", want, got)
+				}
+			}
+			var ids []string
+			for _, l := range refs.Links {
+				ids = append(ids, l.ID)
+			}
+			if strings.Join(ids, " ") != strings.Join(tt.links, " ") {
+				t.Errorf("links %q, want %q", ids, tt.links)
+			}
+		})
+	}
+}
+
+func TestRefused(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&APIError{StatusCode: http.StatusForbidden, kind: ErrUnauthorized}, true},
+		{fmt.Errorf("batch: %w", &APIError{StatusCode: http.StatusNotFound, kind: ErrNotFound}), true},
+		{&APIError{StatusCode: http.StatusNotImplemented, kind: ErrServer}, true},
+		{&APIError{StatusCode: http.StatusUnauthorized, kind: ErrUnauthorized}, false},
+		{&APIError{StatusCode: http.StatusInternalServerError, kind: ErrServer}, false},
+		{&APIError{StatusCode: http.StatusTooManyRequests, kind: ErrRateLimited}, false},
+		{ErrNotFound, false},
+		{nil, false},
+	} {
+		if got := Refused(tc.err); got != tc.want {
+			t.Errorf("Refused(%v) = %t, want %t", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestFallbacksLogOncePerChange(t *testing.T) {
+	var buf strings.Builder
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var f Fallbacks
+	refused := errors.New("batch: HTTP 404")
+	other := errors.New("batch: HTTP 403")
+	steps := []struct {
+		err  error
+		want string // the line logged, "" for none
+	}{
+		{nil, ""},
+		{refused, "level=WARN msg=\"optional call refused, falling back\" call=batch err=\"batch: HTTP 404\""},
+		{refused, ""},
+		{refused, ""},
+		{other, "level=WARN msg=\"optional call refused, falling back\" call=batch err=\"batch: HTTP 403\""},
+		{nil, "level=INFO msg=\"optional call answers again\" call=batch"},
+		{nil, ""},
+	}
+	for i, s := range steps {
+		buf.Reset()
+		f.Update(logger, "batch", s.err)
+		got := strings.TrimSpace(buf.String())
+		if _, rest, ok := strings.Cut(got, " "); ok {
+			got = rest // drop the time
+		}
+		if got != s.want {
+			t.Errorf("step %d: logged %q, want %q", i, got, s.want)
+		}
 	}
 }

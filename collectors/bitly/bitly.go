@@ -8,8 +8,21 @@
 //     clicks of the group's most clicked links in one call (skipped when
 //     top_links is 0, then K = L);
 //   - per configured tag, ceil(tagged links / page_size) pages (at least 1) of
-//     GET /groups/{group_guid}/bitlinks?tags=…;
+//     GET /groups/{group_guid}/bitlinks?tags=…&archived=both: archived links
+//     still redirect and count clicks, and Bitly leaves them out of the
+//     listing unless asked (archived defaults to off);
 //   - K GET /bitlinks/{bitlink}/clicks/summary?unit=day&units=-1.
+//
+// A batch call answered 403, 404 or 501 (not on this plan or API version)
+// does not fail the refresh: its links are read one clicks summary each,
+// as with top_links 0, and the landing page shows the refusal as a note.
+// The refusal is logged when it starts or changes, not on every refresh,
+// and each refresh tries the batch call again.
+//
+// A click count sent as a numeric string ("12") is read as the number. One
+// that is not a number fails that link only, counted missing with the
+// reason; in the batch call, the link is read by its own clicks summary
+// first.
 //
 // Once per process, not per refresh: GET /user to learn default_group_guid
 // when group_guid is not set and a group is needed (tags or top_links), and
@@ -93,6 +106,8 @@ type collector struct {
 
 	tagged exporter.TaggedLinks // links the last tag listings found
 
+	fallbacks exporter.Fallbacks // optional calls refused, logged once per change
+
 	mu    sync.Mutex
 	group string             // resolved group guid
 	meta  map[string]bitlink // link id -> its short and long URL, as the API reported them
@@ -159,18 +174,29 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	// The batch call, unless the refresh is out of time already: then
 	// every link is deferred below.
 	clicks := map[string]int64{}
+	var note error
 	if c.opts.TopLinks > 0 && len(targets) > 0 && !exporter.OutOfTime(ctx) {
 		top, err := c.api.topClicked(ctx, group, c.opts.TopLinks)
 		switch {
 		case err != nil && exporter.OutOfTime(ctx):
+		case exporter.Refused(err):
+			// Not on this plan or API version: every link costs a
+			// clicks summary instead.
+			note = fmt.Errorf("bitly: most clicked links of group %q refused, reading each link's clicks summary instead: %w", group, err)
+			c.fallbacks.Update(c.logger, "most clicked links", note)
 		case err != nil:
 			return nil, fmt.Errorf("bitly: most clicked links of group %q: %w", group, err)
 		default:
+			c.fallbacks.Update(c.logger, "most clicked links", nil)
 			for _, l := range top.Links {
 				c.remember(l)
 			}
 			for _, s := range top.SortedLinks {
-				clicks[s.ID] = s.Clicks
+				// A count that is not a number leaves the link to
+				// its own clicks summary call.
+				if n, err := readClicks(s.Clicks); err == nil {
+					clicks[s.ID] = n
+				}
 			}
 		}
 	}
@@ -178,6 +204,9 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	// Links least recently read first: a refresh that runs out of time
 	// leaves the others for the next one, which starts with them.
 	r := exporter.NewLinkReport(c.typ)
+	if note != nil {
+		r.Note(note)
+	}
 	err = r.ReadTargets(ctx, c.rot, targets,
 		func(t exporter.LinkTarget) bool { return c.needsCall(t.ID(), clicks) },
 		func(t exporter.LinkTarget) (exporter.LinkRead, error) { return c.read(ctx, t.ID(), clicks) })

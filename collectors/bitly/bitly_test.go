@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -429,4 +430,117 @@ func TestBadOptions(t *testing.T) {
 		cfg := strings.Replace(sb.config(`{}`, alice()), "token: "+token, "", 1)
 		exportertest.AssertConfigError(t, cfg, "collectors[0].token: bitly needs an API token")
 	})
+}
+
+// TestArchivedLinksByTag is the issue's case: archived links still
+// redirect and count clicks, so a tag of 40 links, 4 of them archived,
+// exports all 40. Bitly lists archived links only when asked.
+func TestArchivedLinksByTag(t *testing.T) {
+	var (
+		links []bitlyfake.Link
+		want  []string
+	)
+	for i := range 40 {
+		id := fmt.Sprintf("bit.ly/t%02d", i)
+		l := link(id, int64(i), 0, "tiktok")
+		l.Archived = i%10 == 3
+		links = append(links, l)
+		want = append(want, fmt.Sprintf("%s=%d", id, i))
+	}
+	sb := newSandbox(t, token, links...)
+	for _, opts := range []string{`{group_guid: ` + bitlyfake.GroupGUID + `, top_links: 0}`, `{group_guid: ` + bitlyfake.GroupGUID + `}`} {
+		t.Run(opts, func(t *testing.T) {
+			env := sb.build(t, opts, exportertest.CreatorTags("erin", "bitly", "tiktok"))
+			samples, err := env.Poll(t, "bitly")
+			if err != nil {
+				t.Fatal(err)
+			}
+			exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", "erin", "bitly", want...))
+		})
+	}
+}
+
+// TestBatchRefused: a plan or API version without the sorted links batch
+// call (403, 404, 501) reads every link one clicks summary each, keeps
+// every series, and says so in a note on the landing page; a server error
+// still fails the refresh.
+func TestBatchRefused(t *testing.T) {
+	tests := []struct {
+		status int
+		reason string
+	}{
+		{http.StatusNotFound, "HTTP 404: NOT_FOUND"},
+		{http.StatusForbidden, "HTTP 403: FORBIDDEN"},
+		{http.StatusNotImplemented, "HTTP 501: NOT_IMPLEMENTED"},
+	}
+	for _, tt := range tests {
+		t.Run(http.StatusText(tt.status), func(t *testing.T) {
+			sb := newSandbox(t, token, link("bit.ly/a", 4, 0), link("bit.ly/b", 9, 0), link("bit.ly/c", 2, 0, "erin"))
+			sb.fake.RefuseSorted(tt.status)
+			env := sb.build(t, `{group_guid: `+bitlyfake.GroupGUID+`}`, alice("bit.ly/a", "bit.ly/b")+exportertest.CreatorTags("erin", "bitly", "erin"))
+			for i, calls := range []int{
+				1 + 1 + 3 + 2, // tag page, refused batch, 3 summaries, 2 short URLs read once
+				1 + 1 + 3,
+			} {
+				before := sb.fake.Faults.Hits()
+				samples, err := env.Poll(t, "bitly")
+				objs, rest := exportertest.ObjectErrors(t, err)
+				if len(objs) != 0 || len(rest) != 1 || !strings.Contains(rest[0].Error(), "most clicked links") || !strings.Contains(rest[0].Error(), tt.reason) {
+					t.Errorf("refresh %d: %d object errors and notes %v, want one note with %q", i+1, len(objs), rest, tt.reason)
+				}
+				exportertest.CompareText(t, samples, exportertest.MetricText(exporter.LinkClicks,
+					`influencer_link_clicks_total{campaign="spring",creator="alice",link="bit.ly/a",provider="bitly"} 4`,
+					`influencer_link_clicks_total{campaign="spring",creator="alice",link="bit.ly/b",provider="bitly"} 9`,
+					`influencer_link_clicks_total{campaign="spring",creator="erin",link="bit.ly/c",provider="bitly"} 2`))
+				if got := sb.fake.Faults.Hits() - before; got != calls {
+					t.Errorf("refresh %d: %d API calls, want %d", i+1, got, calls)
+				}
+			}
+
+			// Served again: one batch call covers the links, no note.
+			sb.fake.RefuseSorted(0)
+			if _, err := env.Poll(t, "bitly"); err != nil {
+				t.Errorf("batch served again: %v", err)
+			}
+		})
+	}
+
+	t.Run("server error fails", func(t *testing.T) {
+		sb := newSandbox(t, token, link("bit.ly/a", 4, 0))
+		sb.fake.RefuseSorted(http.StatusInternalServerError)
+		env := sb.build(t, `{group_guid: `+bitlyfake.GroupGUID+`}`, alice("bit.ly/a"))
+		samples, err := env.Poll(t, "bitly")
+		exportertest.AssertFailed(t, samples, err, exporter.ErrServer, token, "most clicked links", "HTTP 500")
+	})
+}
+
+// TestClicksAsStrings: a click count sent as a numeric string is read; one
+// that is not a number fails that link only (in the batch, the link falls
+// back to its own summary first), counted missing with the reason.
+func TestClicksAsStrings(t *testing.T) {
+	str := link("bit.ly/str", 12, 0)
+	str.ClicksJSON = `"12"`
+	bad := link("bit.ly/bad", 3, 0)
+	bad.ClicksJSON = `"n/a"`
+	for _, tc := range []struct {
+		options string
+		calls   int
+	}{
+		// Three summaries, and the short URLs of the two read.
+		{`{top_links: 0}`, 5},
+		// The batch, then bad's summary.
+		{`{group_guid: ` + bitlyfake.GroupGUID + `}`, 2},
+	} {
+		t.Run(tc.options, func(t *testing.T) {
+			sb := newSandbox(t, token, link("bit.ly/ok", 5, 0), str, bad)
+			env := sb.build(t, tc.options, alice("bit.ly/ok", "bit.ly/str", "bit.ly/bad"))
+			samples, err := env.Poll(t, "bitly")
+			exportertest.AssertPartial(t, err, exporter.ErrBadResponse, `"bit.ly/bad"`, `"n/a"`)
+			exportertest.AssertObjectKeys(t, err, "missing link spring/alice/bit.ly/bad")
+			exportertest.CompareText(t, samples, clicks("bit.ly/ok=5", "bit.ly/str=12"))
+			if got := sb.fake.Faults.Hits(); got != tc.calls {
+				t.Errorf("%d API calls, want %d", got, tc.calls)
+			}
+		})
+	}
 }

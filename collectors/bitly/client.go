@@ -3,6 +3,7 @@ package bitly
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -35,19 +36,34 @@ type groupBitlinks struct {
 
 // sortedBitlinks is GET /groups/{group_guid}/bitlinks/clicks: the links and,
 // in a separate list, their click counts.
+// Click counts are read with readClicks: a number, or a numeric string.
 type sortedBitlinks struct {
 	Links       []bitlink `json:"links"`
 	SortedLinks []struct {
-		ID     string `json:"id"`
-		Clicks int64  `json:"clicks"`
+		ID     string          `json:"id"`
+		Clicks json.RawMessage `json:"clicks"`
 	} `json:"sorted_links"`
 }
 
 // clicksSummary is GET /bitlinks/{bitlink}/clicks/summary.
 type clicksSummary struct {
-	TotalClicks *int64 `json:"total_clicks"`
-	Units       int    `json:"units"`
-	Unit        string `json:"unit"`
+	TotalClicks json.RawMessage `json:"total_clicks"`
+	Units       int             `json:"units"`
+	Unit        string          `json:"unit"`
+}
+
+// readClicks reads a click count sent as a number or a numeric string
+// (Bitly documents a number). Anything else, null included, is an error
+// for that one link.
+func readClicks(raw json.RawMessage) (int64, error) {
+	var n exporter.FlexInt
+	if t := strings.TrimSpace(string(raw)); t == "" || t == "null" || t == `""` {
+		return 0, errMissingTotal
+	}
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return 0, fmt.Errorf("%w: clicks %s are not a number", exporter.ErrBadResponse, raw)
+	}
+	return int64(n), nil
 }
 
 // errMissingTotal is a 200 answer without the one field the collector needs.
@@ -98,9 +114,12 @@ func (a *api) defaultGroup(ctx context.Context) (string, error) {
 	return u.DefaultGroupGUID, nil
 }
 
-// linksByTag lists one page of the group's links carrying tag.
+// linksByTag lists one page of the group's links carrying tag, archived
+// ones included: Bitly's archived filter is on|off|both and defaults to
+// off, which leaves archived links out although they still redirect and
+// count clicks (Bitly v4 OpenAPI, GET /groups/{group_guid}/bitlinks).
 func (a *api) linksByTag(ctx context.Context, group, tag string, size int, searchAfter string) (*groupBitlinks, error) {
-	q := url.Values{"tags": {tag}, "size": {strconv.Itoa(size)}}
+	q := url.Values{"tags": {tag}, "size": {strconv.Itoa(size)}, "archived": {"both"}}
 	if searchAfter != "" {
 		q.Set("search_after", searchAfter)
 	}
@@ -129,10 +148,12 @@ func (a *api) totalClicks(ctx context.Context, id string) (int64, error) {
 	if _, err := a.Get(ctx, bitlinkPath(id)+"/clicks/summary", q, &s); err != nil {
 		return 0, err
 	}
-	if s.TotalClicks == nil {
-		return 0, errMissingTotal
+	n, err := readClicks(s.TotalClicks)
+	if err != nil && !errors.Is(err, errMissingTotal) {
+		// A count that is there but not a number fails this link only.
+		return 0, exporter.SkipLink(err)
 	}
-	return *s.TotalClicks, nil
+	return n, err
 }
 
 // bitlink returns one link's metadata.

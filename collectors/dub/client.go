@@ -23,7 +23,27 @@ type linkClicks struct {
 	Key       string `json:"key"`
 	ShortLink string `json:"shortLink"`
 	URL       string `json:"url"`
-	Clicks    *int64 `json:"clicks"`
+	// Clicks is read by clicks: a number, or a numeric string.
+	Clicks json.RawMessage `json:"clicks"`
+}
+
+// hasClicks reports whether the clicks field is there at all.
+func (l linkClicks) hasClicks() bool {
+	t := strings.TrimSpace(string(l.Clicks))
+	return t != "" && t != "null"
+}
+
+// clicks reads the click count, sent as a number or a numeric string
+// (Dub documents a number). Anything else is an error for that one link.
+func (l linkClicks) clicks() (int64, error) {
+	var n exporter.FlexInt
+	if !l.hasClicks() || strings.TrimSpace(string(l.Clicks)) == `""` {
+		return 0, fmt.Errorf("%w: no clicks", exporter.ErrBadResponse)
+	}
+	if err := json.Unmarshal(l.Clicks, &n); err != nil {
+		return 0, fmt.Errorf("%w: clicks %s are not a number", exporter.ErrBadResponse, l.Clicks)
+	}
+	return int64(n), nil
 }
 
 // linkID names the link as the config does, domain/key.
@@ -74,10 +94,13 @@ func (a *api) topLinks(ctx context.Context) ([]linkClicks, error) {
 }
 
 // linksByTags returns one page of the links carrying any of the tags (Dub
-// matches tag names case-insensitively). Pages after the first start after
-// the id of the previous page's last link.
+// matches tag names case-insensitively), archived ones included: GET
+// /links leaves archived links out unless showArchived=true (default
+// false, Dub's links schema), though they still redirect and count clicks.
+// Pages after the first start after the id of the previous page's last
+// link.
 func (a *api) linksByTags(ctx context.Context, tags []string, pageSize int, startingAfter string) ([]link, error) {
-	q := url.Values{"tagNames": {strings.Join(tags, ",")}, "pageSize": {strconv.Itoa(pageSize)}}
+	q := url.Values{"tagNames": {strings.Join(tags, ",")}, "pageSize": {strconv.Itoa(pageSize)}, "showArchived": {"true"}}
 	if startingAfter != "" {
 		q.Set("startingAfter", startingAfter)
 	}
@@ -94,7 +117,7 @@ func (a *api) linkInfo(ctx context.Context, domain, key string) (*link, error) {
 	if _, err := a.Get(ctx, "/links/info", url.Values{"domain": {domain}, "key": {key}}, &l); err != nil {
 		return nil, err
 	}
-	if l.Clicks == nil {
+	if !l.hasClicks() {
 		return nil, fmt.Errorf("%w: link without clicks field", exporter.ErrBadResponse)
 	}
 	return &l, nil

@@ -8,17 +8,28 @@
 //     clicks of every link that has any, most clicked first, up to Dub's cap
 //     of 5000 rows (skipped with options.analytics false);
 //   - if tags are configured, ceil(tagged links / page_size) pages (at least
-//     1) of GET /links?tagNames=…, all tags in one listing; each link carries
-//     its lifetime clicks counter;
+//     1) of GET /links?tagNames=…&showArchived=true, all tags in one listing;
+//     each link carries its lifetime clicks counter. Archived links still
+//     redirect and count clicks, and Dub lists them only when asked
+//     (showArchived defaults to false);
 //   - 1 GET /links/info?domain=…&key=… per configured link found in neither:
 //     a link without a click yet (or beyond the cap), or one Dub does not
 //     know, which the refresh skips as partial.
 //
 // Dub counts the analytics API apart from the rest: few calls per second,
 // and a date range bounded by the plan. interval=all on a Pro workspace
-// older than a year, or a Free one older than a month, answers 403; set
-// options.analytics to false there, and every configured link outside the
-// tag listings costs one /links/info call.
+// older than a year, or a Free one older than a month, answers 403. An
+// analytics call answered 403, 404 or 501 does not fail the refresh: every
+// configured link outside the tag listings costs one /links/info call
+// instead, the landing page shows the refusal as a note, and the log says
+// so once when it starts or changes, not on every refresh. Each refresh
+// tries the analytics call again; set options.analytics to false to spare
+// it.
+//
+// A click count sent as a numeric string ("12") is read as the number. One
+// that is not a number fails that link only, counted missing with the
+// reason; an analytics row so spoilt leaves the link to the listing or
+// /links/info.
 //
 // Both the analytics rows and the link objects carry the link's url, the
 // destination the link probe checks the redirect against: it costs no call.
@@ -46,7 +57,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 
 	"github.com/influencer-exporter/influencer_exporter/exporter"
@@ -87,6 +97,8 @@ type collector struct {
 	rot *exporter.Rotation
 
 	tagged exporter.TaggedLinks // links the last tag listings attributed
+
+	fallbacks exporter.Fallbacks // optional calls refused, logged once per change
 }
 
 // New builds a dub collector from its config block.
@@ -129,21 +141,33 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	// Analytics first, so that every link of one refresh counts the same
 	// way as long as it has clicks; then the tag listing.
-	var sources []map[string]linkClicks
+	var (
+		sources []map[string]linkClicks
+		note    error
+	)
 	if c.opts.Analytics && len(c.links)+len(c.tags) > 0 {
 		rows, err := c.api.topLinks(ctx)
-		if err != nil {
-			hint := ""
-			var ae *exporter.APIError
-			if errors.As(err, &ae) && ae.StatusCode == http.StatusForbidden {
-				hint = " (if the plan does not cover all-time analytics, set options.analytics: false)"
-			}
-			return nil, fmt.Errorf("dub: clicks of all links%s: %w", hint, err)
+		switch {
+		case exporter.Refused(err):
+			// Not on this plan (all-time analytics) or API version:
+			// the links are read from the listing or one call each.
+			note = fmt.Errorf("dub: clicks of all links refused (if the plan does not cover all-time analytics, set options.analytics: false), reading links one call each instead: %w", err)
+			c.fallbacks.Update(c.logger, "analytics", note)
+			rows = nil
+		case err != nil:
+			return nil, fmt.Errorf("dub: clicks of all links: %w", err)
+		default:
+			c.fallbacks.Update(c.logger, "analytics", nil)
 		}
 		fromAnalytics := map[string]linkClicks{}
 		for _, r := range rows {
-			if r.Clicks == nil {
+			if !r.hasClicks() {
 				return nil, fmt.Errorf("dub: clicks of all links: %w: row without clicks", exporter.ErrBadResponse)
+			}
+			if _, err := r.clicks(); err != nil {
+				// Not a number: the link is read from the listing
+				// or its own call instead.
+				continue
 			}
 			fromAnalytics[r.linkID()] = r
 		}
@@ -163,6 +187,9 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	// and were not reached before the refresh's time ran out are read
 	// first next time.
 	r := exporter.NewLinkReport(c.typ)
+	if note != nil {
+		r.Note(note)
+	}
 	err = r.ReadTargets(ctx, c.rot, targets,
 		func(t exporter.LinkTarget) bool {
 			_, ok := lookup(t.ID(), sources)
@@ -197,9 +224,10 @@ func (c *collector) discover(ctx context.Context) ([]exporter.TaggedLink, map[st
 	fromList := map[string]linkClicks{}
 	for _, l := range links {
 		id := l.linkID()
-		if l.Clicks == nil {
+		if !l.hasClicks() {
 			return nil, nil, fmt.Errorf("dub: links with tags: %w: link %q without clicks", exporter.ErrBadResponse, id)
 		}
+		// A count that is not a number fails that link only, below.
 		fromList[id] = l.linkClicks
 		if known[id] {
 			continue
@@ -245,7 +273,11 @@ func (c *collector) read(ctx context.Context, t exporter.LinkTarget, sources []m
 	if (t.Ref == nil || t.Ref.URL == "") && got.ShortLink == "" {
 		return exporter.LinkRead{}, fmt.Errorf("dub: link %q: %w: no shortLink", id, exporter.ErrBadResponse)
 	}
-	return exporter.LinkRead{ShortURL: got.ShortLink, Destination: got.URL, Clicks: float64(*got.Clicks)}, nil
+	n, err := got.clicks()
+	if err != nil {
+		return exporter.LinkRead{}, exporter.SkipLink(fmt.Errorf("dub: link %q: %w", id, err))
+	}
+	return exporter.LinkRead{ShortURL: got.ShortLink, Destination: got.URL, Clicks: float64(n)}, nil
 }
 
 // listTagged pages through the links carrying any configured tag, with the

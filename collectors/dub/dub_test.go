@@ -3,6 +3,7 @@ package dub_test
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -334,8 +335,6 @@ func TestFailures(t *testing.T) {
 			[]string{"dub", "HTTP 500", "internal_server_error"}},
 		{"malformed body", token, fakeapi.Malformed, "", []string{`{}`, `{analytics: false}`}, exporter.ErrBadResponse,
 			[]string{"dub", "decode JSON"}},
-		{"plan without all-time analytics", token, fakeapi.None, dubfake.PlanPro, []string{`{}`}, exporter.ErrUnauthorized,
-			[]string{"HTTP 403", "forbidden: You can only get analytics for up to 1 year", "set options.analytics: false"}},
 	}
 	for _, tt := range tests {
 		for _, opts := range tt.options {
@@ -423,4 +422,97 @@ func TestBadOptions(t *testing.T) {
 		cfg := strings.Replace(sb.config(`{}`, alice()), "token: "+token, "", 1)
 		exportertest.AssertConfigError(t, cfg, "collectors[0].token: dub needs an API token")
 	})
+}
+
+// TestArchivedLinksByTag is the issue's case: an archived link still
+// redirects and counts clicks, so a tag's archived link is exported. Dub
+// lists archived links only with showArchived=true.
+func TestArchivedLinksByTag(t *testing.T) {
+	archived := link("dub.sh/e3", 30, 0, "erin")
+	archived.Archived = true
+	sb := newSandbox(t, token, link("dub.sh/e1", 10, 0, "erin"), link("dub.sh/e2", 20, 0, "erin"), archived, link("dub.sh/x", 5, 0, "other"))
+	for _, opts := range []string{`{analytics: false}`, `{}`} {
+		t.Run(opts, func(t *testing.T) {
+			env := sb.build(t, opts, exportertest.CreatorTags("erin", "dub", "erin"))
+			samples, err := env.Poll(t, "dub")
+			if err != nil {
+				t.Fatal(err)
+			}
+			exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", "erin", "dub", "dub.sh/e1=10", "dub.sh/e2=20", "dub.sh/e3=30"))
+		})
+	}
+}
+
+// TestAnalyticsRefused: analytics the plan or deployment refuses (403 on a
+// Pro workspace older than a year, 404) no longer fail the refresh (they
+// did before issue #13): configured links are read one /links/info call
+// each, tagged ones from the listing, every series stays, and a note says
+// why. A server error still fails.
+func TestAnalyticsRefused(t *testing.T) {
+	tests := []struct {
+		name   string
+		refuse func(*dubfake.Server)
+		reason string
+	}{
+		{"plan without all-time analytics", func(f *dubfake.Server) { f.SetPlan(dubfake.PlanPro) }, "HTTP 403: forbidden: You can only get analytics for up to 1 year"},
+		{"analytics not found", func(f *dubfake.Server) { f.RefuseAnalytics(http.StatusNotFound) }, "HTTP 404: not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := newSandbox(t, token, link("dub.sh/a", 4, 0), link("dub.sh/b", 9, 0), link("dub.sh/c", 2, 0, "erin"))
+			tt.refuse(sb.fake)
+			env := sb.build(t, `{}`, alice("dub.sh/a", "dub.sh/b")+exportertest.CreatorTags("erin", "dub", "erin"))
+			for i := range 2 {
+				before := sb.fake.Faults.Hits()
+				samples, err := env.Poll(t, "dub")
+				objs, rest := exportertest.ObjectErrors(t, err)
+				if len(objs) != 0 || len(rest) != 1 || !strings.Contains(rest[0].Error(), "dub: clicks of all links refused") || !strings.Contains(rest[0].Error(), tt.reason) {
+					t.Errorf("refresh %d: %d object errors and notes %v, want one note with %q", i+1, len(objs), rest, tt.reason)
+				}
+				exportertest.CompareText(t, samples, exportertest.MetricText(exporter.LinkClicks,
+					`influencer_link_clicks_total{campaign="spring",creator="alice",link="dub.sh/a",provider="dub"} 4`,
+					`influencer_link_clicks_total{campaign="spring",creator="alice",link="dub.sh/b",provider="dub"} 9`,
+					`influencer_link_clicks_total{campaign="spring",creator="erin",link="dub.sh/c",provider="dub"} 2`))
+				// The refused analytics call, one tag page, two /links/info.
+				if got := sb.fake.Faults.Hits() - before; got != 4 {
+					t.Errorf("refresh %d: %d API calls, want 4", i+1, got)
+				}
+			}
+		})
+	}
+
+	t.Run("server error fails", func(t *testing.T) {
+		sb := newSandbox(t, token, link("dub.sh/a", 4, 0))
+		sb.fake.RefuseAnalytics(http.StatusInternalServerError)
+		env := sb.build(t, `{}`, alice("dub.sh/a"))
+		samples, err := env.Poll(t, "dub")
+		exportertest.AssertFailed(t, samples, err, exporter.ErrServer, token, "clicks of all links", "HTTP 500")
+	})
+}
+
+// TestClicksAsStrings: a click count sent as a numeric string is read; one
+// that is not a number fails that link only (an analytics row so spoilt
+// leaves the link to the listing or /links/info), counted missing with
+// the reason.
+func TestClicksAsStrings(t *testing.T) {
+	str := link("dub.sh/str", 12, 0, "erin")
+	str.ClicksJSON = `"12"`
+	bad := link("dub.sh/bad", 3, 0, "erin")
+	bad.ClicksJSON = `"n/a"`
+	for _, tc := range []struct {
+		name, options, creators, creator string
+	}{
+		{"configured, per link", `{analytics: false}`, alice("dub.sh/ok", "dub.sh/str", "dub.sh/bad"), "alice"},
+		{"configured, analytics", `{}`, alice("dub.sh/ok", "dub.sh/str", "dub.sh/bad"), "alice"},
+		{"by tag", `{analytics: false}`, exportertest.CreatorTags("erin", "dub", "erin"), "erin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sb := newSandbox(t, token, link("dub.sh/ok", 5, 0, "erin"), str, bad)
+			env := sb.build(t, tc.options, tc.creators)
+			samples, err := env.Poll(t, "dub")
+			exportertest.AssertPartial(t, err, exporter.ErrBadResponse, `"dub.sh/bad"`, `"n/a"`)
+			exportertest.AssertObjectKeys(t, err, "missing link spring/"+tc.creator+"/dub.sh/bad")
+			exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", tc.creator, "dub", "dub.sh/ok=5", "dub.sh/str=12"))
+		})
+	}
 }

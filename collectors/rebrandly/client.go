@@ -41,13 +41,28 @@ type apiLink struct {
 	// old payloads, taken as true then.
 	HTTPS *bool `json:"https"`
 	// Clicks is the link's lifetime click count ("sessions" counts
-	// deduplicated visits; we report clicks, like the other shorteners).
-	Clicks float64 `json:"clicks"`
+	// deduplicated visits; we report clicks, like the other shorteners),
+	// read by clicks: a number, or a numeric string.
+	Clicks json.RawMessage `json:"clicks"`
 	// Tags is nil when the listing carries no tags field at all. The
 	// public docs do not list it, but listed links carry their tags as
 	// [{id,name,color,active,clicks}] (Dub's Rebrandly importer reads
 	// them), which is what tag discovery relies on.
 	Tags *[]apiTag `json:"tags"`
+}
+
+// clicks returns the link's click count, sent as a number or a numeric
+// string; absent or null is 0, as before any click. Anything else is an
+// error for this link only.
+func (l apiLink) clicks() (float64, error) {
+	var n exporter.FlexFloat
+	if len(l.Clicks) == 0 {
+		return 0, nil
+	}
+	if err := json.Unmarshal(l.Clicks, &n); err != nil {
+		return 0, fmt.Errorf("clicks %s are not a number: %w", l.Clicks, exporter.ErrBadResponse)
+	}
+	return float64(n), nil
 }
 
 // host is the link's domain as the `link` label shows it.

@@ -16,6 +16,15 @@
 // Each listed link carries its destination, which the link probe checks
 // the redirect against: it costs no call.
 //
+// Archiving: Rebrandly's API v1 has no archived state or listing flag
+// (unconfirmed: its link object documents none, only status "active"), so
+// the listing needs no flag to carry every link; a deleted link is gone
+// from it. A click count sent as a numeric string is read; one that is
+// not a number fails that link only, counted missing with the reason.
+//
+// Rebrandly has no batch or optional call to degrade: the listing is the
+// only call.
+//
 // A refresh that runs out of time (its interval) part way through the
 // listing exports the links of the pages it read; the others keep their
 // last values, counted skipped. The next refresh starts its pass after the
@@ -148,9 +157,13 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	for _, ref := range c.links {
 		h, slashtag, _ := exporter.SplitLinkID(ref.ID)
 		l, ok := byID[exporter.LinkID(h, slashtag)]
+		n, clicksErr := l.clicks()
 		switch {
+		case ok && clicksErr != nil:
+			report.Skip(ref.Campaign, ref.Creator, ref.ID, fmt.Errorf("rebrandly: link %q: %w", ref.ID, clicksErr))
+			missing++
 		case ok:
-			report.Configured(ref, l.shortURL(), l.Destination, l.Clicks)
+			report.Configured(ref, l.shortURL(), l.Destination, n)
 		case !complete:
 			// Not in the pages read before the time ran out.
 			report.Defer(ref.Campaign, ref.Creator, ref.ID)
@@ -176,10 +189,17 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 				continue
 			}
 			id := exporter.LinkID(l.host(), l.Slashtag)
-			if !report.Seen(id) {
-				found = append(found, exporter.TaggedLink{Tag: tag, ID: id})
+			if report.Seen(id) {
+				continue
 			}
-			report.Discovered(tag, id, l.shortURL(), l.Destination, l.Clicks)
+			found = append(found, exporter.TaggedLink{Tag: tag, ID: id})
+			n, err := l.clicks()
+			if err != nil {
+				report.Skip(tag.Campaign, tag.Creator, id, fmt.Errorf("rebrandly: link %q: %w", id, err))
+				missing++
+				continue
+			}
+			report.Discovered(tag, id, l.shortURL(), l.Destination, n)
 		}
 	}
 

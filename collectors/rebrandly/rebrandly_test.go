@@ -362,3 +362,28 @@ func TestPollDocumentedPayload(t *testing.T) {
 		t.Errorf("published %+v, want the https short URL", links)
 	}
 }
+
+// TestClicksAsStrings: a click count sent as a numeric string is read; one
+// that is not a number fails that link only, counted missing with the
+// reason, and every other link is exported.
+func TestClicksAsStrings(t *testing.T) {
+	str := link("rebrand.ly/str", 0, 0, "carol")
+	str.ClicksJSON = `"12"`
+	bad := link("rebrand.ly/bad", 0, 0, "carol")
+	bad.ClicksJSON = `"n/a"`
+	for _, tc := range []struct {
+		name, creators string
+	}{
+		{"configured", exportertest.CreatorLinks("carol", Provider, "rebrand.ly/ok", "rebrand.ly/str", "rebrand.ly/bad")},
+		{"by tag", exportertest.CreatorTags("carol", Provider, "carol")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, link("rebrand.ly/ok", 5, 0, "carol"), str, bad)
+			env := build(t, f.url, apiKey, "", tc.creators)
+			samples, err := env.Poll(t, Provider)
+			exportertest.AssertPartial(t, err, exporter.ErrBadResponse, `"rebrand.ly/bad"`, `"n/a"`)
+			exportertest.AssertObjectKeys(t, err, "missing link spring/carol/rebrand.ly/bad")
+			exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", "carol", Provider, "rebrand.ly/ok=5", "rebrand.ly/str=12"))
+		})
+	}
+}

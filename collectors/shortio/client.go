@@ -24,9 +24,10 @@ const (
 const pageLimit = 150
 
 // statsBatch is how many link ids one link_clicks call carries. Short.io
-// documents no limit for the ids parameter; 150 matches the page size of
-// the listing and keeps the query string short. Unconfirmed: lower it if
-// the API starts rejecting long id lists.
+// documents no limit for the ids parameter (unconfirmed); clients in the
+// wild send one listing page's ids, up to 150, in one call, so 150 is
+// known to work and keeps the query string short. Lower it if the API
+// starts rejecting long id lists.
 const statsBatch = 150
 
 // apiLink is a link as GET /api/links returns it. Only the fields the
@@ -42,10 +43,13 @@ type apiLink struct {
 	Archived       bool     `json:"archived"`
 }
 
+// linksPage is a page of GET /api/links. count is a number in Short.io's
+// documentation but has been seen as a string ("150"): it is read either
+// way, and not relied on.
 type linksPage struct {
-	Count         int       `json:"count"`
-	Links         []apiLink `json:"links"`
-	NextPageToken string    `json:"nextPageToken"`
+	Count         exporter.FlexInt `json:"count"`
+	Links         []apiLink        `json:"links"`
+	NextPageToken string           `json:"nextPageToken"`
 }
 
 type apiDomain struct {
@@ -129,24 +133,56 @@ func (a *api) listLinks(ctx context.Context) ([]apiLink, int, error) {
 	}
 }
 
+// expand returns the link of the domain with the path: GET
+// /links/expand?domain=<hostname>&path=<path> on the links host, which
+// answers the link object of the listing, or 404 if the domain has no such
+// link (developers.short.io reference "get_links-expand"). The domain's
+// root link has the empty path; that expand accepts path= empty for it is
+// unconfirmed.
+func (a *api) expand(ctx context.Context, hostname, path string) (apiLink, error) {
+	var l apiLink
+	q := url.Values{"domain": {hostname}, "path": {path}}
+	if _, err := a.links.Get(ctx, "/links/expand", q, &l); err != nil {
+		return l, err
+	}
+	if l.IDString == "" {
+		return l, fmt.Errorf("%w: link without idString", exporter.ErrBadResponse)
+	}
+	return l, nil
+}
+
 // linkClicks returns the lifetime clicks of the links, keyed by idString,
 // in one call: GET /statistics/domain/{id}/link_clicks?ids=a,b,c answers
 // {"<idString>": clicks, ...}. Without startDate/endDate the counts are
-// all-time totals. Links without clicks are absent from the answer.
-func (a *api) linkClicks(ctx context.Context, ids []string) (map[string]float64, error) {
+// all-time totals. Links without clicks are absent from the answer. A
+// count sent as a numeric string is read; one that is not a number at all
+// fails that link only, in bad.
+func (a *api) linkClicks(ctx context.Context, ids []string) (clicks map[string]float64, bad map[string]error, err error) {
 	q := url.Values{}
 	q.Set("ids", strings.Join(ids, ","))
-	var raw map[string]json.Number
+	var raw map[string]json.RawMessage
 	if _, err := a.stats.Get(ctx, fmt.Sprintf("/statistics/domain/%d/link_clicks", a.domainID), q, &raw); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := make(map[string]float64, len(raw))
-	for id, n := range raw {
-		v, err := n.Float64()
-		if err != nil {
-			return nil, fmt.Errorf("clicks of link %s: %q is not a number: %w", id, n, exporter.ErrBadResponse)
+	clicks = make(map[string]float64, len(raw))
+	for id, msg := range raw {
+		var n exporter.FlexFloat
+		if t := strings.TrimSpace(string(msg)); t == "null" || t == `""` {
+			// FlexFloat leaves these unset: no count is not 0 clicks.
+			msg = json.RawMessage(t)
+			err = errors.New("no count")
+		} else {
+			err = json.Unmarshal(msg, &n)
 		}
-		out[id] = v
+		if err != nil {
+			if bad == nil {
+				bad = map[string]error{}
+			}
+			bad[id] = fmt.Errorf("clicks %s are not a number: %w", msg, exporter.ErrBadResponse)
+			err = nil
+			continue
+		}
+		clicks[id] = float64(n)
 	}
-	return out, nil
+	return clicks, bad, nil
 }

@@ -3,37 +3,58 @@
 // Short.io lists links per domain, so a collector serves one domain,
 // named by options.domain_id (the number in the dashboard's URL). A link is
 // configured by its short link without scheme, hostname and path:
-// short.gy/alice. Links can also be discovered by tag.
+// short.gy/alice. The domain's root link, the bare domain, is configured
+// as short.gy/ (or short.gy). Links can also be discovered by tag.
 //
-// Calls per refresh, for a domain with N links of which M are reported
-// (configured plus discovered):
+// Calls per refresh, for C configured links, and with tags for a domain of
+// N links of which M are reported (configured plus discovered):
 //
-//	max(1, ceil(N/150))  GET /api/links, 150 links a page, following nextPageToken
-//	ceil(M/150)          GET /statistics/domain/{id}/link_clicks?ids=..., 150 links a call
-//	+1 on the first refresh only: GET /domains/{id} for the hostname, unless options.domain is set
+//	ceil(C/150), or with tags ceil(M/150), GET /statistics/domain/{id}/link_clicks?ids=...,
+//	                     150 links a call, on the statistics host
+//	with tags only: max(1, ceil(N/150)) GET /api/links, 150 links a page, following nextPageToken
+//	first refresh only: 1 GET /links/expand?domain=…&path=… per configured
+//	                     link (not needed with tags: the listing carries its id),
+//	                     and GET /domains/{id} for the hostname unless options.domain is set
 //
-// Tag discovery filters the listed links by their tags[] on our side: the
-// listing is needed anyway to map paths to link ids, so tags cost no call.
+// A configured link's id is looked up once and kept: five configured
+// links on a domain of 320 cost one link_clicks call a refresh after the
+// first. A link Short.io does not know is looked up again each refresh
+// (one call), counted missing. A looked-up link that had clicks and is
+// absent from a link_clicks answer (deleted since: Short.io leaves out
+// only links without clicks) keeps its value that refresh and is looked
+// up again the next.
 //
-// The listing carries each link's originalURL, the destination the link
-// probe checks the redirect against: it costs no call.
+// Tag discovery lists the whole domain and filters the links by their
+// tags[] on our side. Archived links are discovered too: they still
+// redirect and count clicks. GET /api/links documents no archived filter
+// and carries archived links with "archived": true (unconfirmed: no
+// source says the listing leaves them out or has a flag for them); the
+// domain's root link (path "") is not discovered by tag.
+//
+// The listing and the expand answer carry each link's originalURL, the
+// destination the link probe checks the redirect against: it costs no
+// call.
+//
+// A click count sent as a numeric string ("12") is read as the number;
+// one that is not a number fails that link only, counted missing with the
+// reason. The listing's count field is read either way and not relied on.
 //
 // A refresh that runs out of time (its interval) stops calling and exports
 // the links whose link_clicks batch it read; the others keep their last
-// values, counted skipped, and the next refresh reads them first. Every
-// refresh lists all of the domain's links before it reads any clicks, so
-// one out of time in the listing reads nothing: all its links keep their
-// values.
+// values, counted skipped, and the next refresh reads them first. With
+// tags, every refresh lists all of the domain's links before it reads any
+// clicks, so one out of time in the listing reads nothing: all its links
+// keep their values.
 //
 // Short.io allows about 10 statistics requests a minute (and far more on
 // the links API). The collector spaces its link_clicks calls with its own
 // limiter, options.statistics_requests_per_minute (default 10), on top of
 // the shared per-collector rate limit.
 //
-// Quota: GET /api/links and GET /domains/{id} count toward the links API's
-// limits, link_clicks toward the statistics limit. The link probe's
-// requests to the short links themselves are not API calls and count
-// toward neither.
+// Quota: GET /api/links, GET /links/expand and GET /domains/{id} count
+// toward the links API's limits, link_clicks toward the statistics limit.
+// The link probe's requests to the short links themselves are not API
+// calls and count toward neither.
 package shortio
 
 import (
@@ -93,6 +114,12 @@ type collector struct {
 	mu       sync.Mutex
 	hostname string                // from options.domain or the API, then cached
 	tagged   []exporter.TaggedLink // links the last complete listing found by tag
+	// byPath are the configured links looked up, by path: their ids do
+	// not change, so each is looked up once.
+	byPath map[string]apiLink
+	// clicked are the ids that had clicks at their last read: one absent
+	// from link_clicks since was deleted.
+	clicked map[string]bool
 }
 
 // New builds a Short.io collector. It validates options and configured
@@ -122,7 +149,10 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		return nil, cfg.Errorf(p+".domain", "must be a hostname like short.gy, got %q", opts.Domain)
 	}
 
-	refs, errs := exporter.CheckShortener(cc, exporter.ShortenerRules{Form: "hostname/path, like short.gy/alice", Domain: host})
+	refs, errs := exporter.CheckShortener(cc, exporter.ShortenerRules{
+		Form:   "hostname/path, like short.gy/alice, or the bare hostname for the domain's root link, like short.gy/",
+		Domain: host, AllowRoot: true,
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -150,6 +180,8 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 
 		statsPerMinute: perMinute,
 		hostname:       host,
+		byPath:         map[string]apiLink{},
+		clicked:        map[string]bool{},
 	}, nil
 }
 
@@ -160,57 +192,104 @@ type match struct {
 	add                   func(clicks float64)
 }
 
-// Poll lists the domain's links, resolves the configured and tagged ones,
-// and reads their clicks in batches, least recently read first.
+// Poll resolves the configured links (from the tag listing, or looked up
+// once by path), discovers the tagged ones, and reads their clicks in
+// batches, least recently read first.
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	host, err := c.resolveHostname(ctx)
 	if err != nil {
 		return nil, err
 	}
-	listed, pages, err := c.api.listLinks(ctx)
-	complete := err == nil
-	if err != nil && !exporter.OutOfTime(ctx) {
-		return nil, fmt.Errorf("shortio: list links of domain %d: %w", c.api.domainID, err)
-	}
-	if !complete {
-		// Out of time in the listing: no clicks can be read, so every
-		// link is deferred below.
-		listed = nil
+	var (
+		listed   []apiLink
+		pages    int
+		complete = true
+	)
+	if len(c.tags) > 0 {
+		listed, pages, err = c.api.listLinks(ctx)
+		complete = err == nil
+		if err != nil && !exporter.OutOfTime(ctx) {
+			return nil, fmt.Errorf("shortio: list links of domain %d: %w", c.api.domainID, err)
+		}
+		if !complete {
+			// Out of time in the listing: no clicks can be read, so
+			// every link is deferred below.
+			listed = nil
+		}
 	}
 	byPath := make(map[string]apiLink, len(listed))
 	for _, l := range listed {
-		if l.Path == "" || l.IDString == "" {
-			continue // the domain's root link, or nothing to ask clicks for
+		if l.IDString != "" {
+			byPath[l.Path] = l
 		}
-		byPath[l.Path] = l
 	}
 
 	// Match first, then read the clicks of the distinct ids in batches;
 	// each match reports itself once the clicks are in.
 	report := exporter.NewLinkReport(Provider)
 	var (
-		matches []match
-		found   []exporter.TaggedLink
-		missing int
+		matches          []match
+		found            []exporter.TaggedLink
+		missing, lookups int
 	)
 	for _, ref := range c.links {
-		h, path, _ := exporter.SplitLinkID(ref.ID)
-		l, ok := byPath[path]
-		switch {
-		case h == host && !ok && !complete:
-			report.Defer(ref.Campaign, ref.Creator, ref.ID)
-		case h != host || !ok:
+		h, path, _ := exporter.SplitRootLinkID(ref.ID)
+		if h != host {
 			report.Skip(ref.Campaign, ref.Creator, ref.ID, fmt.Errorf("shortio: link %q: not found on domain %s (id %d): %w", ref.ID, host, c.api.domainID, exporter.ErrNotFound))
 			missing++
-		default:
-			matches = append(matches, match{ref.Campaign, ref.Creator, ref.ID, l, func(clicks float64) {
-				report.Configured(ref, shortURL(l, ref.ID), l.OriginalURL, clicks)
-			}})
+			continue
 		}
+		var (
+			l  apiLink
+			ok bool
+		)
+		switch {
+		case len(c.tags) > 0 && !complete:
+			report.Defer(ref.Campaign, ref.Creator, ref.ID)
+			continue
+		case len(c.tags) > 0:
+			// The listing of this refresh is the truth.
+			l, ok = byPath[path]
+		default:
+			c.mu.Lock()
+			l, ok = c.byPath[path]
+			c.mu.Unlock()
+			if !ok {
+				if exporter.OutOfTime(ctx) {
+					report.Defer(ref.Campaign, ref.Creator, ref.ID)
+					continue
+				}
+				lookups++
+				l, err = c.api.expand(ctx, host, path)
+				switch {
+				case errors.Is(err, exporter.ErrNotFound):
+				case err != nil && exporter.OutOfTime(ctx):
+					report.Defer(ref.Campaign, ref.Creator, ref.ID)
+					continue
+				case err != nil:
+					return nil, fmt.Errorf("shortio: look up link %q on domain %s: %w", ref.ID, host, err)
+				default:
+					ok = true
+					c.mu.Lock()
+					c.byPath[path] = l
+					c.mu.Unlock()
+				}
+			}
+		}
+		if !ok {
+			report.Skip(ref.Campaign, ref.Creator, ref.ID, fmt.Errorf("shortio: link %q: not found on domain %s (id %d): %w", ref.ID, host, c.api.domainID, exporter.ErrNotFound))
+			missing++
+			continue
+		}
+		matches = append(matches, match{ref.Campaign, ref.Creator, ref.ID, l, func(clicks float64) {
+			report.Configured(ref, shortURL(l, ref.ID), l.OriginalURL, clicks)
+		}})
 	}
 	for _, tag := range c.tags {
 		for _, l := range listed {
-			if l.Path == "" || l.IDString == "" || l.Archived || !slices.Contains(l.Tags, tag.Tag.Tag) {
+			// Archived links still redirect and count clicks: they are
+			// discovered too. The root link (path "") is not.
+			if l.Path == "" || l.IDString == "" || !slices.Contains(l.Tags, tag.Tag.Tag) {
 				continue
 			}
 			id := exporter.LinkID(host, l.Path)
@@ -239,6 +318,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	}
 	ids = exporter.Rotate(c.rot, ids, func(id string) string { return id })
 	clicks := make(map[string]float64, len(ids))
+	bad := map[string]error{}
 	read := make(map[string]bool, len(ids))
 	batches := 0
 	for batch := range slices.Chunk(ids, statsBatch) {
@@ -248,7 +328,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			break
 		}
 		batches++
-		got, err := c.api.linkClicks(ctx, batch)
+		got, unreadable, err := c.api.linkClicks(ctx, batch)
 		if err != nil && exporter.OutOfTime(ctx) {
 			break
 		}
@@ -256,18 +336,46 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			return nil, fmt.Errorf("shortio: clicks of %d links on domain %d: %w", len(batch), c.api.domainID, err)
 		}
 		maps.Copy(clicks, got)
+		maps.Copy(bad, unreadable)
 		for _, id := range batch {
 			read[id] = true
 			c.rot.Done(id)
 		}
 	}
 
+	c.mu.Lock()
+	gone := map[string]bool{}
+	for id := range read {
+		_, has := clicks[id]
+		if !has && bad[id] == nil && c.clicked[id] && len(c.tags) == 0 {
+			// Clicks never go away: a link that had some and is absent
+			// now was deleted. Look it up again next refresh.
+			gone[id] = true
+			for path, l := range c.byPath {
+				if l.IDString == id {
+					delete(c.byPath, path)
+				}
+			}
+		}
+		if has {
+			c.clicked[id] = clicks[id] > 0
+		} else if bad[id] == nil {
+			delete(c.clicked, id)
+		}
+	}
+	c.mu.Unlock()
+
 	for _, m := range matches {
-		if read[m.link.IDString] {
-			// Absent from link_clicks means no clicks yet.
-			m.add(clicks[m.link.IDString])
-		} else {
+		id := m.link.IDString
+		switch {
+		case !read[id] || gone[id]:
 			report.Defer(m.campaign, m.creator, m.id)
+		case bad[id] != nil:
+			report.Skip(m.campaign, m.creator, m.id, fmt.Errorf("shortio: link %q: %w", m.id, bad[id]))
+			missing++
+		default:
+			// Absent from link_clicks means no clicks yet.
+			m.add(clicks[id])
 		}
 	}
 	if !complete {
@@ -279,7 +387,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	}
 	samples, err := report.Finish(c.set, c.name)
 	c.logger.Debug("refreshed links", "listed", len(listed), "complete", complete, "reported", report.Len(),
-		"missing", missing, "list_calls", pages, "stats_calls", batches)
+		"missing", missing, "list_calls", pages, "lookups", lookups, "stats_calls", batches)
 	return samples, err
 }
 
@@ -318,16 +426,27 @@ func shortURL(l apiLink, id string) string {
 // Plan implements exporter.Planner: the calls of one refresh after the
 // first, by the call pattern above.
 func (c *collector) Plan() exporter.Plan {
-	links := len(c.links)
+	links, tags := len(c.links), len(c.tags)
+	if links+tags == 0 {
+		return exporter.Plan{Note: "no links or tags configured"}
+	}
 	batches := (links + statsBatch - 1) / statsBatch
-	if batches == 0 && len(c.tags) > 0 {
+	if batches == 0 {
 		batches = 1
 	}
-	note := fmt.Sprintf("1 page of GET /api/links (assumed: a domain of at most %d links; each %d more cost 1 more) + %d link_clicks calls, %d links a call, for %d configured links",
-		pageLimit, pageLimit, batches, statsBatch, links)
-	if len(c.tags) > 0 {
-		note += " and the links found by tag (not known from config, assumed to fit)"
+	calls := batches
+	var parts []string
+	if tags > 0 {
+		calls++
+		parts = append(parts, fmt.Sprintf("1 page of GET /api/links for the tags (assumed: a domain of at most %d links; each %d more cost 1 more)", pageLimit, pageLimit))
 	}
-	note += fmt.Sprintf("; link_clicks calls are also held to %g a minute", c.statsPerMinute)
-	return exporter.Plan{Calls: 1 + batches, Note: note}
+	part := fmt.Sprintf("%d link_clicks calls, %d links a call, for %d configured links", batches, statsBatch, links)
+	if tags > 0 {
+		part += " and the links found by tag (not known from config, assumed to fit)"
+	}
+	parts = append(parts, part, fmt.Sprintf("link_clicks calls are also held to %g a minute", c.statsPerMinute))
+	if tags == 0 && links > 0 {
+		parts = append(parts, fmt.Sprintf("the first refresh also looks up each configured link once (%d GET /links/expand)", links))
+	}
+	return exporter.Plan{Calls: calls, Note: strings.Join(parts, "; ")}
 }

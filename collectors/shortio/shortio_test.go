@@ -1,7 +1,9 @@
 package shortio
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +63,8 @@ func link(path string, base int64, perMinute float64, tags ...string) shortiofak
 }
 
 func TestPollValuesAndTags(t *testing.T) {
-	// Archived links are not discovered.
+	// Archived links still redirect and count clicks: they are
+	// discovered too (they were not before issue #13).
 	archived := link("carol-old", 999, 0, "carol")
 	archived.Archived = true
 	f := newFixture(t,
@@ -109,6 +112,7 @@ func TestPollValuesAndTags(t *testing.T) {
 		published("alice", "alice2", "https://probe.example/alice2", nil),
 		published("bob", "bob", "", nil),
 		published("carol", "carol-ig", "", shop),
+		published("carol", "carol-old", "", shop),
 		published("carol", "carol-tt", "", shop),
 	})
 
@@ -127,6 +131,7 @@ func TestPollValuesAndTags(t *testing.T) {
 		`influencer_link_clicks_total{campaign="spring",creator="alice",link="short.gy/alice2",provider="shortio"} 7`,
 		`influencer_link_clicks_total{campaign="spring",creator="bob",link="short.gy/bob",provider="shortio"} 70`,
 		`influencer_link_clicks_total{campaign="spring",creator="carol",link="short.gy/carol-ig",provider="shortio"} 30`,
+		`influencer_link_clicks_total{campaign="spring",creator="carol",link="short.gy/carol-old",provider="shortio"} 999`,
 		`influencer_link_clicks_total{campaign="spring",creator="carol",link="short.gy/carol-tt",provider="shortio"} 0`,
 	))
 }
@@ -266,10 +271,14 @@ func TestPlan(t *testing.T) {
 		calls          int
 		note           []string
 	}{
-		{"nothing configured", "", 1, []string{"1 page of GET /api/links (assumed", "0 link_clicks calls"}},
-		{"two links", exportertest.CreatorLinks("alice", Provider, "short.gy/a", "short.gy/b"), 2, []string{"1 link_clicks calls, 150 links a call, for 2 configured links", "held to 10 a minute"}},
-		{"a tag", exportertest.CreatorTags("carol", Provider, "bulk"), 2, []string{"links found by tag (not known from config"}},
-		{"200 links", exportertest.CreatorLinks("alice", Provider, many...), 3, []string{"2 link_clicks calls"}},
+		// Without tags nothing is listed (before issue #13 every refresh
+		// listed the domain): configured links cost their link_clicks
+		// calls only, after one lookup each on the first refresh.
+		{"nothing configured", "", 0, []string{"no links or tags configured"}},
+		{"two links", exportertest.CreatorLinks("alice", Provider, "short.gy/a", "short.gy/b"), 1, []string{"1 link_clicks calls, 150 links a call, for 2 configured links", "held to 10 a minute", "first refresh also looks up each configured link once (2 GET /links/expand)"}},
+		{"a tag", exportertest.CreatorTags("carol", Provider, "bulk"), 2, []string{"1 page of GET /api/links for the tags (assumed", "links found by tag (not known from config"}},
+		{"200 links", exportertest.CreatorLinks("alice", Provider, many...), 2, []string{"2 link_clicks calls"}},
+		{"200 links and a tag", exportertest.CreatorLinks("alice", Provider, many...) + exportertest.CreatorTags("carol", Provider, "bulk"), 3, []string{"1 page of GET /api/links", "2 link_clicks calls"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := f.build(t, token, "domain: short.gy", tc.creators)
@@ -325,7 +334,11 @@ func TestBadOptions(t *testing.T) {
 		{name: "bad statistics url", options: "{domain_id: 1, statistics_base_url: 'ftp://stats.example'}", field: "collectors[0].options.statistics_base_url"},
 		{name: "statistics rate", options: "{domain_id: 1, statistics_requests_per_minute: -1}", field: "collectors[0].options.statistics_requests_per_minute"},
 		{name: "domain with scheme", options: "{domain_id: 1, domain: 'https://short.gy'}", field: "collectors[0].options.domain"},
-		{name: "link without path", options: "{domain_id: 1}", link: "short.gy", field: "campaigns[0].creators[0].links[0].id"},
+		// A bare hostname is the domain's root link (refused before issue
+		// #13); a link without hostname or with a query is not a link.
+		{name: "link without hostname", options: "{domain_id: 1}", link: "/alice", field: "campaigns[0].creators[0].links[0].id"},
+		{name: "link with a query", options: "{domain_id: 1}", link: "'short.gy/a?b=c'", field: "campaigns[0].creators[0].links[0].id"},
+		{name: "root of another domain", options: "{domain_id: 1, domain: short.gy}", link: "other.gy/", field: "campaigns[0].creators[0].links[0].id"},
 		{name: "link on another domain", options: "{domain_id: 1, domain: short.gy}", link: "other.gy/alice", field: "campaigns[0].creators[0].links[0].id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -336,4 +349,162 @@ func TestBadOptions(t *testing.T) {
 			exportertest.AssertConfigError(t, exportertest.OneCollectorConfig(Provider, "", "x", tc.options, creators), tc.field)
 		})
 	}
+}
+
+// TestConfiguredLinksLookedUpOnce is the issue's case: a domain of 320
+// links of which 5 are configured, no tags. Each configured link is looked
+// up once by path; after that a refresh costs one link_clicks call, where
+// before issue #13 every refresh listed all 320 links (3 pages) first. The
+// domain's root link is configurable, as short.gy or short.gy/.
+func TestConfiguredLinksLookedUpOnce(t *testing.T) {
+	for _, root := range []string{"short.gy/", "short.gy", "Short.GY/"} {
+		t.Run(root, func(t *testing.T) {
+			f := newFixture(t)
+			for i := range 319 {
+				f.fake.AddLink(link(fmt.Sprintf("p%03d", i), int64(i), 1))
+			}
+			f.fake.AddLink(shortiofake.Link{ID: "short.gy/", Destination: "https://shop.example/", Clicks: fakeapi.Growth{Base: 1000, PerMinute: 2}})
+			env := f.build(t, token, "domain: short.gy", exportertest.CreatorLinks("alice", Provider, "short.gy/p000", "short.gy/p100", "short.gy/p200", "short.gy/p318", root))
+			for i, calls := range []int{5 + 1, 1, 1} {
+				f.clock.Advance(10 * time.Minute)
+				minutes := 10 * (i + 1)
+				before := f.fake.Faults.Hits()
+				samples, err := env.Poll(t, Provider)
+				if err != nil {
+					t.Fatalf("refresh %d: %v", i+1, err)
+				}
+				if got := f.fake.Faults.Hits() - before; got != calls {
+					t.Errorf("refresh %d: %d API calls, want %d", i+1, got, calls)
+				}
+				exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", "alice", Provider,
+					fmt.Sprintf("short.gy/p000=%d", minutes), fmt.Sprintf("short.gy/p100=%d", 100+minutes),
+					fmt.Sprintf("short.gy/p200=%d", 200+minutes), fmt.Sprintf("short.gy/p318=%d", 318+minutes),
+					fmt.Sprintf("%s=%d", root, 1000+2*minutes)))
+			}
+			var rootURL string
+			for _, l := range env.Links.All() {
+				if l.ID == root {
+					rootURL = l.URL
+				}
+			}
+			if rootURL != f.url+"/" {
+				t.Errorf("root link published with URL %q, want %q", rootURL, f.url+"/")
+			}
+		})
+	}
+}
+
+// TestRootLinkWithTags: with tags the listing resolves configured links,
+// the root link (path "") included; the root link is not found by tag.
+func TestRootLinkWithTags(t *testing.T) {
+	f := newFixture(t,
+		shortiofake.Link{ID: "short.gy/", Destination: "https://shop.example/", Tags: []string{"carol"}, Clicks: fakeapi.Growth{Base: 40}},
+		link("carol1", 3, 0, "carol"),
+	)
+	env := f.build(t, token, "domain: short.gy", exportertest.CreatorLinks("alice", Provider, "short.gy/")+exportertest.CreatorTags("carol", Provider, "carol"))
+	samples, err := env.Poll(t, Provider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exportertest.CompareText(t, samples, exportertest.MetricText(exporter.LinkClicks,
+		`influencer_link_clicks_total{campaign="spring",creator="alice",link="short.gy/",provider="shortio"} 40`,
+		`influencer_link_clicks_total{campaign="spring",creator="carol",link="short.gy/carol1",provider="shortio"} 3`))
+	// One page of links, one link_clicks call: no lookups.
+	if got := f.fake.Faults.Hits(); got != 2 {
+		t.Errorf("%d API calls, want 2", got)
+	}
+}
+
+// TestNumbersAsStrings: a count sent as a numeric string is read; a click
+// count that is not a number fails that link only, counted missing with
+// the reason, and every other link is exported.
+func TestNumbersAsStrings(t *testing.T) {
+	str := link("str", 0, 0, "carol")
+	str.ClicksJSON = `"12"`
+	bad := link("bad", 0, 0, "carol")
+	bad.ClicksJSON = `"n/a"`
+	null := link("null", 0, 0)
+	null.ClicksJSON = `null`
+	for _, tc := range []struct {
+		name, creators string
+	}{
+		{"configured", exportertest.CreatorLinks("carol", Provider, "short.gy/ok", "short.gy/str", "short.gy/bad") + exportertest.CreatorLinks("dan", Provider, "short.gy/null")},
+		{"by tag", exportertest.CreatorTags("carol", Provider, "carol") + exportertest.CreatorLinks("dan", Provider, "short.gy/null")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, link("ok", 5, 0, "carol"), str, bad, null)
+			f.fake.SetStringCounts(true)
+			env := f.build(t, token, "domain: short.gy", tc.creators)
+			samples, err := env.Poll(t, Provider)
+			exportertest.AssertPartial(t, err, exporter.ErrBadResponse, `"short.gy/bad"`, `"n/a"`, `"short.gy/null"`)
+			exportertest.AssertObjectKeys(t, err, "missing link spring/carol/short.gy/bad", "missing link spring/dan/short.gy/null")
+			exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", "carol", Provider, "short.gy/ok=5", "short.gy/str=12"))
+		})
+	}
+}
+
+// TestDeletedLinkLookedUpAgain: a looked-up link deleted since is absent
+// from link_clicks, as a link without clicks is; one that had clicks keeps
+// its value that refresh, is looked up again the next and counted missing.
+func TestDeletedLinkLookedUpAgain(t *testing.T) {
+	f := newFixture(t, link("a", 7, 0), link("b", 3, 0))
+	env := f.build(t, token, "domain: short.gy", exportertest.CreatorLinks("alice", Provider, "short.gy/a", "short.gy/b"))
+	if _, err := env.Poll(t, Provider); err != nil {
+		t.Fatal(err)
+	}
+	f.fake.RemoveLink("short.gy/b")
+
+	before := f.fake.Faults.Hits()
+	samples, err := env.Poll(t, Provider)
+	objs, rest := exportertest.ObjectErrors(t, err)
+	if len(objs) != 1 || objs[0].ID != "short.gy/b" || !objs[0].Skipped || rest != nil {
+		t.Errorf("refresh 2: %v, want short.gy/b skipped", err)
+	}
+	exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", "alice", Provider, "short.gy/a=7"))
+	if got := f.fake.Faults.Hits() - before; got != 1 {
+		t.Errorf("refresh 2: %d API calls, want 1", got)
+	}
+
+	before = f.fake.Faults.Hits()
+	samples, err = env.Poll(t, Provider)
+	exportertest.AssertObjectKeys(t, err, "missing link spring/alice/short.gy/b")
+	exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", "alice", Provider, "short.gy/a=7"))
+	// The lookup of b, answered 404, and one link_clicks call.
+	if got := f.fake.Faults.Hits() - before; got != 2 {
+		t.Errorf("refresh 3: %d API calls, want 2", got)
+	}
+}
+
+// TestLookupsOutOfTime: a first refresh whose time runs out while looking
+// links up defers the links it did not reach (and reads no clicks); the
+// ids it learnt are kept, so the next refresh looks up only the others.
+func TestLookupsOutOfTime(t *testing.T) {
+	f := newFixture(t, link("a", 1, 0), link("b", 2, 0), link("c", 3, 0), link("d", 4, 0))
+	env := f.build(t, token, "domain: short.gy", exportertest.CreatorLinks("alice", Provider, "short.gy/a", "short.gy/b", "short.gy/c", "short.gy/d"))
+
+	// Two lookups answered, then the time is up.
+	samples, err := env.PollWithin(t, Provider, f.cut, 2)
+	objs, rest := exportertest.ObjectErrors(t, err)
+	var skipped []string
+	for _, oe := range objs {
+		if !oe.Skipped || !errors.Is(oe, exporter.ErrOutOfTime) {
+			t.Errorf("%s: %v, want skipped out of time", oe.ID, oe)
+		}
+		skipped = append(skipped, oe.ID)
+	}
+	slices.Sort(skipped)
+	if len(samples) != 0 || rest != nil || strings.Join(skipped, " ") != "short.gy/a short.gy/b short.gy/c short.gy/d" {
+		t.Errorf("first refresh: %d samples, skipped %v, notes %v; want every link skipped", len(samples), skipped, rest)
+	}
+
+	// Two more lookups and one link_clicks call.
+	before := f.fake.Faults.Hits()
+	samples, err = env.Poll(t, Provider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.fake.Faults.Hits() - before; got != 3 {
+		t.Errorf("second refresh: %d API calls, want 3", got)
+	}
+	exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", "alice", Provider, "short.gy/a=1", "short.gy/b=2", "short.gy/c=3", "short.gy/d=4"))
 }

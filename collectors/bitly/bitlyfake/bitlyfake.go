@@ -10,6 +10,7 @@ package bitlyfake
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"sort"
@@ -38,6 +39,11 @@ type Link struct {
 	Archived    bool
 	// Clicks is the lifetime click count, growing from the fake's start.
 	Clicks fakeapi.Growth
+	// ClicksJSON, when set, is the raw JSON the link's click count is
+	// sent as, in the clicks summary and the sorted links (which still
+	// rank it by Clicks): "\"12\"" for a count sent as a string, "\"n/a\""
+	// for one that is not a number.
+	ClicksJSON string
 }
 
 type entry struct {
@@ -62,6 +68,18 @@ type Server struct {
 	links   []*entry // in creation order
 	byID    map[string]*entry
 	created time.Time
+	// sortedStatus, when set, is the status the sorted-by-clicks group
+	// listing answers with, as a plan or API version without it does.
+	sortedStatus int
+}
+
+// RefuseSorted makes GET /v4/groups/{guid}/bitlinks/clicks answer status
+// with Bitly's error body (404 NOT_FOUND, 403 FORBIDDEN, ...), as a plan or
+// API version without it does; 0 serves it again.
+func (s *Server) RefuseSorted(status int) {
+	s.mu.Lock()
+	s.sortedStatus = status
+	s.mu.Unlock()
 }
 
 // New returns a fake accepting token as its only valid access token. Click
@@ -275,6 +293,13 @@ func (s *Server) sortedBitlinks(w http.ResponseWriter, r *http.Request) {
 		writeInvalidArg(w, "sort")
 		return
 	}
+	s.mu.Lock()
+	refused := s.sortedStatus
+	s.mu.Unlock()
+	if refused != 0 {
+		writeError(w, refused, "bitlinks")
+		return
+	}
 	q := r.URL.Query()
 	window, ok := parseWindow(w, q)
 	if !ok {
@@ -304,7 +329,7 @@ func (s *Server) sortedBitlinks(w http.ResponseWriter, r *http.Request) {
 	sorted := []map[string]any{}
 	for _, x := range rs {
 		links = append(links, s.toJSON(x.e, apiBase(r)))
-		sorted = append(sorted, map[string]any{"id": x.e.ID, "clicks": x.clicks})
+		sorted = append(sorted, map[string]any{"id": x.e.ID, "clicks": clicksJSON(x.e, x.clicks)})
 	}
 	s.mu.Unlock()
 	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{"links": links, "sorted_links": sorted})
@@ -347,14 +372,23 @@ func (s *Server) clicksSummary(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.clock.Now()
 	s.mu.Lock()
-	n := s.clicksIn(e, now, window)
+	total := clicksJSON(e, s.clicksIn(e, now, window))
 	s.mu.Unlock()
 	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"unit_reference": now.UTC().Format(timeLayout),
-		"total_clicks":   n,
+		"total_clicks":   total,
 		"units":          window.units,
 		"unit":           window.unit,
 	})
+}
+
+// clicksJSON is the count n of e as the fake sends it: a number, or
+// e.ClicksJSON when set. Call with s.mu held.
+func clicksJSON(e *entry, n int64) any {
+	if e.ClicksJSON != "" {
+		return json.RawMessage(e.ClicksJSON)
+	}
+	return n
 }
 
 // window is the unit/units pair of a metrics request; units -1 is all time.

@@ -165,3 +165,77 @@ func TestRedirectAndFaults(t *testing.T) {
 		t.Errorf("hits %d, want 3", fake.Faults.Hits())
 	}
 }
+
+// TestArchivedFilter: archived is off (the default), on or both, as Bitly
+// documents it; anything else is an invalid argument.
+func TestArchivedFilter(t *testing.T) {
+	_, base, _ := newServer(t)
+	for _, tc := range []struct {
+		query string
+		code  int
+		want  string
+	}{
+		{"tags=alice", 200, "bit.ly/a2,bit.ly/a1"},
+		{"tags=alice&archived=off", 200, "bit.ly/a2,bit.ly/a1"},
+		{"tags=alice&archived=on", 200, "bit.ly/old"},
+		{"tags=alice&archived=both", 200, "bit.ly/old,bit.ly/a2,bit.ly/a1"},
+		{"tags=alice&archived=yes", 400, ""},
+	} {
+		var p struct {
+			Links []struct {
+				ID       string `json:"id"`
+				Archived bool   `json:"archived"`
+			} `json:"links"`
+			Message string `json:"message"`
+		}
+		code := get(t, base+"/v4/groups/"+GroupGUID+"/bitlinks?"+tc.query, token, &p)
+		var ids []string
+		for _, l := range p.Links {
+			ids = append(ids, l.ID)
+			if l.Archived != (l.ID == "bit.ly/old") {
+				t.Errorf("%s: %s archived %t", tc.query, l.ID, l.Archived)
+			}
+		}
+		if code != tc.code || strings.Join(ids, ",") != tc.want {
+			t.Errorf("%s: %d %q, want %d %q", tc.query, code, ids, tc.code, tc.want)
+		}
+		if tc.code == 400 && p.Message != "INVALID_ARG_ARCHIVED" {
+			t.Errorf("%s: message %q", tc.query, p.Message)
+		}
+	}
+}
+
+// TestRefuseSortedAndClicksJSON: the sorted links call refused with
+// Bitly's error body, and counts sent as the test asks.
+func TestRefuseSortedAndClicksJSON(t *testing.T) {
+	fake, base, _ := newServer(t)
+	sortedURL := base + "/v4/groups/" + GroupGUID + "/bitlinks/clicks?unit=day&units=-1"
+	for _, tc := range []struct {
+		status  int
+		message string
+	}{
+		{http.StatusNotFound, "NOT_FOUND"},
+		{http.StatusForbidden, "FORBIDDEN"},
+		{http.StatusNotImplemented, "NOT_IMPLEMENTED"},
+	} {
+		fake.RefuseSorted(tc.status)
+		var e map[string]any
+		if code := get(t, sortedURL, token, &e); code != tc.status || e["message"] != tc.message {
+			t.Errorf("refused %d: %d %v", tc.status, code, e)
+		}
+	}
+	fake.RefuseSorted(0)
+	if code := get(t, sortedURL, token, nil); code != 200 {
+		t.Errorf("served again: %d", code)
+	}
+
+	fake.AddLink(Link{ID: "bit.ly/s", Destination: "https://shop.example/s", ClicksJSON: `"12"`, Clicks: fakeapi.Growth{Base: 500}})
+	code, _, body := exportertest.RawGet(t, base+"/v4/bitlinks/bit.ly/s/clicks/summary", map[string]string{"Authorization": "Bearer " + token})
+	if code != 200 || !strings.Contains(body, `"total_clicks":"12"`) {
+		t.Errorf("summary: %d %s", code, body)
+	}
+	code, _, body = exportertest.RawGet(t, sortedURL+"&size=1", map[string]string{"Authorization": "Bearer " + token})
+	if code != 200 || !strings.Contains(body, `{"clicks":"12","id":"bit.ly/s"}`) {
+		t.Errorf("sorted: %d %s", code, body)
+	}
+}

@@ -8,6 +8,7 @@
 package dubfake
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -55,6 +56,19 @@ type Link struct {
 	Archived bool
 	// Clicks is the lifetime click count, growing from the fake's start.
 	Clicks fakeapi.Growth
+	// ClicksJSON, when set, is the raw JSON the link's click count is
+	// sent as, in link objects and top_links rows (which still rank it by
+	// Clicks): "\"12\"" for a count sent as a string, "\"n/a\"" for one
+	// that is not a number.
+	ClicksJSON string
+}
+
+// clicksJSON is the count n of e as the fake sends it.
+func clicksJSON(e *entry, n int64) any {
+	if e.ClicksJSON != "" {
+		return json.RawMessage(e.ClicksJSON)
+	}
+	return n
 }
 
 type entry struct {
@@ -79,15 +93,18 @@ type Server struct {
 	start time.Time
 	api   http.Handler
 
-	mu       sync.Mutex
-	plan     string
-	limit    int
-	window   int64 // minute of the current quota window
-	used     int
-	links    []*entry // in creation order
-	byID     map[string]*entry
-	byLinkID map[string]*entry
-	tagIDs   map[string]string // lower-case name -> tag_…
+	mu   sync.Mutex
+	plan string
+	// analyticsStatus, when set, is the status GET /analytics answers
+	// with, as an API version or deployment without it does.
+	analyticsStatus int
+	limit           int
+	window          int64 // minute of the current quota window
+	used            int
+	links           []*entry // in creation order
+	byID            map[string]*entry
+	byLinkID        map[string]*entry
+	tagIDs          map[string]string // lower-case name -> tag_…
 }
 
 // New returns a fake accepting token as its only API key. Click counts grow
@@ -130,6 +147,15 @@ func (s *Server) SetPlan(plan string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.plan = plan
+}
+
+// RefuseAnalytics makes GET /analytics answer status (404 not_found, 403
+// forbidden, others by their status text) with Dub's error body, as a
+// deployment without analytics does; 0 serves it again.
+func (s *Server) RefuseAnalytics(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.analyticsStatus = status
 }
 
 // AddLink adds a link, or replaces the one with the same ID. Later links
@@ -273,7 +299,7 @@ func (s *Server) linkJSON(e *entry, now time.Time) map[string]any {
 		"userId":          userID,
 		"workspaceId":     workspaceID,
 		"projectId":       strings.TrimPrefix(workspaceID, "ws_"),
-		"clicks":          clicks,
+		"clicks":          clicksJSON(e, clicks),
 		"leads":           0,
 		"conversions":     0,
 		"sales":           0,
@@ -450,6 +476,21 @@ func (s *Server) linkInfo(w http.ResponseWriter, r *http.Request) {
 // bounds it as Dub does, all-time reaching back to the workspace's
 // creation.
 func (s *Server) analytics(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	refused := s.analyticsStatus
+	s.mu.Unlock()
+	switch refused {
+	case 0:
+	case http.StatusForbidden:
+		writeError(w, refused, "forbidden", "Analytics are not available on this workspace.")
+		return
+	case http.StatusNotFound:
+		writeError(w, refused, "not_found", "The requested resource was not found.")
+		return
+	default:
+		errorWriter{}.WriteError(w, refused)
+		return
+	}
 	q := r.URL.Query()
 	event := q.Get("event")
 	if event == "" {
@@ -545,7 +586,7 @@ func (s *Server) analytics(w http.ResponseWriter, r *http.Request) {
 			"folderId":   nil,
 			"partnerId":  nil,
 			"createdAt":  x.e.created.UTC().Format(time.RFC3339Nano),
-			"clicks":     x.clicks,
+			"clicks":     clicksJSON(x.e, x.clicks),
 			"leads":      0,
 			"sales":      0,
 			"saleAmount": 0,

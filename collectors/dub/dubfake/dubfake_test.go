@@ -198,3 +198,72 @@ func TestRedirectAndFaults(t *testing.T) {
 		t.Errorf("fault: %d %+v", code, e)
 	}
 }
+
+// TestShowArchived: GET /links leaves archived links out unless
+// showArchived=true, as Dub does.
+func TestShowArchived(t *testing.T) {
+	_, base := newServer(t)
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"tagNames=alice", []string{"dub.sh/alice", "go.example/alice/tiktok"}},
+		{"tagNames=alice&showArchived=false", []string{"dub.sh/alice", "go.example/alice/tiktok"}},
+		{"tagNames=alice&showArchived=true", []string{"dub.sh/alice", "go.example/alice/tiktok", "dub.sh/old"}},
+	} {
+		var links []struct {
+			Domain   string `json:"domain"`
+			Key      string `json:"key"`
+			Archived bool   `json:"archived"`
+		}
+		if code, _ := exportertest.GetJSON(t, base+"/links?"+tc.query, "Bearer "+token, &links); code != 200 {
+			t.Fatalf("%s: %d", tc.query, code)
+		}
+		got := map[string]bool{}
+		for _, l := range links {
+			got[l.Domain+"/"+l.Key] = true
+			if l.Archived != (l.Key == "old") {
+				t.Errorf("%s: %s/%s archived %t", tc.query, l.Domain, l.Key, l.Archived)
+			}
+		}
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.query, got, tc.want)
+		}
+		for _, id := range tc.want {
+			if !got[id] {
+				t.Errorf("%s: %s missing from %v", tc.query, id, got)
+			}
+		}
+	}
+}
+
+// TestRefuseAnalyticsAndClicksJSON: analytics refused with Dub's error
+// body, and counts sent as the test asks.
+func TestRefuseAnalyticsAndClicksJSON(t *testing.T) {
+	fake, base := newServer(t)
+	u := base + "/analytics?event=clicks&groupBy=top_links&interval=all"
+	for _, tc := range []struct {
+		status int
+		code   string
+	}{
+		{http.StatusNotFound, "not_found"},
+		{http.StatusForbidden, "forbidden"},
+		{http.StatusNotImplemented, "not_implemented"},
+	} {
+		fake.RefuseAnalytics(tc.status)
+		var e dubError
+		if code, _ := exportertest.GetJSON(t, u, "Bearer "+token, &e); code != tc.status || e.Error.Code != tc.code {
+			t.Errorf("refused %d: %d %+v", tc.status, code, e)
+		}
+	}
+	fake.RefuseAnalytics(0)
+
+	fake.AddLink(Link{ID: "dub.sh/s", Destination: "https://shop.example/s", ClicksJSON: `"12"`, Clicks: fakeapi.Growth{Base: 500}})
+	auth := map[string]string{"Authorization": "Bearer " + token}
+	if code, _, body := exportertest.RawGet(t, u, auth); code != 200 || !strings.Contains(body, `"clicks":"12"`) {
+		t.Errorf("analytics: %d %s", code, body)
+	}
+	if code, _, body := exportertest.RawGet(t, base+"/links/info?domain=dub.sh&key=s", auth); code != 200 || !strings.Contains(body, `"clicks":"12"`) {
+		t.Errorf("links/info: %d %s", code, body)
+	}
+}

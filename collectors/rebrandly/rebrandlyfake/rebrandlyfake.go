@@ -13,6 +13,7 @@ package rebrandlyfake
 import (
 	"crypto/md5"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -37,6 +38,10 @@ type Link struct {
 	Tags []string
 	// Clicks is the link's click count over time.
 	Clicks fakeapi.Growth
+	// ClicksJSON, when set, is the raw JSON the link's clicks field
+	// carries instead of its count: "\"12\"" for a count sent as a
+	// string, "\"n/a\"" for one that is not a number.
+	ClicksJSON string
 }
 
 type link struct {
@@ -306,6 +311,10 @@ func (s *Server) linkJSON(l *link) map[string]any {
 	}
 	domainID := hexID("domain:" + l.domain)
 	ts := l.createdAt.Format("2006-01-02T15:04:05.000Z")
+	var clicksJSON any = clicks
+	if l.ClicksJSON != "" {
+		clicksJSON = json.RawMessage(l.ClicksJSON)
+	}
 	return map[string]any{
 		"id":                l.id,
 		"title":             l.slashtag,
@@ -317,7 +326,7 @@ func (s *Server) linkJSON(l *link) map[string]any {
 		"tags":              tags,
 		"scripts":           []any{},
 		"forwardParameters": true,
-		"clicks":            clicks,
+		"clicks":            clicksJSON,
 		"sessions":          clicks,
 		"lastClickAt":       s.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
 		"isPublic":          false,

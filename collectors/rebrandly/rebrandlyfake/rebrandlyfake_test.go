@@ -95,3 +95,24 @@ func TestFake(t *testing.T) {
 		}
 	})
 }
+
+// TestClicksJSON: a link's clicks field sent as the test asks.
+func TestClicksJSON(t *testing.T) {
+	clock := exportertest.NewManualClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+	f := New("key", clock.Now)
+	url := exportertest.ServeFake(t, f,
+		Link{ID: "rebrand.ly/s", Destination: "https://shop.example/s", ClicksJSON: `"12"`, Clicks: fakeapi.Growth{Base: 500}},
+		Link{ID: "rebrand.ly/n", Destination: "https://shop.example/n", Clicks: fakeapi.Growth{Base: 7}})
+	code, _, body := exportertest.RawGet(t, url+"/v1/links", map[string]string{"apikey": "key"})
+	var links []map[string]any
+	if code != 200 || json.Unmarshal([]byte(body), &links) != nil {
+		t.Fatalf("%d %s", code, body)
+	}
+	got := map[string]any{}
+	for _, l := range links {
+		got[l["slashtag"].(string)] = l["clicks"]
+	}
+	if got["s"] != "12" || got["n"] != float64(7) {
+		t.Errorf("clicks %v, want s as the string \"12\" and n as the number 7", got)
+	}
+}

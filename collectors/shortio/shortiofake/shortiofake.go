@@ -1,6 +1,6 @@
 // Package shortiofake is a fake Short.io API for tests and the sandbox. It
 // speaks Short.io's wire format on one server: the links API
-// (GET /api/links, GET /domains/{id}), the statistics API
+// (GET /api/links, GET /links/expand, GET /domains/{id}), the statistics API
 // (GET /statistics/domain/{id}/link_clicks) and the short links themselves
 // (GET /{path} answers 301 to the destination). Point both base_url and
 // options.statistics_base_url of the collector at it.
@@ -13,7 +13,9 @@ package shortiofake
 import (
 	"crypto/sha1"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,8 +40,14 @@ type Link struct {
 	Destination string
 	Tags        []string
 	// Clicks is the link's click count over time.
-	Clicks   fakeapi.Growth
+	Clicks fakeapi.Growth
+	// Archived links are listed with "archived": true, as GET /api/links
+	// has no documented filter for them (unconfirmed).
 	Archived bool
+	// ClicksJSON, when set, is the raw JSON link_clicks answers for the
+	// link instead of its count: "\"12\"" for a count sent as a string,
+	// "\"n/a\"" for one that is not a number.
+	ClicksJSON string
 }
 
 type link struct {
@@ -67,6 +75,16 @@ type Server struct {
 	links   []*link
 	domains map[string]int64
 	hosts   map[int64]string
+	// stringCounts sends the listing's count as a string ("150").
+	stringCounts bool
+}
+
+// SetStringCounts makes GET /api/links send its count as a numeric
+// string, as it has been seen to.
+func (s *Server) SetStringCounts(on bool) {
+	s.mu.Lock()
+	s.stringCounts = on
+	s.mu.Unlock()
 }
 
 // New returns a fake accepting token as the secret API key; click counts
@@ -86,7 +104,8 @@ func New(token string, clock fakeapi.Clock) *Server {
 
 // AddLink adds a link, creating its domain if new. All domains share the
 // server, so the last link added with a path serves it; archived links
-// do not redirect.
+// still redirect, as Short.io's do (archiving hides a link from the
+// dashboard's list).
 func (s *Server) AddLink(l Link) {
 	host, path, _ := strings.Cut(l.ID, "/")
 	host = strings.ToLower(host)
@@ -94,7 +113,7 @@ func (s *Server) AddLink(l Link) {
 	defer s.mu.Unlock()
 	id := s.domainLocked(host)
 	sum := sha1.Sum([]byte(l.ID))
-	if !l.Archived && path != "" {
+	if path != "" {
 		s.AddShortLink(path, l.Destination)
 	}
 	s.links = append(s.links, &link{
@@ -106,6 +125,14 @@ func (s *Server) AddLink(l Link) {
 		// Created a second apart, in the order added, before the start.
 		createdAt: s.start.Add(-24*time.Hour + time.Duration(len(s.links))*time.Second).UTC(),
 	})
+}
+
+// RemoveLink deletes the link with the given ID: the API no longer knows
+// it and its clicks. Its short link keeps redirecting in the fake.
+func (s *Server) RemoveLink(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.links = slices.DeleteFunc(s.links, func(l *link) bool { return l.ID == id })
 }
 
 // DomainID returns the id of the domain with hostname, creating it if new.
@@ -130,7 +157,7 @@ func (s *Server) domainLocked(host string) int64 {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
-	case p == "/api/links", strings.HasPrefix(p, "/domains/"), strings.HasPrefix(p, "/statistics/"):
+	case p == "/api/links", p == "/links/expand", strings.HasPrefix(p, "/domains/"), strings.HasPrefix(p, "/statistics/"):
 		s.api.ServeHTTP(w, r)
 	default:
 		s.ServeRedirect(w, r)
@@ -157,6 +184,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case p == "/api/links":
 		s.listLinks(w, r)
+	case p == "/links/expand":
+		s.expand(w, r)
 	case strings.HasPrefix(p, "/domains/"):
 		s.getDomain(w, strings.TrimPrefix(p, "/domains/"))
 	case strings.HasPrefix(p, "/statistics/domain/") && strings.HasSuffix(p, "/link_clicks"):
@@ -256,10 +285,39 @@ func (s *Server) listLinks(w http.ResponseWriter, r *http.Request) {
 		page = append(page, s.linkJSON(l))
 	}
 	body := map[string]any{"count": len(page), "links": page}
+	if s.stringCounts {
+		body["count"] = strconv.Itoa(len(page))
+	}
 	if end < len(domainLinks) {
 		body["nextPageToken"] = base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(end)))
 	}
 	fakeapi.WriteJSON(w, http.StatusOK, body)
+}
+
+// expand is GET /links/expand?domain=<hostname>&path=<path>: the link
+// object of the listing, or 404 if the domain has no link with the path.
+// The root link has path "". A domain the key cannot read answers 403.
+func (s *Server) expand(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	host := strings.ToLower(q.Get("domain"))
+	if host == "" || !q.Has("path") {
+		writeError(w, http.StatusBadRequest, "querystring must have required properties 'domain' and 'path'")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.domains[host]; !ok {
+		fakeapi.WriteJSON(w, http.StatusForbidden, map[string]string{"error": "Access denied", "type": "accessDenied"})
+		return
+	}
+	path := q.Get("path")
+	for i := len(s.links) - 1; i >= 0; i-- {
+		if l := s.links[i]; l.host == host && l.path == path {
+			fakeapi.WriteJSON(w, http.StatusOK, s.linkJSON(l))
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, "Link not found")
 }
 
 func (s *Server) linkJSON(l *link) map[string]any {
@@ -314,13 +372,15 @@ func (s *Server) linkClicks(w http.ResponseWriter, r *http.Request, rawDomain st
 		want[v] = true
 	}
 	now := s.clock.Now()
-	out := map[string]int64{}
+	out := map[string]any{}
 	s.mu.Lock()
 	for _, l := range s.links {
 		if l.domainID != id || !want[l.idString] {
 			continue
 		}
-		if n := l.Clicks.At(s.start, now); n > 0 {
+		if l.ClicksJSON != "" {
+			out[l.idString] = json.RawMessage(l.ClicksJSON)
+		} else if n := l.Clicks.At(s.start, now); n > 0 {
 			out[l.idString] = n
 		}
 	}

@@ -80,9 +80,52 @@ func TestFake(t *testing.T) {
 		if code != http.StatusMovedPermanently || h.Get("Location") != "https://shop.example/7" {
 			t.Errorf("%d %q", code, h.Get("Location"))
 		}
-		for _, path := range []string{"/nope", "/old"} {
-			if code, _, _ := exportertest.RawGet(t, url+path, nil); code != http.StatusNotFound {
-				t.Errorf("unknown or archived path %s: %d", path, code)
+		if code, _, _ := exportertest.RawGet(t, url+"/nope", nil); code != http.StatusNotFound {
+			t.Errorf("unknown path: %d", code)
+		}
+		// Archived links still redirect (they did not before issue #13).
+		if code, h, _ := exportertest.RawGet(t, url+"/old", nil); code != http.StatusMovedPermanently || h.Get("Location") != "https://shop.example/old" {
+			t.Errorf("archived link: %d %q", code, h.Get("Location"))
+		}
+	})
+
+	t.Run("expand", func(t *testing.T) {
+		for _, tc := range []struct {
+			query string
+			code  int
+			want  string
+		}{
+			{"domain=short.gy&path=l7", 200, `"idString":"` + f.IDString("short.gy/l7") + `"`},
+			{"domain=Short.GY&path=l7", 200, `"originalURL":"https://shop.example/7"`},
+			{"domain=go.example&path=old", 200, `"archived":true`},
+			{"domain=short.gy&path=nope", 404, `{"error":"Link not found"}`},
+			{"domain=short.gy&path=", 404, `{"error":"Link not found"}`},
+			{"domain=unknown.example&path=l7", 403, `"type":"accessDenied"`},
+			{"domain=short.gy", 400, `"error"`},
+		} {
+			code, _, body := exportertest.RawGet(t, url+"/links/expand?"+tc.query, key)
+			if code != tc.code || !strings.Contains(body, tc.want) {
+				t.Errorf("%s: %d %s, want %d with %s", tc.query, code, body, tc.code, tc.want)
+			}
+		}
+		if code, _, _ := exportertest.RawGet(t, url+"/links/expand?domain=short.gy&path=l7", nil); code != http.StatusUnauthorized {
+			t.Errorf("without key: %d", code)
+		}
+	})
+
+	t.Run("numbers as strings", func(t *testing.T) {
+		f.SetStringCounts(true)
+		defer f.SetStringCounts(false)
+		_, _, body := exportertest.RawGet(t, fmt.Sprintf("%s/api/links?domain_id=%d&limit=2", url, dom), key)
+		if !strings.Contains(body, `"count":"2"`) {
+			t.Errorf("count not a string: %s", body)
+		}
+		f.AddLink(Link{ID: "go.example/str", ClicksJSON: `"12"`})
+		f.AddLink(Link{ID: "go.example/bad", ClicksJSON: `"n/a"`})
+		_, _, body = exportertest.RawGet(t, fmt.Sprintf("%s/statistics/domain/%d/link_clicks?ids=%s,%s", url, f.DomainID("go.example"), f.IDString("go.example/str"), f.IDString("go.example/bad")), key)
+		for _, want := range []string{`"` + f.IDString("go.example/str") + `":"12"`, `"` + f.IDString("go.example/bad") + `":"n/a"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("missing %s in %s", want, body)
 			}
 		}
 	})
