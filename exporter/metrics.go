@@ -83,8 +83,11 @@ var (
 		"Revenue of orders that used a creator's discount code, in major units of the currency.",
 		prometheus.CounterValue, LabelCampaign, LabelCreator, LabelProvider, "code", "currency")
 	CodeRefunds = newMetric("influencer_code_refunds_total",
-		"Orders that used a creator's discount code and were later cancelled or fully refunded.",
+		"Paid orders that used a creator's discount code and had money refunded (full or partial), once each.",
 		prometheus.CounterValue, LabelCampaign, LabelCreator, LabelProvider, "code")
+	CodePendingOrders = newMetric("influencer_code_pending_orders",
+		"Orders that used a creator's discount code and are not paid yet; never counted in revenue.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "code")
 	CodeRefundedRevenue = newMetric("influencer_code_refunded_revenue_total",
 		"Revenue refunded on orders that used a creator's discount code, in major units of the currency.",
 		prometheus.CounterValue, LabelCampaign, LabelCreator, LabelProvider, "code", "currency")

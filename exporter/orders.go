@@ -12,27 +12,84 @@ import (
 // an order re-read after an update replaces itself, and the counters built
 // from them.
 //
-// Counting rule, the same for every shop: an order that used a creator's
-// code counts once in influencer_code_redemptions_total and with its
-// original total in influencer_code_revenue_total when it is created, and
-// stays counted whatever happens to it later. Cancellations and refunds are
-// counted apart, in influencer_code_refunds_total (orders cancelled or fully
-// refunded) and influencer_code_refunded_revenue_total (money refunded), so
-// no counter ever goes down and net revenue is revenue minus refunded
-// revenue in PromQL.
+// Counting rule, the same for every shop (docs/metrics.md, "Shop metrics:
+// one definition"); collectors only map each shop's states onto State:
+//
+//   - an order counts once in influencer_code_redemptions_total and with
+//     its original total in influencer_code_revenue_total from the first
+//     time it is seen paid (OrderPaid), and stays counted whatever happens
+//     to it later: a counted order read again in an unpaid state, or with
+//     another total, keeps what was counted;
+//   - an order placed and not paid yet (OrderPending) counts only in the
+//     influencer_code_pending_orders gauge, and moves to the counters when
+//     it is seen paid;
+//   - an order closed before payment (OrderVoid: cancelled, expired,
+//     failed, voided) counts nowhere, and leaves the pending gauge;
+//   - influencer_code_refunds_total counts the paid orders with any money
+//     refunded, full or partial, once each however many refunds they had;
+//     influencer_code_refunded_revenue_total adds up the money refunded
+//     (partial refunds included). A paid order cancelled without a refund
+//     is not a refund. The refunded amount an order reports never lowers
+//     what was counted.
+//
+// Amounts are in the shop's currency (Shopify shopMoney, the WooCommerce
+// order's currency, the Stripe session's currency), never converted to or
+// from what the buyer saw: one rule for all shops, so revenue series are
+// per currency. No counter ever goes down, and net revenue is revenue
+// minus refunded revenue in PromQL.
+
+// OrderState is where an order's payment stands, in the book's terms.
+type OrderState int
+
+const (
+	// OrderPaid: paid, in full or in part, at any time (refunds later
+	// included). The zero State.
+	OrderPaid OrderState = iota
+	// OrderPending: placed, payment not captured yet (pending, authorized,
+	// on hold, an asynchronous payment under way).
+	OrderPending
+	// OrderVoid: closed before payment (cancelled, expired, failed,
+	// voided): never counted, and not pending.
+	OrderVoid
+)
 
 // Order is one shop order that used a discount code, in the shop's own
 // terms mapped to major currency units.
 type Order struct {
 	ID string
 	// Codes are the discount codes the order used, as the shop reports them.
-	Codes     []string
-	Currency  string // ISO 4217, upper case
-	Total     float64
-	Refunded  float64
-	Cancelled bool // cancelled or fully refunded
-	Created   time.Time
-	Updated   time.Time
+	Codes    []string
+	Currency string // ISO 4217, upper case, the shop's currency
+	Total    float64
+	Refunded float64
+	State    OrderState
+	Created  time.Time
+	Updated  time.Time
+}
+
+// merge returns o, read again, as the book keeps it given what it held:
+// an order once counted paid stays paid at the total and currency it was
+// counted with, and its refunded amount never goes down.
+func merge(old, o Order) Order {
+	if old.State != OrderPaid {
+		return o
+	}
+	o.State, o.Total, o.Currency = OrderPaid, old.Total, old.Currency
+	if old.Refunded > o.Refunded {
+		o.Refunded = old.Refunded
+	}
+	if !old.Created.IsZero() {
+		o.Created = old.Created
+	}
+	return o
+}
+
+// Counted reports whether the book counts the order with id as paid.
+func (b *OrderBook) Counted(id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	o, ok := b.orders[id]
+	return ok && o.State == OrderPaid
 }
 
 // OrderBook holds the orders a shop collector has seen and where each of
@@ -170,6 +227,9 @@ func (b *OrderBook) ApplyPage(name string, p Page) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, o := range p.Orders {
+		if old, ok := b.orders[o.ID]; ok {
+			o = merge(old, o)
+		}
 		b.orders[o.ID] = o
 	}
 	l := b.listing(name)
@@ -198,6 +258,20 @@ func (b *OrderBook) ApplyPage(name string, p Page) bool {
 	return true
 }
 
+// Put stores orders outside a listing's pages, by the same rule as
+// ApplyPage: for a state the collector learnt otherwise (a pending order
+// it gives up waiting for).
+func (b *OrderBook) Put(orders ...Order) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, o := range orders {
+		if old, ok := b.orders[o.ID]; ok {
+			o = merge(old, o)
+		}
+		b.orders[o.ID] = o
+	}
+}
+
 // Watermark returns where the named listing's next pass starts from,
 // before the overlap: the latest time its ended passes saw (zero if none
 // ended, or none saw an order).
@@ -223,7 +297,8 @@ func (b *OrderBook) Len() int {
 	return len(b.orders)
 }
 
-// Samples returns the redemption, revenue and refund counters of codes.
+// Samples returns the redemption, revenue and refund counters and the
+// pending orders gauge of codes, by the counting rule above.
 // Pass only the codes the shop knows and whose listings ended their pass
 // this refresh: a configured code the shop does not have is Missing, one
 // whose count is under way Skipped, and their series are absent rather
@@ -233,8 +308,8 @@ func (b *OrderBook) Len() int {
 func (b *OrderBook) Samples(provider string, codes []CodeRef) []Sample {
 	type key struct{ code, currency string }
 	type tally struct {
-		n, refunds      float64
-		revenue, refund map[string]float64
+		n, refunds, pending float64
+		revenue, refund     map[string]float64
 	}
 	byCode := make(map[string][]CodeRef, len(codes))
 	for _, c := range codes {
@@ -262,13 +337,16 @@ func (b *OrderBook) Samples(provider string, codes []CodeRef) []Sample {
 					continue
 				}
 				t := tallies[c.Code]
-				t.n++
-				t.revenue[o.Currency] += o.Total
-				if o.Cancelled {
-					t.refunds++
-				}
-				if o.Refunded > 0 {
-					t.refund[o.Currency] += o.Refunded
+				switch o.State {
+				case OrderPending:
+					t.pending++
+				case OrderPaid:
+					t.n++
+					t.revenue[o.Currency] += o.Total
+					if o.Refunded > 0 {
+						t.refunds++
+						t.refund[o.Currency] += o.Refunded
+					}
 				}
 			}
 		}
@@ -280,7 +358,8 @@ func (b *OrderBook) Samples(provider string, codes []CodeRef) []Sample {
 		t := tallies[c.Code]
 		out = append(out,
 			CodeRedemptions.Sample(t.n, c.Campaign, c.Creator, provider, c.Code.Code),
-			CodeRefunds.Sample(t.refunds, c.Campaign, c.Creator, provider, c.Code.Code))
+			CodeRefunds.Sample(t.refunds, c.Campaign, c.Creator, provider, c.Code.Code),
+			CodePendingOrders.Sample(t.pending, c.Campaign, c.Creator, provider, c.Code.Code))
 		for _, cur := range sortedKeys(t.revenue) {
 			out = append(out, CodeRevenue.Sample(roundMicro(t.revenue[cur]), c.Campaign, c.Creator, provider, c.Code.Code, cur))
 			out = append(out, CodeRefundedRevenue.Sample(roundMicro(t.refund[cur]), c.Campaign, c.Creator, provider, c.Code.Code, cur))

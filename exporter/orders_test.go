@@ -27,12 +27,12 @@ func TestOrderBookCountingRule(t *testing.T) {
 		{ID: "5", Codes: []string{"BOB15"}, Currency: "EUR", Total: 10, Created: t0, Updated: t0},
 	}, Latest: t0.Add(4 * time.Hour)})
 	// Order 2 is cancelled and refunded in full, order 1 partly refunded:
-	// counters keep them, refunds are counted apart.
+	// counters keep them, refunds are counted apart, each order once.
 	if p := b.Resume("orders", time.Minute); p.Full || !p.Since.Equal(t0.Add(4*time.Hour-time.Minute)) {
 		t.Errorf("incremental refresh: %+v", p)
 	}
 	b.ApplyPage("orders", Page{Orders: []Order{
-		{ID: "2", Codes: []string{"ALICE10"}, Currency: "EUR", Total: 60, Refunded: 60, Cancelled: true, Created: t0.Add(3 * time.Hour), Updated: t0.Add(5 * time.Hour)},
+		{ID: "2", Codes: []string{"ALICE10"}, Currency: "EUR", Total: 60, Refunded: 60, Created: t0.Add(3 * time.Hour), Updated: t0.Add(5 * time.Hour)},
 		{ID: "1", Codes: []string{"alice10"}, Currency: "EUR", Total: 40, Refunded: 5.5, Created: t0.Add(2 * time.Hour), Updated: t0.Add(6 * time.Hour)},
 	}, Latest: t0.Add(6 * time.Hour)})
 	if p := b.Resume("orders", time.Minute); p.Full || !p.Since.Equal(t0.Add(6*time.Hour-time.Minute)) {
@@ -48,9 +48,13 @@ influencer_code_redemptions_total{campaign="spring",code="bob15",creator="bob",p
 influencer_code_refunded_revenue_total{campaign="spring",code="ALICE10",creator="alice",currency="EUR",provider="shop"} 65.5
 influencer_code_refunded_revenue_total{campaign="spring",code="ALICE10",creator="alice",currency="USD",provider="shop"} 0
 influencer_code_refunded_revenue_total{campaign="spring",code="bob15",creator="bob",currency="EUR",provider="shop"} 0
-# HELP influencer_code_refunds_total Orders that used a creator's discount code and were later cancelled or fully refunded.
+# HELP influencer_code_pending_orders Orders that used a creator's discount code and are not paid yet; never counted in revenue.
+# TYPE influencer_code_pending_orders gauge
+influencer_code_pending_orders{campaign="spring",code="ALICE10",creator="alice",provider="shop"} 0
+influencer_code_pending_orders{campaign="spring",code="bob15",creator="bob",provider="shop"} 0
+# HELP influencer_code_refunds_total Paid orders that used a creator's discount code and had money refunded (full or partial), once each.
 # TYPE influencer_code_refunds_total counter
-influencer_code_refunds_total{campaign="spring",code="ALICE10",creator="alice",provider="shop"} 1
+influencer_code_refunds_total{campaign="spring",code="ALICE10",creator="alice",provider="shop"} 2
 influencer_code_refunds_total{campaign="spring",code="bob15",creator="bob",provider="shop"} 0
 # HELP influencer_code_revenue_total Revenue of orders that used a creator's discount code, in major units of the currency.
 # TYPE influencer_code_revenue_total counter
@@ -226,8 +230,8 @@ func TestCodeReport(t *testing.T) {
 	r.Skip(bob, fmt.Errorf("shop: orders with code %q: %w", "BOB", ErrOutOfTime))
 	r.Missing(carol, fmt.Errorf("shop: code %q: %w", "CAROL", ErrNotFound))
 	samples, err := r.Finish(b, "shop")
-	if len(samples) != 4 || samples[0].Value != 1 || samples[0].Label(LabelCreator) != "alice" {
-		t.Errorf("samples = %v, want alice's four", samples)
+	if len(samples) != 5 || samples[0].Value != 1 || samples[0].Label(LabelCreator) != "alice" {
+		t.Errorf("samples = %v, want alice's five", samples)
 	}
 	var pe *PartialError
 	if !errors.As(err, &pe) || len(pe.Errs) != 2 {
@@ -244,5 +248,63 @@ func TestCodeReport(t *testing.T) {
 	var none CodeReport
 	if samples, err := none.Finish(b, "shop"); samples != nil || err != nil {
 		t.Errorf("empty report = %v, %v; want nothing", samples, err)
+	}
+}
+
+// TestOrderBookPaymentStates: the one definition every shop maps onto.
+// Each step applies orders read again; the figures are ALICE10's.
+func TestOrderBookPaymentStates(t *testing.T) {
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	code := CodeRef{Campaign: "spring", Creator: "alice", Code: &Code{Code: "ALICE10"}}
+	o := func(id string, total, refunded float64, st OrderState) Order {
+		return Order{ID: id, Codes: []string{"alice10"}, Currency: "EUR", Total: total, Refunded: refunded, State: st, Created: t0}
+	}
+	b := NewOrderBook()
+	for i, step := range []struct {
+		orders []Order
+		want   string // redemptions revenue pending refunds refunded
+	}{
+		{[]Order{o("paid", 40, 0, OrderPaid), o("later", 25, 0, OrderPending), o("void", 15, 0, OrderPending), o("free", 0, 0, OrderPaid)},
+			"2 40 2 0 0"},
+		// Paid later: moves from pending to the counters. Cancelled
+		// before payment: leaves pending, counts nowhere.
+		{[]Order{o("later", 25, 0, OrderPaid), o("void", 15, 0, OrderVoid)}, "3 65 0 0 0"},
+		// A partial refund, then another: one refund, both amounts.
+		{[]Order{o("paid", 40, 5, OrderPaid)}, "3 65 0 1 5"},
+		{[]Order{o("paid", 40, 12.5, OrderPaid)}, "3 65 0 1 12.5"},
+		// A counted order read again unpaid, voided, with another total
+		// or a smaller refund keeps what was counted.
+		{[]Order{o("paid", 99, 1, OrderPending), o("later", 10, 0, OrderVoid)}, "3 65 0 1 12.5"},
+		// Refunded in full.
+		{[]Order{o("later", 25, 25, OrderPaid)}, "3 65 0 2 37.5"},
+		// Never seen before, already void: nowhere.
+		{[]Order{o("gone", 80, 0, OrderVoid)}, "3 65 0 2 37.5"},
+	} {
+		b.ApplyPage("orders", Page{Orders: step.orders})
+		v := map[string]float64{}
+		for _, s := range b.Samples("shop", []CodeRef{code}) {
+			v[s.Metric.Name] += s.Value
+		}
+		got := fmt.Sprintf("%g %g %g %g %g", v[CodeRedemptions.Name], v[CodeRevenue.Name], v[CodePendingOrders.Name], v[CodeRefunds.Name], v[CodeRefundedRevenue.Name])
+		if got != step.want {
+			t.Errorf("step %d: got %s, want %s", i, got, step.want)
+		}
+	}
+	if !b.Counted("later") || b.Counted("void") || b.Counted("nope") {
+		t.Error("Counted: want later counted, void and nope not")
+	}
+	// Put stores by the same rule: a void order pending again is pending.
+	b.Put(o("void", 15, 0, OrderPending))
+	found := false
+	for _, s := range b.Samples("shop", []CodeRef{code}) {
+		if s.Metric == CodePendingOrders {
+			found = true
+			if s.Value != 1 || s.Label("code") != "ALICE10" {
+				t.Errorf("after Put: pending %g %v, want 1 for ALICE10", s.Value, s.LabelValues)
+			}
+		}
+	}
+	if !found {
+		t.Error("no pending orders sample")
 	}
 }

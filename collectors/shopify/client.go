@@ -46,6 +46,7 @@ const ordersQuery = `query Orders($first: Int!, $after: String, $query: String!)
       createdAt
       updatedAt
       cancelledAt
+      displayFinancialStatus
       discountCodes
       totalPriceSet { shopMoney { amount currencyCode } }
       totalRefundedSet { shopMoney { amount currencyCode } }
@@ -56,13 +57,17 @@ const ordersQuery = `query Orders($first: Int!, $after: String, $query: String!)
 
 // order is the part of Shopify's Order object the collector reads.
 type order struct {
-	ID               string     `json:"id"`
-	CreatedAt        time.Time  `json:"createdAt"`
-	UpdatedAt        time.Time  `json:"updatedAt"`
-	CancelledAt      *time.Time `json:"cancelledAt"`
-	DiscountCodes    []string   `json:"discountCodes"`
-	TotalPriceSet    *moneyBag  `json:"totalPriceSet"`
-	TotalRefundedSet *moneyBag  `json:"totalRefundedSet"`
+	ID          string     `json:"id"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+	CancelledAt *time.Time `json:"cancelledAt"`
+	// FinancialStatus is OrderDisplayFinancialStatus: PENDING,
+	// AUTHORIZED, PARTIALLY_PAID, PAID, PARTIALLY_REFUNDED, REFUNDED,
+	// VOIDED, EXPIRED.
+	FinancialStatus  string    `json:"displayFinancialStatus"`
+	DiscountCodes    []string  `json:"discountCodes"`
+	TotalPriceSet    *moneyBag `json:"totalPriceSet"`
+	TotalRefundedSet *moneyBag `json:"totalRefundedSet"`
 }
 
 type moneyBag struct {
@@ -125,6 +130,42 @@ type throttleStatus struct {
 	MaximumAvailable   float64 `json:"maximumAvailable"`
 	CurrentlyAvailable float64 `json:"currentlyAvailable"`
 	RestoreRate        float64 `json:"restoreRate"`
+}
+
+// The numbers of extensions.cost are read as a JSON number or a numeric
+// string (exporter.FlexFloat): a proxy or API version that quotes them
+// must not fail the refresh.
+
+// UnmarshalJSON reads extensions.cost tolerantly.
+func (c *queryCost) UnmarshalJSON(b []byte) error {
+	var w struct {
+		RequestedQueryCost exporter.FlexFloat  `json:"requestedQueryCost"`
+		ActualQueryCost    *exporter.FlexFloat `json:"actualQueryCost"`
+		ThrottleStatus     throttleStatus      `json:"throttleStatus"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*c = queryCost{RequestedQueryCost: float64(w.RequestedQueryCost), ThrottleStatus: w.ThrottleStatus}
+	if w.ActualQueryCost != nil {
+		v := float64(*w.ActualQueryCost)
+		c.ActualQueryCost = &v
+	}
+	return nil
+}
+
+// UnmarshalJSON reads extensions.cost.throttleStatus tolerantly.
+func (t *throttleStatus) UnmarshalJSON(b []byte) error {
+	var w struct {
+		MaximumAvailable   exporter.FlexFloat `json:"maximumAvailable"`
+		CurrentlyAvailable exporter.FlexFloat `json:"currentlyAvailable"`
+		RestoreRate        exporter.FlexFloat `json:"restoreRate"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*t = throttleStatus{float64(w.MaximumAvailable), float64(w.CurrentlyAvailable), float64(w.RestoreRate)}
+	return nil
 }
 
 // errorMessage extracts Shopify's error text. Auth failures carry a

@@ -1,6 +1,7 @@
 package shopify
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -63,3 +64,41 @@ func TestGraphQLError(t *testing.T) {
 		}
 	}
 }
+
+// TestCostNumbersAsStrings: extensions.cost numbers sent as JSON strings
+// are read like numbers; a cost that is no number fails the answer.
+func TestCostNumbersAsStrings(t *testing.T) {
+	for _, tc := range []struct {
+		name, cost string
+		want       queryCost
+		wantErr    bool
+	}{
+		{"numbers", `{"requestedQueryCost":502,"actualQueryCost":12,"throttleStatus":{"maximumAvailable":2000.0,"currentlyAvailable":1988,"restoreRate":100.0}}`,
+			queryCost{502, ptr(12), throttleStatus{2000, 1988, 100}}, false},
+		{"strings", `{"requestedQueryCost":"502","actualQueryCost":"12","throttleStatus":{"maximumAvailable":"2000.0","currentlyAvailable":"1988","restoreRate":"100.0"}}`,
+			queryCost{502, ptr(12), throttleStatus{2000, 1988, 100}}, false},
+		{"null actual", `{"requestedQueryCost":5,"actualQueryCost":null,"throttleStatus":{"maximumAvailable":1000,"currentlyAvailable":995,"restoreRate":50}}`,
+			queryCost{5, nil, throttleStatus{1000, 995, 50}}, false},
+		{"not a number", `{"requestedQueryCost":"lots","throttleStatus":{}}`, queryCost{}, true},
+	} {
+		var r gqlResponse
+		err := json.Unmarshal([]byte(`{"data":{},"extensions":{"cost":`+tc.cost+`}}`), &r)
+		if tc.wantErr {
+			if err == nil {
+				t.Errorf("%s: no error", tc.name)
+			}
+			continue
+		}
+		if err != nil || r.Extensions.Cost == nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		got := *r.Extensions.Cost
+		if got.RequestedQueryCost != tc.want.RequestedQueryCost || got.ThrottleStatus != tc.want.ThrottleStatus ||
+			(got.ActualQueryCost == nil) != (tc.want.ActualQueryCost == nil) ||
+			(got.ActualQueryCost != nil && *got.ActualQueryCost != *tc.want.ActualQueryCost) {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func ptr(v float64) *float64 { return &v }

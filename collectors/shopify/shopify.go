@@ -7,8 +7,8 @@
 //
 // Counting follows the rule every shop collector shares (see
 // exporter.OrderBook): an order counts once, with its original total
-// (totalPriceSet.shopMoney), from its creation; cancellations (cancelledAt)
-// and refunds (totalRefundedSet) are counted apart, so no counter goes down.
+// (totalPriceSet.shopMoney), from when it is paid (displayFinancialStatus);
+// refunds (totalRefundedSet) are counted apart, so no counter goes down.
 //
 // Calls per refresh:
 //
@@ -52,6 +52,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -133,6 +134,10 @@ type collector struct {
 	// known holds, in lower case, the codes the shop confirmed. A code
 	// stays known: its orders count even if the discount is deleted later.
 	known map[string]bool
+	// bad holds, by order id, why an order with a configured code could
+	// not be read, until it is read again readable: its codes are
+	// reported missing meanwhile, the rest of the shop counts.
+	bad map[string]badOrder
 }
 
 // New builds a shopify collector from its config block.
@@ -188,6 +193,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		checks:     exporter.NewRotation(),
 		groupOf:    map[string]int{},
 		known:      map[string]bool{},
+		bad:        map[string]badOrder{},
 	}
 	var all []string
 	everyStart := true
@@ -257,10 +263,13 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		}
 	}
 
+	unreadable := c.unreadable()
 	var report exporter.CodeReport
 	for _, r := range c.codes {
 		k := strings.ToLower(r.Code.Code)
 		switch {
+		case unreadable[k] != nil:
+			report.Missing(r, unreadable[k])
 		case c.known[k] && ended[c.groupOf[k]]:
 			report.Counted(r)
 		case c.known[k] || !checked[k]:
@@ -307,11 +316,14 @@ func (c *collector) readGroup(ctx context.Context, g int) (bool, error) {
 		page := exporter.Page{Next: next}
 		for _, o := range got {
 			eo, ok, err := c.toOrder(o)
-			if err != nil {
-				return false, fmt.Errorf("shopify %s: order %s: %w", c.shop, o.ID, err)
-			}
-			if ok {
+			switch {
+			case err != nil:
+				c.bad[o.ID] = badOrder{codes: o.DiscountCodes, err: err}
+			case ok:
+				delete(c.bad, o.ID)
 				page.Orders = append(page.Orders, eo)
+			default:
+				delete(c.bad, o.ID)
 			}
 			for _, t := range []time.Time{o.CreatedAt, o.UpdatedAt} {
 				if t.After(page.Latest) {
@@ -375,6 +387,33 @@ func (c *collector) checkCodes(ctx context.Context) (map[string]bool, error) {
 	return checked, nil
 }
 
+// badOrder is an order with a configured code that could not be read.
+type badOrder struct {
+	codes []string
+	err   error
+}
+
+// unreadable returns, by lower-case configured code, why the code cannot
+// be counted: an order that used it could not be read (the first such
+// order by id).
+func (c *collector) unreadable() map[string]error {
+	ids := make([]string, 0, len(c.bad))
+	for id := range c.bad {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := map[string]error{}
+	for _, id := range ids {
+		for _, code := range c.bad[id].codes {
+			k := strings.ToLower(strings.TrimSpace(code))
+			if c.configured[k] && out[k] == nil {
+				out[k] = fmt.Errorf("shopify %s: order %s cannot be read, so the code's orders are not counted: %w", c.shop, id, c.bad[id].err)
+			}
+		}
+	}
+	return out
+}
+
 // toOrder maps a Shopify order to the shared order type; ok is false for
 // an order with none of the configured codes.
 func (c *collector) toOrder(o order) (exporter.Order, bool, error) {
@@ -405,15 +444,40 @@ func (c *collector) toOrder(o order) (exporter.Order, bool, error) {
 		updated = o.CreatedAt
 	}
 	return exporter.Order{
-		ID:        o.ID,
-		Codes:     o.DiscountCodes,
-		Currency:  strings.ToUpper(o.TotalPriceSet.ShopMoney.CurrencyCode),
-		Total:     total,
-		Refunded:  refunded,
-		Cancelled: o.CancelledAt != nil || (total > 0 && refunded >= total),
-		Created:   o.CreatedAt,
-		Updated:   updated,
+		ID:       o.ID,
+		Codes:    o.DiscountCodes,
+		Currency: strings.ToUpper(o.TotalPriceSet.ShopMoney.CurrencyCode),
+		Total:    total,
+		Refunded: refunded,
+		State:    orderState(o),
+		Created:  o.CreatedAt,
+		Updated:  updated,
 	}, true, nil
+}
+
+// orderState maps displayFinancialStatus onto the book's states (see
+// exporter.OrderBook): money captured at any time (PAID, PARTIALLY_PAID,
+// PARTIALLY_REFUNDED, REFUNDED) is paid, whatever happened since, a
+// cancellation included; PENDING and AUTHORIZED (captured later) are
+// pending, or void once cancelled; VOIDED and EXPIRED are void. A status
+// this collector does not know counts as paid if money was refunded
+// (there was money), else as pending until it becomes one it knows.
+func orderState(o order) exporter.OrderState {
+	switch strings.ToUpper(o.FinancialStatus) {
+	case "PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "REFUNDED":
+		return exporter.OrderPaid
+	case "VOIDED", "EXPIRED":
+		return exporter.OrderVoid
+	}
+	if o.TotalRefundedSet != nil {
+		if v, err := strconv.ParseFloat(o.TotalRefundedSet.ShopMoney.Amount, 64); err == nil && v > 0 {
+			return exporter.OrderPaid
+		}
+	}
+	if o.CancelledAt != nil {
+		return exporter.OrderVoid
+	}
+	return exporter.OrderPending
 }
 
 // searchQuery builds the orders search: any of the codes, created since

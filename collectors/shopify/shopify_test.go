@@ -202,13 +202,16 @@ func TestCodesPerQuery(t *testing.T) {
 }
 
 const cancelledBefore = `
+# HELP influencer_code_pending_orders Orders that used a creator's discount code and are not paid yet; never counted in revenue.
+# TYPE influencer_code_pending_orders gauge
+influencer_code_pending_orders{campaign="spring",code="ALICE10",creator="creator1",provider="shopify"} 0
 # HELP influencer_code_redemptions_total Orders that used a creator's discount code.
 # TYPE influencer_code_redemptions_total counter
 influencer_code_redemptions_total{campaign="spring",code="ALICE10",creator="creator1",provider="shopify"} 2
 # HELP influencer_code_refunded_revenue_total Revenue refunded on orders that used a creator's discount code, in major units of the currency.
 # TYPE influencer_code_refunded_revenue_total counter
 influencer_code_refunded_revenue_total{campaign="spring",code="ALICE10",creator="creator1",currency="USD",provider="shopify"} 0
-# HELP influencer_code_refunds_total Orders that used a creator's discount code and were later cancelled or fully refunded.
+# HELP influencer_code_refunds_total Paid orders that used a creator's discount code and had money refunded (full or partial), once each.
 # TYPE influencer_code_refunds_total counter
 influencer_code_refunds_total{campaign="spring",code="ALICE10",creator="creator1",provider="shopify"} 0
 # HELP influencer_code_revenue_total Revenue of orders that used a creator's discount code, in major units of the currency.
@@ -230,7 +233,8 @@ func TestCancelledOrder(t *testing.T) {
 	}
 	exportertest.CompareText(t, samples, cancelledBefore)
 
-	// Order 1 is cancelled and refunded in full, order 2 refunded in part.
+	// Order 1 is cancelled and refunded in full, order 2 refunded in part:
+	// two refunds, each order once (issue #13: partial refunds count too).
 	sb.fake.AddOrder(fakeapi.Order{Seq: 1, Code: "ALICE10", Currency: "USD", Total: 50, Cancelled: true, Refunded: 50,
 		Created: start.Add(time.Minute), Updated: start.Add(20 * time.Minute)})
 	sb.fake.AddOrder(fakeapi.Order{Seq: 2, Code: "ALICE10", Currency: "USD", Total: 30, Refunded: 7.5,
@@ -243,7 +247,7 @@ func TestCancelledOrder(t *testing.T) {
 	want := strings.NewReplacer(
 		`currency="USD",provider="shopify"} 0`, `currency="USD",provider="shopify"} 57.5`,
 		`influencer_code_refunds_total{campaign="spring",code="ALICE10",creator="creator1",provider="shopify"} 0`,
-		`influencer_code_refunds_total{campaign="spring",code="ALICE10",creator="creator1",provider="shopify"} 1`,
+		`influencer_code_refunds_total{campaign="spring",code="ALICE10",creator="creator1",provider="shopify"} 2`,
 	).Replace(cancelledBefore)
 	exportertest.CompareText(t, samples, want)
 }

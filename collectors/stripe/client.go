@@ -41,10 +41,12 @@ type list[T any] struct {
 }
 
 // ref is an expandable field: an id, or the object with its id when
-// expanded. Code is set when the object is an expanded promotion code.
+// expanded. Code is set when the object is an expanded promotion code,
+// Status when it is an expanded payment intent.
 type ref struct {
-	ID   string
-	Code string
+	ID     string
+	Code   string
+	Status string
 }
 
 // UnmarshalJSON reads an id string, an object, or null.
@@ -58,13 +60,14 @@ func (r *ref) UnmarshalJSON(b []byte) error {
 		return json.Unmarshal(b, &r.ID)
 	}
 	var obj struct {
-		ID   string `json:"id"`
-		Code string `json:"code"`
+		ID     string `json:"id"`
+		Code   string `json:"code"`
+		Status string `json:"status"`
 	}
 	if err := json.Unmarshal(b, &obj); err != nil {
 		return err
 	}
-	*r = ref{ID: obj.ID, Code: obj.Code}
+	*r = ref{ID: obj.ID, Code: obj.Code, Status: obj.Status}
 	return nil
 }
 
@@ -80,16 +83,26 @@ type promotionCode struct {
 
 // session is the part of a Checkout Session the collector reads.
 type session struct {
-	ID       string `json:"id"`
-	Object   string `json:"object"`
-	Created  int64  `json:"created"`
-	Status   string `json:"status"`
-	Mode     string `json:"mode"`
-	Currency string `json:"currency"`
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	Status  string `json:"status"`
+	// PaymentStatus is paid, unpaid (a delayed payment method, such as
+	// a bank debit, not settled yet) or no_payment_required.
+	PaymentStatus string `json:"payment_status"`
+	Mode          string `json:"mode"`
+	Currency      string `json:"currency"`
 	// AmountTotal is what the customer paid, discounts, tax and shipping
 	// included, in the currency's minor units.
 	AmountTotal   *int64 `json:"amount_total"`
 	PaymentIntent ref    `json:"payment_intent"`
+	// CurrencyConversion is set on sessions created before 2025-03-30
+	// that used Adaptive Pricing: then Currency and AmountTotal are the
+	// buyer's, and these the account's.
+	CurrencyConversion *struct {
+		AmountTotal    *int64 `json:"amount_total"`
+		SourceCurrency string `json:"source_currency"`
+	} `json:"currency_conversion"`
 	// Discounts exists from API version 2025-01-27 on.
 	Discounts []struct {
 		PromotionCode ref `json:"promotion_code"`
@@ -265,7 +278,10 @@ func (a *api) promotionCode(ctx context.Context, id string) (*promotionCode, err
 // session's promotion codes, and the cursor of the next page ("" after
 // the last).
 func (a *api) sessionsPage(ctx context.Context, since time.Time, after string) ([]session, string, error) {
-	q := url.Values{"status": {"complete"}, "expand[]": {"data.total_details.breakdown"}}
+	// The payment intent is expanded for its status: a session completed
+	// unpaid whose delayed payment then fails stays unpaid, only its
+	// intent says the payment failed.
+	q := url.Values{"status": {"complete"}, "expand[]": {"data.total_details.breakdown", "data.payment_intent"}}
 	if a.expandDiscounts {
 		q["expand[]"] = append(q["expand[]"], "data.discounts.promotion_code")
 	}

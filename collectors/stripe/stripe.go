@@ -1,16 +1,23 @@
 // Package stripe counts, per creator's promotion code, the Stripe Checkout
 // Sessions (orders) that used it, their revenue and their refunds.
 //
-// Counting follows the rule of exporter.OrderBook. An order is a complete
-// Checkout Session whose discounts name a promotion code with a configured
-// code (matched case-insensitively, as Stripe keeps codes unique regardless
-// of case). It counts once in influencer_code_redemptions_total, and its
-// amount_total (what the customer paid: after the discount, with tax and
-// shipping) counts in influencer_code_revenue_total, in major units of the
-// session's currency (zero- and three-decimal currencies converted as
-// Stripe defines them). Refunds never lower those counters: they add to
-// influencer_code_refunded_revenue_total, and a session refunded in full
-// adds 1 to influencer_code_refunds_total.
+// Counting follows the rule of exporter.OrderBook (docs/metrics.md, "Shop
+// metrics: one definition"). An order is a complete Checkout Session whose
+// discounts name a promotion code with a configured code (matched
+// case-insensitively, as Stripe keeps codes unique regardless of case).
+// Once paid (payment_status paid or no_payment_required) it counts once in
+// influencer_code_redemptions_total, and its amount_total (what the
+// customer paid: after the discount, with tax and shipping) counts in
+// influencer_code_revenue_total, in major units of the session's currency
+// (the account's, under Adaptive Pricing from API version 2025-03-31; the
+// buyer's presentment_details are not read), zero- and three-decimal
+// currencies converted as Stripe defines them. A session completed unpaid
+// (a delayed payment method) counts in influencer_code_pending_orders
+// until it is paid, or until its payment intent says the payment failed
+// (void); sessions still unpaid are read again each refresh, up to 30
+// days. Refunds never lower those counters: they add to
+// influencer_code_refunded_revenue_total, and a session with any refund,
+// full or partial, adds 1 to influencer_code_refunds_total.
 //
 // Redemptions come from the sessions, not from the promotion code's
 // times_redeemed. That counter is lifetime (blind to the campaign start)
@@ -51,8 +58,11 @@
 // refresh, the codes are reported skipped and keep their last values
 // (none before the first full count): see exporter.OrderBook for why
 // running totals are not exported. A failed call still fails the whole
-// refresh, keeping the last good values; the pages read before it stay
-// counted.
+// refresh, keeping the last good values (the pages read before it stay
+// counted), except the refunds listing: when it fails, whatever the
+// error, the sessions' figures are exported, the refund counters keep the
+// values of the last refresh that read every refund, and the failure is
+// a note on the landing page, logged once per change.
 //
 // Calls per refresh, for C configured codes:
 //
@@ -61,6 +71,7 @@
 //     looked up again);
 //   - ceil(S/page_size) pages (at least 1) of GET /checkout/sessions
 //     ?status=complete&created[gte]=…&expand[]=data.total_details.breakdown
+//     &expand[]=data.payment_intent
 //     (and &expand[]=data.discounts.promotion_code from version 2025-01-27
 //     on), S being every complete session in the window, with a code or
 //     not: Stripe cannot filter sessions by promotion code;
@@ -87,6 +98,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"net/http"
 	"regexp"
 	"strings"
@@ -142,6 +154,20 @@ type tracked struct {
 	totalMinor int64
 	refunds    map[string]int64 // refund id -> amount, minor units
 	refundedAt time.Time
+	// num/den converts a refund in the buyer's currency to the order's
+	// (the account's): 1/1 but for a legacy Adaptive Pricing session
+	// (currency_conversion), whose charge is in the buyer's currency
+	// (unconfirmed: a refund in the account's currency is kept as is).
+	num, den int64
+}
+
+// addRefund records a refund in the order's minor units.
+func (t *tracked) addRefund(r refund) {
+	amount := r.Amount
+	if t.den > 0 && t.num != t.den && !strings.EqualFold(r.Currency, t.order.Currency) {
+		amount = int64(math.Round(float64(amount) * float64(t.num) / float64(t.den)))
+	}
+	t.refunds[r.ID] = amount
 }
 
 func (t *tracked) clone() *tracked {
@@ -157,7 +183,6 @@ func (t *tracked) settle() {
 		sum += a
 	}
 	t.order.Refunded = majorUnits(t.order.Currency, sum)
-	t.order.Cancelled = t.totalMinor > 0 && sum >= t.totalMinor
 	t.order.Updated = t.order.Created
 	if t.refundedAt.After(t.order.Updated) {
 		t.order.Updated = t.refundedAt
@@ -184,6 +209,11 @@ type collector struct {
 	byIntent map[string]string // payment intent -> session id
 	// lookups orders the code lookups, least recently done first.
 	lookups *exporter.Rotation
+	// lastRefunds are the refund counters of the last refresh that read
+	// every refund; refundsProblem is the refunds listing's last error
+	// ("" when it worked), logged when it changes.
+	lastRefunds    []exporter.Sample
+	refundsProblem string
 }
 
 // New builds a stripe collector from its config block.
@@ -281,17 +311,25 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	}
 
 	// Refunds are matched to the sessions known when they are read, so
-	// their listing runs only once the sessions' pass has ended.
+	// their listing runs only once the sessions' pass has ended. Refunds
+	// are optional: a refunds listing that fails (a restricted key
+	// without refund access, an outage past the retries) does not cost
+	// the redemptions and revenue, which are exported; the refund
+	// counters keep the values of the last refresh that read them all,
+	// and the failure shows on the landing page (refundsProblem).
 	ended := false
 	sessionsEnded, resumed, err := c.readSessions(ctx)
 	if err != nil {
 		return nil, err
 	}
+	var refundsErr error
 	if sessionsEnded {
-		if ended, err = c.readRefunds(ctx, resumed); err != nil {
-			return nil, err
+		ended, refundsErr = c.readRefunds(ctx, resumed)
+		if refundsErr != nil {
+			ended = true
 		}
 	}
+	c.noteRefunds(refundsErr)
 
 	var r exporter.CodeReport
 	for _, ref := range c.codes {
@@ -306,7 +344,72 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 				ref.Code.Code, ref.Creator, ref.Path(), exporter.ErrNotFound))
 		}
 	}
-	return r.Finish(c.book, c.typ)
+	samples, perr := r.Finish(c.book, c.typ)
+	if refundsErr == nil {
+		if ended {
+			c.lastRefunds = refundSamples(samples)
+		}
+		return samples, perr
+	}
+	samples = withRefunds(samples, c.lastRefunds)
+	note := fmt.Errorf("%w; redemptions, revenue and pending orders are exported, refunds and refunded revenue keep their last values", refundsErr)
+	var errs []error
+	var pe *exporter.PartialError
+	if errors.As(perr, &pe) {
+		errs = append(errs, pe.Errs...)
+	}
+	return samples, exporter.Partial(append(errs, note))
+}
+
+// noteRefunds logs a change of the refunds listing's state: its failure
+// once per distinct error, its recovery once, not every refresh.
+func (c *collector) noteRefunds(err error) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	switch {
+	case msg == c.refundsProblem:
+	case err != nil:
+		c.logger.Warn("refunds cannot be read; redemptions and revenue are exported, refunds keep their last values", "err", err)
+	default:
+		c.logger.Info("refunds can be read again")
+	}
+	c.refundsProblem = msg
+}
+
+// refundSamples returns the refund counters of samples.
+func refundSamples(samples []exporter.Sample) []exporter.Sample {
+	var out []exporter.Sample
+	for _, s := range samples {
+		if s.Metric == exporter.CodeRefunds || s.Metric == exporter.CodeRefundedRevenue {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// withRefunds replaces the refund counters of samples with last, those
+// of the last refresh that read every refund: none before the first.
+// Codes samples does not export (skipped, missing) get none.
+func withRefunds(samples, last []exporter.Sample) []exporter.Sample {
+	codes := map[string]bool{}
+	out := make([]exporter.Sample, 0, len(samples))
+	for _, s := range samples {
+		if s.Metric == exporter.CodeRefunds || s.Metric == exporter.CodeRefundedRevenue {
+			continue
+		}
+		if s.Metric == exporter.CodeRedemptions {
+			codes[s.Label(exporter.LabelCampaign)+"\xff"+s.Label(exporter.LabelCreator)+"\xff"+s.Label("code")] = true
+		}
+		out = append(out, s)
+	}
+	for _, s := range last {
+		if codes[s.Label(exporter.LabelCampaign)+"\xff"+s.Label(exporter.LabelCreator)+"\xff"+s.Label("code")] {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // readSessions continues the pass over the complete Checkout Sessions (a
@@ -317,6 +420,9 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 func (c *collector) readSessions(ctx context.Context) (ended, resumed bool, err error) {
 	p := c.book.Resume(sessionsListing, time.Duration(c.opts.CheckoutExpiry)+time.Duration(c.opts.Overlap))
 	since, after := later(c.since, p.Since), p.Cursor
+	if !p.Since.IsZero() {
+		since = c.pendingSince(since)
+	}
 	pages, read, tracked := 0, 0, 0
 	defer func() {
 		c.logger.Debug("read checkout sessions", "full", p.Full, "resumed", p.Resumed, "pages", pages, "sessions", read, "sessions_with_codes", tracked, "orders_held", c.book.Len())
@@ -359,6 +465,43 @@ func (c *collector) readSessions(ctx context.Context) (ended, resumed bool, err 
 		after = next
 	}
 	return false, false, fmt.Errorf("stripe: list checkout sessions: more than %d pages in one refresh", maxPages)
+}
+
+// pendingMaxAge is how long a session completed unpaid (a delayed payment
+// method) is read again to see it paid: Stripe's delayed methods settle
+// or fail within days (SEPA Direct Debit, the slowest, in up to 14
+// business days; unconfirmed as a bound for every method). Past it the
+// session (older than the newest one seen by pendingMaxAge) is taken as
+// never paid and leaves the pending gauge.
+const pendingMaxAge = 30 * 24 * time.Hour
+
+// pendingSince returns where an incremental pass starts: since, or
+// earlier to read again the sessions still unpaid, which Stripe does not
+// move to the top of the listing when they are paid. Sessions unpaid for
+// longer than pendingMaxAge become void.
+func (c *collector) pendingSince(since time.Time) time.Time {
+	// The newest session seen stands for now: the shop's clock, not ours.
+	cutoff := c.book.Watermark(sessionsListing).Add(-pendingMaxAge)
+	var voided []exporter.Order
+	for id, t := range c.sessions {
+		if t.order.State != exporter.OrderPending {
+			continue
+		}
+		if t.order.Created.Before(cutoff) {
+			t = t.clone()
+			t.order.State = exporter.OrderVoid
+			c.sessions[id] = t
+			voided = append(voided, t.order)
+			continue
+		}
+		if t.order.Created.Before(since) {
+			since = t.order.Created
+		}
+	}
+	if len(voided) > 0 {
+		c.book.Put(voided...)
+	}
+	return since
 }
 
 // readRefunds continues the pass over the refunds, a page at a time, and
@@ -409,7 +552,7 @@ func (c *collector) readRefunds(ctx context.Context, sessionsResumed bool) (bool
 				continue
 			}
 			t = t.clone()
-			t.refunds[r.ID] = r.Amount
+			t.addRefund(r)
 			if created.After(t.refundedAt) {
 				t.refundedAt = created
 			}
@@ -549,6 +692,15 @@ func (c *collector) track(s session) *tracked {
 	if old, ok := c.sessions[s.ID]; ok {
 		t = old.clone()
 	}
+	t.num, t.den = 1, 1
+	// A session created before 2025-03-30 with Adaptive Pricing has the
+	// buyer's currency in currency and the account's in
+	// currency_conversion (removed in 2025-09-30.clover): the shop's
+	// currency is the one counted, as for every shop.
+	if cc := s.CurrencyConversion; cc != nil && cc.SourceCurrency != "" && cc.AmountTotal != nil && total > 0 {
+		t.num, t.den = *cc.AmountTotal, total
+		currency, total = strings.ToUpper(cc.SourceCurrency), *cc.AmountTotal
+	}
 	t.intent = s.PaymentIntent.ID
 	t.totalMinor = total
 	created := time.Unix(s.Created, 0).UTC()
@@ -557,10 +709,32 @@ func (c *collector) track(s session) *tracked {
 		Codes:    codes,
 		Currency: currency,
 		Total:    majorUnits(currency, total),
+		State:    sessionState(s),
 		Created:  created,
 	}
 	t.settle()
 	return t
+}
+
+// sessionState maps a complete session's payment_status onto the book's
+// states: paid and no_payment_required (a 100% discount) are paid; unpaid
+// (a delayed payment method not settled yet) is pending, or void once its
+// payment intent failed or was canceled (requires_payment_method after a
+// failed attempt, canceled). An unknown status is pending too.
+func sessionState(s session) exporter.OrderState {
+	switch s.PaymentStatus {
+	case "paid", "no_payment_required":
+		return exporter.OrderPaid
+	case "":
+		// Every API version names it; an answer without it (an old
+		// fixture) is taken as paid, as complete sessions were before.
+		return exporter.OrderPaid
+	}
+	switch s.PaymentIntent.Status {
+	case "canceled", "requires_payment_method":
+		return exporter.OrderVoid
+	}
+	return exporter.OrderPending
 }
 
 func later(a, b time.Time) time.Time {

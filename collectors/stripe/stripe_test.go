@@ -1,6 +1,7 @@
 package stripe_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -173,21 +174,23 @@ func TestCancelledOrder(t *testing.T) {
 	text := func(redemptions, revenue, refunds, refunded string) string {
 		labels := `campaign="spring",code="ALICE10",creator="alice",provider="stripe"`
 		cur := `campaign="spring",code="ALICE10",creator="alice",currency="EUR",provider="stripe"`
-		return exportertest.MetricText(exporter.CodeRedemptions, "influencer_code_redemptions_total{"+labels+"} "+redemptions) +
+		return exportertest.MetricText(exporter.CodePendingOrders, "influencer_code_pending_orders{"+labels+"} 0") +
+			exportertest.MetricText(exporter.CodeRedemptions, "influencer_code_redemptions_total{"+labels+"} "+redemptions) +
 			exportertest.MetricText(exporter.CodeRefundedRevenue, "influencer_code_refunded_revenue_total{"+cur+"} "+refunded) +
 			exportertest.MetricText(exporter.CodeRefunds, "influencer_code_refunds_total{"+labels+"} "+refunds) +
 			exportertest.MetricText(exporter.CodeRevenue, "influencer_code_revenue_total{"+cur+"} "+revenue)
 	}
 	exportertest.CompareText(t, mustPoll(t, env), text("2", "60", "0", "0"))
 
-	// Order 1 is cancelled and refunded in full, order 2 refunded in part.
+	// Order 1 is cancelled and refunded in full, order 2 refunded in part:
+	// two refunds, each order once (issue #13: partial refunds count too).
 	sb.refund("ALICE10", 1, "EUR", 40, time.Minute, 40, 10*time.Minute)
 	sb.refund("ALICE10", 2, "EUR", 20, 2*time.Minute, 2.5, 11*time.Minute)
 	sb.clock.Advance(10 * time.Minute)
-	exportertest.CompareText(t, mustPoll(t, env), text("2", "60", "1", "42.5"))
+	exportertest.CompareText(t, mustPoll(t, env), text("2", "60", "2", "42.5"))
 	// Read again within the overlap: counted once.
 	sb.clock.Advance(time.Minute)
-	exportertest.CompareText(t, mustPoll(t, env), text("2", "60", "1", "42.5"))
+	exportertest.CompareText(t, mustPoll(t, env), text("2", "60", "2", "42.5"))
 }
 
 func TestPagination(t *testing.T) {
@@ -322,30 +325,67 @@ func TestFailures(t *testing.T) {
 
 // TestFailedRefunds: a refresh that read the sessions but failed on the
 // refunds fails; the next one counts the sessions once and the refunds.
+// TestFailedRefunds: a refunds listing that fails, whatever the error,
+// costs neither the redemptions nor the revenue: they are exported, the
+// refund counters keep their last values, and the problem shows on the
+// landing page with the collector up. (Before issue #13 the whole
+// refresh failed.)
 func TestFailedRefunds(t *testing.T) {
-	clock := exportertest.NewManualClock(t0)
-	fake := stripefake.New(token, clock.Now)
-	var failRefunds atomic.Bool
-	url := exportertest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if failRefunds.Load() && r.URL.Path == pathRefunds {
-			http.Error(w, `{"error":{"type":"api_error","message":"An unknown error occurred"}}`, http.StatusInternalServerError)
-			return
-		}
-		fake.ServeHTTP(w, r)
-	}))
-	sb := &sandbox{fake: fake, clock: clock, url: url}
-	sb.order("ALICE10", 1, "USD", 10, -time.Minute)
-	env := exportertest.Build(t, config(url, token, `{}`, "", creator("alice", "ALICE10")))
-	mustPoll(t, env)
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		want   string
+	}{
+		{"forbidden", http.StatusForbidden, `{"error":{"type":"invalid_request_error","message":"The provided key 'rk_test_***' does not have the required permissions for this endpoint."}}`, "HTTP 403"},
+		{"not found", http.StatusNotFound, `{"error":{"type":"invalid_request_error","message":"Unrecognized request URL (GET: /v1/refunds)."}}`, "HTTP 404"},
+		{"server error", http.StatusInternalServerError, `{"error":{"type":"api_error","message":"An unknown error occurred"}}`, "HTTP 500"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := exportertest.NewManualClock(t0)
+			fake := stripefake.New(token, clock.Now)
+			var failRefunds atomic.Bool
+			url := exportertest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if failRefunds.Load() && r.URL.Path == pathRefunds {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(tc.status)
+					fmt.Fprint(w, tc.body)
+					return
+				}
+				fake.ServeHTTP(w, r)
+			}))
+			sb := &sandbox{fake: fake, clock: clock, url: url}
+			sb.order("ALICE10", 1, "USD", 10, -time.Minute)
+			env := exportertest.Build(t, config(url, token, `{}`, "", creator("alice", "ALICE10")))
+			mustPoll(t, env)
 
-	sb.refund("ALICE10", 1, "USD", 10, -time.Minute, 10, 2*time.Minute)
-	sb.order("ALICE10", 2, "USD", 20, 3*time.Minute)
-	clock.Advance(5 * time.Minute)
-	failRefunds.Store(true)
-	samples, err := poll(t, env)
-	exportertest.AssertFailed(t, samples, err, exporter.ErrServer, token, "stripe: list refunds")
-	failRefunds.Store(false)
-	exportertest.CompareGolden(t, mustPoll(t, env), "after_failure.prom")
+			sb.refund("ALICE10", 1, "USD", 10, -time.Minute, 10, 2*time.Minute)
+			sb.order("ALICE10", 2, "USD", 20, 3*time.Minute)
+			clock.Advance(5 * time.Minute)
+			failRefunds.Store(true)
+			samples, err := poll(t, env)
+			// Order 2 counts; the refund of order 1 waits for the listing.
+			exportertest.CompareGolden(t, samples, "refunds_failing.prom")
+			objs, rest := exportertest.ObjectErrors(t, err)
+			if len(objs) != 0 || len(rest) != 1 || !strings.Contains(rest[0].Error(), "stripe: list refunds") ||
+				!strings.Contains(rest[0].Error(), tc.want) || !strings.Contains(rest[0].Error(), "keep their last values") ||
+				strings.Contains(rest[0].Error(), token) {
+				t.Fatalf("object errors %v, notes %v; want one note on the refunds", objs, rest)
+			}
+
+			// Through the scheduler: up, the note on the landing page, and
+			// the same values.
+			cache := exporter.NewCache()
+			(&exporter.Scheduler{Cache: cache}).Refresh(context.Background(), env.Instance(t, "stripe"))
+			st := cache.Status()
+			if len(st) != 1 || !st[0].Up || !strings.Contains(st[0].LastError, "stripe: list refunds") {
+				t.Fatalf("status %+v, want the collector up with the refunds problem shown", st)
+			}
+
+			failRefunds.Store(false)
+			exportertest.CompareGolden(t, mustPoll(t, env), "after_failure.prom")
+		})
+	}
 }
 
 func TestWrongToken(t *testing.T) {

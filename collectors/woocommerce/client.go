@@ -29,25 +29,26 @@ const dateLayout = "2006-01-02T15:04:05"
 
 // coupon is the part of WooCommerce's coupon object the collector reads.
 type coupon struct {
-	ID int64 `json:"id"`
+	// Ids and counts are read as a JSON number or a numeric string.
+	ID exporter.FlexInt `json:"id"`
 	// Code is lower case: WooCommerce formats codes with wc_strtolower
 	// unless a plugin filters woocommerce_coupon_code.
 	Code string `json:"code"`
 	// UsageCount counts orders that used the coupon, less cancelled ones:
 	// it goes down, so it is logged, not exported.
-	UsageCount int64 `json:"usage_count"`
+	UsageCount exporter.FlexInt `json:"usage_count"`
 }
 
 // order is the part of WooCommerce's order object the collector reads.
 // Amounts are decimal strings in the order's currency.
 type order struct {
-	ID              int64   `json:"id"`
-	Status          string  `json:"status"`
-	Currency        string  `json:"currency"`
-	Total           string  `json:"total"`
-	DateCreatedGMT  string  `json:"date_created_gmt"`
-	DateModifiedGMT string  `json:"date_modified_gmt"`
-	DatePaidGMT     *string `json:"date_paid_gmt"`
+	ID              exporter.FlexInt `json:"id"`
+	Status          string           `json:"status"`
+	Currency        string           `json:"currency"`
+	Total           string           `json:"total"`
+	DateCreatedGMT  string           `json:"date_created_gmt"`
+	DateModifiedGMT string           `json:"date_modified_gmt"`
+	DatePaidGMT     *string          `json:"date_paid_gmt"`
 	CouponLines     []struct {
 		Code string `json:"code"`
 	} `json:"coupon_lines"`
@@ -55,6 +56,34 @@ type order struct {
 	Refunds []struct {
 		Total string `json:"total"`
 	} `json:"refunds"`
+
+	// decodeErr is why the order could not be decoded; then only rawID
+	// and CouponLines are set, as far as they could be read.
+	decodeErr error
+	rawID     string
+}
+
+// decodeOrders decodes a page of orders one by one: an order that cannot
+// be decoded (an id that is not a number, an object where a string
+// belongs) is returned with its decodeErr, the others as usual.
+func decodeOrders(raw []json.RawMessage) []order {
+	out := make([]order, 0, len(raw))
+	for _, r := range raw {
+		var o order
+		if err := json.Unmarshal(r, &o); err != nil {
+			var p struct {
+				ID          json.RawMessage `json:"id"`
+				CouponLines []struct {
+					Code string `json:"code"`
+				} `json:"coupon_lines"`
+			}
+			_ = json.Unmarshal(r, &p)
+			o = order{CouponLines: p.CouponLines, rawID: strings.Trim(string(p.ID), `"`),
+				decodeErr: fmt.Errorf("%w: %v", exporter.ErrBadResponse, err)}
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // apiError is the WordPress REST error body.
@@ -133,11 +162,12 @@ func (a *api) ordersPage(ctx context.Context, oq orderQuery, page int) ([]order,
 	if !oq.modifiedAfter.IsZero() {
 		q.Set("modified_after", oq.modifiedAfter.UTC().Format(dateLayout))
 	}
-	var list []order
-	resp, err := a.Get(ctx, "/orders", q, &list)
+	var raw []json.RawMessage
+	resp, err := a.Get(ctx, "/orders", q, &raw)
 	if err != nil {
 		return nil, 0, time.Time{}, err
 	}
+	list := decodeOrders(raw)
 	pages, _ := strconv.Atoi(resp.Header.Get("X-WP-TotalPages"))
 	date, _ := http.ParseTime(resp.Header.Get("Date"))
 	return list, pages, date, nil

@@ -137,9 +137,10 @@ func TestResumeSeesChangesBehindItsCursor(t *testing.T) {
 	if _, err := env.PollWithin(t, "woocommerce", cut, 3); !exporter.IsPartial(err) {
 		t.Fatalf("refresh 1: %v, want partial", err)
 	}
-	// The first order is cancelled; a new one comes after.
+	// The first order is refunded (a cancelled paid order is no refund
+	// since issue #13); a new one comes after.
 	sb.clock.Add(10 * time.Minute)
-	cancelled := paidOrder("cancelled", "EUR", 10, start.Add(-60*time.Minute), "alice10")
+	cancelled := paidOrder("refunded", "EUR", 10, start.Add(-60*time.Minute), "alice10")
 	cancelled.ID, cancelled.Modified = ids[0], start.Add(5*time.Minute)
 	sb.fake.PutOrder(cancelled)
 	sb.fake.PutOrder(paidOrder("processing", "EUR", 10, start.Add(9*time.Minute), "alice10"))
@@ -160,7 +161,7 @@ func TestResumeSeesChangesBehindItsCursor(t *testing.T) {
 	}
 	exportertest.CompareText(t, samples, string(exportertest.Exposition(t, want)))
 	exportertest.CompareText(t, samples, `
-# HELP influencer_code_refunds_total Orders that used a creator's discount code and were later cancelled or fully refunded.
+# HELP influencer_code_refunds_total Paid orders that used a creator's discount code and had money refunded (full or partial), once each.
 # TYPE influencer_code_refunds_total counter
 influencer_code_refunds_total{campaign="spring",code="alice10",creator="alice",provider="woocommerce"} 1
 `, exporter.CodeRefunds.Name)

@@ -47,28 +47,29 @@
 // answer 429 with Retry-After, which the shared client honours.
 //
 // Which orders count. The counting rule is the exporter's (see
-// exporter.OrderBook): an order counts once, with its total, and stays
-// counted; cancellations and refunds are counted apart. What WooCommerce
-// adds is order statuses, mapped like WooCommerce Analytics' default
-// (which leaves out pending, failed and cancelled orders, drafts and trash):
+// exporter.OrderBook and docs/metrics.md): an order counts once, with its
+// total, from when it is paid, and stays counted; unpaid orders count
+// only in the pending gauge; refunds are counted apart. What WooCommerce
+// adds is order statuses, mapped onto the book's states:
 //
-//   - processing, on-hold and completed orders count;
-//   - pending (awaiting payment), failed (payment failed) and checkout-draft
-//     orders do not: they are checkouts, not sales. One that moves on to
-//     processing or on-hold is modified, read again, and counts then;
-//   - cancelled and refunded orders count, as cancelled with their whole
-//     total refunded, if they were paid (date_paid set) or counted before:
-//     an unpaid order that timed out never counts;
-//   - a counted order that turns failed counts as cancelled; one that goes
-//     back to pending keeps what was counted;
-//   - other statuses, which plugins add (shipped, delivered…), count once
-//     the order was paid;
-//   - refunds[] of any counted order add up in the refunded revenue; one
-//     refunded in full counts as cancelled.
+//   - processing, completed and refunded orders are paid (refunded ones
+//     refunded in full, refund records or not);
+//   - pending (awaiting payment) and on-hold (awaiting a bank transfer or
+//     a check) orders are pending: one that moves on to processing is
+//     modified, read again, and counts then;
+//   - cancelled, failed, trash and checkout-draft orders are void (never
+//     counted, not pending) unless they were paid (date_paid set), when
+//     they stay paid: cancelling a paid order refunds nothing by itself,
+//     its refunds[] say what was refunded;
+//   - other statuses, which plugins add (shipped, delivered…), are paid
+//     once the order was paid (date_paid), else pending;
+//   - refunds[] of any order add up in the refunded revenue, and an order
+//     with a refund was paid.
 //
-// An on-hold order (awaiting a bank transfer) that is cancelled unpaid
-// counts as a redemption and a refund if the collector saw it on hold, and
-// not at all if it first sees it cancelled, as after a restart.
+// An order the book counted stays counted whatever status it moves to.
+// An order whose fields cannot be read (a total, a date, an id) is left
+// out and its codes are reported missing with the reason, until the
+// order is read again readable; the rest of the refresh counts.
 package woocommerce
 
 import (
@@ -78,6 +79,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -129,10 +131,12 @@ type collector struct {
 	// earliest campaign start count nowhere. Zero: no bound.
 	createdAfter time.Time
 
-	mu      sync.Mutex // one refresh at a time
-	book    *exporter.OrderBook
-	known   map[string]bool // lower-case codes the shop has
-	counted map[string]bool // ids of the orders the book counts
+	mu    sync.Mutex // one refresh at a time
+	book  *exporter.OrderBook
+	known map[string]bool // lower-case codes the shop has
+	// bad holds the orders that could not be read, by id (or raw id), with
+	// their codes and the reason, until they are read again readable.
+	bad map[string]badOrder
 	// lookups orders the coupon lookups, least recently done first.
 	lookups *exporter.Rotation
 }
@@ -172,7 +176,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		byCode:  map[string]struct{}{},
 		book:    exporter.NewOrderBook(),
 		known:   map[string]bool{},
-		counted: map[string]bool{},
+		bad:     map[string]badOrder{},
 		lookups: exporter.NewRotation(),
 	}
 	var earliest *time.Time
@@ -252,10 +256,18 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		}
 	}
 
+	unreadable := c.unreadable()
+	for id := range c.bad {
+		if strings.HasPrefix(id, unreadableID) {
+			delete(c.bad, id)
+		}
+	}
 	var r exporter.CodeReport
 	for _, ref := range c.codes {
 		k := strings.ToLower(ref.Code.Code)
 		switch {
+		case unreadable[k] != nil:
+			r.Missing(ref, unreadable[k])
 		case c.known[k] && ended:
 			r.Counted(ref)
 		case missing[k] != nil:
@@ -363,39 +375,75 @@ func (c *collector) readOrders(ctx context.Context) (bool, error) {
 		read += len(list)
 		pg := exporter.Page{Horizon: date}
 		for _, o := range list {
-			modified, err := parseDate("date_modified_gmt", o.DateModifiedGMT)
-			if err != nil {
-				return false, fmt.Errorf("woocommerce: order %d: %w", o.ID, err)
-			}
-			if modified.After(pg.Latest) {
-				pg.Latest = modified
-			}
 			codes := c.configuredCodes(o)
-			if len(codes) == 0 {
+			if o.decodeErr != nil {
+				if len(codes) > 0 {
+					key := o.rawID
+					if _, err := strconv.ParseInt(key, 10, 64); err != nil {
+						// No id to find the order by when it is fixed:
+						// reported by the refresh that read it only.
+						key = unreadableID + key
+					}
+					c.bad[key] = badOrder{codes: codes, err: o.decodeErr}
+				}
 				continue
 			}
-			id := strconv.FormatInt(o.ID, 10)
-			eo, counts, err := redemption(o, codes, c.counted[id])
+			id := strconv.FormatInt(int64(o.ID), 10)
+			modified, err := parseDate("date_modified_gmt", o.DateModifiedGMT)
+			if err == nil && modified.After(pg.Latest) {
+				pg.Latest = modified
+			}
+			if len(codes) == 0 {
+				delete(c.bad, id)
+				continue
+			}
+			eo, err := redemption(o, codes)
 			if err != nil {
-				return false, fmt.Errorf("woocommerce: order %d: %w", o.ID, err)
+				c.bad[id] = badOrder{codes: codes, err: err}
+				continue
 			}
-			if counts {
-				pg.Orders = append(pg.Orders, eo)
-			}
+			delete(c.bad, id)
+			pg.Orders = append(pg.Orders, eo)
 		}
 		last := len(list) == 0 || (total > 0 && page >= total) || (total == 0 && len(list) < q.perPage)
 		if !last {
 			pg.Next = strconv.Itoa(page + 1)
 		}
 		ended := c.book.ApplyPage(listing, pg)
-		for _, o := range pg.Orders {
-			c.counted[o.ID] = true
-		}
 		counted += len(pg.Orders)
 		if ended {
 			return true, nil
 		}
 	}
+}
+
+// unreadableID prefixes the keys of bad orders whose id cannot be read.
+const unreadableID = "\x00"
+
+// badOrder is an order that used a configured code and could not be read.
+type badOrder struct {
+	codes []string
+	err   error
+}
+
+// unreadable returns, by lower-case code, why a code cannot be counted:
+// an order that used it could not be read (the first such order by id).
+func (c *collector) unreadable() map[string]error {
+	ids := make([]string, 0, len(c.bad))
+	for id := range c.bad {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := map[string]error{}
+	for _, id := range ids {
+		for _, code := range c.bad[id].codes {
+			k := strings.ToLower(strings.TrimSpace(code))
+			if _, ok := c.byCode[k]; ok && out[k] == nil {
+				out[k] = fmt.Errorf("woocommerce: order %s cannot be read, so the code's orders are not counted: %w", strings.TrimPrefix(id, unreadableID), c.bad[id].err)
+			}
+		}
+	}
+	return out
 }
 
 // configuredCodes returns the order's coupon codes if any is configured.
@@ -428,59 +476,59 @@ const (
 )
 
 // redemption maps an order that used a configured code to what the book
-// counts, and says whether it counts at all, by the status rules in the
-// package comment. counted tells whether the book already counts it.
-func redemption(o order, codes []string, counted bool) (exporter.Order, bool, error) {
+// counts, by the status rules in the package comment.
+func redemption(o order, codes []string) (exporter.Order, error) {
 	total, err := parseMoney("total", o.Total)
 	if err != nil {
-		return exporter.Order{}, false, err
+		return exporter.Order{}, err
 	}
 	created, err := parseDate("date_created_gmt", o.DateCreatedGMT)
 	if err != nil {
-		return exporter.Order{}, false, err
+		return exporter.Order{}, err
 	}
 	modified, err := parseDate("date_modified_gmt", o.DateModifiedGMT)
 	if err != nil {
-		return exporter.Order{}, false, err
+		return exporter.Order{}, err
 	}
 	paid := o.DatePaidGMT != nil && *o.DatePaidGMT != ""
 	currency := strings.ToUpper(strings.TrimSpace(o.Currency))
 	if currency == "" {
-		return exporter.Order{}, false, fmt.Errorf("%w: no currency", exporter.ErrBadResponse)
+		return exporter.Order{}, fmt.Errorf("%w: no currency", exporter.ErrBadResponse)
 	}
 	var refunded float64
 	for _, r := range o.Refunds {
 		v, err := parseMoney("refunds.total", r.Total)
 		if err != nil {
-			return exporter.Order{}, false, err
+			return exporter.Order{}, err
 		}
 		refunded -= v // "-10.00"
 	}
 	eo := exporter.Order{
-		ID: strconv.FormatInt(o.ID, 10), Codes: codes, Currency: currency,
+		ID: strconv.FormatInt(int64(o.ID), 10), Codes: codes, Currency: currency,
 		Total: total, Refunded: refunded, Created: created, Updated: modified,
 	}
 	switch o.Status {
-	case statusPending, statusCheckoutDraft, "auto-draft":
-		return eo, false, nil
-	case statusFailed, statusTrash:
-		if !counted {
-			return eo, false, nil
+	case statusProcessing, statusCompleted:
+		eo.State = exporter.OrderPaid
+	case statusRefunded:
+		// Refunded in full by definition, refund records or not.
+		eo.State, eo.Refunded = exporter.OrderPaid, max(refunded, total)
+	case statusPending, statusOnHold:
+		eo.State = exporter.OrderPending
+	case statusCancelled, statusFailed, statusTrash, statusCheckoutDraft, "auto-draft":
+		eo.State = exporter.OrderVoid
+		if paid {
+			eo.State = exporter.OrderPaid
 		}
-		eo.Cancelled, eo.Refunded = true, total
-	case statusCancelled, statusRefunded:
-		if !counted && !paid {
-			return eo, false, nil
-		}
-		eo.Cancelled, eo.Refunded = true, total
-	case statusProcessing, statusOnHold, statusCompleted:
 	default:
-		if !counted && !paid {
-			return eo, false, nil
+		eo.State = exporter.OrderPending
+		if paid {
+			eo.State = exporter.OrderPaid
 		}
 	}
-	if total > 0 && eo.Refunded >= total {
-		eo.Cancelled = true
+	if refunded > 0 {
+		// Money was refunded, so it had been paid.
+		eo.State = exporter.OrderPaid
 	}
-	return eo, true, nil
+	return eo, nil
 }

@@ -125,14 +125,14 @@ func TestPoll(t *testing.T) {
 	for _, o := range []woocommercefake.Order{
 		paidOrder("processing", "EUR", 40, h(-2), "alice10"), // counts
 		partlyRefunded, // counts, 5 USD refunded
-		unpaidOrder("on-hold", "EUR", 30, h(-2), "alice10"),            // counts: awaiting a transfer
-		unpaidOrder("pending", "EUR", 99, h(-2), "alice10"),            // a checkout, not a sale
+		unpaidOrder("on-hold", "EUR", 30, h(-2), "alice10"),            // pending: awaiting a transfer
+		unpaidOrder("pending", "EUR", 99, h(-2), "alice10"),            // pending: awaiting payment
 		unpaidOrder("failed", "EUR", 77, h(-2), "alice10"),             // payment failed
 		unpaidOrder("checkout-draft", "EUR", 11, h(-2), "alice10"),     // a draft
-		paidOrder("cancelled", "EUR", 60, h(-3), "alice10"),            // paid, then cancelled: counts and is refunded
+		paidOrder("cancelled", "EUR", 60, h(-3), "alice10"),            // paid, then cancelled: counts; no refund recorded, so no refund
 		unpaidOrder("cancelled", "EUR", 13, h(-3), "alice10"),          // never paid: never a sale
 		paidOrder("shipped", "EUR", 15, h(-1), "alice10"),              // a plugin's status, paid
-		unpaidOrder("quote-request", "EUR", 500, h(-1), "alice10"),     // a plugin's status, unpaid
+		unpaidOrder("quote-request", "EUR", 500, h(-1), "alice10"),     // a plugin's status, unpaid: pending
 		paidOrder("processing", "EUR", 100, h(-1), "alice10", "bob15"), // two codes: counts for both
 		refunded, // counts, refunded in full
 		paidOrder("processing", "EUR", 1000, time.Date(2026, 4, 30, 0, 0, 0, 0, time.UTC), "alice10"), // before spring
@@ -237,8 +237,8 @@ func TestIncremental(t *testing.T) {
 	exportertest.CompareText(t, incremental, string(exportertest.Exposition(t, mustPoll(t, fresh))))
 }
 
-// TestCancelledOrderRule: an order counted, then cancelled, keeps its
-// redemption and revenue; the refund is counted apart.
+// TestCancelledOrderRule: an order counts when paid and stays counted;
+// unpaid ones are pending only; refunds are counted apart.
 func TestCancelledOrderRule(t *testing.T) {
 	sb := newSandbox(t, token)
 	sb.fake.AddCode("alice10")
@@ -254,22 +254,25 @@ func TestCancelledOrderRule(t *testing.T) {
           - {collector: woocommerce, code: alice10}
 `))
 	const header = `
+# HELP influencer_code_pending_orders Orders that used a creator's discount code and are not paid yet; never counted in revenue.
+# TYPE influencer_code_pending_orders gauge
+influencer_code_pending_orders{campaign="spring",code="alice10",creator="alice",provider="woocommerce"} %d
 # HELP influencer_code_redemptions_total Orders that used a creator's discount code.
 # TYPE influencer_code_redemptions_total counter
 influencer_code_redemptions_total{campaign="spring",code="alice10",creator="alice",provider="woocommerce"} %d
 # HELP influencer_code_refunded_revenue_total Revenue refunded on orders that used a creator's discount code, in major units of the currency.
 # TYPE influencer_code_refunded_revenue_total counter
 influencer_code_refunded_revenue_total{campaign="spring",code="alice10",creator="alice",currency="EUR",provider="woocommerce"} %g
-# HELP influencer_code_refunds_total Orders that used a creator's discount code and were later cancelled or fully refunded.
+# HELP influencer_code_refunds_total Paid orders that used a creator's discount code and had money refunded (full or partial), once each.
 # TYPE influencer_code_refunds_total counter
 influencer_code_refunds_total{campaign="spring",code="alice10",creator="alice",provider="woocommerce"} %d
 # HELP influencer_code_revenue_total Revenue of orders that used a creator's discount code, in major units of the currency.
 # TYPE influencer_code_revenue_total counter
 influencer_code_revenue_total{campaign="spring",code="alice10",creator="alice",currency="EUR",provider="woocommerce"} %g
 `
-	// The sale, the transfer on hold, the completed and the bounced
-	// order; the checkout awaits payment.
-	exportertest.CompareText(t, mustPoll(t, env), fmt.Sprintf(header, 4, 0.0, 0, 170.0))
+	// The sale, the completed and the bounced order are paid; the
+	// transfer on hold and the checkout await payment: pending only.
+	exportertest.CompareText(t, mustPoll(t, env), fmt.Sprintf(header, 2, 3, 0.0, 0, 140.0))
 
 	later := start.Add(time.Minute)
 	cancelled := paidOrder("cancelled", "EUR", 50, at, "alice10")
@@ -289,10 +292,13 @@ influencer_code_revenue_total{campaign="spring",code="alice10",creator="alice",c
 	sb.fake.PutOrder(failed)
 	sb.clock.Add(time.Minute)
 	// Redemptions and revenue only grow (the checkout got paid: +1, +20);
-	// the two cancellations and the failed payment are refunds of 50, 30
-	// and 10; the partial refund adds 12.5 to the refunded revenue, not to
-	// the refunds.
-	exportertest.CompareText(t, mustPoll(t, env), fmt.Sprintf(header, 5, 102.5, 3, 190.0))
+	// the transfer cancelled unpaid leaves pending and counts nowhere; the
+	// paid sale cancelled without a refund and the paid order that turned
+	// failed stay counted, and are no refunds (no money went back); the
+	// partial refund is a refund (+1) of 12.5. (Behaviour changed with
+	// issue #13: before, cancellations counted as full refunds, partial
+	// refunds not in the refunds, and unpaid orders on hold as sales.)
+	exportertest.CompareText(t, mustPoll(t, env), fmt.Sprintf(header, 0, 4, 12.5, 1, 160.0))
 }
 
 func TestRateLimitedThenSuccess(t *testing.T) {

@@ -57,8 +57,8 @@ func (e *Env) RefreshUntilCovered(t testing.TB, cache *exporter.Cache, name stri
 	return nil
 }
 
-// CodeMetrics are the names of the shop collectors' per-code counters.
-var CodeMetrics = []string{exporter.CodeRedemptions.Name, exporter.CodeRevenue.Name, exporter.CodeRefunds.Name, exporter.CodeRefundedRevenue.Name}
+// CodeMetrics are the names of the shop collectors' per-code series.
+var CodeMetrics = []string{exporter.CodeRedemptions.Name, exporter.CodeRevenue.Name, exporter.CodeRefunds.Name, exporter.CodeRefundedRevenue.Name, exporter.CodePendingOrders.Name}
 
 // AssertOneMissing checks that err, a partial error, names exactly one
 // object and nothing else: want, missing (not skipped), matching

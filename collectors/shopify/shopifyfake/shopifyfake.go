@@ -74,6 +74,7 @@ type Server struct {
 	streams  []fakeapi.OrderStream
 	explicit []*explicitOrder
 	byKey    map[string]*explicitOrder
+	payments map[string]Payment // by byKey's key
 	bucket   bucket
 	forced   int
 	stats    Stats
@@ -120,7 +121,30 @@ type explicitOrder struct {
 // shopOrder is an order as the shop holds it.
 type shopOrder struct {
 	fakeapi.Order
-	id int64
+	id  int64
+	pay Payment
+}
+
+// Payment is what a fakeapi.Order does not say about an explicit order's
+// payment. Its zero value changes nothing.
+type Payment struct {
+	// FinancialStatus, if set, is the order's displayFinancialStatus
+	// (PENDING, AUTHORIZED...) instead of the one its refunds and
+	// cancellation imply.
+	FinancialStatus string
+	// PresentmentCurrency and PresentmentAmount, if set, are the buyer's
+	// currency and the order's total in it (the MoneyBags'
+	// presentmentMoney); the order's Currency and Total stay the shop's.
+	PresentmentCurrency string
+	PresentmentAmount   float64
+}
+
+// SetPayment sets how the explicit order with code and seq shows its
+// payment, until the next SetPayment.
+func (s *Server) SetPayment(code string, seq int, p Payment) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.payments[strings.ToLower(code)+"#"+strconv.Itoa(seq)] = p
 }
 
 func (o *shopOrder) gid() string  { return "gid://shopify/Order/" + strconv.FormatInt(o.id, 10) }
@@ -150,6 +174,8 @@ func New(token string, clock fakeapi.Clock) *Server {
 		wall:  time.Now,
 		codes: map[string]*discount{},
 		byKey: map[string]*explicitOrder{},
+
+		payments: map[string]Payment{},
 	}
 	s.bucket = bucket{size: DefaultBucketSize, rate: DefaultRestoreRate, avail: DefaultBucketSize, at: s.wall()}
 	auth := fakeapi.RequireHeader("X-Shopify-Access-Token", token, func(w http.ResponseWriter) {
@@ -271,7 +297,8 @@ func (s *Server) orders(now time.Time) []*shopOrder {
 		}
 	}
 	for _, e := range s.explicit {
-		out = append(out, &shopOrder{Order: e.Order, id: e.id})
+		pay := s.payments[strings.ToLower(e.Code)+"#"+strconv.Itoa(e.Seq)]
+		out = append(out, &shopOrder{Order: e.Order, id: e.id, pay: pay})
 	}
 	return out
 }
@@ -710,6 +737,13 @@ func (ex *execution) orderNode(o *shopOrder) *node {
 	case o.Cancelled:
 		status = "VOIDED"
 	}
+	if o.pay.FinancialStatus != "" {
+		status = o.pay.FinancialStatus
+	}
+	total := moneyBag(o.Total, o.Currency)
+	if o.pay.PresentmentCurrency != "" {
+		total = presentedBag(o.Total, o.Currency, o.pay.PresentmentAmount, o.pay.PresentmentCurrency)
+	}
 	created := o.Created.UTC().Format(time.RFC3339)
 	return object("Order", map[string]any{
 		"id":                     o.gid(),
@@ -725,10 +759,19 @@ func (ex *execution) orderNode(o *shopOrder) *node {
 		"discountCode":           o.Code,
 		"discountCodes":          []string{o.Code},
 		"displayFinancialStatus": status,
-		"totalPriceSet":          moneyBag(o.Total, o.Currency),
+		"totalPriceSet":          total,
 		"currentTotalPriceSet":   moneyBag(math.Max(o.Total-o.Refunded, 0), o.Currency),
 		"totalRefundedSet":       moneyBag(o.Refunded, o.Currency),
 	}, "Node")
+}
+
+// presentedBag is a MoneyBag whose presentmentMoney is in the buyer's
+// currency.
+func presentedBag(amount float64, currency string, presented float64, presentment string) *node {
+	return object("MoneyBag", map[string]any{
+		"shopMoney":        object("MoneyV2", map[string]any{"amount": decimal(amount), "currencyCode": currency}),
+		"presentmentMoney": object("MoneyV2", map[string]any{"amount": decimal(presented), "currencyCode": presentment}),
+	})
 }
 
 func moneyBag(amount float64, currency string) *node {

@@ -88,6 +88,7 @@ type Server struct {
 	streams   []fakeapi.OrderStream
 	orders    map[orderKey]fakeapi.Order
 	orderNum  map[orderKey]int
+	payments  map[orderKey]Payment
 	checkout  time.Duration
 	limit     int // requests per second, 0: none
 	window    int64
@@ -109,6 +110,7 @@ func New(token string, clock fakeapi.Clock) *Server {
 		byPromoID: map[string]*promo{},
 		orders:    map[orderKey]fakeapi.Order{},
 		orderNum:  map[orderKey]int{},
+		payments:  map[orderKey]Payment{},
 		requests:  map[string]int{},
 		returned:  map[string]int{},
 		cursors:   map[string][]string{},
@@ -182,6 +184,31 @@ func (s *Server) AddOrder(o fakeapi.Order) {
 		s.orderNum[k] = len(s.orderNum) + 1
 	}
 	s.orders[k] = o
+}
+
+// Payment is what a fakeapi.Order does not say about an explicit order's
+// payment. Its zero value changes nothing.
+type Payment struct {
+	// PaymentStatus, if set, is the session's payment_status (unpaid: a
+	// delayed payment method not settled yet) instead of paid.
+	PaymentStatus string
+	// IntentStatus, if set, is the payment intent's status (processing
+	// while unpaid; requires_payment_method once a delayed payment
+	// failed) instead of succeeded.
+	IntentStatus string
+	// PresentmentCurrency and PresentmentAmount, if set, are the buyer's
+	// currency and the total in it (presentment_details, Adaptive
+	// Pricing); the session's currency and amount_total stay the shop's.
+	PresentmentCurrency string
+	PresentmentAmount   float64
+}
+
+// SetPayment sets how the explicit order with code and seq shows its
+// payment, until the next SetPayment.
+func (s *Server) SetPayment(code string, seq int, p Payment) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.payments[orderKey{strings.ToLower(code), seq}] = p
 }
 
 // RedeemOutsideCheckout counts n redemptions of code made outside Checkout
@@ -336,6 +363,7 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 type sale struct {
 	num       int
 	order     fakeapi.Order
+	pay       Payment
 	created   time.Time // the session's creation
 	completed time.Time
 	promo     *promo
@@ -376,7 +404,7 @@ func (s *Server) sales(now time.Time) []sale {
 		if o.Code != "" {
 			p = s.byCode[k.code]
 		}
-		out = append(out, sale{num: 900_000_000 + s.orderNum[k], order: o, promo: p})
+		out = append(out, sale{num: 900_000_000 + s.orderNum[k], order: o, promo: p, pay: s.payments[k]})
 	}
 	for i := range out {
 		out[i].completed = out[i].order.Created
@@ -743,10 +771,20 @@ func (s *Server) sessionJSON(x sale, counts map[*promo]int, lq listQuery) map[st
 		}
 		details["breakdown"] = map[string]any{"discounts": discounts, "taxes": []any{}}
 	}
+	paymentStatus, intentStatus := "paid", "succeeded"
+	if x.pay.PaymentStatus != "" {
+		paymentStatus = x.pay.PaymentStatus
+		if paymentStatus == "unpaid" {
+			intentStatus = "processing"
+		}
+	}
+	if x.pay.IntentStatus != "" {
+		intentStatus = x.pay.IntentStatus
+	}
 	var intent any = x.intentID()
 	if lq.expands("data.payment_intent") {
 		intent = map[string]any{"id": x.intentID(), "object": "payment_intent", "amount": total, "currency": cur,
-			"latest_charge": x.chargeID(), "status": "succeeded", "created": x.completed.Unix()}
+			"latest_charge": x.chargeID(), "status": intentStatus, "created": x.completed.Unix()}
 	}
 	body := map[string]any{
 		"id":                    x.sessionID(),
@@ -777,7 +815,7 @@ func (s *Server) sessionJSON(x sale, counts map[*promo]int, lq listQuery) map[st
 		"payment_intent":       intent,
 		"payment_link":         nil,
 		"payment_method_types": []string{"card"},
-		"payment_status":       "paid",
+		"payment_status":       paymentStatus,
 		"status":               "complete",
 		"submit_type":          nil,
 		"subscription":         nil,
@@ -785,6 +823,12 @@ func (s *Server) sessionJSON(x sale, counts map[*promo]int, lq listQuery) map[st
 		"total_details":        details,
 		"ui_mode":              "hosted",
 		"url":                  nil,
+	}
+	if x.pay.PresentmentCurrency != "" {
+		body["presentment_details"] = map[string]any{
+			"presentment_amount":   MinorUnits(x.pay.PresentmentCurrency, x.pay.PresentmentAmount),
+			"presentment_currency": strings.ToLower(x.pay.PresentmentCurrency),
+		}
 	}
 	if lq.discountsField {
 		discounts := []map[string]any{}
