@@ -1,22 +1,23 @@
 package ga4
 
 import (
+	"bytes"
 	"context"
-	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/jwt"
 
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 )
@@ -24,19 +25,24 @@ import (
 // Scope is the OAuth2 scope the collector asks for: read-only reports.
 const Scope = "https://www.googleapis.com/auth/analytics.readonly"
 
-// jwtBearerGrant is the OAuth2 grant type of a signed JWT assertion
-// (RFC 7523), what Google's service accounts use.
-const jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-
-// tokenLifetime is what the collector asks for (exp - iat); Google
-// allows at most an hour.
-const tokenLifetime = time.Hour
+// defaultTokenURI is Google's token endpoint, for a credentials file
+// without token_uri (gcloud's authorized-user files have none).
+const defaultTokenURI = "https://oauth2.googleapis.com/token"
 
 // renewBefore is how long before its expiry an access token is replaced.
 const renewBefore = 5 * time.Minute
 
-// serviceAccountKey is the JSON key file Google hands out for a service
-// account. Only the fields the JWT flow needs are read.
+// Credential types, the "type" field of the credentials file.
+const (
+	serviceAccount = "service_account"
+	authorizedUser = "authorized_user"
+)
+
+// serviceAccountKey is what token_file holds: a service account's JSON
+// key as Google's console hands it out, or an OAuth user's authorized-user
+// file as `gcloud auth application-default login` writes it (client_id,
+// client_secret, refresh_token), told apart by "type". Only the fields
+// the token flows need are read.
 type serviceAccountKey struct {
 	Type         string `json:"type"`
 	ProjectID    string `json:"project_id"`
@@ -44,58 +50,78 @@ type serviceAccountKey struct {
 	PrivateKey   string `json:"private_key"`
 	ClientEmail  string `json:"client_email"`
 	TokenURI     string `json:"token_uri"`
+	// authorized_user
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	RefreshToken string `json:"refresh_token"`
 }
 
-// parseKey reads a service-account key. Its errors never quote the key.
-func parseKey(raw []byte) (*serviceAccountKey, *rsa.PrivateKey, error) {
+// parseKey reads token_file's credentials. Its errors never quote them.
+func parseKey(raw []byte) (*serviceAccountKey, error) {
 	var k serviceAccountKey
 	if err := json.Unmarshal(raw, &k); err != nil {
-		return nil, nil, errors.New("the token is not a service-account JSON key (invalid JSON)")
+		return nil, errors.New("the token is not a service-account JSON key nor an authorized-user file (invalid JSON)")
 	}
-	if k.Type != "service_account" {
-		return nil, nil, fmt.Errorf("the JSON key has type %q, want service_account", k.Type)
-	}
-	if k.ClientEmail == "" || k.PrivateKey == "" {
-		return nil, nil, errors.New("the JSON key lacks client_email or private_key")
+	switch k.Type {
+	case serviceAccount:
+		if k.ClientEmail == "" || k.PrivateKey == "" {
+			return nil, errors.New("the JSON key lacks client_email or private_key")
+		}
+		if err := checkPrivateKey(k.PrivateKey); err != nil {
+			return nil, err
+		}
+	case authorizedUser:
+		if k.ClientID == "" || k.ClientSecret == "" || k.RefreshToken == "" {
+			return nil, errors.New("the authorized_user file lacks client_id, client_secret or refresh_token (want a service_account key, or an authorized_user file as gcloud writes it)")
+		}
+	default:
+		return nil, fmt.Errorf("the JSON key has type %q, want service_account (or authorized_user)", k.Type)
 	}
 	if k.TokenURI == "" {
-		k.TokenURI = "https://oauth2.googleapis.com/token"
+		k.TokenURI = defaultTokenURI
 	}
 	if u, err := url.Parse(k.TokenURI); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, nil, fmt.Errorf("the JSON key's token_uri %q is not an http(s) URL", k.TokenURI)
+		return nil, fmt.Errorf("the JSON key's token_uri %q is not an http(s) URL", k.TokenURI)
 	}
-	block, _ := pem.Decode([]byte(k.PrivateKey))
+	return &k, nil
+}
+
+// checkPrivateKey checks, when the config is read, that the key is one
+// golang.org/x/oauth2/jwt can sign with: an RSA key in PEM.
+func checkPrivateKey(pemText string) error {
+	block, _ := pem.Decode([]byte(pemText))
 	if block == nil {
-		return nil, nil, errors.New("the JSON key's private_key is not PEM")
+		return errors.New("the JSON key's private_key is not PEM")
 	}
-	var priv *rsa.PrivateKey
 	switch block.Type {
 	case "PRIVATE KEY":
 		p, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 		if err != nil {
-			return nil, nil, errors.New("the JSON key's private_key is not a PKCS#8 key")
+			return errors.New("the JSON key's private_key is not a PKCS#8 key")
 		}
-		r, ok := p.(*rsa.PrivateKey)
-		if !ok {
-			return nil, nil, errors.New("the JSON key's private_key is not an RSA key")
+		if _, ok := p.(*rsa.PrivateKey); !ok {
+			return errors.New("the JSON key's private_key is not an RSA key")
 		}
-		priv = r
 	case "RSA PRIVATE KEY":
-		r, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-		if err != nil {
-			return nil, nil, errors.New("the JSON key's private_key is not a PKCS#1 key")
+		if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
+			return errors.New("the JSON key's private_key is not a PKCS#1 key")
 		}
-		priv = r
 	default:
-		return nil, nil, fmt.Errorf("the JSON key's private_key is a %q PEM block, want PRIVATE KEY", block.Type)
+		return fmt.Errorf("the JSON key's private_key is a %q PEM block, want PRIVATE KEY", block.Type)
 	}
-	return &k, priv, nil
+	return nil
 }
 
-// secretsOf returns every form in which the key's secret could be echoed
-// back: the PEM text and each of its base64 lines.
+// secretsOf returns every form in which the credentials' secrets could be
+// echoed back: the PEM text and each of its base64 lines, the client
+// secret and the refresh token.
 func secretsOf(k *serviceAccountKey) []string {
-	out := []string{k.PrivateKey}
+	var out []string
+	for _, s := range []string{k.PrivateKey, k.ClientSecret, k.RefreshToken} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
 	for _, line := range strings.Split(k.PrivateKey, "\n") {
 		if line = strings.TrimSpace(line); len(line) >= 16 && !strings.HasPrefix(line, "-----") {
 			out = append(out, line)
@@ -104,59 +130,70 @@ func secretsOf(k *serviceAccountKey) []string {
 	return out
 }
 
-// signJWT returns the RS256 assertion for the JWT bearer flow.
-func signJWT(k *serviceAccountKey, priv *rsa.PrivateKey, now time.Time) (string, error) {
-	header := map[string]string{"alg": "RS256", "typ": "JWT"}
-	if k.PrivateKeyID != "" {
-		header["kid"] = k.PrivateKeyID
-	}
-	claims := map[string]any{
-		"iss":   k.ClientEmail,
-		"scope": Scope,
-		"aud":   k.TokenURI,
-		"iat":   now.Unix(),
-		"exp":   now.Add(tokenLifetime).Unix(),
-	}
-	h, err := json.Marshal(header)
-	if err != nil {
-		return "", err
-	}
-	c, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	enc := base64.RawURLEncoding
-	signing := enc.EncodeToString(h) + "." + enc.EncodeToString(c)
-	sum := sha256.Sum256([]byte(signing))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, priv, crypto.SHA256, sum[:])
-	if err != nil {
-		return "", errors.New("sign the JWT assertion")
-	}
-	return signing + "." + enc.EncodeToString(sig), nil
-}
-
-// tokenResponse is the token endpoint's answer.
-type tokenResponse struct {
-	AccessToken string `json:"access_token"`
-	ExpiresIn   int64  `json:"expires_in"`
-	TokenType   string `json:"token_type"`
-}
-
 // tokens holds the current access token and gets a new one when it is
 // about to expire. Safe for concurrent use.
+//
+// The exchange itself is golang.org/x/oauth2's: jwt.Config for a service
+// account (the JWT bearer grant, RFC 7523: an RS256 assertion with
+// iss=client_email, scope, aud=token_uri, one hour), oauth2.Config's
+// refresh-token grant for an authorized user. golang.org/x/oauth2/google
+// would read the file too, but it brings cloud.google.com/go/compute
+// (metadata server lookups) for nothing the collector uses. Its HTTP
+// client sends through the shared exporter.Client (retries, metrics,
+// error classification, redaction) by way of roundTripper. The cache,
+// and the decision to renew, stay here on the collector's clock: the
+// token source's own cache runs on the wall clock, which tests cannot
+// move.
 type tokens struct {
 	client  *exporter.Client
 	key     *serviceAccountKey
-	priv    *rsa.PrivateKey
 	secrets []string
 
 	mu      sync.Mutex
 	access  string
 	expires time.Time
+	// set is the token the client carries (the credentials file until
+	// the first access token); ctx and failed belong to one exchange.
+	set    string
+	ctx    context.Context
+	failed error
+}
+
+func newTokens(client *exporter.Client, key *serviceAccountKey, file string) *tokens {
+	t := &tokens{client: client, key: key, secrets: secretsOf(key), set: file}
+	client.SetToken(file, t.secrets...) // the credentials stay redacted
+	return t
+}
+
+// source returns a token source that asks the token endpoint once.
+func (t *tokens) source(ctx context.Context) oauth2.TokenSource {
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, &http.Client{Transport: roundTripper{t}})
+	if t.key.Type == authorizedUser {
+		cfg := &oauth2.Config{
+			ClientID:     t.key.ClientID,
+			ClientSecret: t.key.ClientSecret,
+			// Google takes the client in the form body or in Basic
+			// auth; the form never needs a probe.
+			Endpoint: oauth2.Endpoint{TokenURL: t.key.TokenURI, AuthStyle: oauth2.AuthStyleInParams},
+			Scopes:   []string{Scope},
+		}
+		return cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: t.key.RefreshToken})
+	}
+	cfg := &jwt.Config{
+		Email:        t.key.ClientEmail,
+		PrivateKey:   []byte(t.key.PrivateKey),
+		PrivateKeyID: t.key.PrivateKeyID,
+		Scopes:       []string{Scope},
+		TokenURL:     t.key.TokenURI,
+		// No Expires: jws dates iat 10 seconds back and exp an hour
+		// after it, the most Google allows; Expires would count the
+		// hour from now, 10 seconds too long.
+	}
+	return cfg.TokenSource(ctx)
 }
 
 // ensure makes sure the client carries a valid access token at now,
-// exchanging a new JWT when the current token is absent or expires within
+// getting a new one when the current token is absent or expires within
 // renewBefore.
 func (t *tokens) ensure(ctx context.Context, now time.Time) error {
 	t.mu.Lock()
@@ -164,31 +201,30 @@ func (t *tokens) ensure(ctx context.Context, now time.Time) error {
 	if t.access != "" && now.Before(t.expires.Add(-renewBefore)) {
 		return nil
 	}
-	assertion, err := signJWT(t.key, t.priv, now)
+	t.ctx, t.failed = ctx, nil
+	defer func() { t.ctx, t.failed = nil, nil }()
+	tok, err := t.source(ctx).Token()
 	if err != nil {
-		return err
+		if t.failed != nil {
+			// The shared client's error: classified and redacted.
+			return t.failed
+		}
+		return fmt.Errorf("%s: %w", t.client.Redact(err.Error()), exporter.ErrBadResponse)
 	}
-	form := url.Values{"grant_type": {jwtBearerGrant}, "assertion": {assertion}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.key.TokenURI, strings.NewReader(form.Encode()))
-	if err != nil {
-		return errors.New("build token request")
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := t.client.Do(req)
-	if err != nil {
-		return err
-	}
-	var tr tokenResponse
-	if err := t.client.DecodeJSON(req, resp, &tr); err != nil {
-		return err
-	}
-	if tr.AccessToken == "" || tr.ExpiresIn <= 0 {
+	if tok.AccessToken == "" || tok.Expiry.IsZero() {
 		return fmt.Errorf("token endpoint answered without access_token or expires_in: %w", exporter.ErrBadResponse)
 	}
-	t.access = tr.AccessToken
-	t.expires = now.Add(time.Duration(tr.ExpiresIn) * time.Second)
-	// The assertion is a credential for its hour too: redact it as well.
-	t.client.SetToken(tr.AccessToken, append([]string{assertion}, t.secrets...)...)
+	t.access = tok.AccessToken
+	// The token source dates the expiry on the wall clock: keep its
+	// lifetime, on the collector's clock.
+	t.expires = now.Add(time.Until(tok.Expiry))
+	t.set = tok.AccessToken
+	t.client.SetToken(tok.AccessToken)
+	t.client.ReportTokenExpiry(t.expires)
+	if rt := tok.RefreshToken; rt != "" && rt != t.key.RefreshToken {
+		t.key.RefreshToken = rt // Google may rotate it
+		t.client.SetToken(tok.AccessToken, rt)
+	}
 	return nil
 }
 
@@ -206,6 +242,52 @@ func (t *tokens) authorize(req *http.Request, token string) {
 		return
 	}
 	exporter.BearerAuth(req, token)
+}
+
+// roundTripper sends the token source's requests through the shared
+// client, within the refresh's context. It runs with tokens.mu held (from
+// ensure).
+type roundTripper struct{ t *tokens }
+
+func (rt roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	t := rt.t
+	if req.Body != nil {
+		body, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		// The assertion is a credential for its hour: redact it too.
+		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("assertion") != "" {
+			t.client.SetToken(t.set, form.Get("assertion"))
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.ContentLength = int64(len(body))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	}
+	if t.ctx != nil {
+		req = req.WithContext(t.ctx)
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		t.failed = err
+		return nil, err
+	}
+	header := resp.Header.Clone()
+	if header == nil {
+		header = http.Header{}
+	}
+	return &http.Response{
+		Status:        http.StatusText(resp.StatusCode),
+		StatusCode:    resp.StatusCode,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        header,
+		Body:          io.NopCloser(bytes.NewReader(resp.Body)),
+		ContentLength: int64(len(resp.Body)),
+		Request:       req,
+	}, nil
 }
 
 // Data API request and response shapes (v1beta).
@@ -261,9 +343,12 @@ type header struct {
 	Type string `json:"type,omitempty"`
 }
 
+// quotaStatus is one quota of propertyQuota. Its numbers are read as
+// numbers or numeric strings: a proxy or an API version that sends
+// "consumed":"10" does not fail the report.
 type quotaStatus struct {
-	Consumed  float64 `json:"consumed"`
-	Remaining float64 `json:"remaining"`
+	Consumed  exporter.FlexFloat `json:"consumed"`
+	Remaining exporter.FlexFloat `json:"remaining"`
 }
 
 type propertyQuota struct {

@@ -18,7 +18,22 @@
 //	utm_medium   -> sessionManualMedium
 //	utm_term     -> sessionManualTerm
 //
-// The visitor count is GA4's activeUsers. Sessions and realtime users are
+// The source label is bounded: it takes only the values of
+// options.sources (default: the platforms the config's campaigns post on,
+// the types of the social collectors, instagram, tiktok or youtube, named
+// by a creator's posts or accounts) and "other", into which every other
+// session source is counted, so a crafted utm_source or referrer never
+// makes a new series. Matching is case-insensitive and maps well-known
+// referrer hosts to their platform (l.instagram.com is instagram,
+// youtu.be youtube, t.co twitter: exporter.Sources has the list). The
+// sources a label gathers are summed: a visitor who came from two of them
+// counts twice, so such a series is an upper bound of its unique
+// visitors, its high-water mark taken on the sum.
+//
+// The visitor count is GA4's activeUsers. A row whose count is not a
+// count fails only the creator of its UTM value (reported missing with
+// the reason) for that refresh; propertyQuota's numbers are read whether
+// GA4 sends them as numbers or as strings. Sessions and realtime users are
 // not exported: the metric contract has no series for them.
 //
 // # Counter semantics
@@ -43,8 +58,8 @@
 // inListFilter on the creators' values: a single call when the campaigns
 // share both. A report larger than 10,000 rows (values x sources) pages
 // on with offset, one more call per 10,000 rows. Add one POST to the
-// key's token_uri when the access token is renewed: about once an hour,
-// and once more if Google refuses the token.
+// credentials' token_uri when the access token is renewed: about once an
+// hour, and once more if Google refuses the token.
 //
 // Each report asks for returnPropertyQuota, and the property's remaining
 // daily tokens (tokensPerDay.remaining) are exported as
@@ -68,13 +83,21 @@
 // # Credentials
 //
 // The collector's token (token_file in practice) is a service account's
-// JSON key. The collector signs an RS256 JWT with its private key
-// (iss=client_email, scope analytics.readonly, aud=token_uri, one hour),
-// exchanges it at token_uri for an access token (the OAuth2 JWT bearer
-// grant), keeps that token until five minutes before it expires and then
-// gets another. The service account must be a Viewer of the property.
-// The key, its PEM lines, each assertion and each access token are
-// redacted from every error.
+// JSON key or an OAuth user's authorized-user file (client_id,
+// client_secret, refresh_token, as `gcloud auth application-default
+// login` writes it), told apart by its "type" field. golang.org/x/oauth2
+// gets the access token at the file's token_uri (Google's endpoint when
+// the file has none): for a service account, the OAuth2 JWT bearer grant
+// with an RS256 assertion (iss=client_email, scope analytics.readonly,
+// aud=token_uri, one hour) signed with its private key (oauth2/jwt); for
+// an authorized user, the refresh-token grant. The token call goes
+// through the collector's HTTP client like every other (retries,
+// influencer_api_requests_total). The collector keeps the access token
+// until five minutes before it expires, then gets another, and exports
+// its expiry as influencer_token_expiry_timestamp_seconds. The service
+// account, or the user, must be a Viewer of the property. The key, its
+// PEM lines, each assertion, the client secret, the refresh token and
+// each access token are redacted from every error.
 package ga4
 
 import (
@@ -82,9 +105,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -134,6 +159,10 @@ type options struct {
 	Property string `yaml:"property"`
 	// Since is the range start (YYYY-MM-DD) of campaigns without a start.
 	Since string `yaml:"since"`
+	// Sources are the values the source label takes; any other session
+	// source is counted in "other". Unset: the platforms of the config's
+	// social collectors (exporter.DefaultSources).
+	Sources []string `yaml:"sources"`
 }
 
 // group is one report: creators sharing a parameter and a start date.
@@ -157,8 +186,15 @@ type collector struct {
 	// refresh cut short asks next time for those it did not reach.
 	rot *exporter.Rotation
 
+	// sources bounds the source label.
+	sources *exporter.Sources
+
 	mu   sync.Mutex
 	high map[string]map[string]float64 // campaign\x00creator -> source -> high-water mark
+	// bad holds, by group key and UTM value, why the last report of the
+	// group could not read a row of that value: its creators are missing
+	// until a report reads them again.
+	bad map[string]error
 }
 
 // New builds a ga4 collector from its config block.
@@ -182,7 +218,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 			errs = append(errs, cfg.Errorf(cc.Path()+".base_url", "%v", err))
 		}
 	}
-	key, priv, err := parseKey([]byte(cc.Token))
+	key, err := parseKey([]byte(cc.Token))
 	if err != nil {
 		errs = append(errs, cfg.Errorf(cc.Path()+".token_file", "ga4: %v", err))
 	}
@@ -190,8 +226,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		return nil, err
 	}
 
-	tok := &tokens{client: s.Client, key: key, priv: priv, secrets: secretsOf(key)}
-	s.Client.SetToken(string(cc.Token), tok.secrets...) // the key itself stays redacted
+	tok := newTokens(s.Client, key, string(cc.Token))
 	s.Client.SetHooks(exporter.ClientHooks{
 		ErrorMessage: errorMessage,
 		Classify:     classify,
@@ -205,8 +240,13 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		property: opts.Property,
 		now:      time.Now,
 		high:     map[string]map[string]float64{},
+		bad:      map[string]error{},
 		rot:      exporter.NewRotation(),
 	}
+	if opts.Sources == nil {
+		opts.Sources = exporter.DefaultSources(cfg)
+	}
+	c.sources = exporter.NewSources(opts.Sources)
 	c.groups = groups(cfg.Creators(), opts.Since)
 	for _, g := range c.groups {
 		c.creators = append(c.creators, g.creators...)
@@ -251,7 +291,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			state[g.key()] = outOfTime
 			continue
 		}
-		rows, err := c.report(ctx, g)
+		rows, bad, err := c.report(ctx, g)
 		if err != nil && exporter.OutOfTime(ctx) {
 			cut, state[g.key()] = true, outOfTime
 			continue
@@ -260,7 +300,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			return nil, err
 		}
 		c.rot.Done(g.key())
-		c.raise(g, rows)
+		c.raise(g, rows, bad)
 	}
 
 	c.mu.Lock()
@@ -271,6 +311,13 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	)
 	for _, g := range c.groups {
 		for _, cr := range g.creators {
+			o := exporter.SiteObject(cr, c.property)
+			if err := c.bad[g.key()+"\x00"+cr.UTMValue]; err != nil && state[g.key()] != outOfTime {
+				// A row of this creator could not be read: its series
+				// alone fail, the others stand.
+				errs = append(errs, exporter.Missing(o, err))
+				continue
+			}
 			// A source GA4 stops reporting keeps its last figure: a
 			// counter does not vanish because a figure was revised away.
 			hw := c.high[cr.Campaign+"\x00"+cr.Creator]
@@ -282,7 +329,6 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			for _, src := range sources {
 				samples = append(samples, exporter.ReferralVisitors.Sample(hw[src], cr.Campaign, cr.Creator, provider, src))
 			}
-			o := exporter.SiteObject(cr, c.property)
 			switch {
 			case state[g.key()] == outOfTime:
 				errs = append(errs, exporter.Skipped(o, fmt.Errorf("ga4: report of %s since %s for property %s: %w", g.param, g.start, c.property, exporter.ErrOutOfTime)))
@@ -316,8 +362,10 @@ func (c *collector) Plan() exporter.Plan {
 		len(c.creators), pageSize)}
 }
 
-// report runs one group's report, paging on with offset.
-func (c *collector) report(ctx context.Context, g group) (map[[2]string]float64, error) {
+// report runs one group's report, paging on with offset. It returns the
+// visitors by (UTM value, source) and, by UTM value, why a row of that
+// value could not be read: such a row fails its creators only.
+func (c *collector) report(ctx context.Context, g group) (map[[2]string]float64, map[string]error, error) {
 	values := make([]string, 0, len(g.creators))
 	seen := map[string]bool{}
 	for _, cr := range g.creators {
@@ -327,9 +375,10 @@ func (c *collector) report(ctx context.Context, g group) (map[[2]string]float64,
 		}
 	}
 	out := map[[2]string]float64{}
+	bad := map[string]error{}
 	for page := 0; page < maxPages; page++ {
 		if exporter.OutOfTime(ctx) {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		req := runReportRequest{
 			Dimensions: []dimension{{Name: g.dim}, {Name: sourceDimension}},
@@ -347,28 +396,31 @@ func (c *collector) report(ctx context.Context, g group) (map[[2]string]float64,
 		}
 		resp, err := c.runReport(ctx, req)
 		if err != nil {
-			return nil, fmt.Errorf("ga4: report of %s since %s for property %s: %w", g.param, g.start, c.property, err)
+			return nil, nil, fmt.Errorf("ga4: report of %s since %s for property %s: %w", g.param, g.start, c.property, err)
 		}
 		if q := resp.PropertyQuota.TokensPerDay; q != nil {
-			c.client.ReportQuota(q.Remaining, quotaReset(c.now()))
+			c.client.ReportQuota(float64(q.Remaining), quotaReset(c.now()))
 		}
 		for _, r := range resp.Rows {
 			if len(r.DimensionValues) != 2 || len(r.MetricValues) != 1 {
-				return nil, fmt.Errorf("ga4: report of %s for property %s: row with %d dimensions and %d metrics, want 2 and 1: %w",
+				return nil, nil, fmt.Errorf("ga4: report of %s for property %s: row with %d dimensions and %d metrics, want 2 and 1: %w",
 					g.param, c.property, len(r.DimensionValues), len(r.MetricValues), exporter.ErrBadResponse)
 			}
-			v, err := strconv.ParseFloat(r.MetricValues[0].Value, 64)
-			if err != nil {
-				return nil, fmt.Errorf("ga4: report of %s for property %s: activeUsers %q: %w", g.param, c.property, r.MetricValues[0].Value, exporter.ErrBadResponse)
+			value := r.DimensionValues[0].Value
+			v, err := strconv.ParseFloat(strings.TrimSpace(r.MetricValues[0].Value), 64)
+			if err != nil || v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+				bad[value] = fmt.Errorf("ga4: report of %s for property %s: %s=%s: activeUsers %q is not a count: %w",
+					g.param, c.property, g.dim, value, r.MetricValues[0].Value, exporter.ErrBadResponse)
+				continue
 			}
-			out[[2]string{r.DimensionValues[0].Value, r.DimensionValues[1].Value}] += v
+			out[[2]string{value, r.DimensionValues[1].Value}] += v
 		}
 		if len(resp.Rows) < pageSize || (page+1)*pageSize >= resp.RowCount {
-			return out, nil
+			return out, bad, nil
 		}
 	}
 	c.logger.Warn("report truncated", "param", g.param, "rows", maxPages*pageSize)
-	return out, nil
+	return out, bad, nil
 }
 
 // runReport sends one report with a valid access token, getting a new
@@ -393,18 +445,25 @@ func (c *collector) runReport(ctx context.Context, req runReportRequest) (*runRe
 }
 
 // raise raises each series of the creators of one report to its
-// high-water mark.
-func (c *collector) raise(g group, rows map[[2]string]float64) {
+// high-water mark, each raw session source counted in its bounded label
+// (the sum of several raw sources' unique visitors, an upper bound), and
+// records the creators whose rows could not be read.
+func (c *collector) raise(g group, rows map[[2]string]float64, bad map[string]error) {
 	bySource := map[string]map[string]float64{} // value -> source -> visitors
 	for k, v := range rows {
 		if bySource[k[0]] == nil {
 			bySource[k[0]] = map[string]float64{}
 		}
-		bySource[k[0]][k[1]] += v
+		bySource[k[0]][c.sources.Map(k[1])] += v
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, cr := range g.creators {
+		if err := bad[cr.UTMValue]; err != nil {
+			c.bad[g.key()+"\x00"+cr.UTMValue] = err
+			continue // its other rows may lack visitors the bad one had
+		}
+		delete(c.bad, g.key()+"\x00"+cr.UTMValue)
 		key := cr.Campaign + "\x00" + cr.Creator
 		hw := c.high[key]
 		if hw == nil {

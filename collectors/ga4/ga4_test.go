@@ -3,11 +3,14 @@ package ga4_test
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/ga4"
 	"github.com/influencer-exporter/influencer_exporter/collectors/ga4/ga4fake"
@@ -43,6 +46,11 @@ campaigns:
       - name: carol
 `
 
+// testSources is the sources list of the tests' collectors unless their
+// options set one: these configs have no social collector, whose types
+// would be the default.
+const testSources = "sources: [instagram, tiktok, youtube, newsletter], "
+
 func newSandbox(t *testing.T, options string) *sandbox {
 	t.Helper()
 	return newSandboxWith(t, options, campaigns)
@@ -62,6 +70,9 @@ func newSandboxWith(t *testing.T, options, campaigns string) *sandbox {
 	}
 	if options == "" {
 		options = "{property: \"" + property + "\"}"
+	}
+	if !strings.Contains(options, "sources:") {
+		options = strings.Replace(options, "{", "{"+testSources, 1)
 	}
 	env := exportertest.Build(t, fmt.Sprintf(`
 collectors:
@@ -329,6 +340,161 @@ collectors:
     token_file: %s
     options: %s
 %s`, tc.file, tc.options, campaigns), tc.contains...)
+		})
+	}
+}
+
+// TestTolerantDecoding: propertyQuota numbers sent as strings are read;
+// a row whose count cannot be read fails its creator only.
+func TestTolerantDecoding(t *testing.T) {
+	tests := []struct {
+		name        string
+		strings     bool
+		bad, text   string // a UTM value whose count is text
+		want        []string
+		wantMissing []string
+	}{
+		{name: "quota as strings", strings: true, want: []string{
+			`spring alice instagram 100`, `spring alice tiktok 40`, `spring bob youtube 7`, `summer carol newsletter 12`}},
+		{name: "a count that is no number", bad: "alice", text: "many", want: []string{
+			`spring bob youtube 7`, `summer carol newsletter 12`}, wantMissing: []string{"spring/alice"}},
+		{name: "a negative count", bad: "carol", text: "-3", want: []string{
+			`spring alice instagram 100`, `spring alice tiktok 40`, `spring bob youtube 7`}, wantMissing: []string{"summer/carol"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := newSandbox(t, "")
+			sb.traffic()
+			sb.fake.SetQuotaAsStrings(tt.strings)
+			if tt.bad != "" {
+				sb.fake.SetCountText(tt.bad, tt.text)
+			}
+			samples, missing := sb.pollMissing(t)
+			exportertest.CompareText(t, samples, visitorLines(tt.want...))
+			if fmt.Sprint(missing) != fmt.Sprint(tt.wantMissing) {
+				t.Errorf("missing %v, want %v", missing, tt.wantMissing)
+			}
+			if got, want := sb.env.Quota("ga4"), float64(ga4fake.DailyQuota-2*ga4fake.ReportCost); got != want {
+				t.Errorf("quota remaining = %g, want %g", got, want)
+			}
+			if tt.bad == "" {
+				return
+			}
+			// Read again once the row is whole: the creator is back.
+			sb.fake.SetCountText(tt.bad, "")
+			samples, missing = sb.pollMissing(t)
+			exportertest.CompareText(t, samples, visitorLines(`spring alice instagram 100`, `spring alice tiktok 40`, `spring bob youtube 7`, `summer carol newsletter 12`))
+			if len(missing) != 0 {
+				t.Errorf("missing %v after the row was repaired", missing)
+			}
+		})
+	}
+}
+
+// TestBoundedSource: crafted session sources never make a new series.
+func TestBoundedSource(t *testing.T) {
+	tests := []struct {
+		name    string
+		sources string
+		want    []string
+	}{
+		{"configured list", `[Instagram, youtube]`, []string{"spring alice instagram 300", "spring alice other 200", "spring alice youtube 200"}},
+		{"empty list", `[]`, []string{"spring alice other 700"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := newSandbox(t, `{property: "`+property+`", sources: `+tt.sources+`}`)
+			for _, src := range []string{"instagram", "l.instagram.com", "IG", "youtube.com", "youtu.be", "utm-crafted-1", "crafted.example"} {
+				sb.fake.AddTraffic("utm_content", "alice", src, fakeapi.Growth{Base: 100})
+			}
+			samples, _ := sb.pollMissing(t)
+			exportertest.CompareText(t, samples, visitorLines(tt.want...))
+		})
+	}
+}
+
+// visitorLines is the exposition of influencer_referral_visitors_total,
+// one series a "campaign creator source value" line.
+func visitorLines(series ...string) string {
+	var lines []string
+	for _, s := range series {
+		f := strings.Fields(s)
+		lines = append(lines, fmt.Sprintf("%s{campaign=%q,creator=%q,provider=\"ga4\",source=%q} %s",
+			exporter.ReferralVisitors.Name, f[0], f[1], f[2], f[3]))
+	}
+	return exportertest.MetricText(exporter.ReferralVisitors, lines...)
+}
+
+// TestCredentialTypes: token_file may hold a service account's key or an
+// authorized user's file (told apart by "type"); both get their access
+// token from the fake's /token, renew it on the collector's clock, export
+// its expiry, and never quote their secrets.
+func TestCredentialTypes(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		file    func(*ga4fake.Server) []byte
+		wantErr error
+		secret  string
+		reason  string
+	}{
+		{name: "service account", file: func(f *ga4fake.Server) []byte { return f.ServiceAccountJSON("") }},
+		{name: "authorized user", file: func(f *ga4fake.Server) []byte { return f.AuthorizedUserJSON("") }},
+		{name: "revoked refresh token", file: func(f *ga4fake.Server) []byte {
+			return []byte(strings.Replace(string(f.AuthorizedUserJSON("")), ga4fake.UserRefreshToken, "1//0revoked-refresh-token", 1))
+		}, wantErr: exporter.ErrUnauthorized, secret: "1//0revoked-refresh-token", reason: "invalid_grant"},
+		{name: "unknown client", file: func(f *ga4fake.Server) []byte {
+			return []byte(strings.Replace(string(f.AuthorizedUserJSON("")), ga4fake.UserClientSecret, "wrong-client-secret", 1))
+		}, wantErr: exporter.ErrUnauthorized, secret: "wrong-client-secret", reason: "invalid_client"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := exportertest.NewManualClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
+			fake := ga4fake.New(property, clock.Now)
+			url := exportertest.Serve(t, fake)
+			file := filepath.Join(t.TempDir(), "credentials.json")
+			if err := os.WriteFile(file, tc.file(fake), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			env := exportertest.Build(t, fmt.Sprintf(`
+collectors:
+  - type: ga4
+    base_url: %s
+    token_file: %s
+    http: {max_retries: 0}
+    options: {property: "%s", sources: [instagram]}
+%s`, url, file, property, campaigns))
+			ga4.SetClock(env.Instance(t, "ga4").Collector, clock.Now)
+			fake.AddTraffic("utm_content", "alice", "instagram", fakeapi.Growth{Base: 100})
+			samples, err := env.Poll(t, "ga4")
+			if tc.wantErr != nil {
+				exportertest.AssertFailed(t, samples, err, tc.wantErr, tc.secret, "ga4", "access token", tc.reason)
+				return
+			}
+			if _, rest := exportertest.ObjectErrors(t, err); len(rest) > 0 {
+				t.Fatalf("poll: %v", rest)
+			}
+			exportertest.CompareText(t, samples, visitorLines("spring alice instagram 100"))
+			expiry := testutil.ToFloat64(env.Metrics.TokenExpiry.WithLabelValues("ga4"))
+			if want := clock.Now().Add(ga4fake.TokenLifetime - time.Second); math.Abs(expiry-float64(want.Unix())) > 2 {
+				t.Errorf("token expiry %v, want %v", time.Unix(int64(expiry), 0).UTC(), want)
+			}
+			steps := []struct {
+				advance time.Duration
+				issued  int
+			}{
+				{50 * time.Minute, 1}, // reused
+				{6 * time.Minute, 2},  // within 5 minutes of expiry: renewed
+			}
+			for _, st := range steps {
+				clock.Advance(st.advance)
+				if _, err := env.Poll(t, "ga4"); err != nil {
+					if _, rest := exportertest.ObjectErrors(t, err); len(rest) > 0 {
+						t.Fatalf("poll: %v", rest)
+					}
+				}
+				if got := fake.TokensIssued(); got != st.issued {
+					t.Errorf("after %s more: %d tokens issued, want %d", st.advance, got, st.issued)
+				}
+			}
 		})
 	}
 }

@@ -69,6 +69,10 @@
 // codes, posts and accounts that name it and, if a value feeds
 // influencer_referral_visitors_total, every configured creator's referral
 // traffic (a site object per creator, as the analytics collectors have).
+// Its source label is bounded as theirs is: the values of options.sources
+// (default: the platforms of the config's social collectors), matched
+// case-insensitively with well-known referrer hosts mapped (see
+// exporter.Sources), and "other" for the rest, summed.
 // A campaign or creator whose URL answers 404 reports those of its objects
 // missing with the provider's answer. A refresh that runs out of time (its
 // interval) stops calling: the URLs it read are reported, the objects of
@@ -131,6 +135,11 @@ type Options struct {
 	Creator  MappingOptions `yaml:"creator"`
 	Campaign MappingOptions `yaml:"campaign"`
 	Values   []ValueOptions `yaml:"values"`
+	// Sources are the values the source label of
+	// influencer_referral_visitors_total takes; any other source is
+	// counted in "other". Unset: the platforms of the config's social
+	// collectors (exporter.DefaultSources).
+	Sources []string `yaml:"sources"`
 }
 
 // AuthOptions say how the token is sent.
@@ -241,6 +250,9 @@ type collector struct {
 	// rot orders the targets least recently read first, so that a
 	// refresh cut short requests next time those it did not reach.
 	rot *exporter.Rotation
+
+	// sources bounds the source label of referral visitors.
+	sources *exporter.Sources
 
 	mu   sync.Mutex
 	last map[string][]exporter.Sample // by target key: its last samples
@@ -531,7 +543,11 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	}
 
 	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: authorize(opts.Auth)})
+	if opts.Sources == nil {
+		opts.Sources = exporter.DefaultSources(cfg)
+	}
 	return &collector{
+		sources:  exporter.NewSources(opts.Sources),
 		objects:  cfg.ObjectsFor(cc.Name),
 		sites:    sites,
 		rot:      exporter.NewRotation(),
@@ -687,6 +703,12 @@ func (c *collector) mapItems(t target, got []any) ([]exporter.Sample, int, error
 					return nil, 0, fmt.Errorf("json %s: %s: item %d: no %s label at %q: %w", c.provider, c.what(t), i, l.name, l.at.String(), exporter.ErrBadResponse)
 				}
 				lv = append(lv, s)
+			}
+			if v.metric == exporter.ReferralVisitors {
+				// A bounded source: the list's values and "other".
+				if i := slices.Index(v.metric.Labels, "source"); i >= 0 && i < len(lv) {
+					lv[i] = c.sources.Map(lv[i])
+				}
 			}
 			k := key{v.metric, strings.Join(lv, "\xff")}
 			if s, ok := byKey[k]; ok {

@@ -332,3 +332,46 @@ func TestBadOptions(t *testing.T) {
 		exportertest.AssertConfigError(t, config("http://127.0.0.1:1", token, strings.Replace(ok, "{type: bearer}", "{type: basic}", 1)), "collectors[0].token", "user:password")
 	})
 }
+
+// TestBoundedSource: the source label of referral visitors takes only
+// the sources list's values and "other", whatever the items say; items of
+// one creator whose sources map to one label are summed.
+func TestBoundedSource(t *testing.T) {
+	for _, tc := range []struct {
+		name, sources, label string
+		want                 []string // creator source value
+	}{
+		// The partner handle stands for a crafted utm_source (the first
+		// page: alice_ig, bob; summer: carol).
+		{"path, configured list", "[BOB, instagram]", "partner.handle", []string{"alice other 160", "bob bob 65", "carol other 30"}},
+		{"path, no social collector", "", "partner.handle", []string{"alice other 160", "bob other 65", "carol other 30"}},
+		{"literal host", "[instagram]", `"=l.instagram.com"`, []string{"alice instagram 160", "bob instagram 65", "carol instagram 30"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, jsonfake.Auth{Type: "bearer"}, token)
+			opts := `      url: /v2/affiliates/{campaign}/stats
+      auth: {type: bearer}
+      items: data
+      creator: {path: partner.handle, map: {alice_ig: alice, dan_tt: dan}}
+      values:
+        - {metric: influencer_referral_visitors_total, path: stats.clicks, labels: {source: ` + tc.label + `}}`
+			if tc.sources != "" {
+				opts = "      sources: " + tc.sources + "\n" + opts
+			}
+			env := exportertest.Build(t, config(f.url, token, opts))
+			samples, err := env.Poll(t, "aff")
+			if err != nil {
+				t.Fatalf("poll: %v", err)
+			}
+			var got []string
+			for _, s := range samples {
+				if s.Metric == exporter.ReferralVisitors {
+					got = append(got, fmt.Sprintf("%s %s %g", s.Label("creator"), s.Label("source"), s.Value))
+				}
+			}
+			if strings.Join(got, ", ") != strings.Join(tc.want, ", ") {
+				t.Errorf("series %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

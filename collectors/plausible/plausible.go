@@ -16,6 +16,23 @@
 // creator's visits without utm_source count only with source_dimension:
 // source.
 //
+// # Bounded source
+//
+// The source label takes only the values of options.sources (default: the
+// platforms the config's campaigns post on, the types of the social
+// collectors, instagram, tiktok or youtube, that a creator's posts or
+// accounts name) and "other": whatever else visitors bring (a crafted
+// utm_source, an unknown referrer, "(none)", "Direct / None") is counted in
+// "other", so visitors cannot make new series. Matching is
+// case-insensitive, and well-known referrer hosts and aliases map to their
+// platform (l.instagram.com and ig are instagram, youtu.be youtube, t.co
+// and x.com twitter; exporter.Sources has the list). A campaign whose
+// utm_parameter is utm_source has the creator's value as source, which is
+// mapped the same way. The raw sources a label gathers are summed: a
+// visitor who came from two of them counts twice, so "other" (and a
+// platform reached under two names) is an upper bound of its unique
+// visitors, not an exact count.
+//
 // # Counter semantics
 //
 // Unique visitors over a range are not the sum of the visitors of its days:
@@ -103,6 +120,10 @@ type options struct {
 	// raw visit:utm_source) or source (visit:source, Plausible's source
 	// from utm_source, source, ref or the Referer header).
 	SourceDimension string `yaml:"source_dimension"`
+	// Sources are the values the source label takes; any other source
+	// is counted in "other" (see the package comment). Unset: the
+	// platforms of the config's social collectors.
+	Sources []string `yaml:"sources"`
 }
 
 // group is the creators one query answers for: one UTM parameter and one
@@ -126,6 +147,9 @@ type collector struct {
 	// rot orders the groups least recently read first, so that a
 	// refresh cut short queries next time those it did not reach.
 	rot *exporter.Rotation
+
+	// sources bounds the source label.
+	sources *exporter.Sources
 
 	mu   sync.Mutex
 	high map[seriesKey]float64 // high-water mark per exported series
@@ -170,7 +194,10 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		return nil, err
 	}
 
-	c := &collector{typ: cc.Type, logger: s.Logger, opts: opts, now: time.Now, high: map[seriesKey]float64{}, rot: exporter.NewRotation()}
+	if opts.Sources == nil {
+		opts.Sources = exporter.DefaultSources(cfg)
+	}
+	c := &collector{typ: cc.Type, logger: s.Logger, opts: opts, now: time.Now, high: map[seriesKey]float64{}, rot: exporter.NewRotation(), sources: exporter.NewSources(opts.Sources)}
 	c.groups = groupCreators(cfg.Creators(), since)
 	for _, g := range c.groups {
 		c.creators = append(c.creators, g.creators...)
@@ -243,6 +270,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			if source == "" {
 				source = noneSource
 			}
+			source = c.sources.Map(source)
 			if byValue[value] == nil {
 				byValue[value] = map[string]float64{}
 			}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/plausible"
 	"github.com/influencer-exporter/influencer_exporter/collectors/plausible/plausiblefake"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/tiktok"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/youtube"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
@@ -47,8 +49,16 @@ func (s *sandbox) config(options, campaigns string) string {
 	return configAt(s.url, options, campaigns)
 }
 
+// testSources is the sources list of the tests' collectors unless their
+// options set one: these configs have no social collector, whose types
+// would be the default. "(none)" keeps visits without utm_source apart.
+const testSources = `sources: [instagram, tiktok, youtube, "(none)"], `
+
 // configAt is that config for a server at url.
 func configAt(url, options, campaigns string) string {
+	if !strings.Contains(options, "sources:") {
+		options = strings.Replace(options, "{", "{"+testSources, 1)
+	}
 	return fmt.Sprintf(`
 collectors:
   - type: plausible
@@ -232,7 +242,7 @@ func TestSinceAndSourceDimension(t *testing.T) {
     creators:
       - name: alice
 `)
-	exportertest.CompareText(t, poll(t, env), visitors("autumn alice Direct%/%None 30", "autumn alice instagram 30"))
+	exportertest.CompareText(t, poll(t, env), visitors("autumn alice instagram 30", "autumn alice other 30")) // "Direct / None" is not in sources
 	q := sb.fake.Queries()[0]
 	if string(q.DateRange) != `["2025-03-01T12:30:00+00:00","2025-03-01T13:00:00+00:00"]` || !reflect.DeepEqual(q.Dimensions, []string{"visit:utm_content", "visit:source"}) {
 		t.Errorf("query: date_range %s dimensions %v", q.DateRange, q.Dimensions)
@@ -249,7 +259,7 @@ func TestUTMSourceParameter(t *testing.T) {
     creators:
       - name: alice
 `)
-	exportertest.CompareText(t, poll(t, env), visitors("spring alice alice 60"))
+	exportertest.CompareText(t, poll(t, env), visitors("spring alice other 60")) // the creator's value is no platform
 	if q := sb.fake.Queries()[0]; !reflect.DeepEqual(q.Dimensions, []string{"visit:utm_source"}) {
 		t.Errorf("dimensions %v, want the one", q.Dimensions)
 	}
@@ -382,4 +392,54 @@ type fakeBody string
 func (b fakeBody) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write([]byte(b))
+}
+
+// TestBoundedSource: whatever utm_source or referrer visitors bring, the
+// source label takes only the values of the sources list and "other";
+// the default list is the platforms of the config's social collectors.
+func TestBoundedSource(t *testing.T) {
+	crafted := []string{"Instagram", "l.instagram.com", "ig", "youtu.be", "m.youtube.com", "t.co", "newsletter", "x-evil-1", "x-evil-2", "attacker.example", "\u202eevil"}
+	tests := []struct {
+		name    string
+		options string
+		social  string // social collectors and their posts, "" for none
+		want    []string
+	}{
+		{"configured list", `{site_id: shop.example, sources: [Instagram, TWITTER]}`, "", []string{
+			"spring alice instagram 360", "spring alice other 840", "spring alice twitter 120"}},
+		{"default: the platforms posted on", `{site_id: shop.example}`, "youtube", []string{
+			"spring alice other 1080", "spring alice youtube 240"}},
+		{"default without social collectors", `{site_id: shop.example}`, "none", []string{
+			"spring alice other 1320"}},
+		{"source dimension", `{site_id: shop.example, source_dimension: source, sources: [instagram]}`, "", []string{
+			"spring alice instagram 360", "spring alice other 960"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := newSandbox(t, token)
+			for _, src := range crafted {
+				sb.fake.AddTraffic("utm_content", "alice", src, fakeapi.Growth{PerMinute: 1}) // 120 each by 13:00
+			}
+			sb.clock.Advance(time.Hour)
+			config := configAt(sb.url, tt.options, solo)
+			if tt.social != "" { // the default list, not the tests' one
+				config = strings.Replace(config, testSources, "", 1)
+			}
+			switch tt.social {
+			case "youtube":
+				config = strings.Replace(config, "campaigns:", `  - type: youtube
+    token: AIzaSy-test
+  - type: tiktok
+    token: act.test
+campaigns:`, 1) + "        posts: [{collector: youtube, id: abcdefghijk}]\n"
+			}
+			env := exportertest.Build(t, config)
+			plausible.SetClock(env.Instance(t, "plausible").Collector, sb.clock.Now)
+			samples, err := env.Poll(t, "plausible")
+			if err != nil {
+				t.Fatal(err)
+			}
+			exportertest.CompareText(t, samples, visitors(tt.want...))
+		})
+	}
 }

@@ -254,6 +254,23 @@ func (a *api) list(ctx context.Context, cursor *int64) (videoPage, error) {
 }
 
 // refresh trades a refresh token for a new access token.
+//
+// It is hand-written rather than an oauth2.Config TokenSource
+// (golang.org/x/oauth2), which does not fit TikTok's endpoint cleanly:
+//   - oauth2 sends the client as client_id (form) or in Basic auth; TikTok
+//     wants client_key in the form body, and a refresh has no way to add
+//     or rename form fields (EndpointParams exist only in
+//     clientcredentials), short of a transport rewriting the body;
+//   - TikTok may answer an OAuth error with an error field whatever the
+//     HTTP status (unconfirmed, see below), and its log_id belongs in the
+//     message; oauth2 turns such answers into its own error text;
+//   - refresh_expires_in, which influencer_token_expiry_timestamp_seconds
+//     exports, and the rotated refresh token would come through
+//     Token.Extra, and the expiry on the wall clock, where the collector's
+//     renewal runs on its own clock (tests move it).
+//
+// So the flow stays here, on the shared client, and GA4 (a standard
+// endpoint) uses oauth2.
 func (a *api) refresh(ctx context.Context, clientKey, clientSecret, refreshToken string) (tokenAnswer, error) {
 	form := url.Values{
 		"client_key":    {clientKey},

@@ -3,6 +3,9 @@ package youtube
 import (
 	"sync"
 	"time"
+	"weak"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter"
 )
 
 // pacific is the zone of YouTube's quota day, which resets at midnight
@@ -20,7 +23,17 @@ var pacific = sync.OnceValue(func() *time.Location {
 // quota counts the units this collector spent on the current Pacific day.
 // It sees only its own calls: other users of the same Google Cloud
 // project, and calls made before a restart, are not counted, so
-// daily_quota should leave them room.
+// daily_quota should leave them room. A config reload keeps the count:
+// see carriedQuota.
+//
+// What it reports only goes down within a Pacific day and goes back to
+// daily_quota at Pacific midnight, never earlier: the day only moves
+// forward. Calls stamp the units they spend with the collector's clock
+// when their response comes, while a refresh reports with the time it
+// started; a refresh that straddles midnight used to make the count flip
+// between the two days (spent reset by the call's "new" day, then again
+// by the refresh's "old" one), so the gauge went back up within a day. A
+// time earlier than the day being counted now counts in that day.
 type quota struct {
 	loc   *time.Location
 	daily int
@@ -35,10 +48,13 @@ func newQuota(daily int, loc *time.Location) *quota {
 	return &quota{daily: daily, loc: loc}
 }
 
-// roll starts a new day's count when now is past midnight. Call with mu
-// held.
+// roll starts a new day's count when now is past midnight of the day
+// being counted. A now before that day (a clock read earlier, a clock set
+// back) counts in the current day: the quota never resets backwards.
+// Call with mu held.
 func (q *quota) roll(now time.Time) {
-	if d := now.In(q.loc).Format(time.DateOnly); d != q.day {
+	// DateOnly strings order as the dates do.
+	if d := now.In(q.loc).Format(time.DateOnly); d > q.day {
 		q.day, q.spent, q.byGoogle = d, 0, false
 	}
 }
@@ -77,9 +93,61 @@ func (q *quota) remaining(now time.Time) int {
 	return max(q.daily-q.spent, 0)
 }
 
-// reset returns the next midnight Pacific time after now. Midnight always
-// exists there: the clocks change at 2am.
+// reset returns the midnight Pacific time that ends the day being
+// counted: the next one after now, or after the later day a call already
+// counted in. Midnight always exists there: the clocks change at 2am.
 func (q *quota) reset(now time.Time) time.Time {
-	y, m, d := now.In(q.loc).Date()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.roll(now)
+	day, err := time.ParseInLocation(time.DateOnly, q.day, q.loc)
+	if err != nil {
+		day = now.In(q.loc)
+	}
+	y, m, d := day.Date()
 	return time.Date(y, m, d+1, 0, 0, 0, 0, q.loc)
+}
+
+// carried holds each collector's quota across config reloads. A reload
+// builds every collector anew; a new quota would start the day's count
+// from zero and the gauge would go back up to daily_quota (and the
+// collector would spend units already spent). The key is the running
+// exporter (its LinkSet, which reloads share and every test builds
+// anew) and the collector's name; the pointer is weak, so an exporter
+// gone takes its quotas with it.
+var carried = struct {
+	sync.Mutex
+	m map[carryKey]*quota
+}{m: map[carryKey]*quota{}}
+
+type carryKey struct {
+	links weak.Pointer[exporter.LinkSet]
+	name  string
+}
+
+// carriedQuota returns the quota of the collector name of the exporter
+// that links belongs to, with its count so far, under the daily budget
+// given now; a new one for a new collector, or without links.
+func carriedQuota(links *exporter.LinkSet, name string, daily int) *quota {
+	if links == nil {
+		return newQuota(daily, pacific())
+	}
+	carried.Lock()
+	defer carried.Unlock()
+	for k := range carried.m {
+		if k.links.Value() == nil {
+			delete(carried.m, k)
+		}
+	}
+	k := carryKey{weak.Make(links), name}
+	q := carried.m[k]
+	if q == nil {
+		q = newQuota(daily, pacific())
+		carried.m[k] = q
+		return q
+	}
+	q.mu.Lock()
+	q.daily = daily
+	q.mu.Unlock()
+	return q
 }

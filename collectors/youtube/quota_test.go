@@ -73,3 +73,39 @@ func TestQuotaCount(t *testing.T) {
 		}
 	}
 }
+
+// TestQuotaNeverBackwards: a call stamped after midnight and a report
+// stamped with the refresh's earlier start time must not flip the count
+// between the two days.
+func TestQuotaNeverBackwards(t *testing.T) {
+	q := newQuota(10, pacific())
+	before := time.Date(2025, 7, 16, 6, 59, 58, 0, time.UTC) // 23:59:58 PDT
+	after := before.Add(4 * time.Second)                     // 00:00:02 PDT
+	midnight := time.Date(2025, 7, 16, 7, 0, 0, 0, time.UTC)
+	next := midnight.Add(24 * time.Hour)
+	steps := []struct {
+		name      string
+		spendAt   time.Time
+		spend     int
+		at        time.Time
+		remaining int
+		reset     time.Time
+	}{
+		{"spent before midnight", before, 3, before, 7, midnight},
+		{"a call answered after midnight", after, 1, after, 9, next},
+		{"reported with the refresh's start", time.Time{}, 0, before, 9, next},
+		{"a second call of that refresh", after, 1, before, 8, next},
+		{"next refresh", after.Add(time.Minute), 1, after.Add(time.Minute), 7, next},
+	}
+	for _, st := range steps {
+		if st.spend > 0 {
+			q.spend(st.spendAt, st.spend)
+		}
+		if got := q.remaining(st.at); got != st.remaining {
+			t.Errorf("%s: remaining %d, want %d", st.name, got, st.remaining)
+		}
+		if got := q.reset(st.at); !got.Equal(st.reset) {
+			t.Errorf("%s: reset %s, want %s", st.name, got.UTC(), st.reset.UTC())
+		}
+	}
+}

@@ -38,7 +38,11 @@
 // about it. The collector counts the units it spends per Pacific day,
 // exports daily_quota minus that as influencer_api_quota_remaining, and
 // stops calling when it reaches zero or when YouTube answers
-// quotaExceeded, until the next midnight Pacific time.
+// quotaExceeded, until the next midnight Pacific time. The gauge only goes
+// down within a Pacific day and goes back to daily_quota at Pacific
+// midnight, never earlier: a call answered after midnight counts in the
+// new day even when its refresh started the day before. A config reload
+// keeps the count; a restart starts it again at daily_quota.
 //
 // The plan the default quota allows: 1,000 videos polled every 5 minutes
 // are 20 calls a refresh × 288 refreshes a day = 5,760 units, and 10
@@ -206,7 +210,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		posts:    posts,
 		accounts: accounts,
 		book:     exporter.NewPostBook(),
-		quota:    newQuota(opts.DailyQuota, pacific()),
+		quota:    carriedQuota(s.Links, cc.Name, opts.DailyQuota),
 		now:      time.Now,
 		interval: time.Duration(cc.Interval),
 		rot:      exporter.NewRotation(),

@@ -586,3 +586,106 @@ func TestBadOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestQuotaGaugeNeverRises polls across Pacific midnight on a clock that
+// ticks on every read, so a refresh's calls are answered later than it
+// started and one refresh straddles midnight: within a day the gauge only
+// goes down, and it goes back up once, at midnight.
+func TestQuotaGaugeNeverRises(t *testing.T) {
+	// The fake and the collector read one clock that moves 7 seconds at
+	// every read.
+	clock := exportertest.NewManualClock(time.Date(2025, 3, 1, 7, 55, 26, 0, time.UTC)) // 23:55:26 PST
+	tick := func() time.Time { clock.Advance(7 * time.Second); return clock.Now() }
+	fake := youtubefake.New(key, tick)
+	cut := exportertest.NewCutoff(fake)
+	sb := &sandbox{fake: fake, clock: clock, url: exportertest.Serve(t, cut), cut: cut}
+	ids := make([]string, 60) // two calls a refresh
+	for i := range ids {
+		ids[i] = vid(fmt.Sprintf("m%d", i))
+		sb.fake.AddPost(post(ids[i], channel("alice"), "Video", 10*time.Hour))
+	}
+	env := sb.build(t, "{daily_quota: 100}", campaign(creator("alice", ids, "", "")))
+	youtube.SetClock(env.Instance(t, "youtube").Collector, tick)
+	midnight := time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)
+	last, rises := float64(100), 0
+	for i := 0; i < 12; i++ {
+		startedAt := sb.clock.Now()
+		if _, err := env.Poll(t, "youtube"); err != nil {
+			t.Fatalf("refresh %d: %v", i, err)
+		}
+		got := env.Quota("youtube")
+		// The fake counts the units of each Pacific day on the same
+		// clock, as Google does, when a call arrives; the collector when
+		// its answer does: a call that straddles midnight counts in the
+		// new day for the collector, which is only more careful.
+		if want := float64(100 - sb.fake.UnitsSpent()); got > want || got < want-2 {
+			t.Errorf("refresh %d (%s–%s): quota remaining %g, want %g (or up to 2 less): 100 less the units the fake counted today", i, startedAt.Format(time.TimeOnly), sb.clock.Now().Format(time.TimeOnly), got, want)
+		}
+		if got > last {
+			rises++
+			if rises > 1 || sb.clock.Now().Before(midnight) {
+				t.Errorf("refresh %d (%s–%s): quota rose %g → %g within a Pacific day", i, startedAt.Format(time.TimeOnly), sb.clock.Now().Format(time.TimeOnly), last, got)
+			}
+		}
+		last = got
+		sb.clock.Advance(30 * time.Second)
+	}
+	if rises != 1 {
+		t.Errorf("quota rose %d times, want once, at midnight", rises)
+	}
+	if sb.clock.Now().Before(midnight) {
+		t.Fatalf("test ended at %s, before midnight", sb.clock.Now())
+	}
+}
+
+// TestQuotaSurvivesReload: a config reload builds the collector anew; the
+// day's count goes on (the gauge does not go back up), while another
+// exporter counts from its own start.
+func TestQuotaSurvivesReload(t *testing.T) {
+	sb := newSandbox(t, key)
+	ids := make([]string, 60) // two calls a refresh
+	for i := range ids {
+		ids[i] = vid(fmt.Sprintf("r%d", i))
+		sb.fake.AddPost(post(ids[i], channel("alice"), "Video", time.Hour))
+	}
+	env := sb.build(t, "{daily_quota: 100}", campaign(creator("alice", ids, "", "")))
+	reload := func() {
+		t.Helper()
+		instances, err := exporter.Build(env.Config, exporter.Deps{Metrics: env.Metrics, Links: env.Links})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Instances = instances
+		youtube.SetClock(env.Instance(t, "youtube").Collector, sb.clock.Now)
+	}
+	steps := []struct {
+		name      string
+		reload    bool
+		remaining float64
+	}{
+		{"first refresh", false, 98},
+		{"after a reload", true, 96},
+		{"next refresh", false, 94},
+		{"another reload", true, 92},
+	}
+	for _, st := range steps {
+		if st.reload {
+			reload()
+		}
+		if _, err := env.Poll(t, "youtube"); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got := env.Quota("youtube"); got != st.remaining {
+			t.Errorf("%s: quota remaining %g, want %g", st.name, got, st.remaining)
+		}
+		sb.clock.Advance(time.Minute)
+	}
+	// Another exporter (its own LinkSet) does not share the count.
+	other := sb.build(t, "{daily_quota: 100}", campaign(creator("alice", ids, "", "")))
+	if _, err := other.Poll(t, "youtube"); err != nil {
+		t.Fatal(err)
+	}
+	if got := other.Quota("youtube"); got != 98 {
+		t.Errorf("another exporter: quota remaining %g, want 98", got)
+	}
+}

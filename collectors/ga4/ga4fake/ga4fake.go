@@ -7,8 +7,11 @@
 // key, never a real credential): ServiceAccountJSON renders a
 // service-account JSON key with it, whose token_uri points at the fake.
 // The token endpoint (POST /token) checks the assertion's RS256 signature
-// against that key and its aud, scope, iat and exp, and issues access
-// tokens valid for an hour of the fake's clock. runReport (POST
+// against that key and its aud, scope, iat and exp (on the wall clock, as
+// Google does), and issues access tokens valid for an hour of the fake's
+// clock. It also takes the refresh-token grant of the one authorized user
+// AuthorizedUserJSON renders (client_id, client_secret, refresh_token, as
+// gcloud writes them). runReport (POST
 // /v1beta/properties/{property}:runReport) wants one of them as bearer:
 // else 401 UNAUTHENTICATED. Each report spends ReportCost of the daily
 // token quota; with none left it answers 429 RESOURCE_EXHAUSTED.
@@ -102,6 +105,11 @@ type Server struct {
 	issued     int
 	remaining  int
 	lastReport json.RawMessage
+	// quotaStrings sends propertyQuota's numbers as JSON strings, and
+	// countText replaces the count of a UTM value's rows: deviations from
+	// the documented shapes, for tolerance tests.
+	quotaStrings bool
+	countText    map[string]string
 }
 
 // New returns a fake serving the GA4 property with the given numeric id;
@@ -215,6 +223,25 @@ func (s *Server) SetQuotaRemaining(n int) {
 	s.remaining = n
 }
 
+// SetQuotaAsStrings makes propertyQuota's numbers JSON strings
+// ("consumed":"10"), which the Data API documents as integers.
+func (s *Server) SetQuotaAsStrings(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.quotaStrings = on
+}
+
+// SetCountText makes the metric value of every row of a UTM value text
+// (a broken row, "" for the real count again).
+func (s *Server) SetCountText(value, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.countText == nil {
+		s.countText = map[string]string{}
+	}
+	s.countText[value] = text
+}
+
 // TokensIssued returns how many access tokens the token endpoint issued.
 func (s *Server) TokensIssued() int {
 	s.mu.Lock()
@@ -269,7 +296,12 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, 400, "invalid_request", "Malformed form body.")
 		return
 	}
-	if r.PostForm.Get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" {
+	switch r.PostForm.Get("grant_type") {
+	case "urn:ietf:params:oauth:grant-type:jwt-bearer":
+	case "refresh_token":
+		s.refresh(w, r)
+		return
+	default:
 		oauthError(w, 400, "unsupported_grant_type", "Invalid grant_type: "+r.PostForm.Get("grant_type"))
 		return
 	}
@@ -299,6 +331,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	wantAud := s.publicURL + "/token"
 	s.mu.Unlock()
+	// The assertion's iat and exp are checked against the wall clock,
+	// as Google checks them against its own: the client signs with its
+	// wall clock (golang.org/x/oauth2/jwt has no other), while the test
+	// clock runs the access tokens' lifetime and the traffic.
+	wall := time.Now()
 	switch {
 	case claims.Iss != ClientEmail:
 		oauthError(w, 401, "invalid_client", "The OAuth client was not found.")
@@ -309,10 +346,15 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	case claims.Scope != Scope:
 		oauthError(w, 400, "invalid_scope", "Invalid OAuth scope or ID token audience provided.")
 		return
-	case claims.Exp-claims.Iat > 3600 || claims.Exp <= now.Unix() || claims.Iat > now.Unix()+60:
+	case claims.Exp-claims.Iat > 3600 || claims.Exp <= wall.Unix() || claims.Iat > wall.Unix()+60:
 		oauthError(w, 400, "invalid_grant", "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.")
 		return
 	}
+	s.issue(w, now, nil)
+}
+
+// issue answers a token request with a new access token.
+func (s *Server) issue(w http.ResponseWriter, now time.Time, extra map[string]any) {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	tok := "ya29.fake-" + base64.RawURLEncoding.EncodeToString(b)
@@ -320,7 +362,61 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	s.tokens[tok] = now.Add(TokenLifetime)
 	s.issued++
 	s.mu.Unlock()
-	fakeapi.WriteJSON(w, 200, map[string]any{"access_token": tok, "expires_in": int(TokenLifetime.Seconds()) - 1, "token_type": "Bearer"})
+	resp := map[string]any{"access_token": tok, "expires_in": int(TokenLifetime.Seconds()) - 1, "token_type": "Bearer"}
+	for k, v := range extra {
+		resp[k] = v
+	}
+	fakeapi.WriteJSON(w, 200, resp)
+}
+
+// OAuth client and refresh token of the authorized user the fake knows
+// (AuthorizedUserJSON).
+const (
+	UserClientID     = "764086051850-6qr4p6gpi6hn506pt8ejuq83di341hur.apps.googleusercontent.com"
+	UserClientSecret = "d-FL95Q19q7MQmFpd7hHD0Ty"
+	UserRefreshToken = "1//0fake-refresh-token-of-the-sandbox-user"
+)
+
+// AuthorizedUserJSON returns an authorized-user file the fake accepts,
+// as `gcloud auth application-default login` writes it, with a token_uri
+// ("" means SetPublicURL's URL + "/token"; gcloud writes none, and
+// Google's endpoint is then the default).
+func (s *Server) AuthorizedUserJSON(tokenURI string) []byte {
+	if tokenURI == "" {
+		s.mu.Lock()
+		tokenURI = s.publicURL + "/token"
+		s.mu.Unlock()
+	}
+	b, _ := json.MarshalIndent(map[string]string{
+		"account":          "",
+		"client_id":        UserClientID,
+		"client_secret":    UserClientSecret,
+		"quota_project_id": "sandbox-project",
+		"refresh_token":    UserRefreshToken,
+		"type":             "authorized_user",
+		"universe_domain":  "googleapis.com",
+		"token_uri":        tokenURI,
+	}, "", "  ")
+	return b
+}
+
+// refresh is the refresh-token grant of an authorized user: the client
+// in the form or in Basic auth. Google's answer has no new refresh token
+// and carries the scope granted.
+func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	switch {
+	case id != UserClientID || secret != UserClientSecret:
+		oauthError(w, 401, "invalid_client", "The OAuth client was not found.")
+		return
+	case r.PostForm.Get("refresh_token") != UserRefreshToken:
+		oauthError(w, 400, "invalid_grant", "Token has been expired or revoked.")
+		return
+	}
+	s.issue(w, s.clock.Now(), map[string]any{"scope": Scope})
 }
 
 type reportRequest struct {
@@ -451,7 +547,11 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 			if m.Name == "sessions" {
 				v += v / 2
 			}
-			mv = append(mv, map[string]string{"value": strconv.FormatInt(v, 10)})
+			text := strconv.FormatInt(v, 10)
+			if t := s.countText[k[0]]; t != "" {
+				text = t
+			}
+			mv = append(mv, map[string]string{"value": text})
 		}
 		rows = append(rows, map[string]any{
 			"dimensionValues": []map[string]string{{"value": k[0]}, {"value": k[1]}},
@@ -471,11 +571,17 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 		resp["rowCount"] = total
 	}
 	if req.ReturnPropertyQuota {
+		status := func(consumed, remaining int) any {
+			if s.quotaStrings {
+				return map[string]string{"consumed": strconv.Itoa(consumed), "remaining": strconv.Itoa(remaining)}
+			}
+			return map[string]int{"consumed": consumed, "remaining": remaining}
+		}
 		resp["propertyQuota"] = map[string]any{
-			"tokensPerDay":            map[string]int{"consumed": DailyQuota - remaining, "remaining": remaining},
-			"tokensPerHour":           map[string]int{"consumed": ReportCost, "remaining": 40000 - ReportCost},
-			"concurrentRequests":      map[string]int{"consumed": 0, "remaining": 10},
-			"tokensPerProjectPerHour": map[string]int{"consumed": ReportCost, "remaining": 14000 - ReportCost},
+			"tokensPerDay":            status(DailyQuota-remaining, remaining),
+			"tokensPerHour":           status(ReportCost, 40000-ReportCost),
+			"concurrentRequests":      status(0, 10),
+			"tokensPerProjectPerHour": status(ReportCost, 14000-ReportCost),
 		}
 	}
 	fakeapi.WriteJSON(w, 200, resp)
