@@ -130,8 +130,8 @@ var (
 		"Duration of the last probe of a tracking link, redirects included.",
 		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "link")
 	LinkDestinationInfo = newMetric("influencer_link_destination_info",
-		"Host a tracking link finally lands on; always 1.",
-		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "link", "destination_host")
+		"Host and scheme (http or https) a tracking link finally lands on; always 1.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "link", "destination_host", "destination_scheme")
 	LinkLastProbe = newMetric("influencer_link_last_probe_timestamp_seconds",
 		"Unix time the last probe of the tracking link completed, confirmation included.",
 		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "link")

@@ -561,7 +561,7 @@ func (r result) samples() []exporter.Sample {
 		exporter.LinkLastProbe.Sample(float64(r.at.UnixNano())/1e9, lv...),
 	}
 	if r.host != "" {
-		out = append(out, exporter.LinkDestinationInfo.Sample(1, append(lv, r.host)...))
+		out = append(out, exporter.LinkDestinationInfo.Sample(1, append(lv, r.host, r.scheme)...))
 	}
 	return out
 }

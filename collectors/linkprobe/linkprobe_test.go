@@ -1015,6 +1015,25 @@ func TestSchemeDowngrade(t *testing.T) {
 			case !strings.Contains(reason, tt.wantReason):
 				t.Errorf("finding = %q, want it to contain %q", reason, tt.wantReason)
 			}
+			// The landing scheme is a label of the destination info.
+			wantScheme := map[string]string{
+				"https short link to an http destination":                    "http",
+				"expect.scheme http allows it":                               "http",
+				"https all the way":                                          "https",
+				"the destination redirects to http":                          "http",
+				"passing through http, landing on https":                     "https",
+				"plain http link":                                            "http",
+				"plain http link, expect.scheme https":                       "http",
+				"plain http link upgraded, expect.scheme https":              "https",
+				"https short link answering 2xx after its own http redirect": "http",
+			}[tt.name]
+			for _, smp := range samples {
+				if smp.Metric == exporter.LinkDestinationInfo {
+					if got := smp.Label("destination_scheme"); got != wantScheme {
+						t.Errorf("destination_scheme = %q, want %q", got, wantScheme)
+					}
+				}
+			}
 		})
 	}
 }

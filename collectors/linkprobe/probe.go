@@ -28,6 +28,7 @@ type result struct {
 	redirects int
 	duration  time.Duration
 	host      string // final host, "" when no response arrived
+	scheme    string // final URL's scheme, "" when no response arrived
 	reason    string // why the link is broken
 	// note is what the landing page should know about a link, broken or
 	// not: a short link redirecting elsewhere than its shortener's API
@@ -397,8 +398,7 @@ func sameURL(a, b *url.URL) bool {
 // on http after an https start (nil if none), land the landing URL. It
 // returns why the link is broken, "" if it is not, and a note for a
 // downgrade expect.scheme: http allows. The scheme of the landing URL is
-// in the reason or note, not in a label of
-// influencer_link_destination_info.
+// also the destination_scheme label of influencer_link_destination_info.
 func checkScheme(e *exporter.Expect, plain, land *url.URL) (reason, note string) {
 	scheme := ""
 	if e != nil {

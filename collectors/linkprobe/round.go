@@ -296,7 +296,7 @@ func (r *round) probeLink(l exporter.PublishedLink, key string) {
 		r.cutLink(key, reason)
 		return
 	}
-	res := result{link: l, status: h.status, host: h.host, redirects: h.redirects, duration: h.took, note: h.note, at: r.p.now()}
+	res := result{link: l, status: h.status, host: h.host, scheme: schemeOf(h.host, h.final), redirects: h.redirects, duration: h.took, note: h.note, at: r.p.now()}
 	if reason != "" {
 		res.reason = reason
 		r.finishLink(key, res)
@@ -324,7 +324,7 @@ func (r *round) probeLink(l exporter.PublishedLink, key string) {
 // judge combines a link's short link answer h (res so far) with its
 // destination's chain c.
 func judge(l exporter.PublishedLink, h hop, res result, d *destination, c chainOutcome) result {
-	res.status, res.host = c.status, c.host
+	res.status, res.host, res.scheme = c.status, c.host, schemeOf(c.host, c.final)
 	res.redirects = h.prior + c.redirects
 	res.duration += c.took
 	if c.at.After(res.at) {
@@ -690,4 +690,13 @@ func (p *Probe) sleepUntil(ctx context.Context, t time.Time) error {
 		return p.sleep(ctx, d)
 	}
 	return ctx.Err()
+}
+
+// schemeOf is the scheme of the last URL requested, "" when no response
+// arrived (host is then "").
+func schemeOf(host string, final *url.URL) string {
+	if host == "" || final == nil {
+		return ""
+	}
+	return final.Scheme
 }
