@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strings"
@@ -425,4 +426,40 @@ func roundMicro(v float64) float64 { return math.Round(v*1e6) / 1e6 }
 // Skipped: its id is the code as configured, the label value.
 func (c CodeRef) Object() Object {
 	return Object{Kind: KindCode, Campaign: c.Campaign, Creator: c.Creator, ID: c.Code.Code}
+}
+
+// UnreadableOrders are orders that used a configured code but could not be
+// read (an amount or status that is not a number or a known word), by order
+// id. Their codes cannot be counted until the order reads cleanly: the
+// collector reports each such code missing with Reasons, and never a total
+// that leaves the order out.
+type UnreadableOrders map[string]UnreadableOrder
+
+// UnreadableOrder is one order that could not be read: the codes it used
+// and why.
+type UnreadableOrder struct {
+	Codes []string
+	Err   error
+}
+
+// Reasons returns, by lower-case code, why each code kept counts cannot be
+// counted: the first unreadable order by id that used it. name turns an
+// order id into the one the error shows; prefix names the provider (and
+// shop) as every error does.
+func (u UnreadableOrders) Reasons(prefix string, keep func(code string) bool, name func(id string) string) map[string]error {
+	ids := make([]string, 0, len(u))
+	for id := range u {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := map[string]error{}
+	for _, id := range ids {
+		for _, code := range u[id].Codes {
+			k := strings.ToLower(strings.TrimSpace(code))
+			if keep(k) && out[k] == nil {
+				out[k] = fmt.Errorf("%s: order %s cannot be read, so the code's orders are not counted: %w", prefix, name(id), u[id].Err)
+			}
+		}
+	}
+	return out
 }

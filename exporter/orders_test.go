@@ -308,3 +308,25 @@ func TestOrderBookPaymentStates(t *testing.T) {
 		t.Error("no pending orders sample")
 	}
 }
+
+func TestUnreadableOrdersReasons(t *testing.T) {
+	u := UnreadableOrders{
+		"9":  {Codes: []string{"ALICE10"}, Err: errors.New(`total "12,5" is not a number`)},
+		"10": {Codes: []string{" alice10", "BOB"}, Err: errors.New("unknown status")},
+		"11": {Codes: []string{"OTHER"}, Err: errors.New("ignored: not configured")},
+	}
+	got := u.Reasons("shop x", func(k string) bool { return k != "other" }, func(id string) string { return "#" + id })
+	want := map[string]string{
+		// "10" sorts before "9": the first unreadable order by id wins.
+		"alice10": "shop x: order #10 cannot be read, so the code's orders are not counted: unknown status",
+		"bob":     "shop x: order #10 cannot be read, so the code's orders are not counted: unknown status",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("reasons = %v, want %v", got, want)
+	}
+	for k, w := range want {
+		if got[k] == nil || got[k].Error() != w {
+			t.Errorf("reason[%s] = %v, want %q", k, got[k], w)
+		}
+	}
+}

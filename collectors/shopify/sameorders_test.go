@@ -1,40 +1,13 @@
 package shopify_test
 
 import (
-	"fmt"
-	"math"
 	"testing"
 	"time"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/shopify/shopifyfake"
-	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
-
-// figures sums a shop's code metrics as the cross-shop test compares
-// them; the woocommerce and stripe packages have the same test, with the
-// same stream and the same figures (docs/metrics.md, "Shop metrics: one
-// definition").
-func figures(samples []exporter.Sample) string {
-	var redemptions, pending, refunds float64
-	revenue, refunded := map[string]float64{}, map[string]float64{}
-	for _, s := range samples {
-		switch s.Metric {
-		case exporter.CodeRedemptions:
-			redemptions += s.Value
-		case exporter.CodePendingOrders:
-			pending += s.Value
-		case exporter.CodeRefunds:
-			refunds += s.Value
-		case exporter.CodeRevenue:
-			revenue[s.Label("currency")] += math.Round(s.Value*100) / 100
-		case exporter.CodeRefundedRevenue:
-			refunded[s.Label("currency")] += math.Round(s.Value*100) / 100
-		}
-	}
-	return fmt.Sprintf("redemptions=%g revenue=%v pending=%g refunds=%g refunded=%v", redemptions, revenue, pending, refunds, refunded)
-}
 
 // TestSameOrdersSameFigures: the logical order stream every shop's test
 // plays, in Shopify's terms. Refresh 1: 1 paid 40, 2 pending 25, 3 paid
@@ -76,7 +49,7 @@ func TestSameOrdersSameFigures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := figures(samples); got != step.want {
+		if got := exportertest.ShopFigures(samples); got != step.want {
 			t.Errorf("got %s\nwant %s", got, step.want)
 		}
 	}

@@ -52,7 +52,6 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,7 +136,7 @@ type collector struct {
 	// bad holds, by order id, why an order with a configured code could
 	// not be read, until it is read again readable: its codes are
 	// reported missing meanwhile, the rest of the shop counts.
-	bad map[string]badOrder
+	bad exporter.UnreadableOrders
 }
 
 // New builds a shopify collector from its config block.
@@ -193,7 +192,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		checks:     exporter.NewRotation(),
 		groupOf:    map[string]int{},
 		known:      map[string]bool{},
-		bad:        map[string]badOrder{},
+		bad:        exporter.UnreadableOrders{},
 	}
 	var all []string
 	everyStart := true
@@ -318,7 +317,7 @@ func (c *collector) readGroup(ctx context.Context, g int) (bool, error) {
 			eo, ok, err := c.toOrder(o)
 			switch {
 			case err != nil:
-				c.bad[o.ID] = badOrder{codes: o.DiscountCodes, err: err}
+				c.bad[o.ID] = exporter.UnreadableOrder{Codes: o.DiscountCodes, Err: err}
 			case ok:
 				delete(c.bad, o.ID)
 				page.Orders = append(page.Orders, eo)
@@ -387,31 +386,11 @@ func (c *collector) checkCodes(ctx context.Context) (map[string]bool, error) {
 	return checked, nil
 }
 
-// badOrder is an order with a configured code that could not be read.
-type badOrder struct {
-	codes []string
-	err   error
-}
-
 // unreadable returns, by lower-case configured code, why the code cannot
 // be counted: an order that used it could not be read (the first such
 // order by id).
 func (c *collector) unreadable() map[string]error {
-	ids := make([]string, 0, len(c.bad))
-	for id := range c.bad {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	out := map[string]error{}
-	for _, id := range ids {
-		for _, code := range c.bad[id].codes {
-			k := strings.ToLower(strings.TrimSpace(code))
-			if c.configured[k] && out[k] == nil {
-				out[k] = fmt.Errorf("shopify %s: order %s cannot be read, so the code's orders are not counted: %w", c.shop, id, c.bad[id].err)
-			}
-		}
-	}
-	return out
+	return c.bad.Reasons(fmt.Sprintf("shopify %s", c.shop), func(k string) bool { return c.configured[k] }, func(id string) string { return id })
 }
 
 // toOrder maps a Shopify order to the shared order type; ok is false for

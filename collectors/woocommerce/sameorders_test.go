@@ -1,39 +1,12 @@
 package woocommerce_test
 
 import (
-	"fmt"
-	"math"
 	"testing"
 	"time"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/woocommerce/woocommercefake"
-	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 )
-
-// figures sums a shop's code metrics as the cross-shop test compares
-// them; the shopify and stripe packages have the same test, with the
-// same stream and the same figures (docs/metrics.md, "Shop metrics: one
-// definition").
-func figures(samples []exporter.Sample) string {
-	var redemptions, pending, refunds float64
-	revenue, refunded := map[string]float64{}, map[string]float64{}
-	for _, s := range samples {
-		switch s.Metric {
-		case exporter.CodeRedemptions:
-			redemptions += s.Value
-		case exporter.CodePendingOrders:
-			pending += s.Value
-		case exporter.CodeRefunds:
-			refunds += s.Value
-		case exporter.CodeRevenue:
-			revenue[s.Label("currency")] += math.Round(s.Value*100) / 100
-		case exporter.CodeRefundedRevenue:
-			refunded[s.Label("currency")] += math.Round(s.Value*100) / 100
-		}
-	}
-	return fmt.Sprintf("redemptions=%g revenue=%v pending=%g refunds=%g refunded=%v", redemptions, revenue, pending, refunds, refunded)
-}
 
 // TestSameOrdersSameFigures: the logical order stream every shop's test
 // plays, in WooCommerce's terms. Refresh 1: 1 processing 40, 2 pending 25,
@@ -88,7 +61,7 @@ func TestSameOrdersSameFigures(t *testing.T) {
 		}, "redemptions=5 revenue=map[EUR:205] pending=0 refunds=2 refunded=map[EUR:40]"},
 	} {
 		step.change()
-		if got := figures(mustPoll(t, env)); got != step.want {
+		if got := exportertest.ShopFigures(mustPoll(t, env)); got != step.want {
 			t.Errorf("got %s\nwant %s", got, step.want)
 		}
 	}

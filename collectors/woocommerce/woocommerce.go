@@ -79,7 +79,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -136,7 +135,7 @@ type collector struct {
 	known map[string]bool // lower-case codes the shop has
 	// bad holds the orders that could not be read, by id (or raw id), with
 	// their codes and the reason, until they are read again readable.
-	bad map[string]badOrder
+	bad exporter.UnreadableOrders
 	// lookups orders the coupon lookups, least recently done first.
 	lookups *exporter.Rotation
 }
@@ -176,7 +175,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		byCode:  map[string]struct{}{},
 		book:    exporter.NewOrderBook(),
 		known:   map[string]bool{},
-		bad:     map[string]badOrder{},
+		bad:     exporter.UnreadableOrders{},
 		lookups: exporter.NewRotation(),
 	}
 	var earliest *time.Time
@@ -384,7 +383,7 @@ func (c *collector) readOrders(ctx context.Context) (bool, error) {
 						// reported by the refresh that read it only.
 						key = unreadableID + key
 					}
-					c.bad[key] = badOrder{codes: codes, err: o.decodeErr}
+					c.bad[key] = exporter.UnreadableOrder{Codes: codes, Err: o.decodeErr}
 				}
 				continue
 			}
@@ -399,7 +398,7 @@ func (c *collector) readOrders(ctx context.Context) (bool, error) {
 			}
 			eo, err := redemption(o, codes)
 			if err != nil {
-				c.bad[id] = badOrder{codes: codes, err: err}
+				c.bad[id] = exporter.UnreadableOrder{Codes: codes, Err: err}
 				continue
 			}
 			delete(c.bad, id)
@@ -420,30 +419,10 @@ func (c *collector) readOrders(ctx context.Context) (bool, error) {
 // unreadableID prefixes the keys of bad orders whose id cannot be read.
 const unreadableID = "\x00"
 
-// badOrder is an order that used a configured code and could not be read.
-type badOrder struct {
-	codes []string
-	err   error
-}
-
 // unreadable returns, by lower-case code, why a code cannot be counted:
 // an order that used it could not be read (the first such order by id).
 func (c *collector) unreadable() map[string]error {
-	ids := make([]string, 0, len(c.bad))
-	for id := range c.bad {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	out := map[string]error{}
-	for _, id := range ids {
-		for _, code := range c.bad[id].codes {
-			k := strings.ToLower(strings.TrimSpace(code))
-			if _, ok := c.byCode[k]; ok && out[k] == nil {
-				out[k] = fmt.Errorf("woocommerce: order %s cannot be read, so the code's orders are not counted: %w", strings.TrimPrefix(id, unreadableID), c.bad[id].err)
-			}
-		}
-	}
-	return out
+	return c.bad.Reasons("woocommerce", func(k string) bool { _, ok := c.byCode[k]; return ok }, func(id string) string { return strings.TrimPrefix(id, unreadableID) })
 }
 
 // configuredCodes returns the order's coupon codes if any is configured.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -168,4 +169,28 @@ func CompareCacheToPoll(t testing.TB, cache *exporter.Cache, fresh *Env, name st
 		t.Fatal(err)
 	}
 	CompareCache(t, cache, string(Exposition(t, want)), metricNames...)
+}
+
+// ShopFigures sums a shop's code series as the cross-shop tests compare
+// them: every shop plays the same order stream against its fake and must
+// give the same figures (docs/metrics.md, "Shop metrics: one definition").
+// Amounts are rounded to cents, per currency.
+func ShopFigures(samples []exporter.Sample) string {
+	var redemptions, pending, refunds float64
+	revenue, refunded := map[string]float64{}, map[string]float64{}
+	for _, s := range samples {
+		switch s.Metric {
+		case exporter.CodeRedemptions:
+			redemptions += s.Value
+		case exporter.CodePendingOrders:
+			pending += s.Value
+		case exporter.CodeRefunds:
+			refunds += s.Value
+		case exporter.CodeRevenue:
+			revenue[s.Label("currency")] += math.Round(s.Value*100) / 100
+		case exporter.CodeRefundedRevenue:
+			refunded[s.Label("currency")] += math.Round(s.Value*100) / 100
+		}
+	}
+	return fmt.Sprintf("redemptions=%g revenue=%v pending=%g refunds=%g refunded=%v", redemptions, revenue, pending, refunds, refunded)
 }
