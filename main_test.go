@@ -84,15 +84,35 @@ func TestConfigCheckPlans(t *testing.T) {
 	}
 }
 
-// freeAddr returns a loopback address nothing listens on right now.
+var (
+	freeMu sync.Mutex
+	// handedOut are the addresses freeAddr returned: the kernel may offer
+	// a port again once its listener is closed, and tests running side by
+	// side (the sandbox's thirteen fakes, Prometheus, Alertmanager) must
+	// never be given the same one twice.
+	handedOut = map[string]bool{}
+)
+
+// freeAddr returns a loopback address nothing listens on right now, and
+// that no other call in this test process returned.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	freeMu.Lock()
+	defer freeMu.Unlock()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		if !handedOut[addr] {
+			handedOut[addr] = true
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no free loopback port not handed out before")
+	return ""
 }
 
 // sandboxConfig copies config.yaml and its token files into a temporary
