@@ -12,21 +12,37 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
+// TestSplitLinkID checks both id forms: SplitLinkID wants host/path, and
+// SplitRootLinkID also takes a domain's root link (host or host/).
 func TestSplitLinkID(t *testing.T) {
 	for _, tc := range []struct {
+		root           bool
 		id, host, path string
 		ok             bool
 	}{
-		{"bit.ly/Abc", "bit.ly", "Abc", true},
-		{"Dub.SH/spring/alice", "dub.sh", "spring/alice", true},
-		{"bit.ly/", "", "", false},
-		{"/abc", "", "", false},
-		{"bit.ly", "", "", false},
-		{"bit.ly/a?b=c", "", "", false},
+		{false, "bit.ly/Abc", "bit.ly", "Abc", true},
+		{false, "Dub.SH/spring/alice", "dub.sh", "spring/alice", true},
+		{false, "bit.ly/", "", "", false},
+		{false, "/abc", "", "", false},
+		{false, "bit.ly", "", "", false},
+		{false, "bit.ly/a?b=c", "", "", false},
+		{true, "bit.ly/Abc", "bit.ly", "Abc", true},
+		{true, "Short.GY/", "short.gy", "", true},
+		{true, "short.gy", "short.gy", "", true},
+		{true, " short.gy ", "short.gy", "", true},
+		{true, "/abc", "", "", false},
+		{true, "/", "", "", false},
+		{true, "", "", "", false},
+		{true, "short.gy?a=b", "", "", false},
+		{true, "short.gy/a?b=c", "", "", false},
 	} {
-		host, path, ok := SplitLinkID(tc.id)
+		split, name := SplitLinkID, "SplitLinkID"
+		if tc.root {
+			split, name = SplitRootLinkID, "SplitRootLinkID"
+		}
+		host, path, ok := split(tc.id)
 		if host != tc.host || path != tc.path || ok != tc.ok {
-			t.Errorf("SplitLinkID(%q) = %q, %q, %t", tc.id, host, path, ok)
+			t.Errorf("%s(%q) = %q, %q, %t", name, tc.id, host, path, ok)
 		}
 	}
 }
@@ -279,34 +295,6 @@ campaigns:
 	// Without folding, tags differing in case are two tags.
 	if refs, _ := CheckShortener(cc, ShortenerRules{}); len(refs.Tags) != 2 {
 		t.Errorf("FoldTags false: %d tags, want 2", len(refs.Tags))
-	}
-}
-
-func TestSplitRootLinkID(t *testing.T) {
-	for _, tc := range []struct {
-		id, host, path string
-		ok             bool
-	}{
-		{"bit.ly/Abc", "bit.ly", "Abc", true},
-		{"Short.GY/", "short.gy", "", true},
-		{"short.gy", "short.gy", "", true},
-		{" short.gy ", "short.gy", "", true},
-		{"/abc", "", "", false},
-		{"/", "", "", false},
-		{"", "", "", false},
-		{"short.gy?a=b", "", "", false},
-		{"short.gy/a?b=c", "", "", false},
-	} {
-		host, path, ok := SplitRootLinkID(tc.id)
-		if host != tc.host || path != tc.path || ok != tc.ok {
-			t.Errorf("SplitRootLinkID(%q) = %q, %q, %t", tc.id, host, path, ok)
-		}
-	}
-	// The two forms of a root link are one link in a report.
-	r := NewLinkReport("shortio")
-	r.Configured(LinkRef{Campaign: "spring", Creator: "alice", Link: &Link{ID: "short.gy"}}, "https://short.gy/", "", 4)
-	if !r.Seen("Short.gy/") || r.Seen("short.gy/x") {
-		t.Error("Seen: short.gy and short.gy/ are one root link")
 	}
 }
 
