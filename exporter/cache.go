@@ -34,6 +34,9 @@ type collectorState struct {
 	// coverage is the state of every object of the last refresh that
 	// returned samples; nil for collectors that watch no objects.
 	coverage []ObjectStatus
+	// counts are coverage counted by kind and state, once per refresh,
+	// so a scrape only copies them.
+	counts map[[2]string]int
 }
 
 // CollectorStatus is what the landing page shows of one collector.
@@ -106,7 +109,7 @@ func (c *Cache) Collect(ch chan<- prometheus.Metric) {
 		if !s.lastSuccess.IsZero() {
 			ch <- prometheus.MustNewConstMetric(collectorLastSuccessDesc, prometheus.GaugeValue, float64(s.lastSuccess.UnixNano())/1e9, name)
 		}
-		for ks, n := range coverageCounts(s.coverage) {
+		for ks, n := range s.counts {
 			ch <- prometheus.MustNewConstMetric(collectorObjectsDesc, prometheus.GaugeValue, float64(n), name, ks[0], ks[1])
 		}
 	}
@@ -205,9 +208,11 @@ func (c *Cache) store(name, typ string, samples []Sample, metrics []prometheus.M
 
 // setCoverage replaces the object states of a collector.
 func (c *Cache) setCoverage(name, typ string, coverage []ObjectStatus) {
+	counts := coverageCounts(coverage)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.get(name, typ).coverage = coverage
+	s := c.get(name, typ)
+	s.coverage, s.counts = coverage, counts
 }
 
 // samplesOf returns the samples of a collector's current snapshot.
