@@ -70,6 +70,9 @@ type GlobalConfig struct {
 	// factor in [1-jitter, 1+jitter], so collectors started together do not
 	// hit their providers in lockstep.
 	Jitter float64 `yaml:"jitter"`
+	// EarlyCurve sets the ages at which each post's attention is
+	// recorded (see EarlyCurveConfig).
+	EarlyCurve EarlyCurveConfig `yaml:"early_curve"`
 }
 
 // CollectorConfig configures one collector instance: one provider account.
@@ -127,8 +130,11 @@ type Campaign struct {
 	// UTMParameter is the query parameter that tells this campaign's
 	// creators apart in web analytics: utm_content (default),
 	// utm_campaign, utm_source, utm_medium or utm_term.
-	UTMParameter string     `yaml:"utm_parameter"`
-	Creators     []*Creator `yaml:"creators"`
+	UTMParameter string `yaml:"utm_parameter"`
+	// Checkpoints are when the campaign team reads the live view to move
+	// budget between creators. Nil: no checkpoints.
+	Checkpoints *Checkpoints `yaml:"checkpoints"`
+	Creators    []*Creator   `yaml:"creators"`
 }
 
 // Creator is one influencer in a campaign, with what identifies their
@@ -148,6 +154,9 @@ type Creator struct {
 	// links, which analytics collectors attribute visitors by. Default:
 	// the creator's name.
 	UTM string `yaml:"utm"`
+	// Fee is what the creator is paid for the campaign. Nil: no fee is
+	// known, and the creator has no cost per action.
+	Fee *Fee `yaml:"fee"`
 
 	path string
 }

@@ -136,3 +136,24 @@ var (
 		"Unix time the last probe of the tracking link completed, confirmation included.",
 		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "link")
 )
+
+// Steering metrics: what the config says a creator costs, and each post's
+// attention at fixed ages since publishing, recorded by the exporter from
+// the values its collectors polled.
+var (
+	CreatorFee = newMetric("influencer_creator_fee",
+		"Fee owed to a creator for the campaign so far, from the config: the flat amount plus the per-post amount for each campaign post the exporter tracks, in major units of the currency.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, "currency")
+	CreatorBudget = newMetric("influencer_creator_budget",
+		"Budget set for a creator in the campaign, from the config, in major units of the currency.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, "currency")
+	PostViewsAtAge = newMetric("influencer_post_views_at_age",
+		"Views of a creator's post at a fixed age since publishing, from the poll nearest that age; absent if the post was first seen after it.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "post", "age")
+	PostEngagementsAtAge = newMetric("influencer_post_engagements_at_age",
+		"Engagements on a creator's post by type at a fixed age since publishing, from the poll nearest that age; absent if the post was first seen after it.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "post", "type", "age")
+	PostAtAgePolled = newMetric("influencer_post_at_age_polled_timestamp_seconds",
+		"Unix time of the poll whose values influencer_post_views_at_age and influencer_post_engagements_at_age carry for that age.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "post", "age")
+)
