@@ -149,7 +149,8 @@ func TestRuleConventions(t *testing.T) {
 		"InfluencerExporterDown", "InfluencerCollectorDown", "InfluencerCollectorDataStale", "InfluencerCoverageGap",
 		"InfluencerProviderRateLimited", "InfluencerProviderQuotaLow", "InfluencerProviderTokenExpiringSoon",
 		"InfluencerTrackingLinkBroken", "InfluencerTrackingLinkWrongDestination", "InfluencerTrackingLinkClicksStalled",
-		"InfluencerDiscountCodeNotRedeeming", "InfluencerAttentionWithoutAction",
+		"InfluencerDiscountCodeNotRedeeming", "InfluencerAttentionWithoutAction", "InfluencerPostStalledEarly",
+		"InfluencerClicksWithoutVisits", "InfluencerFollowerSpike", "InfluencerEngagementWithoutReach", "InfluencerEngagementRateOutlier",
 	} {
 		if _, ok := alerts[want]; !ok {
 			t.Errorf("alert %s is missing", want)
