@@ -37,6 +37,9 @@ type collectorState struct {
 	// counts are coverage counted by kind and state, once per refresh,
 	// so a scrape only copies them.
 	counts map[[2]string]int
+	// posts are the publish times of the snapshot's posts by campaign and
+	// creator, taken once per snapshot for per-post fees.
+	posts publishedPosts
 }
 
 // CollectorStatus is what the landing page shows of one collector.
@@ -200,10 +203,11 @@ func (c *Cache) Failure(name, typ string, err error, at time.Time, took time.Dur
 // without touching its refresh state: a refresh under way reports its
 // progress this way.
 func (c *Cache) store(name, typ string, samples []Sample, metrics []prometheus.Metric) {
+	posts := publishedOf(samples)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.get(name, typ)
-	s.samples, s.metrics = samples, metrics
+	s.samples, s.metrics, s.posts = samples, metrics, posts
 }
 
 // setCoverage replaces the object states of a collector.

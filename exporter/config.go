@@ -411,6 +411,9 @@ func (c *Config) applyDefaults() {
 	if g.Jitter == 0 {
 		g.Jitter = DefaultGlobal.Jitter
 	}
+	if len(g.EarlyCurve.Ages) == 0 {
+		g.EarlyCurve.Ages = append([]model.Duration(nil), DefaultEarlyCurveAges...)
+	}
 	for i, cc := range c.Collectors {
 		if cc == nil {
 			continue
@@ -467,6 +470,7 @@ func (c *Config) validate() error {
 	if time.Duration(g.RefreshInterval) < MinInterval {
 		add("global.refresh_interval", "%s is below the minimum of %s", g.RefreshInterval, model.Duration(MinInterval))
 	}
+	c.validateEarlyCurve(&c.Global.EarlyCurve, "global.early_curve", add)
 
 	collectors := map[string]*CollectorConfig{}
 	for i, cc := range c.Collectors {
@@ -554,6 +558,7 @@ func (c *Config) validate() error {
 		if camp.Start != nil && camp.End != nil && !camp.End.After(*camp.Start) {
 			add(p+".end", "campaign ends (%s) before it starts (%s)", camp.End.Format(time.RFC3339), camp.Start.Format(time.RFC3339))
 		}
+		c.validateCheckpoints(camp.Checkpoints, p+".checkpoints", add)
 		creators := map[string]bool{}
 		for j, cr := range camp.Creators {
 			cp := fmt.Sprintf("%s.creators[%d]", p, j)
@@ -571,6 +576,7 @@ func (c *Config) validate() error {
 				add(cp+".name", "duplicate creator %q in campaign %q", cr.Name, camp.Name)
 			}
 			creators[cr.Name] = true
+			c.validateFee(cr.Fee, cp+".fee", add)
 			for k, l := range cr.Links {
 				lp := fmt.Sprintf("%s.links[%d]", cp, k)
 				if l == nil {

@@ -83,6 +83,21 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"base_url_credentials.yml", `testdata/bad/base_url_credentials.yml:3:5: collectors[0].base_url: must not carry credentials or a query string`},
 		{"sandbox_not_loopback.yml", `testdata/bad/sandbox_not_loopback.yml:3:5: sandbox.servers.fake: sandbox servers listen on loopback only, got "0.0.0.0:19401"`},
 		{"duplicate_collector.yml", `testdata/bad/duplicate_collector.yml:3:5: collectors[1].name: duplicate collector name "fake" (first at collectors[0])`},
+		{"fee_missing_currency.yml", `testdata/bad/fee_missing_currency.yml:5:9: campaigns[0].creators[0].fee.currency: currency is required with a fee (an ISO 4217 code such as EUR)`},
+		{"fee_lowercase_currency.yml", `testdata/bad/fee_lowercase_currency.yml:7:11: campaigns[0].creators[0].fee.currency: must be an ISO 4217 code in upper case (EUR, USD), got "eur"`},
+		{"fee_negative.yml", `testdata/bad/fee_negative.yml:7:11: campaigns[0].creators[0].fee.per_post: must not be negative, got -300`},
+		{"fee_negative_budget.yml", `testdata/bad/fee_negative_budget.yml:8:11: campaigns[0].creators[0].fee.budget: must not be negative, got -1`},
+		{"fee_not_finite.yml", `testdata/bad/fee_not_finite.yml:6:11: campaigns[0].creators[0].fee.amount: must be a finite number, got +Inf`},
+		{"fee_nothing_paid.yml", `testdata/bad/fee_nothing_paid.yml:5:9: campaigns[0].creators[0].fee: set amount, per_post or both above 0 (a creator paid nothing has no fee)`},
+		{"checkpoints_empty.yml", `testdata/bad/checkpoints_empty.yml:3:5: campaigns[0].checkpoints.at: at least one time of day is required (HH:MM, like 09:00)`},
+		{"checkpoints_bad_time.yml", `testdata/bad/checkpoints_bad_time.yml:4:21: campaigns[0].checkpoints.at[1]: invalid time of day "24:00": want HH:MM, from 00:00 to 23:59`},
+		{"checkpoints_bad_format.yml", `testdata/bad/checkpoints_bad_format.yml:4:12: campaigns[0].checkpoints.at[0]: invalid time of day "9:00": want HH:MM, from 00:00 to 23:59`},
+		{"checkpoints_duplicate.yml", `testdata/bad/checkpoints_duplicate.yml:4:30: campaigns[0].checkpoints.at[2]: duplicate time "09:00" (first at campaigns[0].checkpoints.at[0])`},
+		{"checkpoints_bad_zone.yml", `testdata/bad/checkpoints_bad_zone.yml:5:7: campaigns[0].checkpoints.time_zone: unknown time zone Europe/Pariss (want an IANA zone such as Europe/Paris)`},
+		{"early_curve_zero_age.yml", `testdata/bad/early_curve_zero_age.yml:3:12: global.early_curve.ages[0]: must be positive, got 0s`},
+		{"early_curve_too_old.yml", `testdata/bad/early_curve_too_old.yml:3:16: global.early_curve.ages[1]: 31d is above the maximum of 30d`},
+		{"early_curve_unsorted.yml", `testdata/bad/early_curve_unsorted.yml:3:16: global.early_curve.ages[1]: ages must be in increasing order: 1h is not after 3h`},
+		{"early_curve_duplicate.yml", `testdata/bad/early_curve_duplicate.yml:3:20: global.early_curve.ages[2]: duplicate age 3h (first at global.early_curve.ages[1])`},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			_, _, err := Check(filepath.Join("testdata/bad", tc.file))

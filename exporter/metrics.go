@@ -151,7 +151,7 @@ var (
 		"Views of a creator's post at a fixed age since publishing, from the poll nearest that age; absent if the post was first seen after it.",
 		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "post", "age")
 	PostEngagementsAtAge = newMetric("influencer_post_engagements_at_age",
-		"Engagements on a creator's post by type at a fixed age since publishing, from the poll nearest that age; absent if the post was first seen after it.",
+		"Saves and shares of a creator's post by type at a fixed age since publishing, from the poll nearest that age; absent if the post was first seen after it, or if its platform does not report the type.",
 		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "post", "type", "age")
 	PostAtAgePolled = newMetric("influencer_post_at_age_polled_timestamp_seconds",
 		"Unix time of the poll whose values influencer_post_views_at_age and influencer_post_engagements_at_age carry for that age.",

@@ -121,6 +121,30 @@ func (b *PostBook) Store(id string, published, polled time.Time, samples []Sampl
 	b.posts[id] = &postState{published: published, polled: polled, samples: samples}
 }
 
+// PolledAt returns when the post's values were last read, as given to
+// Store; false if the book has no poll of it.
+func (b *PostBook) PolledAt(post string) (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, ok := b.posts[post]
+	if !ok || s.polled.IsZero() {
+		return time.Time{}, false
+	}
+	return s.polled, true
+}
+
+// PollTimes is implemented by the collectors that return every post on each
+// refresh but read only those their cadence says are due, repeating the
+// last values of the others (the social collectors, through a PostBook).
+// The early curve asks it when each post was read, by the post's id (its
+// post label): a post repeated from an earlier read is not a new poll, and
+// one read on this refresh was read when the collector read it, not when
+// the refresh returned. A post it does not know is taken as read at the
+// end of the refresh, as are the posts of collectors without it.
+type PollTimes interface {
+	PolledAt(post string) (time.Time, bool)
+}
+
 // Samples returns the last samples of the posts in keep (all posts if keep
 // is nil), sorted by post id, and forgets the others: a post that left the
 // config or the campaign window stops being exported.

@@ -179,3 +179,25 @@ campaigns:
 		}
 	}
 }
+
+// PolledAt is the read time given to Store, whether or not later refreshes
+// repeat the post's values.
+func TestPostBookPolledAt(t *testing.T) {
+	b := NewPostBook()
+	if _, ok := b.PolledAt("p"); ok {
+		t.Error("an empty book knows a poll")
+	}
+	read := time.Date(2026, 6, 1, 12, 0, 30, 0, time.UTC)
+	b.Store("p", read.Add(-time.Hour), read, []Sample{PostViews.Sample(1, "spring", "alice", "fake", "p")})
+	if due := b.Due([]string{"p"}, DefaultCadence, read.Add(30*time.Second)); len(due) != 0 {
+		t.Fatalf("due %v, want none", due)
+	}
+	b.Samples(nil)
+	if at, ok := b.PolledAt("p"); !ok || !at.Equal(read) {
+		t.Errorf("PolledAt = %s, %v; want %s", at, ok, read)
+	}
+	b.Samples(map[string]bool{})
+	if _, ok := b.PolledAt("p"); ok {
+		t.Error("a post the book forgot still has a poll")
+	}
+}

@@ -2,13 +2,14 @@ package exporter
 
 import (
 	"context"
-
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 )
 
 // Runner owns the running config: it builds collectors, runs the scheduler,
@@ -23,9 +24,15 @@ type Runner struct {
 	Transport http.RoundTripper
 
 	file string
+	// curve lives as long as the runner: a reload keeps the values it
+	// recorded. steering reads the running config at each scrape.
+	curve    *EarlyCurve
+	steering *SteeringMetrics
+	// cfg is the running config; a scrape reads it without waiting for
+	// a reload under way.
+	cfg atomic.Pointer[Config]
 
 	mu        sync.Mutex
-	cfg       *Config
 	instances []*Instance
 	cancel    context.CancelFunc
 	done      chan struct{}
@@ -39,12 +46,13 @@ func NewRunner(file string, logger *slog.Logger) *Runner {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{
+	r := &Runner{
 		Cache:   NewCache(),
 		Links:   NewLinkSet(),
 		Metrics: NewAPIMetrics(),
 		Logger:  logger,
 		file:    file,
+		curve:   NewEarlyCurve(durations(DefaultEarlyCurveAges), "", logger),
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "influencer_config_last_reload_successful",
 			Help: "Whether the last configuration reload attempt was successful.",
@@ -54,12 +62,14 @@ func NewRunner(file string, logger *slog.Logger) *Runner {
 			Help: "Timestamp of the last successful configuration reload.",
 		}),
 	}
+	r.steering = NewSteeringMetrics(r.Config, r.Cache, nil)
+	return r
 }
 
-// Register adds the runner's metrics (snapshots, API and reload metrics) to
-// reg.
+// Register adds the runner's metrics (snapshots, API and reload metrics,
+// fees, budgets and checkpoints, and the early curve) to reg.
 func (r *Runner) Register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{r.Cache, r.Metrics, r.reloadOK, r.reloadTime} {
+	for _, c := range []prometheus.Collector{r.Cache, r.Metrics, r.reloadOK, r.reloadTime, r.steering, r.curve} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -109,20 +119,25 @@ func (r *Runner) reload() error {
 	r.stopLocked()
 
 	keep := map[string]string{}
-	keepLinks := map[string]bool{}
+	names := map[string]bool{}
 	for _, i := range instances {
 		keep[i.Name] = i.Type
-		keepLinks[i.Name] = true
+		names[i.Name] = true
 	}
-	if r.cfg != nil {
-		for _, old := range r.cfg.Collectors {
+	if prev := r.cfg.Load(); prev != nil {
+		for _, old := range prev.Collectors {
 			if _, ok := keep[old.Name]; !ok {
 				r.Metrics.Forget(old.Name)
 			}
 		}
 	}
 	r.Cache.Retain(keep)
-	r.Links.Forget(keepLinks)
+	r.Links.Forget(names)
+	// Ages before the state file: values are read back for the ages
+	// configured.
+	r.curve.SetAges(earlyCurveAges(cfg))
+	r.curve.SetStateFile(cfg.EarlyCurveStateFile())
+	r.curve.Forget(names)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -131,21 +146,37 @@ func (r *Runner) reload() error {
 		Logger:        r.Logger,
 		MaxConcurrent: cfg.Global.MaxConcurrentRefreshes,
 		Jitter:        cfg.Global.Jitter,
+		Observer:      r.curve.Observe,
 	}
 	go func() {
 		defer close(done)
 		s.Run(ctx, instances)
 	}()
-	r.cfg, r.instances, r.cancel, r.done = cfg, instances, cancel, done
+	r.cfg.Store(cfg)
+	r.instances, r.cancel, r.done = instances, cancel, done
 	r.Logger.Info("configuration loaded", "file", r.file, "collectors", len(instances), "campaigns", len(cfg.Campaigns))
 	return nil
 }
 
 // Config returns the running config, nil before the first successful load.
-func (r *Runner) Config() *Config {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.cfg
+func (r *Runner) Config() *Config { return r.cfg.Load() }
+
+// earlyCurveAges returns the configured ages; LoadConfig sets the default
+// ones when the config names none, a config built otherwise may not.
+func earlyCurveAges(cfg *Config) []time.Duration {
+	ages := cfg.Global.EarlyCurve.Ages
+	if len(ages) == 0 {
+		ages = DefaultEarlyCurveAges
+	}
+	return durations(ages)
+}
+
+func durations(ds []model.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = time.Duration(d)
+	}
+	return out
 }
 
 // Stop stops the scheduler and waits for in-flight refreshes.

@@ -20,6 +20,13 @@ type Scheduler struct {
 	Jitter        float64
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// Observer, when set, is handed every successful refresh, on the
+	// refresh's goroutine: the collector's name and the collector itself
+	// (which may say when it read each post, see PollTimes), when the
+	// refresh returned, the samples the collector returned (fresh) and its
+	// snapshot after the samples of skipped objects were carried over
+	// (current). EarlyCurve.Observe fits it.
+	Observer func(name string, c Collector, at time.Time, fresh, current []Sample)
 }
 
 // Run refreshes the instances until ctx is done, then waits for in-flight
@@ -112,7 +119,8 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 	})
 	start := s.Now()
 	samples, err := poll(ctx, inst)
-	took := s.Now().Sub(start)
+	end := s.Now()
+	took := end.Sub(start)
 	var partial error
 	if IsPartial(err) {
 		partial, err = err, nil
@@ -123,6 +131,7 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 		return
 	}
 	objErrs, otherErrs := objectErrors(partial)
+	fresh := samples
 	samples = carryOver(s.Cache.samplesOf(inst.Name), samples, objErrs)
 	metrics, err := ToMetrics(samples)
 	if err != nil {
@@ -139,6 +148,9 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 	}
 	if err := errors.Join(otherErrs...); err != nil {
 		s.Cache.Note(inst.Name, err)
+	}
+	if s.Observer != nil {
+		s.Observer(inst.Name, inst.Collector, end, fresh, samples)
 	}
 	if partial != nil {
 		counts := stateCounts(coverage)

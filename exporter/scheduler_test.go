@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,28 @@ func TestRefreshPartialStaysUp(t *testing.T) {
 	st := cache.Status()[0]
 	if !st.Up || st.Series != 1 || !strings.Contains(st.LastError, "fk.io/gone") {
 		t.Errorf("status = %+v", st)
+	}
+}
+
+// The observer sees successful refreshes only, with their collector, at the
+// time each returned.
+func TestRefreshObserver(t *testing.T) {
+	var got []time.Time
+	now := time.Unix(1700000000, 0)
+	s := &Scheduler{Cache: NewCache(), Now: func() time.Time { now = now.Add(time.Second); return now }}
+	inst, col := newTestInstance("fake")
+	s.Observer = func(name string, c Collector, at time.Time, fresh, current []Sample) {
+		if name != "fake" || c != inst.Collector || len(fresh) != 1 || len(current) != 1 {
+			t.Errorf("observed %s (%T): %d fresh, %d current samples", name, c, len(fresh), len(current))
+		}
+		got = append(got, at)
+	}
+	col.set([]Sample{clicks(1, "fk.io/a")}, nil)
+	s.Refresh(context.Background(), inst)
+	col.set(nil, errors.New("fake: down"))
+	s.Refresh(context.Background(), inst)
+	if want := []time.Time{time.Unix(1700000002, 0)}; !slices.Equal(got, want) {
+		t.Errorf("observed at %v, want %v (the end of the successful refresh)", got, want)
 	}
 }
 

@@ -339,6 +339,13 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	return samples, err
 }
 
+// PolledAt implements exporter.PollTimes: a refresh reads only the due
+// posts and repeats the others' last values, and the early curve needs the
+// time of the read. The book is keyed by media id, the post label.
+func (c *collector) PolledAt(post string) (time.Time, bool) { return c.book.PolledAt(post) }
+
+var _ exporter.PollTimes = (*collector)(nil)
+
 // throttledByGraph tells Graph's throttling (a throttling code, or a 429
 // the client gave up on) from the client refusing to call during a pause.
 func throttledByGraph(err error) bool {

@@ -450,11 +450,15 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	}
 	metrics := map[string]*exporter.Metric{}
 	var names []string
-	probe := []*exporter.Metric{exporter.LinkUp, exporter.LinkStatusCode, exporter.LinkRedirects, exporter.LinkProbeDuration, exporter.LinkDestinationInfo}
+	measured := []*exporter.Metric{
+		exporter.LinkUp, exporter.LinkStatusCode, exporter.LinkRedirects, exporter.LinkProbeDuration, exporter.LinkDestinationInfo,
+		exporter.PostViewsAtAge, exporter.PostEngagementsAtAge, exporter.PostAtAgePolled,
+	}
 	for _, m := range exporter.Catalogue() {
-		// The link probe's metrics are measured by the probe, not read
-		// from a provider.
-		if slices.Contains(probe, m) {
+		// The link probe's metrics are measured by the probe, and the
+		// values at an age are recorded by the exporter from the posts'
+		// polls: neither is read from a provider.
+		if slices.Contains(measured, m) {
 			continue
 		}
 		if len(m.Labels) >= 3 && m.Labels[0] == exporter.LabelCampaign && m.Labels[1] == exporter.LabelCreator && m.Labels[2] == exporter.LabelProvider {

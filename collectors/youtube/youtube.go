@@ -315,6 +315,13 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	return samples, exporter.Partial(skipped)
 }
 
+// PolledAt implements exporter.PollTimes: a refresh reads only the due
+// posts and repeats the others' last values, and the early curve needs the
+// time of the read. The book is keyed by video id, the post label.
+func (c *collector) PolledAt(post string) (time.Time, bool) { return c.book.PolledAt(post) }
+
+var _ exporter.PollTimes = (*collector)(nil)
+
 func (t target) object(id string) exporter.Object {
 	return exporter.Object{Kind: exporter.KindPost, Campaign: t.campaign, Creator: t.creator, ID: id}
 }

@@ -1,0 +1,150 @@
+package exporter
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// The runner exports fees, budgets and checkpoints from the running config,
+// and its early curve outlives reloads: values recorded before a reload
+// (here, read back from the state file at the first load) are still
+// exported after it, until their collector is removed.
+func TestRunnerSteeringAndEarlyCurve(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config.yml")
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config := func(ages, amount string) string {
+		return `global:
+  early_curve:
+    ages: [` + ages + `]
+    state_file: curve.json
+collectors:
+  - type: fake
+    name: runner-social
+campaigns:
+  - name: spring
+    checkpoints:
+      at: ["00:00"]
+    creators:
+      - name: alice
+        fee: {amount: ` + amount + `, per_post: 300, currency: EUR, budget: 3000}
+`
+	}
+
+	// A post of runner-social recorded at 1h by an earlier run.
+	published := time.Now().Add(-48 * time.Hour).Truncate(time.Second)
+	post := func(views float64) []Sample { return curvePostSamples("spring", "p1", published, views, 4, 2) }
+	prev := NewEarlyCurve([]time.Duration{time.Hour}, filepath.Join(dir, "curve.json"), nil)
+	prev.Observe("runner-social", nil, published.Add(59*time.Minute), post(59), post(59))
+	prev.Observe("runner-social", nil, published.Add(61*time.Minute), post(61), post(61))
+
+	col := &testCollector{}
+	col.set(post(5000), nil)
+	testMu.Lock()
+	testCollectors["runner-social"] = col
+	testMu.Unlock()
+
+	write(config("1h", "1500"))
+	r := NewRunner(file, nil)
+	reg := prometheus.NewPedanticRegistry()
+	if err := r.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	for deadline := time.Now().Add(10 * time.Second); len(r.Cache.samplesOf("runner-social")) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("runner-social never refreshed")
+		}
+	}
+
+	const atAge = `
+# HELP influencer_post_engagements_at_age Saves and shares of a creator's post by type at a fixed age since publishing, from the poll nearest that age; absent if the post was first seen after it, or if its platform does not report the type.
+# TYPE influencer_post_engagements_at_age gauge
+influencer_post_engagements_at_age{age="1h",campaign="spring",creator="alice",post="p1",provider="instagram",type="saves"} 4
+influencer_post_engagements_at_age{age="1h",campaign="spring",creator="alice",post="p1",provider="instagram",type="shares"} 2
+# HELP influencer_post_views_at_age Views of a creator's post at a fixed age since publishing, from the poll nearest that age; absent if the post was first seen after it.
+# TYPE influencer_post_views_at_age gauge
+influencer_post_views_at_age{age="1h",campaign="spring",creator="alice",post="p1",provider="instagram"} 61
+`
+	steering := func(fee string) string {
+		return `
+# HELP influencer_creator_budget Budget set for a creator in the campaign, from the config, in major units of the currency.
+# TYPE influencer_creator_budget gauge
+influencer_creator_budget{campaign="spring",creator="alice",currency="EUR"} 3000
+# HELP influencer_creator_fee Fee owed to a creator for the campaign so far, from the config: the flat amount plus the per-post amount for each campaign post the exporter tracks, in major units of the currency.
+# TYPE influencer_creator_fee gauge
+influencer_creator_fee{campaign="spring",creator="alice",currency="EUR"} ` + fee + `
+`
+	}
+	check := func(t *testing.T, fee string) {
+		t.Helper()
+		// One post tracked: 300 on top of the flat amount.
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(steering(fee)+atAge),
+			"influencer_creator_fee", "influencer_creator_budget", "influencer_post_views_at_age", "influencer_post_engagements_at_age"); err != nil {
+			t.Error(err)
+		}
+		before := time.Now().UTC().Truncate(24 * time.Hour)
+		got, err := testutil.GatherAndCount(reg, "influencer_campaign_checkpoint_timestamp_seconds")
+		if err != nil || got != 1 {
+			t.Fatalf("checkpoint series = %d, %v; want 1", got, err)
+		}
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := time.Now().UTC().Truncate(24 * time.Hour)
+		for _, mf := range mfs {
+			if mf.GetName() != "influencer_campaign_checkpoint_timestamp_seconds" {
+				continue
+			}
+			v := mf.GetMetric()[0].GetGauge().GetValue()
+			if v != float64(before.Unix()) && v != float64(after.Unix()) {
+				t.Errorf("checkpoint = %s, want the last midnight UTC, %s", time.Unix(int64(v), 0).UTC(), after)
+			}
+		}
+	}
+	check(t, "1800")
+
+	// A new age and fee: the value recorded at 1h stays.
+	write(config("1h, 3h", "2000"))
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "2300")
+	if n, err := testutil.GatherAndCount(reg, "influencer_early_curve_posts"); err != nil || n != 6 {
+		t.Errorf("early curve posts = %d series, %v; want 2 ages × 3 states", n, err)
+	}
+
+	// A failed reload changes none of it.
+	write(config("1h, 3h, 0s", "1"))
+	if err := r.Reload(); err == nil {
+		t.Fatal("reload of an invalid config succeeded")
+	}
+	check(t, "2300")
+	if n, err := testutil.GatherAndCount(reg, "influencer_early_curve_posts"); err != nil || n != 6 {
+		t.Errorf("early curve posts = %d series after a failed reload, %v; want 6", n, err)
+	}
+
+	// Without its collector, the post's curve goes.
+	write("campaigns:\n  - name: spring\n")
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := testutil.GatherAndCount(reg, "influencer_post_views_at_age", "influencer_early_curve_posts"); err != nil || n != 0 {
+		t.Errorf("%d early curve series once the collector is gone (%v), want 0", n, err)
+	}
+}
