@@ -33,10 +33,12 @@ var testVars = map[string]string{
 	"__rate_interval": "1m",
 	"__interval":      "1m",
 	"__range":         "5m",
+	"__to":            "1700000000000",
 	"campaign":        ".*",
 	"creator":         ".*",
 	"collector":       ".*",
 	"job":             ".*",
+	"age":             ".*",
 	"datasource":      "prometheus",
 }
 
@@ -247,6 +249,407 @@ func checkAnnotations(t *testing.T, d Dashboard) {
 	if !found {
 		t.Error(`no annotation on ALERTS{alertstate="firing", campaign=~"$campaign"}`)
 	}
+
+	var raw struct {
+		Annotations struct {
+			List []annotationOptions `json:"list"`
+		} `json:"annotations"`
+	}
+	if err := json.Unmarshal(d.Raw, &raw); err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]annotationOptions{}
+	for _, a := range raw.Annotations.List {
+		byName[a.Name] = a
+	}
+	if a, ok := byName["Checkpoints"]; !ok || a.Expr != checkpointsExpr || !a.UseValueForTime || !a.Enable {
+		t.Errorf("want an enabled annotation Checkpoints on %s with useValueForTime; got %+v", checkpointsExpr, a)
+	}
+	a, ok := byName["Settling"]
+	if !ok || a.Expr != settlingExpr || a.UseValueForTime || !strings.Contains(a.TextFormat, "two days") {
+		t.Errorf("want an annotation Settling on %s, without useValueForTime, whose text says figures settle for up to two days; got %+v", settlingExpr, a)
+	}
+	if slices.Contains(attentionAndAction, d.UID) && !a.Enable {
+		t.Error("the Settling annotation is off: the campaign dashboards show it")
+	}
+}
+
+// The annotations every dashboard has besides the firing alerts: the
+// campaigns' checkpoint reads, and the last 48 hours before the end of the
+// time range, whose platform and analytics figures still settle.
+//
+// Grafana's Prometheus annotations run a range query and, with
+// useValueForTime, take each step's value as the event's time in
+// milliseconds; steps with the same value make one event. The checkpoint
+// gauge holds the time of the last checkpoint passed, so each checkpoint is
+// one event at its own time, however long it stays the last. Without
+// useValueForTime, consecutive steps with a value above 0 make one region:
+// the Settling query is 1 at the steps within 48 hours of ${__to} (the end
+// of the time range, in milliseconds) and absent before.
+const (
+	checkpointsExpr = `influencer_campaign_checkpoint_timestamp_seconds{job=~"$job", campaign=~"$campaign"} * 1000`
+	settlingExpr    = `vector(1) and (vector(time()) > ${__to} / 1000 - 172800)`
+)
+
+// annotationOptions is the part of an annotation the steering checks read.
+type annotationOptions struct {
+	Name            string `json:"name"`
+	Expr            string `json:"expr"`
+	Enable          bool   `json:"enable"`
+	UseValueForTime bool   `json:"useValueForTime"`
+	TextFormat      string `json:"textFormat"`
+}
+
+// TestAnnotationQueries evaluates the Checkpoints and Settling queries with
+// the real promtool: a checkpoint's value is its time in milliseconds, and
+// the Settling query has a value exactly over the 48 hours before ${__to}.
+func TestAnnotationQueries(t *testing.T) {
+	bin := promtool.Path(t)
+	vars := maps.Clone(testVars)
+	vars["__to"] = "259200000" // 72h after the test's time 0, in milliseconds
+	type sample struct {
+		Labels string  `yaml:"labels"`
+		Value  float64 `yaml:"value"`
+	}
+	type exprTest struct {
+		Expr       string   `yaml:"expr"`
+		EvalTime   string   `yaml:"eval_time"`
+		ExpSamples []sample `yaml:"exp_samples"`
+	}
+	checkpoint := func(at string, ms float64) exprTest {
+		return exprTest{Expand(checkpointsExpr, vars), at, []sample{{`{job="influencer", campaign="spring-launch"}`, ms}}}
+	}
+	settling := func(at string, in bool) exprTest {
+		e := exprTest{Expr: Expand(settlingExpr, vars), EvalTime: at}
+		if in {
+			e.ExpSamples = []sample{{"{}", 1}}
+		}
+		return e
+	}
+	file := map[string]any{
+		"evaluation_interval": "1m",
+		"tests": []map[string]any{{
+			"interval": "1h",
+			// Checkpoints at 09:00 and 18:00 from time 0 on (the day
+			// before ended with one at 18:00).
+			"input_series": []map[string]string{{
+				"series": `influencer_campaign_checkpoint_timestamp_seconds{job="influencer", campaign="spring-launch"}`,
+				"values": "-21600x8 32400x8 64800x14 118800x8",
+			}},
+			"promql_expr_test": []exprTest{
+				checkpoint("5h", -21600000),
+				checkpoint("12h", 32400000),
+				checkpoint("20h", 64800000),
+				checkpoint("35h", 118800000),
+				settling("0s", false),
+				settling("23h59m", false),
+				settling("24h1m", true),
+				settling("50h", true),
+				settling("72h", true),
+			},
+		}},
+	}
+	data, err := yaml.Marshal(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "annotations.test.yml")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "test", "rules", path).CombinedOutput(); err != nil {
+		t.Errorf("promtool test rules: %v\n%s\n%s", err, out, data)
+	}
+}
+
+// steeringPanel is the part of a panel the steering checks read.
+type steeringPanel struct {
+	Type        string      `json:"type"`
+	Title       string      `json:"title"`
+	Description string      `json:"description"`
+	Links       []panelLink `json:"links"`
+	Options     struct {
+		SortBy []struct {
+			DisplayName string `json:"displayName"`
+			Desc        bool   `json:"desc"`
+		} `json:"sortBy"`
+	} `json:"options"`
+	Targets []Target `json:"targets"`
+	// Row is the title of the row the panel is in.
+	Row string `json:"-"`
+}
+
+// steeringPanels returns a dashboard's panels, each with its row's title.
+func steeringPanels(t *testing.T, uid string) map[string]steeringPanel {
+	t.Helper()
+	for _, d := range load(t) {
+		if d.UID != uid {
+			continue
+		}
+		var raw struct {
+			Panels []steeringPanel `json:"panels"`
+		}
+		if err := json.Unmarshal(d.Raw, &raw); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]steeringPanel{}
+		row := ""
+		for _, p := range raw.Panels {
+			if p.Type == "row" {
+				row = p.Title
+				continue
+			}
+			p.Row = row
+			out[p.Title] = p
+		}
+		return out
+	}
+	t.Fatalf("no dashboard %s", uid)
+	return nil
+}
+
+// selects returns the metric and recording rule names a panel's queries
+// select.
+func (p steeringPanel) selects(t *testing.T) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	for _, tg := range p.Targets {
+		e, err := parser.NewParser(parser.Options{}).ParseExpr(Expand(tg.Expr, testVars))
+		if err != nil {
+			t.Fatalf("panel %q target %s: %v", p.Title, tg.RefID, err)
+		}
+		for _, n := range metricNames(e) {
+			out[n] = true
+		}
+	}
+	return out
+}
+
+// panelLink is a link in a panel's header.
+type panelLink struct {
+	URL string `json:"url"`
+}
+
+func (p steeringPanel) links(url string) bool {
+	return slices.Contains(p.Links, panelLink{URL: url})
+}
+
+const runbookURL = "https://github.com/influencer-exporter/influencer_exporter/blob/main/docs/runbooks.md#"
+
+// TestSteeringPanels checks the panels a campaign team steers with at its
+// checkpoint reads: cost per action and the Reallocate table on the
+// overview's action side, a panel per authenticity signal in its Traction
+// or inflation row, and the velocity dashboard's early curve.
+func TestSteeringPanels(t *testing.T) {
+	overview := steeringPanels(t, "influencer-overview")
+
+	realloc, ok := overview["Reallocate"]
+	switch {
+	case !ok:
+		t.Error("overview: no Reallocate panel")
+	case realloc.Type != "table" || !strings.HasPrefix(realloc.Row, "Action"):
+		t.Errorf("overview: Reallocate is a %s in row %q, want a table in an Action row", realloc.Type, realloc.Row)
+	case len(realloc.Options.SortBy) == 0 || realloc.Options.SortBy[0].DisplayName != "Cost per redemption" || realloc.Options.SortBy[0].Desc:
+		t.Errorf("overview: Reallocate sorts by %+v, want cost per redemption, cheapest first", realloc.Options.SortBy)
+	case !strings.Contains(realloc.Description, "without a fee"):
+		t.Error("overview: the Reallocate description does not say what becomes of a creator without a fee")
+	}
+	sel := realloc.selects(t)
+	for _, want := range []string{
+		"campaign_creator_currency:influencer_cost_per_redemption:ratio",
+		"campaign_currency:influencer_cost_per_redemption:median",
+		"campaign_creator_currency:influencer_return_on_spend:ratio",
+		"campaign_currency:influencer_return_on_spend:median",
+		"campaign_creator_currency:influencer_budget_spent:ratio",
+		"campaign_creator_currency:influencer_code_net_revenue:sum",
+		"influencer_creator_fee",
+		"influencer_link_clicks_total",
+		"influencer_code_redemptions_total",
+	} {
+		if !sel[want] {
+			t.Errorf("overview: the Reallocate table does not show %s", want)
+		}
+	}
+
+	// Each cost per action per creator, with its campaign median, in an
+	// action row.
+	for rule, median := range map[string]string{
+		"campaign_creator_currency:influencer_cost_per_click:ratio":      "campaign_currency:influencer_cost_per_click:median",
+		"campaign_creator_currency:influencer_cost_per_redemption:ratio": "campaign_currency:influencer_cost_per_redemption:median",
+		"campaign_creator_currency:influencer_return_on_spend:ratio":     "campaign_currency:influencer_return_on_spend:median",
+	} {
+		found := false
+		for title, p := range overview {
+			sel := p.selects(t)
+			if title == "Reallocate" || !sel[rule] {
+				continue
+			}
+			found = true
+			if !sel[median] || !strings.HasPrefix(p.Row, "Action") || p.Type != "timeseries" {
+				t.Errorf("overview: panel %q shows %s: want a time series with %s, in an Action row (it is a %s in %q)", title, rule, median, p.Type, p.Row)
+			}
+		}
+		if !found {
+			t.Errorf("overview: no panel besides Reallocate shows %s", rule)
+		}
+	}
+
+	// One panel per authenticity signal in the Traction or inflation row,
+	// each linking its alert's runbook and saying what a genuine and an
+	// inflated curve look like.
+	for alert, rules := range map[string][]string{
+		"InfluencerClicksWithoutVisits":    {"campaign_creator:influencer_visits_per_click:ratio6h", "campaign:influencer_visits_per_click:median6h"},
+		"InfluencerFollowerSpike":          {"campaign_creator_account:influencer_account_followers:delta1h", "campaign_creator_account:influencer_account_followers:deriv24h_offset1h"},
+		"InfluencerEngagementWithoutReach": {"campaign_creator_post:influencer_post_engagements:delta6h", "campaign_creator_post:influencer_post_reach:delta6h"},
+		"InfluencerEngagementRateOutlier":  {"campaign_creator:influencer_engagements_per_view:ratio", "campaign:influencer_engagements_per_view:median"},
+	} {
+		url := runbookURL + strings.ToLower(alert)
+		var panels []string
+		for title, p := range overview {
+			if !p.links(url) {
+				continue
+			}
+			panels = append(panels, title)
+			if !strings.HasPrefix(p.Row, "Traction or inflation") {
+				t.Errorf("overview: panel %q is in row %q, want the Traction or inflation row", title, p.Row)
+			}
+			desc := strings.ToLower(p.Description)
+			if !strings.Contains(p.Description, url) || !strings.Contains(desc, "genuine") || !strings.Contains(desc, "inflated") {
+				t.Errorf("overview: the description of %q does not say what a genuine and an inflated curve look like, with the runbook %s", title, url)
+			}
+			sel := p.selects(t)
+			for _, r := range rules {
+				if !sel[r] {
+					t.Errorf("overview: panel %q does not show %s", title, r)
+				}
+			}
+		}
+		if len(panels) != 1 {
+			t.Errorf("overview: panels %q link the runbook of %s, want one", panels, alert)
+		}
+	}
+
+	velocity := steeringPanels(t, "influencer-velocity")
+	early, ok := velocity["Early curve"]
+	if !ok || !strings.HasPrefix(early.Row, "Attention") || !early.links(runbookURL+"influencerpoststalledearly") {
+		t.Errorf("velocity: want an Early curve panel in an Attention row, linking the InfluencerPostStalledEarly runbook; got %+v", early)
+	}
+	sel = early.selects(t)
+	for _, want := range []string{
+		"campaign_creator_post_age:influencer_post_saves_shares_at_age:sum",
+		"campaign_age:influencer_post_saves_shares_at_age:p25",
+		"campaign_age:influencer_post_saves_shares_at_age:p50",
+		"campaign_age:influencer_post_saves_shares_at_age:p75",
+		"influencer_post_views_at_age",
+	} {
+		if !sel[want] {
+			t.Errorf("velocity: the Early curve panel does not show %s", want)
+		}
+	}
+}
+
+// runbookAnchorRE finds the runbook sections dashboards link to.
+var runbookAnchorRE = regexp.MustCompile(`docs/runbooks\.md#([a-z0-9-]+)`)
+
+// TestRunbookLinks checks that every runbook section a dashboard links to
+// is a heading of docs/runbooks.md.
+func TestRunbookLinks(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "docs", "runbooks.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchors := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if h, ok := strings.CutPrefix(line, "#"); ok {
+			anchors[githubAnchor(strings.TrimLeft(h, "#"))] = true
+		}
+	}
+	n := 0
+	for _, d := range load(t) {
+		seen := map[string]bool{}
+		for _, m := range runbookAnchorRE.FindAllStringSubmatch(string(d.Raw), -1) {
+			n++
+			if !anchors[m[1]] && !seen[m[1]] {
+				t.Errorf("%s links to docs/runbooks.md#%s, which is no section there", d.UID, m[1])
+			}
+			seen[m[1]] = true
+		}
+	}
+	if n == 0 {
+		t.Error("no dashboard links to a runbook")
+	}
+}
+
+// githubAnchor is the anchor GitHub gives a Markdown heading: lower case,
+// spaces as hyphens, other punctuation dropped.
+func githubAnchor(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(heading)) {
+		switch {
+		case r == ' ' || r == '-':
+			b.WriteRune('-')
+		case r == '_' || (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9'):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// settlingMetrics are the figures that change after the fact: platform
+// insights and web analytics settle for up to two days, and refunds come
+// days after an order. The early-curve values never change once recorded.
+var settlingMetrics = []string{
+	"influencer_post_views",
+	"influencer_post_reach",
+	"influencer_post_engagements",
+	"influencer_referral_visitors_total",
+	"influencer_code_refunds_total",
+	"influencer_code_refunded_revenue_total",
+}
+
+// TestSettlingPanels checks that every panel showing a figure that still
+// settles, directly or through a recording rule, says so.
+func TestSettlingPanels(t *testing.T) {
+	settling := map[string]bool{}
+	for _, m := range settlingMetrics {
+		settling[m] = true
+	}
+	rules := recordingRules(t)
+	for changed := true; changed; {
+		changed = false
+		for name, e := range rules {
+			if !settling[name] && slices.ContainsFunc(metricNames(e), func(n string) bool { return settling[n] }) {
+				settling[name], changed = true, true
+			}
+		}
+	}
+	n := 0
+	for _, d := range load(t) {
+		for _, p := range d.AllPanels() {
+			var reads []string
+			for _, tg := range p.Targets {
+				e, err := parser.NewParser(parser.Options{}).ParseExpr(Expand(tg.Expr, testVars))
+				if err != nil {
+					continue // TestQueries reports it.
+				}
+				for _, name := range metricNames(e) {
+					if settling[name] && !slices.Contains(reads, name) {
+						reads = append(reads, name)
+					}
+				}
+			}
+			if len(reads) == 0 {
+				continue
+			}
+			n++
+			if !strings.Contains(strings.ToLower(p.Description), "settl") {
+				t.Errorf("%s: panel %d %q shows %s, which settle for up to two days, and its description does not say so", d.UID, p.ID, p.Title, strings.Join(reads, ", "))
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no panel shows a settling figure")
+	}
 }
 
 var dashboardURLRE = regexp.MustCompile(`/d/([A-Za-z0-9_-]+)`)
@@ -359,15 +762,19 @@ func metricNames(e parser.Expr) []string {
 	return out
 }
 
-// recomputed returns the recording rules whose aggregation a query repeats:
-// the same aggregation and grouping over the same function of the same
-// metric, with the same label matchers apart from the campaign and creator
-// filters.
+// recomputed returns the recording rules whose value a query repeats: an
+// aggregation in the query that is a rule's whole expression (give or take a
+// constant factor), with the same grouping over the same function of the
+// same metric and the same label matchers apart from the campaign and
+// creator filters. An aggregation that is only a part of a rule, such as
+// the lifetime clicks under a cost per click, has no rule of its own to use.
 func recomputed(e parser.Expr, rules map[string]parser.Expr) []string {
 	sigs := map[string]string{}
 	for name, re := range rules {
-		for _, s := range aggSignatures(re) {
-			sigs[s] = name
+		if ae := wholeAggregation(re); ae != nil {
+			if s, ok := aggSignature(ae); ok {
+				sigs[s] = name
+			}
 		}
 	}
 	var out []string
@@ -379,42 +786,101 @@ func recomputed(e parser.Expr, rules map[string]parser.Expr) []string {
 	return out
 }
 
+// wholeAggregation returns the aggregation a rule's expression is, possibly
+// multiplied or divided by a number (deriv() per second times 3600), or nil.
+func wholeAggregation(e parser.Expr) *parser.AggregateExpr {
+	switch e := unwrap(e).(type) {
+	case *parser.AggregateExpr:
+		return e
+	case *parser.BinaryExpr:
+		if e.Op != parser.MUL && e.Op != parser.DIV {
+			return nil
+		}
+		if _, ok := unwrap(e.RHS).(*parser.NumberLiteral); ok {
+			return wholeAggregation(e.LHS)
+		}
+		if _, ok := unwrap(e.LHS).(*parser.NumberLiteral); ok && e.Op == parser.MUL {
+			return wholeAggregation(e.RHS)
+		}
+	}
+	return nil
+}
+
 // aggSignatures describes each aggregation of a selector in e, such as
 // sum by (labels) (metric{matchers}) or sum by (labels) (fn(metric[range])).
 func aggSignatures(e parser.Expr) []string {
 	var out []string
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		ae, ok := n.(*parser.AggregateExpr)
-		if !ok {
-			return nil
-		}
-		fn := ""
-		inner := unwrap(ae.Expr)
-		if call, ok := inner.(*parser.Call); ok && len(call.Args) == 1 {
-			fn = call.Func.Name
-			inner = unwrap(call.Args[0])
-		}
-		if ms, ok := inner.(*parser.MatrixSelector); ok {
-			inner = ms.VectorSelector
-		}
-		vs, ok := inner.(*parser.VectorSelector)
-		if !ok {
-			return nil
-		}
-		var matchers []string
-		for _, m := range vs.LabelMatchers {
-			if m.Name == "__name__" || m.Name == "job" || m.Name == "campaign" || m.Name == "creator" {
-				continue
+		if ae, ok := n.(*parser.AggregateExpr); ok {
+			if s, ok := aggSignature(ae); ok {
+				out = append(out, s)
 			}
-			matchers = append(matchers, m.String())
 		}
-		sort.Strings(matchers)
-		grouping := slices.Clone(ae.Grouping)
-		sort.Strings(grouping)
-		out = append(out, fmt.Sprintf("%s without=%v %v %s %s %v", ae.Op, ae.Without, grouping, fn, vs.Name, matchers))
 		return nil
 	})
 	return out
+}
+
+// aggSignature describes an aggregation of a selector, or of a function of
+// one; ok is false for an aggregation of anything else.
+func aggSignature(ae *parser.AggregateExpr) (sig string, ok bool) {
+	fn := ""
+	inner := unwrap(ae.Expr)
+	if call, ok := inner.(*parser.Call); ok && len(call.Args) == 1 {
+		fn = call.Func.Name
+		inner = unwrap(call.Args[0])
+	}
+	if ms, ok := inner.(*parser.MatrixSelector); ok {
+		inner = ms.VectorSelector
+	}
+	vs, ok := inner.(*parser.VectorSelector)
+	if !ok {
+		return "", false
+	}
+	var matchers []string
+	for _, m := range vs.LabelMatchers {
+		if m.Name == "__name__" || m.Name == "job" || m.Name == "campaign" || m.Name == "creator" {
+			continue
+		}
+		matchers = append(matchers, m.String())
+	}
+	sort.Strings(matchers)
+	grouping := slices.Clone(ae.Grouping)
+	sort.Strings(grouping)
+	return fmt.Sprintf("%s without=%v %v %s %s %v", ae.Op, ae.Without, grouping, fn, vs.Name, matchers), true
+}
+
+func TestRecomputed(t *testing.T) {
+	rules := map[string]string{
+		"campaign_creator:clicks:rate5m":    `sum by (job, campaign, creator) (rate(clicks_total[5m]))`,
+		"campaign_creator_post:eng:deriv1h": `sum by (job, campaign, creator, post) (deriv(eng{type=~"saves|shares"}[1h])) * 3600`,
+		"campaign_creator:cost:ratio":       `sum by (job, campaign, creator) (fee) / on (job, campaign, creator) (sum by (job, campaign, creator) (clicks_total) > 0)`,
+	}
+	parsed := map[string]parser.Expr{}
+	for name, expr := range rules {
+		e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		parsed[name] = e
+	}
+	for expr, want := range map[string]string{
+		`sum by (job, campaign, creator) (rate(clicks_total{job=~"$job", creator=~"$creator"}[$__rate_interval]))`: "campaign_creator:clicks:rate5m",
+		`sum by (job, campaign, creator, post) (deriv(eng{type=~"saves|shares"}[5m]))`:                             "campaign_creator_post:eng:deriv1h",
+		`sum by (job, campaign, creator, post) (deriv(eng{type="likes"}[5m]))`:                                     "",
+		`sum by (job, campaign) (rate(clicks_total[5m]))`:                                                          "",
+		// Parts of a ratio: the rule is the ratio, not its sides.
+		`sum by (job, campaign, creator) (clicks_total)`: "",
+		`sum by (job, campaign, creator) (fee)`:          "",
+	} {
+		e, err := parser.NewParser(parser.Options{}).ParseExpr(Expand(expr, testVars))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		if got := strings.Join(recomputed(e, parsed), ","); got != want {
+			t.Errorf("recomputed(%s) = %q, want %q", expr, got, want)
+		}
+	}
 }
 
 func unwrap(e parser.Expr) parser.Expr {
