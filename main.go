@@ -46,6 +46,7 @@ import (
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/woocommerce"
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/youtube"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/report"
 	"github.com/influencer-exporter/influencer_exporter/sandbox"
 )
 
@@ -79,25 +80,40 @@ func main() {
 // run is the whole program; it returns the exit code once ctx is done or the
 // server fails.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	app := kingpin.New(program, "Exports influencer campaign metrics (clicks, redemptions, attention, tracking-link health) for Prometheus.")
+	app := kingpin.New(program, "Exports influencer campaign metrics (clicks, redemptions, attention, tracking-link health) for Prometheus. "+
+		"Without a command it serves the metrics: `"+program+" help serve` lists the exporter's flags.")
+	// serve is the default command, so the exporter runs with its flags
+	// and no command, as it always has.
+	serve := app.Command("serve", "Poll the providers and serve the metrics (the default command).").Default()
 	var (
-		configFile  = app.Flag("config.file", "Configuration file.").Default("config.yaml").String()
-		configCheck = app.Flag("config.check", "Validate the configuration file, print every error and exit.").Bool()
-		metricsPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
-		webConfig   = kingpinflag.AddFlags(app, defaultAddress)
+		configFile  = serve.Flag("config.file", "Configuration file.").Default("config.yaml").String()
+		configCheck = serve.Flag("config.check", "Validate the configuration file, print every error and exit.").Bool()
+		metricsPath = serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+		webConfig   = kingpinflag.AddFlags(serve, defaultAddress)
 		logConfig   = &promslog.Config{}
 	)
+	reportCmd := app.Command("report", "Write a campaign's checkpoint read from a Prometheus server that scrapes the exporter; see docs/report.md.")
+	reportConfig := report.AddFlags(reportCmd)
 	promslogflag.AddFlags(app, logConfig)
 	app.Version(version.Print(program))
 	app.HelpFlag.Short('h')
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
-	if _, err := app.Parse(args); err != nil {
+	command, err := app.Parse(args)
+	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", program, err)
 		return 2
 	}
 	logConfig.Writer = stderr
 	logger := promslog.New(logConfig)
+
+	if command == reportCmd.FullCommand() {
+		if err := report.Run(ctx, reportConfig, stdout, logger); err != nil {
+			fmt.Fprintf(stderr, "%s report: %v\n", program, err)
+			return 1
+		}
+		return 0
+	}
 
 	if *configCheck {
 		cfg, instances, err := exporter.Check(*configFile)
