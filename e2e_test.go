@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/internal/promprog"
 )
 
@@ -437,7 +438,7 @@ func (h *hookRecorder) dump() string {
 type process struct {
 	name   string
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *exportertest.SyncBuffer
 	exited chan struct{}
 	err    error
 }
@@ -446,7 +447,7 @@ type process struct {
 // only if the test fails.
 func startProgram(t *testing.T, name, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{name: name, cmd: exec.Command(bin, args...), logs: &syncBuffer{}, exited: make(chan struct{})}
+	p := &process{name: name, cmd: exec.Command(bin, args...), logs: &exportertest.SyncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stdout = p.logs
 	p.cmd.Stderr = p.logs
 	if err := p.cmd.Start(); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 	"github.com/influencer-exporter/influencer_exporter/internal/promtool"
 	"github.com/influencer-exporter/influencer_exporter/sandbox"
@@ -176,24 +177,7 @@ type exporterProcess struct {
 	sb         *sandbox.Sandbox
 	cancel     context.CancelFunc
 	done       chan int
-	logs       *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs       *exportertest.SyncBuffer
 }
 
 var sandboxMu sync.Mutex
@@ -201,7 +185,7 @@ var sandboxMu sync.Mutex
 // startExporter runs the program on the sandbox config, as `go run .` does.
 func startExporter(t *testing.T, configFile string) *exporterProcess {
 	t.Helper()
-	p := &exporterProcess{addr: freeAddr(t), configFile: configFile, done: make(chan int, 1), logs: &syncBuffer{}}
+	p := &exporterProcess{addr: freeAddr(t), configFile: configFile, done: make(chan int, 1), logs: &exportertest.SyncBuffer{}}
 	sandboxMu.Lock()
 	started := make(chan *sandbox.Sandbox, 1)
 	startSandbox = func(cfg *exporter.SandboxConfig, l *slog.Logger) (*sandbox.Sandbox, error) {

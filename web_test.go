@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 )
 
 // TestWebConfigBasicAuth checks that --web.config.file reaches
@@ -31,7 +33,7 @@ func TestWebConfigBasicAuth(t *testing.T) {
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	logs := &syncBuffer{}
+	logs := &exportertest.SyncBuffer{}
 	go func() {
 		done <- run(ctx, []string{"--config.file=" + cfg, "--web.listen-address=" + addr, "--web.config.file=" + webCfg}, io.Discard, logs)
 	}()

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 )
 
 // steppingClock returns its times one call after the other, then the last
@@ -98,7 +100,7 @@ func scheduler(t *testing.T, out *Output, log io.Writer) *Scheduler {
 // Prometheus sees the 18:00 checkpoint, then the read of the window that
 // closed at it, once.
 func TestScheduleWrites(t *testing.T) {
-	out := &syncBuffer{}
+	out := &exportertest.SyncBuffer{}
 	s := scheduler(t, &Output{Writer: out, Format: "markdown", Location: time.UTC}, io.Discard)
 	clock := clockAt("2025-06-02T17:30:00Z", "2025-06-02T17:40:00Z", "2025-06-02T17:50:00Z",
 		"2025-06-02T18:00:00Z", "2025-06-02T18:00:20Z", "2025-06-02T18:01:00Z", "2025-06-02T18:10:00Z")
@@ -111,10 +113,10 @@ func TestScheduleWrites(t *testing.T) {
 // post at the next poll, and never posts it twice, across restarts.
 func TestScheduleWebhook(t *testing.T) {
 	h := newHook(t, status(503), status(200))
-	log := &syncBuffer{}
+	log := &exportertest.SyncBuffer{}
 	w := testWebhook(t, h.url(), log)
 	w.Attempts = 1 // the first post fails; the next poll tries again
-	out := &syncBuffer{}
+	out := &exportertest.SyncBuffer{}
 	o := &Output{Writer: out, Location: time.UTC, Webhook: w, State: testState(t)}
 	s := scheduler(t, o, log)
 	runScheduler(t, s, clockAt("2025-06-02T18:10:00Z"), func() bool { return strings.Contains(log.String(), "checkpoint read posted") })

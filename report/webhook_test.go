@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 )
 
 // secretPath is the part of a webhook URL that authorizes posting.
@@ -76,24 +77,6 @@ func tooManyRequests(retryAfter string) func(http.ResponseWriter, *http.Request)
 		w.Header().Set("Retry-After", retryAfter)
 		w.WriteHeader(http.StatusTooManyRequests)
 	}
-}
-
-// syncBuffer is a log written by the code under test while tests read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // testWebhook posts to u with short waits; logs go to log.
@@ -235,7 +218,7 @@ func TestWebhookUnconfirmed(t *testing.T) {
 		<-release
 	})
 	defer close(release)
-	log := &syncBuffer{}
+	log := &exportertest.SyncBuffer{}
 	w, s := testWebhook(t, h.url(), log), testState(t)
 	w.client.Timeout = 200 * time.Millisecond
 	_, err := postOnce(t, w, s)
@@ -260,7 +243,7 @@ func TestWebhookRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &exportertest.SyncBuffer{}
 	w, s := testWebhook(t, "http://"+addr+secretPath, log), testState(t)
 	_, err = postOnce(t, w, s)
 	if err == nil || errors.Is(err, ErrUnconfirmed) || !strings.Contains(err.Error(), "giving up after 3 attempts") {
@@ -278,7 +261,7 @@ func TestWebhookRefused(t *testing.T) {
 // log line.
 func TestWebhookRedacted(t *testing.T) {
 	h := newHook(t, status(500))
-	log := &syncBuffer{}
+	log := &exportertest.SyncBuffer{}
 	w, s := testWebhook(t, h.url(), log), testState(t)
 	_, err := postOnce(t, w, s)
 	if err == nil {
