@@ -14,11 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/internal/promprog"
 	"github.com/influencer-exporter/influencer_exporter/internal/promtool"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden testdata files")
+// update is exportertest.Update: go test ./report -update rewrites the
+// golden files.
+var update = exportertest.Update
 
 // server is a real Prometheus holding the fixture, shared by the tests
 // and stopped by TestMain.
