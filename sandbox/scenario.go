@@ -10,7 +10,10 @@ import (
 
 // The scripted campaign. config.yaml names the same links; a test checks
 // the two agree. Rates differ per creator so the dashboards have something
-// to rank: alice drives most clicks, ivan almost none.
+// to rank: alice drives most of the real clicks; gia's links are barely
+// clicked (her likes are bought, see social.go); ivan's get the most
+// clicks of all, from bots: web analytics see almost none of them as
+// visits (see referrals.go).
 
 // scenarioLink is one tracking link of the sandbox campaign.
 type scenarioLink struct {
@@ -37,13 +40,18 @@ var scenario = []scenarioLink{
 	// summer-drop: emma and farid are configured by tag, not link by link.
 	{provider: "bitly", id: "bit.ly/emma-reel", campaign: "summer-drop", creator: "emma", product: "sun-cap", tags: []string{"emma-summer"}, clicks: fakeapi.Growth{Base: 300, PerMinute: 9}},
 	{provider: "bitly", id: "bit.ly/emma-story", campaign: "summer-drop", creator: "emma", product: "sun-cap", tags: []string{"emma-summer"}, clicks: fakeapi.Growth{Base: 80, PerMinute: 3}},
-	{provider: "dub", id: "dub.sh/farid-tiktok", campaign: "summer-drop", creator: "farid", product: "beach-bag", tags: []string{"farid-summer"}, clicks: fakeapi.Growth{Base: 150, PerMinute: 6}},
-	{provider: "rebrandly", id: "rebrand.ly/gia-summer", campaign: "summer-drop", creator: "gia", product: "beach-bag", clicks: fakeapi.Growth{Base: 60, PerMinute: 4}},
-	{provider: "shortio", id: "short.gy/gia-summer", campaign: "summer-drop", creator: "gia", product: "beach-bag", clicks: fakeapi.Growth{Base: 20, PerMinute: 1}},
+	// gia's bought likes bring almost no clicks. Her views are flat, so
+	// her clicks per 1,000 views only grow: faster clicks for her, or
+	// slower ones for farid, whose views climb, would put farid under
+	// half the campaign's median within two hours and set off
+	// InfluencerAttentionWithoutAction for him (story_test.go checks).
+	{provider: "dub", id: "dub.sh/farid-tiktok", campaign: "summer-drop", creator: "farid", product: "beach-bag", tags: []string{"farid-summer"}, clicks: fakeapi.Growth{Base: 400, PerMinute: 12}},
+	{provider: "rebrandly", id: "rebrand.ly/gia-summer", campaign: "summer-drop", creator: "gia", product: "beach-bag", clicks: fakeapi.Growth{Base: 60, PerMinute: 0.15}},
+	{provider: "shortio", id: "short.gy/gia-summer", campaign: "summer-drop", creator: "gia", product: "beach-bag", clicks: fakeapi.Growth{Base: 20, PerMinute: 0.05}},
 
-	// back-to-school: slow starters.
+	// back-to-school: slow starters, and ivan's bots.
 	{provider: "bitly", id: "bit.ly/hana-bts", campaign: "back-to-school", creator: "hana", product: "backpack", clicks: fakeapi.Growth{Base: 40, PerMinute: 1.5}},
-	{provider: "dub", id: "dub.sh/ivan-bts", campaign: "back-to-school", creator: "ivan", product: "backpack", clicks: fakeapi.Growth{Base: 12, PerMinute: 0.5}},
+	{provider: "dub", id: "dub.sh/ivan-bts", campaign: "back-to-school", creator: "ivan", product: "backpack", clicks: fakeapi.Growth{Base: 340, PerMinute: 30}},
 	{provider: "shortio", id: "short.gy/jade-bts", campaign: "back-to-school", creator: "jade", product: "pencil-case", clicks: fakeapi.Growth{Base: 75, PerMinute: 3}},
 }
 

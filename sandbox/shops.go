@@ -10,9 +10,12 @@ import (
 )
 
 // Each creator's discount code is redeemed at its own rate. alice sells
-// most; ivan's link gets clicks but his code almost never sells (action
-// stalls after attention); every seventh of alice's orders is cancelled, so
-// the refund counters move too.
+// most; ivan's link gets many clicks, from bots, but his code sells an
+// order every 20 minutes: the first comes before
+// InfluencerDiscountCodeNotRedeeming (200 clicks in 6h without an order,
+// for 30m) could fire, since his story is the bots, which
+// InfluencerClicksWithoutVisits tells. Every seventh of alice's orders is
+// cancelled, so the refund counters move too.
 var shopScenario = []struct {
 	shop   string
 	stream fakeapi.OrderStream
@@ -25,7 +28,7 @@ var shopScenario = []struct {
 	{"stripe", fakeapi.OrderStream{Code: "FARID", PerMinute: 0.7, Amount: 35, Currency: "USD", Initial: 9}},
 	{"shopify", fakeapi.OrderStream{Code: "GIA", PerMinute: 0.4, Amount: 55, Currency: "EUR", Initial: 6}},
 	{"stripe", fakeapi.OrderStream{Code: "HANA5", PerMinute: 0.2, Amount: 20, Currency: "USD", Initial: 2}},
-	{"woocommerce", fakeapi.OrderStream{Code: "ivan", PerMinute: 0.02, Amount: 15, Currency: "EUR"}},
+	{"woocommerce", fakeapi.OrderStream{Code: "ivan", PerMinute: 0.05, Amount: 15, Currency: "EUR"}},
 	{"shopify", fakeapi.OrderStream{Code: "JADE", PerMinute: 0.6, Amount: 12, Currency: "EUR", Initial: 8}},
 }
 

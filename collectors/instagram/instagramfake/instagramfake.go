@@ -11,7 +11,8 @@
 // X-Business-Use-Case-Usage headers of an hourly call budget.
 //
 // Counts of a post are its curves at the post's age on the fake's clock; a
-// post published in the future does not exist yet.
+// post published in the future does not exist yet. An account's followers
+// grow by the time since the fake started.
 package instagramfake
 
 import (
@@ -66,8 +67,22 @@ type Account struct {
 	// ID is the IG user id, digits.
 	ID       string
 	Username string
-	// Followers is followers_count.
+	// Followers is followers_count when the fake started.
 	Followers int64
+	// FollowersPerHour and NewFollowers add followers by the time since
+	// the fake started: a steady growth, and a curve on top of it (a
+	// burst of bought followers, say).
+	FollowersPerHour float64
+	NewFollowers     fakeapi.Curve
+}
+
+// followersAt returns followers_count at the given time since the fake
+// started.
+func (a *Account) followersAt(since time.Duration) int64 {
+	if since < 0 {
+		since = 0
+	}
+	return a.Followers + int64(a.FollowersPerHour*since.Hours()) + a.NewFollowers.At(since)
 }
 
 // Post is one IG Media object.
@@ -463,7 +478,7 @@ func (s *Server) render(id string, fields []string, now time.Time) (map[string]a
 			case "username":
 				out["username"] = a.Username
 			case "followers_count":
-				out["followers_count"] = a.Followers
+				out["followers_count"] = a.followersAt(now.Sub(s.start))
 			case "media_count":
 				n := 0
 				for _, p := range s.posts {

@@ -277,3 +277,40 @@ func TestDeletePost(t *testing.T) {
 		t.Errorf("deleted post listed: %v", v["data"])
 	}
 }
+
+func TestFollowerGrowth(t *testing.T) {
+	f, clock, base := newFake(t)
+	// 60 an hour, and a burst of 400 centred 30 minutes after the start.
+	f.AddAccount(Account{ID: "1785", Username: "bruno", Followers: 10000, FollowersPerHour: 60,
+		NewFollowers: fakeapi.Curve{Final: 400, Midpoint: 30 * time.Minute, Spread: time.Minute}})
+	q := "?access_token=" + token + "&fields=id,followers_count"
+	followers := func() float64 {
+		t.Helper()
+		status, _, v := get(t, base+"/v26.0/1785"+q)
+		n, ok := v["followers_count"].(float64)
+		if status != 200 || !ok {
+			t.Fatalf("account: %d %v", status, v)
+		}
+		return n
+	}
+	start := clock.Now()
+	for _, tc := range []struct {
+		after time.Duration
+		want  float64
+	}{
+		{0, 10000},
+		{10 * time.Minute, 10010},       // steady growth only
+		{20 * time.Minute, 10020},       // the burst has not started
+		{40 * time.Minute, 10040 + 400}, // the burst is in
+	} {
+		clock.Advance(start.Add(tc.after).Sub(clock.Now()))
+		if got := followers(); got != tc.want {
+			t.Errorf("followers %s after the start = %g, want %g", tc.after, got, tc.want)
+		}
+	}
+	// The wire format is unchanged: an account without growth keeps its
+	// count.
+	if _, _, v := get(t, base+"/v26.0/1784"+q); v["followers_count"] != float64(1200) {
+		t.Errorf("account without growth: %v", v)
+	}
+}
