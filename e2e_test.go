@@ -187,8 +187,12 @@ func TestEndToEnd(t *testing.T) {
 	if v, ok := api.value("min_over_time(" + linkUp + "[5m])"); !ok || v != 1 {
 		t.Errorf("Prometheus saw the link down after one failed probe: min_over_time = %g (%t)", v, ok)
 	}
-	if a := hooks.alerts(); len(a) > 0 {
-		t.Fatalf("one failed probe notified: %v", a)
+	// The sandbox's steering alerts (a stalled post, bot clicks) may
+	// notify meanwhile, as designed; the flapping link may not.
+	for _, a := range hooks.alerts() {
+		if a.isE2ELink() {
+			t.Fatalf("one failed probe notified: %v", a)
+		}
 	}
 	t.Logf("one failed probe (a timeout): the link stayed up")
 
@@ -291,9 +295,7 @@ func waitNotification(t *testing.T, prom, am *process, hooks *hookRecorder, stat
 	deadline := time.Now().Add(timeout)
 	for {
 		for _, a := range hooks.alerts() {
-			l := a.Labels
-			if a.Status == status && l["alertname"] == e2eAlert && l["campaign"] == e2eLink.campaign &&
-				l["creator"] == e2eLink.creator && l["link"] == e2eLink.link && l["provider"] == e2eLink.provider {
+			if a.Status == status && a.isE2ELink() {
 				return a
 			}
 		}
@@ -385,6 +387,13 @@ type webhookAlert struct {
 	Annotations map[string]string `json:"annotations"`
 	StartsAt    time.Time         `json:"startsAt"`
 	EndsAt      time.Time         `json:"endsAt"`
+}
+
+// isE2ELink reports whether a is the broken-link alert of e2eLink.
+func (a webhookAlert) isE2ELink() bool {
+	l := a.Labels
+	return l["alertname"] == e2eAlert && l["campaign"] == e2eLink.campaign && l["creator"] == e2eLink.creator &&
+		l["link"] == e2eLink.link && l["provider"] == e2eLink.provider
 }
 
 func (a webhookAlert) String() string {
