@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -56,15 +55,7 @@ campaigns:
 	testMu.Unlock()
 
 	write(config("1h", "1500"))
-	r := NewRunner(file, nil)
-	reg := prometheus.NewPedanticRegistry()
-	if err := r.Register(reg); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	defer r.Stop()
+	r, reg := startRunner(t, file)
 	for deadline := time.Now().Add(10 * time.Second); len(r.Cache.samplesOf("runner-social")) == 0; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("runner-social never refreshed")

@@ -161,6 +161,22 @@ func TestScrapeDoesNotWaitOnHangingCollectors(t *testing.T) {
 	}
 }
 
+// startRunner loads file into a new runner registered with a pedantic
+// registry, and stops the runner when the test ends.
+func startRunner(t *testing.T, file string) (*Runner, *prometheus.Registry) {
+	t.Helper()
+	r := NewRunner(file, nil)
+	reg := prometheus.NewPedanticRegistry()
+	if err := r.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	return r, reg
+}
+
 func TestRunnerReloadKeepsConfigOnError(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "config.yml")
@@ -171,15 +187,7 @@ func TestRunnerReloadKeepsConfigOnError(t *testing.T) {
 		}
 	}
 	write("collectors:\n  - type: fake\n    name: reload-a\n")
-	r := NewRunner(file, nil)
-	reg := prometheus.NewPedanticRegistry()
-	if err := r.Register(reg); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	defer r.Stop()
+	r, _ := startRunner(t, file)
 	if got := testutil.ToFloat64(r.reloadOK); got != 1 {
 		t.Errorf("reload successful = %g", got)
 	}
