@@ -451,7 +451,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	metrics := map[string]*exporter.Metric{}
 	var names []string
 	measured := []*exporter.Metric{
-		exporter.LinkUp, exporter.LinkStatusCode, exporter.LinkRedirects, exporter.LinkProbeDuration, exporter.LinkDestinationInfo,
+		exporter.LinkUp, exporter.LinkStatusCode, exporter.LinkRedirects, exporter.LinkProbeDuration, exporter.LinkDestinationInfo, exporter.LinkLastProbe,
 		exporter.PostViewsAtAge, exporter.PostEngagementsAtAge, exporter.PostAtAgePolled,
 	}
 	for _, m := range exporter.Catalogue() {

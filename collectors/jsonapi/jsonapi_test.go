@@ -309,6 +309,7 @@ func TestBadOptions(t *testing.T) {
 		{"missing label", strings.Replace(ok, "labels: {link: short_url}", "labels: {}", 1), []string{"options.values[0].labels", `needs label "link"`}},
 		{"extra label", strings.Replace(ok, "labels: {link: short_url}", "labels: {link: short_url, creator: x}", 1), []string{"options.values[0].labels.creator", `no label "creator"`}},
 		{"link health metric", strings.Replace(ok, "influencer_link_clicks_total", "influencer_link_up", 1), []string{"options.values[0].metric", "unknown metric"}},
+		{"probe time metric", strings.Replace(ok, "influencer_link_clicks_total", "influencer_link_last_probe_timestamp_seconds", 1), []string{"options.values[0].metric", `unknown metric "influencer_link_last_probe_timestamp_seconds"`}},
 		{"metric the exporter records", strings.Replace(ok, "influencer_link_clicks_total, path: stats.clicks, labels: {link: short_url}", "influencer_post_views_at_age, path: stats.clicks, labels: {post: short_url, age: =1h}", 1), []string{"options.values[0].metric", `unknown metric "influencer_post_views_at_age"`}},
 		{"not a catalogue metric", strings.Replace(ok, "influencer_link_clicks_total", "influencer_api_retries_total", 1), []string{"options.values[0].metric", "unknown metric"}},
 		{"map to unknown creator", strings.Replace(ok, "dan_tt: dan", "dan_tt: daniel", 1), []string{"options.creator.map.dan_tt", `no creator "daniel"`}},
