@@ -24,9 +24,14 @@ import (
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
+	"github.com/influencer-exporter/influencer_exporter/internal/promprog"
 	"github.com/influencer-exporter/influencer_exporter/internal/promtool"
 	"github.com/influencer-exporter/influencer_exporter/sandbox"
 )
+
+// TestMain ends the run with a visible line when tests skipped for want of
+// promtool, prometheus, alertmanager or amtool.
+func TestMain(m *testing.M) { promprog.Main(m) }
 
 func TestConfigCheck(t *testing.T) {
 	var out, errOut bytes.Buffer

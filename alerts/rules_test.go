@@ -18,6 +18,10 @@ import (
 	"github.com/influencer-exporter/influencer_exporter/internal/promtool"
 )
 
+// TestMain ends the run with a visible line when tests skipped for want of
+// promtool, prometheus, alertmanager or amtool.
+func TestMain(m *testing.M) { promprog.Main(m) }
+
 // ruleFile is the part of a Prometheus rules file the checks below read.
 type ruleFile struct {
 	Groups []struct {

@@ -23,8 +23,13 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/influencer-exporter/influencer_exporter/internal/jobcheck"
+	"github.com/influencer-exporter/influencer_exporter/internal/promprog"
 	"github.com/influencer-exporter/influencer_exporter/internal/promtool"
 )
+
+// TestMain ends the run with a visible line when tests skipped for want of
+// promtool, prometheus, alertmanager or amtool.
+func TestMain(m *testing.M) { promprog.Main(m) }
 
 // testVars are what the tests put in for Grafana's variables before parsing
 // a query: durations for the interval variables, and regexes that are safe

@@ -39,6 +39,7 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
 	stopPrometheus()
+	promprog.ReportSkips()
 	os.Exit(code)
 }
 
