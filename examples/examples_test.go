@@ -6,20 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/bitly"
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/dub"
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/ga4"
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/instagram"
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/jsonapi"
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/linkprobe"
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/plausible"
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/rebrandly"
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/shopify"
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/shortio"
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/stripe"
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/tiktok"
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/woocommerce"
-	_ "github.com/influencer-exporter/influencer_exporter/collectors/youtube"
+	_ "github.com/influencer-exporter/influencer_exporter/collectors/all"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 )
 
