@@ -39,6 +39,19 @@ type Runner struct {
 
 	reloadOK   prometheus.Gauge
 	reloadTime prometheus.Gauge
+
+	// lastReload is the outcome of the last reload attempt, for the
+	// landing page.
+	lastMu     sync.Mutex
+	lastReload ReloadStatus
+}
+
+// ReloadStatus is the outcome of the last configuration (re)load attempt.
+type ReloadStatus struct {
+	At  time.Time
+	Err error
+	// LastSuccess is when a configuration was last loaded.
+	LastSuccess time.Time
 }
 
 // NewRunner returns a runner for the config file; call Reload to start it.
@@ -96,13 +109,34 @@ func Check(file string) (*Config, []*Instance, error) {
 // their refresh schedule.
 func (r *Runner) Reload() error {
 	err := r.reload()
+	now := time.Now()
+	r.lastMu.Lock()
+	r.lastReload.At, r.lastReload.Err = now, err
+	if err == nil {
+		r.lastReload.LastSuccess = now
+	}
+	r.lastMu.Unlock()
 	if err != nil {
 		r.reloadOK.Set(0)
 		return err
 	}
 	r.reloadOK.Set(1)
-	r.reloadTime.SetToCurrentTime()
+	r.reloadTime.Set(float64(now.UnixNano()) / 1e9)
 	return nil
+}
+
+// LastReload returns the outcome of the last Reload.
+func (r *Runner) LastReload() ReloadStatus {
+	r.lastMu.Lock()
+	defer r.lastMu.Unlock()
+	return r.lastReload
+}
+
+// Instances returns the running collectors.
+func (r *Runner) Instances() []*Instance {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*Instance(nil), r.instances...)
 }
 
 func (r *Runner) reload() error {
