@@ -161,7 +161,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	mux.Handle(*metricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
-		Registry:      reg,
+		// Prometheus 3 asks for OpenMetrics first; offer it, as
+		// node_exporter does.
+		EnableOpenMetrics: true,
+		Registry:          reg,
 	}))
 	mux.Handle("/", &exporter.StatusPage{Cache: runner.Cache, Version: version.Version, MetricsPath: *metricsPath})
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
