@@ -19,10 +19,15 @@ RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false \
         -X github.com/prometheus/common/version.Version=${VERSION} \
         -X github.com/prometheus/common/version.Revision=${REVISION}" \
       -o /out/influencer_exporter .
+# The runtime image has no shell, curl or wget: its healthcheck runs this
+# (see docker-compose.yml).
+RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-s -w" \
+      -o /out/healthcheck ./cmd/healthcheck
 
 # Runtime: no shell, no package manager, uid 65532.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/influencer_exporter /bin/influencer_exporter
+COPY --from=build /out/healthcheck /bin/healthcheck
 # The sandbox campaign: its fakes listen on 127.0.0.1 inside the container,
 # for the exporter only. token_file paths are relative to the config file.
 COPY config.yaml /etc/influencer_exporter/config.yaml
