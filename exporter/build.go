@@ -29,7 +29,9 @@ type Instance struct {
 
 // Build creates every configured collector. Factory errors (bad options,
 // links a provider cannot handle) are gathered, so --config.check shows
-// them all at once.
+// them all at once. On a config that failed to load (see Check), the
+// collectors whose block did not decode, or whose type, token or
+// http_config is invalid, are not built.
 func Build(cfg *Config, d Deps) ([]*Instance, error) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
@@ -45,6 +47,9 @@ func Build(cfg *Config, d Deps) ([]*Instance, error) {
 		errs []error
 	)
 	for _, cc := range cfg.Collectors {
+		if cc == nil || cfg.problems.unbuildable(cc.path) {
+			continue
+		}
 		factory, ok := lookup(cc.Type)
 		if !ok {
 			errs = append(errs, cfg.Errorf(cc.path+".type", "unknown collector type %q", cc.Type))
@@ -58,11 +63,15 @@ func Build(cfg *Config, d Deps) ([]*Instance, error) {
 		}
 		col, err := factory(Settings{Config: cc, Client: client, Logger: logger, Links: d.Links})
 		if err != nil {
-			var ce *ConfigError
-			if !errors.As(err, &ce) {
-				err = cfg.Errorf(cc.path, "%s: %w", cc.Type, err)
+			// Each error on a line of its own, and each located: one
+			// the collector did not place names its block.
+			for _, e := range flattenErrors(err) {
+				var ce *ConfigError
+				if !errors.As(e, &ce) {
+					e = cfg.Errorf(cc.path, "%s: %w", cc.Type, e)
+				}
+				errs = append(errs, e)
 			}
-			errs = append(errs, err)
 			continue
 		}
 		out = append(out, &Instance{

@@ -6,8 +6,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,6 +59,12 @@ type Config struct {
 	file string
 	dir  string
 	pos  map[string]position
+	// problems are the errors found loading the file; Build does not
+	// build the collectors they leave undecoded.
+	problems *configErrors
+	// unsureNames: some collector's name is not known for sure (see
+	// markUnsureNames).
+	unsureNames bool
 }
 
 // GlobalConfig holds the defaults every collector inherits.
@@ -105,6 +111,8 @@ type CollectorConfig struct {
 
 	path string
 	cfg  *Config
+	// nameUnsure: the name may not be the one the file means to give.
+	nameUnsure bool
 }
 
 // HTTPConfig tunes the shared HTTP client for one collector.
@@ -309,51 +317,337 @@ func parentPath(p string) string {
 }
 
 // LoadConfig reads, strictly decodes and validates the file. The returned
-// error lists every problem found, each naming file, line and field.
+// error lists every problem found, each naming file, line and field, sorted
+// by line; the config is nil if there is any.
 func LoadConfig(file string) (*Config, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+	c, errs := loadConfig(file)
+	if err := errs.err(); err != nil {
+		return nil, err
 	}
-	return ParseConfig(file, data)
+	return c, nil
 }
 
 // ParseConfig is LoadConfig on bytes; file names the source in errors and
 // relative token_file paths resolve against its directory.
 func ParseConfig(file string, data []byte) (*Config, error) {
-	c := &Config{file: file, dir: filepath.Dir(file), pos: map[string]position{}}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &ConfigError{File: file, Err: yamlError(err)}
-	}
-	if root.Kind == 0 || len(root.Content) == 0 {
-		return nil, &ConfigError{File: file, Err: errors.New("config is empty")}
-	}
-	doc := root.Content[0]
-	var errs []error
-	// The http_config blocks are walked first, field by field: the
-	// library's decoder is not strict. A block with problems of its own
-	// does not get the whole block's decode error on top.
-	flagged := checkHTTPClientBlocks(doc, c.pos, func(path string, n *yaml.Node, msg string) {
-		errs = append(errs, &ConfigError{File: file, Line: n.Line, Column: n.Column, Field: path, Err: errors.New(msg)})
-	})
-	checkKnownFields(doc, typeOfConfig, "", c.pos, func(path string, n *yaml.Node, msg string) {
-		if flagged[path] {
-			return
-		}
-		errs = append(errs, &ConfigError{File: file, Line: n.Line, Column: n.Column, Field: path, Err: errors.New(msg)})
-	})
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if err := doc.Decode(c); err != nil {
-		return nil, decodeErrors(file, err, c.pos)
-	}
-	c.applyDefaults()
-	if err := c.validate(); err != nil {
+	c, errs := parseConfig(file, data)
+	if err := errs.err(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+func loadConfig(file string) (*Config, *configErrors) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		errs := &configErrors{}
+		errs.add(phaseDecode, fmt.Errorf("read config: %w", err))
+		return nil, errs
+	}
+	return parseConfig(file, data)
+}
+
+// parseConfig decodes and validates as much of the file as it can. An
+// unknown field is left out and a value that does not decode is left at
+// its default, and the rest is decoded and validated all the same, so that
+// one run reports every problem. The config is nil only when nothing could
+// be decoded; with errors, it is only fit for Build to report what the
+// collectors refuse (see Check).
+func parseConfig(file string, data []byte) (*Config, *configErrors) {
+	errs := &configErrors{}
+	c := &Config{file: file, dir: filepath.Dir(file), pos: map[string]position{}, problems: errs}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		errs.add(phaseDecode, &ConfigError{File: file, Err: yamlError(err)})
+		return nil, errs
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		errs.add(phaseDecode, &ConfigError{File: file, Err: errors.New("config is empty")})
+		return nil, errs
+	}
+	w := newWalker(c.pos)
+	doc, ok := w.clean(root.Content[0], typeOfConfig, "")
+	walkErrs, dropped := w.errors(file)
+	errs.add(phaseDecode, errors.Join(walkErrs...))
+	errs.drop(dropped...)
+	if !ok {
+		return nil, errs
+	}
+	if err := doc.Decode(c); err != nil {
+		// The walk left out what does not decode: what remains are
+		// problems it does not look for, such as a key given twice.
+		errs.add(phaseDecode, decodeErrors(file, err, c.pos))
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, errs // the decode stopped half way
+		}
+	}
+	c.markUnsureNames()
+	c.applyDefaults()
+	errs.add(phaseValidate, c.validate())
+	if errs.len() > 0 {
+		c.compact()
+	}
+	return c, errs
+}
+
+// markUnsureNames marks the collectors whose name the file may not give as
+// decoded: a name or type that did not decode, or an unknown key that may
+// be a misspelt name. References to collectors are not judged while a
+// name is unsure: "unknown collector" would be a follow-on error.
+func (c *Config) markUnsureNames() {
+	p := c.problems
+	if p.isDropped("collectors") || (c.Collectors == nil && p.unknownFieldIn("")) {
+		c.unsureNames = true
+	}
+	for i, cc := range c.Collectors {
+		path := fmt.Sprintf("collectors[%d]", i)
+		switch {
+		case cc == nil:
+			if p.isDropped(path) {
+				c.unsureNames = true
+			}
+		case p.isDropped(path+".name") || (cc.Name == "" && (p.isDropped(path+".type") || p.unknownFieldIn(path))):
+			cc.nameUnsure = true
+			c.unsureNames = true
+		}
+	}
+}
+
+// compact drops empty entries, which validation reported, so that the
+// collectors Check builds walk the rest of a broken config safely. Every
+// entry keeps the path it was validated under.
+func (c *Config) compact() {
+	c.Collectors = nonNil(c.Collectors)
+	c.Campaigns = nonNil(c.Campaigns)
+	for _, camp := range c.Campaigns {
+		camp.Creators = nonNil(camp.Creators)
+		for _, cr := range camp.Creators {
+			cr.Links = nonNil(cr.Links)
+			cr.Tags = nonNil(cr.Tags)
+			cr.Codes = nonNil(cr.Codes)
+			cr.Posts = nonNil(cr.Posts)
+			cr.Accounts = nonNil(cr.Accounts)
+		}
+	}
+}
+
+func nonNil[T any](s []*T) []*T {
+	return slices.DeleteFunc(s, func(e *T) bool { return e == nil })
+}
+
+// phase orders the checks of a config file. An error of a later phase
+// about a field an earlier phase already reported is a follow-on of it,
+// and is left out.
+type phase int
+
+const (
+	// phaseDecode: syntax, unknown fields, values of the wrong type.
+	phaseDecode phase = iota
+	// phaseValidate: values the exporter refuses.
+	phaseValidate
+	// phaseBuild: what each collector refuses in its block, options and
+	// entries.
+	phaseBuild
+)
+
+// configErrors gathers the errors of every phase of loading one config
+// file, without duplicates or follow-ons.
+type configErrors struct {
+	list []phasedError
+	seen map[string]bool
+	// dropped are the fields left out because they did not decode: the
+	// config holds their zero value or default, which later phases do
+	// not judge.
+	dropped map[string]bool
+}
+
+type phasedError struct {
+	err   error
+	at    *ConfigError // nil: the error names no field
+	phase phase
+}
+
+func (l *configErrors) len() int {
+	if l == nil {
+		return 0
+	}
+	return len(l.list)
+}
+
+// add adds every error err joins, except those already there and the
+// follow-ons of an earlier phase's errors.
+func (l *configErrors) add(ph phase, err error) {
+	for _, e := range flattenErrors(err) {
+		text := e.Error()
+		if l.seen[text] {
+			continue
+		}
+		var at *ConfigError
+		if errors.As(e, &at) && ph > phaseDecode && l.followsOn(ph, at.Field) {
+			continue
+		}
+		if l.seen == nil {
+			l.seen = map[string]bool{}
+		}
+		l.seen[text] = true
+		l.list = append(l.list, phasedError{err: e, at: at, phase: ph})
+	}
+}
+
+func (l *configErrors) drop(paths ...string) {
+	for _, p := range paths {
+		if l.dropped == nil {
+			l.dropped = map[string]bool{}
+		}
+		l.dropped[p] = true
+	}
+}
+
+// isDropped reports whether the field at path, or one holding it, was left
+// out because it did not decode.
+func (l *configErrors) isDropped(path string) bool {
+	if l == nil {
+		return false
+	}
+	for d := range l.dropped {
+		if path == d || underPath(path, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// unknownFieldIn reports whether the mapping at path ("" for the top
+// level) has a key decoding ignored: unknown, or refused.
+func (l *configErrors) unknownFieldIn(path string) bool {
+	for _, e := range l.list {
+		if e.phase != phaseDecode || e.at == nil || l.dropped[e.at.Field] {
+			continue
+		}
+		f := e.at.Field
+		if path != "" {
+			if !strings.HasPrefix(f, path+".") {
+				continue
+			}
+			f = f[len(path)+1:]
+		}
+		if f != "" && !strings.ContainsAny(f, ".[") {
+			return true
+		}
+	}
+	return false
+}
+
+// followsOn reports whether an error of phase ph about field follows
+// from an error of an earlier phase: one about the same field, a field it
+// holds, or a field holding it. An error about a whole entry of a list
+// (collectors[0]) is not taken for a follow-on of an error about one of its
+// fields: a collector's own errors name its entry.
+func (l *configErrors) followsOn(ph phase, field string) bool {
+	related := func(g string) bool {
+		return field == g || underPath(field, g) || (underPath(g, field) && !strings.HasSuffix(field, "]"))
+	}
+	for d := range l.dropped {
+		if related(d) {
+			return true
+		}
+	}
+	for _, e := range l.list {
+		if e.phase < ph && e.at != nil && e.at.Field != "" && related(e.at.Field) {
+			return true
+		}
+	}
+	return false
+}
+
+// unbuildable reports whether the collector at path is not to be built:
+// its block did not decode, or what building it needs (its type, token and
+// http_config) is invalid; building it would only repeat those errors.
+func (l *configErrors) unbuildable(path string) bool {
+	if l == nil {
+		return false
+	}
+	if l.isDropped(path) {
+		return true
+	}
+	for d := range l.dropped {
+		if underPath(d, path) {
+			return true
+		}
+	}
+	for _, e := range l.list {
+		if e.phase != phaseValidate || e.at == nil {
+			continue
+		}
+		if e.at.Field == path {
+			return true
+		}
+		for _, f := range []string{path + ".type", path + ".token", path + ".http_config"} {
+			if e.at.Field == f || underPath(e.at.Field, f) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// err returns every error, one a line, sorted by line; errors that name
+// no line come first.
+func (l *configErrors) err() error {
+	if l.len() == 0 {
+		return nil
+	}
+	list := slices.Clone(l.list)
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i].at, list[j].at
+		switch {
+		case a == nil || b == nil:
+			return a == nil && b != nil
+		case a.Line != b.Line:
+			return a.Line < b.Line
+		default:
+			return a.Column < b.Column
+		}
+	})
+	errs := make([]error, len(list))
+	for i, e := range list {
+		errs[i] = e.err
+	}
+	return errors.Join(errs...)
+}
+
+// underPath reports whether the field path p lies inside the field parent.
+func underPath(p, parent string) bool {
+	return parent != "" && len(p) > len(parent) && strings.HasPrefix(p, parent) &&
+		(p[len(parent)] == '.' || p[len(parent)] == '[')
+}
+
+// flattenErrors returns the errors err joins (errors.Join, nested), or err
+// itself.
+func flattenErrors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	// fmt.Errorf with several %w also unwraps to a list; only a join
+	// reads as its parts one a line.
+	parts := j.Unwrap()
+	texts := make([]string, len(parts))
+	for i, e := range parts {
+		texts[i] = e.Error()
+	}
+	if err.Error() != strings.Join(texts, "\n") {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range parts {
+		out = append(out, flattenErrors(e)...)
+	}
+	return out
 }
 
 var typeErrorLine = regexp.MustCompile(`^line (\d+): (.*)$`)
@@ -485,13 +779,15 @@ func (c *Config) validate() error {
 		case !IsRegistered(cc.Type):
 			add(p+".type", "unknown collector type %q (known: %s)", cc.Type, strings.Join(Providers(), ", "))
 		}
-		if cc.Name != "" && !nameRE.MatchString(cc.Name) {
-			add(p+".name", "invalid name %q: use letters, digits, '_', '.' and '-'", cc.Name)
-		}
-		if prev, dup := collectors[cc.Name]; dup && cc.Name != "" {
-			add(p+".name", "duplicate collector name %q (first at %s)", cc.Name, prev.path)
-		} else if cc.Name != "" {
-			collectors[cc.Name] = cc
+		if cc.Name != "" && !cc.nameUnsure {
+			if !nameRE.MatchString(cc.Name) {
+				add(p+".name", "invalid name %q: use letters, digits, '_', '.' and '-'", cc.Name)
+			}
+			if prev, dup := collectors[cc.Name]; dup {
+				add(p+".name", "duplicate collector name %q (first at %s)", cc.Name, prev.path)
+			} else {
+				collectors[cc.Name] = cc
+			}
 		}
 		if time.Duration(cc.Interval) < MinInterval {
 			add(p+".interval", "%s is below the minimum of %s", cc.Interval, model.Duration(MinInterval))
@@ -523,8 +819,13 @@ func (c *Config) validate() error {
 	}
 
 	// checkCollector reports a link, tag, code, post or account naming a
-	// collector the file does not configure.
+	// collector the file does not configure. It says nothing while a
+	// collector's name is unsure, or when the entry's collector key may
+	// be the unknown one its mapping has: that would be a follow-on.
 	checkCollector := func(path, name string) {
+		if c.unsureNames || (name == "" && c.problems.unknownFieldIn(path)) {
+			return
+		}
 		if _, ok := collectors[name]; !ok {
 			add(path+".collector", "unknown collector %q (configured: %s)", name, strings.Join(sortedKeys(collectors), ", "))
 		}
@@ -591,7 +892,7 @@ func (c *Config) validate() error {
 					add(lp+".id", "link id %q must be the short link without a scheme, like bit.ly/abc", l.ID)
 				}
 				key := l.Collector + "\x00" + l.ID
-				if prev, dup := links[key]; dup {
+				if prev, dup := links[key]; dup && strings.TrimSpace(l.ID) != "" && !c.problems.isDropped(lp+".collector") {
 					add(lp+".id", "duplicate link %q (first at %s)", l.ID, prev)
 				} else {
 					links[key] = lp
@@ -628,7 +929,7 @@ func (c *Config) validate() error {
 					add(pp+".id", "post id is empty")
 				}
 				key := po.Collector + "\x00" + po.ID
-				if prev, dup := posts[key]; dup && po.ID != "" {
+				if prev, dup := posts[key]; dup && po.ID != "" && !c.problems.isDropped(pp+".collector") {
 					add(pp+".id", "duplicate post %q (first at %s)", po.ID, prev)
 				} else {
 					posts[key] = pp
@@ -665,7 +966,7 @@ func (c *Config) validate() error {
 					add(dp+".code", "discount code %q must not contain spaces", cd.Code)
 				}
 				key := cd.Collector + "\x00" + strings.ToLower(code)
-				if prev, dup := codes[key]; dup && code != "" {
+				if prev, dup := codes[key]; dup && code != "" && !c.problems.isDropped(dp+".collector") {
 					add(dp+".code", "duplicate code %q (first at %s; shops match codes case-insensitively)", cd.Code, prev)
 				} else {
 					codes[key] = dp
@@ -763,22 +1064,22 @@ func (cc *CollectorConfig) resolveToken(dir string) error {
 
 // DecodeOptions strictly decodes the collector's provider-specific options
 // into v; unknown fields are errors naming file, line and field. An absent
-// options block leaves v as it is, so set defaults before calling.
+// options block leaves v as it is, so set defaults before calling. Every
+// error is reported at once: an unknown field or a value that does not
+// decode is left out, and the rest of v is decoded all the same.
 func (cc *CollectorConfig) DecodeOptions(v any) error {
 	if cc.Options.Kind == 0 {
 		return nil
 	}
-	var errs []error
-	checkKnownFields(&cc.Options, typeOf(v), cc.path+".options", cc.cfg.pos, func(path string, n *yaml.Node, msg string) {
-		errs = append(errs, &ConfigError{File: cc.cfg.file, Line: n.Line, Column: n.Column, Field: path, Err: errors.New(msg)})
-	})
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	w := newWalker(cc.cfg.pos)
+	clean, ok := w.clean(&cc.Options, typeOf(v), cc.path+".options")
+	errs, _ := w.errors(cc.cfg.file)
+	if ok {
+		if err := clean.Decode(v); err != nil {
+			errs = append(errs, decodeErrors(cc.cfg.file, err, cc.cfg.pos))
+		}
 	}
-	if err := cc.Options.Decode(v); err != nil {
-		return decodeErrors(cc.cfg.file, err, cc.cfg.pos)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Config returns the whole config the collector belongs to.
@@ -974,53 +1275,6 @@ type tlsConfigShape struct {
 var credentialKeys = map[string]bool{
 	"authorization": true, "basic_auth": true, "oauth2": true,
 	"bearer_token": true, "bearer_token_file": true,
-}
-
-// checkHTTPClientBlocks walks every collector's http_config strictly,
-// reporting unknown keys and credentials, and records where each of its
-// fields is. It returns the paths of the blocks it reported problems in.
-func checkHTTPClientBlocks(doc *yaml.Node, pos map[string]position, report func(path string, n *yaml.Node, msg string)) map[string]bool {
-	flagged := map[string]bool{}
-	collectors := mappingValue(doc, "collectors")
-	if collectors == nil || collectors.Kind != yaml.SequenceNode {
-		return flagged
-	}
-	for i, item := range collectors.Content {
-		block := mappingValue(item, "http_config")
-		if block == nil || block.Kind != yaml.MappingNode {
-			continue
-		}
-		path := fmt.Sprintf("collectors[%d].http_config", i)
-		rest := *block
-		rest.Content = nil
-		for j := 0; j+1 < len(block.Content); j += 2 {
-			k := block.Content[j]
-			if credentialKeys[k.Value] {
-				flagged[path] = true
-				report(path+"."+k.Value, k, "credentials are not set in http_config: the collector sends its provider credential from token, token_env or token_file")
-				continue
-			}
-			rest.Content = append(rest.Content, k, block.Content[j+1])
-		}
-		checkKnownFields(&rest, reflect.TypeFor[httpClientShape](), path, pos, func(p string, n *yaml.Node, msg string) {
-			flagged[path] = true
-			report(p, n, msg)
-		})
-	}
-	return flagged
-}
-
-// mappingValue returns the value of key in the mapping n, nil if absent.
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }
 
 // checkHTTPClient checks what the library's own validation leaves to the

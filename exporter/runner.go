@@ -91,14 +91,18 @@ func (r *Runner) Register(reg prometheus.Registerer) error {
 }
 
 // Check loads and builds the config without running it, for --config.check;
-// the instances are built but never polled (see Plans).
+// the instances are built but never polled (see Plans). The error reports
+// every problem at once, sorted by line: unknown fields, values of the
+// wrong type, invalid values and what each collector refuses, even when
+// an earlier kind of error was found.
 func Check(file string) (*Config, []*Instance, error) {
-	cfg, err := LoadConfig(file)
-	if err != nil {
-		return nil, nil, err
+	cfg, errs := loadConfig(file)
+	if cfg == nil {
+		return nil, nil, errs.err()
 	}
 	instances, err := Build(cfg, Deps{})
-	if err != nil {
+	errs.add(phaseBuild, err)
+	if err := errs.err(); err != nil {
 		return nil, nil, err
 	}
 	return cfg, instances, nil
