@@ -71,7 +71,15 @@ var errMissingTotal = fmt.Errorf("%w: no total_clicks in clicks summary", export
 
 // user is GET /user.
 type user struct {
+	Login            string `json:"login"`
 	DefaultGroupGUID string `json:"default_group_guid"`
+}
+
+// group is GET /groups/{group_guid}.
+type group struct {
+	GUID     string `json:"guid"`
+	Name     string `json:"name"`
+	IsActive *bool  `json:"is_active"`
 }
 
 // apiError is Bitly's error body: message is an UPPER_SNAKE code.

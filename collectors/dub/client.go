@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -76,6 +78,36 @@ func errorMessage(_ int, body []byte) string {
 		return e.Error.Code
 	}
 	return e.Error.Code + ": " + e.Error.Message
+}
+
+// missingPermission is what Dub's 403 says a restricted API key lacks:
+// "The provided key does not have the required permissions for this
+// endpoint on the workspace 'ws_…'. Having the 'analytics.read' permission
+// would allow this request to continue." (dubinc/dub,
+// apps/web/lib/api/tokens/permissions.ts, throwIfNoAccess; several
+// permissions are joined with spaces).
+type missingPermission struct {
+	Workspace   string
+	Permissions []string
+}
+
+var missingPermissionRE = regexp.MustCompile(`on the workspace '([^']*)'\. Having the '([^']+)' permission`)
+
+// classify keeps, in APIError.Detail, the permissions a 403 says the key
+// lacks. The kind stays what the status says: unauthorized.
+func classify(status int, body []byte) (error, any) {
+	if status != http.StatusForbidden {
+		return nil, nil
+	}
+	var e apiError
+	if json.Unmarshal(body, &e) != nil {
+		return nil, nil
+	}
+	m := missingPermissionRE.FindStringSubmatch(e.Error.Message)
+	if m == nil {
+		return nil, nil
+	}
+	return exporter.ErrUnauthorized, missingPermission{Workspace: m[1], Permissions: strings.Fields(m[2])}
 }
 
 // api is Dub's paths on the shared client.

@@ -132,7 +132,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	}
 
 	// The default quota hook reads Dub's X-RateLimit-Remaining and -Reset.
-	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: exporter.BearerAuth})
+	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: exporter.BearerAuth, Classify: classify})
 	c.api = api{exporter.NewAPI(cc, DefaultBaseURL, s.Client)}
 	return c, nil
 }

@@ -87,21 +87,8 @@ type fetcher struct {
 // fetch returns every item of every page of the resource at rel (a path
 // joined to the base URL), and the number of calls made.
 func (f *fetcher) fetch(ctx context.Context, rel string) ([]any, int, error) {
-	next := f.api.Base + rel
-	q := url.Values{}
-	for k, v := range f.query {
-		q[k] = append([]string(nil), v...)
-	}
+	next, q := f.firstURL(rel)
 	page := f.p.Start
-	if f.p.Type == pagePage {
-		q.Set(f.p.Param, strconv.Itoa(page))
-	}
-	if f.p.SizeParam != "" && f.p.Size > 0 {
-		q.Set(f.p.SizeParam, strconv.Itoa(f.p.Size))
-	}
-	if len(q) > 0 {
-		next += "?" + q.Encode()
-	}
 	var (
 		items []any
 		seen  = map[string]bool{}
@@ -159,6 +146,37 @@ func (f *fetcher) fetch(ctx context.Context, rel string) ([]any, int, error) {
 		}
 		next = following
 	}
+}
+
+// firstURL returns the URL of the first page of the resource at rel, and
+// its query.
+func (f *fetcher) firstURL(rel string) (string, url.Values) {
+	u := f.api.Base + rel
+	q := url.Values{}
+	for k, v := range f.query {
+		q[k] = append([]string(nil), v...)
+	}
+	if f.p.Type == pagePage {
+		q.Set(f.p.Param, strconv.Itoa(f.p.Start))
+	}
+	if f.p.SizeParam != "" && f.p.Size > 0 {
+		q.Set(f.p.SizeParam, strconv.Itoa(f.p.Size))
+	}
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u, q
+}
+
+// firstPage returns the decoded first page of the resource at rel.
+func (f *fetcher) firstPage(ctx context.Context, rel string) (*exporter.Response, any, error) {
+	u, _ := f.firstURL(rel)
+	var body any
+	resp, err := f.api.Client.GetJSON(ctx, u, f.api.Header, &body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return resp, body, nil
 }
 
 // itemsOf returns the array at p; an object there is one item.

@@ -93,6 +93,7 @@ func New(token string, clock fakeapi.Clock) *Server {
 	s.created = s.start.Add(-30 * 24 * time.Hour)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v4/user", s.user)
+	mux.HandleFunc("GET /v4/groups/{guid}", s.group)
 	mux.HandleFunc("GET /v4/groups/{guid}/bitlinks", s.groupBitlinks)
 	mux.HandleFunc("GET /v4/groups/{guid}/bitlinks/{sort}", s.sortedBitlinks)
 	// A bitlink travels in the path either with its slash raw or as %2F.
@@ -153,6 +154,29 @@ func (s *Server) user(w http.ResponseWriter, _ *http.Request) {
 		"emails": []map[string]any{
 			{"email": "sandbox@example.com", "is_primary": true, "is_verified": true},
 		},
+	})
+}
+
+// OrganizationGUID is the guid of the organization the fake's group
+// belongs to.
+const OrganizationGUID = "Of4keOrg001"
+
+// group is GET /v4/groups/{guid}, in the shape of Bitly's Group object.
+func (s *Server) group(w http.ResponseWriter, r *http.Request) {
+	if !s.checkGroup(w, r) {
+		return
+	}
+	base := apiBase(r)
+	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{
+		"created":           s.created.UTC().Format(timeLayout),
+		"modified":          s.created.UTC().Format(timeLayout),
+		"bsds":              []string{},
+		"guid":              GroupGUID,
+		"organization_guid": OrganizationGUID,
+		"name":              "Sandbox group",
+		"is_active":         true,
+		"role":              "org-admin",
+		"references":        map[string]string{"organization": base + "/v4/organizations/" + OrganizationGUID},
 	})
 }
 

@@ -1,9 +1,11 @@
 // Package dubfake is a local stand-in for the Dub API and its short links,
 // for tests and the sandbox. It speaks Dub's wire format: Bearer API keys,
 // {"error":{"code","message","doc_url"}} bodies, X-RateLimit-* headers from a
-// per-minute quota, GET /links with tag filters and both page and cursor
-// pagination, GET /links/info, and GET /analytics with the count and
-// top_links groupings over an interval. Every other path is a short link
+// per-minute quota, restricted keys whose missing scopes answer 403 with
+// the permission named (SetScopes), GET /links with tag filters and both
+// page and cursor pagination, GET /links/info, and GET /analytics with the
+// count and top_links groupings over an interval. A wrong or revoked key
+// gets 401 unauthorized, "Unauthorized: Invalid API key.", as Dub answers. Every other path is a short link
 // key and answers 301 to the link's destination.
 package dubfake
 
@@ -105,6 +107,47 @@ type Server struct {
 	byID            map[string]*entry
 	byLinkID        map[string]*entry
 	tagIDs          map[string]string // lower-case name -> tag_…
+	// scopes are the permissions of a restricted key; nil is a key
+	// without restriction, which may call every endpoint.
+	scopes []string
+}
+
+// The scopes (permissions) of Dub's restricted API keys that the fake's
+// endpoints require.
+const (
+	ScopeLinksRead     = "links.read"
+	ScopeAnalyticsRead = "analytics.read"
+)
+
+// WorkspaceID is the id of the fake's workspace, as link objects and
+// permission errors name it.
+const WorkspaceID = workspaceID
+
+// SetScopes makes the API key a restricted one with only these scopes
+// (links.read, analytics.read, ...): an endpoint needing another answers
+// 403 with Dub's message naming the permission missing. No scopes at all
+// (the default) is an unrestricted key.
+func (s *Server) SetScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes = append([]string(nil), scopes...)
+}
+
+// require answers 403 forbidden, as Dub's permission check does after the
+// key and the rate limit, when a restricted key lacks scope.
+func (s *Server) require(scope string, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		scopes := s.scopes
+		s.mu.Unlock()
+		if scopes != nil && !contains(scopes, scope) {
+			writeError(w, http.StatusForbidden, "forbidden", fmt.Sprintf(
+				"The provided key does not have the required permissions for this endpoint on the workspace '%s'. Having the '%s' permission would allow this request to continue.",
+				workspaceID, scope))
+			return
+		}
+		next(w, r)
+	}
 }
 
 // New returns a fake accepting token as its only API key. Click counts grow
@@ -120,9 +163,9 @@ func New(token string, clock fakeapi.Clock) *Server {
 		tagIDs:   map[string]string{},
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /analytics", s.analytics)
-	mux.HandleFunc("GET /links", s.listLinks)
-	mux.HandleFunc("GET /links/info", s.linkInfo)
+	mux.HandleFunc("GET /analytics", s.require(ScopeAnalyticsRead, s.analytics))
+	mux.HandleFunc("GET /links", s.require(ScopeLinksRead, s.listLinks))
+	mux.HandleFunc("GET /links/info", s.require(ScopeLinksRead, s.linkInfo))
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "The requested resource was not found.")
 	})

@@ -267,3 +267,32 @@ func TestRefuseAnalyticsAndClicksJSON(t *testing.T) {
 		t.Errorf("links/info: %d %s", code, body)
 	}
 }
+
+func TestScopes(t *testing.T) {
+	fake, base := newServer(t)
+	fake.SetScopes(ScopeLinksRead)
+	auth := "Bearer " + token
+	if code, _ := exportertest.GetJSON(t, base+"/links/info?domain=dub.sh&key=alice", auth, nil); code != 200 {
+		t.Errorf("links.read key on /links/info: %d, want 200", code)
+	}
+	var e dubError
+	code, h := exportertest.GetJSON(t, base+"/analytics?event=clicks&interval=all", auth, &e)
+	want := "The provided key does not have the required permissions for this endpoint on the workspace '" + WorkspaceID +
+		"'. Having the 'analytics.read' permission would allow this request to continue."
+	if code != 403 || e.Error.Code != "forbidden" || e.Error.Message != want {
+		t.Errorf("links.read key on /analytics: %d %+v, want 403 forbidden %q", code, e, want)
+	}
+	// Dub checks the key and its rate limit before its permissions.
+	if h.Get("X-RateLimit-Remaining") == "" {
+		t.Error("no rate-limit headers on a permission error")
+	}
+	// A lacking scope is checked before the link is looked up.
+	fake.SetScopes(ScopeAnalyticsRead)
+	if code, _ := exportertest.GetJSON(t, base+"/links/info?domain=dub.sh&key=nope", auth, &e); code != 403 || !strings.Contains(e.Error.Message, "'links.read'") {
+		t.Errorf("analytics.read key on /links/info: %d %+v, want 403 naming links.read", code, e)
+	}
+	fake.SetScopes()
+	if code, _ := exportertest.GetJSON(t, base+"/analytics?event=clicks&interval=all", auth, nil); code != 200 {
+		t.Errorf("unrestricted key on /analytics: %d, want 200", code)
+	}
+}

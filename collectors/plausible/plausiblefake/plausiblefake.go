@@ -2,7 +2,9 @@
 // sandbox: POST /api/v2/query with bearer auth, one site, visitors that
 // arrive with UTM tags at a rate set per (UTM parameter value, source), the
 // documented query and answer shapes, pagination, and Plausible's
-// {"error": "..."} bodies for 400, 401 and 429.
+// {"error": "..."} bodies for 400, 401 (a wrong, missing or revoked key,
+// and a site the key cannot read, alike), 402 (a plan without the Stats
+// API, SetStatsAPI) and 429.
 package plausiblefake
 
 import (
@@ -26,6 +28,9 @@ const (
 	MsgMissingKey = "Missing API key. Please use a valid Plausible API key as a Bearer Token."
 	MsgInvalidKey = "Invalid API key or site ID. Please make sure you're using a valid API key with access to the site you've requested."
 	MsgRateLimit  = "Too many API requests. Your API key is limited to 600 requests per hour. Please contact us to request more capacity."
+	// MsgNoStatsAPI is the 402 of a key whose account's plan lacks the
+	// Stats API (plausible/analytics, PlausibleWeb.Plugs.AuthorizePublicAPI).
+	MsgNoStatsAPI = "The account that owns this API key does not have access to Stats API. Please make sure you're using the API key of a subscriber account and that the subscription plan includes Stats API"
 )
 
 // maxLimit is the largest pagination limit Plausible accepts.
@@ -47,10 +52,13 @@ type Server struct {
 	start   time.Time
 	handler http.Handler
 
-	mu      sync.Mutex
-	siteID  string
-	streams []stream
-	queries []Query
+	mu     sync.Mutex
+	siteID string
+	// noStatsAPI answers the site's queries 402, as a plan without the
+	// Stats API does.
+	noStatsAPI bool
+	streams    []stream
+	queries    []Query
 }
 
 // Query is a query the fake received, as decoded.
@@ -81,6 +89,14 @@ func (s *Server) SetSiteID(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.siteID = id
+}
+
+// SetStatsAPI says whether the plan of the site's account includes the
+// Stats API (the default); without it, queries answer 402.
+func (s *Server) SetStatsAPI(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noStatsAPI = !on
 }
 
 // AddTraffic adds visitors whose landing URL carried param=value (param is
@@ -161,11 +177,15 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.queries = append(s.queries, q)
-	siteID, streams := s.siteID, append([]stream(nil), s.streams...)
+	siteID, streams, noStatsAPI := s.siteID, append([]stream(nil), s.streams...), s.noStatsAPI
 	s.mu.Unlock()
 	if q.SiteID != siteID {
 		// Plausible answers an unknown site like a bad key.
 		s.WriteError(w, http.StatusUnauthorized)
+		return
+	}
+	if noStatsAPI {
+		fakeapi.WriteJSON(w, http.StatusPaymentRequired, map[string]string{"error": MsgNoStatsAPI})
 		return
 	}
 	if len(q.Metrics) == 0 {

@@ -1,13 +1,14 @@
 // Package rebrandlyfake is a fake Rebrandly API v1 for tests and the
-// sandbox. It serves GET /v1/links (25 a page, `last` cursor, newest
-// first), GET /v1/links/count, GET /v1/links/{id} and GET /v1/tags, with the
-// key in the `apikey` header, and the short links themselves: GET
+// sandbox. It serves GET /v1/account, GET /v1/links (25 a page, `last`
+// cursor, newest first, filtered by domain.fullName, domain.id and
+// slashtag), GET /v1/links/count, GET /v1/links/{id} and GET /v1/tags,
+// with the key in the `apikey` header, and the short links themselves: GET
 // /{slashtag} answers 301 to the destination. Point the collector's
 // base_url at PublicURL + "/v1".
 //
 // Error bodies follow Rebrandly's {"code","message","source"} shape. The
-// 404 body is documented; the bodies of 401, 429 and 500 are not, so they
-// are modelled on it.
+// 404 body is documented; the bodies of 401 (a wrong, missing or revoked
+// key), 429 and 500 are not, so they are modelled on it.
 package rebrandlyfake
 
 import (
@@ -192,6 +193,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", "Method not allowed", "")
 		return
 	}
+	if r.URL.Path == "/v1/account" {
+		// The account is the key's user, whatever the workspace header
+		// says (decided: Rebrandly documents no workspace effect here).
+		s.account(w)
+		return
+	}
 	links, ok := s.workspaceLinks(w, r.Header.Get("workspace"))
 	if !ok {
 		return
@@ -229,6 +236,33 @@ func (s *Server) workspaceLinks(w http.ResponseWriter, ws string) ([]*link, bool
 		return nil, false
 	}
 	return append([]*link(nil), s.links...), true
+}
+
+// Account is the username of the fake's account.
+const Account = "sandbox"
+
+// account is GET /v1/account, in the shape of Rebrandly's account object.
+func (s *Server) account(w http.ResponseWriter) {
+	s.mu.Lock()
+	n := len(s.links)
+	s.mu.Unlock()
+	ts := s.start.Add(-365 * 24 * time.Hour).UTC().Format("2006-01-02T15:04:05.000Z")
+	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{
+		"id":        hexID("account"),
+		"createdAt": ts,
+		"username":  Account,
+		"email":     "sandbox@example.com",
+		"fullName":  "Sandbox",
+		"avatarUrl": "",
+		"subscription": map[string]any{
+			"category":  "free",
+			"createdAt": ts,
+			"limits": map[string]any{
+				"links":   map[string]int{"used": n, "included": 500, "blocked": 0},
+				"domains": map[string]int{"used": 1, "included": 1},
+			},
+		},
+	})
 }
 
 func filter(links []*link, q url.Values) []*link {

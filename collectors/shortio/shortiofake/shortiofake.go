@@ -1,6 +1,7 @@
 // Package shortiofake is a fake Short.io API for tests and the sandbox. It
 // speaks Short.io's wire format on one server: the links API
-// (GET /api/links, GET /links/expand, GET /domains/{id}), the statistics API
+// (GET /api/domains, GET /api/links, GET /links/expand, GET /domains/{id}),
+// the statistics API
 // (GET /statistics/domain/{id}/link_clicks) and the short links themselves
 // (GET /{path} answers 301 to the destination). Point both base_url and
 // options.statistics_base_url of the collector at it.
@@ -157,7 +158,7 @@ func (s *Server) domainLocked(host string) int64 {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
-	case p == "/api/links", p == "/links/expand", strings.HasPrefix(p, "/domains/"), strings.HasPrefix(p, "/statistics/"):
+	case p == "/api/domains", p == "/api/links", p == "/links/expand", strings.HasPrefix(p, "/domains/"), strings.HasPrefix(p, "/statistics/"):
 		s.api.ServeHTTP(w, r)
 	default:
 		s.ServeRedirect(w, r)
@@ -182,6 +183,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	p := r.URL.Path
 	switch {
+	case p == "/api/domains":
+		s.listDomains(w)
 	case p == "/api/links":
 		s.listLinks(w, r)
 	case p == "/links/expand":
@@ -219,7 +222,29 @@ func (s *Server) getDomain(w http.ResponseWriter, raw string) {
 	s.mu.Lock()
 	host := s.hosts[id]
 	s.mu.Unlock()
-	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{
+	fakeapi.WriteJSON(w, http.StatusOK, s.domainJSON(id, host))
+}
+
+// listDomains is GET /api/domains: a bare array of every domain the key
+// reads, in the shape of GET /domains/{id}, oldest first.
+func (s *Server) listDomains(w http.ResponseWriter) {
+	s.mu.Lock()
+	ids := make([]int64, 0, len(s.hosts))
+	for id := range s.hosts {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]map[string]any, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, s.domainJSON(id, s.hosts[id]))
+	}
+	s.mu.Unlock()
+	fakeapi.WriteJSON(w, http.StatusOK, out)
+}
+
+// domainJSON is a domain object as Short.io sends it.
+func (s *Server) domainJSON(id int64, host string) map[string]any {
+	return map[string]any{
 		"id":               id,
 		"hostname":         host,
 		"unicodeHostname":  host,
@@ -241,7 +266,7 @@ func (s *Server) getDomain(w http.ResponseWriter, raw string) {
 		"exportEnabled":    false,
 		"ipExclusions":     []string{},
 		"userPlan":         "standard",
-	})
+	}
 }
 
 // listLinks pages with an opaque token; the last page has no

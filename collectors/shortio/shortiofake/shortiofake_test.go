@@ -38,6 +38,18 @@ func TestFake(t *testing.T) {
 		}
 	})
 
+	t.Run("domains", func(t *testing.T) {
+		var domains []struct {
+			ID       int64  `json:"id"`
+			Hostname string `json:"hostname"`
+		}
+		code, _, body := exportertest.RawGet(t, url+"/api/domains", key)
+		if code != 200 || json.Unmarshal([]byte(body), &domains) != nil || len(domains) != 2 ||
+			domains[0].ID != dom || domains[0].Hostname != "short.gy" || domains[1].Hostname != "go.example" {
+			t.Errorf("domains: %d %s", code, body)
+		}
+	})
+
 	t.Run("pages", func(t *testing.T) {
 		var page struct {
 			Count         int              `json:"count"`

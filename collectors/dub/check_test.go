@@ -1,0 +1,129 @@
+package dub_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/influencer-exporter/influencer_exporter/collectors/dub/dubfake"
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+)
+
+func TestCheckOnline(t *testing.T) {
+	const account = "workspace " + dubfake.WorkspaceID
+	tests := []struct {
+		name      string
+		fakeToken string
+		scopes    []string // nil: an unrestricted key
+		plan      string
+		options   string
+		creators  string
+		// want
+		authenticated bool
+		account       string
+		missing       []string
+		notFound      string // prefix
+		notes         []string
+		errIs         error
+		errContains   []string // empty: the check passes
+	}{
+		{
+			name: "good key", fakeToken: token, options: `{}`, creators: alice("dub.sh/a", "dub.sh/b"),
+			authenticated: true, account: account,
+			notes: []string{"rate limit: 599 of 600 requests left in the current window, which resets at 2025-03-01T12:11:00Z"},
+		},
+		{
+			name: "restricted key with the scopes needed", fakeToken: token, scopes: []string{"links.read", "analytics.read"}, options: `{}`, creators: alice("dub.sh/a"),
+			authenticated: true, account: account,
+		},
+		{
+			name: "revoked key", fakeToken: "dub_new_key", options: `{}`, creators: alice("dub.sh/a"),
+			errIs: exporter.ErrUnauthorized, errContains: []string{"dub: list links", "HTTP 401", "unauthorized: Unauthorized: Invalid API key."},
+		},
+		{
+			name: "key lacking analytics.read", fakeToken: token, scopes: []string{"links.read"}, options: `{}`, creators: alice("dub.sh/a"),
+			authenticated: true, account: account, missing: []string{"analytics.read"},
+			errIs: exporter.ErrUnauthorized, errContains: []string{"dub: all-time clicks: the API key lacks the analytics.read permission", "HTTP 403"},
+		},
+		{
+			name: "analytics off spares analytics.read", fakeToken: token, scopes: []string{"links.read"}, options: `{analytics: false}`, creators: alice("dub.sh/a"),
+			authenticated: true, account: account,
+		},
+		{
+			// The workspace comes from the permission error, and no
+			// link can be looked up without links.read.
+			name: "key lacking links.read", fakeToken: token, scopes: []string{"analytics.read"}, options: `{}`, creators: alice("dub.sh/nope"),
+			authenticated: true, account: account, missing: []string{"links.read"},
+			errIs: exporter.ErrUnauthorized, errContains: []string{"dub: list links: the API key lacks the links.read permission"},
+		},
+		{
+			name: "plan without all-time analytics", fakeToken: token, plan: dubfake.PlanPro, options: `{}`, creators: alice("dub.sh/a"),
+			authenticated: true, account: account,
+			notes: []string{"all-time analytics refused", "You can only get analytics for up to 1 year on a Pro plan", "set options.analytics: false"},
+		},
+		{
+			name: "unknown link", fakeToken: token, options: `{}`, creators: alice("dub.sh/a", "dub.sh/nope", "dub.sh/b"),
+			authenticated: true, account: account,
+			notFound: "link dub.sh/nope (campaign spring, creator alice): HTTP 404: not_found: Link not found.",
+			errIs:    exporter.ErrNotFound, errContains: []string{"dub: link dub.sh/nope (campaign spring, creator alice) not found"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := newSandbox(t, tt.fakeToken, link("dub.sh/a", 1, 0), link("dub.sh/b", 2, 0))
+			sb.fake.SetScopes(tt.scopes...)
+			if tt.plan != "" {
+				sb.fake.SetPlan(tt.plan)
+			}
+			env := sb.build(t, tt.options, tt.creators)
+			rep := env.Instance(t, "dub").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+
+			if rep.Endpoint != "GET /links" || !rep.Reachable || rep.Authenticated != tt.authenticated || rep.Account != tt.account {
+				t.Errorf("report %+v, want endpoint GET /links, reachable, authenticated %v, account %q", rep, tt.authenticated, tt.account)
+			}
+			if !slices.Equal(rep.Missing, tt.missing) {
+				t.Errorf("missing %q, want %q", rep.Missing, tt.missing)
+			}
+			if !strings.HasPrefix(rep.NotFound, tt.notFound) || (tt.notFound == "") != (rep.NotFound == "") {
+				t.Errorf("not found %q, want %q", rep.NotFound, tt.notFound)
+			}
+			notes := strings.Join(rep.Notes, "\n")
+			for _, n := range tt.notes {
+				if !strings.Contains(notes, n) {
+					t.Errorf("notes %q do not say %q", rep.Notes, n)
+				}
+			}
+			switch {
+			case len(tt.errContains) == 0 && rep.Err != nil:
+				t.Errorf("check failed: %v", rep.Err)
+			case len(tt.errContains) > 0 && rep.Err == nil:
+				t.Errorf("check passed, want an error with %q", tt.errContains)
+			case rep.Err != nil:
+				if !errors.Is(rep.Err, tt.errIs) {
+					t.Errorf("error %v does not match %v", rep.Err, tt.errIs)
+				}
+				for _, s := range tt.errContains {
+					if !strings.Contains(rep.Err.Error(), s) {
+						t.Errorf("error %q does not contain %q", rep.Err, s)
+					}
+				}
+			}
+			for _, s := range rep.Strings() {
+				if strings.Contains(s, token) {
+					t.Errorf("report carries the key: %q", s)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckOnlineEmptyWorkspace(t *testing.T) {
+	sb := newSandbox(t, token)
+	env := sb.build(t, `{}`, alice())
+	rep := env.Instance(t, "dub").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+	if rep.Err != nil || !rep.Authenticated || rep.Account != "" || !slices.Contains(rep.Notes, "the workspace has no links yet") {
+		t.Errorf("report %+v, want a passing check noting the workspace has no links", rep)
+	}
+}
