@@ -37,6 +37,15 @@ type LinkDetail struct {
 	Hops []Hop `json:"hops,omitempty"`
 }
 
+// The states of a LinkDetail.
+const (
+	LinkStateUp      = "up"
+	LinkStateBroken  = "broken"
+	LinkStatePending = "pending"
+	LinkStateSkipped = "skipped"
+	LinkStateMissing = "missing"
+)
+
 // Hop is one request of a probe's redirect chain.
 type Hop struct {
 	Method string        `json:"method"`
@@ -51,6 +60,11 @@ type Hop struct {
 	// Expect is the expect rule this hop failed (host, utm, scheme), ""
 	// when it failed none.
 	Expect string `json:"expect,omitempty"`
+	// Shared marks a request of the destination's chain made once for
+	// every link leading there (the same URL less its utm_* parameters),
+	// from another of those links' URL: its utm_* values are that link's,
+	// its outcome holds for this one.
+	Shared bool `json:"shared,omitempty"`
 }
 
 // LinkInspector is implemented by the link probe: the detail of every link

@@ -105,6 +105,22 @@
 // its own dial, so deny_cidrs still applies (to the proxy's address when
 // there is one); follow_redirects: false is refused.
 //
+// The /links page (exporter.LinksPage) shows what the probe knows of each
+// link (LinkDetails): its state (up, broken, pending before its first
+// probe, skipped by the last round, missing), the reason, since when it is
+// up or broken (kept across rounds), and every request of its last probe:
+// method, URL, status, time, Location, error and the expect rule failed
+// there. URLs there lose their user info and the values of query
+// parameters named like credentials; the rest of the query stays, for the
+// utm_* values. A link keeps at most max_redirects + 2 requests, and a
+// destination's chain is kept once for all the links leading there, so
+// 20,000 links cost a few megabytes. ProbeLink, behind /links/probe,
+// probes one link now: its short link and destination, judged as a round
+// judges them, within timeout and deny_cidrs, but in a single attempt
+// without confirmation, outside the round's pacing, and one at a time. Its
+// result changes no exported series, stored result or finding: the next
+// round does.
+//
 // No provider API quota is spent: probes do not use the shared API client
 // (its retries and request metrics are for provider APIs), and response
 // bodies are drained up to 64 KiB, never read. Idle connections are closed
@@ -215,6 +231,11 @@ type configured struct {
 
 func (c configured) key() string { return c.typ + "/" + normID(c.id) }
 
+// missingReason says why a configured link without url: is not probed.
+func (c configured) missingReason() string {
+	return fmt.Sprintf("collector %s has not published this link yet (its refresh failed, or %s does not know the link; see that collector), and it has no url: to probe instead", c.collector, c.typ)
+}
+
 // Probe is the link probe collector.
 type Probe struct {
 	opts     options
@@ -255,6 +276,14 @@ type Probe struct {
 	// pendingHop and pendingDest are failed attempts whose confirmation
 	// a round ended before, by link and destination key.
 	pendingHop, pendingDest map[string]attempt
+	// skipped are the links the last round left out, with why; current
+	// is the round running, nil between rounds: LinkDetails shows its
+	// results as they arrive, as the exported series do.
+	skipped map[string]string
+	current *round
+
+	// onDemand holds the one ProbeLink allowed at a time.
+	onDemand chan struct{}
 }
 
 // New builds a link probe from its settings. It validates the options,
@@ -335,6 +364,8 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		destCount:   map[string]int{},
 		pendingHop:  map[string]attempt{},
 		pendingDest: map[string]attempt{},
+		skipped:     map[string]string{},
+		onDemand:    make(chan struct{}, 1),
 	}
 	p.config = configuredLinks(cfg, campaigns)
 	for _, c := range p.config {
@@ -518,7 +549,13 @@ func (p *Probe) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	}
 	defer p.client.CloseIdleConnections()
 	r := p.newRound(ctx, p.targets())
+	p.mu.Lock()
+	p.current = r
+	p.mu.Unlock()
 	if !r.run() {
+		p.mu.Lock()
+		p.current = nil
+		p.mu.Unlock()
 		return nil, fmt.Errorf("linkprobe: no link probed: %w", ctx.Err())
 	}
 	return r.finish(), nil

@@ -35,6 +35,17 @@ type result struct {
 	// says.
 	note string
 	at   time.Time // when the probe completed, confirmation included
+	// since is when the link entered its current state, up or broken:
+	// the completion of the first probe with that outcome.
+	since time.Time
+	// steps are the short link's requests, dest those of its
+	// destination's chain: one slice shared by every link leading there.
+	// sharedDest is whether that chain started from another link's URL
+	// (the same page with other utm_* values). failed are the expect
+	// rules the link failed, for the /links page to point at a hop.
+	steps, dest []step
+	sharedDest  bool
+	failed      expectRule
 }
 
 var errTimeout = errors.New("timed out")
@@ -65,6 +76,7 @@ type hop struct {
 	// if none.
 	secure    bool
 	downgrade *url.URL
+	steps     []step // the requests, for the /links page
 }
 
 // hopOnce asks the shortener where the short link u leads: HEAD, and the
@@ -72,45 +84,60 @@ type hop struct {
 // never sent GET: shorteners count GET as a click.
 func (r *round) hopOnce(l exporter.PublishedLink, u *url.URL) hop {
 	p := r.p
-	h := hop{secure: u.Scheme == "https"}
+	h := hop{secure: u.Scheme == "https", steps: make([]step, 0, 1)}
 	budget := time.Duration(p.opts.Timeout)
 	visited := map[string]bool{u.String(): true}
+	shown := detailURL(u)
 	var resp *http.Response
 	for {
 		var (
 			took time.Duration
 			err  error
 		)
-		resp, took, err = p.do(r.ctx, p.short, http.MethodHead, u, budget)
+		resp, took, err = r.do(p.short, http.MethodHead, u, budget)
 		h.took += took
 		budget -= took
+		st := step{url: shown, took: took}
 		if err != nil {
 			if r.ctx.Err() != nil {
 				return hop{cut: true}
 			}
 			h.status, h.host, h.final = 0, "", u
 			h.reason = p.describe(err)
+			st.err = h.reason
+			h.steps = p.addStep(h.steps, st)
 			return h
 		}
 		h.status, h.host, h.final = resp.StatusCode, canonicalHost(u), u
+		st.status = uint16(resp.StatusCode)
 		loc := resp.Header.Get("Location")
 		if !isRedirect(resp.StatusCode) || loc == "" {
+			h.steps = p.addStep(h.steps, st)
 			break
 		}
 		next, err := u.Parse(loc)
 		if err != nil || (next.Scheme != "http" && next.Scheme != "https") || next.Host == "" {
 			h.reason = fmt.Sprintf("redirect from %s to a Location that is not an http(s) URL", redact(u))
+			st.location, st.err = badLocation(next, err), h.reason
+			h.steps = p.addStep(h.steps, st)
 			return h
 		}
 		next.Fragment, next.RawFragment = "", ""
+		st.location = detailURL(next)
+		shown = st.location
 		if h.redirects >= p.opts.MaxRedirects {
 			h.reason = fmt.Sprintf("more than %d redirects (max_redirects)", p.opts.MaxRedirects)
+			st.err = h.reason
+			h.steps = p.addStep(h.steps, st)
 			return h
 		}
 		if visited[next.String()] {
 			h.reason = fmt.Sprintf("redirect loop: %s leads back to %s", redact(u), redact(next))
+			st.err = h.reason
+			h.steps = p.addStep(h.steps, st)
 			return h
 		}
+		h.steps = p.addStep(h.steps, st)
 		visited[next.String()] = true
 		h.redirects++
 		if h.secure && h.downgrade == nil && next.Scheme == "http" {
@@ -183,6 +210,7 @@ type chain struct {
 	// none: a downgrade for a link that started on https.
 	plain *url.URL
 	cut   bool
+	steps []step // the requests, for the /links page
 }
 
 // follow follows the redirect chain from start, prior redirects after the
@@ -191,10 +219,11 @@ type chain struct {
 // short_link_interval.
 func (r *round) follow(start *url.URL, prior int, method string) chain {
 	p := r.p
-	c := chain{}
+	c := chain{steps: make([]step, 0, 1)}
 	u := start
 	budget := time.Duration(p.opts.Timeout)
 	visited := map[string]bool{u.String(): true}
+	shown := detailURL(u)
 	for {
 		if c.plain == nil && u.Scheme == "http" {
 			c.plain = u
@@ -205,45 +234,59 @@ func (r *round) follow(start *url.URL, prior int, method string) chain {
 		if short {
 			m, lim = http.MethodHead, p.short
 		}
-		resp, took, err := p.do(r.ctx, lim, m, u, budget)
+		resp, took, err := r.do(lim, m, u, budget)
 		c.took += took
 		budget -= took
 		if err == nil && m == http.MethodHead && headRefused(resp.StatusCode) && !short {
-			method = http.MethodGet
-			resp, took, err = p.do(r.ctx, lim, method, u, budget)
+			c.steps = p.addStep(c.steps, step{url: shown, took: took, status: uint16(resp.StatusCode)})
+			m, method = http.MethodGet, http.MethodGet
+			resp, took, err = r.do(lim, method, u, budget)
 			c.took += took
 			budget -= took
 		}
+		st := step{get: m == http.MethodGet, url: shown, took: took}
 		if err != nil {
 			if r.ctx.Err() != nil {
 				return chain{cut: true}
 			}
 			c.status, c.host, c.final = 0, "", u
 			c.reason = p.describe(err)
+			st.err = c.reason
+			c.steps = p.addStep(c.steps, st)
 			return c
 		}
 		c.status, c.host, c.final = resp.StatusCode, host, u
-		if !isRedirect(resp.StatusCode) {
-			break
-		}
+		st.status = uint16(resp.StatusCode)
 		loc := resp.Header.Get("Location")
-		if loc == "" {
-			break // a final answer, and not 2xx: judged below
+		if !isRedirect(resp.StatusCode) || loc == "" {
+			// A 3xx without Location is a final answer, and not 2xx:
+			// judged below.
+			c.steps = p.addStep(c.steps, st)
+			break
 		}
 		next, err := u.Parse(loc)
 		if err != nil || (next.Scheme != "http" && next.Scheme != "https") || next.Host == "" {
 			c.reason = fmt.Sprintf("redirect from %s to a Location that is not an http(s) URL", redact(u))
+			st.location, st.err = badLocation(next, err), c.reason
+			c.steps = p.addStep(c.steps, st)
 			return c
 		}
 		next.Fragment, next.RawFragment = "", ""
+		st.location = detailURL(next)
+		shown = st.location
 		if prior+c.redirects >= p.opts.MaxRedirects {
 			c.reason = fmt.Sprintf("more than %d redirects (max_redirects)", p.opts.MaxRedirects)
+			st.err = c.reason
+			c.steps = p.addStep(c.steps, st)
 			return c
 		}
 		if visited[next.String()] {
 			c.reason = fmt.Sprintf("redirect loop: %s leads back to %s", redact(u), redact(next))
+			st.err = c.reason
+			c.steps = p.addStep(c.steps, st)
 			return c
 		}
+		c.steps = p.addStep(c.steps, st)
 		visited[next.String()] = true
 		c.redirects++
 		u = next
@@ -263,6 +306,16 @@ func (r *round) follow(start *url.URL, prior int, method string) chain {
 	return c
 }
 
+// do sends one request of the round: after waiting for a free slot of the
+// requests in flight and for the host's turn at lim, unless the round is
+// an on-demand probe, which is one request at a time outside the pacing.
+func (r *round) do(lim *hostLimiter, method string, u *url.URL, budget time.Duration) (*http.Response, time.Duration, error) {
+	if r.onDemand {
+		return r.p.send(r.ctx, method, u, budget)
+	}
+	return r.p.do(r.ctx, lim, method, u, budget)
+}
+
 // do sends one request after waiting for a free slot of the requests in
 // flight and for the host's turn at lim. took counts only the time on the
 // network; budget is what is left of the timeout.
@@ -276,6 +329,11 @@ func (p *Probe) do(ctx context.Context, lim *hostLimiter, method string, u *url.
 	if err := lim.wait(ctx, canonicalHost(u)); err != nil {
 		return nil, 0, err
 	}
+	return p.send(ctx, method, u, budget)
+}
+
+// send sends one request now, within budget, what is left of the timeout.
+func (p *Probe) send(ctx context.Context, method string, u *url.URL, budget time.Duration) (resp *http.Response, took time.Duration, err error) {
 	if budget <= 0 {
 		return nil, 0, errTimeout
 	}
@@ -429,17 +487,24 @@ func joinFindings(parts ...string) string {
 // checkExpect returns why the landing URL u does not match what the link
 // expects, or "".
 func checkExpect(e *exporter.Expect, u *url.URL) string {
+	reason, _ := judgeExpect(e, u)
+	return reason
+}
+
+// judgeExpect is checkExpect, with the rule that failed: a wrong host
+// hides the UTM parameters, which belong to the expected page.
+func judgeExpect(e *exporter.Expect, u *url.URL) (string, expectRule) {
 	if e == nil {
-		return ""
+		return "", 0
 	}
 	if e.Host != "" {
 		want := strings.TrimSuffix(strings.ToLower(e.Host), ".")
 		if got := canonicalHost(u); got != want {
-			return fmt.Sprintf("landed on host %q, expected %q", got, want)
+			return fmt.Sprintf("landed on host %q, expected %q", got, want), ruleHost
 		}
 	}
 	if len(e.UTM) == 0 {
-		return ""
+		return "", 0
 	}
 	q := u.Query()
 	var problems []string
@@ -453,7 +518,10 @@ func checkExpect(e *exporter.Expect, u *url.URL) string {
 			problems = append(problems, fmt.Sprintf("parameter %q is %q, expected %q", k, vals[0], want))
 		}
 	}
-	return strings.Join(problems, "; ")
+	if len(problems) == 0 {
+		return "", 0
+	}
+	return strings.Join(problems, "; "), ruleUTM
 }
 
 // redact keeps scheme, host and path of u: a query string may carry

@@ -27,6 +27,9 @@ type round struct {
 	ctx   context.Context
 	start time.Time
 	plan  roundPlan
+	// onDemand marks the single probe of ProbeLink: its requests skip the
+	// round's pacing and slots of the requests in flight.
+	onDemand bool
 
 	targets []exporter.PublishedLink
 	keys    []string // linkKey of each target
@@ -296,18 +299,8 @@ func (r *round) probeLink(l exporter.PublishedLink, key string) {
 		r.cutLink(key, reason)
 		return
 	}
-	res := result{link: l, status: h.status, host: h.host, scheme: schemeOf(h.host, h.final), redirects: h.redirects, duration: h.took, note: h.note, at: r.p.now()}
-	if reason != "" {
-		res.reason = reason
-		r.finishLink(key, res)
-		return
-	}
-	if h.next == nil {
-		// The short link answered 2xx itself: it is its own destination.
-		why, note := checkScheme(l.Expect, h.downgrade, h.final)
-		res.reason = joinFindings(why, checkExpect(l.Expect, h.final))
-		res.note = joinFindings(res.note, note)
-		res.up = res.reason == ""
+	res := shortResult(l, h, reason, r.p.now())
+	if reason != "" || h.next == nil {
 		r.finishLink(key, res)
 		return
 	}
@@ -321,27 +314,53 @@ func (r *round) probeLink(l exporter.PublishedLink, key string) {
 	})
 }
 
+// shortResult is a link's result from its short link's answer h: final
+// when the attempt failed (reason, confirmed) or the short link answered
+// 2xx itself, so far otherwise (judge adds its destination's chain).
+func shortResult(l exporter.PublishedLink, h hop, reason string, at time.Time) result {
+	res := result{link: l, status: h.status, host: h.host, scheme: schemeOf(h.host, h.final), redirects: h.redirects,
+		duration: h.took, note: h.note, at: at, steps: h.steps}
+	if reason != "" {
+		res.reason = reason
+		return res
+	}
+	if h.next == nil {
+		// The short link answered 2xx itself: it is its own destination.
+		why, note := checkScheme(l.Expect, h.downgrade, h.final)
+		expect, rule := judgeExpect(l.Expect, h.final)
+		res.reason = joinFindings(why, expect)
+		res.note = joinFindings(res.note, note)
+		res.failed = rule | schemeRule(why, h.downgrade)
+		res.up = res.reason == ""
+	}
+	return res
+}
+
 // judge combines a link's short link answer h (res so far) with its
 // destination's chain c.
 func judge(l exporter.PublishedLink, h hop, res result, d *destination, c chainOutcome) result {
 	res.status, res.host, res.scheme = c.status, c.host, schemeOf(c.host, c.final)
 	res.redirects = h.prior + c.redirects
 	res.duration += c.took
+	res.dest = c.steps
 	if c.at.After(res.at) {
 		res.at = c.at
-	}
-	if c.reason != "" {
-		res.reason = c.reason
-		return res
 	}
 	// Where this link's visitors land: the chain's end, with the link's
 	// own query unless it is the one the chain started from, less what
 	// the chain's redirects drop.
-	land := *c.final
 	from := h.location
 	if from == nil {
 		from = d.url
 	}
+	// The chain was requested from another link's URL: the same page,
+	// other utm_* values.
+	res.sharedDest = h.next.String() != d.url.String()
+	if c.reason != "" {
+		res.reason = c.reason
+		return res
+	}
+	land := *c.final
 	if from.String() != d.url.String() {
 		q := from.Query()
 		for _, k := range c.dropped {
@@ -349,7 +368,7 @@ func judge(l exporter.PublishedLink, h hop, res result, d *destination, c chainO
 		}
 		land.RawQuery = q.Encode()
 	}
-	res.reason = checkExpect(l.Expect, &land)
+	res.reason, res.failed = judgeExpect(l.Expect, &land)
 	if res.reason != "" && len(c.dropped) > 0 {
 		res.reason += fmt.Sprintf(" (the redirects after %s drop %v)", redact(d.url), c.dropped)
 	}
@@ -365,6 +384,7 @@ func judge(l exporter.PublishedLink, h hop, res result, d *destination, c chainO
 	why, note := checkScheme(l.Expect, plain, &land)
 	res.reason = joinFindings(why, res.reason)
 	res.note = joinFindings(res.note, note)
+	res.failed |= schemeRule(why, plain)
 	res.up = res.reason == ""
 	return res
 }
@@ -605,7 +625,8 @@ func (r *round) finish() []exporter.Sample {
 	samples := r.samplesLocked()
 	now := p.now()
 
-	last := map[string]result{}
+	last := make(map[string]result, len(r.keys))
+	skippedWhy := map[string]string{}
 	findings := map[string]string{}
 	var coverage []exporter.ObjectStatus
 	covered := map[string]bool{}
@@ -617,6 +638,7 @@ func (r *round) finish() []exporter.Sample {
 		res, ok := r.done[k]
 		if ok {
 			coverage = append(coverage, exporter.ObjectStatus{Object: obj, State: exporter.StateExported})
+			res = r.withSince(k, res)
 		} else {
 			skipped++
 			why := r.leftOut[k]
@@ -633,6 +655,7 @@ func (r *round) finish() []exporter.Sample {
 				why += ", never probed yet"
 			}
 			coverage = append(coverage, exporter.ObjectStatus{Object: obj, State: exporter.StateSkipped, Reason: why})
+			skippedWhy[k] = why
 			if !had {
 				continue
 			}
@@ -658,7 +681,7 @@ func (r *round) finish() []exporter.Sample {
 		coverage = append(coverage, exporter.ObjectStatus{
 			Object: exporter.Object{Kind: exporter.KindProbe, Campaign: c.campaign, Creator: c.creator, ID: c.id},
 			State:  exporter.StateMissing,
-			Reason: fmt.Sprintf("collector %s has not published this link yet (its refresh failed, or %s does not know the link; see that collector), and it has no url: to probe instead", c.collector, c.typ),
+			Reason: c.missingReason(),
 		})
 	}
 	if skipped > 0 {
@@ -680,8 +703,26 @@ func (r *round) finish() []exporter.Sample {
 
 	p.mu.Lock()
 	p.last, p.findings, p.coverage, p.destCount = last, findings, coverage, destCount
+	p.skipped, p.current = skippedWhy, nil
 	p.mu.Unlock()
 	return samples
+}
+
+// withSince sets res.since from the link's result before the round.
+func (r *round) withSince(key string, res result) result {
+	prev, had := r.prev[key]
+	res.since = since(prev, had, res)
+	return res
+}
+
+// since is when the link entered the state of res (up or broken): the
+// previous result's since when it had the same state, else when res
+// completed.
+func since(prev result, had bool, res result) time.Time {
+	if had && prev.up == res.up && !prev.since.IsZero() {
+		return prev.since
+	}
+	return res.at
 }
 
 // sleepUntil waits until t on the probe's clock.
