@@ -140,7 +140,15 @@ func emit(line string) {
 }
 
 func say(format string, args ...any) {
-	emit("promprog: " + fmt.Sprintf(format, args...))
+	Say("promprog", format, args...)
+}
+
+// Say shows one line, prefixed with who, where this package shows its own:
+// on stderr, on the terminal when stderr is not it, and in LogFile. Other
+// packages that fetch or install a program for tests use it, so the first
+// run says what it waits for in one place.
+func Say(who, format string, args ...any) {
+	emit(who + ": " + fmt.Sprintf(format, args...))
 }
 
 func isTerminal(f *os.File) bool {
@@ -151,11 +159,8 @@ func isTerminal(f *os.File) bool {
 // LogFile is the file in the cache directory that keeps every line this
 // package shows, for runs whose output `go test` does not show.
 func LogFile() (string, error) {
-	root, err := cacheRoot()
+	root, err := CacheDir()
 	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
 		return "", err
 	}
 	return filepath.Join(root, "promprog.log"), nil
@@ -188,19 +193,31 @@ func (p Program) Path(t testing.TB) string {
 	t.Helper()
 	path, err := p.Find()
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is required in CI: %v", p.Name, err)
-		}
-		mu.Lock()
 		hint := fmt.Sprintf("set %s=/path or allow the Go module proxy", p.Env)
 		if os.Getenv(p.Env) != "" {
 			hint = fmt.Sprintf("point %s at the %s binary or unset it", p.Env, p.Name)
 		}
-		skipped[p.Name] = skip{reason: oneLine(err), hint: hint}
-		mu.Unlock()
-		t.Skipf("%s not available: %v", p.Name, err)
+		Unavailable(t, p.Name, err, hint)
 	}
 	return path
+}
+
+// Unavailable ends a test that needs the program name, which cannot be
+// had for the reason err. In CI (CI=true) the test fails: CI must run
+// every test. Elsewhere it is skipped, and Main or ReportSkips names the
+// program, err and hint (what the user can do about it) at the end of the
+// run. Programs found by other means than Program (a browser from the
+// system's packages) report their absence with it too.
+func Unavailable(t testing.TB, name string, err error, hint string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required in CI: %v", name, err)
+		return
+	}
+	mu.Lock()
+	skipped[name] = skip{reason: oneLine(err), hint: hint}
+	mu.Unlock()
+	t.Skipf("%s not available: %v", name, err)
 }
 
 // Main runs the package's tests, reports skips for want of a program
@@ -270,6 +287,19 @@ func (p Program) Find() (string, error) {
 	return r.path, r.err
 }
 
+// CacheDir is the directory in the user cache directory that holds the
+// programs tests build or install, their lock files and LogFile.
+func CacheDir() (string, error) {
+	root, err := cacheRoot()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", err
+	}
+	return root, nil
+}
+
 // Dir is where the pinned release of the program is installed.
 func (p Program) Dir() (string, error) {
 	root, err := cacheRoot()
@@ -294,6 +324,12 @@ func goproxy() string {
 // during runs f, saying "still <what>: <elapsed>" every progressEvery
 // until it returns.
 func during(what string, f func() error) error {
+	return During("promprog", what, f)
+}
+
+// During runs f, saying (see Say) "<who>: still <what>: <elapsed>" every
+// 30 seconds until it returns, so a long install is never silent.
+func During(who, what string, f func() error) error {
 	start := time.Now()
 	done := make(chan error, 1)
 	go func() { done <- f() }()
@@ -304,7 +340,7 @@ func during(what string, f func() error) error {
 		case err := <-done:
 			return err
 		case <-tick.C:
-			say("still %s: %s", what, time.Since(start).Round(time.Second))
+			Say(who, "still %s: %s", what, time.Since(start).Round(time.Second))
 		}
 	}
 }

@@ -2,6 +2,8 @@ package promprog
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,4 +197,42 @@ func must(s string, err error) string {
 		panic(err)
 	}
 	return s
+}
+
+// ender records how Unavailable ends a test instead of ending it.
+type ender struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (e *ender) Helper()                           {}
+func (e *ender) Fatalf(format string, args ...any) { e.fatal = fmt.Sprintf(format, args...) }
+func (e *ender) Skipf(format string, args ...any)  { e.skip = fmt.Sprintf(format, args...) }
+
+// A program found by other means reports its absence the same way: a
+// failure in CI, elsewhere a skip named at the end of the run.
+func TestUnavailable(t *testing.T) {
+	out := fake(t, install)
+	t.Setenv("CI", "true")
+	e := &ender{TB: t}
+	Unavailable(e, "chromium", errors.New("not installed"), "install it")
+	if e.fatal != "chromium is required in CI: not installed" || e.skip != "" {
+		t.Errorf("in CI: fatal %q, skip %q", e.fatal, e.skip)
+	}
+	ReportSkips()
+	if s := out.String(); s != "" {
+		t.Errorf("a CI failure reported as a skip: %q", s)
+	}
+
+	t.Setenv("CI", "")
+	e = &ender{TB: t}
+	Unavailable(e, "chromium", errors.New("not installed\napt-get: exit status 100"), "install it")
+	if e.fatal != "" || e.skip == "" {
+		t.Errorf("off CI: fatal %q, skip %q", e.fatal, e.skip)
+	}
+	ReportSkips()
+	want := "SKIPPED: tests needing chromium were skipped: not installed ... apt-get: exit status 100; install it\n"
+	if s := out.String(); s != want {
+		t.Errorf("report = %q, want %q", s, want)
+	}
 }
