@@ -97,8 +97,15 @@ func (r insightsReply) values() map[string]float64 {
 // tokenInfo is GET /debug_token.
 type tokenInfo struct {
 	Data struct {
-		IsValid   bool  `json:"is_valid"`
-		ExpiresAt int64 `json:"expires_at"`
+		AppID       string `json:"app_id"`
+		Application string `json:"application"`
+		Type        string `json:"type"`
+		UserID      string `json:"user_id"`
+		// Scopes are the permissions the user granted the app in this
+		// token.
+		Scopes    []string `json:"scopes"`
+		IsValid   bool     `json:"is_valid"`
+		ExpiresAt int64    `json:"expires_at"`
 		// DataAccessExpiresAt is when the app loses access to the user's
 		// data unless the user logs in again: the token is useless from
 		// then on even if it has not expired.

@@ -110,6 +110,7 @@ func (e *envelopeError) Is(target error) bool { return target == codeKind(e.err.
 type userInfo struct {
 	User struct {
 		OpenID        string `json:"open_id"`
+		DisplayName   string `json:"display_name"`
 		FollowerCount *int64 `json:"follower_count"`
 	} `json:"user"`
 }
@@ -131,6 +132,8 @@ type tokenAnswer struct {
 	RefreshToken     string `json:"refresh_token"`
 	RefreshExpiresIn int64  `json:"refresh_expires_in"`
 	OpenID           string `json:"open_id"`
+	// Scope lists the scopes the user granted, comma-separated.
+	Scope            string `json:"scope"`
 	Error            string `json:"error"`
 	ErrorDescription string `json:"error_description"`
 	LogID            string `json:"log_id"`

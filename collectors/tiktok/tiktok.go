@@ -91,7 +91,10 @@
 // again after that: its expiry is what
 // influencer_token_expiry_timestamp_seconds reports, since the access
 // token's own, a day ahead at most, renews itself. A static token's expiry
-// is unknown and not exported.
+// is unknown and not exported. When TikTok refuses the refresh token the
+// collector holds and the file holds another, written by `check --online`
+// or a second exporter on the same file, the collector renews with the
+// file's.
 package tiktok
 
 import (
@@ -159,6 +162,7 @@ type collector struct {
 	matchers    []exporter.AccountRef // accounts with a match
 	windowStart time.Time             // earliest start of the matchers; zero: open
 	configured  map[string]exporter.PostRef
+	posts       []exporter.PostRef // configured, in config order
 
 	book *exporter.PostBook
 	// now is the clock; tests replace it.
@@ -210,6 +214,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 			continue
 		}
 		c.configured[p.ID] = p
+		c.posts = append(c.posts, p)
 	}
 	var first *exporter.AccountRef
 	openStart := false
@@ -622,6 +627,10 @@ type tokens struct {
 	clientSecret string
 	refreshFile  string
 	refreshToken string
+	// What the last renewal said: the scopes granted, and when the
+	// refresh token expires (zero: unknown).
+	scopes         []string
+	refreshExpires time.Time
 }
 
 // newTokens checks the token options: a static token or a refresh token,
@@ -703,6 +712,21 @@ func (t *tokens) renew(ctx context.Context, c *collector, now time.Time) error {
 	key, secret, rt := t.clientKey, t.clientSecret, t.refreshToken
 	t.mu.Unlock()
 	a, err := c.api.refresh(ctx, key, secret, rt)
+	if errors.Is(err, exporter.ErrUnauthorized) {
+		// Another process sharing the file (check --online, or an
+		// exporter run beside this one) may have renewed, and TikTok
+		// may have retired the refresh token this one holds: the
+		// file's, if it changed, is the one to use.
+		if b, rerr := os.ReadFile(t.refreshFile); rerr == nil {
+			if fresh := strings.TrimSpace(string(b)); fresh != "" && fresh != rt {
+				c.client.SetToken(t.current(), fresh)
+				t.mu.Lock()
+				t.refreshToken = fresh
+				t.mu.Unlock()
+				a, err = c.api.refresh(ctx, key, secret, fresh)
+			}
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("renew the access token with options.refresh_token_file: %w", err)
 	}
@@ -715,6 +739,17 @@ func (t *tokens) renew(ctx context.Context, c *collector, now time.Time) error {
 		t.refreshToken = a.RefreshToken
 	}
 	expires := t.expires
+	if a.Scope != "" {
+		t.scopes = nil
+		for _, sc := range strings.Split(a.Scope, ",") {
+			if sc = strings.TrimSpace(sc); sc != "" {
+				t.scopes = append(t.scopes, sc)
+			}
+		}
+	}
+	if a.RefreshExpiresIn > 0 {
+		t.refreshExpires = now.Add(time.Duration(a.RefreshExpiresIn) * time.Second)
+	}
 	t.mu.Unlock()
 	if changed {
 		if err := writeFileAtomic(t.refreshFile, a.RefreshToken+"\n"); err != nil {

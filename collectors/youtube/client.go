@@ -46,7 +46,10 @@ type videoList struct {
 
 // channel is the part of a channels.list item the collector reads.
 type channel struct {
-	ID             string `json:"id"`
+	ID      string `json:"id"`
+	Snippet struct {
+		Title string `json:"title"`
+	} `json:"snippet"`
 	ContentDetails struct {
 		RelatedPlaylists struct {
 			Uploads string `json:"uploads"`

@@ -13,8 +13,12 @@
 // AuthorizedUserJSON renders (client_id, client_secret, refresh_token, as
 // gcloud writes them). runReport (POST
 // /v1beta/properties/{property}:runReport) wants one of them as bearer:
-// else 401 UNAUTHENTICATED. Each report spends ReportCost of the daily
-// token quota; with none left it answers 429 RESOURCE_EXHAUSTED.
+// else 401 UNAUTHENTICATED; one whose scope lacks analytics.readonly gets
+// 403 ACCESS_TOKEN_SCOPE_INSUFFICIENT, and credentials the property does
+// not grant access 403 PERMISSION_DENIED. Each report spends ReportCost of
+// the daily token quota; with none left it answers 429
+// RESOURCE_EXHAUSTED. Reports are of the session UTM dimensions by
+// sessionSource, or of totals without dimensions.
 package ga4fake
 
 import (
@@ -53,6 +57,27 @@ const ReportCost = 10
 
 // TokenLifetime is how long an issued access token lasts.
 const TokenLifetime = time.Hour
+
+// Google's messages the fake answers with.
+const (
+	// PermissionDeniedMessage answers credentials without access to the
+	// property.
+	PermissionDeniedMessage = "User does not have sufficient permissions for this property. " +
+		"To learn more about Property ID, see https://developers.google.com/analytics/devguides/reporting/data/v1/property-id."
+	// ScopeInsufficientMessage answers an access token without the
+	// Analytics scope.
+	ScopeInsufficientMessage = "Request had insufficient authentication scopes."
+	// DeletedKeyMessage is the token endpoint's invalid_grant for an
+	// assertion signed with a key that was deleted (unconfirmed: the
+	// text client threads quote).
+	DeletedKeyMessage = "Invalid JWT Signature."
+	// RevokedMessage is its invalid_grant for a revoked refresh token.
+	RevokedMessage = "Token has been expired or revoked."
+)
+
+// CloudPlatformScope is what `gcloud auth application-default login`
+// grants without --scopes: not enough for the Data API.
+const CloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
 
 // dimensions maps the session dimensions the fake knows to their UTM
 // parameter.
@@ -102,6 +127,7 @@ type Server struct {
 	publicURL  string
 	traffic    []traffic
 	tokens     map[string]time.Time // access token -> expiry
+	scopes     map[string]string    // access token -> its scopes
 	issued     int
 	remaining  int
 	lastReport json.RawMessage
@@ -110,6 +136,10 @@ type Server struct {
 	// the documented shapes, for tolerance tests.
 	quotaStrings bool
 	countText    map[string]string
+	// userScope is what the authorized user granted; revoked and
+	// denied make the credentials useless, or the property refuse them.
+	userScope       string
+	revoked, denied bool
 }
 
 // New returns a fake serving the GA4 property with the given numeric id;
@@ -120,7 +150,9 @@ func New(property string, clock fakeapi.Clock) *Server {
 		clock:     clock,
 		start:     clock.Now(),
 		tokens:    map[string]time.Time{},
+		scopes:    map[string]string{},
 		remaining: DailyQuota,
+		userScope: Scope,
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", s.token)
@@ -257,6 +289,34 @@ func (s *Server) RevokeTokens() {
 	s.tokens = map[string]time.Time{}
 }
 
+// RevokeCredentials deletes the service account's key and revokes the
+// authorized user's refresh token, and with them every access token
+// issued: the token endpoint answers invalid_grant from then on.
+func (s *Server) RevokeCredentials() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoked = true
+	s.tokens = map[string]time.Time{}
+}
+
+// DenyAccess removes the credentials from the property's users: reports
+// answer 403 PERMISSION_DENIED, as for a property they were never added
+// to.
+func (s *Server) DenyAccess() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.denied = true
+}
+
+// SetUserScope sets the scopes the authorized user granted (Scope by
+// default), space-separated: the refresh-token grant issues access tokens
+// with them.
+func (s *Server) SetUserScope(scope string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.userScope = scope
+}
+
 // LastReport returns the body of the last runReport request.
 func (s *Server) LastReport() json.RawMessage {
 	s.mu.Lock()
@@ -312,8 +372,11 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
-	if err != nil || rsa.VerifyPKCS1v15(s.publicKey(), crypto.SHA256, sum[:], sig) != nil {
-		oauthError(w, 400, "invalid_grant", "Invalid JWT Signature.")
+	s.mu.Lock()
+	revoked := s.revoked
+	s.mu.Unlock()
+	if err != nil || revoked || rsa.VerifyPKCS1v15(s.publicKey(), crypto.SHA256, sum[:], sig) != nil {
+		oauthError(w, 400, "invalid_grant", DeletedKeyMessage)
 		return
 	}
 	var hdr struct{ Alg string }
@@ -350,16 +413,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, 400, "invalid_grant", "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.")
 		return
 	}
-	s.issue(w, now, nil)
+	s.issue(w, now, claims.Scope, nil)
 }
 
 // issue answers a token request with a new access token.
-func (s *Server) issue(w http.ResponseWriter, now time.Time, extra map[string]any) {
+func (s *Server) issue(w http.ResponseWriter, now time.Time, scope string, extra map[string]any) {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	tok := "ya29.fake-" + base64.RawURLEncoding.EncodeToString(b)
 	s.mu.Lock()
 	s.tokens[tok] = now.Add(TokenLifetime)
+	s.scopes[tok] = scope
 	s.issued++
 	s.mu.Unlock()
 	resp := map[string]any{"access_token": tok, "expires_in": int(TokenLifetime.Seconds()) - 1, "token_type": "Bearer"}
@@ -408,15 +472,20 @@ func (s *Server) refresh(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	}
+	s.mu.Lock()
+	revoked, scope := s.revoked, s.userScope
+	s.mu.Unlock()
 	switch {
 	case id != UserClientID || secret != UserClientSecret:
 		oauthError(w, 401, "invalid_client", "The OAuth client was not found.")
 		return
-	case r.PostForm.Get("refresh_token") != UserRefreshToken:
-		oauthError(w, 400, "invalid_grant", "Token has been expired or revoked.")
+	case r.PostForm.Get("refresh_token") != UserRefreshToken || revoked:
+		oauthError(w, 400, "invalid_grant", RevokedMessage)
 		return
 	}
-	s.issue(w, s.clock.Now(), map[string]any{"scope": Scope})
+	// Google issues the scopes the user granted, whatever scope the
+	// refresh asks for.
+	s.issue(w, s.clock.Now(), scope, map[string]any{"scope": scope})
 }
 
 type reportRequest struct {
@@ -439,21 +508,50 @@ type reportRequest struct {
 	ReturnPropertyQuota bool   `json:"returnPropertyQuota"`
 }
 
-func (s *Server) authorized(r *http.Request) bool {
+// authorized returns whether the request carries a valid access token,
+// and its scopes.
+func (s *Server) authorized(r *http.Request) (bool, string) {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
-		return false
+		return false, ""
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	exp, ok := s.tokens[tok]
-	return ok && s.clock.Now().Before(exp)
+	return ok && s.clock.Now().Before(exp), s.scopes[tok]
+}
+
+// readsAnalytics reports whether scopes let a token read reports.
+func readsAnalytics(scopes string) bool {
+	for _, sc := range strings.Fields(scopes) {
+		if sc == Scope || sc == "https://www.googleapis.com/auth/analytics" {
+			return true
+		}
+	}
+	return false
+}
+
+// writeScopeInsufficient answers a token without the Analytics scope,
+// with the ErrorInfo detail Google adds.
+func writeScopeInsufficient(w http.ResponseWriter) {
+	fakeapi.WriteJSON(w, http.StatusForbidden, map[string]any{"error": map[string]any{
+		"code": http.StatusForbidden, "message": ScopeInsufficientMessage, "status": "PERMISSION_DENIED",
+		"details": []any{map[string]any{
+			"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT", "domain": "googleapis.com",
+			"metadata": map[string]string{"service": "analyticsdata.googleapis.com", "method": "google.analytics.data.v1beta.BetaAnalyticsData.RunReport"},
+		}},
+	}})
 }
 
 // runReport is POST /v1beta/properties/{id}:runReport.
 func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
-	if !s.authorized(r) {
+	valid, scopes := s.authorized(r)
+	if !valid {
 		WriteError(w, 401, "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.")
+		return
+	}
+	if !readsAnalytics(scopes) {
+		writeScopeInsufficient(w)
 		return
 	}
 	id, ok := strings.CutSuffix(r.PathValue("call"), ":runReport")
@@ -461,8 +559,11 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, 404, "Method not found.")
 		return
 	}
-	if id != s.property {
-		WriteError(w, 403, "User does not have sufficient permissions for this property.")
+	s.mu.Lock()
+	denied := s.denied
+	s.mu.Unlock()
+	if id != s.property || denied {
+		WriteError(w, 403, PermissionDeniedMessage)
 		return
 	}
 	var req reportRequest
@@ -475,15 +576,19 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, 400, "Date range is invalid.")
 		return
 	}
-	if len(req.Dimensions) != 2 || req.Dimensions[1].Name != "sessionSource" || dimensions[req.Dimensions[0].Name] == "" {
-		WriteError(w, 400, "The fake serves [session UTM dimension, sessionSource] reports only.")
-		return
-	}
 	for _, m := range req.Metrics {
 		if m.Name != "activeUsers" && m.Name != "sessions" {
 			WriteError(w, 400, "Field "+m.Name+" is not a valid metric.")
 			return
 		}
+	}
+	if len(req.Dimensions) == 0 {
+		s.totals(w, req, raw)
+		return
+	}
+	if len(req.Dimensions) != 2 || req.Dimensions[1].Name != "sessionSource" || dimensions[req.Dimensions[0].Name] == "" {
+		WriteError(w, 400, "The fake serves [session UTM dimension, sessionSource] reports, and totals, only.")
+		return
 	}
 	dim := req.Dimensions[0].Name
 	param := dimensions[dim]
@@ -497,14 +602,12 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 	limit, offset := atoi(req.Limit, 10000), atoi(req.Offset, 0)
 
 	s.mu.Lock()
-	s.lastReport = raw
-	if s.remaining < ReportCost {
+	remaining, ok := s.spend(raw)
+	if !ok {
 		s.mu.Unlock()
-		WriteError(w, 429, "Exhausted property tokens per day quota. Consider waiting until tomorrow.")
+		WriteError(w, 429, quotaMessage)
 		return
 	}
-	s.remaining -= ReportCost
-	remaining := s.remaining
 	now := s.clock.Now()
 	sums := map[[2]string]int64{}
 	for _, t := range s.traffic {
@@ -571,18 +674,79 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 		resp["rowCount"] = total
 	}
 	if req.ReturnPropertyQuota {
-		status := func(consumed, remaining int) any {
-			if s.quotaStrings {
-				return map[string]string{"consumed": strconv.Itoa(consumed), "remaining": strconv.Itoa(remaining)}
-			}
-			return map[string]int{"consumed": consumed, "remaining": remaining}
+		resp["propertyQuota"] = s.propertyQuota(remaining)
+	}
+	fakeapi.WriteJSON(w, 200, resp)
+}
+
+const quotaMessage = "Exhausted property tokens per day quota. Consider waiting until tomorrow."
+
+// spend records the report and spends its tokens; it returns the tokens
+// left, or false when there are too few. Call with mu held.
+func (s *Server) spend(raw json.RawMessage) (int, bool) {
+	s.lastReport = raw
+	if s.remaining < ReportCost {
+		return 0, false
+	}
+	s.remaining -= ReportCost
+	return s.remaining, true
+}
+
+// propertyQuota renders propertyQuota with remaining tokens left today.
+func (s *Server) propertyQuota(remaining int) map[string]any {
+	s.mu.Lock()
+	asStrings := s.quotaStrings
+	s.mu.Unlock()
+	status := func(consumed, remaining int) any {
+		if asStrings {
+			return map[string]string{"consumed": strconv.Itoa(consumed), "remaining": strconv.Itoa(remaining)}
 		}
-		resp["propertyQuota"] = map[string]any{
-			"tokensPerDay":            status(DailyQuota-remaining, remaining),
-			"tokensPerHour":           status(ReportCost, 40000-ReportCost),
-			"concurrentRequests":      status(0, 10),
-			"tokensPerProjectPerHour": status(ReportCost, 14000-ReportCost),
+		return map[string]int{"consumed": consumed, "remaining": remaining}
+	}
+	// consumed is what this request spent, remaining what is left
+	// after it (QuotaStatus in the Data API reference).
+	return map[string]any{
+		"tokensPerDay":            status(ReportCost, remaining),
+		"tokensPerHour":           status(ReportCost, 40000-ReportCost),
+		"concurrentRequests":      status(0, 10),
+		"tokensPerProjectPerHour": status(ReportCost, 14000-ReportCost),
+	}
+}
+
+// totals answers a report without dimensions: one row of the metrics
+// over every visitor the property had, and no dimensionHeaders.
+func (s *Server) totals(w http.ResponseWriter, req reportRequest, raw json.RawMessage) {
+	s.mu.Lock()
+	remaining, ok := s.spend(raw)
+	var users int64
+	now := s.clock.Now()
+	for _, t := range s.traffic {
+		users += t.users.At(s.start, now)
+	}
+	s.mu.Unlock()
+	if !ok {
+		WriteError(w, 429, quotaMessage)
+		return
+	}
+	metricHeaders := []map[string]string{}
+	values := []map[string]string{}
+	for _, m := range req.Metrics {
+		v := users
+		if m.Name == "sessions" {
+			v += v / 2
 		}
+		metricHeaders = append(metricHeaders, map[string]string{"name": m.Name, "type": "TYPE_INTEGER"})
+		values = append(values, map[string]string{"value": strconv.FormatInt(v, 10)})
+	}
+	resp := map[string]any{
+		"metricHeaders": metricHeaders,
+		"rows":          []map[string]any{{"metricValues": values}},
+		"rowCount":      1,
+		"metadata":      map[string]any{"currencyCode": "USD", "timeZone": "America/Los_Angeles"},
+		"kind":          "analyticsData#runReport",
+	}
+	if req.ReturnPropertyQuota {
+		resp["propertyQuota"] = s.propertyQuota(remaining)
 	}
 	fakeapi.WriteJSON(w, 200, resp)
 }

@@ -7,8 +7,11 @@
 // and IG Media nodes, GET /{ig-user-id}/media with cursor paging, GET
 // /{ig-media-id}/insights with the metrics each media product type
 // supports, multi-id reads (GET /?ids=a,b), batch requests (POST / with
-// batch=[…], at most 50), GET /debug_token, and the X-App-Usage and
-// X-Business-Use-Case-Usage headers of an hourly call budget.
+// batch=[…], at most 50), GET /debug_token with the permissions the token
+// carries, and the X-App-Usage and X-Business-Use-Case-Usage headers of an
+// hourly call budget. The token can be revoked (error 190, as when the
+// user removes the app) or lack permissions (SetScopes): reads then fail
+// as Graph fails them.
 //
 // Counts of a post are its curves at the post's age on the fake's clock; a
 // post published in the future does not exist yet. An account's followers
@@ -141,6 +144,8 @@ type Server struct {
 	posts            map[string]*Post
 	tokenExpiry      time.Time
 	dataAccessExpiry time.Time
+	revoked          bool
+	scopes           []string
 	callLimit        int
 	window           time.Time
 	used             int
@@ -160,6 +165,7 @@ func New(token string, clock fakeapi.Clock) *Server {
 		posts:         map[string]*Post{},
 		callLimit:     DefaultCallLimit,
 		insightsCalls: map[string]int{},
+		scopes:        DefaultScopes,
 	}
 	s.handler = s.Faults.Wrap(http.HandlerFunc(s.serve), errorWriter{s})
 	return s
@@ -222,6 +228,52 @@ func (s *Server) SetDataAccessExpiry(t time.Time) {
 	defer s.mu.Unlock()
 	s.dataAccessExpiry = t
 }
+
+// Permissions a token may carry.
+const (
+	PermBasic    = "instagram_basic"
+	PermInsights = "instagram_manage_insights"
+	PermPages    = "pages_read_engagement"
+	PermPageList = "pages_show_list"
+)
+
+// DefaultScopes are the permissions of the fake's token unless SetScopes
+// says otherwise: all a reader of accounts, media and insights needs.
+var DefaultScopes = []string{PermBasic, PermInsights, PermPages, PermPageList}
+
+// SetScopes sets the permissions the token carries, as debug_token lists
+// them. Without instagram_basic, reads of accounts and media fail with
+// error 10; without instagram_manage_insights, insights reads do.
+func (s *Server) SetScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes = append([]string(nil), scopes...)
+}
+
+func (s *Server) hasScope(p string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, x := range s.scopes {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Revoke makes the token invalid, as when its user removes the app or
+// withdraws its access: from then on every call fails with error 190,
+// subcode 458.
+func (s *Server) Revoke() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revoked = true
+}
+
+// RevokedMessage is Graph's message for a token whose user removed the
+// app (error 190, subcode 458), as client libraries quote it: the
+// reference documents the code and subcode, not the text.
+const RevokedMessage = "Error validating access token: The user has not authorized application 1000000000000001."
 
 // Usage returns the calls counted in the current hour and the limit.
 func (s *Server) Usage() (used, limit int) {
@@ -298,6 +350,9 @@ func (s *Server) call(method, path string, q url.Values, base string) reply {
 			"Unsupported "+strings.ToLower(method)+" request. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api")
 	}
 	parts := strings.Split(strings.Trim(path, "/"), "/")
+	if rep, ok := s.permitted(path, parts); !ok {
+		return rep
+	}
 	switch {
 	case path == "/debug_token":
 		return s.debugToken(q)
@@ -311,6 +366,24 @@ func (s *Server) call(method, path string, q url.Values, base string) reply {
 		return s.insights(parts[0], q)
 	}
 	return s.unsupportedGet(parts[0])
+}
+
+// permitted answers a read the token lacks the permission for. Graph's
+// answer to it is not documented per endpoint; the fake answers error 10,
+// which client code reports for reads without instagram_basic or
+// instagram_manage_insights (unconfirmed).
+func (s *Server) permitted(path string, parts []string) (reply, bool) {
+	need := PermBasic
+	switch {
+	case path == "/debug_token":
+		return reply{}, true
+	case len(parts) == 2 && parts[1] == "insights":
+		need = PermInsights
+	}
+	if s.hasScope(need) {
+		return reply{}, true
+	}
+	return s.graphError(http.StatusBadRequest, "OAuthException", 10, 0, "(#10) Application does not have permission for this action"), false
 }
 
 func (s *Server) write(w http.ResponseWriter, rep reply) {
@@ -371,13 +444,15 @@ var pst = time.FixedZone("PST", -8*3600)
 func (s *Server) checkToken(tok string) (reply, bool) {
 	now := s.clock.Now()
 	s.mu.Lock()
-	expiry := s.tokenExpiry
+	expiry, revoked := s.tokenExpiry, s.revoked
 	s.mu.Unlock()
 	switch {
 	case tok == "":
 		return s.graphError(http.StatusBadRequest, "OAuthException", 104, 0, "An access token is required to request this resource."), false
 	case tok != s.token:
 		return s.graphError(http.StatusBadRequest, "OAuthException", 190, 0, "Invalid OAuth access token - Cannot parse access token"), false
+	case revoked:
+		return s.graphError(http.StatusBadRequest, "OAuthException", 190, 458, RevokedMessage), false
 	case !expiry.IsZero() && !now.Before(expiry):
 		const layout = "Monday, 02-Jan-06 15:04:05 MST"
 		return s.graphError(http.StatusBadRequest, "OAuthException", 190, 463,
@@ -760,6 +835,7 @@ func (s *Server) debugToken(q url.Values) reply {
 	s.mu.Lock()
 	s.debugCalls++
 	expiry, dataAccess := s.tokenExpiry, s.dataAccessExpiry
+	scopes := append([]string{}, s.scopes...)
 	user := ""
 	if len(s.accountOrder) > 0 {
 		user = s.accountOrder[0]
@@ -775,7 +851,7 @@ func (s *Server) debugToken(q url.Values) reply {
 		"app_id": "1000000000000001", "type": "USER", "application": "influencer sandbox",
 		"data_access_expires_at": unix(dataAccess), "expires_at": unix(expiry),
 		"issued_at": s.start.Unix(), "user_id": user,
-		"scopes": []string{"instagram_basic", "instagram_manage_insights", "pages_read_engagement", "pages_show_list"},
+		"scopes": scopes,
 	}
 	in := q.Get("input_token")
 	if in == "" {

@@ -314,3 +314,35 @@ func TestFollowerGrowth(t *testing.T) {
 		t.Errorf("account without growth: %v", v)
 	}
 }
+
+// TestRevokeAndScopes checks a revoked token (error 190, subcode 458, on
+// every call, debug_token's included) and a token lacking permissions:
+// debug_token lists what it carries, and reads needing the others fail
+// with error 10.
+func TestRevokeAndScopes(t *testing.T) {
+	f, _, base := newFake(t)
+	q := "?access_token=" + token
+	f.SetScopes(PermBasic, PermPages)
+	_, _, v := get(t, base+"/v26.0/debug_token"+q+"&input_token="+token)
+	if got := fmt.Sprint(v["data"].(map[string]any)["scopes"]); got != "[instagram_basic pages_read_engagement]" {
+		t.Errorf("scopes %s", got)
+	}
+	if status, _, v := get(t, base+"/v26.0/1784"+q+"&fields=username"); status != 200 || v["username"] != "alice" {
+		t.Errorf("account read with instagram_basic: %d %v", status, v)
+	}
+	if status, _, v := get(t, base+"/v26.0/100/insights"+q+"&metric=views"); status != 400 || fmt.Sprint(graphCode(v)) != "10 0" {
+		t.Errorf("insights without instagram_manage_insights: %d %v", status, v)
+	}
+	f.SetScopes(PermInsights)
+	if status, _, v := get(t, base+"/v26.0/1784"+q); status != 400 || fmt.Sprint(graphCode(v)) != "10 0" {
+		t.Errorf("account read without instagram_basic: %d %v", status, v)
+	}
+
+	f.Revoke()
+	for _, path := range []string{"/v26.0/1784" + q, "/v26.0/debug_token" + q + "&input_token=" + token} {
+		status, _, v := get(t, base+path)
+		if c, s := graphCode(v); status != 400 || c != 190 || s != 458 || v["error"].(map[string]any)["message"] != RevokedMessage {
+			t.Errorf("revoked, %s: %d %v", strings.SplitN(path, "?", 2)[0], status, v)
+		}
+	}
+}

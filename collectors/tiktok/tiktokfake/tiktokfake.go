@@ -8,6 +8,10 @@
 // (the user's own published videos only; others are silently left out),
 // POST /v2/video/list/ newest first with max_count ≤ 20 and a millisecond
 // time cursor, and POST /v2/oauth/token/ with grant_type=refresh_token.
+// Each token carries scopes (all of them unless SetScopes says otherwise):
+// an endpoint whose scope the token lacks answers 401
+// scope_not_authorized, and a field whose scope it lacks 400
+// scope_permission_missed.
 //
 // An access token serves one user, as at TikTok: the token given to New
 // belongs to the first account added without a Token of its own. Counts
@@ -83,7 +87,49 @@ type Post struct {
 type grant struct {
 	account string
 	expires time.Time // zero: never
+	scopes  []string  // nil: DefaultScopes
 }
+
+// Scopes a user may grant an app.
+const (
+	ScopeBasic   = "user.info.basic"
+	ScopeProfile = "user.info.profile"
+	ScopeStats   = "user.info.stats"
+	ScopeVideo   = "video.list"
+)
+
+// DefaultScopes are the scopes of a token unless SetScopes says
+// otherwise.
+var DefaultScopes = []string{ScopeBasic, ScopeProfile, ScopeStats, ScopeVideo}
+
+func (g grant) has(scope string) bool {
+	scopes := g.scopes
+	if scopes == nil {
+		scopes = DefaultScopes
+	}
+	for _, s := range scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
+}
+
+// userFieldScopes is the scope each user info field needs
+// (developers.tiktok.com/doc/tiktok-api-v2-get-user-info).
+var userFieldScopes = map[string]string{
+	"open_id": ScopeBasic, "union_id": ScopeBasic, "avatar_url": ScopeBasic,
+	"avatar_url_100": ScopeBasic, "avatar_large_url": ScopeBasic, "display_name": ScopeBasic,
+	"bio_description": ScopeProfile, "profile_deep_link": ScopeProfile, "is_verified": ScopeProfile, "username": ScopeProfile,
+	"follower_count": ScopeStats, "following_count": ScopeStats, "likes_count": ScopeStats, "video_count": ScopeStats,
+}
+
+// Messages of TikTok's scope errors (developers.tiktok.com/doc/
+// tiktok-api-v2-error-handling).
+const (
+	ScopeNotAuthorizedMessage = "The user did not authorize the scope required for completing this request. Please ask the user to authorize and then retry."
+	ScopeMissedMessage        = "Access token is invalid, some fields need additional scopes. Please refer to the error message for more details."
+)
 
 type injected struct {
 	status        int
@@ -128,9 +174,9 @@ func New(token string, clock fakeapi.Clock) *Server {
 		served:       map[string]int{},
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v2/user/info/", s.authed(s.userInfo))
-	mux.HandleFunc("POST /v2/video/query/", s.authed(s.videoQuery))
-	mux.HandleFunc("POST /v2/video/list/", s.authed(s.videoList))
+	mux.HandleFunc("GET /v2/user/info/", s.authed(ScopeBasic, s.userInfo))
+	mux.HandleFunc("POST /v2/video/query/", s.authed(ScopeVideo, func(w http.ResponseWriter, r *http.Request, g grant) { s.videoQuery(w, r, g.account) }))
+	mux.HandleFunc("POST /v2/video/list/", s.authed(ScopeVideo, func(w http.ResponseWriter, r *http.Request, g grant) { s.videoList(w, r, g.account) }))
 	mux.HandleFunc("POST /v2/oauth/token/", s.oauthToken)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		// Not documented: TikTok's answer to an unknown path.
@@ -192,6 +238,22 @@ func (s *Server) AddRefreshToken(refreshToken, account string) {
 	s.refresh[refreshToken] = grant{account: account, expires: s.clock.Now().Add(RefreshTokenTTL)}
 }
 
+// SetScopes sets the scopes an access token, or a refresh token and the
+// access tokens it issues from then on, carries.
+func (s *Server) SetScopes(token string, scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	scopes = append([]string{}, scopes...)
+	if g, ok := s.tokens[token]; ok {
+		g.scopes = scopes
+		s.tokens[token] = g
+	}
+	if g, ok := s.refresh[token]; ok {
+		g.scopes = scopes
+		s.refresh[token] = g
+	}
+}
+
 // Revoke makes an access token invalid, as if the user withdrew the
 // app's access or it expired.
 func (s *Server) Revoke(accessToken string) {
@@ -208,7 +270,8 @@ func (s *Server) ExpireTokens(account string) {
 	now := s.clock.Now()
 	for tok, g := range s.tokens {
 		if g.account == account {
-			s.tokens[tok] = grant{account: account, expires: now}
+			g.expires = now
+			s.tokens[tok] = g
 		}
 	}
 }
@@ -269,8 +332,9 @@ func (s *Server) writeData(w http.ResponseWriter, data any) {
 	})
 }
 
-// authed checks the Bearer token and passes the user's open_id on.
-func (s *Server) authed(next func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+// authed checks the Bearer token and the endpoint's scope, and passes the
+// user's open_id on.
+func (s *Server) authed(scope string, next func(http.ResponseWriter, *http.Request, grant)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		inj := s.inject
@@ -291,7 +355,11 @@ func (s *Server) authed(next func(http.ResponseWriter, *http.Request, string)) h
 			s.writeError(w, http.StatusUnauthorized, "access_token_invalid", InvalidTokenMessage)
 			return
 		}
-		next(w, r, g.account)
+		if !g.has(scope) {
+			s.writeError(w, http.StatusUnauthorized, "scope_not_authorized", ScopeNotAuthorizedMessage)
+			return
+		}
+		next(w, r, g)
 	}
 }
 
@@ -309,12 +377,19 @@ func fields(r *http.Request) (map[string]bool, bool) {
 	return out, true
 }
 
-func (s *Server) userInfo(w http.ResponseWriter, r *http.Request, user string) {
+func (s *Server) userInfo(w http.ResponseWriter, r *http.Request, g grant) {
 	want, ok := fields(r)
 	if !ok {
 		s.writeError(w, http.StatusBadRequest, "invalid_params", "fields is required")
 		return
 	}
+	for f := range want {
+		if scope := userFieldScopes[f]; scope != "" && !g.has(scope) {
+			s.writeError(w, http.StatusBadRequest, "scope_permission_missed", ScopeMissedMessage)
+			return
+		}
+	}
+	user := g.account
 	s.mu.Lock()
 	now := s.clock.Now()
 	a, found := s.accounts[user]
@@ -524,10 +599,14 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 	s.seq++
 	access := "act.fake" + strconv.Itoa(s.seq)
 	refresh := "rft.fake" + strconv.Itoa(s.seq)
-	s.tokens[access] = grant{account: g.account, expires: now.Add(AccessTokenTTL)}
+	s.tokens[access] = grant{account: g.account, expires: now.Add(AccessTokenTTL), scopes: g.scopes}
 	// The refresh token rotates; the old one stops working.
 	delete(s.refresh, f.Get("refresh_token"))
 	s.refresh[refresh] = g
+	scopes := g.scopes
+	if scopes == nil {
+		scopes = DefaultScopes
+	}
 	s.mu.Unlock()
 	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{
 		"access_token":       access,
@@ -535,7 +614,7 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request) {
 		"open_id":            g.account,
 		"refresh_expires_in": int64(g.expires.Sub(now) / time.Second),
 		"refresh_token":      refresh,
-		"scope":              "user.info.basic,user.info.stats,video.list",
+		"scope":              strings.Join(scopes, ","),
 		"token_type":         "Bearer",
 	})
 }

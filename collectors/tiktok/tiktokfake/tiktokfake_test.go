@@ -264,3 +264,47 @@ func TestDeletePost(t *testing.T) {
 		t.Errorf("deleted video listed: %s", a.Data["videos"])
 	}
 }
+
+// TestScopes checks tokens lacking scopes: an endpoint's scope missing is
+// 401 scope_not_authorized, a field's 400 scope_permission_missed, and a
+// refresh token's scopes pass to the access tokens it issues and to the
+// token answer's scope.
+func TestScopes(t *testing.T) {
+	s, base, _ := newServer(t)
+	s.SetScopes(token, ScopeBasic)
+	info := base + "/v2/user/info/?fields=open_id,display_name"
+	if code, a := do(t, "GET", info, token, "", ""); code != 200 || a.Error.Code != "ok" {
+		t.Errorf("basic fields: %d %+v", code, a.Error)
+	}
+	if code, a := do(t, "GET", info+",follower_count", token, "", ""); code != 400 || a.Error.Code != "scope_permission_missed" || a.Error.Message != ScopeMissedMessage {
+		t.Errorf("follower_count without user.info.stats: %d %+v", code, a.Error)
+	}
+	code, a := do(t, "POST", base+"/v2/video/query/?fields=id", token, "application/json", `{"filters":{"video_ids":["7001"]}}`)
+	if code != 401 || a.Error.Code != "scope_not_authorized" || a.Error.Message != ScopeNotAuthorizedMessage {
+		t.Errorf("video query without video.list: %d %+v", code, a.Error)
+	}
+	s.SetScopes(token, ScopeVideo)
+	if code, a := do(t, "GET", info, token, "", ""); code != 401 || a.Error.Code != "scope_not_authorized" {
+		t.Errorf("user info without user.info.basic: %d %+v", code, a.Error)
+	}
+
+	s.SetApp("key1", "secret1")
+	s.AddRefreshToken("rft.first", "open-alice")
+	s.SetScopes("rft.first", ScopeBasic, ScopeVideo)
+	form := url.Values{"client_key": {"key1"}, "client_secret": {"secret1"}, "grant_type": {"refresh_token"}, "refresh_token": {"rft.first"}}
+	resp, err := http.Post(base+"/v2/oauth/token/", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	if m["scope"] != "user.info.basic,video.list" {
+		t.Errorf("token answer's scope %v", m["scope"])
+	}
+	if code, a := do(t, "GET", info+",follower_count", m["access_token"].(string), "", ""); code != 400 || a.Error.Code != "scope_permission_missed" {
+		t.Errorf("renewed token's follower_count: %d %+v", code, a.Error)
+	}
+}

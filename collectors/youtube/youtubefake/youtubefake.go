@@ -6,7 +6,11 @@
 // pageToken), counts as JSON strings, Google's error envelope
 // {"error":{"code","message","errors":[{"message","domain","reason"}],"status"}}
 // and a daily quota in units that resets at midnight Pacific time, after
-// which calls answer 403 quotaExceeded.
+// which calls answer 403 quotaExceeded. i18nRegions.list, a call of one
+// unit that reads no channel, is served too. The key can be revoked
+// (deleted in the Cloud console: 400 API_KEY_INVALID), its project can
+// lack the API (403 SERVICE_DISABLED), or the key's API restrictions can
+// leave the API out (403 API_KEY_SERVICE_BLOCKED).
 package youtubefake
 
 import (
@@ -42,6 +46,14 @@ const (
 	// QuotaMessage is the message of a quotaExceeded error; Google embeds
 	// a link in it.
 	QuotaMessage = `The request cannot be completed because you have exceeded your <a href="/youtube/v3/getting-started#quota">quota</a>.`
+	// Project is the number of the key's Google Cloud project, which
+	// Google's errors about the project name.
+	Project = "100000000001"
+	// ServiceDisabledMessage is Google's answer to a key whose project
+	// has not enabled the YouTube Data API v3.
+	ServiceDisabledMessage = "YouTube Data API v3 has not been used in project " + Project + " before or it is disabled. " +
+		"Enable it by visiting https://console.developers.google.com/apis/api/youtube.googleapis.com/overview?project=" + Project +
+		" then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry."
 )
 
 // Account is a YouTube channel.
@@ -94,7 +106,18 @@ type Server struct {
 	spent    int
 	calls    map[string]int
 	polls    map[string]int
+	keyState keyState
 }
+
+// keyState is what Google makes of a key it knows.
+type keyState int
+
+const (
+	keyGood keyState = iota
+	keyRevoked
+	apiDisabled
+	apiBlocked
+)
 
 // New returns a fake accepting the API key key, on clock (nil: the wall
 // clock).
@@ -112,6 +135,7 @@ func New(key string, clock fakeapi.Clock) *Server {
 	mux.HandleFunc("/youtube/v3/videos", s.videos)
 	mux.HandleFunc("/youtube/v3/channels", s.channels)
 	mux.HandleFunc("/youtube/v3/playlistItems", s.playlistItems)
+	mux.HandleFunc("/youtube/v3/i18nRegions", s.i18nRegions)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "notFound", "global", "Not Found")
 	})
@@ -144,6 +168,24 @@ func (s *Server) DeletePost(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.posts, id)
+}
+
+// RevokeKey deletes the key, as in the Cloud console: from then on Google
+// answers it as a key it does not know.
+func (s *Server) RevokeKey() { s.setKeyState(keyRevoked) }
+
+// DisableAPI makes the key's project lack the YouTube Data API v3 (never
+// enabled, or disabled): calls answer 403 SERVICE_DISABLED.
+func (s *Server) DisableAPI() { s.setKeyState(apiDisabled) }
+
+// RestrictKey gives the key API restrictions that leave the YouTube Data
+// API v3 out: calls answer 403 API_KEY_SERVICE_BLOCKED.
+func (s *Server) RestrictKey() { s.setKeyState(apiBlocked) }
+
+func (s *Server) setKeyState(k keyState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keyState = k
 }
 
 // SetDailyQuota sets the units a Pacific day allows (default 10,000).
@@ -209,16 +251,22 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, method string) bo
 		return false
 	}
 	key := r.URL.Query().Get("key")
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch {
 	case key == "":
 		writeError(w, http.StatusForbidden, "forbidden", "global", MissingKeyMessage)
 		return false
-	case key != s.key:
+	case key != s.key || s.keyState == keyRevoked:
 		writeKeyInvalid(w)
 		return false
+	case s.keyState == apiDisabled:
+		writeServiceDisabled(w)
+		return false
+	case s.keyState == apiBlocked:
+		writeServiceBlocked(w, method)
+		return false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.rollDay(s.clock.Now())
 	if s.spent >= s.quota {
 		writeError(w, http.StatusForbidden, "quotaExceeded", "youtube.quota", QuotaMessage)
@@ -637,6 +685,66 @@ func writeKeyInvalid(w http.ResponseWriter) {
 		"metadata": map[string]string{"service": "youtube.googleapis.com"},
 	}}
 	fakeapi.WriteJSON(w, http.StatusBadRequest, e)
+}
+
+// errorInfo is the ErrorInfo detail Google adds to its errors.
+func errorInfo(reason string, metadata map[string]string) map[string]any {
+	return map[string]any{
+		"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": reason,
+		"domain": "googleapis.com", "metadata": metadata,
+	}
+}
+
+// writeServiceDisabled answers a key whose project has not enabled the
+// API: errors[] keeps the older accessNotConfigured reason, the ErrorInfo
+// detail says SERVICE_DISABLED.
+func writeServiceDisabled(w http.ResponseWriter) {
+	e := newError(http.StatusForbidden, "accessNotConfigured", "usageLimits", ServiceDisabledMessage)
+	e.Error.Details = []any{errorInfo("SERVICE_DISABLED", map[string]string{
+		"consumer": "projects/" + Project, "service": "youtube.googleapis.com",
+	})}
+	fakeapi.WriteJSON(w, http.StatusForbidden, e)
+}
+
+// serviceMethods are the RPC names Google's errors give the list methods.
+var serviceMethods = map[string]string{
+	"videos": "V3DataVideoService", "channels": "V3DataChannelService",
+	"playlistItems": "V3DataPlaylistItemService", "i18nRegions": "V3DataI18nRegionService",
+}
+
+// writeServiceBlocked answers a key whose API restrictions leave the API
+// out, as captured answers show it (a generic forbidden reason, the
+// specific one in ErrorInfo).
+func writeServiceBlocked(w http.ResponseWriter, method string) {
+	msg := "Requests to this API youtube.googleapis.com method youtube.api.v3." + serviceMethods[method] + ".List are blocked."
+	e := newError(http.StatusForbidden, "forbidden", "global", msg)
+	e.Error.Details = []any{errorInfo("API_KEY_SERVICE_BLOCKED", map[string]string{
+		"service": "youtube.googleapis.com", "consumer": "projects/" + Project,
+	})}
+	fakeapi.WriteJSON(w, http.StatusForbidden, e)
+}
+
+// i18nRegions answers i18nRegions.list: the regions YouTube serves (two
+// of them here), for one unit.
+func (s *Server) i18nRegions(w http.ResponseWriter, r *http.Request) {
+	if !s.begin(w, r, "i18nRegions") {
+		return
+	}
+	if _, ok := parts(w, r, "snippet"); !ok {
+		return
+	}
+	now := s.clock.Now()
+	type snippet struct {
+		GL   string `json:"gl"`
+		Name string `json:"name"`
+	}
+	var items []map[string]any
+	for _, rg := range []snippet{{"US", "United States"}, {"DE", "Germany"}} {
+		items = append(items, map[string]any{"kind": "youtube#i18nRegion", "etag": etag(rg.GL, now), "id": rg.GL, "snippet": rg})
+	}
+	fakeapi.WriteJSON(w, http.StatusOK, map[string]any{
+		"kind": "youtube#i18nRegionListResponse", "etag": etag("i18nRegions", now), "items": items,
+	})
 }
 
 type errorWriter struct{}

@@ -276,3 +276,42 @@ func TestDeletePost(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyStates checks i18nRegions.list and the answers to a revoked key,
+// a project without the API and a key restricted to other APIs: none of
+// them spends a unit.
+func TestKeyStates(t *testing.T) {
+	fake, _, base := serve(t)
+	code, v := get(t, base+"/i18nRegions?part=snippet&key="+key)
+	if code != 200 || len(items(v)) != 2 || items(v)[0]["id"] != "US" || fake.UnitsSpent() != 1 {
+		t.Errorf("i18nRegions: %d %v, %d units", code, v, fake.UnitsSpent())
+	}
+	detail := func(v map[string]any) string {
+		d, _ := v["error"].(map[string]any)["details"].([]any)
+		if len(d) == 0 {
+			return ""
+		}
+		return d[0].(map[string]any)["reason"].(string)
+	}
+	for _, tc := range []struct {
+		name        string
+		set         func()
+		code        int
+		reason, msg string
+		detail      string
+	}{
+		{"project without the API", fake.DisableAPI, 403, "accessNotConfigured", youtubefake.ServiceDisabledMessage, "SERVICE_DISABLED"},
+		{"key restricted to other APIs", fake.RestrictKey, 403, "forbidden",
+			"Requests to this API youtube.googleapis.com method youtube.api.v3.V3DataChannelService.List are blocked.", "API_KEY_SERVICE_BLOCKED"},
+		{"revoked key", fake.RevokeKey, 400, "badRequest", youtubefake.InvalidKeyMessage, "API_KEY_INVALID"},
+	} {
+		tc.set()
+		code, v := get(t, base+"/channels?part=id&id="+channel+"&key="+key)
+		if r, m := reason(v); code != tc.code || r != tc.reason || m != tc.msg || detail(v) != tc.detail {
+			t.Errorf("%s: %d %v", tc.name, code, v)
+		}
+	}
+	if fake.UnitsSpent() != 1 {
+		t.Errorf("%d units spent, want 1", fake.UnitsSpent())
+	}
+}

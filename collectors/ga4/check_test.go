@@ -1,0 +1,152 @@
+package ga4_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/collectors/ga4"
+	"github.com/influencer-exporter/influencer_exporter/collectors/ga4/ga4fake"
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
+)
+
+func TestCheckOnline(t *testing.T) {
+	const (
+		calls = "POST /token, POST /v1beta/properties/" + property + ":runReport"
+		sa    = "service account " + ga4fake.ClientEmail
+		user  = "the OAuth user of the authorized-user file"
+	)
+	serviceAccount := func(f *ga4fake.Server) []byte { return f.ServiceAccountJSON("") }
+	authorizedUser := func(f *ga4fake.Server) []byte { return f.AuthorizedUserJSON("") }
+	for _, tc := range []struct {
+		name  string
+		file  func(*ga4fake.Server) []byte
+		setup func(*ga4fake.Server)
+
+		endpoint      string
+		authenticated bool
+		account       string
+		missing       []string
+		err           []string
+	}{{
+		name:          "service account",
+		file:          serviceAccount,
+		endpoint:      calls,
+		authenticated: true,
+		account:       "property " + property + " (" + sa + ")",
+	}, {
+		name:          "authorized user",
+		file:          authorizedUser,
+		endpoint:      calls,
+		authenticated: true,
+		account:       "property " + property + " (" + user + ")",
+	}, {
+		name:     "deleted service account key",
+		file:     serviceAccount,
+		setup:    func(f *ga4fake.Server) { f.RevokeCredentials() },
+		endpoint: "POST /token",
+		err:      []string{"ga4: access token for " + sa, "HTTP 400", "invalid_grant: " + ga4fake.DeletedKeyMessage},
+	}, {
+		name:     "revoked refresh token",
+		file:     authorizedUser,
+		setup:    func(f *ga4fake.Server) { f.RevokeCredentials() },
+		endpoint: "POST /token",
+		err:      []string{"ga4: access token for " + user, "invalid_grant: " + ga4fake.RevokedMessage},
+	}, {
+		name:          "no access to the property",
+		file:          serviceAccount,
+		setup:         func(f *ga4fake.Server) { f.DenyAccess() },
+		endpoint:      calls,
+		authenticated: true,
+		missing:       []string{"access to property " + property},
+		err: []string{"ga4: " + sa + " has no access to property " + property + ": add it as a Viewer",
+			"HTTP 403", "PERMISSION_DENIED: User does not have sufficient permissions for this property"},
+	}, {
+		name:          "authorized user without the Analytics scope",
+		file:          authorizedUser,
+		setup:         func(f *ga4fake.Server) { f.SetUserScope(ga4fake.CloudPlatformScope) },
+		endpoint:      calls,
+		authenticated: true,
+		missing:       []string{"scope " + ga4.Scope},
+		err:           []string{"lacks the scope " + ga4.Scope, "HTTP 403", "PERMISSION_DENIED: " + ga4fake.ScopeInsufficientMessage},
+	}, {
+		name:          "property quota spent",
+		file:          serviceAccount,
+		setup:         func(f *ga4fake.Server) { f.SetQuotaRemaining(0) },
+		endpoint:      calls,
+		authenticated: true,
+		err:           []string{"ga4: report on property " + property, "HTTP 429", "RESOURCE_EXHAUSTED"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+			clock := exportertest.NewManualClock(now)
+			fake := ga4fake.New(property, clock.Now)
+			url := exportertest.Serve(t, fake)
+			creds := tc.file(fake)
+			file := filepath.Join(t.TempDir(), "credentials.json")
+			if err := os.WriteFile(file, creds, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if tc.setup != nil {
+				tc.setup(fake)
+			}
+			env := exportertest.Build(t, fmt.Sprintf(`
+collectors:
+  - type: ga4
+    base_url: %s
+    token_file: %s
+    http: {max_retries: 0}
+    options: {property: "%s", sources: [instagram]}
+%s`, url, file, property, campaigns))
+			c := env.Instance(t, "ga4").Collector
+			ga4.SetClock(c, clock.Now)
+			r := c.(exporter.OnlineChecker).CheckOnline(context.Background())
+
+			if r.Endpoint != tc.endpoint || !r.Reachable || r.Authenticated != tc.authenticated {
+				t.Errorf("endpoint %q, reachable %t, authenticated %t; want %q, true, %t", r.Endpoint, r.Reachable, r.Authenticated, tc.endpoint, tc.authenticated)
+			}
+			if r.Account != tc.account || !slices.Equal(r.Missing, tc.missing) || r.NotFound != "" {
+				t.Errorf("account %q, missing %q, not found %q; want %q, %q, none", r.Account, r.Missing, r.NotFound, tc.account, tc.missing)
+			}
+			// The credentials do not expire; the access token, which
+			// renews itself, is a note.
+			if !r.Expires.IsZero() {
+				t.Errorf("expires %s, want never", r.Expires)
+			}
+			if issued := tc.endpoint == calls; issued != slices.ContainsFunc(r.Notes, func(n string) bool {
+				return strings.HasPrefix(n, "access token valid until 2026-03-10T12:59:")
+			}) {
+				t.Errorf("notes %q: the access token's expiry noted, want %t", r.Notes, issued)
+			}
+			if (r.Err == nil) != (tc.err == nil) {
+				t.Fatalf("err %v, want one carrying %q", r.Err, tc.err)
+			}
+			for _, want := range tc.err {
+				if !strings.Contains(r.Err.Error(), want) {
+					t.Errorf("err %q lacks %q", r.Err, want)
+				}
+			}
+			if tc.err == nil && !slices.Contains(r.Notes, fmt.Sprintf("property quota: %d tokens left today (tokensPerDay), this check spent %d",
+				ga4fake.DailyQuota-ga4fake.ReportCost, ga4fake.ReportCost)) {
+				t.Errorf("notes %q lack the property quota", r.Notes)
+			}
+			secrets := []string{"ya29.", "PRIVATE KEY", ga4fake.UserClientSecret, ga4fake.UserRefreshToken}
+			if lines := strings.Split(string(creds), `\n`); len(lines) > 2 {
+				secrets = append(secrets, lines[1]) // a line of the private key
+			}
+			for _, s := range r.Strings() {
+				for _, secret := range secrets {
+					if strings.Contains(s, secret) {
+						t.Errorf("the report shows a secret (%.8s…): %q", secret, s)
+					}
+				}
+			}
+		})
+	}
+}
