@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
 	// Quota days and campaign windows use IANA zones (YouTube resets at
 	// midnight Pacific time) even on hosts without tzdata.
 	_ "time/tzdata"
@@ -81,6 +82,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	)
 	reportCmd := app.Command("report", "Write a campaign's checkpoint read from a Prometheus server that scrapes the exporter; see docs/report.md.")
 	reportConfig := report.AddFlags(reportCmd)
+	checkCmd := app.Command("check", "Validate the configuration file as serve --config.check does; with --online, also check each collector's credential against its provider.")
+	var (
+		checkFile      = checkCmd.Flag("config.file", "Configuration file.").Default("config.yaml").String()
+		checkOnline    = checkCmd.Flag("online", "Call each collector's cheapest authenticated endpoint: reachable, authenticated, account, missing scopes, token expiry, the first configured object not found.").Bool()
+		checkCollector = checkCmd.Flag("collector", "With --online, check only the collector of this name.").PlaceHolder("NAME").String()
+	)
 	promslogflag.AddFlags(app, logConfig)
 	app.Version(version.Print(program))
 	app.HelpFlag.Short('h')
@@ -102,21 +109,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 
+	if command == checkCmd.FullCommand() {
+		return check(ctx, *checkFile, *checkOnline, *checkCollector, stdout, stderr, logger)
+	}
+
 	if *configCheck {
-		cfg, instances, err := exporter.Check(*configFile)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: configuration is invalid:\n%v\n", program, err)
+		if _, ok := configOK(*configFile, stdout, stderr); !ok {
 			return 1
-		}
-		fmt.Fprintf(stdout, "%s: configuration OK: %d collectors, %d campaigns\n", *configFile, len(cfg.Collectors), len(cfg.Campaigns))
-		// What each refresh costs, so a refresh that cannot finish in
-		// its interval is known before it runs.
-		plans := exporter.Plans(instances)
-		if len(plans) > 0 {
-			fmt.Fprintln(stdout, "Planned API calls per refresh:")
-		}
-		for _, p := range plans {
-			fmt.Fprintf(stdout, "  %s\n", p)
 		}
 		return 0
 	}
@@ -218,6 +217,76 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutdownCtx)
+	}
+	return 0
+}
+
+// configOK validates the configuration file as --config.check does: it
+// prints every error to stderr and returns false, or prints that the file
+// is valid and what each collector's refresh will cost, so a refresh that
+// cannot finish within its interval is known before it runs.
+func configOK(file string, stdout, stderr io.Writer) (*exporter.Config, bool) {
+	cfg, instances, err := exporter.Check(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: configuration is invalid:\n%v\n", program, err)
+		return nil, false
+	}
+	fmt.Fprintf(stdout, "%s: configuration OK: %d collectors, %d campaigns\n", file, len(cfg.Collectors), len(cfg.Campaigns))
+	plans := exporter.Plans(instances)
+	if len(plans) > 0 {
+		fmt.Fprintln(stdout, "Planned API calls per refresh:")
+	}
+	for _, p := range plans {
+		fmt.Fprintf(stdout, "  %s\n", p)
+	}
+	return cfg, true
+}
+
+// check is the check command: the configuration check, then, with
+// online, one check of each collector's credential against its provider
+// (or of the one named only). It returns 1 if anything failed, 2 for a
+// usage error. A sandbox block starts the sandbox's fakes first, so the
+// sandbox config checks as it runs.
+func check(ctx context.Context, file string, online bool, only string, stdout, stderr io.Writer, logger *slog.Logger) int {
+	if only != "" && !online {
+		fmt.Fprintf(stderr, "%s check: --collector=%s needs --online\n", program, only)
+		return 2
+	}
+	cfg, ok := configOK(file, stdout, stderr)
+	if !ok {
+		return 1
+	}
+	if !online {
+		return 0
+	}
+	// Collectors built as serve builds them, with real clients; nothing
+	// is scheduled.
+	instances, err := exporter.Build(cfg, exporter.Deps{Logger: logger})
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: configuration is invalid:\n%v\n", program, err)
+		return 1
+	}
+	if _, err := exporter.SelectOnline(instances, only); err != nil {
+		fmt.Fprintf(stderr, "%s check: --collector: %v\n", program, err)
+		return 2
+	}
+	if cfg.Sandbox != nil {
+		sb, err := startSandbox(cfg.Sandbox, logger.With("component", "sandbox"))
+		if err != nil {
+			fmt.Fprintf(stderr, "%s check: cannot start the sandbox: %v\n", program, err)
+			return 1
+		}
+		defer sb.Close()
+		fmt.Fprintln(stdout, "Sandbox running: the collectors are checked against its fake provider APIs on loopback.")
+	}
+	fmt.Fprintln(stdout)
+	passed, err := exporter.RunOnline(ctx, cfg, instances, only, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s check: %v\n", program, err)
+		return 2
+	}
+	if !passed {
+		return 1
 	}
 	return 0
 }

@@ -21,6 +21,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/influencer-exporter/influencer_exporter/collectors/shopify/shopifyfake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/stripe/stripefake"
+	"github.com/influencer-exporter/influencer_exporter/collectors/woocommerce/woocommercefake"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
@@ -591,4 +594,256 @@ func ga4KeyLine(t *testing.T) string {
 	}
 	lines := strings.Split(k.PrivateKey, "\n")
 	return lines[len(lines)/2]
+}
+
+// runCheck runs the program with args and returns its exit code, stdout
+// and stderr.
+func runCheck(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// checkBlocks splits the online check's output into each collector's
+// block, by collector name.
+func checkBlocks(out string) map[string]string {
+	blocks := map[string]string{}
+	_, online, _ := strings.Cut(out, "Online check of each collector's credential:\n")
+	for _, b := range strings.Split(online, "\n\n") {
+		b = strings.Trim(b, "\n")
+		name, _, ok := strings.Cut(b, " (")
+		if ok && !strings.ContainsAny(name, " \n") {
+			blocks[strings.TrimSpace(name)] = b
+		}
+	}
+	return blocks
+}
+
+// TestCheckOffline: without --online, check is serve --config.check.
+func TestCheckOffline(t *testing.T) {
+	code, out, errOut := runCheck(t, "check", "--config.file=config.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	wantCode, want, _ := runCheck(t, "--config.check", "--config.file=config.yaml")
+	if wantCode != 0 || out != want {
+		t.Errorf("check differs from --config.check (exit %d):\n%s\n---\n%s", wantCode, out, want)
+	}
+	if strings.Contains(out, "Online check") {
+		t.Errorf("check without --online checked online:\n%s", out)
+	}
+}
+
+func TestCheckBadConfig(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yml")
+	if err := os.WriteFile(bad, []byte("collectors:\n  - type: bitly\n    interval: 1s\n    token: x\ncampaigns:\n  - name: ''\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"check", "--config.file=" + bad},
+		{"check", "--online", "--config.file=" + bad},
+	} {
+		code, out, errOut := runCheck(t, args...)
+		if code != 1 {
+			t.Errorf("%v: exit %d, want 1", args, code)
+		}
+		for _, want := range []string{
+			"configuration is invalid:",
+			bad + ":3:5: collectors[0].interval: 1s is below the minimum of 10s",
+			bad + ":6:5: campaigns[0].name: campaign name is empty",
+		} {
+			if !strings.Contains(errOut, want) {
+				t.Errorf("%v: stderr lacks %q:\n%s", args, want, errOut)
+			}
+		}
+		if strings.Contains(out, "Online check") {
+			t.Errorf("%v: an invalid file was checked online:\n%s", args, out)
+		}
+	}
+}
+
+func TestCheckUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check", "--collector=shopify"}, "--collector=shopify needs --online"},
+		{[]string{"check", "--online", "--collector=shopfy", "--config.file=config.yaml"}, `no collector named "shopfy"; the configured collectors are: bitly, dub, ga4, instagram, linkprobe, plausible, rebrandly, shopify, shortio, stripe, tiktok, woocommerce, youtube`},
+		{[]string{"check", "--onlin"}, "unknown long flag '--onlin'"},
+	} {
+		code, out, errOut := runCheck(t, tc.args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2", tc.args, code)
+		}
+		if !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: stderr lacks %q:\n%s", tc.args, tc.want, errOut)
+		}
+		if strings.Contains(out, "Online check") {
+			t.Errorf("%v: checked online:\n%s", tc.args, out)
+		}
+	}
+}
+
+// sandboxSecrets are every credential of the sandbox config.
+func sandboxSecrets(t *testing.T) []string {
+	return []string{sandbox.BitlyToken, sandbox.DubToken, sandbox.ShortioToken, sandbox.RebrandlyToken,
+		sandbox.ShopifyToken, sandbox.WooCommerceToken, "ck_sandbox_key", "cs_sandbox_secret", sandbox.StripeToken,
+		sandbox.InstagramToken, sandbox.TikTokToken, sandbox.YouTubeKey, sandbox.PlausibleToken, ga4KeyLine(t)}
+}
+
+// TestCheckOnlineSandbox: `check --online` on the sandbox config starts
+// the sandbox and passes for every collector: each collector with an
+// online check reaches its fake with the sandbox's token, the others say
+// why they were not checked.
+func TestCheckOnlineSandbox(t *testing.T) {
+	sandboxMu.Lock()
+	prev := startSandbox
+	startSandbox = sandbox.Start
+	defer func() {
+		startSandbox = prev
+		sandboxMu.Unlock()
+	}()
+	file := sandboxConfigWith(t, false)
+	code, out, errOut := runCheck(t, "check", "--online", "--config.file="+file)
+	if code != 0 {
+		t.Errorf("exit %d, want 0:\n%s\n%s", code, out, errOut)
+	}
+	blocks := checkBlocks(out)
+	for _, name := range configuredCollectors(t) {
+		b, ok := blocks[name]
+		switch {
+		case !ok:
+			t.Errorf("no block for %s:\n%s", name, out)
+		case name == "linkprobe":
+			if !strings.Contains(b, "result          not checked: no credential to check") {
+				t.Errorf("linkprobe:\n%s", b)
+			}
+		case strings.Contains(b, "no online check"):
+			// Not written for this provider yet: listed, not failed.
+		case !strings.Contains(b, "reachable       yes\n  authenticated   yes\n") || !strings.HasSuffix(b, "result          OK"):
+			t.Errorf("%s did not pass:\n%s", name, b)
+		}
+	}
+	for _, name := range []string{"shopify", "woocommerce", "stripe"} {
+		if !strings.HasSuffix(blocks[name], "result          OK") {
+			t.Errorf("%s: want OK:\n%s", name, blocks[name])
+		}
+	}
+	for _, want := range []string{
+		`account         shop sandbox.myshopify.com ("Sandbox shop")`,
+		"account         account acct_1FakeSandbox00001",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if !strings.Contains(out, "Online check: 13 collectors, ") || !strings.Contains(out, " 0 FAILED") {
+		t.Errorf("summary:\n%s", out)
+	}
+	for _, secret := range sandboxSecrets(t) {
+		if strings.Contains(out, secret) || strings.Contains(errOut, secret) {
+			t.Errorf("token %q in the output", secret)
+		}
+	}
+}
+
+// TestCheckOnlineFailures: shops whose credentials are revoked, lack a
+// scope or lack a permission fail the check, exit 1, and the output says
+// why without the credentials.
+func TestCheckOnlineFailures(t *testing.T) {
+	now := time.Now
+	const (
+		shopToken   = "shpat_check_5ecret_token"
+		wooToken    = "ck_check_5ecret:cs_check_5ecret"
+		stripeToken = "rk_test_check5ecretKEY0123456789"
+	)
+	shop := shopifyfake.New(shopToken, now)
+	shop.AddCode("ALICE10")
+	shop.SetScopes("read_discounts")
+	woo := woocommercefake.New("ck_other_key:cs_other_secret", now) // the configured key was revoked
+	woo.AddCode("bob15")
+	pay := stripefake.New("sk_test_unused_secret_key", now)
+	pay.AddCode("CHLOE")
+	pay.AddRestrictedKey(stripeToken, stripefake.PermPromotionCodeRead, stripefake.PermCheckoutSessionRead)
+	shopURL := exportertest.Serve(t, shop)
+	wooURL := exportertest.Serve(t, woo)
+	payURL := exportertest.Serve(t, pay)
+
+	file := filepath.Join(t.TempDir(), "shops.yml")
+	cfg := fmt.Sprintf(`collectors:
+  - type: shopify
+    base_url: %s
+    token: %s
+  - type: woocommerce
+    base_url: %s
+    token: %q
+  - type: stripe
+    base_url: %s/v1
+    token: %s
+campaigns:
+  - name: spring
+    start: 2026-01-01T00:00:00Z
+    creators:
+      - name: alice
+        codes: [{collector: shopify, code: ALICE10}]
+      - name: bruno
+        codes: [{collector: woocommerce, code: BRUNO15}]
+      - name: chloe
+        codes: [{collector: stripe, code: chloe}]
+`, shopURL, shopToken, wooURL, wooToken, payURL, stripeToken)
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCheck(t, "check", "--online", "--config.file="+file)
+	if code != 1 {
+		t.Errorf("exit %d, want 1:\n%s\n%s", code, out, errOut)
+	}
+	blocks := checkBlocks(out)
+	for name, want := range map[string][]string{
+		"shopify": {
+			"authenticated   yes",
+			"missing scopes  read_orders, read_all_orders",
+			"result          FAILED: shopify 127.0.0.1:",
+			"the access token lacks read_orders (to count orders)",
+		},
+		"woocommerce": {
+			"reachable       yes\n  authenticated   no\n",
+			"HTTP 401: woocommerce_rest_cannot_view: Sorry, you cannot list resources.",
+			"the store does not know this consumer key",
+		},
+		"stripe": {
+			"authenticated   yes",
+			"account         account acct_1FakeSandbox00001\n",
+			"missing scopes  rak_refund_read",
+			"Having the 'rak_refund_read' permission",
+			"not found       none",
+		},
+	} {
+		for _, w := range want {
+			if !strings.Contains(blocks[name], w) {
+				t.Errorf("%s: block lacks %q:\n%s", name, w, blocks[name])
+			}
+		}
+	}
+	if !strings.HasSuffix(out, "Online check: 3 collectors, 0 OK, 3 FAILED (shopify, woocommerce, stripe).\n") {
+		t.Errorf("summary:\n%s", out)
+	}
+	for _, secret := range []string{shopToken, wooToken, "ck_check_5ecret", "cs_check_5ecret", stripeToken} {
+		if strings.Contains(out, secret) || strings.Contains(errOut, secret) {
+			t.Errorf("%q in the output", secret)
+		}
+	}
+
+	// --collector checks one.
+	code, out, _ = runCheck(t, "check", "--online", "--collector=stripe", "--config.file="+file)
+	if code != 1 || len(checkBlocks(out)) != 1 || checkBlocks(out)["stripe"] == "" {
+		t.Errorf("--collector=stripe: exit %d:\n%s", code, out)
+	}
+	// A shop whose credential is fixed passes.
+	pay.AddRestrictedKey(stripeToken, stripefake.PermPromotionCodeRead, stripefake.PermCheckoutSessionRead, stripefake.PermRefundRead)
+	code, out, _ = runCheck(t, "check", "--online", "--collector=stripe", "--config.file="+file)
+	if code != 0 || !strings.HasSuffix(checkBlocks(out)["stripe"], "result          OK") {
+		t.Errorf("fixed stripe key: exit %d:\n%s", code, out)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -171,7 +172,9 @@ type apiError struct {
 
 // errorMessage renders a Stripe error body as "type/code: message (param
 // p)". Stripe masks the key in its invalid-key message, and the shared
-// client redacts the key anyway.
+// client redacts the key anyway. A restricted key's permission error
+// quotes the key masked to its length, which would push the permission it
+// names past the length the client keeps of a message: the quote goes.
 func errorMessage(_ int, body []byte) string {
 	var e apiError
 	if json.Unmarshal(body, &e) != nil || (e.Error.Type == "" && e.Error.Message == "") {
@@ -181,11 +184,55 @@ func errorMessage(_ int, body []byte) string {
 	if e.Error.Code != "" {
 		kind += "/" + e.Error.Code
 	}
-	msg := kind + ": " + e.Error.Message
+	msg := kind + ": " + providedKeyRE.ReplaceAllString(e.Error.Message, "The key does not")
 	if e.Error.Param != "" {
 		msg += " (param " + e.Error.Param + ")"
 	}
 	return msg
+}
+
+// providedKeyRE is the start of Stripe's permission error, with the
+// masked key.
+var providedKeyRE = regexp.MustCompile(`The provided key '[^']*' does not`)
+
+// permissionError is what Stripe's 403 to a restricted key says: the
+// permission the request needs and the key's account.
+type permissionError struct {
+	Permission, Account string
+}
+
+// Stripe's 403 to a restricted key: "The provided key 'rk_test_***…' does
+// not have the required permissions for this endpoint on account
+// 'acct_…'. Having the 'rak_checkout_session_read' permission would allow
+// this request to continue."
+var (
+	permissionRE = regexp.MustCompile(`Having the '([a-z0-9_]+)' permission`)
+	accountRE    = regexp.MustCompile(`on account '(acct_[A-Za-z0-9]+)'`)
+)
+
+// classify keeps, in APIError.Detail, the permission and account a
+// restricted key's 403 names (a *permissionError).
+func classify(status int, body []byte) (error, any) {
+	if status != http.StatusForbidden {
+		return nil, nil
+	}
+	var e apiError
+	if json.Unmarshal(body, &e) != nil {
+		return nil, nil
+	}
+	p := permissionRE.FindStringSubmatch(e.Error.Message)
+	a := accountRE.FindStringSubmatch(e.Error.Message)
+	if p == nil && a == nil {
+		return nil, nil
+	}
+	d := &permissionError{}
+	if p != nil {
+		d.Permission = p[1]
+	}
+	if a != nil {
+		d.Account = a[1]
+	}
+	return exporter.ErrUnauthorized, d
 }
 
 // noQuota reads nothing: Stripe sends no rate-limit headers, only 429s.

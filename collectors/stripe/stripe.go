@@ -214,6 +214,10 @@ type collector struct {
 	// ("" when it worked), logged when it changes.
 	lastRefunds    []exporter.Sample
 	refundsProblem string
+
+	// testMode: the key is a test-mode key (sk_test_…, rk_test_…), which
+	// sees test data only.
+	testMode bool
 }
 
 // New builds a stripe collector from its config block.
@@ -256,6 +260,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	c := &collector{
 		name:     cc.Name,
 		typ:      cc.Type,
+		testMode: strings.Contains(string(cc.Token), "_test_"),
 		logger:   s.Logger,
 		opts:     opts,
 		codes:    cfg.CodesFor(cc.Name),
@@ -285,7 +290,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		c.since = time.Time{}
 	}
 
-	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Quota: noQuota, Authorize: exporter.BearerAuth})
+	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Quota: noQuota, Authorize: exporter.BearerAuth, Classify: classify})
 	a := exporter.NewAPI(cc, DefaultBaseURL, s.Client)
 	a.Header = http.Header{"Stripe-Version": {opts.StripeVersion}}
 	c.api = &api{API: a, pageSize: opts.PageSize, expandDiscounts: opts.StripeVersion >= discountsSince}

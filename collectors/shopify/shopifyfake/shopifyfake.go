@@ -5,7 +5,12 @@
 // GraphQL answers with extensions.cost, cost-based throttling from a leaky
 // bucket (THROTTLED errors on HTTP 200), the single-query cost cap, the
 // orders connection with cursor pagination, sort keys and Shopify's search
-// syntax, and codeDiscountNodeByCode.
+// syntax, and codeDiscountNodeByCode. The token's access scopes (all the
+// collector needs, unless SetScopes says otherwise) are listed by GET
+// /admin/oauth/access_scopes.json and enforced as Shopify does: a field
+// whose scope is missing is ACCESS_DENIED, and without read_all_orders
+// orders older than 60 days are not listed. GET
+// /admin/api/{version}/shop.json names the shop.
 //
 // Orders come from fakeapi.OrderStream values, generated from the fake's
 // start by its clock, and from explicit fakeapi.Order values. The bucket
@@ -78,6 +83,10 @@ type Server struct {
 	bucket   bucket
 	forced   int
 	stats    Stats
+	// scopes are the access scopes granted to the token; oldest, if
+	// set, the oldest API version still supported.
+	scopes map[string]bool
+	oldest string
 }
 
 // Stats counts what the fake answered.
@@ -178,15 +187,24 @@ func New(token string, clock fakeapi.Clock) *Server {
 		payments: map[string]Payment{},
 	}
 	s.bucket = bucket{size: DefaultBucketSize, rate: DefaultRestoreRate, avail: DefaultBucketSize, at: s.wall()}
-	auth := fakeapi.RequireHeader("X-Shopify-Access-Token", token, func(w http.ResponseWriter) {
+	s.scopes = defaultScopes()
+	deny := func(w http.ResponseWriter) {
 		fakeapi.WriteJSON(w, http.StatusUnauthorized, map[string]string{"errors": InvalidTokenMessage})
-	}, http.HandlerFunc(s.graphql))
+	}
+	graphql := fakeapi.RequireHeader("X-Shopify-Access-Token", token, deny, http.HandlerFunc(s.graphql))
+	scopes := fakeapi.RequireHeader("X-Shopify-Access-Token", token, deny, http.HandlerFunc(s.accessScopes))
+	shop := fakeapi.RequireHeader("X-Shopify-Access-Token", token, deny, http.HandlerFunc(s.shop))
 	s.handler = s.Faults.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !apiPath.MatchString(r.URL.Path) {
+		switch {
+		case apiPath.MatchString(r.URL.Path):
+			graphql.ServeHTTP(w, r)
+		case r.URL.Path == accessScopesPath:
+			scopes.ServeHTTP(w, r)
+		case shopPath.MatchString(r.URL.Path):
+			shop.ServeHTTP(w, r)
+		default:
 			fakeapi.WriteJSON(w, http.StatusNotFound, map[string]string{"errors": "Not Found"})
-			return
 		}
-		auth.ServeHTTP(w, r)
 	}), errorWriter{})
 	return s
 }
@@ -594,10 +612,10 @@ func (ex *execution) root() *node {
 		"codeDiscountNodeByCode": resolver(ex.codeDiscountNodeByCode),
 		"shop": object("Shop", map[string]any{
 			"id":              "gid://shopify/Shop/1",
-			"name":            "Sandbox shop",
+			"name":            ShopName,
 			"currencyCode":    "USD",
 			"ianaTimezone":    "Etc/UTC",
-			"myshopifyDomain": "sandbox.myshopify.com",
+			"myshopifyDomain": ShopDomain,
 		}),
 	}}
 }
@@ -605,6 +623,9 @@ func (ex *execution) root() *node {
 // ordersField is the orders connection: orders matching query, ordered by
 // sortKey (default ID), first after the cursor.
 func (ex *execution) ordersField(args map[string]any) (any, error) {
+	if err := ex.s.require("orders", ScopeReadOrders); err != nil {
+		return nil, err
+	}
 	if _, ok := args["last"]; ok {
 		return nil, &gqlError{Message: "last and before are not supported by this fake"}
 	}
@@ -632,7 +653,7 @@ func (ex *execution) ordersField(args map[string]any) (any, error) {
 	}
 	reverse, _ := args["reverse"].(bool)
 
-	list := ex.orders
+	list := ex.s.visibleOrders(ex.orders, ex.now)
 	query, _ := args["query"].(string)
 	if q := query; strings.TrimSpace(q) != "" {
 		expr, warnings := parseSearch(q, ex.now)
@@ -791,6 +812,9 @@ func decimal(v float64) string {
 
 // codeDiscountNodeByCode finds a code discount by code, case-insensitively.
 func (ex *execution) codeDiscountNodeByCode(args map[string]any) (any, error) {
+	if err := ex.s.require("codeDiscountNodeByCode", ScopeReadDiscounts); err != nil {
+		return nil, err
+	}
 	code, ok := args["code"].(string)
 	if !ok {
 		return nil, &gqlError{Message: "Field 'codeDiscountNodeByCode' is missing required arguments: code"}

@@ -8,10 +8,14 @@
 // "doc_url"}} bodies, with the key masked in the invalid-key message as
 // Stripe does.
 //
-// Paths: GET /v1/promotion_codes (code, matched case-insensitively, active,
-// coupon, created), GET /v1/promotion_codes/{id}, GET /v1/checkout/sessions
-// (status, created, payment_intent) and GET /v1/refunds (created,
-// payment_intent, charge).
+// Restricted keys (AddRestrictedKey) reach only what their permissions
+// allow: elsewhere they get Stripe's 403 permission error, which names
+// the permission missing.
+//
+// Paths: GET /v1/account, GET /v1/promotion_codes (code, matched
+// case-insensitively, active, coupon, created), GET
+// /v1/promotion_codes/{id}, GET /v1/checkout/sessions (status, created,
+// payment_intent) and GET /v1/refunds (created, payment_intent, charge).
 //
 // Each order (fakeapi.Order) is a completed Checkout Session in payment
 // mode with a PaymentIntent and, if it used a code, the promotion code's
@@ -22,6 +26,7 @@
 package stripefake
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"math"
@@ -97,6 +102,9 @@ type Server struct {
 	requests  map[string]int
 	returned  map[string]int
 	cursors   map[string][]string
+	// restricted are the restricted keys (rk_…) the fake accepts, with
+	// their permissions.
+	restricted map[string]map[string]bool
 }
 
 // New returns a fake accepting token as its only secret key. Stream orders
@@ -114,12 +122,15 @@ func New(token string, clock fakeapi.Clock) *Server {
 		requests:  map[string]int{},
 		returned:  map[string]int{},
 		cursors:   map[string][]string{},
+
+		restricted: map[string]map[string]bool{},
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v1/promotion_codes", s.listPromotionCodes)
-	mux.HandleFunc("GET /v1/promotion_codes/{id}", s.getPromotionCode)
-	mux.HandleFunc("GET /v1/checkout/sessions", s.listSessions)
-	mux.HandleFunc("GET /v1/refunds", s.listRefunds)
+	mux.HandleFunc("GET /v1/account", s.permit(PermAccountRead, s.getAccount))
+	mux.HandleFunc("GET /v1/promotion_codes", s.permit(PermPromotionCodeRead, s.listPromotionCodes))
+	mux.HandleFunc("GET /v1/promotion_codes/{id}", s.permit(PermPromotionCodeRead, s.getPromotionCode))
+	mux.HandleFunc("GET /v1/checkout/sessions", s.permit(PermCheckoutSessionRead, s.listSessions))
+	mux.HandleFunc("GET /v1/refunds", s.permit(PermRefundRead, s.listRefunds))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, apiErr{
 			Type:    "invalid_request_error",
@@ -298,10 +309,12 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 		switch {
 		case !ok || key == "":
 			writeAuthError(w, "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.")
-		case key != s.token:
-			writeAuthError(w, "Invalid API Key provided: "+MaskKey(key))
-		default:
+		case key == s.token:
 			next.ServeHTTP(w, r)
+		case s.restrictedKey(key) != nil:
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), restrictedKeyCtx{}, key)))
+		default:
+			writeAuthError(w, "Invalid API Key provided: "+MaskKey(key))
 		}
 	})
 }

@@ -9,6 +9,9 @@
 // strings; dates come in the site's time zone and as GMT, both without an
 // offset, as WooCommerce writes them.
 //
+// The key is a read key of a user who may list orders and coupons, unless
+// SetKeyPermissions or Deny say otherwise.
+//
 // WooCommerce itself has no rate limit, but hosts and security plugins
 // do: the fake answers 429 with Retry-After only when Faults says so.
 package woocommercefake
@@ -104,6 +107,10 @@ type Server struct {
 	served   int // orders written in /orders answers
 	pages    int // /orders answers
 	requests []OrdersRequest
+	// permissions is the key's: read, write or read_write; denied the
+	// resources ("orders", "coupons") its user may not list.
+	permissions string
+	denied      map[string]bool
 }
 
 // OrdersRequest is one /orders page the fake answered.
@@ -131,10 +138,13 @@ func New(token string, clock fakeapi.Clock) *Server {
 		nextID:   100,
 		coupons:  map[string]*coupon{},
 		couponID: 10,
+
+		permissions: "read",
+		denied:      map[string]bool{},
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+APIPrefix+"/coupons", s.listCoupons)
-	mux.HandleFunc("GET "+APIPrefix+"/orders", s.listOrders)
+	mux.HandleFunc("GET "+APIPrefix+"/coupons", s.canList("coupons", s.listCoupons))
+	mux.HandleFunc("GET "+APIPrefix+"/orders", s.canList("orders", s.listOrders))
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "rest_no_route", "No route was found matching the URL and request method.")
 	})
@@ -297,8 +307,10 @@ func (s *Server) all(now time.Time) []Order {
 
 // authenticate checks the consumer key and secret the way WooCommerce
 // does over HTTPS: query parameters first, else Basic auth. An unknown key
-// leaves the request anonymous, which the endpoint's permission check
-// refuses; a known key with a wrong secret is an authentication error.
+// (a revoked one: WooCommerce deletes it) leaves the request anonymous,
+// which the endpoint's permission check refuses with 401; a known key
+// with a wrong secret, or without read permission for a GET, is an
+// authentication error.
 // (Over plain HTTP a real store wants OAuth 1.0a signatures instead; the
 // fake, on loopback, takes Basic auth anyway.)
 func (s *Server) authenticate(next http.Handler) http.Handler {
@@ -314,6 +326,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		case secret != s.secret:
 			w.Header().Set("WWW-Authenticate", `Basic realm="WooCommerce API. Use a consumer key in the username field and a consumer secret in the password field."`)
 			writeError(w, http.StatusUnauthorized, "woocommerce_rest_authentication_error", "Consumer secret is invalid.")
+		case !s.keyAllows(r.Method):
+			writeError(w, http.StatusUnauthorized, "woocommerce_rest_authentication_error", "The API key provided does not have read permissions.")
 		default:
 			next.ServeHTTP(w, r)
 		}
@@ -746,4 +760,50 @@ func uniq(codes []string) []string {
 		}
 	}
 	return out
+}
+
+// SetKeyPermissions sets the key's permissions as WooCommerce stores them:
+// read (the default), write or read_write. A write key may not GET.
+func (s *Server) SetKeyPermissions(p string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.permissions = p
+}
+
+// Deny makes the key's user unable to list resource, "orders" or
+// "coupons": a user without read_private_shop_orders or
+// read_private_shop_coupons, such as one whose role a plugin trimmed.
+func (s *Server) Deny(resource string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.denied[resource] = true
+}
+
+// keyAllows is WooCommerce's check of the key's permissions against the
+// request's method.
+func (s *Server) keyAllows(method string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		return s.permissions == "read" || s.permissions == "read_write"
+	case http.MethodOptions:
+		return true
+	}
+	return s.permissions == "write" || s.permissions == "read_write"
+}
+
+// canList is the endpoint's permission check: an authenticated user
+// without the capability gets 403 (401 is for anonymous requests).
+func (s *Server) canList(resource string, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		denied := s.denied[resource]
+		s.mu.Unlock()
+		if denied {
+			writeError(w, http.StatusForbidden, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+			return
+		}
+		next(w, r)
+	}
 }

@@ -1,0 +1,139 @@
+package stripe_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/influencer-exporter/influencer_exporter/collectors/stripe/stripefake"
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
+)
+
+// restricted is a restricted key the tests give some permissions.
+const restricted = "rk_test_51FAKErestrictedKEY0123456789"
+
+func checkOnline(t *testing.T, cfg string, secrets ...string) exporter.OnlineReport {
+	t.Helper()
+	env := exportertest.Build(t, cfg)
+	checker, ok := env.Instance(t, "stripe").Collector.(exporter.OnlineChecker)
+	if !ok {
+		t.Fatal("the stripe collector has no online check")
+	}
+	rep := checker.CheckOnline(context.Background())
+	for _, s := range rep.Strings() {
+		for _, secret := range append(secrets, token, restricted) {
+			if strings.Contains(s, secret) {
+				t.Errorf("report carries a key: %q", s)
+			}
+		}
+	}
+	return rep
+}
+
+func TestCheckOnline(t *testing.T) {
+	sb := newSandbox(t)
+	sb.order("ALICE10", 1, "usd", 50, 0)
+	sb.fake.AddCode("BOB15")
+	before := sb.fake.Faults.Hits()
+	rep := checkOnline(t, config(sb.url, token, "{}", "2025-05-01T00:00:00Z", creator("alice", "alice10"), creator("bob", "BOB15")))
+	if rep.Err != nil {
+		t.Fatalf("Err = %v", rep.Err)
+	}
+	if !rep.Reachable || !rep.Authenticated {
+		t.Errorf("reachable %t, authenticated %t", rep.Reachable, rep.Authenticated)
+	}
+	if want := `account ` + stripefake.AccountID + ` ("Sandbox Store")`; rep.Account != want {
+		t.Errorf("Account = %q, want %q", rep.Account, want)
+	}
+	if want := "GET /v1/account, GET /v1/promotion_codes, GET /v1/checkout/sessions, GET /v1/refunds"; rep.Endpoint != want {
+		t.Errorf("Endpoint = %q, want %q", rep.Endpoint, want)
+	}
+	if len(rep.Missing) != 0 || rep.NotFound != "" || !rep.Expires.IsZero() {
+		t.Errorf("Missing %v, NotFound %q, Expires %v", rep.Missing, rep.NotFound, rep.Expires)
+	}
+	if notes := strings.Join(rep.Notes, "\n"); !strings.Contains(notes, "a test-mode key") {
+		t.Errorf("notes:\n%s", notes)
+	}
+	// The account, a page of one of each list, a lookup per code.
+	if n := sb.fake.Faults.Hits() - before; n != 6 {
+		t.Errorf("requests = %d, want 6", n)
+	}
+}
+
+func TestCheckOnlineRevokedKey(t *testing.T) {
+	sb := newSandbox(t)
+	const revoked = "sk_test_51FAKErolledKEY0000000000009876"
+	rep := checkOnline(t, config(sb.url, revoked, "{}", "", creator("alice", "ALICE10")), revoked)
+	if !rep.Reachable || rep.Authenticated {
+		t.Errorf("reachable %t, authenticated %t; want reachable, not authenticated", rep.Reachable, rep.Authenticated)
+	}
+	if !errors.Is(rep.Err, exporter.ErrUnauthorized) {
+		t.Fatalf("Err = %v, want unauthorized", rep.Err)
+	}
+	if want := "stripe: read the account: "; !strings.Contains(rep.Err.Error(), want) || !strings.Contains(rep.Err.Error(), "HTTP 401: invalid_request_error: Invalid API Key provided: sk_test_*") {
+		t.Errorf("Err = %q", rep.Err)
+	}
+	if sb.fake.Requests(pathSessions) != 0 {
+		t.Error("the check went on after the key was refused")
+	}
+}
+
+func TestCheckOnlineRestrictedKey(t *testing.T) {
+	all := []string{stripefake.PermAccountRead, stripefake.PermPromotionCodeRead, stripefake.PermCheckoutSessionRead, stripefake.PermRefundRead}
+	for _, tc := range []struct {
+		name    string
+		perms   []string
+		missing []string
+		account bool // the account's details readable
+	}{
+		{"every permission", all, nil, true},
+		{"all the collector needs", all[1:], nil, false},
+		{"write includes read", []string{"rak_promotion_code_write", "rak_checkout_session_write", "rak_refund_write"}, nil, false},
+		{"no refunds", all[:3], []string{stripefake.PermRefundRead}, true},
+		{"sessions only", []string{stripefake.PermCheckoutSessionRead}, []string{stripefake.PermPromotionCodeRead, stripefake.PermRefundRead}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sb := newSandbox(t)
+			sb.fake.AddCode("ALICE10")
+			sb.fake.AddRestrictedKey(restricted, tc.perms...)
+			rep := checkOnline(t, config(sb.url, restricted, "{}", "", creator("alice", "ALICE10")))
+			if !rep.Reachable || !rep.Authenticated {
+				t.Errorf("reachable %t, authenticated %t: the key is valid", rep.Reachable, rep.Authenticated)
+			}
+			if want := "account " + stripefake.AccountID; !strings.HasPrefix(rep.Account, want) {
+				t.Errorf("Account = %q, want %q…", rep.Account, want)
+			}
+			notes := strings.Join(rep.Notes, "\n")
+			if got := !strings.Contains(notes, "may not read the account's details ("+stripefake.PermAccountRead+")"); got != tc.account {
+				t.Errorf("account readable %t, want %t; notes:\n%s", got, tc.account, notes)
+			}
+			if !reflect.DeepEqual(rep.Missing, tc.missing) {
+				t.Errorf("Missing = %v, want %v", rep.Missing, tc.missing)
+			}
+			if (rep.Err != nil) != (tc.missing != nil) {
+				t.Fatalf("Err = %v", rep.Err)
+			}
+			for _, perm := range tc.missing {
+				if !strings.Contains(rep.Err.Error(), "HTTP 403: invalid_request_error: The key does not have the required permissions for this endpoint on account '"+stripefake.AccountID+"'.") ||
+					!strings.Contains(rep.Err.Error(), "Having the '"+perm+"' permission") {
+					t.Errorf("Err = %q, want Stripe's refusal naming %s", rep.Err, perm)
+				}
+			}
+		})
+	}
+}
+
+func TestCheckOnlineCodeNotFound(t *testing.T) {
+	sb := newSandbox(t)
+	sb.fake.AddCode("ALICE10")
+	rep := checkOnline(t, config(sb.url, token, "{}", "", creator("alice", "alice10"), creator("bob", "NOPE")))
+	if want := "code NOPE (campaign spring, creator bob): not found: Stripe has no promotion code with this code"; rep.NotFound != want {
+		t.Errorf("NotFound = %q, want %q", rep.NotFound, want)
+	}
+	if !errors.Is(rep.Err, exporter.ErrNotFound) {
+		t.Errorf("Err = %v, want not found", rep.Err)
+	}
+}
