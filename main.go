@@ -165,7 +165,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		EnableOpenMetrics: true,
 		Registry:          reg,
 	}))
-	mux.Handle("/", &exporter.StatusPage{Cache: runner.Cache, Version: version.Version, MetricsPath: *metricsPath})
+	mux.Handle("/", &exporter.StatusPage{
+		Cache: runner.Cache, Version: version.Version, MetricsPath: *metricsPath,
+		Links: runner.LinkDetails, Reload: runner.LastReload,
+	})
+	links := &exporter.LinksPage{Inspect: runner.LinkInspectors}
+	mux.Handle("/links", links)
+	mux.Handle("/links/probe", links)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy.")
 	})

@@ -136,6 +136,19 @@ func (r *Runner) LastReload() ReloadStatus {
 	return r.lastReload
 }
 
+// LinkInspectors returns the running collectors that watch tracking links.
+func (r *Runner) LinkInspectors() []LinkInspector { return LinkInspectors(r.Instances()) }
+
+// LinkDetails returns the detail of every link the running collectors
+// watch, for the landing page.
+func (r *Runner) LinkDetails() []LinkDetail {
+	var out []LinkDetail
+	for _, li := range r.LinkInspectors() {
+		out = append(out, li.LinkDetails()...)
+	}
+	return out
+}
+
 // Instances returns the running collectors.
 func (r *Runner) Instances() []*Instance {
 	r.mu.Lock()
