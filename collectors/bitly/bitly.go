@@ -118,10 +118,12 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	cc := s.Config
 	cfg := cc.Config()
 	opts := options{PageSize: DefaultPageSize, TopLinks: DefaultTopLinks}
-	if err := cc.DecodeOptions(&opts); err != nil {
-		return nil, err
-	}
+	// An option that does not decode keeps its default, so the checks
+	// below still run and --config.check shows every error at once.
 	var errs []error
+	if err := cc.DecodeOptions(&opts); err != nil {
+		errs = append(errs, err)
+	}
 	if opts.PageSize < 1 || opts.PageSize > maxPageSize {
 		errs = append(errs, cfg.Errorf(cc.Path()+".options.page_size", "must be between 1 and %d, got %d", maxPageSize, opts.PageSize))
 	}

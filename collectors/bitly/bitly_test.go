@@ -426,6 +426,15 @@ func TestBadOptions(t *testing.T) {
 		})
 	}
 
+	// An unknown option no longer hides the checks of the others, nor
+	// the links': one --config.check shows them all.
+	t.Run("every option error at once", func(t *testing.T) {
+		exportertest.AssertConfigError(t, sb.config(`{top_linkz: 1, page_size: 5000}`, alice("bit.ly")),
+			"collectors[0].options.top_linkz",
+			"collectors[0].options.page_size: must be between 1 and 100, got 5000",
+			"campaigns[0].creators[0].links[0].id: bitly link id \"bit.ly\" must be domain/back-half")
+	})
+
 	t.Run("missing token", func(t *testing.T) {
 		cfg := strings.Replace(sb.config(`{}`, alice()), "token: "+token, "", 1)
 		exportertest.AssertConfigError(t, cfg, "collectors[0].token: bitly needs an API token")

@@ -202,11 +202,13 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	cc := s.Config
 	cfg := cc.Config()
 	opts := options{Since: DefaultSince}
+	// An option that does not decode keeps its default, so the checks
+	// below still run and --config.check shows every error at once.
+	var errs []error
 	if err := cc.DecodeOptions(&opts); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	path := cc.Path() + ".options"
-	var errs []error
 	if !propertyRE.MatchString(opts.Property) {
 		errs = append(errs, cfg.Errorf(path+".property", "ga4 property must be the numeric property id (Admin > Property details), got %q", opts.Property))
 	}

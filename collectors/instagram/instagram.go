@@ -197,11 +197,13 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		UsageBackoff:       model.Duration(DefaultUsageBackoff),
 		TokenCheckInterval: model.Duration(DefaultTokenCheckInterval),
 	}
+	// An option that does not decode keeps its default, so the checks
+	// below still run and --config.check shows every error at once.
+	var errs []error
 	if err := cc.DecodeOptions(&opts); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	p := cc.Path() + ".options"
-	var errs []error
 	if cc.Token == "" {
 		errs = append(errs, cfg.Errorf(cc.Path()+".token", "instagram needs a Graph API access token: set token, token_env or token_file"))
 	}

@@ -292,11 +292,13 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	cc := s.Config
 	cfg := cc.Config()
 	opts := defaultOptions()
+	// An option that does not decode keeps its default, so the checks
+	// below still run and --config.check shows every error at once.
+	var errs []error
 	if err := cc.DecodeOptions(&opts); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	interval := time.Duration(cc.Interval)
-	var errs []error
 	field := func(name string) string { return cc.Path() + ".options." + name }
 	opts.Method = strings.ToUpper(opts.Method)
 	if opts.Method != http.MethodHead && opts.Method != http.MethodGet {

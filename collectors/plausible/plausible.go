@@ -163,10 +163,12 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	cc := s.Config
 	cfg := cc.Config()
 	opts := options{PageSize: DefaultPageSize, SourceDimension: "utm_source"}
-	if err := cc.DecodeOptions(&opts); err != nil {
-		return nil, err
-	}
+	// An option that does not decode keeps its default, so the checks
+	// below still run and --config.check shows every error at once.
 	var errs []error
+	if err := cc.DecodeOptions(&opts); err != nil {
+		errs = append(errs, err)
+	}
 	if strings.TrimSpace(opts.SiteID) == "" {
 		errs = append(errs, cfg.Errorf(cc.Path()+".options.site_id", "is required: the site's domain as registered in Plausible"))
 	}

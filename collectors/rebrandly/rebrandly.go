@@ -91,20 +91,23 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	cc := s.Config
 	cfg := cc.Config()
 	var opts Options
+	// An option that does not decode keeps its default, so the checks
+	// below still run and --config.check shows every error at once.
+	var errs []error
 	if err := cc.DecodeOptions(&opts); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	p := cc.Path() + ".options"
 	opts.Workspace = strings.TrimSpace(opts.Workspace)
 	if strings.ContainsAny(opts.Workspace, " /\r\n") {
-		return nil, cfg.Errorf(p+".workspace", "must be a workspace id, got %q", opts.Workspace)
+		errs = append(errs, cfg.Errorf(p+".workspace", "must be a workspace id, got %q", opts.Workspace))
 	}
 	domain := strings.ToLower(strings.TrimSpace(opts.Domain))
 	if strings.ContainsAny(domain, "/: ") {
-		return nil, cfg.Errorf(p+".domain", "must be a domain name like rebrand.ly, got %q", opts.Domain)
+		errs = append(errs, cfg.Errorf(p+".domain", "must be a domain name like rebrand.ly, got %q", opts.Domain))
 	}
-	refs, errs := exporter.CheckShortener(cc, exporter.ShortenerRules{Form: "domain/slashtag, like rebrand.ly/alice", Domain: domain})
-	if err := errors.Join(errs...); err != nil {
+	refs, refErrs := exporter.CheckShortener(cc, exporter.ShortenerRules{Form: "domain/slashtag, like rebrand.ly/alice", Domain: domain})
+	if err := errors.Join(append(errs, refErrs...)...); err != nil {
 		return nil, err
 	}
 

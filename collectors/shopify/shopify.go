@@ -149,11 +149,13 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		CodesPerQuery: DefaultCodesPerQuery,
 		Overlap:       model.Duration(DefaultOverlap),
 	}
+	// An option that does not decode keeps its default, so the checks
+	// below still run and --config.check shows every error at once.
+	var errs []error
 	if err := cc.DecodeOptions(&opts); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	p := cc.Path()
-	var errs []error
 	if !apiVersionRE.MatchString(opts.APIVersion) {
 		errs = append(errs, cfg.Errorf(p+".options.api_version", "must be a Shopify API version like %s (YYYY-01, -04, -07, -10) or unstable, got %q", DefaultAPIVersion, opts.APIVersion))
 	}

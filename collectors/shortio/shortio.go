@@ -131,29 +131,32 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		StatisticsBaseURL:           DefaultStatisticsBaseURL,
 		StatisticsRequestsPerMinute: DefaultStatisticsRequestsPerMinute,
 	}
+	// An option that does not decode keeps its default, so the checks
+	// below still run and --config.check shows every error at once.
+	var errs []error
 	if err := cc.DecodeOptions(&opts); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	p := cc.Path() + ".options"
 	if opts.DomainID <= 0 {
-		return nil, cfg.Errorf(p+".domain_id", "required: the Short.io domain id (a positive number), got %d", opts.DomainID)
+		errs = append(errs, cfg.Errorf(p+".domain_id", "required: the Short.io domain id (a positive number), got %d", opts.DomainID))
 	}
 	if err := exporter.CheckBaseURL(opts.StatisticsBaseURL); err != nil {
-		return nil, cfg.Errorf(p+".statistics_base_url", "%v", err)
+		errs = append(errs, cfg.Errorf(p+".statistics_base_url", "%v", err))
 	}
 	if opts.StatisticsRequestsPerMinute <= 0 {
-		return nil, cfg.Errorf(p+".statistics_requests_per_minute", "must be positive, got %g", opts.StatisticsRequestsPerMinute)
+		errs = append(errs, cfg.Errorf(p+".statistics_requests_per_minute", "must be positive, got %g", opts.StatisticsRequestsPerMinute))
 	}
 	host := strings.ToLower(strings.TrimSpace(opts.Domain))
 	if strings.ContainsAny(host, "/:") {
-		return nil, cfg.Errorf(p+".domain", "must be a hostname like short.gy, got %q", opts.Domain)
+		errs = append(errs, cfg.Errorf(p+".domain", "must be a hostname like short.gy, got %q", opts.Domain))
 	}
 
-	refs, errs := exporter.CheckShortener(cc, exporter.ShortenerRules{
+	refs, refErrs := exporter.CheckShortener(cc, exporter.ShortenerRules{
 		Form:   "hostname/path, like short.gy/alice, or the bare hostname for the domain's root link, like short.gy/",
 		Domain: host, AllowRoot: true,
 	})
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(append(errs, refErrs...)...); err != nil {
 		return nil, err
 	}
 

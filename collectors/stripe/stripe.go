@@ -230,11 +230,13 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		Overlap:        model.Duration(DefaultOverlap),
 		CheckoutExpiry: model.Duration(DefaultCheckoutExpiry),
 	}
+	// An option that does not decode keeps its default, so the checks
+	// below still run and --config.check shows every error at once.
+	var errs []error
 	if err := cc.DecodeOptions(&opts); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	p := cc.Path() + ".options."
-	var errs []error
 	if !versionRE.MatchString(opts.StripeVersion) {
 		errs = append(errs, cfg.Errorf(p+"stripe_version", "must be a Stripe API version like %s, got %q", DefaultVersion, opts.StripeVersion))
 	}

@@ -185,11 +185,13 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	cc := s.Config
 	cfg := cc.Config()
 	opts := options{FullListingEvery: model.Duration(DefaultFullListingEvery)}
+	// An option that does not decode keeps its default, so the checks
+	// below still run and --config.check shows every error at once.
+	var errs []error
 	if err := cc.DecodeOptions(&opts); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	path := cc.Path() + ".options"
-	var errs []error
 	if err := opts.PostRefresh.Validate(cfg, path+".post_refresh"); err != nil {
 		errs = append(errs, err)
 	}

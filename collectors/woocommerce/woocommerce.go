@@ -145,10 +145,12 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	cc := s.Config
 	cfg := cc.Config()
 	opts := options{PerPage: DefaultPerPage, Overlap: model.Duration(DefaultOverlap)}
-	if err := cc.DecodeOptions(&opts); err != nil {
-		return nil, err
-	}
+	// An option that does not decode keeps its default, so the checks
+	// below still run and --config.check shows every error at once.
 	var errs []error
+	if err := cc.DecodeOptions(&opts); err != nil {
+		errs = append(errs, err)
+	}
 	if opts.PerPage < 1 || opts.PerPage > maxPerPage {
 		errs = append(errs, cfg.Errorf(cc.Path()+".options.per_page", "must be between 1 and %d, got %d", maxPerPage, opts.PerPage))
 	}

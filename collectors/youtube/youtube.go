@@ -160,13 +160,15 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	cc := s.Config
 	cfg := cc.Config()
 	opts := options{DailyQuota: DefaultDailyQuota, AccountRefresh: DefaultAccountRefresh, MaxPages: DefaultMaxPages}
+	// An option that does not decode keeps its default, so the checks
+	// below still run and --config.check shows every error at once.
+	var errs []error
 	if err := cc.DecodeOptions(&opts); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
 	if len(opts.PostRefresh) == 0 {
 		opts.PostRefresh = exporter.DefaultCadence
 	}
-	var errs []error
 	add := func(path, format string, args ...any) {
 		errs = append(errs, cfg.Errorf(path, format, args...))
 	}
