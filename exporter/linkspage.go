@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,10 @@ type LinksPage struct {
 	csrf *http.CrossOriginProtection
 	busy chan struct{} // holds the on-demand probe running
 }
+
+// DefaultLinksPageRows is how many links the /links page shows unless
+// asked for more (limit=N, limit=0 for all); the JSON form has no limit.
+const DefaultLinksPageRows = 500
 
 // LinkInspectors returns the collectors among instances that inspect
 // links: LinksPage.Inspect of the running exporter.
@@ -154,6 +159,21 @@ func (p *LinksPage) serveList(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, shown)
 		return
 	}
+	// A browser page of 20,000 links is tens of megabytes: the HTML
+	// shows the first rows (broken first) and says how many it left out.
+	limit := DefaultLinksPageRows
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			http.Error(w, fmt.Sprintf("limit must be a number of rows, 0 for all, got %q", v), http.StatusBadRequest)
+			return
+		}
+		limit = n
+	}
+	matching := len(shown)
+	if limit > 0 && len(shown) > limit {
+		shown = shown[:limit]
+	}
 
 	page := linksPageData{
 		Title:      "Tracking links",
@@ -162,6 +182,7 @@ func (p *LinksPage) serveList(w http.ResponseWriter, r *http.Request) {
 		Filter:     filter,
 		States:     []string{LinkStateBroken, LinkStateMissing, LinkStateSkipped, LinkStatePending, LinkStateUp},
 		Total:      len(all),
+		Matching:   matching,
 		Links:      shown,
 		Self:       path.Base(r.URL.Path),
 		ProbePath:  path.Base(r.URL.Path) + "/probe",
@@ -169,6 +190,14 @@ func (p *LinksPage) serveList(w http.ResponseWriter, r *http.Request) {
 		OpenBroken: true,
 	}
 	page.JSON = page.Self + "?" + withFormat(q)
+	if matching > len(shown) {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		v.Set("limit", "0")
+		page.All = page.Self + "?" + v.Encode()
+	}
 	campaigns, creators := map[string]bool{}, map[string]bool{}
 	counts := map[string]int{}
 	for _, d := range all {
@@ -352,8 +381,12 @@ type linksPageData struct {
 	// creator filters.
 	Campaigns, Creators []string
 	Counts              []stateCount
-	Total               int
-	Links               []LinkDetail
+	// Total counts every link, Matching those the filter keeps; Links
+	// are the rows shown, at most the limit; All is the page without
+	// it, "" when nothing was left out.
+	Total, Matching int
+	Links           []LinkDetail
+	All             string
 	// Self is the list page relative to this one, JSON its JSON form,
 	// ProbePath where the probe buttons post, Home the landing page.
 	Self, JSON, ProbePath, Home string
@@ -409,7 +442,7 @@ Open a row's chain for each request of its last probe; <em>Probe now</em> runs o
 <label>state <select name="state"><option value="">any</option>{{range .States}}<option{{if eq . $.Filter.State}} selected{{end}}>{{.}}</option>{{end}}</select></label>
 <button type="submit">Filter</button> <a href="{{.Self}}">clear</a>
 </form>
-<p>{{len .Links}} of {{.Total}} links shown.</p>
+<p>{{len .Links}} of {{.Total}} links shown.{{if .All}} <strong>{{len .Links}} of the {{.Matching}} matching links are shown, broken first</strong>: filter by campaign, creator or state, or <a href="{{.All}}">show all {{.Matching}}</a> (a large page).{{end}}</p>
 {{- end}}
 {{- $now := .Now}}{{$probe := .ProbePath}}{{$open := .OpenBroken}}
 <table>

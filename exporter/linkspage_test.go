@@ -225,6 +225,45 @@ func TestLinksPageFilters(t *testing.T) {
 	})
 }
 
+// TestLinksPageLimit: the HTML page of a large agency shows its first
+// rows, broken first, and says how many it left out; the JSON has them all.
+func TestLinksPageLimit(t *testing.T) {
+	page := newLinksPage(&fakeInspector{details: testDetails()})
+	rows := func(body string) int { return strings.Count(body, `<tr id="link-`) }
+
+	body := serve(page, http.MethodGet, "/links?limit=2", nil, nil).Body.String()
+	if n := rows(body); n != 2 {
+		t.Errorf("limit=2 shows %d rows", n)
+	}
+	for _, want := range []string{"2 of the 6 matching links are shown, broken first",
+		`<a href="links?limit=0">show all 6</a>`,
+		`<tr id="` + LinkAnchor("bitly", "bit.ly/bob") + `">`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	body = serve(page, http.MethodGet, "/links?state=broken&limit=1", nil, nil).Body.String()
+	if !strings.Contains(body, `<a href="links?limit=0&amp;state=broken">show all 2</a>`) {
+		t.Error("the show-all link drops the filter")
+	}
+	for _, q := range []string{"limit=0", "", "limit=6"} {
+		body := serve(page, http.MethodGet, "/links?"+q, nil, nil).Body.String()
+		if n := rows(body); n != 6 || strings.Contains(body, "matching links are shown") {
+			t.Errorf("%q shows %d rows, or says some were left out", q, n)
+		}
+	}
+	w := serve(page, http.MethodGet, "/links?format=json&limit=1", nil, nil)
+	var all []LinkDetail
+	if err := json.Unmarshal(w.Body.Bytes(), &all); err != nil || len(all) != 6 {
+		t.Errorf("JSON lists %d links (%v), want all 6", len(all), err)
+	}
+	for _, bad := range []string{"-1", "many"} {
+		if w := serve(page, http.MethodGet, "/links?limit="+bad, nil, nil); w.Code != http.StatusBadRequest {
+			t.Errorf("limit=%s: HTTP %d, want 400", bad, w.Code)
+		}
+	}
+}
+
 func TestLinksPageJSON(t *testing.T) {
 	page := newLinksPage(&fakeInspector{details: testDetails()})
 	w := serve(page, http.MethodGet, "/links?format=json&creator=bob", nil, nil)
