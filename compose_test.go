@@ -21,6 +21,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/internal/promprog"
 )
 
@@ -484,7 +485,7 @@ func TestComposeAlertsGoToAlertlog(t *testing.T) {
 		t.Errorf("alertmanager runs %s, want deploy/alertmanager.yml", file)
 	}
 	var cfg alertmanagerYAML
-	readYAMLFile(t, file, &cfg)
+	exportertest.ReadYAML(t, file, &cfg)
 
 	alertlog, ok := c.Services["alertlog"]
 	if !ok || alertlog.Build == nil {
@@ -559,8 +560,8 @@ func TestComposeAlertsGoToAlertlog(t *testing.T) {
 // longer use) differ.
 func TestComposeAlertmanagerMatchesExample(t *testing.T) {
 	var example, stack map[string]any
-	readYAMLFile(t, filepath.Join("alerts", "alertmanager.yml"), &example)
-	readYAMLFile(t, filepath.Join("deploy", "alertmanager.yml"), &stack)
+	exportertest.ReadYAML(t, filepath.Join("alerts", "alertmanager.yml"), &example)
+	exportertest.ReadYAML(t, filepath.Join("deploy", "alertmanager.yml"), &stack)
 	names := func(cfg map[string]any) []any {
 		var out []any
 		receivers, _ := cfg["receivers"].([]any)
@@ -634,7 +635,7 @@ func TestDockerAlertmanagerTimeZones(t *testing.T) {
 	}
 
 	var cfg alertmanagerYAML
-	readYAMLFile(t, composeAlertmanagerConfig(t, c), &cfg)
+	exportertest.ReadYAML(t, composeAlertmanagerConfig(t, c), &cfg)
 	var locations []string
 	for _, ti := range cfg.TimeIntervals {
 		for _, i := range ti.TimeIntervals {
@@ -676,17 +677,6 @@ func goEnv(t *testing.T, name string) string {
 		t.Fatalf("go env %s: %v", name, err)
 	}
 	return strings.TrimSpace(string(out))
-}
-
-func readYAMLFile(t *testing.T, file string, v any) {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(data, v); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
 }
 
 // TestComposeLive runs the stack's programs that exist here (the exporter,

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/internal/jobcheck"
 	"github.com/influencer-exporter/influencer_exporter/internal/promprog"
 	"github.com/influencer-exporter/influencer_exporter/internal/promtool"
@@ -1026,23 +1027,12 @@ type mount struct {
 	service, host, container string
 }
 
-func readYAML(t *testing.T, file string, v any) {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(data, v); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-}
-
 // stack reads docker-compose.yml: its services' mounts of host paths and
 // the container ports each service publishes.
 func stack(t *testing.T) (compose, []mount, map[string][]string) {
 	t.Helper()
 	var c compose
-	readYAML(t, filepath.Join("..", "docker-compose.yml"), &c)
+	exportertest.ReadYAML(t, filepath.Join("..", "docker-compose.yml"), &c)
 	var mounts []mount
 	ports := map[string][]string{}
 	for name, s := range c.Services {
@@ -1205,7 +1195,7 @@ func checkPrometheusConfig(t *testing.T, c compose, mounts []mount, ports map[st
 		t.Errorf("prometheus: --config.file=%s is %q on the host, want ./deploy/prometheus.yml", configFile, host)
 	}
 	var cfg prometheusConfig
-	readYAML(t, filepath.Join("..", "deploy", "prometheus.yml"), &cfg)
+	exportertest.ReadYAML(t, filepath.Join("..", "deploy", "prometheus.yml"), &cfg)
 	scraped := false
 	for _, sc := range cfg.ScrapeConfigs {
 		for _, st := range sc.StaticConfigs {
@@ -1256,7 +1246,7 @@ func checkAlertmanagerConfig(t *testing.T, c compose, mounts []mount) {
 	var cfg struct {
 		Templates []string `yaml:"templates"`
 	}
-	readYAML(t, filepath.Join("..", "deploy", "alertmanager.yml"), &cfg)
+	exportertest.ReadYAML(t, filepath.Join("..", "deploy", "alertmanager.yml"), &cfg)
 	// The time zone database its time intervals' locations need is in the
 	// image (deploy/alertmanager.Dockerfile), not mounted: the root
 	// package's TestDockerAlertmanagerTimeZones checks it.
@@ -1289,7 +1279,7 @@ func checkGrafana(t *testing.T, c compose, mounts []mount, ports map[string][]st
 			IsDefault bool   `yaml:"isDefault"`
 		} `yaml:"datasources"`
 	}
-	readYAML(t, filepath.Join("provisioning", "datasources", "prometheus.yml"), &ds)
+	exportertest.ReadYAML(t, filepath.Join("provisioning", "datasources", "prometheus.yml"), &ds)
 	defaultPrometheus := false
 	for _, d := range ds.Datasources {
 		u, err := url.Parse(d.URL)
@@ -1316,7 +1306,7 @@ func checkGrafana(t *testing.T, c compose, mounts []mount, ports map[string][]st
 			} `yaml:"options"`
 		} `yaml:"providers"`
 	}
-	readYAML(t, filepath.Join("provisioning", "dashboards", "influencer.yml"), &prov)
+	exportertest.ReadYAML(t, filepath.Join("provisioning", "dashboards", "influencer.yml"), &prov)
 	if len(prov.Providers) != 1 {
 		t.Fatalf("want one dashboard provider, got %d", len(prov.Providers))
 	}

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -100,22 +102,17 @@ var stateOrder = map[string]int{LinkStateBroken: 0, LinkStateMissing: 1, LinkSta
 // sortDetails orders links broken first, then missing, skipped, pending
 // and up, each by campaign, creator, provider and link.
 func sortDetails(ds []LinkDetail) {
-	sort.SliceStable(ds, func(i, j int) bool {
-		a, b := ds[i], ds[j]
-		if oa, ob := stateOrder[a.State], stateOrder[b.State]; oa != ob {
-			return oa < ob
-		}
-		if a.Campaign != b.Campaign {
-			return a.Campaign < b.Campaign
-		}
-		if a.Creator != b.Creator {
-			return a.Creator < b.Creator
-		}
-		if a.Provider != b.Provider {
-			return a.Provider < b.Provider
-		}
-		return a.Link < b.Link
+	slices.SortStableFunc(ds, func(a, b LinkDetail) int {
+		return cmp.Or(cmp.Compare(stateOrder[a.State], stateOrder[b.State]), compareLinks(a, b))
 	})
+}
+
+// compareLinks orders links by campaign, creator, provider and link: the
+// order within a state on /links, and of the broken links the landing
+// page opens with.
+func compareLinks(a, b LinkDetail) int {
+	return cmp.Or(cmp.Compare(a.Campaign, b.Campaign), cmp.Compare(a.Creator, b.Creator),
+		cmp.Compare(a.Provider, b.Provider), cmp.Compare(a.Link, b.Link))
 }
 
 // format reads the format parameter: "json", or "" (HTML).

@@ -3,6 +3,7 @@ package exporter
 import (
 	"html/template"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -283,19 +284,7 @@ func (p *StatusPage) attention(collectors []CollectorStatus, gaps []gap, reload 
 			broken = append(broken, brokenLink{LinkDetail: l, Anchor: LinkAnchor(l.Provider, l.Link)})
 		}
 	}
-	sort.SliceStable(broken, func(i, j int) bool {
-		x, y := broken[i], broken[j]
-		if x.Campaign != y.Campaign {
-			return x.Campaign < y.Campaign
-		}
-		if x.Creator != y.Creator {
-			return x.Creator < y.Creator
-		}
-		if x.Provider != y.Provider {
-			return x.Provider < y.Provider
-		}
-		return x.Link < y.Link
-	})
+	slices.SortStableFunc(broken, func(x, y brokenLink) int { return compareLinks(x.LinkDetail, y.LinkDetail) })
 	if len(broken) > attentionRows {
 		a.MoreBroken = len(broken) - attentionRows
 		broken = broken[:attentionRows]

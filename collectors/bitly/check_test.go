@@ -1,7 +1,6 @@
 package bitly_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -53,37 +52,17 @@ func TestCheckOnline(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sb := newSandbox(t, tt.fakeToken, link("bit.ly/a", 1, 0), link("bit.ly/b", 2, 0))
 			env := sb.build(t, tt.options, tt.creators)
-			rep := env.Instance(t, "bitly").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+			rep := env.CheckOnline(t, "bitly")
 
 			if rep.Endpoint != "GET /v4/user" || !rep.Reachable || rep.Authenticated != tt.authenticated || rep.Account != tt.account {
 				t.Errorf("report %+v, want endpoint GET /v4/user, reachable, authenticated %v, account %q", rep, tt.authenticated, tt.account)
 			}
-			if !strings.HasPrefix(rep.NotFound, tt.notFound) || (tt.notFound == "") != (rep.NotFound == "") {
-				t.Errorf("not found %q, want %q", rep.NotFound, tt.notFound)
-			}
+			exportertest.AssertNotFound(t, rep, tt.notFound)
 			if len(rep.Missing) > 0 || !rep.Expires.IsZero() {
 				t.Errorf("missing %q, expires %v: Bitly tokens have neither scopes nor expiry", rep.Missing, rep.Expires)
 			}
-			switch {
-			case len(tt.errContains) == 0 && rep.Err != nil:
-				t.Errorf("check failed: %v", rep.Err)
-			case len(tt.errContains) > 0 && rep.Err == nil:
-				t.Errorf("check passed, want an error with %q", tt.errContains)
-			case rep.Err != nil:
-				if !errors.Is(rep.Err, tt.errIs) {
-					t.Errorf("error %v does not match %v", rep.Err, tt.errIs)
-				}
-				for _, s := range tt.errContains {
-					if !strings.Contains(rep.Err.Error(), s) {
-						t.Errorf("error %q does not contain %q", rep.Err, s)
-					}
-				}
-			}
-			for _, s := range rep.Strings() {
-				if strings.Contains(s, token) {
-					t.Errorf("report carries the token: %q", s)
-				}
-			}
+			exportertest.AssertOnlineErr(t, rep, tt.errIs, tt.errContains...)
+			exportertest.AssertNoSecret(t, rep, token)
 		})
 	}
 }
@@ -94,7 +73,7 @@ func TestCheckOnlineLookups(t *testing.T) {
 	sb := newSandbox(t, token, link("bit.ly/a", 1, 0), link("bit.ly/b", 2, 0))
 	env := sb.build(t, `{}`, alice("bit.ly/a", "bit.ly/nope", "bit.ly/never")+
 		exportertest.CreatorLinks("bob", "bitly", "bit.ly/b"))
-	rep := env.Instance(t, "bitly").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+	rep := env.CheckOnline(t, "bitly")
 	if !strings.HasPrefix(rep.NotFound, "link bit.ly/nope ") {
 		t.Errorf("not found %q, want bit.ly/nope", rep.NotFound)
 	}
@@ -107,7 +86,7 @@ func TestCheckOnlineLookups(t *testing.T) {
 
 func TestCheckOnlineUnreachable(t *testing.T) {
 	env := exportertest.Build(t, exportertest.OneCollectorConfig("bitly", "http://127.0.0.1:1/v4", token, `{}`, alice("bit.ly/a")))
-	rep := env.Instance(t, "bitly").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+	rep := env.CheckOnline(t, "bitly")
 	if rep.Reachable || rep.Authenticated || !errors.Is(rep.Err, exporter.ErrTransport) {
 		t.Errorf("report %+v, want unreachable with a transport error", rep)
 	}

@@ -1,14 +1,12 @@
 package dub_test
 
 import (
-	"context"
-	"errors"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/dub/dubfake"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 )
 
 func TestCheckOnline(t *testing.T) {
@@ -78,7 +76,7 @@ func TestCheckOnline(t *testing.T) {
 				sb.fake.SetPlan(tt.plan)
 			}
 			env := sb.build(t, tt.options, tt.creators)
-			rep := env.Instance(t, "dub").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+			rep := env.CheckOnline(t, "dub")
 
 			if rep.Endpoint != "GET /links" || !rep.Reachable || rep.Authenticated != tt.authenticated || rep.Account != tt.account {
 				t.Errorf("report %+v, want endpoint GET /links, reachable, authenticated %v, account %q", rep, tt.authenticated, tt.account)
@@ -86,35 +84,10 @@ func TestCheckOnline(t *testing.T) {
 			if !slices.Equal(rep.Missing, tt.missing) {
 				t.Errorf("missing %q, want %q", rep.Missing, tt.missing)
 			}
-			if !strings.HasPrefix(rep.NotFound, tt.notFound) || (tt.notFound == "") != (rep.NotFound == "") {
-				t.Errorf("not found %q, want %q", rep.NotFound, tt.notFound)
-			}
-			notes := strings.Join(rep.Notes, "\n")
-			for _, n := range tt.notes {
-				if !strings.Contains(notes, n) {
-					t.Errorf("notes %q do not say %q", rep.Notes, n)
-				}
-			}
-			switch {
-			case len(tt.errContains) == 0 && rep.Err != nil:
-				t.Errorf("check failed: %v", rep.Err)
-			case len(tt.errContains) > 0 && rep.Err == nil:
-				t.Errorf("check passed, want an error with %q", tt.errContains)
-			case rep.Err != nil:
-				if !errors.Is(rep.Err, tt.errIs) {
-					t.Errorf("error %v does not match %v", rep.Err, tt.errIs)
-				}
-				for _, s := range tt.errContains {
-					if !strings.Contains(rep.Err.Error(), s) {
-						t.Errorf("error %q does not contain %q", rep.Err, s)
-					}
-				}
-			}
-			for _, s := range rep.Strings() {
-				if strings.Contains(s, token) {
-					t.Errorf("report carries the key: %q", s)
-				}
-			}
+			exportertest.AssertNotFound(t, rep, tt.notFound)
+			exportertest.AssertNotes(t, rep, tt.notes...)
+			exportertest.AssertOnlineErr(t, rep, tt.errIs, tt.errContains...)
+			exportertest.AssertNoSecret(t, rep, token)
 		})
 	}
 }
@@ -122,7 +95,7 @@ func TestCheckOnline(t *testing.T) {
 func TestCheckOnlineEmptyWorkspace(t *testing.T) {
 	sb := newSandbox(t, token)
 	env := sb.build(t, `{}`, alice())
-	rep := env.Instance(t, "dub").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+	rep := env.CheckOnline(t, "dub")
 	if rep.Err != nil || !rep.Authenticated || rep.Account != "" || !slices.Contains(rep.Notes, "the workspace has no links yet") {
 		t.Errorf("report %+v, want a passing check noting the workspace has no links", rep)
 	}

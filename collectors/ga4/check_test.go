@@ -1,10 +1,7 @@
 package ga4_test
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,7 +9,6 @@ import (
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/ga4"
 	"github.com/influencer-exporter/influencer_exporter/collectors/ga4/ga4fake"
-	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 )
 
@@ -89,24 +85,11 @@ func TestCheckOnline(t *testing.T) {
 			fake := ga4fake.New(property, clock.Now)
 			url := exportertest.Serve(t, fake)
 			creds := tc.file(fake)
-			file := filepath.Join(t.TempDir(), "credentials.json")
-			if err := os.WriteFile(file, creds, 0o600); err != nil {
-				t.Fatal(err)
-			}
 			if tc.setup != nil {
 				tc.setup(fake)
 			}
-			env := exportertest.Build(t, fmt.Sprintf(`
-collectors:
-  - type: ga4
-    base_url: %s
-    token_file: %s
-    http: {max_retries: 0}
-    options: {property: "%s", sources: [instagram]}
-%s`, url, file, property, campaigns))
-			c := env.Instance(t, "ga4").Collector
-			ga4.SetClock(c, clock.Now)
-			r := c.(exporter.OnlineChecker).CheckOnline(context.Background())
+			env := buildWithCredentials(t, url, creds, `{property: "`+property+`", sources: [instagram]}`, clock.Now)
+			r := env.CheckOnline(t, "ga4")
 
 			if r.Endpoint != tc.endpoint || !r.Reachable || r.Authenticated != tc.authenticated {
 				t.Errorf("endpoint %q, reachable %t, authenticated %t; want %q, true, %t", r.Endpoint, r.Reachable, r.Authenticated, tc.endpoint, tc.authenticated)
@@ -124,14 +107,7 @@ collectors:
 			}) {
 				t.Errorf("notes %q: the access token's expiry noted, want %t", r.Notes, issued)
 			}
-			if (r.Err == nil) != (tc.err == nil) {
-				t.Fatalf("err %v, want one carrying %q", r.Err, tc.err)
-			}
-			for _, want := range tc.err {
-				if !strings.Contains(r.Err.Error(), want) {
-					t.Errorf("err %q lacks %q", r.Err, want)
-				}
-			}
+			exportertest.AssertOnlineErr(t, r, nil, tc.err...)
 			if tc.err == nil && !slices.Contains(r.Notes, fmt.Sprintf("property quota: %d tokens left today (tokensPerDay), this check spent %d",
 				ga4fake.DailyQuota-ga4fake.ReportCost, ga4fake.ReportCost)) {
 				t.Errorf("notes %q lack the property quota", r.Notes)
@@ -140,13 +116,7 @@ collectors:
 			if lines := strings.Split(string(creds), `\n`); len(lines) > 2 {
 				secrets = append(secrets, lines[1]) // a line of the private key
 			}
-			for _, s := range r.Strings() {
-				for _, secret := range secrets {
-					if strings.Contains(s, secret) {
-						t.Errorf("the report shows a secret (%.8s…): %q", secret, s)
-					}
-				}
-			}
+			exportertest.AssertNoSecret(t, r, secrets...)
 		})
 	}
 }

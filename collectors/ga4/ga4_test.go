@@ -87,6 +87,27 @@ collectors:
 	return &sandbox{fake: fake, clock: clock, env: env, key: key, cut: cut}
 }
 
+// buildWithCredentials builds a ga4 collector without retries on url,
+// with options and the campaigns above, reading the credentials file creds
+// (a service account key or an authorized user), on the clock now.
+func buildWithCredentials(t *testing.T, url string, creds []byte, options string, now func() time.Time) *exportertest.Env {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "credentials.json")
+	if err := os.WriteFile(file, creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := exportertest.Build(t, fmt.Sprintf(`
+collectors:
+  - type: ga4
+    base_url: %s
+    token_file: %s
+    http: {max_retries: 0}
+    options: %s
+%s`, url, file, options, campaigns))
+	ga4.SetClock(env.Instance(t, "ga4").Collector, now)
+	return env
+}
+
 func (sb *sandbox) traffic() {
 	sb.fake.AddTraffic("utm_content", "alice", "instagram", fakeapi.Growth{Base: 100, PerMinute: 2})
 	sb.fake.AddTraffic("utm_content", "alice", "tiktok", fakeapi.Growth{Base: 40})
@@ -274,19 +295,7 @@ func TestAuthFailure(t *testing.T) {
 	fake := ga4fake.New(property, clock.Now)
 	url := exportertest.Serve(t, fake)
 	key := strings.Replace(string(fake.ServiceAccountJSON("")), ga4fake.ClientEmail, "intruder@evil.iam.gserviceaccount.com", 1)
-	file := filepath.Join(t.TempDir(), "key.json")
-	if err := os.WriteFile(file, []byte(key), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := exportertest.Build(t, fmt.Sprintf(`
-collectors:
-  - type: ga4
-    base_url: %s
-    token_file: %s
-    http: {max_retries: 0}
-    options: {property: "%s"}
-%s`, url, file, property, campaigns))
-	ga4.SetClock(env.Instance(t, "ga4").Collector, clock.Now)
+	env := buildWithCredentials(t, url, []byte(key), `{property: "`+property+`"}`, clock.Now)
 	samples, err := env.Poll(t, "ga4")
 	t.Log(err)
 	var k struct {
@@ -297,19 +306,7 @@ collectors:
 		"ga4", "access token", "invalid_client")
 
 	// Wrong property: 403 from the Data API.
-	file2 := filepath.Join(t.TempDir(), "key.json")
-	if err := os.WriteFile(file2, fake.ServiceAccountJSON(""), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env = exportertest.Build(t, fmt.Sprintf(`
-collectors:
-  - type: ga4
-    base_url: %s
-    token_file: %s
-    http: {max_retries: 0}
-    options: {property: "42"}
-%s`, url, file2, campaigns))
-	ga4.SetClock(env.Instance(t, "ga4").Collector, clock.Now)
+	env = buildWithCredentials(t, url, fake.ServiceAccountJSON(""), `{property: "42"}`, clock.Now)
 	samples, err = env.Poll(t, "ga4")
 	exportertest.AssertFailed(t, samples, err, exporter.ErrUnauthorized, "", "ga4", "property 42", "PERMISSION_DENIED")
 }
@@ -450,19 +447,7 @@ func TestCredentialTypes(t *testing.T) {
 			clock := exportertest.NewManualClock(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC))
 			fake := ga4fake.New(property, clock.Now)
 			url := exportertest.Serve(t, fake)
-			file := filepath.Join(t.TempDir(), "credentials.json")
-			if err := os.WriteFile(file, tc.file(fake), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			env := exportertest.Build(t, fmt.Sprintf(`
-collectors:
-  - type: ga4
-    base_url: %s
-    token_file: %s
-    http: {max_retries: 0}
-    options: {property: "%s", sources: [instagram]}
-%s`, url, file, property, campaigns))
-			ga4.SetClock(env.Instance(t, "ga4").Collector, clock.Now)
+			env := buildWithCredentials(t, url, tc.file(fake), `{property: "`+property+`", sources: [instagram]}`, clock.Now)
 			fake.AddTraffic("utm_content", "alice", "instagram", fakeapi.Growth{Base: 100})
 			samples, err := env.Poll(t, "ga4")
 			if tc.wantErr != nil {

@@ -1,14 +1,13 @@
 package instagram
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/instagram/instagramfake"
-	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
 
@@ -100,7 +99,7 @@ func TestCheckOnline(t *testing.T) {
 				tc.setup(sb.fake)
 			}
 			env := sb.build(t, `{}`, tc.creators)
-			r := env.Instance(t, "instagram").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+			r := env.CheckOnline(t, "instagram")
 
 			wantEndpoint := "GET /v26.0/debug_token"
 			if tc.authenticated {
@@ -118,25 +117,12 @@ func TestCheckOnline(t *testing.T) {
 			if !slices.Equal(r.Missing, tc.missing) {
 				t.Errorf("missing %q, want %q", r.Missing, tc.missing)
 			}
-			if !strings.HasPrefix(r.NotFound, tc.notFound) || (tc.notFound == "") != (r.NotFound == "") {
-				t.Errorf("not found %q, want it to start with %q", r.NotFound, tc.notFound)
-			}
-			if (r.Err == nil) != (tc.err == nil) {
-				t.Fatalf("err %v, want one carrying %q", r.Err, tc.err)
-			}
-			for _, want := range tc.err {
-				if !strings.Contains(r.Err.Error(), want) {
-					t.Errorf("err %q lacks %q", r.Err, want)
-				}
-			}
+			exportertest.AssertNotFound(t, r, tc.notFound)
+			exportertest.AssertOnlineErr(t, r, nil, tc.err...)
 			if tc.note != "" && !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.HasPrefix(n, tc.note) }) {
 				t.Errorf("notes %q lack %q", r.Notes, tc.note)
 			}
-			for _, s := range r.Strings() {
-				if strings.Contains(s, token) {
-					t.Errorf("the report shows the token: %q", s)
-				}
-			}
+			exportertest.AssertNoSecret(t, r, token)
 		})
 	}
 }
@@ -148,7 +134,7 @@ func TestCheckOnlineCalls(t *testing.T) {
 	sb := newSandbox(t)
 	seed(sb.fake)
 	env := sb.build(t, `{}`, seedCreators)
-	r := env.Instance(t, "instagram").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+	r := env.CheckOnline(t, "instagram")
 	if r.Err != nil {
 		t.Fatal(r.Err)
 	}

@@ -1,8 +1,6 @@
 package jsonapi
 
 import (
-	"context"
-	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -94,7 +92,7 @@ func TestCheckOnline(t *testing.T) {
 				cfg = strings.Replace(cfg, "      - name: erin\n", "      - name: erin\n"+tt.creators, 1)
 			}
 			env := exportertest.Build(t, cfg)
-			rep := env.Instance(t, "aff").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+			rep := env.CheckOnline(t, "aff")
 
 			u, _ := url.Parse(f.url)
 			account := ""
@@ -107,35 +105,12 @@ func TestCheckOnline(t *testing.T) {
 			if rep.NotFound != tt.notFound {
 				t.Errorf("not found %q, want %q", rep.NotFound, tt.notFound)
 			}
-			notes := strings.Join(rep.Notes, "\n")
-			for _, n := range tt.notes {
-				if !strings.Contains(notes, n) {
-					t.Errorf("notes %q do not say %q", rep.Notes, n)
-				}
-			}
+			exportertest.AssertNotes(t, rep, tt.notes...)
 			if got := f.fake.Faults.Hits(); got != tt.calls {
 				t.Errorf("calls: %d, want %d", got, tt.calls)
 			}
-			switch {
-			case len(tt.errContains) == 0 && rep.Err != nil:
-				t.Errorf("check failed: %v", rep.Err)
-			case len(tt.errContains) > 0 && rep.Err == nil:
-				t.Errorf("check passed, want an error with %q", tt.errContains)
-			case rep.Err != nil:
-				if !errors.Is(rep.Err, tt.errIs) {
-					t.Errorf("error %v does not match %v", rep.Err, tt.errIs)
-				}
-				for _, s := range tt.errContains {
-					if !strings.Contains(rep.Err.Error(), s) {
-						t.Errorf("error %q does not contain %q", rep.Err, s)
-					}
-				}
-			}
-			for _, s := range rep.Strings() {
-				if strings.Contains(s, tt.key) {
-					t.Errorf("report carries the token: %q", s)
-				}
-			}
+			exportertest.AssertOnlineErr(t, rep, tt.errIs, tt.errContains...)
+			exportertest.AssertNoSecret(t, rep, tt.key)
 		})
 	}
 }
@@ -147,14 +122,10 @@ func TestCheckOnlineQueryAuth(t *testing.T) {
 	opts := perCampaign("{type: page, param: page, size_param: per_page, size: 2}", "{type: query, param: api_key}")
 	for _, key := range []string{token, "aff_live_revoked_0000"} {
 		env := exportertest.Build(t, config(f.url, key, opts))
-		rep := env.Instance(t, "aff").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+		rep := env.CheckOnline(t, "aff")
 		if (rep.Err == nil) != (key == token) || rep.Authenticated != (key == token) {
 			t.Errorf("key %s: report %+v", key[:8], rep)
 		}
-		for _, s := range rep.Strings() {
-			if strings.Contains(s, key) || strings.Contains(s, "api_key=") {
-				t.Errorf("report carries the token: %q", s)
-			}
-		}
+		exportertest.AssertNoSecret(t, rep, key, "api_key=")
 	}
 }

@@ -454,16 +454,7 @@ func TestLinkStates(t *testing.T) {
 	if c := state()["bit.ly/c"]; c.State != "pending" || !c.ProbedAt.IsZero() {
 		t.Errorf("new link: %+v", c)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	finished := make(chan string, 3)
-	p.finished = func(key string) { finished <- key }
-	p.setClock(clock.now, func(ctx context.Context, d time.Duration) error {
-		<-finished // the first link's probe is over
-		cancel()
-		return ctx.Err()
-	})
-	if _, err := p.Poll(ctx); err != nil {
+	if _, err := p.Poll(lateAfterFirst(t, p, clock.now)); err != nil {
 		t.Fatal(err)
 	}
 	got := state()
@@ -641,11 +632,7 @@ func TestProbeLinkDuringRound(t *testing.T) {
 		}
 	}()
 	for range 3 {
-		samples, err := env.Poll(t, "linkprobe")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, o := range outcomes(samples) {
+		for k, o := range pollOutcomes(t, env) {
 			want := 1.0
 			if k == "bitly/bit.ly/b" {
 				want = 0

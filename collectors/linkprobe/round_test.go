@@ -24,6 +24,17 @@ func link(creator, id, url string) exporter.PublishedLink {
 	return exporter.PublishedLink{Campaign: "spring", Creator: creator, Provider: "bitly", ID: id, URL: url}
 }
 
+// pollOutcomes polls the probe once and returns its outcomes by
+// provider/link; a failed poll fails the test.
+func pollOutcomes(t *testing.T, env *exportertest.Env) map[string]*outcome {
+	t.Helper()
+	samples, err := env.Poll(t, "linkprobe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outcomes(samples)
+}
+
 func TestConfirmation(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -91,11 +102,7 @@ func TestConfirmation(t *testing.T) {
 			tt.setup(s)
 			env, p := build(t, s.net, tt.options, "")
 			env.Links.Publish("stub", []exporter.PublishedLink{link("alice", "bit.ly/a", "http://short.test/a")})
-			samples, err := env.Poll(t, "linkprobe")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := outcomes(samples)["bitly/bit.ly/a"].up; got != tt.wantUp {
+			if got := pollOutcomes(t, env)["bitly/bit.ly/a"].up; got != tt.wantUp {
 				t.Errorf("up = %g, want %g", got, tt.wantUp)
 			}
 			if got := p.Findings()["bitly/bit.ly/a"]; got != tt.wantReason {
@@ -128,11 +135,7 @@ func TestDestinationsDeduped(t *testing.T) {
 	env, p := build(t, s.net, "", "")
 	env.Links.Publish("stub", links)
 	for round := 1; round <= 2; round++ {
-		samples, err := env.Poll(t, "linkprobe")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, o := range outcomes(samples) {
+		for k, o := range pollOutcomes(t, env) {
 			want := 1.0
 			if k == "bitly/bit.ly/frank" {
 				want = 0
@@ -314,6 +317,22 @@ campaigns:
 	}
 }
 
+// lateAfterFirst returns the context of a round of p that runs late: its
+// deadline passes once the first link's probe is over, while the round
+// waits for the second link's slot. now is the round's clock.
+func lateAfterFirst(t *testing.T, p *Probe, now func() time.Time) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	finished := make(chan string, 3)
+	p.finished = func(key string) { finished <- key }
+	p.setClock(now, func(ctx context.Context, d time.Duration) error {
+		<-finished // the first link's probe is over
+		cancel()
+		return ctx.Err()
+	})
+	return ctx
+}
+
 func TestRoundRanLate(t *testing.T) {
 	t.Run("links after the deadline are skipped", func(t *testing.T) {
 		s := newSites(t)
@@ -323,19 +342,8 @@ func TestRoundRanLate(t *testing.T) {
 			link("bob", "bit.ly/b", "http://short.test/b"),
 			link("carol", "bit.ly/c", "http://short.test/c"),
 		})
-		// The refresh's deadline passes while the round waits for the
-		// second link's slot.
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
 		clock := newFakeClock()
-		finished := make(chan string, 3)
-		p.finished = func(key string) { finished <- key }
-		p.setClock(clock.now, func(ctx context.Context, d time.Duration) error {
-			<-finished // the first link's probe is over
-			cancel()
-			return ctx.Err()
-		})
-		samples, err := p.Poll(ctx)
+		samples, err := p.Poll(lateAfterFirst(t, p, clock.now))
 		if err != nil {
 			t.Fatalf("Poll: %v", err)
 		}

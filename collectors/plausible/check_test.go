@@ -1,13 +1,11 @@
 package plausible_test
 
 import (
-	"context"
-	"errors"
-	"strings"
 	"testing"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/plausible/plausiblefake"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
 
@@ -49,7 +47,7 @@ func TestCheckOnline(t *testing.T) {
 			sb.fake.SetStatsAPI(!tt.noStatsAPI)
 			sb.fake.AddTraffic("utm_content", "alice", "instagram", fakeapi.Growth{PerMinute: 1})
 			env := sb.build(t, `{site_id: shop.example}`, spring)
-			rep := env.Instance(t, "plausible").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+			rep := env.CheckOnline(t, "plausible")
 
 			if rep.Endpoint != "POST /api/v2/query" || !rep.Reachable || rep.Authenticated != tt.authenticated || rep.Account != tt.account {
 				t.Errorf("report %+v, want endpoint POST /api/v2/query, reachable, authenticated %v, account %q", rep, tt.authenticated, tt.account)
@@ -57,26 +55,8 @@ func TestCheckOnline(t *testing.T) {
 			if len(rep.Missing) > 0 || rep.NotFound != "" || !rep.Expires.IsZero() {
 				t.Errorf("missing %q, not found %q, expires %v: want none", rep.Missing, rep.NotFound, rep.Expires)
 			}
-			switch {
-			case len(tt.errContains) == 0 && rep.Err != nil:
-				t.Errorf("check failed: %v", rep.Err)
-			case len(tt.errContains) > 0 && rep.Err == nil:
-				t.Errorf("check passed, want an error with %q", tt.errContains)
-			case rep.Err != nil:
-				if !errors.Is(rep.Err, tt.errIs) {
-					t.Errorf("error %v does not match %v", rep.Err, tt.errIs)
-				}
-				for _, s := range tt.errContains {
-					if !strings.Contains(rep.Err.Error(), s) {
-						t.Errorf("error %q does not contain %q", rep.Err, s)
-					}
-				}
-			}
-			for _, s := range rep.Strings() {
-				if strings.Contains(s, token) {
-					t.Errorf("report carries the key: %q", s)
-				}
-			}
+			exportertest.AssertOnlineErr(t, rep, tt.errIs, tt.errContains...)
+			exportertest.AssertNoSecret(t, rep, token)
 			// One query, of one day, without dimensions.
 			if q := sb.fake.Queries(); tt.site == plausiblefake.DefaultSiteID && tt.fakeToken == token &&
 				(len(q) != 1 || string(q[0].DateRange) != `["2025-03-01","2025-03-01"]` || len(q[0].Dimensions) != 0) {

@@ -1,9 +1,6 @@
 package rebrandly
 
 import (
-	"context"
-	"errors"
-	"strings"
 	"testing"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/rebrandly/rebrandlyfake"
@@ -55,34 +52,14 @@ func TestCheckOnline(t *testing.T) {
 			f := newFixture(t, link("rebrand.ly/alice", 3, 0), link("go.brand.example/bob", 1, 0), link("rebrand.ly/carol", 0, 0))
 			f.fake.SetWorkspace(tt.workspace)
 			env := build(t, f.url, tt.key, tt.options, tt.creators)
-			rep := env.Instance(t, Provider).Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+			rep := env.CheckOnline(t, Provider)
 
 			if rep.Endpoint != "GET /v1/account" || !rep.Reachable || rep.Authenticated != tt.authenticated || rep.Account != tt.account {
 				t.Errorf("report %+v, want endpoint GET /v1/account, reachable, authenticated %v, account %q", rep, tt.authenticated, tt.account)
 			}
-			if !strings.HasPrefix(rep.NotFound, tt.notFound) || (tt.notFound == "") != (rep.NotFound == "") {
-				t.Errorf("not found %q, want %q", rep.NotFound, tt.notFound)
-			}
-			switch {
-			case len(tt.errContains) == 0 && rep.Err != nil:
-				t.Errorf("check failed: %v", rep.Err)
-			case len(tt.errContains) > 0 && rep.Err == nil:
-				t.Errorf("check passed, want an error with %q", tt.errContains)
-			case rep.Err != nil:
-				if !errors.Is(rep.Err, tt.errIs) {
-					t.Errorf("error %v does not match %v", rep.Err, tt.errIs)
-				}
-				for _, s := range tt.errContains {
-					if !strings.Contains(rep.Err.Error(), s) {
-						t.Errorf("error %q does not contain %q", rep.Err, s)
-					}
-				}
-			}
-			for _, s := range rep.Strings() {
-				if strings.Contains(s, tt.key) {
-					t.Errorf("report carries the key: %q", s)
-				}
-			}
+			exportertest.AssertNotFound(t, rep, tt.notFound)
+			exportertest.AssertOnlineErr(t, rep, tt.errIs, tt.errContains...)
+			exportertest.AssertNoSecret(t, rep, tt.key)
 		})
 	}
 }

@@ -31,17 +31,8 @@ func campaignFrom(start time.Time, codes ...string) string {
 
 func checkOnline(t *testing.T, sb *sandbox, options, campaigns string) exporter.OnlineReport {
 	t.Helper()
-	env := exportertest.Build(t, sb.config("", options, campaigns))
-	checker, ok := env.Instance(t, "shopify").Collector.(exporter.OnlineChecker)
-	if !ok {
-		t.Fatal("the shopify collector has no online check")
-	}
-	rep := checker.CheckOnline(context.Background())
-	for _, s := range rep.Strings() {
-		if strings.Contains(s, token) {
-			t.Errorf("report carries the token: %q", s)
-		}
-	}
+	rep := exportertest.Build(t, sb.config("", options, campaigns)).CheckOnline(t, "shopify")
+	exportertest.AssertNoSecret(t, rep, token)
 	return rep
 }
 
@@ -52,9 +43,7 @@ func TestCheckOnline(t *testing.T) {
 	// A campaign younger than 60 days needs no read_all_orders yet.
 	begun := time.Now().Add(-24 * time.Hour)
 	rep := checkOnline(t, sb, "{}", campaignFrom(begun, "ALICE10", "BOB15"))
-	if rep.Err != nil {
-		t.Fatalf("Err = %v", rep.Err)
-	}
+	exportertest.AssertOnlineErr(t, rep, nil)
 	if !rep.Reachable || !rep.Authenticated {
 		t.Errorf("reachable %t, authenticated %t", rep.Reachable, rep.Authenticated)
 	}
@@ -88,12 +77,7 @@ func TestCheckOnlineRevokedToken(t *testing.T) {
 	if !rep.Reachable || rep.Authenticated {
 		t.Errorf("reachable %t, authenticated %t; want reachable, not authenticated", rep.Reachable, rep.Authenticated)
 	}
-	if rep.Err == nil || !errors.Is(rep.Err, exporter.ErrUnauthorized) {
-		t.Fatalf("Err = %v, want unauthorized", rep.Err)
-	}
-	if want := "HTTP 401: " + shopifyfake.InvalidTokenMessage; !strings.Contains(rep.Err.Error(), want) {
-		t.Errorf("Err = %q, want it to carry %q", rep.Err, want)
-	}
+	exportertest.AssertOnlineErr(t, rep, exporter.ErrUnauthorized, "HTTP 401: "+shopifyfake.InvalidTokenMessage)
 	if rep.Account != "" {
 		t.Errorf("Account = %q, want none", rep.Account)
 	}
@@ -115,14 +99,8 @@ func TestCheckOnlineMissingScopes(t *testing.T) {
 	if want := []string{"read_orders", "read_all_orders"}; !reflect.DeepEqual(rep.Missing, want) {
 		t.Errorf("Missing = %v, want %v", rep.Missing, want)
 	}
-	if rep.Err == nil {
-		t.Fatal("Err is nil")
-	}
-	for _, want := range []string{"lacks read_orders (to count orders)", "read_all_orders (orders are read from the campaign start, " + old.UTC().Format("2006-01-02"), "it has read_discounts, read_products"} {
-		if !strings.Contains(rep.Err.Error(), want) {
-			t.Errorf("Err = %q, want it to carry %q", rep.Err, want)
-		}
-	}
+	exportertest.AssertOnlineErr(t, rep, nil, "lacks read_orders (to count orders)",
+		"read_all_orders (orders are read from the campaign start, "+old.UTC().Format("2006-01-02"), "it has read_discounts, read_products")
 
 	env := exportertest.Build(t, sb.config("", "{}", campaignFrom(old, "ALICE10")))
 	_, err := env.Instance(t, "shopify").Collector.Poll(context.Background())
@@ -167,9 +145,7 @@ func TestCheckOnlineCodeNotFound(t *testing.T) {
 	if want := "code NOPE (campaign spring, creator creator2): the shop has no discount with this code"; rep.NotFound != want {
 		t.Errorf("NotFound = %q, want %q", rep.NotFound, want)
 	}
-	if !errors.Is(rep.Err, exporter.ErrNotFound) {
-		t.Errorf("Err = %v, want not found", rep.Err)
-	}
+	exportertest.AssertOnlineErr(t, rep, exporter.ErrNotFound)
 	if notes := strings.Join(rep.Notes, "\n"); !strings.Contains(notes, "checked the first 2 of 4 configured codes") {
 		t.Errorf("notes:\n%s", notes)
 	}
@@ -180,9 +156,7 @@ func TestCheckOnlineRetiredVersion(t *testing.T) {
 	sb.fake.AddCode("ALICE10")
 	sb.fake.SetOldestVersion("2026-01")
 	rep := checkOnline(t, sb, "{api_version: 2025-10}", campaignFrom(time.Now(), "ALICE10"))
-	if rep.Err != nil {
-		t.Fatalf("Err = %v", rep.Err)
-	}
+	exportertest.AssertOnlineErr(t, rep, nil)
 	if notes := strings.Join(rep.Notes, "\n"); !strings.Contains(notes, "Shopify answered in API version 2026-01, not options.api_version 2025-10") {
 		t.Errorf("notes:\n%s", notes)
 	}
@@ -193,7 +167,7 @@ func TestCheckOnlineUnreachable(t *testing.T) {
 	cfg := sb.config("{max_retries: 0}", "{}", campaignFrom(time.Now(), "ALICE10"))
 	sb.srv.Close()
 	env := exportertest.Build(t, cfg)
-	rep := env.Instance(t, "shopify").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+	rep := env.CheckOnline(t, "shopify")
 	if rep.Reachable || rep.Authenticated || rep.Err == nil {
 		t.Errorf("reachable %t, authenticated %t, Err %v", rep.Reachable, rep.Authenticated, rep.Err)
 	}

@@ -1,8 +1,6 @@
 package shortio
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -87,43 +85,18 @@ func TestCheckOnline(t *testing.T) {
 				flow = append(flow, k+": "+v)
 			}
 			env := exportertest.Build(t, exportertest.OneCollectorConfig(Provider, f.url, tt.key, "{"+strings.Join(flow, ", ")+"}", tt.creators))
-			rep := env.Instance(t, Provider).Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+			rep := env.CheckOnline(t, Provider)
 
 			if rep.Endpoint != "GET /api/domains" || !rep.Reachable || rep.Authenticated != tt.authenticated || rep.Account != tt.account {
 				t.Errorf("report %+v, want endpoint GET /api/domains, reachable, authenticated %v, account %q", rep, tt.authenticated, tt.account)
 			}
-			if !strings.HasPrefix(rep.NotFound, tt.notFound) || (tt.notFound == "") != (rep.NotFound == "") {
-				t.Errorf("not found %q, want %q", rep.NotFound, tt.notFound)
-			}
-			notes := strings.Join(rep.Notes, "\n")
-			for _, n := range tt.notes {
-				if !strings.Contains(notes, n) {
-					t.Errorf("notes %q do not say %q", rep.Notes, n)
-				}
-			}
+			exportertest.AssertNotFound(t, rep, tt.notFound)
+			exportertest.AssertNotes(t, rep, tt.notes...)
 			if got := f.fake.Faults.Hits(); got != tt.calls {
 				t.Errorf("API calls: %d, want %d", got, tt.calls)
 			}
-			switch {
-			case len(tt.errContains) == 0 && rep.Err != nil:
-				t.Errorf("check failed: %v", rep.Err)
-			case len(tt.errContains) > 0 && rep.Err == nil:
-				t.Errorf("check passed, want an error with %q", tt.errContains)
-			case rep.Err != nil:
-				if tt.errIs != nil && !errors.Is(rep.Err, tt.errIs) {
-					t.Errorf("error %v does not match %v", rep.Err, tt.errIs)
-				}
-				for _, s := range tt.errContains {
-					if !strings.Contains(rep.Err.Error(), s) {
-						t.Errorf("error %q does not contain %q", rep.Err, s)
-					}
-				}
-			}
-			for _, s := range rep.Strings() {
-				if strings.Contains(s, tt.key) {
-					t.Errorf("report carries the key: %q", s)
-				}
-			}
+			exportertest.AssertOnlineErr(t, rep, tt.errIs, tt.errContains...)
+			exportertest.AssertNoSecret(t, rep, tt.key)
 		})
 	}
 }

@@ -1,8 +1,6 @@
 package stripe_test
 
 import (
-	"context"
-	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -17,19 +15,8 @@ const restricted = "rk_test_51FAKErestrictedKEY0123456789"
 
 func checkOnline(t *testing.T, cfg string, secrets ...string) exporter.OnlineReport {
 	t.Helper()
-	env := exportertest.Build(t, cfg)
-	checker, ok := env.Instance(t, "stripe").Collector.(exporter.OnlineChecker)
-	if !ok {
-		t.Fatal("the stripe collector has no online check")
-	}
-	rep := checker.CheckOnline(context.Background())
-	for _, s := range rep.Strings() {
-		for _, secret := range append(secrets, token, restricted) {
-			if strings.Contains(s, secret) {
-				t.Errorf("report carries a key: %q", s)
-			}
-		}
-	}
+	rep := exportertest.Build(t, cfg).CheckOnline(t, "stripe")
+	exportertest.AssertNoSecret(t, rep, append(secrets, token, restricted)...)
 	return rep
 }
 
@@ -39,9 +26,7 @@ func TestCheckOnline(t *testing.T) {
 	sb.fake.AddCode("BOB15")
 	before := sb.fake.Faults.Hits()
 	rep := checkOnline(t, config(sb.url, token, "{}", "2025-05-01T00:00:00Z", creator("alice", "alice10"), creator("bob", "BOB15")))
-	if rep.Err != nil {
-		t.Fatalf("Err = %v", rep.Err)
-	}
+	exportertest.AssertOnlineErr(t, rep, nil)
 	if !rep.Reachable || !rep.Authenticated {
 		t.Errorf("reachable %t, authenticated %t", rep.Reachable, rep.Authenticated)
 	}
@@ -70,12 +55,8 @@ func TestCheckOnlineRevokedKey(t *testing.T) {
 	if !rep.Reachable || rep.Authenticated {
 		t.Errorf("reachable %t, authenticated %t; want reachable, not authenticated", rep.Reachable, rep.Authenticated)
 	}
-	if !errors.Is(rep.Err, exporter.ErrUnauthorized) {
-		t.Fatalf("Err = %v, want unauthorized", rep.Err)
-	}
-	if want := "stripe: read the account: "; !strings.Contains(rep.Err.Error(), want) || !strings.Contains(rep.Err.Error(), "HTTP 401: invalid_request_error: Invalid API Key provided: sk_test_*") {
-		t.Errorf("Err = %q", rep.Err)
-	}
+	exportertest.AssertOnlineErr(t, rep, exporter.ErrUnauthorized,
+		"stripe: read the account: ", "HTTP 401: invalid_request_error: Invalid API Key provided: sk_test_*")
 	if sb.fake.Requests(pathSessions) != 0 {
 		t.Error("the check went on after the key was refused")
 	}
@@ -113,15 +94,13 @@ func TestCheckOnlineRestrictedKey(t *testing.T) {
 			if !reflect.DeepEqual(rep.Missing, tc.missing) {
 				t.Errorf("Missing = %v, want %v", rep.Missing, tc.missing)
 			}
-			if (rep.Err != nil) != (tc.missing != nil) {
-				t.Fatalf("Err = %v", rep.Err)
-			}
+			// Stripe's refusal, naming each missing permission.
+			var refusal []string
 			for _, perm := range tc.missing {
-				if !strings.Contains(rep.Err.Error(), "HTTP 403: invalid_request_error: The key does not have the required permissions for this endpoint on account '"+stripefake.AccountID+"'.") ||
-					!strings.Contains(rep.Err.Error(), "Having the '"+perm+"' permission") {
-					t.Errorf("Err = %q, want Stripe's refusal naming %s", rep.Err, perm)
-				}
+				refusal = append(refusal, "HTTP 403: invalid_request_error: The key does not have the required permissions for this endpoint on account '"+stripefake.AccountID+"'.",
+					"Having the '"+perm+"' permission")
 			}
+			exportertest.AssertOnlineErr(t, rep, nil, refusal...)
 		})
 	}
 }
@@ -133,7 +112,5 @@ func TestCheckOnlineCodeNotFound(t *testing.T) {
 	if want := "code NOPE (campaign spring, creator bob): not found: Stripe has no promotion code with this code"; rep.NotFound != want {
 		t.Errorf("NotFound = %q, want %q", rep.NotFound, want)
 	}
-	if !errors.Is(rep.Err, exporter.ErrNotFound) {
-		t.Errorf("Err = %v, want not found", rep.Err)
-	}
+	exportertest.AssertOnlineErr(t, rep, exporter.ErrNotFound)
 }

@@ -1,22 +1,21 @@
 package tiktok
 
 import (
-	"context"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/tiktok/tiktokfake"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
 
 func checkOnline(t *testing.T, sb *sandbox, config string) exporter.OnlineReport {
 	t.Helper()
 	env := sb.build(t, config)
-	return env.Instance(t, "tiktok").Collector.(exporter.OnlineChecker).CheckOnline(context.Background())
+	return env.CheckOnline(t, "tiktok")
 }
 
 // withName gives alice a display name.
@@ -140,22 +139,9 @@ func TestCheckOnline(t *testing.T) {
 			if r.Account != tc.account || !r.Expires.Equal(tc.expires) || !slices.Equal(r.Missing, tc.missing) {
 				t.Errorf("account %q, expires %s, missing %q; want %q, %s, %q", r.Account, r.Expires, r.Missing, tc.account, tc.expires, tc.missing)
 			}
-			if !strings.HasPrefix(r.NotFound, tc.notFound) || (tc.notFound == "") != (r.NotFound == "") {
-				t.Errorf("not found %q, want it to start with %q", r.NotFound, tc.notFound)
-			}
-			if (r.Err == nil) != (tc.err == nil) {
-				t.Fatalf("err %v, want one carrying %q", r.Err, tc.err)
-			}
-			for _, want := range tc.err {
-				if !strings.Contains(r.Err.Error(), want) {
-					t.Errorf("err %q lacks %q", r.Err, want)
-				}
-			}
-			for _, s := range r.Strings() {
-				if strings.Contains(s, token) || strings.Contains(s, "5ecret") || strings.Contains(s, "rft.fake") || strings.Contains(s, "act.fake") {
-					t.Errorf("the report shows a secret: %q", s)
-				}
-			}
+			exportertest.AssertNotFound(t, r, tc.notFound)
+			exportertest.AssertOnlineErr(t, r, nil, tc.err...)
+			exportertest.AssertNoSecret(t, r, token, "5ecret", "rft.fake", "act.fake")
 		})
 	}
 }

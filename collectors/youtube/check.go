@@ -85,20 +85,25 @@ func (k *check) do(ctx context.Context) {
 	}
 	if len(channels) > 0 {
 		var l channelList
-		if !k.call(ctx, "/channels", fmt.Sprintf("channels.list (%d ids)", len(channels)),
-			url.Values{"part": {"snippet"}, "id": {strings.Join(channels, ",")}}, &l) {
+		if !k.list(ctx, "/channels", "snippet", channels, &l) {
 			return
 		}
 		k.channels(channels, l)
 	}
 	if len(videos) > 0 {
 		var l videoList
-		if !k.call(ctx, "/videos", fmt.Sprintf("videos.list (%d ids)", len(videos)),
-			url.Values{"part": {"id"}, "id": {strings.Join(videos, ",")}}, &l) {
+		if !k.list(ctx, "/videos", "id", videos, &l) {
 			return
 		}
 		k.videos(videos, l)
 	}
+}
+
+// list calls the list method of the resource at path ("/channels") for
+// ids, reading part, into v (see call).
+func (k *check) list(ctx context.Context, path, part string, ids []string, v any) bool {
+	what := fmt.Sprintf("%s.list (%d ids)", strings.TrimPrefix(path, "/"), len(ids))
+	return k.call(ctx, path, what, url.Values{"part": {part}, "id": {strings.Join(ids, ",")}}, v)
 }
 
 // videoIDs returns the first 50 configured videos, each once, noting how

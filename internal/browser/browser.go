@@ -19,9 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -102,25 +100,11 @@ func find() (string, error) {
 	}
 	// Test binaries of several packages may start at once: one installs,
 	// the others wait for it and find the browser it installed.
-	lockName := filepath.Join(dir, "chromium.lock")
-	lock, err := os.OpenFile(lockName, os.O_CREATE|os.O_RDWR, 0o644)
+	unlock, err := promprog.Lock(filepath.Join(dir, "chromium.lock"), "installing chromium")
 	if err != nil {
 		return "", err
 	}
-	defer lock.Close()
-	fd := int(lock.Fd())
-	if err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			return "", err
-		}
-		say("waiting for another test process installing chromium (lock %s)", lockName)
-		if err := during("waiting for another test process installing chromium", func() error {
-			return syscall.Flock(fd, syscall.LOCK_EX)
-		}); err != nil {
-			return "", err
-		}
-	}
-	defer syscall.Flock(fd, syscall.LOCK_UN) //nolint:errcheck
+	defer unlock()
 	if bin, ok := installed(); ok {
 		return bin, nil
 	}
@@ -164,7 +148,7 @@ func install() (string, error) {
 }
 
 func failed(start time.Time, err error) error {
-	say("installing chromium failed after %s: %s", time.Since(start).Round(time.Second), firstLast(err.Error()))
+	say("installing chromium failed after %s: %s", time.Since(start).Round(time.Second), promprog.FirstLast(err.Error()))
 	return err
 }
 
@@ -191,22 +175,4 @@ func staleLists(out []byte) bool {
 		}
 	}
 	return false
-}
-
-// firstLast shortens a command's output to its first non-empty line and,
-// if different, its last.
-func firstLast(s string) string {
-	var lines []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	switch len(lines) {
-	case 0:
-		return ""
-	case 1:
-		return lines[0]
-	}
-	return lines[0] + " ... " + lines[len(lines)-1]
 }

@@ -13,27 +13,18 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/internal/promprog"
 )
 
 func TestMain(m *testing.M) { promprog.Main(m) }
 
-// lines collects what the package says, safe for concurrent writers.
-type lines struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
+// lines collects what the package says, and what promprog shows for it
+// (its lock's lines), safe for concurrent writers.
+type lines struct{ exportertest.SyncBuffer }
 
 func (l *lines) say(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(&l.buf, "browser: "+format+"\n", args...)
-}
-
-func (l *lines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
+	fmt.Fprintf(&l.SyncBuffer, "browser: "+format+"\n", args...)
 }
 
 // fakeApt points the package at a machine without chromium, as root, whose
@@ -61,6 +52,7 @@ func fakeApt(t *testing.T, script string) (out *lines, bin, log string) {
 	lockDir = func() (string, error) { return dir, nil }
 	say = out.say
 	during = func(_ string, f func() error) error { return f() }
+	restore := promprog.SetOutput(out)
 	t.Setenv(Env, "")
 	t.Setenv("BIN", bin)
 	t.Setenv("LOG", log)
@@ -72,6 +64,7 @@ func fakeApt(t *testing.T, script string) (out *lines, bin, log string) {
 		lockDir = old[4].(func() (string, error))
 		say = old[5].(func(string, ...any))
 		during = old[6].(func(string, func() error) error)
+		restore()
 	})
 	return out, bin, log
 }

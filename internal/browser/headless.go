@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"syscall"
 	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/internal/promprog"
 )
 
 // Flags are what every headless run passes besides its output flag and
@@ -96,7 +98,7 @@ func run(ctx context.Context, bin string, args ...string) ([]byte, error) {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			err = errors.Join(err, ctxErr)
 		}
-		return nil, fmt.Errorf("chromium %s: %w: %s", args[len(args)-1], err, firstLast(stderr.String()))
+		return nil, fmt.Errorf("chromium %s: %w: %s", args[len(args)-1], err, promprog.FirstLast(stderr.String()))
 	}
 	return stdout.Bytes(), nil
 }

@@ -139,6 +139,21 @@ func emit(line string) {
 	}
 }
 
+// SetOutput sends the lines this package shows, Say's included, to w
+// instead of stderr, the terminal and LogFile, until restore is called:
+// for tests of packages that wait or say what they do through this one.
+func SetOutput(w io.Writer) (restore func()) {
+	sayMu.Lock()
+	defer sayMu.Unlock()
+	old := output
+	output = w
+	return func() {
+		sayMu.Lock()
+		defer sayMu.Unlock()
+		output = old
+	}
+}
+
 func say(format string, args ...any) {
 	Say("promprog", format, args...)
 }
@@ -256,17 +271,27 @@ func skipLines() []string {
 }
 
 // oneLine shortens an error, which may carry a build's whole output, to
-// its first line and, if different, its last.
+// its first line and, if different, its last (FirstLast).
 func oneLine(err error) string {
+	if s := FirstLast(err.Error()); s != "" {
+		return s
+	}
+	return "unknown error"
+}
+
+// FirstLast shortens a command's output to its first non-empty line and,
+// if different, its last: enough to say why a build or install failed on
+// one line.
+func FirstLast(s string) string {
 	var lines []string
-	for _, l := range strings.Split(err.Error(), "\n") {
+	for _, l := range strings.Split(s, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			lines = append(lines, l)
 		}
 	}
 	switch len(lines) {
 	case 0:
-		return "unknown error"
+		return ""
 	case 1:
 		return lines[0]
 	}
@@ -345,6 +370,37 @@ func During(who, what string, f func() error) error {
 	}
 }
 
+// Lock takes the lock file at path for this process alone (flock), and
+// returns the function that releases it. Test binaries of several packages
+// start at once, and parallel tests in one: the one holding the lock
+// builds or installs a program, the others wait for it, then find it done.
+// A process that waits says so, naming what the holder does ("building
+// prometheus-v0.316.0"), and says every 30 seconds that it still waits.
+func Lock(path, what string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	fd := int(f.Fd())
+	if err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, err
+		}
+		say("waiting for another test process %s (lock %s)", what, path)
+		if err := during("waiting for another test process "+what, func() error {
+			return syscall.Flock(fd, syscall.LOCK_EX)
+		}); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return func() {
+		syscall.Flock(fd, syscall.LOCK_UN) //nolint:errcheck // closing releases it too
+		f.Close()
+	}, nil
+}
+
 func (p Program) find() (string, error) {
 	if env := os.Getenv(p.Env); env != "" {
 		bin, err := exec.LookPath(env)
@@ -366,25 +422,11 @@ func (p Program) find() (string, error) {
 	}
 	// Several test binaries (and parallel tests in one) may want the
 	// program at once: build it once, the others wait for it.
-	lockName := filepath.Join(dir, ".lock")
-	lock, err := os.OpenFile(lockName, os.O_CREATE|os.O_RDWR, 0o644)
+	unlock, err := Lock(filepath.Join(dir, ".lock"), "building "+p.Release)
 	if err != nil {
 		return "", err
 	}
-	defer lock.Close()
-	fd := int(lock.Fd())
-	if err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			return "", err
-		}
-		say("waiting for another test process building %s (lock %s)", p.Release, lockName)
-		if err := during("waiting for another test process building "+p.Release, func() error {
-			return syscall.Flock(fd, syscall.LOCK_EX)
-		}); err != nil {
-			return "", err
-		}
-	}
-	defer syscall.Flock(fd, syscall.LOCK_UN) //nolint:errcheck
+	defer unlock()
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
 	}

@@ -1,35 +1,20 @@
 package promprog
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 )
 
 // lines collects what the package shows, safe for concurrent writers.
-type lines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type lines struct{ exportertest.SyncBuffer }
 
 // waitFor waits until the output contains s.
 func (l *lines) waitFor(t *testing.T, s string) {
@@ -50,12 +35,13 @@ func fake(t *testing.T, script string) *lines {
 	t.Helper()
 	root := t.TempDir()
 	out := &lines{}
-	oldRoot, oldBuild, oldOutput, oldEvery := cacheRoot, buildCommand, output, progressEvery
+	oldRoot, oldBuild, oldEvery := cacheRoot, buildCommand, progressEvery
 	cacheRoot = func() (string, error) { return root, nil }
 	buildCommand = func(string) *exec.Cmd { return exec.Command("sh", "-c", script) }
-	output = out
+	restore := SetOutput(out)
 	t.Cleanup(func() {
-		cacheRoot, buildCommand, output, progressEvery = oldRoot, oldBuild, oldOutput, oldEvery
+		restore()
+		cacheRoot, buildCommand, progressEvery = oldRoot, oldBuild, oldEvery
 		mu.Lock()
 		results = map[Program]*result{}
 		skipped = map[string]skip{}
@@ -111,6 +97,45 @@ func TestLockBuildsOnce(t *testing.T) {
 	}
 	if n := strings.Count(string(data), "x"); n != 1 {
 		t.Errorf("built %d times, want once\n%s", n, out)
+	}
+}
+
+// TestLockWaits: a second holder of the lock waits, saying for what,
+// until the first releases it.
+func TestLockWaits(t *testing.T) {
+	out := fake(t, install)
+	path := filepath.Join(t.TempDir(), "thing.lock")
+	unlock, err := Lock(path, "installing thing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := make(chan error, 1)
+	go func() {
+		unlock, err := Lock(path, "installing thing")
+		if err == nil {
+			unlock()
+		}
+		second <- err
+	}()
+	out.waitFor(t, "promprog: waiting for another test process installing thing (lock "+path+")\n")
+	select {
+	case err := <-second:
+		t.Fatalf("the second holder took the lock while the first held it: %v", err)
+	default:
+	}
+	unlock()
+	if err := <-second; err != nil {
+		t.Fatalf("second holder: %v", err)
+	}
+	// Released by both: taken again without waiting.
+	before := out.String()
+	unlock, err = Lock(path, "installing thing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if out.String() != before {
+		t.Errorf("a free lock waited:\n%s", strings.TrimPrefix(out.String(), before))
 	}
 }
 

@@ -2,7 +2,6 @@ package shopifyfake
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,16 +14,8 @@ import (
 func get(t *testing.T, url, tok string) (int, http.Header, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	if tok != "" {
-		req.Header.Set("X-Shopify-Access-Token", tok)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(b)
+	status, h, b := send(t, req, tok)
+	return status, h, string(b)
 }
 
 func TestAccessScopesAndShop(t *testing.T) {

@@ -56,6 +56,19 @@ func post(t *testing.T, url, tok, query string, vars map[string]any) answer {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
+	status, _, b := send(t, req, tok)
+	var a answer
+	if err := json.Unmarshal(b, &a); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	a.status = status
+	return a
+}
+
+// send sends req with the access token tok (none if "") and returns the
+// answer's status, header and body.
+func send(t *testing.T, req *http.Request, tok string) (int, http.Header, []byte) {
+	t.Helper()
 	if tok != "" {
 		req.Header.Set("X-Shopify-Access-Token", tok)
 	}
@@ -65,12 +78,7 @@ func post(t *testing.T, url, tok, query string, vars map[string]any) answer {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	var a answer
-	if err := json.Unmarshal(b, &a); err != nil {
-		t.Fatalf("%s: %v", b, err)
-	}
-	a.status = resp.StatusCode
-	return a
+	return resp.StatusCode, resp.Header, b
 }
 
 func gqlURL(srv *httptest.Server) string { return srv.URL + "/admin/api/2026-10/graphql.json" }
