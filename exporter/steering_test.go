@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+
 	// The schedules below name IANA zones; main embeds them too.
 	_ "time/tzdata"
 
