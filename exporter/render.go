@@ -68,6 +68,19 @@ type exposition struct {
 	series   int
 }
 
+// bytes returns how many bytes the rendered lines and members take.
+func (e *exposition) bytes() int {
+	n := 0
+	for _, f := range e.families {
+		for _, c := range f.chunks {
+			for k := range numFormats {
+				n += len(c.text[k]) + len(c.gz[k])
+			}
+		}
+	}
+	return n
+}
+
 // seriesSeed hashes series identities to find duplicates.
 var seriesSeed = maphash.MakeSeed()
 

@@ -93,9 +93,9 @@ func (r *Runner) Register(reg prometheus.Registerer) error {
 }
 
 // Handler registers the runner's metrics that change between refreshes
-// (API and reload metrics, fees, budgets and checkpoints, the early curve)
-// with reg, and returns the /metrics handler of reg's metrics and of the
-// snapshots, rendered when they change.
+// (API and reload metrics, fees, budgets and checkpoints) with reg, and
+// returns the /metrics handler of reg's metrics, of the snapshots and of
+// the early curve, these two rendered when they change.
 func (r *Runner) Handler(reg *prometheus.Registry) (*MetricsHandler, error) {
 	if err := r.registerGathered(reg); err != nil {
 		return nil, err
@@ -105,11 +105,11 @@ func (r *Runner) Handler(reg *prometheus.Registry) (*MetricsHandler, error) {
 
 // rendered returns the runner's collectors kept rendered between scrapes.
 func (r *Runner) rendered() []RenderedCollector {
-	return []RenderedCollector{r.Cache}
+	return []RenderedCollector{r.Cache, r.curve}
 }
 
 func (r *Runner) registerGathered(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{r.Metrics, r.reloadOK, r.reloadTime, r.steering, r.curve} {
+	for _, c := range []prometheus.Collector{r.Metrics, r.reloadOK, r.reloadTime, r.steering} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
