@@ -20,12 +20,19 @@ type Cache struct {
 	// gen numbers snapshots in the order their refreshes stored them.
 	gen uint64
 
-	// view is every collector's rendered snapshot and status series,
-	// merged by family: what a text scrape writes. It is rebuilt after
+	// view is what a scrape reads of the snapshots. It is rebuilt after
 	// every change and read without a lock, so a scrape waits for no
 	// refresh; viewMu orders the rebuilds.
-	view   atomic.Pointer[exposition]
+	view   atomic.Pointer[cacheView]
 	viewMu sync.Mutex
+}
+
+// cacheView is every collector's rendered snapshot and status series,
+// merged by family (what a text scrape writes), and the posts of the
+// snapshots (what per-post fees count).
+type cacheView struct {
+	exp   *exposition
+	posts []publishedPosts
 }
 
 type collectorState struct {
@@ -114,7 +121,7 @@ var (
 // NewCache returns an empty cache.
 func NewCache() *Cache {
 	c := &Cache{state: map[string]*collectorState{}}
-	c.view.Store(&exposition{})
+	c.view.Store(&cacheView{exp: &exposition{}})
 	return c
 }
 
@@ -160,7 +167,7 @@ func (c *Cache) Collect(ch chan<- prometheus.Metric) {
 }
 
 // rendered implements RenderedCollector.
-func (c *Cache) rendered() *exposition { return c.view.Load() }
+func (c *Cache) rendered() *exposition { return c.view.Load().exp }
 
 // publish rebuilds the view from the current snapshots.
 func (c *Cache) publish() {
@@ -173,12 +180,16 @@ func (c *Cache) publish() {
 	}
 	sort.Strings(names)
 	parts := make([]*exposition, 0, 2*len(names))
+	var posts []publishedPosts
 	for _, name := range names {
 		s := c.state[name]
 		parts = append(parts, s.rendered, s.statusRendered)
+		if s.posts != nil {
+			posts = append(posts, s.posts)
+		}
 	}
 	c.mu.RUnlock()
-	c.view.Store(mergeExpositions(parts...))
+	c.view.Store(&cacheView{exp: mergeExpositions(parts...), posts: posts})
 }
 
 // ToMetrics turns samples into Prometheus metrics, dropping (and

@@ -655,3 +655,53 @@ func TestRenderExactSize(t *testing.T) {
 		t.Errorf("%d series rendered, ToMetrics keeps %d", e.series, len(ms))
 	}
 }
+
+// TestScrapeTakesNoRefreshLock checks a scrape needs none of the locks a
+// refresh takes: with the cache's and the early curve's locks held, as a
+// refresh storing a snapshot or recording ages holds them, text and
+// OpenMetrics scrapes, gzipped or not, still complete, per-post fees
+// included. A regression hangs here until the test binary times out.
+func TestScrapeTakesNoRefreshLock(t *testing.T) {
+	cfg, err := ParseConfig("c.yml", []byte(steeringConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := awkwardCache(t)
+	published := time.Now().Add(-time.Hour)
+	_ = cache.Success("ig", "instagram", []Sample{PostPublished.Sample(float64(published.Unix()), "spring", "bob", "instagram", "p1")}, time.Now(), time.Second)
+	curve := NewEarlyCurve([]time.Duration{time.Hour}, "", nil)
+	curveObserve(curve, 59*time.Minute, curvePostSamples("spring", "p", curvePublished, 59, 1, 2))
+	curveObserve(curve, 61*time.Minute, curvePostSamples("spring", "p", curvePublished, 61, 1, 2))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewSteeringMetrics(func() *Config { return cfg }, cache, nil))
+	h, err := NewMetricsHandler(reg, nil, cache, curve)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cache.mu.Lock()
+	curve.mu.Lock()
+	var bodies []scrape
+	for _, accept := range []string{"", acceptOpenMetrics} {
+		for _, enc := range []string{"identity", "gzip"} {
+			bodies = append(bodies, get(t, h, http.MethodGet, accept, enc))
+		}
+	}
+	curve.mu.Unlock()
+	cache.mu.Unlock()
+	for _, s := range bodies {
+		series := promParse(t, s.body, s.header.Get("Content-Type"))
+		for _, k := range []string{
+			`{__name__="influencer_creator_fee", campaign="spring", creator="bob", currency="EUR"}`,
+			`{__name__="influencer_post_views_at_age", age="1h", campaign="spring", creator="alice", post="p", provider="instagram"}`,
+			`{__name__="influencer_collector_up", collector="ig"}`,
+		} {
+			if _, ok := series[k]; !ok {
+				t.Errorf("%s: no %s", s.header.Get("Content-Type"), k)
+			}
+		}
+		if v := series[`{__name__="influencer_creator_fee", campaign="spring", creator="bob", currency="EUR"}`]; v != 400 {
+			t.Errorf("bob's fee = %g, want 100 + 300 for p1", v)
+		}
+	}
+}
