@@ -146,14 +146,13 @@ func (d *discardResponse) Write(p []byte) (int, error) { d.n += len(p); return l
 // "rendered" is the exporter's handler, "floor" a plain client_golang
 // registry holding the same series as const metrics, served by promhttp
 // (what the exporter did before it rendered its snapshots). The text
-// format is what curl and Prometheus's fallback read, gzip what
-// Prometheus asks for by default, OpenMetrics what Prometheus negotiates
-// first, protobuf what it asks for when it ingests native histograms.
+// format is what curl reads; Prometheus asks for OpenMetrics, gzipped, by
+// default, for the text format, gzipped, as its fallback, and for protobuf
+// when it ingests native histograms.
 func BenchmarkScrape(b *testing.B) {
 	formats := []struct{ name, accept, encoding string }{
 		{"text", "", "identity"},
 		{"gzip", "", "gzip"},
-		{"openmetrics", acceptOpenMetrics, "identity"},
 		{"openmetrics-gzip", acceptOpenMetrics, "gzip"},
 		{"protobuf", acceptProtobuf, "identity"},
 	}
