@@ -194,7 +194,8 @@ func (c *Cache) publish() {
 
 // ToMetrics turns samples into Prometheus metrics, dropping (and
 // reporting) samples with the wrong label count and duplicate series, so one
-// bad sample never fails a whole scrape.
+// bad sample never fails a whole scrape. The cache renders a snapshot by
+// the same rules (renderSamples).
 func ToMetrics(samples []Sample) ([]prometheus.Metric, error) {
 	out := make([]prometheus.Metric, 0, len(samples))
 	seen := make(map[string]struct{}, len(samples))

@@ -168,8 +168,8 @@ func (h *MetricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				h.errors.WithLabelValues("encoding").Inc()
 			}
 		}
-		for i, f := range p.rendered {
-			bw.rendered(f, i == 0 && p.gathered == nil)
+		for i, fam := range p.rendered {
+			bw.rendered(fam, i == 0 && p.gathered == nil)
 		}
 		if bw.failed() != nil {
 			break

@@ -40,6 +40,10 @@ var testUntyped = makeMetric("influencer_test_untyped",
 	"An untyped family: a backslash \\ and a\nnewline in its help, and \"quotes\".",
 	prometheus.UntypedValue, "zeta", "alpha", "mid")
 
+// testCounter is a counter without the _total suffix, which OpenMetrics
+// writes as unknown.
+var testCounter = makeMetric("influencer_test_counter", "A counter not named _total.", prometheus.CounterValue, "x")
+
 // awkwardValues are label values the text format escapes or must carry
 // as they are.
 var awkwardValues = []string{
@@ -65,6 +69,7 @@ func awkwardSnapshots() map[string][]Sample {
 			LinkClicks.Sample(f, "camp "+v, v, "bitly", fmt.Sprintf("bit.ly/%d%s", i, v)),
 			LinkUp.Sample(float64(i%2), "camp", v, "bitly", fmt.Sprintf("bit.ly/%d", i)),
 			testUntyped.Sample(awkwardFloats[(i+3)%len(awkwardFloats)], v, "a"+v, fmt.Sprint(i)),
+			testCounter.Sample(float64(i), v),
 		)
 		dub = append(dub, LinkClicks.Sample(awkwardFloats[(i+5)%len(awkwardFloats)], "camp", v, "dub", fmt.Sprintf("dub.sh/%d", i)))
 	}
@@ -368,7 +373,7 @@ func TestRenderedTextEqualsClientGolang(t *testing.T) {
 				return
 			}
 			gotFams, wantFams := families(t, g.body, ct), families(t, w.body, ct)
-			for _, prefix := range []string{"go_", "process_", "influencer_exporter_build_info", "influencer_api_", "influencer_link_clicks_total", "influencer_test_untyped", "influencer_collector_objects", "promhttp_"} {
+			for _, prefix := range []string{"go_", "process_", "influencer_exporter_build_info", "influencer_api_", "influencer_link_clicks_total", "influencer_test_untyped", "influencer_test_counter", "influencer_collector_objects", "promhttp_"} {
 				found := false
 				for name := range wantFams {
 					found = found || strings.HasPrefix(name, prefix)
