@@ -3,7 +3,6 @@ package exporter
 import (
 	"bufio"
 	"cmp"
-	"compress/gzip"
 	"errors"
 	"io"
 	"log/slog"
@@ -305,18 +304,14 @@ func acceptEncodings(values []string) []acceptSpec {
 }
 
 // body writes a text scrape: gathered families through expfmt's encoder,
-// rendered ones as stored. With gzip, the rendered families are copied as
-// their gzip members and the gathered ones compressed into members of
-// their own, which close before a rendered member is written.
+// rendered ones as stored. With gzip, the rendered families' segments are
+// copied into the stream and the gathered ones compressed between them.
 type body struct {
 	format int // formatText or formatOpenMetrics
 	ew     *errWriter
 	out    *bufio.Writer
-	zw     *gzip.Writer // nil without gzip
-	open   bool         // a member of gathered families is open
+	gz     *gzipStream // nil without gzip
 	enc    expfmt.Encoder
-	// wrote is set once anything was written.
-	wrote bool
 }
 
 // errWriter keeps the first error of the response's writes: after it,
@@ -335,19 +330,16 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-var (
-	bodyBuffers    = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
-	scrapeGzippers = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
-)
+var bodyBuffers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
 
 func newBody(w io.Writer, format expfmt.Format, f int, gz bool) *body {
 	b := &body{ew: &errWriter{w: w}, format: f}
 	b.out = bodyBuffers.Get().(*bufio.Writer)
 	b.out.Reset(b.ew)
 	if gz {
-		b.zw = scrapeGzippers.Get().(*gzip.Writer)
-		b.zw.Reset(b.out)
-		b.enc = expfmt.NewEncoder(b.zw, format)
+		// A failed write shows in failed().
+		b.gz, _ = newGzipStream(b.out)
+		b.enc = expfmt.NewEncoder(b.gz, format)
 	} else {
 		b.enc = expfmt.NewEncoder(b.out, format)
 	}
@@ -356,14 +348,7 @@ func newBody(w io.Writer, format expfmt.Format, f int, gz bool) *body {
 
 func (b *body) failed() error { return b.ew.err }
 
-func (b *body) encode(mf *dto.MetricFamily) error {
-	if b.zw != nil && !b.open {
-		b.zw.Reset(b.out)
-		b.open = true
-	}
-	b.wrote = true
-	return b.enc.Encode(mf)
-}
+func (b *body) encode(mf *dto.MetricFamily) error { return b.enc.Encode(mf) }
 
 // rendered writes the lines of f, after its header if head.
 func (b *body) rendered(f family, head bool) {
@@ -377,33 +362,21 @@ func (b *body) rendered(f family, head bool) {
 
 // write writes c as rendered.
 func (b *body) write(c chunk) {
-	b.wrote = true
-	if b.zw == nil {
+	if b.gz == nil {
 		_, _ = b.out.Write(c.text[b.format])
 		return
 	}
-	if b.open {
-		_ = b.zw.Close()
-		b.open = false
-	}
-	_, _ = b.out.Write(c.gz[b.format])
+	_ = b.gz.segment(c.gz[b.format], len(c.text[b.format]))
 }
 
-// finish ends the body (OpenMetrics with its # EOF), closes the last
-// member (a gzip body has at least one) and flushes.
+// finish ends the body (OpenMetrics with its # EOF, gzip with its
+// trailer) and flushes it.
 func (b *body) finish() error {
 	if b.format == formatOpenMetrics {
 		b.write(openMetricsEOF())
 	}
-	if b.zw != nil {
-		if !b.open && !b.wrote {
-			b.zw.Reset(b.out)
-			b.open = true
-		}
-		if b.open {
-			_ = b.zw.Close()
-			b.open = false
-		}
+	if b.gz != nil {
+		_ = b.gz.Close()
 	}
 	_ = b.out.Flush()
 	return b.ew.err
@@ -412,8 +385,4 @@ func (b *body) finish() error {
 func (b *body) release() {
 	b.out.Reset(nil)
 	bodyBuffers.Put(b.out)
-	if b.zw != nil {
-		b.zw.Reset(nil)
-		scrapeGzippers.Put(b.zw)
-	}
 }
