@@ -25,7 +25,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/promslog"
 	promslogflag "github.com/prometheus/common/promslog/flag"
 	"github.com/prometheus/common/version"
@@ -146,7 +145,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
-	if err := runner.Register(reg); err != nil {
+	metrics, err := runner.Handler(reg)
+	if err != nil {
 		logger.Error("register metrics", "err", err)
 		return 1
 	}
@@ -157,14 +157,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer runner.Stop()
 
 	mux := http.NewServeMux()
-	mux.Handle(*metricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelError),
-		ErrorHandling: promhttp.ContinueOnError,
-		// Prometheus 3 asks for OpenMetrics first; offer it, as
-		// node_exporter does.
-		EnableOpenMetrics: true,
-		Registry:          reg,
-	}))
+	// The snapshots are written as rendered when they were stored: a
+	// scrape copies bytes (see exporter.MetricsHandler).
+	mux.Handle(*metricsPath, metrics)
 	mux.Handle("/", &exporter.StatusPage{
 		Cache: runner.Cache, Version: version.Version, MetricsPath: *metricsPath,
 		Links: runner.LinkDetails, Reload: runner.LastReload,

@@ -3,13 +3,17 @@ package exporter
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/model"
 )
@@ -26,50 +30,287 @@ func benchSamples(n int) []Sample {
 			LinkStatusCode.Sample(200, camp, creator, "bitly", link),
 			LinkRedirects.Sample(2, camp, creator, "bitly", link),
 			LinkProbeDuration.Sample(0.12, camp, creator, "bitly", link),
-			LinkDestinationInfo.Sample(1, camp, creator, "bitly", link, "shop.example"),
+			LinkDestinationInfo.Sample(1, camp, creator, "bitly", link, "shop.example", "https"),
 		)
 	}
 	return out
 }
 
-// BenchmarkToMetrics measures turning one refresh's samples into the stored
-// snapshot (done once per refresh, off the scrape path).
-func BenchmarkToMetrics(b *testing.B) {
-	for _, n := range []int{100, 2000} {
-		samples := benchSamples(n)
-		b.Run(fmt.Sprintf("links=%d", n), func(b *testing.B) {
+// agency is the snapshots of an agency's collectors: per creator, 2
+// tracking links (a click series each, 6 probe series each), 4 posts (7
+// series each: views, reach, 4 engagement types, publish time) and a
+// discount code (5 series), 47 series in all, as at 10,000 creators with
+// 20,000 links, 40,000 posts and 10,000 codes.
+type agency struct {
+	snapshots map[string][]Sample
+	series    int
+}
+
+func newAgency(series int) agency {
+	creators := series / 47
+	a := agency{snapshots: map[string][]Sample{}}
+	var clicks, probe, posts, codes []Sample
+	// Built as collectors build them: each sample its own label values.
+	for c := 0; c < creators; c++ {
+		camp, creator := fmt.Sprintf("spring-%d", c%20), fmt.Sprintf("creator-%05d", c)
+		for l := 0; l < 2; l++ {
+			link := fmt.Sprintf("bit.ly/%s-%d", creator, l)
+			clicks = append(clicks, LinkClicks.Sample(float64(c*13+l), camp, creator, "bitly", link))
+			probe = append(probe,
+				LinkUp.Sample(1, camp, creator, "bitly", link),
+				LinkStatusCode.Sample(200, camp, creator, "bitly", link),
+				LinkRedirects.Sample(2, camp, creator, "bitly", link),
+				LinkProbeDuration.Sample(0.1+float64(c%97)/1000, camp, creator, "bitly", link),
+				LinkDestinationInfo.Sample(1, camp, creator, "bitly", link, "shop.example.com", "https"),
+				LinkLastProbe.Sample(1.7e9+float64(c), camp, creator, "bitly", link),
+			)
+		}
+		for p := 0; p < 4; p++ {
+			post := fmt.Sprintf("1789%013d", c*4+p)
+			posts = append(posts,
+				PostViews.Sample(float64(c*101), camp, creator, "instagram", post),
+				PostReach.Sample(float64(c*77), camp, creator, "instagram", post),
+				PostPublished.Sample(1.7e9+float64(c*60), camp, creator, "instagram", post),
+			)
+			for _, typ := range []string{"likes", "comments", "saves", "shares"} {
+				posts = append(posts, PostEngagements.Sample(float64(c%1000), camp, creator, "instagram", post, typ))
+			}
+		}
+		code := fmt.Sprintf("CREATOR%05d", c)
+		codes = append(codes,
+			CodeRedemptions.Sample(float64(c%50), camp, creator, "shopify", code),
+			CodeRevenue.Sample(float64(c%50)*39.9, camp, creator, "shopify", code, "EUR"),
+			CodeRefunds.Sample(1, camp, creator, "shopify", code),
+			CodeRefundedRevenue.Sample(39.9, camp, creator, "shopify", code, "EUR"),
+			CodePendingOrders.Sample(0, camp, creator, "shopify", code),
+		)
+	}
+	a.snapshots["bitly"], a.snapshots["linkprobe"], a.snapshots["instagram"], a.snapshots["shopify"] = clicks, probe, posts, codes
+	for _, s := range a.snapshots {
+		a.series += len(s)
+	}
+	return a
+}
+
+// cache stores the agency's snapshots in a new cache.
+func (a agency) cache(b *testing.B) *Cache {
+	c := NewCache()
+	for name, samples := range a.snapshots {
+		if err := c.Success(name, name, samples, time.Now(), time.Second); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return c
+}
+
+// metrics returns the agency's series as const metrics, as the cache
+// stored them before it rendered them.
+func (a agency) metrics(b *testing.B) []prometheus.Metric {
+	var out []prometheus.Metric
+	for _, samples := range a.snapshots {
+		ms, err := ToMetrics(samples)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, ms...)
+	}
+	return out
+}
+
+// selfRegistry holds what main registers besides the runner.
+func selfRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		versioncollector.NewCollector("influencer_exporter"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return reg
+}
+
+var benchSizes = []int{10_000, 100_000, 300_000}
+
+// discardResponse is a ResponseWriter that counts the body and keeps none
+// of it, so the benchmark measures the handler, not a recorder's buffer.
+type discardResponse struct {
+	header http.Header
+	code   int
+	n      int
+}
+
+func (d *discardResponse) Header() http.Header         { return d.header }
+func (d *discardResponse) WriteHeader(code int)        { d.code = code }
+func (d *discardResponse) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
+
+// BenchmarkScrape measures a whole /metrics request at agency scale:
+// "rendered" is the exporter's handler, "floor" a plain client_golang
+// registry holding the same series as const metrics, served by promhttp
+// (what the exporter did before it rendered its snapshots). The text
+// format is what curl reads; Prometheus asks for OpenMetrics, gzipped, by
+// default, for the text format, gzipped, as its fallback, and for protobuf
+// when it ingests native histograms.
+func BenchmarkScrape(b *testing.B) {
+	formats := []struct{ name, accept, encoding string }{
+		{"text", "", "identity"},
+		{"gzip", "", "gzip"},
+		{"openmetrics-gzip", acceptOpenMetrics, "gzip"},
+		{"protobuf", acceptProtobuf, "identity"},
+	}
+	for _, n := range benchSizes {
+		a := newAgency(n)
+		reg := selfRegistry()
+		rendered, err := NewMetricsHandler(reg, nil, a.cache(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		floorReg := selfRegistry()
+		floorReg.MustRegister(metricsCollector(a.metrics(b)))
+		floor := promhttp.HandlerFor(floorReg, promhttp.HandlerOpts{
+			ErrorHandling: promhttp.ContinueOnError, EnableOpenMetrics: true, Registry: floorReg,
+		})
+		for _, h := range []struct {
+			name string
+			h    http.Handler
+		}{{"rendered", rendered}, {"floor", floor}} {
+			for _, f := range formats {
+				b.Run(fmt.Sprintf("series=%d/%s/%s", a.series, h.name, f.name), func(b *testing.B) {
+					req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+					if f.accept != "" {
+						req.Header.Set("Accept", f.accept)
+					}
+					req.Header.Set("Accept-Encoding", f.encoding)
+					b.ReportAllocs()
+					var w *discardResponse
+					for b.Loop() {
+						w = &discardResponse{header: http.Header{}}
+						h.h.ServeHTTP(w, req)
+						if w.code != 0 && w.code != http.StatusOK {
+							b.Fatal(w.code)
+						}
+					}
+					b.ReportMetric(float64(w.n), "body-bytes")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkScrapeLoopback measures the same scrapes as BenchmarkScrape
+// through a real HTTP server on loopback, the client reading the whole
+// body as sent (compressed for gzip): what a scraper waits for.
+func BenchmarkScrapeLoopback(b *testing.B) {
+	formats := []struct{ name, accept, encoding string }{
+		{"text", "", "identity"},
+		{"gzip", "", "gzip"},
+		{"openmetrics-gzip", acceptOpenMetrics, "gzip"},
+	}
+	for _, n := range benchSizes {
+		a := newAgency(n)
+		rendered, err := NewMetricsHandler(selfRegistry(), nil, a.cache(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		floorReg := selfRegistry()
+		floorReg.MustRegister(metricsCollector(a.metrics(b)))
+		floor := promhttp.HandlerFor(floorReg, promhttp.HandlerOpts{
+			ErrorHandling: promhttp.ContinueOnError, EnableOpenMetrics: true, Registry: floorReg,
+		})
+		for _, h := range []struct {
+			name string
+			h    http.Handler
+		}{{"rendered", rendered}, {"floor", floor}} {
+			srv := httptest.NewServer(h.h)
+			for _, f := range formats {
+				b.Run(fmt.Sprintf("series=%d/%s/%s", a.series, h.name, f.name), func(b *testing.B) {
+					req, err := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if f.accept != "" {
+						req.Header.Set("Accept", f.accept)
+					}
+					// Set by hand, the transport leaves the body
+					// compressed.
+					req.Header.Set("Accept-Encoding", f.encoding)
+					var n int64
+					for b.Loop() {
+						resp, err := srv.Client().Do(req)
+						if err != nil {
+							b.Fatal(err)
+						}
+						n, err = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						if err != nil || resp.StatusCode != http.StatusOK {
+							b.Fatal(resp.Status, err)
+						}
+					}
+					b.ReportMetric(float64(n), "body-bytes")
+				})
+			}
+			srv.Close()
+		}
+	}
+}
+
+// BenchmarkStore measures storing one refresh's snapshot, once per
+// refresh (and per progress report), off the scrape path: "rendered"
+// renders it in the text format and gzips it, "const-metrics" builds the
+// const metrics the cache kept before.
+func BenchmarkStore(b *testing.B) {
+	for _, n := range []int{1_000, 10_000, 100_000, 300_000} {
+		a := newAgency(n)
+		b.Run(fmt.Sprintf("series=%d/rendered", a.series), func(b *testing.B) {
+			b.ReportAllocs()
+			c := NewCache()
+			for b.Loop() {
+				for name, samples := range a.snapshots {
+					if err := c.Success(name, name, samples, time.Now(), time.Second); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("series=%d/const-metrics", a.series), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := ToMetrics(samples); err != nil {
-					b.Fatal(err)
-				}
+				a.metrics(b)
 			}
 		})
 	}
 }
 
-// BenchmarkScrape measures a full /metrics request served from the cache.
-func BenchmarkScrape(b *testing.B) {
-	for _, n := range []int{100, 2000} {
-		cache := NewCache()
-		ms, err := ToMetrics(benchSamples(n))
-		if err != nil {
-			b.Fatal(err)
-		}
-		cache.Success("bitly", "bitly", ms, time.Now(), time.Second)
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(cache)
-		h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-		b.Run(fmt.Sprintf("links=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+// BenchmarkStoreHeap measures the heap a stored snapshot holds per series
+// (after a collection): "rendered" is the samples and their rendered
+// text and gzip members, "const-metrics" the samples and the const
+// metrics the cache kept before, "samples" the samples alone.
+func BenchmarkStoreHeap(b *testing.B) {
+	n := benchSizes[len(benchSizes)-1]
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	for _, kind := range []string{"samples", "rendered", "const-metrics"} {
+		b.Run(fmt.Sprintf("series=%d/%s", n, kind), func(b *testing.B) {
+			var perSeries float64
 			for b.Loop() {
-				w := httptest.NewRecorder()
-				h.ServeHTTP(w, req)
-				if w.Code != http.StatusOK {
-					b.Fatal(w.Code)
+				before := heap()
+				a := newAgency(n)
+				var kept any
+				switch kind {
+				case "rendered":
+					kept = a.cache(b)
+				case "const-metrics":
+					kept = a.metrics(b)
 				}
+				after := heap()
+				perSeries = float64(after-before) / float64(a.series)
+				runtime.KeepAlive(a)
+				runtime.KeepAlive(kept)
 			}
+			b.ReportMetric(perSeries, "heap-B/series")
 		})
 	}
 }

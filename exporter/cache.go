@@ -4,22 +4,39 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Cache holds the last good snapshot of every collector and its refresh
-// state. It is the prometheus.Collector a scrape reads: Collect only copies
-// stored metrics and never calls a provider.
+// state. A scrape never calls a provider: the text format copies the
+// snapshots rendered when they were stored (see MetricsHandler), and
+// Collect, for the other formats, builds metrics from the stored samples.
 type Cache struct {
 	mu    sync.RWMutex
 	state map[string]*collectorState
+	// gen numbers snapshots in the order their refreshes stored them.
+	gen uint64
+
+	// view is what a scrape reads of the snapshots. It is rebuilt after
+	// every change and read without a lock, so a scrape waits for no
+	// refresh; viewMu orders the rebuilds.
+	view   atomic.Pointer[cacheView]
+	viewMu sync.Mutex
+}
+
+// cacheView is every collector's rendered snapshot and status series,
+// merged by family (what a text scrape writes), and the posts of the
+// snapshots (what per-post fees count).
+type cacheView struct {
+	exp   *exposition
+	posts []publishedPosts
 }
 
 type collectorState struct {
 	typ         string
-	metrics     []prometheus.Metric
 	up          bool
 	attempted   bool
 	lastSuccess time.Time
@@ -28,9 +45,22 @@ type collectorState struct {
 	nextRefresh time.Time
 	duration    time.Duration
 	findings    map[string]string
-	// samples are what metrics were built from: a refresh that skips
-	// objects carries their previous samples over.
+	// samples are the snapshot: a refresh that skips objects carries
+	// their previous samples over. skip lists, in order, the indexes of
+	// the samples not exported (invalid or duplicate); series counts
+	// the others. gen is the snapshot's number.
 	samples []Sample
+	skip    []int32
+	series  int
+	gen     uint64
+	// rendered is the snapshot in the text format.
+	rendered *exposition
+	// status is the collector's own series (up, refresh duration, last
+	// success, objects) and statusRendered the same rendered;
+	// statusGen numbers their changes.
+	status         []Sample
+	statusRendered *exposition
+	statusGen      uint64
 	// coverage is the state of every object of the last refresh that
 	// returned samples; nil for collectors that watch no objects.
 	coverage []ObjectStatus
@@ -72,55 +102,100 @@ type Finding struct {
 	Object, Problem string
 }
 
+// The collectors' own series, rendered with their snapshots.
 var (
-	collectorUpDesc = prometheus.NewDesc("influencer_collector_up",
+	collectorUp = makeMetric("influencer_collector_up",
 		"Whether the collector's last refresh succeeded (1) or failed (0); on failure its last good values are still exported.",
-		[]string{"collector"}, nil)
-	collectorLastSuccessDesc = prometheus.NewDesc("influencer_collector_last_success_timestamp_seconds",
+		prometheus.GaugeValue, "collector")
+	collectorLastSuccess = makeMetric("influencer_collector_last_success_timestamp_seconds",
 		"Unix time of the collector's last successful refresh.",
-		[]string{"collector"}, nil)
-	collectorDurationDesc = prometheus.NewDesc("influencer_collector_refresh_duration_seconds",
+		prometheus.GaugeValue, "collector")
+	collectorDuration = makeMetric("influencer_collector_refresh_duration_seconds",
 		"Duration of the collector's last refresh, successful or not.",
-		[]string{"collector"}, nil)
-	collectorObjectsDesc = prometheus.NewDesc("influencer_collector_objects",
+		prometheus.GaugeValue, "collector")
+	collectorObjects = makeMetric("influencer_collector_objects",
 		"Objects the collector was asked to watch in its last refresh, by kind and state: exported (read by that refresh), skipped (not read by it, previous values kept) or missing (not exported at all; the landing page says why).",
-		[]string{"collector", "kind", "state"}, nil)
+		prometheus.GaugeValue, "collector", "kind", "state")
 )
 
 // NewCache returns an empty cache.
-func NewCache() *Cache { return &Cache{state: map[string]*collectorState{}} }
+func NewCache() *Cache {
+	c := &Cache{state: map[string]*collectorState{}}
+	c.view.Store(&cacheView{exp: &exposition{}})
+	return c
+}
 
-var _ prometheus.Collector = (*Cache)(nil)
+var (
+	_ prometheus.Collector = (*Cache)(nil)
+	_ RenderedCollector    = (*Cache)(nil)
+)
 
 // Describe sends nothing: the series a provider returns are not known in
 // advance, so the cache is an unchecked collector.
 func (c *Cache) Describe(chan<- *prometheus.Desc) {}
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector. It builds the metrics from the
+// stored samples on each call: the text format never calls it, and
+// keeping a metric per series between scrapes would cost far more memory
+// than the samples.
 func (c *Cache) Collect(ch chan<- prometheus.Metric) {
+	type part struct {
+		samples []Sample
+		skip    []int32
+	}
+	// Snapshots are never changed once stored: copy the references and
+	// send without the lock, so a slow reader never holds up a refresh.
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	for name, s := range c.state {
-		for _, m := range s.metrics {
-			ch <- m
-		}
-		if !s.attempted {
-			continue
-		}
-		ch <- prometheus.MustNewConstMetric(collectorUpDesc, prometheus.GaugeValue, boolFloat(s.up), name)
-		ch <- prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, s.duration.Seconds(), name)
-		if !s.lastSuccess.IsZero() {
-			ch <- prometheus.MustNewConstMetric(collectorLastSuccessDesc, prometheus.GaugeValue, float64(s.lastSuccess.UnixNano())/1e9, name)
-		}
-		for ks, n := range s.counts {
-			ch <- prometheus.MustNewConstMetric(collectorObjectsDesc, prometheus.GaugeValue, float64(n), name, ks[0], ks[1])
+	parts := make([]part, 0, 2*len(c.state))
+	for _, s := range c.state {
+		parts = append(parts, part{s.samples, s.skip}, part{s.status, nil})
+	}
+	c.mu.RUnlock()
+	for _, p := range parts {
+		k := 0
+		for i, s := range p.samples {
+			if k < len(p.skip) && int(p.skip[k]) == i {
+				k++
+				continue
+			}
+			// Rendering checked every sample not skipped.
+			if m, err := prometheus.NewConstMetric(s.Metric.desc, s.Metric.Type, s.Value, s.LabelValues...); err == nil {
+				ch <- m
+			}
 		}
 	}
 }
 
+// rendered implements RenderedCollector.
+func (c *Cache) rendered() *exposition { return c.view.Load().exp }
+
+// publish rebuilds the view from the current snapshots.
+func (c *Cache) publish() {
+	c.viewMu.Lock()
+	defer c.viewMu.Unlock()
+	c.mu.RLock()
+	names := make([]string, 0, len(c.state))
+	for name := range c.state {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := make([]*exposition, 0, 2*len(names))
+	var posts []publishedPosts
+	for _, name := range names {
+		s := c.state[name]
+		parts = append(parts, s.rendered, s.statusRendered)
+		if s.posts != nil {
+			posts = append(posts, s.posts)
+		}
+	}
+	c.mu.RUnlock()
+	c.view.Store(&cacheView{exp: mergeExpositions(parts...), posts: posts})
+}
+
 // ToMetrics turns samples into Prometheus metrics, dropping (and
 // reporting) samples with the wrong label count and duplicate series, so one
-// bad sample never fails a whole scrape.
+// bad sample never fails a whole scrape. The cache renders a snapshot by
+// the same rules (renderSamples).
 func ToMetrics(samples []Sample) ([]prometheus.Metric, error) {
 	out := make([]prometheus.Metric, 0, len(samples))
 	seen := make(map[string]struct{}, len(samples))
@@ -176,47 +251,114 @@ func (m metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// Success stores a new snapshot for a collector.
-func (c *Cache) Success(name, typ string, metrics []prometheus.Metric, at time.Time, took time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.get(name, typ)
-	s.metrics = metrics
-	s.up, s.attempted = true, true
-	s.lastSuccess, s.lastAttempt = at, at
-	s.lastError = ""
-	s.duration = took
+// Success stores a new snapshot of a collector's samples and records a
+// successful refresh. The error reports samples that were dropped (wrong
+// label count, invalid UTF-8, duplicate series); the others are stored.
+func (c *Cache) Success(name, typ string, samples []Sample, at time.Time, took time.Duration) error {
+	err := c.store(name, typ, samples)
+	c.updateStatus(name, typ, func(s *collectorState) {
+		s.up, s.attempted = true, true
+		s.lastSuccess, s.lastAttempt = at, at
+		s.lastError = ""
+		s.duration = took
+	})
+	return err
 }
 
 // Failure records a failed refresh and keeps the last good snapshot.
 func (c *Cache) Failure(name, typ string, err error, at time.Time, took time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.get(name, typ)
-	s.up, s.attempted = false, true
-	s.lastAttempt = at
-	s.lastError = err.Error()
-	s.duration = took
+	c.updateStatus(name, typ, func(s *collectorState) {
+		s.up, s.attempted = false, true
+		s.lastAttempt = at
+		s.lastError = err.Error()
+		s.duration = took
+	})
 }
 
-// store replaces a collector's snapshot with samples and their metrics
-// without touching its refresh state: a refresh under way reports its
-// progress this way.
-func (c *Cache) store(name, typ string, samples []Sample, metrics []prometheus.Metric) {
-	posts := publishedOf(samples)
+// store replaces a collector's snapshot with samples without touching its
+// refresh state: a refresh under way reports its progress this way. The
+// samples are rendered before the lock is taken, which is held only to
+// swap references.
+func (c *Cache) store(name, typ string, samples []Sample) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.gen++
+	gen := c.gen
+	c.mu.Unlock()
+	posts := publishedOf(samples)
+	r, skip, err := renderSamples(samples)
+	c.mu.Lock()
 	s := c.get(name, typ)
-	s.samples, s.metrics, s.posts = samples, metrics, posts
+	// A progress report rendered more slowly than the snapshot that
+	// followed it must not replace it.
+	stored := gen > s.gen
+	if stored {
+		s.samples, s.skip, s.series, s.gen = samples, skip, r.series, gen
+		s.rendered, s.posts = r, posts
+	}
+	c.mu.Unlock()
+	if stored {
+		c.publish()
+	}
+	return err
+}
+
+// updateStatus applies f to a collector's refresh state and renders its
+// status series again.
+func (c *Cache) updateStatus(name, typ string, f func(*collectorState)) {
+	c.mu.Lock()
+	s := c.get(name, typ)
+	f(s)
+	s.statusGen++
+	gen := s.statusGen
+	status := statusSamples(name, s)
+	c.mu.Unlock()
+	r, _, _ := renderSamples(status)
+	c.mu.Lock()
+	current := c.state[name] == s && s.statusGen == gen
+	if current {
+		s.status, s.statusRendered = status, r
+	}
+	c.mu.Unlock()
+	if current {
+		c.publish()
+	}
+}
+
+// statusSamples returns a collector's own series; none before its first
+// refresh ends.
+func statusSamples(name string, s *collectorState) []Sample {
+	if !s.attempted {
+		return nil
+	}
+	out := []Sample{
+		collectorUp.Sample(boolFloat(s.up), name),
+		collectorDuration.Sample(s.duration.Seconds(), name),
+	}
+	if !s.lastSuccess.IsZero() {
+		out = append(out, collectorLastSuccess.Sample(float64(s.lastSuccess.UnixNano())/1e9, name))
+	}
+	keys := make([][2]string, 0, len(s.counts))
+	for k := range s.counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i][0] != keys[j][0] {
+			return keys[i][0] < keys[j][0]
+		}
+		return keys[i][1] < keys[j][1]
+	})
+	for _, k := range keys {
+		out = append(out, collectorObjects.Sample(float64(s.counts[k]), name, k[0], k[1]))
+	}
+	return out
 }
 
 // setCoverage replaces the object states of a collector.
 func (c *Cache) setCoverage(name, typ string, coverage []ObjectStatus) {
 	counts := coverageCounts(coverage)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.get(name, typ)
-	s.coverage, s.counts = coverage, counts
+	c.updateStatus(name, typ, func(s *collectorState) {
+		s.coverage, s.counts = coverage, counts
+	})
 }
 
 // samplesOf returns the samples of a collector's current snapshot.
@@ -269,12 +411,13 @@ func (c *Cache) NextRefresh(name string) time.Time {
 // collector removes its series.
 func (c *Cache) Retain(keep map[string]string) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for name, s := range c.state {
 		if typ, ok := keep[name]; !ok || typ != s.typ {
 			delete(c.state, name)
 		}
 	}
+	c.mu.Unlock()
+	c.publish()
 }
 
 func (c *Cache) get(name, typ string) *collectorState {
@@ -293,7 +436,7 @@ func (c *Cache) Status() []CollectorStatus {
 	out := make([]CollectorStatus, 0, len(c.state))
 	for name, s := range c.state {
 		out = append(out, CollectorStatus{
-			Name: name, Type: s.typ, Up: s.up, Attempted: s.attempted, Series: len(s.metrics),
+			Name: name, Type: s.typ, Up: s.up, Attempted: s.attempted, Series: s.series,
 			LastSuccess: s.lastSuccess, LastAttempt: s.lastAttempt, LastError: s.lastError,
 			NextRefresh: s.nextRefresh, Duration: s.duration,
 			Findings: sortedFindings(s.findings),

@@ -193,7 +193,7 @@ func TestProgressReplacesSnapshotDuringRefresh(t *testing.T) {
 	seen := make(chan float64, 1)
 	inst.Collector = pollFunc(func(ctx context.Context) ([]Sample, error) {
 		Progress(ctx, []Sample{clicks(7, "fk.io/a")})
-		ms := testutil.ToFloat64(metricsCollector(cache.state["slow"].metrics))
+		ms := testutil.ToFloat64(SamplesCollector(cache.samplesOf("slow")))
 		seen <- ms
 		return []Sample{clicks(8, "fk.io/a")}, nil
 	})
@@ -201,7 +201,7 @@ func TestProgressReplacesSnapshotDuringRefresh(t *testing.T) {
 	if v := <-seen; v != 7 {
 		t.Errorf("during the refresh, the snapshot held %v, want 7", v)
 	}
-	if v := testutil.ToFloat64(metricsCollector(cache.state["slow"].metrics)); v != 8 {
+	if v := testutil.ToFloat64(SamplesCollector(cache.samplesOf("slow"))); v != 8 {
 		t.Errorf("after the refresh, %v, want 8", v)
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,9 +61,9 @@ var curveTypes = []string{"saves", "shares"}
 // version is ignored.
 const curveFileVersion = 1
 
-var earlyCurvePostsDesc = prometheus.NewDesc("influencer_early_curve_posts",
+var earlyCurvePosts = makeMetric("influencer_early_curve_posts",
 	"Posts by early-curve state per age since publishing: recorded, pending (not decided yet: younger than the age, or waiting for the poll after it) or missed (first seen after the age, or no poll within max(10% of the age, 5m) of it). Ages print as Prometheus durations: 24h is 1d.",
-	[]string{LabelCampaign, "age", "state"}, nil)
+	prometheus.GaugeValue, LabelCampaign, "age", "state")
 
 // EarlyCurve records, for every post the collectors poll, its views, saves
 // and shares at fixed ages since publishing, and exports them. It is fed
@@ -77,7 +80,32 @@ type EarlyCurve struct {
 
 	// saveMu orders writes of the state file.
 	saveMu sync.Mutex
+
+	// The at-age series and post counts rendered in the text formats
+	// (see MetricsHandler): recorded values never change, so each
+	// collector's series are rendered again only when one of its posts
+	// records an age or goes, and then only the part (shard) that post
+	// is in; the counts after every refresh. view is what a scrape reads,
+	// without e.mu. renderMu orders the renders and guards byCollector,
+	// each collector's parts rendered.
+	renderMu    sync.Mutex
+	byCollector map[string]*[curveShards]*exposition
+	view        atomic.Pointer[exposition]
 }
+
+// curveShards is how many parts a collector's at-age series are rendered
+// in: a post that records an age renders only its part again, a 256th of
+// the collector's series (2,500 of 640,000 at 40,000 posts and 4 ages).
+const curveShards = 256
+
+var curveSeed = maphash.MakeSeed()
+
+// curveShard is the part a post's series are rendered in, by its key.
+func curveShard(key string) int { return int(maphash.String(curveSeed, key) % curveShards) }
+
+// curveDirty names the parts to render again, by collector: nil is every
+// part.
+type curveDirty map[string]*[curveShards]bool
 
 type curveAge struct {
 	d     time.Duration
@@ -108,6 +136,11 @@ type curvePost struct {
 	seen, filled, pubGen uint64
 	cur                  []float64
 	newPub, pollAt       int64
+
+	// shard is the part its series are rendered in; newRecord is set
+	// when it records an age, until the part is rendered again.
+	shard     int
+	newRecord bool
 }
 
 type curvePoll struct {
@@ -120,7 +153,10 @@ type curveRecord struct {
 	curvePoll
 }
 
-var _ prometheus.Collector = (*EarlyCurve)(nil)
+var (
+	_ prometheus.Collector = (*EarlyCurve)(nil)
+	_ RenderedCollector    = (*EarlyCurve)(nil)
+)
 
 // NewEarlyCurve returns a tracker recording at the given ages since
 // publishing. With a state file, it starts from the values recorded there
@@ -137,9 +173,11 @@ func NewEarlyCurve(ages []time.Duration, stateFile string, logger *slog.Logger) 
 		ages:   curveAges(ages),
 		posts:  map[string]map[string]*curvePost{},
 	}
+	e.view.Store(&exposition{})
 	if stateFile != "" {
 		e.restore(stateFile)
 	}
+	e.render(true, nil)
 	return e
 }
 
@@ -178,8 +216,8 @@ func curveAges(ds []time.Duration) []curveAge {
 func (e *EarlyCurve) SetAges(ages []time.Duration) {
 	defs := curveAges(ages)
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if slices.Equal(defs, e.ages) {
+		e.mu.Unlock()
 		return
 	}
 	from := make([]int, len(defs))
@@ -199,6 +237,8 @@ func (e *EarlyCurve) SetAges(ages []time.Duration) {
 		}
 	}
 	e.ages = defs
+	e.mu.Unlock()
+	e.render(true, nil)
 }
 
 // SetStateFile changes where the state is kept, for a reload. A tracker
@@ -215,6 +255,7 @@ func (e *EarlyCurve) SetStateFile(file string) {
 	if file != "" && e.gen == 0 && len(e.posts) == 0 {
 		e.restore(file)
 		e.mu.Unlock()
+		e.render(true, nil)
 		return
 	}
 	e.mu.Unlock()
@@ -226,12 +267,13 @@ func (e *EarlyCurve) SetStateFile(file string) {
 // Forget drops the posts of collectors not in keep: a reload removed them.
 func (e *EarlyCurve) Forget(keep map[string]bool) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	for c := range e.posts {
 		if !keep[c] {
 			delete(e.posts, c)
 		}
 	}
+	e.mu.Unlock()
+	e.render(false, nil)
 }
 
 // Observe takes one successful refresh of the collector c named collector:
@@ -264,7 +306,7 @@ func (e *EarlyCurve) Observe(collector string, c Collector, at time.Time, fresh,
 			key = curveKey(key[:0], lv)
 			p = posts[string(key)]
 			if p == nil {
-				p = &curvePost{campaign: lv[0], creator: lv[1], provider: lv[2], post: lv[3], ages: make([]curveRecord, len(e.ages))}
+				p = &curvePost{campaign: lv[0], creator: lv[1], provider: lv[2], post: lv[3], ages: make([]curveRecord, len(e.ages)), shard: curveShard(string(key))}
 				p.reopen()
 				posts[string(key)] = p
 			}
@@ -308,9 +350,15 @@ func (e *EarlyCurve) Observe(collector string, c Collector, at time.Time, fresh,
 			p.newPub, p.pubGen = int64(s.Value*1e9), gen
 		}
 	}
+	// changed: an age was decided, to be saved; dirty: the parts whose
+	// at-age series changed, to be rendered again.
 	changed := false
+	var dirty [curveShards]bool
 	for k, p := range posts {
 		if p.seen != gen {
+			if p.recorded() > 0 {
+				dirty[p.shard] = true
+			}
 			delete(posts, k)
 			continue
 		}
@@ -327,6 +375,9 @@ func (e *EarlyCurve) Observe(collector string, c Collector, at time.Time, fresh,
 			p.lastPoll = p.pollAt
 			changed = e.advance(p, p.pollAt, p.cur) || changed
 		}
+		if p.newRecord {
+			dirty[p.shard], p.newRecord = true, false
+		}
 	}
 	if len(posts) > 0 {
 		e.posts[collector] = posts
@@ -334,6 +385,7 @@ func (e *EarlyCurve) Observe(collector string, c Collector, at time.Time, fresh,
 		delete(e.posts, collector)
 	}
 	e.mu.Unlock()
+	e.render(false, curveDirty{collector: &dirty})
 	if changed {
 		e.save()
 	}
@@ -396,6 +448,7 @@ func (e *EarlyCurve) advance(p *curvePost, at int64, vals []float64) bool {
 			continue
 		}
 		r.state = curveRecorded
+		p.newRecord = true
 		r.curvePoll = curvePoll{at: best.at, vals: slices.Clone(best.vals)}
 	}
 	p.open, p.hasPrev = false, false
@@ -417,6 +470,17 @@ func (p *curvePost) reopen() {
 		p.hasPrev = false
 		p.prev.vals, p.cur = nil, nil
 	}
+}
+
+// recorded counts the post's recorded ages.
+func (p *curvePost) recorded() int {
+	n := 0
+	for _, r := range p.ages {
+		if r.state == curveRecorded {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *curvePost) is(lv []string) bool {
@@ -461,46 +525,165 @@ func (e *EarlyCurve) Describe(ch chan<- *prometheus.Desc) {
 	ch <- PostViewsAtAge.Desc()
 	ch <- PostEngagementsAtAge.Desc()
 	ch <- PostAtAgePolled.Desc()
-	ch <- earlyCurvePostsDesc
+	ch <- earlyCurvePosts.Desc()
 }
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector. It builds the metrics on each
+// call: the text formats never call it.
 func (e *EarlyCurve) Collect(ch chan<- prometheus.Metric) {
 	e.mu.RLock()
-	defer e.mu.RUnlock()
+	var samples []Sample
+	for _, posts := range e.posts {
+		samples = e.atAgeSamples(samples, posts)
+	}
+	samples = e.countSamples(samples)
+	e.mu.RUnlock()
+	for _, s := range samples {
+		// A post id that is not UTF-8 (no platform sends one) is left
+		// out, as rendering leaves it out.
+		if m, err := prometheus.NewConstMetric(s.Metric.desc, s.Metric.Type, s.Value, s.LabelValues...); err == nil {
+			ch <- m
+		}
+	}
+}
+
+// atAgeSamples appends the at-age series of posts to out. The caller
+// holds e.mu.
+func (e *EarlyCurve) atAgeSamples(out []Sample, posts map[string]*curvePost) []Sample {
+	for _, p := range posts {
+		out = e.postSamples(out, p)
+	}
+	return out
+}
+
+// postSamples appends the at-age series of p to out. Samples of one age
+// share their label values. The caller holds e.mu.
+func (e *EarlyCurve) postSamples(out []Sample, p *curvePost) []Sample {
+	for i, r := range p.ages {
+		if r.state != curveRecorded {
+			continue
+		}
+		lv := []string{p.campaign, p.creator, p.provider, p.post, e.ages[i].label}
+		out = append(out, PostAtAgePolled.Sample(float64(r.at)/1e9, lv...))
+		if len(r.vals) > 0 && !math.IsNaN(r.vals[0]) {
+			out = append(out, PostViewsAtAge.Sample(r.vals[0], lv...))
+		}
+		for j, t := range p.types {
+			if 1+j < len(r.vals) && !math.IsNaN(r.vals[1+j]) {
+				out = append(out, PostEngagementsAtAge.Sample(r.vals[1+j], lv[0], lv[1], lv[2], lv[3], t, lv[4]))
+			}
+		}
+	}
+	return out
+}
+
+// countSamples appends influencer_early_curve_posts to out. The caller
+// holds e.mu.
+func (e *EarlyCurve) countSamples(out []Sample) []Sample {
 	counts := map[string][][len(curveStates)]int{}
+	var last string
+	var c [][len(curveStates)]int
 	for _, posts := range e.posts {
 		for _, p := range posts {
-			c, ok := counts[p.campaign]
-			if !ok {
-				c = make([][len(curveStates)]int, len(e.ages))
-				counts[p.campaign] = c
+			if c == nil || p.campaign != last {
+				var ok bool
+				if c, ok = counts[p.campaign]; !ok {
+					c = make([][len(curveStates)]int, len(e.ages))
+					counts[p.campaign] = c
+				}
+				last = p.campaign
 			}
 			for i, r := range p.ages {
 				c[i][r.state]++
-				if r.state != curveRecorded {
-					continue
-				}
-				age := e.ages[i].label
-				ch <- prometheus.MustNewConstMetric(PostAtAgePolled.Desc(), prometheus.GaugeValue, float64(r.at)/1e9, p.campaign, p.creator, p.provider, p.post, age)
-				if len(r.vals) > 0 && !math.IsNaN(r.vals[0]) {
-					ch <- prometheus.MustNewConstMetric(PostViewsAtAge.Desc(), prometheus.GaugeValue, r.vals[0], p.campaign, p.creator, p.provider, p.post, age)
-				}
-				for j, t := range p.types {
-					if 1+j < len(r.vals) && !math.IsNaN(r.vals[1+j]) {
-						ch <- prometheus.MustNewConstMetric(PostEngagementsAtAge.Desc(), prometheus.GaugeValue, r.vals[1+j], p.campaign, p.creator, p.provider, p.post, t, age)
-					}
-				}
 			}
 		}
 	}
-	for campaign, c := range counts {
-		for i, n := range c {
+	campaigns := slices.Sorted(maps.Keys(counts))
+	for _, campaign := range campaigns {
+		for i, n := range counts[campaign] {
 			for state, v := range n {
-				ch <- prometheus.MustNewConstMetric(earlyCurvePostsDesc, prometheus.GaugeValue, float64(v), campaign, e.ages[i].label, curveStates[state])
+				out = append(out, earlyCurvePosts.Sample(float64(v), campaign, e.ages[i].label, curveStates[state]))
 			}
 		}
 	}
+	return out
+}
+
+// rendered implements RenderedCollector.
+func (e *EarlyCurve) rendered() *exposition { return e.view.Load() }
+
+// render renders again the at-age series dirty names (every collector's
+// if all) and the post counts, then publishes them with the parts
+// rendered before. It takes e.mu only to read.
+func (e *EarlyCurve) render(all bool, dirty curveDirty) {
+	e.renderMu.Lock()
+	defer e.renderMu.Unlock()
+	if all || e.byCollector == nil {
+		e.byCollector = map[string]*[curveShards]*exposition{}
+	}
+	e.mu.RLock()
+	if all {
+		dirty = curveDirty{}
+		for c := range e.posts {
+			dirty[c] = nil
+		}
+	}
+	type part struct {
+		collector string
+		shard     int
+		samples   []Sample
+	}
+	var parts []part
+	for c, shards := range dirty {
+		posts, ok := e.posts[c]
+		if !ok {
+			continue
+		}
+		if shards != nil && !slices.Contains(shards[:], true) {
+			continue
+		}
+		var byShard [curveShards][]Sample
+		for _, p := range posts {
+			if shards == nil || shards[p.shard] {
+				byShard[p.shard] = e.postSamples(byShard[p.shard], p)
+			}
+		}
+		for k := range curveShards {
+			if shards == nil || shards[k] {
+				parts = append(parts, part{c, k, byShard[k]})
+			}
+		}
+	}
+	counts := e.countSamples(nil)
+	live := make(map[string]bool, len(e.posts))
+	for c := range e.posts {
+		live[c] = true
+	}
+	e.mu.RUnlock()
+
+	for _, p := range parts {
+		r := e.byCollector[p.collector]
+		if r == nil {
+			r = new([curveShards]*exposition)
+			e.byCollector[p.collector] = r
+		}
+		r[p.shard] = nil
+		if len(p.samples) > 0 {
+			// Errors are label values that are not UTF-8, left out.
+			r[p.shard], _, _ = renderSamples(p.samples)
+		}
+	}
+	for c := range e.byCollector {
+		if !live[c] {
+			delete(e.byCollector, c)
+		}
+	}
+	view := make([]*exposition, 0, curveShards*len(e.byCollector)+1)
+	for _, c := range slices.Sorted(maps.Keys(e.byCollector)) {
+		view = append(view, e.byCollector[c][:]...)
+	}
+	countsRendered, _, _ := renderSamples(counts)
+	e.view.Store(mergeExpositions(append(view, countsRendered)...))
 }
 
 // The state file: JSON, one entry per post, ages by their label.
@@ -678,7 +861,9 @@ func (e *EarlyCurve) load(file string) (int, error) {
 			posts = map[string]*curvePost{}
 			e.posts[fp.Collector] = posts
 		}
-		posts[string(curveKey(nil, []string{p.campaign, p.creator, p.provider, p.post}))] = p
+		key := string(curveKey(nil, []string{p.campaign, p.creator, p.provider, p.post}))
+		p.shard = curveShard(key)
+		posts[key] = p
 		n++
 	}
 	return n, nil

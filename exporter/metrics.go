@@ -1,7 +1,13 @@
 package exporter
 
 import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 )
 
 // Metric describes one exported metric family: its name, help, type and the
@@ -14,6 +20,14 @@ type Metric struct {
 	Labels    []string
 	desc      *prometheus.Desc
 	labelsIdx map[string]int
+	// order lists the positions of Labels sorted by name: client_golang
+	// writes label pairs in that order, and so does the rendered
+	// exposition.
+	order []int
+	// head is the family's HELP and TYPE lines, as text and as a gzip
+	// member, made on first use.
+	headOnce sync.Once
+	head     chunk
 }
 
 var catalogue []*Metric
@@ -22,20 +36,40 @@ var catalogue []*Metric
 func Catalogue() []*Metric { return append([]*Metric(nil), catalogue...) }
 
 func newMetric(name, help string, t prometheus.ValueType, labels ...string) *Metric {
+	m := makeMetric(name, help, t, labels...)
+	catalogue = append(catalogue, m)
+	return m
+}
+
+// makeMetric returns a metric outside the catalogue: the exporter's own
+// series, which the cache renders as it renders the collectors' samples.
+// Names must be valid in the classic (legacy) scheme: the rendered
+// exposition writes them unquoted, as client_golang does for such names.
+func makeMetric(name, help string, t prometheus.ValueType, labels ...string) *Metric {
+	if !model.LegacyValidation.IsValidMetricName(name) {
+		panic(fmt.Sprintf("metric name %q is not a classic Prometheus name", name))
+	}
 	idx := make(map[string]int, len(labels))
 	for i, l := range labels {
+		if !model.LegacyValidation.IsValidLabelName(l) {
+			panic(fmt.Sprintf("label name %q of %s is not a classic Prometheus name", l, name))
+		}
 		idx[l] = i
 	}
-	m := &Metric{
+	order := make([]int, len(labels))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(labels[a], labels[b]) })
+	return &Metric{
 		Name:      name,
 		Help:      help,
 		Type:      t,
 		Labels:    labels,
 		desc:      prometheus.NewDesc(name, help, labels, nil),
 		labelsIdx: idx,
+		order:     order,
 	}
-	catalogue = append(catalogue, m)
-	return m
 }
 
 // Desc returns the Prometheus descriptor of the metric.

@@ -79,10 +79,37 @@ func NewRunner(file string, logger *slog.Logger) *Runner {
 	return r
 }
 
-// Register adds the runner's metrics (snapshots, API and reload metrics,
-// fees, budgets and checkpoints, and the early curve) to reg.
+// Register adds every metric of the runner (snapshots, API and reload
+// metrics, fees, budgets and checkpoints, and the early curve) to reg, to
+// be collected on each gather. Handler serves the same series without
+// collecting the rendered ones.
 func (r *Runner) Register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{r.Cache, r.Metrics, r.reloadOK, r.reloadTime, r.steering, r.curve} {
+	for _, c := range r.rendered() {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return r.registerGathered(reg)
+}
+
+// Handler registers the runner's metrics that change between refreshes
+// (API and reload metrics, fees, budgets and checkpoints) with reg, and
+// returns the /metrics handler of reg's metrics, of the snapshots and of
+// the early curve, these two rendered when they change.
+func (r *Runner) Handler(reg *prometheus.Registry) (*MetricsHandler, error) {
+	if err := r.registerGathered(reg); err != nil {
+		return nil, err
+	}
+	return NewMetricsHandler(reg, r.Logger, r.rendered()...)
+}
+
+// rendered returns the runner's collectors kept rendered between scrapes.
+func (r *Runner) rendered() []RenderedCollector {
+	return []RenderedCollector{r.Cache, r.curve}
+}
+
+func (r *Runner) registerGathered(reg prometheus.Registerer) error {
+	for _, c := range []prometheus.Collector{r.Metrics, r.reloadOK, r.reloadTime, r.steering} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}

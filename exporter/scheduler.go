@@ -111,11 +111,9 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 	ctx, cancel := context.WithTimeout(ctx, inst.Interval)
 	defer cancel()
 	ctx = withProgress(ctx, func(samples []Sample) {
-		metrics, err := ToMetrics(samples)
-		if err != nil {
+		if err := s.Cache.store(inst.Name, inst.Type, samples); err != nil {
 			logger.Error("collector returned invalid samples", "err", err)
 		}
-		s.Cache.store(inst.Name, inst.Type, samples, metrics)
 	})
 	start := s.Now()
 	samples, err := poll(ctx, inst)
@@ -133,14 +131,11 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 	objErrs, otherErrs := objectErrors(partial)
 	fresh := samples
 	samples = carryOver(s.Cache.samplesOf(inst.Name), samples, objErrs)
-	metrics, err := ToMetrics(samples)
-	if err != nil {
+	if err := s.Cache.Success(inst.Name, inst.Type, samples, start, took); err != nil {
 		// Valid samples are still stored: one bad label must not hide
 		// every other creator.
 		logger.Error("collector returned invalid samples", "err", err)
 	}
-	s.Cache.Success(inst.Name, inst.Type, metrics, start, took)
-	s.Cache.store(inst.Name, inst.Type, samples, metrics)
 	coverage := coverageOf(inst, samples, objErrs)
 	s.Cache.setCoverage(inst.Name, inst.Type, coverage)
 	if f, ok := inst.Collector.(Finder); ok {
@@ -156,7 +151,7 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 		counts := stateCounts(coverage)
 		logger.Warn("refresh did not export every object", "missing", counts[StateMissing], "skipped", counts[StateSkipped], "err", partial)
 	}
-	logger.Debug("refresh succeeded", "series", len(metrics), "duration_seconds", took.Seconds())
+	logger.Debug("refresh succeeded", "samples", len(samples), "duration_seconds", took.Seconds())
 }
 
 // coverageOf returns the state of every object the collector watches:

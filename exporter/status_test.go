@@ -55,17 +55,17 @@ func probeSnapshot(cache *Cache, name string, took time.Duration, links map[[4]s
 		}
 		samples = append(samples, LinkUp.Sample(v, l[0], l[1], l[2], l[3]))
 	}
-	metrics, _ := ToMetrics(samples)
 	at := statusNow.Add(-time.Minute)
-	cache.Success(name, "linkprobe", metrics, at, took)
-	cache.store(name, "linkprobe", samples, metrics)
+	if err := cache.Success(name, "linkprobe", samples, at, took); err != nil {
+		panic(err)
+	}
 	cache.SetFindings(name, findings)
 	cache.Scheduled(name, "linkprobe", statusNow.Add(30*time.Second))
 }
 
 // upSnapshot stores a successful refresh of a collector with no findings.
 func upSnapshot(cache *Cache, name, typ string) {
-	cache.Success(name, typ, nil, statusNow.Add(-2*time.Minute), 800*time.Millisecond)
+	_ = cache.Success(name, typ, nil, statusNow.Add(-2*time.Minute), 800*time.Millisecond)
 	cache.Scheduled(name, typ, statusNow.Add(-time.Second))
 }
 
@@ -261,7 +261,7 @@ func TestLandingEscapes(t *testing.T) {
 func TestLandingHumanDurations(t *testing.T) {
 	cache := NewCache()
 	probeSnapshot(cache, "linkprobe", 1213638522*time.Nanosecond, map[[4]string]bool{aliceLink: true}, nil)
-	cache.Success("fast", "bitly", nil, statusNow.Add(-3*time.Hour-10*time.Minute), 700*time.Microsecond)
+	_ = cache.Success("fast", "bitly", nil, statusNow.Add(-3*time.Hour-10*time.Minute), 700*time.Microsecond)
 	cache.Scheduled("fast", "bitly", statusNow.Add(-time.Second))
 
 	page, _ := landing(t, cache, nil, nil)

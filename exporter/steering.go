@@ -108,13 +108,13 @@ func publishedOf(samples []Sample) publishedPosts {
 // postCounts returns, by campaign and creator, how many distinct posts
 // (by provider and post id) the current snapshots hold that were
 // published at or before now. A post two collectors report counts once.
+// It reads the published view, without the cache's lock: a scrape calls
+// it.
 func (c *Cache) postCounts(now time.Time) map[[2]string]int {
 	at := float64(now.UnixNano()) / 1e9
-	c.mu.RLock()
-	defer c.mu.RUnlock()
 	seen := map[[2]string]map[string]struct{}{}
-	for _, s := range c.state {
-		for k, posts := range s.posts {
+	for _, snapshot := range c.view.Load().posts {
+		for k, posts := range snapshot {
 			for id, published := range posts {
 				if published > at {
 					continue

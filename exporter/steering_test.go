@@ -293,7 +293,7 @@ func TestSteeringMetrics(t *testing.T) {
 	published := float64(now.Add(-time.Hour).Unix())
 
 	cache := NewCache()
-	cache.store("instagram", "instagram", []Sample{
+	_ = cache.store("instagram", "instagram", []Sample{
 		PostPublished.Sample(published, "spring", "bob", "instagram", "p1"),
 		PostViews.Sample(1000, "spring", "bob", "instagram", "p1"),
 		// Scheduled, not published yet: not owed.
@@ -301,15 +301,15 @@ func TestSteeringMetrics(t *testing.T) {
 		PostPublished.Sample(published, "summer", "bob", "instagram", "p9"),
 		// Carol has no fee: her posts change nothing.
 		PostPublished.Sample(published, "spring", "carol", "instagram", "p3"),
-	}, nil)
-	cache.store("tiktok", "tiktok", []Sample{
+	})
+	_ = cache.store("tiktok", "tiktok", []Sample{
 		PostPublished.Sample(published, "spring", "bob", "tiktok", "t1"),
 		PostPublished.Sample(float64(now.Unix()), "spring", "bob", "tiktok", "t2"),
-	}, nil)
+	})
 	// A second account of the same platform reporting p1 again: one post.
-	cache.store("instagram-eu", "instagram", []Sample{
+	_ = cache.store("instagram-eu", "instagram", []Sample{
 		PostPublished.Sample(published, "spring", "bob", "instagram", "p1"),
-	}, nil)
+	})
 
 	clock := now
 	m := NewSteeringMetrics(func() *Config { return cfg }, cache, func() time.Time { return clock })
@@ -342,8 +342,8 @@ influencer_creator_fee{campaign="summer",creator="bob",currency="EUR"} 10
 
 	// The instagram snapshots lose their posts and the tiktok collector
 	// leaves the config: only the flat amounts are owed.
-	cache.store("instagram", "instagram", nil, nil)
-	cache.store("instagram-eu", "instagram", nil, nil)
+	_ = cache.store("instagram", "instagram", nil)
+	_ = cache.store("instagram-eu", "instagram", nil)
 	cache.Retain(map[string]string{"instagram": "instagram", "instagram-eu": "instagram"})
 	want = `
 # HELP influencer_creator_fee Fee owed to a creator for the campaign so far, from the config: the flat amount plus the per-post amount for each campaign post the exporter tracks, in major units of the currency.

@@ -1,0 +1,198 @@
+package exporter
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"hash/crc32"
+	"io"
+	"sync"
+)
+
+// A gzip scrape is one gzip member whose DEFLATE stream is the rendered
+// families' segments, each compressed once when rendered, with the
+// registry's families compressed between them during the scrape. A
+// segment is compressed by a fresh compressor (no back-reference before
+// its start) and ends with a sync flush (byte-aligned, no final block), so
+// segments concatenate into one valid stream, as pigz joins its blocks.
+// Concatenated gzip members would be simpler, but curl --compressed and
+// other clients read only the first member. The member's CRC-32 is
+// combined from the segments' own, without reading their text again.
+
+// segment is text compressed as a DEFLATE segment, with the CRC-32 of the
+// text and the operator that shifts a CRC-32 over len(text) bytes.
+type segment struct {
+	deflate []byte
+	crc     uint32
+	shift   uint32
+}
+
+var segmentWriters = sync.Pool{New: func() any {
+	w, err := flate.NewWriter(nil, renderGzipLevel)
+	if err != nil {
+		panic(err)
+	}
+	return w
+}}
+
+// deflateSegments compresses each text into a segment of its own; the
+// segments share one allocation of their exact size.
+func deflateSegments(texts [][]byte) []segment {
+	total := 0
+	for _, t := range texts {
+		total += len(t)
+	}
+	var buf bytes.Buffer
+	buf.Grow(total/8 + 16*len(texts))
+	fw := segmentWriters.Get().(*flate.Writer)
+	out := make([]segment, len(texts))
+	ends := make([]int, len(texts))
+	for i, t := range texts {
+		fw.Reset(&buf)
+		// Writes to a bytes.Buffer do not fail.
+		_, _ = fw.Write(t)
+		_ = fw.Flush()
+		ends[i] = buf.Len()
+		out[i].crc = crc32.ChecksumIEEE(t)
+		out[i].shift = crc32Shift(len(t))
+	}
+	fw.Reset(io.Discard)
+	segmentWriters.Put(fw)
+	all := bytes.Clone(buf.Bytes())
+	start := 0
+	for i, end := range ends {
+		out[i].deflate = all[start:end:end]
+		start = end
+	}
+	return out
+}
+
+// gzipStream writes one gzip member of segments and of text compressed as
+// it is written.
+type gzipStream struct {
+	out  io.Writer
+	fw   *flate.Writer // compresses what Write is given, between segments
+	open bool          // fw has written since the last segment
+	crc  uint32
+	size uint32 // modulo 2^32, as the trailer wants it
+}
+
+// scrapeCompressors compress the registry's families during a scrape, at
+// promhttp's level: they are small.
+var scrapeCompressors = sync.Pool{New: func() any {
+	w, err := flate.NewWriter(nil, flate.DefaultCompression)
+	if err != nil {
+		panic(err)
+	}
+	return w
+}}
+
+// gzipHeader is the member's header: no name, no time, unknown OS.
+var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+
+func newGzipStream(out io.Writer) (*gzipStream, error) {
+	z := &gzipStream{out: out, fw: scrapeCompressors.Get().(*flate.Writer)}
+	_, err := out.Write(gzipHeader)
+	return z, err
+}
+
+// Write compresses p into the stream.
+func (z *gzipStream) Write(p []byte) (int, error) {
+	if !z.open {
+		z.fw.Reset(z.out)
+		z.open = true
+	}
+	z.crc = crc32.Update(z.crc, crc32.IEEETable, p)
+	z.size += uint32(len(p))
+	return z.fw.Write(p)
+}
+
+// segment writes s, the segment of n bytes of text.
+func (z *gzipStream) segment(s segment, n int) error {
+	if err := z.flush(); err != nil {
+		return err
+	}
+	z.crc = crc32Combine(z.crc, s.crc, s.shift)
+	z.size += uint32(n)
+	_, err := z.out.Write(s.deflate)
+	return err
+}
+
+// flush ends what Write compressed on a byte boundary.
+func (z *gzipStream) flush() error {
+	if !z.open {
+		return nil
+	}
+	z.open = false
+	return z.fw.Flush()
+}
+
+// Close ends the stream: a final empty stored block, the CRC-32 and the
+// size. It does not close out.
+func (z *gzipStream) Close() error {
+	err := z.flush()
+	z.fw.Reset(io.Discard)
+	scrapeCompressors.Put(z.fw)
+	z.fw = nil
+	if err != nil {
+		return err
+	}
+	var trailer [13]byte
+	copy(trailer[:], []byte{1, 0, 0, 0xff, 0xff})
+	binary.LittleEndian.PutUint32(trailer[5:], z.crc)
+	binary.LittleEndian.PutUint32(trailer[9:], z.size)
+	_, err = z.out.Write(trailer[:])
+	return err
+}
+
+// CRC-32 arithmetic, after zlib's crc32_combine_gen and crc32_combine_op:
+// the CRC-32 of a followed by b is that of a shifted over len(b) bytes
+// (multiplied by x^(8·len(b)) modulo the polynomial), plus that of b.
+
+// crc32Combine returns the CRC-32 of a then b, given theirs and b's
+// shift.
+func crc32Combine(a, b, shiftB uint32) uint32 { return multModP(shiftB, a) ^ b }
+
+// crc32Shift returns x^(8n) modulo the CRC-32 polynomial.
+func crc32Shift(n int) uint32 {
+	p := uint32(1) << 31 // x^0
+	for k := 3; n != 0; k++ {
+		if n&1 != 0 {
+			p = multModP(x2nModP[k&31], p)
+		}
+		n >>= 1
+	}
+	return p
+}
+
+// multModP returns a(x)·b(x) modulo the CRC-32 polynomial, bits reflected
+// as the CRC is.
+func multModP(a, b uint32) uint32 {
+	m := uint32(1) << 31
+	var p uint32
+	for {
+		if a&m != 0 {
+			p ^= b
+			if a&(m-1) == 0 {
+				return p
+			}
+		}
+		m >>= 1
+		if b&1 != 0 {
+			b = b>>1 ^ crc32.IEEE
+		} else {
+			b >>= 1
+		}
+	}
+}
+
+// x2nModP[k] is x^(2^k) modulo the CRC-32 polynomial.
+var x2nModP = func() (t [32]uint32) {
+	p := uint32(1) << 30 // x^1
+	t[0] = p
+	for k := 1; k < 32; k++ {
+		p = multModP(p, p)
+		t[k] = p
+	}
+	return t
+}()
