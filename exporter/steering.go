@@ -19,7 +19,10 @@ var checkpointDesc = prometheus.NewDesc("influencer_campaign_checkpoint_timestam
 type SteeringMetrics struct {
 	config func() *Config
 	cache  *Cache
-	now    func() time.Time
+	// posts holds the posts of the snapshots stored as sums per
+	// creator (post_series: per_creator); nil when none are.
+	posts *PostSeries
+	now   func() time.Time
 }
 
 var _ prometheus.Collector = (*SteeringMetrics)(nil)
@@ -68,7 +71,7 @@ func (s *SteeringMetrics) Collect(ch chan<- prometheus.Metric) {
 			n := 0
 			if f.PerPost > 0 {
 				if posts == nil && s.cache != nil {
-					posts = s.cache.postCounts(now)
+					posts = s.cache.postCounts(now, s.posts.published())
 				}
 				n = posts[[2]string{camp.Name, cr.Name}]
 			}
@@ -108,13 +111,19 @@ func publishedOf(samples []Sample) publishedPosts {
 // postCounts returns, by campaign and creator, how many distinct posts
 // (by provider and post id) the current snapshots hold that were
 // published at or before now. A post two collectors report counts once.
-func (c *Cache) postCounts(now time.Time) map[[2]string]int {
+// collected replaces, by collector, the posts of snapshots stored as sums
+// per creator with those of the snapshot as collected: a sum is no post.
+func (c *Cache) postCounts(now time.Time, collected map[string]publishedPosts) map[[2]string]int {
 	at := float64(now.UnixNano()) / 1e9
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	seen := map[[2]string]map[string]struct{}{}
-	for _, s := range c.state {
-		for k, posts := range s.posts {
+	for name, s := range c.state {
+		snapshot := s.posts
+		if p, ok := collected[name]; ok {
+			snapshot = p
+		}
+		for k, posts := range snapshot {
 			for id, published := range posts {
 				if published > at {
 					continue
