@@ -193,20 +193,17 @@ func (p *PostSeries) perPost(samples []Sample) []Sample {
 	return out
 }
 
-// published returns, by collector, the publish times of the posts of the
-// snapshots shape aggregated: the cache holds only their sums.
-func (p *PostSeries) published() map[string]publishedPosts {
+// published returns the publish times of the posts of the snapshots
+// shape summed, as collected: the cache holds only their sums.
+func (p *PostSeries) published() []publishedPosts {
 	if p == nil {
 		return nil
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if len(p.collected) == 0 {
-		return nil
-	}
-	out := make(map[string]publishedPosts, len(p.collected))
-	for name, s := range p.collected {
-		out[name] = s.posts
+	out := make([]publishedPosts, 0, len(p.collected))
+	for _, s := range p.collected {
+		out = append(out, s.posts)
 	}
 	return out
 }

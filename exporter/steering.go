@@ -71,7 +71,7 @@ func (s *SteeringMetrics) Collect(ch chan<- prometheus.Metric) {
 			n := 0
 			if f.PerPost > 0 {
 				if posts == nil && s.cache != nil {
-					posts = s.cache.postCounts(now, s.posts.published())
+					posts = s.cache.postCounts(now, s.posts.published()...)
 				}
 				n = posts[[2]string{camp.Name, cr.Name}]
 			}
@@ -88,10 +88,13 @@ func (s *SteeringMetrics) Collect(ch chan<- prometheus.Metric) {
 // it per snapshot, so a scrape counts posts without reading every sample.
 type publishedPosts map[[2]string]map[string]float64
 
+// publishedOf leaves out the series of summed posts (post="all", see
+// aggregatePosts): a sum is no post, and the posts it sums are counted
+// from the snapshot as collected (PostSeries).
 func publishedOf(samples []Sample) publishedPosts {
 	var out publishedPosts
 	for _, s := range samples {
-		if s.Metric != PostPublished || len(s.LabelValues) != len(PostPublished.Labels) {
+		if s.Metric != PostPublished || len(s.LabelValues) != len(PostPublished.Labels) || s.Label("post") == AllPosts {
 			continue
 		}
 		if out == nil {
@@ -110,19 +113,19 @@ func publishedOf(samples []Sample) publishedPosts {
 
 // postCounts returns, by campaign and creator, how many distinct posts
 // (by provider and post id) the current snapshots hold that were
-// published at or before now. A post two collectors report counts once.
-// collected replaces, by collector, the posts of snapshots stored as sums
-// per creator with those of the snapshot as collected: a sum is no post.
-func (c *Cache) postCounts(now time.Time, collected map[string]publishedPosts) map[[2]string]int {
+// published at or before now, counting also those of collected: the
+// posts of the snapshots stored summed per creator, as collected. A post
+// two collectors report counts once.
+func (c *Cache) postCounts(now time.Time, collected ...publishedPosts) map[[2]string]int {
 	at := float64(now.UnixNano()) / 1e9
 	c.mu.RLock()
-	defer c.mu.RUnlock()
+	snapshots := make([]publishedPosts, 0, len(c.state)+len(collected))
+	for _, s := range c.state {
+		snapshots = append(snapshots, s.posts)
+	}
+	c.mu.RUnlock()
 	seen := map[[2]string]map[string]struct{}{}
-	for name, s := range c.state {
-		snapshot := s.posts
-		if p, ok := collected[name]; ok {
-			snapshot = p
-		}
+	for _, snapshot := range append(snapshots, collected...) {
 		for k, posts := range snapshot {
 			for id, published := range posts {
 				if published > at {
