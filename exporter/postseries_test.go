@@ -153,11 +153,11 @@ func (g *guardRig) fees(t *testing.T, cfg *Config) string {
 	t.Helper()
 	m := NewSteeringMetrics(func() *Config { return cfg }, g.cache, func() time.Time { return time.Unix(1_800_000_000, 0) })
 	m.posts = g.posts
-	return exposition(t, m, "influencer_creator_fee")
+	return gathered(t, m, "influencer_creator_fee")
 }
 
-// exposition gathers c and returns the named families in the text format.
-func exposition(t *testing.T, c prometheus.Collector, names ...string) string {
+// gathered gathers c and returns the named families in the text format.
+func gathered(t *testing.T, c prometheus.Collector, names ...string) string {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
@@ -237,7 +237,7 @@ func TestPostSeriesPerCreator(t *testing.T) {
 		t.Errorf("sums by creator differ:\nper_post:    %v\nper_creator: %v", want, got)
 	}
 	others := []string{"influencer_account_followers", "influencer_link_clicks_total", "influencer_collector_objects", "influencer_collector_up"}
-	if a, b := exposition(t, perPost.cache, others...), exposition(t, perCreator.cache, others...); a != b {
+	if a, b := gathered(t, perPost.cache, others...), gathered(t, perCreator.cache, others...); a != b {
 		t.Errorf("other series differ:\nper_post:\n%s\nper_creator:\n%s", a, b)
 	}
 	// Every post is read and counted: p1, p2, t1, y1, y2, c1 and the two
@@ -257,10 +257,10 @@ influencer_creator_fee{campaign="small",creator="carol",currency="EUR"} 5`
 		t.Errorf("fees per_post:\n%s\nwant:\n%s", got, fees)
 	}
 	// The early curve tracks the per_post campaign's post only.
-	if got := exposition(t, perCreator.curve, "influencer_early_curve_posts"); strings.Contains(got, "big") || !strings.Contains(got, `campaign="small"`) {
+	if got := gathered(t, perCreator.curve, "influencer_early_curve_posts"); strings.Contains(got, "big") || !strings.Contains(got, `campaign="small"`) {
 		t.Errorf("early curve posts:\n%s\nwant campaign small only", got)
 	}
-	if got := exposition(t, perPost.curve, "influencer_early_curve_posts"); !strings.Contains(got, `campaign="big"`) {
+	if got := gathered(t, perPost.curve, "influencer_early_curve_posts"); !strings.Contains(got, `campaign="big"`) {
 		t.Errorf("per_post: early curve posts:\n%s\nwant campaign big too", got)
 	}
 }
@@ -279,7 +279,7 @@ func TestPostSeriesCarriesSkippedPostsOver(t *testing.T) {
 	g.refresh(post("p1", 15), Partial([]error{Skipped(Object{Kind: KindPost, Campaign: "big", Creator: "alice", ID: "p2"}, ErrOutOfTime)}))
 	want := `influencer_aggregated_posts{campaign="big",creator="alice",provider="instagram"} 2
 influencer_post_views{campaign="big",creator="alice",post="all",provider="instagram"} 35`
-	if got := exposition(t, g.cache, "influencer_post_views", "influencer_aggregated_posts"); got != want {
+	if got := gathered(t, g.cache, "influencer_post_views", "influencer_aggregated_posts"); got != want {
 		t.Errorf("after a skipped post:\n%s\nwant:\n%s", got, want)
 	}
 	if got := g.cache.Status()[0].Objects; got[StateExported] != 1 || got[StateSkipped] != 1 {
@@ -298,7 +298,7 @@ func TestPostSeriesSwitch(t *testing.T) {
 	g := newGuardRig(perPostCfg)
 	series := func() string {
 		t.Helper()
-		return exposition(t, g.cache, postFamilies...)
+		return gathered(t, g.cache, postFamilies...)
 	}
 	has := func(when, s string, want bool) {
 		t.Helper()
@@ -328,7 +328,7 @@ func TestPostSeriesSwitch(t *testing.T) {
 		t.Errorf("per_creator: %v", err)
 	}
 	checkFees("per_creator")
-	if got := exposition(t, g.curve, "influencer_early_curve_posts"); strings.Contains(got, "big") {
+	if got := gathered(t, g.curve, "influencer_early_curve_posts"); strings.Contains(got, "big") {
 		t.Errorf("per_creator: the early curve still tracks big's posts:\n%s", got)
 	}
 
@@ -339,7 +339,7 @@ func TestPostSeriesSwitch(t *testing.T) {
 	has("per_post again", `post="all"`, false)
 	has("per_post again", "influencer_aggregated_posts", false)
 	checkFees("per_post again")
-	if got := exposition(t, g.curve, "influencer_early_curve_posts"); !strings.Contains(got, "big") {
+	if got := gathered(t, g.curve, "influencer_early_curve_posts"); !strings.Contains(got, "big") {
 		t.Errorf("per_post again: the early curve does not track big's posts:\n%s", got)
 	}
 }
