@@ -15,7 +15,7 @@ import (
 func TestCheckReportsEveryPhase(t *testing.T) {
 	const file = "testdata/bad/every_phase.yml"
 	want := []string{
-		file + `:2:3: global.refresh_intervall: unknown field "refresh_intervall" (known: early_curve, jitter, max_concurrent_refreshes, refresh_interval, timeout)`,
+		file + `:2:3: global.refresh_intervall: unknown field "refresh_intervall" (known: early_curve, jitter, max_concurrent_refreshes, post_series, refresh_interval, timeout)`,
 		file + ":3:11: global.jitter: cannot unmarshal !!str `lots` into float64",
 		file + `:6:5: collectors[0].interval: 1s is below the minimum of 10s`,
 		file + ":8:13: collectors[0].options.size: cannot unmarshal !!str `many` into int",

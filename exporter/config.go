@@ -79,6 +79,9 @@ type GlobalConfig struct {
 	// EarlyCurve sets the ages at which each post's attention is
 	// recorded (see EarlyCurveConfig).
 	EarlyCurve EarlyCurveConfig `yaml:"early_curve"`
+	// PostSeries is the post_series of every campaign that sets none:
+	// PostSeriesPerPost (the default) or PostSeriesPerCreator.
+	PostSeries string `yaml:"post_series"`
 }
 
 // CollectorConfig configures one collector instance: one provider account.
@@ -142,7 +145,12 @@ type Campaign struct {
 	// Checkpoints are when the campaign team reads the live view to move
 	// budget between creators. Nil: no checkpoints.
 	Checkpoints *Checkpoints `yaml:"checkpoints"`
-	Creators    []*Creator   `yaml:"creators"`
+	// PostSeries says what the campaign's posts export: a series per
+	// post (PostSeriesPerPost), or their sums per creator and platform
+	// (PostSeriesPerCreator), for campaigns too large for a series per
+	// post. Empty: global.post_series.
+	PostSeries string     `yaml:"post_series"`
+	Creators   []*Creator `yaml:"creators"`
 }
 
 // Creator is one influencer in a campaign, with what identifies their
@@ -708,6 +716,9 @@ func (c *Config) applyDefaults() {
 	if len(g.EarlyCurve.Ages) == 0 {
 		g.EarlyCurve.Ages = append([]model.Duration(nil), DefaultEarlyCurveAges...)
 	}
+	if g.PostSeries == "" {
+		g.PostSeries = PostSeriesPerPost
+	}
 	for i, cc := range c.Collectors {
 		if cc == nil {
 			continue
@@ -765,6 +776,7 @@ func (c *Config) validate() error {
 		add("global.refresh_interval", "%s is below the minimum of %s", g.RefreshInterval, model.Duration(MinInterval))
 	}
 	c.validateEarlyCurve(&c.Global.EarlyCurve, "global.early_curve", add)
+	validatePostSeries(g.PostSeries, "global.post_series", add)
 
 	collectors := map[string]*CollectorConfig{}
 	for i, cc := range c.Collectors {
@@ -860,6 +872,7 @@ func (c *Config) validate() error {
 			add(p+".end", "campaign ends (%s) before it starts (%s)", camp.End.Format(time.RFC3339), camp.Start.Format(time.RFC3339))
 		}
 		c.validateCheckpoints(camp.Checkpoints, p+".checkpoints", add)
+		validatePostSeries(camp.PostSeries, p+".post_series", add)
 		creators := map[string]bool{}
 		for j, cr := range camp.Creators {
 			cp := fmt.Sprintf("%s.creators[%d]", p, j)
@@ -925,8 +938,11 @@ func (c *Config) validate() error {
 				}
 				po.path = pp
 				checkCollector(pp, po.Collector)
-				if strings.TrimSpace(po.ID) == "" {
+				switch {
+				case strings.TrimSpace(po.ID) == "":
 					add(pp+".id", "post id is empty")
+				case po.ID == AllPosts:
+					add(pp+".id", "post id %q is reserved: it is the post label of a creator's summed posts (post_series: per_creator)", AllPosts)
 				}
 				key := po.Collector + "\x00" + po.ID
 				if prev, dup := posts[key]; dup && po.ID != "" && !c.problems.isDropped(pp+".collector") {

@@ -98,6 +98,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"early_curve_too_old.yml", `testdata/bad/early_curve_too_old.yml:3:16: global.early_curve.ages[1]: 31d is above the maximum of 30d`},
 		{"early_curve_unsorted.yml", `testdata/bad/early_curve_unsorted.yml:3:16: global.early_curve.ages[1]: ages must be in increasing order: 1h is not after 3h`},
 		{"early_curve_duplicate.yml", `testdata/bad/early_curve_duplicate.yml:3:20: global.early_curve.ages[2]: duplicate age 3h (first at global.early_curve.ages[1])`},
+		{"post_series_global.yml", `testdata/bad/post_series_global.yml:2:3: global.post_series: must be per_post or per_creator, got "per_campaign"`},
+		{"post_series_campaign.yml", `testdata/bad/post_series_campaign.yml:3:5: campaigns[0].post_series: must be per_post or per_creator, got "creator"`},
+		{"post_id_reserved.yml", `testdata/bad/post_id_reserved.yml:8:31: campaigns[0].creators[0].posts[0].id: post id "all" is reserved: it is the post label of a creator's summed posts (post_series: per_creator)`},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			_, _, err := Check(filepath.Join("testdata/bad", tc.file))

@@ -147,6 +147,11 @@ var (
 	AccountFollowers = newMetric("influencer_account_followers",
 		"Followers of a creator's account.",
 		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider, "account")
+	// AggregatedPosts is written by the exporter, not by a collector: see
+	// aggregatePosts.
+	AggregatedPosts = newMetric("influencer_aggregated_posts",
+		"Posts of a creator on a platform whose series are summed into the post=\"all\" series, in a campaign with post_series per_creator; absent in per_post campaigns.",
+		prometheus.GaugeValue, LabelCampaign, LabelCreator, LabelProvider)
 )
 
 // Tracking-link health metrics, written by the link probe.

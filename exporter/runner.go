@@ -25,9 +25,12 @@ type Runner struct {
 
 	file string
 	// curve lives as long as the runner: a reload keeps the values it
-	// recorded. steering reads the running config at each scrape.
+	// recorded. steering reads the running config at each scrape. posts
+	// shapes the snapshots by each campaign's post_series, and keeps the
+	// posts of those it sums for per-post fees.
 	curve    *EarlyCurve
 	steering *SteeringMetrics
+	posts    *PostSeries
 	// cfg is the running config; a scrape reads it without waiting for
 	// a reload under way.
 	cfg atomic.Pointer[Config]
@@ -66,6 +69,7 @@ func NewRunner(file string, logger *slog.Logger) *Runner {
 		Logger:  logger,
 		file:    file,
 		curve:   NewEarlyCurve(durations(DefaultEarlyCurveAges), "", logger),
+		posts:   NewPostSeries(),
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "influencer_config_last_reload_successful",
 			Help: "Whether the last configuration reload attempt was successful.",
@@ -76,6 +80,7 @@ func NewRunner(file string, logger *slog.Logger) *Runner {
 		}),
 	}
 	r.steering = NewSteeringMetrics(r.Config, r.Cache, nil)
+	r.steering.posts = r.posts
 	return r
 }
 
@@ -210,6 +215,11 @@ func (r *Runner) reload() error {
 		}
 	}
 	r.Cache.Retain(keep)
+	r.posts.Retain(keep)
+	// A campaign's new post_series applies from each collector's next
+	// refresh, with the early curve's: the snapshots stored so far keep
+	// their shape until then.
+	r.posts.SetConfig(cfg)
 	r.Links.Forget(names)
 	// Ages before the state file: values are read back for the ages
 	// configured.
@@ -225,6 +235,7 @@ func (r *Runner) reload() error {
 		MaxConcurrent: cfg.Global.MaxConcurrentRefreshes,
 		Jitter:        cfg.Global.Jitter,
 		Observer:      r.curve.Observe,
+		Posts:         r.posts,
 	}
 	go func() {
 		defer close(done)
@@ -233,6 +244,7 @@ func (r *Runner) reload() error {
 	r.cfg.Store(cfg)
 	r.instances, r.cancel, r.done = instances, cancel, done
 	r.Logger.Info("configuration loaded", "file", r.file, "collectors", len(instances), "campaigns", len(cfg.Campaigns))
+	logPostSeries(r.Logger, cfg)
 	return nil
 }
 

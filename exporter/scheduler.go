@@ -25,8 +25,13 @@ type Scheduler struct {
 	// (which may say when it read each post, see PollTimes), when the
 	// refresh returned, the samples the collector returned (fresh) and its
 	// snapshot after the samples of skipped objects were carried over
-	// (current). EarlyCurve.Observe fits it.
+	// (current), both without the post series Posts sums.
+	// EarlyCurve.Observe fits it.
 	Observer func(name string, c Collector, at time.Time, fresh, current []Sample)
+	// Posts, when set, shapes each snapshot before it is stored: the
+	// posts of per_creator campaigns are stored as their sums per
+	// creator. Coverage and the per-post fees still count every post.
+	Posts *PostSeries
 }
 
 // Run refreshes the instances until ctx is done, then waits for in-flight
@@ -111,6 +116,7 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 	ctx, cancel := context.WithTimeout(ctx, inst.Interval)
 	defer cancel()
 	ctx = withProgress(ctx, func(samples []Sample) {
+		samples = s.Posts.shape(inst.Name, inst.Type, samples)
 		if err := s.Cache.store(inst.Name, inst.Type, samples); err != nil {
 			logger.Error("collector returned invalid samples", "err", err)
 		}
@@ -130,8 +136,9 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 	}
 	objErrs, otherErrs := objectErrors(partial)
 	fresh := samples
-	samples = carryOver(s.Cache.samplesOf(inst.Name), samples, objErrs)
-	if err := s.Cache.Success(inst.Name, inst.Type, samples, start, took); err != nil {
+	samples = carryOver(s.Posts.previous(inst.Name, s.Cache.samplesOf(inst.Name)), samples, objErrs)
+	exported := s.Posts.shape(inst.Name, inst.Type, samples)
+	if err := s.Cache.Success(inst.Name, inst.Type, exported, start, took); err != nil {
 		// Valid samples are still stored: one bad label must not hide
 		// every other creator.
 		logger.Error("collector returned invalid samples", "err", err)
@@ -145,7 +152,7 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 		s.Cache.Note(inst.Name, err)
 	}
 	if s.Observer != nil {
-		s.Observer(inst.Name, inst.Collector, end, fresh, samples)
+		s.Observer(inst.Name, inst.Collector, end, s.Posts.perPost(fresh), s.Posts.perPost(samples))
 	}
 	if partial != nil {
 		counts := stateCounts(coverage)

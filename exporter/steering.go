@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,7 +20,10 @@ var checkpointDesc = prometheus.NewDesc("influencer_campaign_checkpoint_timestam
 type SteeringMetrics struct {
 	config func() *Config
 	cache  *Cache
-	now    func() time.Time
+	// posts holds the posts of the snapshots stored as sums per
+	// creator (post_series: per_creator); nil when none are.
+	posts *PostSeries
+	now   func() time.Time
 }
 
 var _ prometheus.Collector = (*SteeringMetrics)(nil)
@@ -68,7 +72,7 @@ func (s *SteeringMetrics) Collect(ch chan<- prometheus.Metric) {
 			n := 0
 			if f.PerPost > 0 {
 				if posts == nil && s.cache != nil {
-					posts = s.cache.postCounts(now)
+					posts = s.cache.postCounts(now, s.posts.published()...)
 				}
 				n = posts[[2]string{camp.Name, cr.Name}]
 			}
@@ -85,10 +89,13 @@ func (s *SteeringMetrics) Collect(ch chan<- prometheus.Metric) {
 // it per snapshot, so a scrape counts posts without reading every sample.
 type publishedPosts map[[2]string]map[string]float64
 
+// publishedOf leaves out the series of summed posts (post="all", see
+// aggregatePosts): a sum is no post, and the posts it sums are counted
+// from the snapshot as collected (PostSeries).
 func publishedOf(samples []Sample) publishedPosts {
 	var out publishedPosts
 	for _, s := range samples {
-		if s.Metric != PostPublished || len(s.LabelValues) != len(PostPublished.Labels) {
+		if s.Metric != PostPublished || len(s.LabelValues) != len(PostPublished.Labels) || s.Label("post") == AllPosts {
 			continue
 		}
 		if out == nil {
@@ -107,13 +114,14 @@ func publishedOf(samples []Sample) publishedPosts {
 
 // postCounts returns, by campaign and creator, how many distinct posts
 // (by provider and post id) the current snapshots hold that were
-// published at or before now. A post two collectors report counts once.
-// It reads the published view, without the cache's lock: a scrape calls
-// it.
-func (c *Cache) postCounts(now time.Time) map[[2]string]int {
+// published at or before now, counting also those of collected: the
+// posts of the snapshots stored summed per creator, as collected. A post
+// two collectors report counts once. It reads the published view, without
+// the cache's lock: a scrape calls it.
+func (c *Cache) postCounts(now time.Time, collected ...publishedPosts) map[[2]string]int {
 	at := float64(now.UnixNano()) / 1e9
 	seen := map[[2]string]map[string]struct{}{}
-	for _, snapshot := range c.view.Load().posts {
+	for _, snapshot := range append(slices.Clone(c.view.Load().posts), collected...) {
 		for k, posts := range snapshot {
 			for id, published := range posts {
 				if published > at {

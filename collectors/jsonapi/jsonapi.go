@@ -453,11 +453,13 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	measured := []*exporter.Metric{
 		exporter.LinkUp, exporter.LinkStatusCode, exporter.LinkRedirects, exporter.LinkProbeDuration, exporter.LinkDestinationInfo, exporter.LinkLastProbe,
 		exporter.PostViewsAtAge, exporter.PostEngagementsAtAge, exporter.PostAtAgePolled,
+		exporter.AggregatedPosts,
 	}
 	for _, m := range exporter.Catalogue() {
-		// The link probe's metrics are measured by the probe, and the
-		// values at an age are recorded by the exporter from the posts'
-		// polls: neither is read from a provider.
+		// The link probe's metrics are measured by the probe, the values
+		// at an age are recorded by the exporter from the posts' polls,
+		// and the count of posts summed per creator is the exporter's
+		// own: none is read from a provider.
 		if slices.Contains(measured, m) {
 			continue
 		}

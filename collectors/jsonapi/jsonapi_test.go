@@ -311,6 +311,7 @@ func TestBadOptions(t *testing.T) {
 		{"link health metric", strings.Replace(ok, "influencer_link_clicks_total", "influencer_link_up", 1), []string{"options.values[0].metric", "unknown metric"}},
 		{"probe time metric", strings.Replace(ok, "influencer_link_clicks_total", "influencer_link_last_probe_timestamp_seconds", 1), []string{"options.values[0].metric", `unknown metric "influencer_link_last_probe_timestamp_seconds"`}},
 		{"metric the exporter records", strings.Replace(ok, "influencer_link_clicks_total, path: stats.clicks, labels: {link: short_url}", "influencer_post_views_at_age, path: stats.clicks, labels: {post: short_url, age: =1h}", 1), []string{"options.values[0].metric", `unknown metric "influencer_post_views_at_age"`}},
+		{"posts the exporter summed", strings.Replace(ok, "influencer_link_clicks_total, path: stats.clicks, labels: {link: short_url}", "influencer_aggregated_posts, path: stats.clicks", 1), []string{"options.values[0].metric", `unknown metric "influencer_aggregated_posts"`}},
 		{"not a catalogue metric", strings.Replace(ok, "influencer_link_clicks_total", "influencer_api_retries_total", 1), []string{"options.values[0].metric", "unknown metric"}},
 		{"map to unknown creator", strings.Replace(ok, "dan_tt: dan", "dan_tt: daniel", 1), []string{"options.creator.map.dan_tt", `no creator "daniel"`}},
 		{"no creator mapping", strings.Replace(ok, "creator: {path: partner.handle, map: {alice_ig: alice, dan_tt: dan}}", "", 1), []string{"options.creator", "creator.path"}},
