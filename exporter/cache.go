@@ -2,7 +2,9 @@ package exporter
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,8 +55,10 @@ type collectorState struct {
 	skip    []int32
 	series  int
 	gen     uint64
-	// rendered is the snapshot in the text format.
+	// rendered is the snapshot in the text format; index its series, so
+	// that another collector's snapshot never exports them again.
 	rendered *exposition
+	index    *seriesIndex
 	// status is the collector's own series (up, refresh duration, last
 	// success, objects) and statusRendered the same rendered;
 	// statusGen numbers their changes.
@@ -285,7 +289,11 @@ func (c *Cache) store(name, typ string, samples []Sample) error {
 	gen := c.gen
 	c.mu.Unlock()
 	posts := publishedOf(samples)
-	r, skip, err := renderSamples(samples)
+	c.mu.RLock()
+	others := c.indexesExcept(name)
+	c.mu.RUnlock()
+	r, skip, index, err := renderOwned(samples, others)
+	index.name = name
 	c.mu.Lock()
 	s := c.get(name, typ)
 	// A progress report rendered more slowly than the snapshot that
@@ -293,13 +301,26 @@ func (c *Cache) store(name, typ string, samples []Sample) error {
 	stored := gen > s.gen
 	if stored {
 		s.samples, s.skip, s.series, s.gen = samples, skip, r.series, gen
-		s.rendered, s.posts = r, posts
+		s.rendered, s.posts, s.index = r, posts, index
 	}
 	c.mu.Unlock()
 	if stored {
 		c.publish()
 	}
 	return err
+}
+
+// indexesExcept returns the series indexes of every collector but name,
+// sorted by collector name. The caller holds c.mu.
+func (c *Cache) indexesExcept(name string) []*seriesIndex {
+	var out []*seriesIndex
+	for n, s := range c.state {
+		if n != name && s.index != nil {
+			out = append(out, s.index)
+		}
+	}
+	slices.SortFunc(out, func(a, b *seriesIndex) int { return strings.Compare(a.name, b.name) })
+	return out
 }
 
 // updateStatus applies f to a collector's refresh state and renders its

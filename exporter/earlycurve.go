@@ -82,15 +82,18 @@ type EarlyCurve struct {
 	saveMu sync.Mutex
 
 	// The at-age series and post counts rendered in the text formats
-	// (see MetricsHandler): recorded values never change, so each
-	// collector's series are rendered again only when one of its posts
-	// records an age or goes, and then only the part (shard) that post
-	// is in; the counts after every refresh. view is what a scrape reads,
-	// without e.mu. renderMu orders the renders and guards byCollector,
-	// each collector's parts rendered.
-	renderMu    sync.Mutex
-	byCollector map[string]*[curveShards]*exposition
-	view        atomic.Pointer[exposition]
+	// (see MetricsHandler): recorded values never change, so the series
+	// are rendered again only when a post records an age or goes, and
+	// then only the part (shard) that post is in; the counts after every
+	// refresh. A post's shard follows from its labels, whichever collector
+	// reports it, so a post two collectors report is rendered once (the
+	// first collector by name wins; renderSamples drops the other). view
+	// is what a scrape reads, without e.mu. renderMu orders the renders
+	// and guards shards and shardsOf, the collectors rendered in them.
+	renderMu sync.Mutex
+	shards   *[curveShards]*exposition
+	shardsOf map[string]bool
+	view     atomic.Pointer[exposition]
 }
 
 // curveShards is how many parts a collector's at-age series are rendered
@@ -618,72 +621,65 @@ func (e *EarlyCurve) rendered() *exposition { return e.view.Load() }
 func (e *EarlyCurve) render(all bool, dirty curveDirty) {
 	e.renderMu.Lock()
 	defer e.renderMu.Unlock()
-	if all || e.byCollector == nil {
-		e.byCollector = map[string]*[curveShards]*exposition{}
-	}
 	e.mu.RLock()
-	if all {
-		dirty = curveDirty{}
-		for c := range e.posts {
-			dirty[c] = nil
-		}
-	}
-	type part struct {
-		collector string
-		shard     int
-		samples   []Sample
-	}
-	var parts []part
-	for c, shards := range dirty {
-		posts, ok := e.posts[c]
-		if !ok {
-			continue
-		}
-		if shards != nil && !slices.Contains(shards[:], true) {
-			continue
-		}
-		var byShard [curveShards][]Sample
-		for _, p := range posts {
-			if shards == nil || shards[p.shard] {
-				byShard[p.shard] = e.postSamples(byShard[p.shard], p)
-			}
-		}
-		for k := range curveShards {
-			if shards == nil || shards[k] {
-				parts = append(parts, part{c, k, byShard[k]})
-			}
-		}
-	}
-	counts := e.countSamples(nil)
 	live := make(map[string]bool, len(e.posts))
 	for c := range e.posts {
 		live[c] = true
 	}
+	// A collector gone takes its posts out of every shard they were in.
+	for c := range e.shardsOf {
+		if !live[c] {
+			all = true
+		}
+	}
+	if e.shards == nil {
+		all = true
+	}
+	var redo [curveShards]bool
+	for _, shards := range dirty {
+		if shards == nil {
+			all = true
+			break
+		}
+		for k, d := range shards {
+			redo[k] = redo[k] || d
+		}
+	}
+	if all {
+		for k := range redo {
+			redo[k] = true
+		}
+	}
+	var byShard [curveShards][]Sample
+	if slices.Contains(redo[:], true) {
+		for _, c := range slices.Sorted(maps.Keys(e.posts)) {
+			for _, p := range e.posts[c] {
+				if redo[p.shard] {
+					byShard[p.shard] = e.postSamples(byShard[p.shard], p)
+				}
+			}
+		}
+	}
+	counts := e.countSamples(nil)
 	e.mu.RUnlock()
 
-	for _, p := range parts {
-		r := e.byCollector[p.collector]
-		if r == nil {
-			r = new([curveShards]*exposition)
-			e.byCollector[p.collector] = r
-		}
-		r[p.shard] = nil
-		if len(p.samples) > 0 {
-			// Errors are label values that are not UTF-8, left out.
-			r[p.shard], _, _ = renderSamples(p.samples)
-		}
+	if e.shards == nil {
+		e.shards = new([curveShards]*exposition)
 	}
-	for c := range e.byCollector {
-		if !live[c] {
-			delete(e.byCollector, c)
+	for k, d := range redo {
+		if !d {
+			continue
+		}
+		e.shards[k] = nil
+		if len(byShard[k]) > 0 {
+			// Errors are label values that are not UTF-8, and a post
+			// a second collector reports: both left out.
+			e.shards[k], _, _ = renderSamples(byShard[k])
 		}
 	}
-	view := make([]*exposition, 0, curveShards*len(e.byCollector)+1)
-	for _, c := range slices.Sorted(maps.Keys(e.byCollector)) {
-		view = append(view, e.byCollector[c][:]...)
-	}
+	e.shardsOf = live
 	countsRendered, _, _ := renderSamples(counts)
-	e.view.Store(mergeExpositions(append(view, countsRendered)...))
+	e.view.Store(mergeExpositions(append(e.shards[:], countsRendered)...))
 }
 
 // The state file: JSON, one entry per post, ages by their label.

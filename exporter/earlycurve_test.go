@@ -630,3 +630,30 @@ func BenchmarkEarlyCurveRender(b *testing.B) {
 		}
 	})
 }
+
+// TestEarlyCurvePostOfTwoCollectors: a post two collectors report has its
+// at-age series exported once.
+func TestEarlyCurvePostOfTwoCollectors(t *testing.T) {
+	e := NewEarlyCurve([]time.Duration{time.Hour}, "", nil)
+	for m := 0; m <= 90; m += 10 {
+		s := curvePostSamples("spring", "p1", curvePublished, float64(100+m), 4, 2)
+		for _, c := range []string{"ig", "ig-agency"} {
+			e.Observe(c, nil, curvePublished.Add(time.Duration(m)*time.Minute), s, s)
+		}
+	}
+	seen := map[string]bool{}
+	n := 0
+	for _, l := range renderedLines(t, e) {
+		if !strings.Contains(l, "_at_age{") {
+			continue
+		}
+		n++
+		if seen[l] {
+			t.Errorf("exported twice: %s", l)
+		}
+		seen[l] = true
+	}
+	if n == 0 {
+		t.Fatal("no at-age series recorded")
+	}
+}

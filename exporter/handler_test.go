@@ -754,3 +754,62 @@ func TestGzipStream(t *testing.T) {
 		}
 	}
 }
+
+// renderedLines returns the sample lines a text scrape of rc writes.
+func renderedLines(t *testing.T, rc RenderedCollector) []string {
+	t.Helper()
+	h, err := newMetricsHandler(fixedGatherer(nil), prometheus.NewRegistry(), nil, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range sortedLines(get(t, h, http.MethodGet, "", "identity").body) {
+		if !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestSeriesOfTwoCollectors: a series two collectors report (one link
+// under two accounts' collectors) is exported once, by the collector that
+// stored it first, and the other's refresh says why it left it out. When
+// the first stops reporting it, the other's next refresh exports it.
+func TestSeriesOfTwoCollectors(t *testing.T) {
+	c := NewCache()
+	both := LinkClicks.Sample(7, "spring", "alice", "bitly", "bit.ly/a")
+	onlyB := LinkClicks.Sample(3, "spring", "bob", "bitly", "bit.ly/b")
+	if err := c.Success("bitly-1", "bitly", []Sample{both}, time.Now(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Success("bitly-2", "bitly", []Sample{LinkClicks.Sample(8, "spring", "alice", "bitly", "bit.ly/a"), onlyB}, time.Now(), time.Second)
+	if err == nil || !strings.Contains(err.Error(), "collector bitly-1 exports it already") {
+		t.Errorf("second collector's error = %v, want it to name bitly-1", err)
+	}
+	clicks := func() []string {
+		var out []string
+		for _, l := range renderedLines(t, c) {
+			if strings.HasPrefix(l, "influencer_link_clicks_total{") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	want := []string{
+		`influencer_link_clicks_total{campaign="spring",creator="alice",link="bit.ly/a",provider="bitly"} 7`,
+		`influencer_link_clicks_total{campaign="spring",creator="bob",link="bit.ly/b",provider="bitly"} 3`,
+	}
+	if got := clicks(); !slices.Equal(got, want) {
+		t.Errorf("exported %q, want %q", got, want)
+	}
+	if err := c.Success("bitly-1", "bitly", nil, time.Now(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Success("bitly-2", "bitly", []Sample{LinkClicks.Sample(9, "spring", "alice", "bitly", "bit.ly/a"), onlyB}, time.Now(), time.Second); err != nil {
+		t.Errorf("the series is no longer taken, yet: %v", err)
+	}
+	want[0] = strings.Replace(want[0], "} 7", "} 9", 1)
+	if got := clicks(); !slices.Equal(got, want) {
+		t.Errorf("after the first collector let go: %q, want %q", got, want)
+	}
+}

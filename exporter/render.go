@@ -88,10 +88,47 @@ var seriesSeed = maphash.MakeSeed()
 // already gave, is dropped and reported. It returns the exposition and the
 // indexes, in order, of the samples it left out.
 func renderSamples(samples []Sample) (*exposition, []int32, error) {
+	e, skipped, _, err := renderOwned(samples, nil)
+	return e, skipped, err
+}
+
+// seriesRef is a rendered series: the hash of its identity and its
+// sample's index.
+type seriesRef struct {
+	sum uint64
+	idx int32
+}
+
+// seriesIndex is the series one collector's snapshot exports, sorted by
+// hash: how the cache finds a series another collector exports already.
+type seriesIndex struct {
+	name    string
+	refs    []seriesRef
+	samples []Sample
+}
+
+// has reports whether the index holds the series of s, whose hash is sum.
+func (x *seriesIndex) has(sum uint64, s Sample) bool {
+	i, _ := slices.BinarySearchFunc(x.refs, sum, func(r seriesRef, t uint64) int { return cmp.Compare(r.sum, t) })
+	for ; i < len(x.refs) && x.refs[i].sum == sum; i++ {
+		if sameSeries(x.samples[x.refs[i].idx], s) {
+			return true
+		}
+	}
+	return false
+}
+
+// renderOwned is renderSamples for one collector's snapshot: a series one
+// of others (the other collectors' snapshots) exports already is dropped
+// and reported too, so two collectors reporting one series never export
+// it twice; the first to store it keeps it. It also returns the index of
+// the series it rendered.
+func renderOwned(samples []Sample, others []*seriesIndex) (*exposition, []int32, *seriesIndex, error) {
 	var (
 		metrics  []*Metric // by family, in order of first sample
 		sizes    [][numFormats]int
 		fam      = make([]int32, len(samples))
+		sums     = make([]uint64, len(samples))
 		seen     = make(map[uint64]int32, len(samples))
 		collided map[string]struct{}
 		skipped  []int32
@@ -130,6 +167,11 @@ func renderSamples(samples []Sample) (*exposition, []int32, error) {
 			_, _ = h.WriteString(v)
 		}
 		sum := h.Sum64()
+		if owner := ownerOf(others, sum, s); owner != "" {
+			drop(i, fmt.Errorf("duplicate series %s%q: collector %s exports it already", m.Name, s.LabelValues, owner))
+			continue
+		}
+		sums[i] = sum
 		if j, ok := seen[sum]; ok {
 			if sameSeries(samples[j], s) {
 				drop(i, fmt.Errorf("duplicate series %s%q", m.Name, s.LabelValues))
@@ -217,10 +259,28 @@ func renderSamples(samples []Sample) (*exposition, []int32, error) {
 		e.families[f] = family{metric: m, chunks: []chunk{c}}
 	}
 	slices.SortFunc(e.families, func(a, b family) int { return cmp.Compare(a.metric.Name, b.metric.Name) })
-	if firstErr != nil {
-		return e, skipped, fmt.Errorf("dropped %d invalid samples, first: %w", dropped, firstErr)
+	index := &seriesIndex{refs: make([]seriesRef, 0, e.series), samples: samples}
+	for i, f := range fam {
+		if f >= 0 {
+			index.refs = append(index.refs, seriesRef{sums[i], int32(i)})
+		}
 	}
-	return e, skipped, nil
+	slices.SortFunc(index.refs, func(a, b seriesRef) int { return cmp.Compare(a.sum, b.sum) })
+	if firstErr != nil {
+		return e, skipped, index, fmt.Errorf("dropped %d invalid samples, first: %w", dropped, firstErr)
+	}
+	return e, skipped, index, nil
+}
+
+// ownerOf returns the name of the first of others that exports the series
+// of s, "" if none does.
+func ownerOf(others []*seriesIndex, sum uint64, s Sample) string {
+	for _, o := range others {
+		if o.has(sum, s) {
+			return o.name
+		}
+	}
+	return ""
 }
 
 // pointZero reports whether OpenMetrics writes num, a float as the text
