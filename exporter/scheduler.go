@@ -138,17 +138,19 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 	fresh := samples
 	samples = carryOver(s.Posts.previous(inst.Name, s.Cache.samplesOf(inst.Name)), samples, objErrs)
 	exported := s.Posts.shape(inst.Name, inst.Type, samples)
-	if err := s.Cache.Success(inst.Name, inst.Type, exported, start, took); err != nil {
+	storeErr := s.Cache.Success(inst.Name, inst.Type, exported, start, took)
+	if storeErr != nil {
 		// Valid samples are still stored: one bad label must not hide
-		// every other creator.
-		logger.Error("collector returned invalid samples", "err", err)
+		// every other creator. The landing page says what was left
+		// out (Note below).
+		logger.Error("collector returned invalid samples", "err", storeErr)
 	}
 	coverage := coverageOf(inst, samples, objErrs)
 	s.Cache.setCoverage(inst.Name, inst.Type, coverage)
 	if f, ok := inst.Collector.(Finder); ok {
 		s.Cache.SetFindings(inst.Name, f.Findings())
 	}
-	if err := errors.Join(otherErrs...); err != nil {
+	if err := errors.Join(append(otherErrs, storeErr)...); err != nil {
 		s.Cache.Note(inst.Name, err)
 	}
 	if s.Observer != nil {
