@@ -5,9 +5,10 @@
 // connections the collector opened, and renders the campaign's config
 // with Config.
 //
-// Under the race detector (or -short) the sizes are divided by Reduced,
-// so that a test stays within seconds; the call formulas the tests assert
-// hold at any size, and a run without -race measures the full size.
+// A test whose full size takes more than 20 seconds under the race
+// detector divides the sizes by Reduced there (SlowSize); the call
+// formulas the tests assert hold at any size, and a run without -race
+// measures the full size.
 package agency
 
 import (
@@ -18,7 +19,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -33,15 +33,27 @@ const (
 	Posts    = 40_000
 )
 
-// Reduced divides the sizes under the race detector or -short.
+// Reduced divides the sizes under -short, and for the tests that take
+// more than 20 seconds at full size under the race detector, under it too.
 const Reduced = 10
 
-// Size returns n, or n/Reduced under the race detector or -short.
+// Size returns n, or n/Reduced under -short.
 func Size(n int) int {
-	if (raceEnabled && os.Getenv("AGENCY_FULL") == "") || testing.Short() {
+	if testing.Short() {
 		return max(1, n/Reduced)
 	}
 	return n
+}
+
+// SlowSize returns n, or n/Reduced under the race detector or -short: for
+// a test that takes more than 20 seconds at full size under the race
+// detector. The call formulas hold at either size; a run without -race
+// measures the full one.
+func SlowSize(n int) int {
+	if raceEnabled {
+		return max(1, n/Reduced)
+	}
+	return Size(n)
 }
 
 // CeilDiv is ceil(n/d): the pages or batches n objects take, d a call.
