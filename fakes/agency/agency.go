@@ -213,9 +213,14 @@ func mergeKeys(a, b Calls) map[string]bool {
 
 // Config is one collector and one campaign of n creators.
 type Config struct {
+	// Token, if set, is the collector's token (else Collector may give
+	// token_file).
 	Type, BaseURL, Token string
 	// Options is the collector's options, a YAML flow map.
 	Options string
+	// HTTP holds more keys of the collector's http block, each after a
+	// comma: ", max_response_bytes: 400000".
+	HTTP string
 	// Collector holds more keys of the collector's block, each line
 	// indented by four spaces.
 	Collector string
@@ -242,17 +247,20 @@ func (c Config) YAML() string {
 	if c.Global != "" {
 		fmt.Fprintf(&b, "global:\n%s", c.Global)
 	}
+	token := ""
+	if c.Token != "" {
+		token = "    token: " + c.Token + "\n"
+	}
 	fmt.Fprintf(&b, `collectors:
   - type: %s
     base_url: %s
-    token: %s
-    interval: 1m
-    http: {max_retries: 2, min_retry_wait: 1ms, max_retry_wait: 5ms, rate_limit: 1000000, burst: 1000}
+%s    interval: 1m
+    http: {max_retries: 2, min_retry_wait: 1ms, max_retry_wait: 5ms, rate_limit: 1000000, burst: 1000%s}
     options: %s
 %scampaigns:
   - name: agency
 %s    creators:
-`, c.Type, c.BaseURL, c.Token, orEmpty(c.Options), c.Collector, c.Campaign)
+`, c.Type, c.BaseURL, token, c.HTTP, orEmpty(c.Options), c.Collector, c.Campaign)
 	for i := range c.Creators {
 		fmt.Fprintf(&b, "      - name: %s\n", CreatorName(i))
 		if c.Creator != nil {
