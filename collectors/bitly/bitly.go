@@ -313,7 +313,8 @@ func (c *collector) read(ctx context.Context, id string, batch map[string]int64)
 // link of another group, one Bitly does not know), so a group far larger
 // than the configured links costs at most twice the calls of reading them
 // one by one. Out of time, the next refresh's listing goes on from where
-// this one stopped, to the end, then round from the newest link.
+// this one stopped, to the end, then round from the newest link. A
+// listing refused (403, 404, 501) leaves every link to its own call.
 func (c *collector) learnURLs(ctx context.Context, group string, targets []exporter.LinkTarget) error {
 	want := map[string]bool{}
 	c.mu.Lock()
@@ -329,6 +330,11 @@ func (c *collector) learnURLs(ctx context.Context, group string, targets []expor
 	}
 	if group == "" {
 		g, err := c.resolveGroup(ctx)
+		if exporter.Refused(err) {
+			// Each link's own call instead.
+			c.fallbacks.Update(c.logger, "group listing", err)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -355,12 +361,17 @@ func (c *collector) learnURLs(ctx context.Context, group string, targets []expor
 			c.logger.Debug("listing links from a saved cursor failed, starting over", "err", err)
 			wrapped, after = true, ""
 			continue
+		case exporter.Refused(err):
+			// Each link's own call instead.
+			c.fallbacks.Update(c.logger, "group listing", fmt.Errorf("bitly: links of group %q: %w", group, err))
+			return nil
 		case err != nil:
 			return fmt.Errorf("bitly: links of group %q: %w", group, err)
 		}
 		if cut {
 			break
 		}
+		c.fallbacks.Update(c.logger, "group listing", nil)
 		for _, l := range page.Links {
 			if want[l.ID] {
 				c.remember(l)

@@ -170,8 +170,8 @@ func TestCallsPerRefresh(t *testing.T) {
 // TestURLsFromGroupListing: the short and long URLs no answer carried are
 // read from the group's listing, page_size links a call, up to as many
 // pages as there are links to find; the links it did not reach cost a
-// GET /bitlinks/{bitlink} each. A listing cut short goes on where it
-// stopped.
+// GET /bitlinks/{bitlink} each, as every link does when the listing is
+// refused. A listing cut short goes on where it stopped.
 func TestURLsFromGroupListing(t *testing.T) {
 	var (
 		links []bitlyfake.Link
@@ -196,6 +196,21 @@ func TestURLsFromGroupListing(t *testing.T) {
 		// Two pages (l11 to l02), then each link's URLs and clicks.
 		if got := sb.fake.Faults.Hits(); got != 2+2+2 {
 			t.Errorf("%d API calls, want 6", got)
+		}
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		sb := newSandbox(t, token, links...)
+		sb.fake.RefuseListing(http.StatusForbidden)
+		env := sb.build(t, opts, alice("bit.ly/l00", "bit.ly/l01"))
+		samples, err := env.Poll(t, "bitly")
+		if err != nil {
+			t.Fatal(err)
+		}
+		exportertest.CompareText(t, samples, clicks("bit.ly/l00=0", "bit.ly/l01=1"))
+		// The refused page, then each link's URLs and clicks.
+		if got := sb.fake.Faults.Hits(); got != 1+2+2 {
+			t.Errorf("%d API calls, want 5", got)
 		}
 	})
 

@@ -348,7 +348,8 @@ func (c *collector) listTagged(ctx context.Context) ([]link, error) {
 // twice the calls of reading them one by one. Out of time, it returns
 // what it found, and the next listing starts where this one stopped, goes
 // to the end, then round from the newest link, so that a listing longer
-// than a refresh's time still reaches every link.
+// than a refresh's time still reaches every link. A listing refused (403,
+// 404, 501) leaves the links to /links/info.
 func (c *collector) listWorkspace(ctx context.Context, targets []exporter.LinkTarget, sources []map[string]linkClicks) (map[string]linkClicks, error) {
 	want := map[string]bool{}
 	for _, t := range targets {
@@ -379,9 +380,15 @@ func (c *collector) listWorkspace(ctx context.Context, targets []exporter.LinkTa
 			cut = true
 			break
 		}
+		if exporter.Refused(err) {
+			// The links not found yet cost a /links/info call each.
+			c.fallbacks.Update(c.logger, "workspace listing", fmt.Errorf("dub: links of the workspace: %w", err))
+			break
+		}
 		if err != nil {
 			return nil, fmt.Errorf("dub: links of the workspace: %w", err)
 		}
+		c.fallbacks.Update(c.logger, "workspace listing", nil)
 		pages++
 		for _, l := range page {
 			// A link without a clicks field is left to /links/info,

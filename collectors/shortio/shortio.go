@@ -126,6 +126,8 @@ type collector struct {
 	// clicked are the ids that had clicks at their last read: one absent
 	// from link_clicks since was deleted.
 	clicked map[string]bool
+
+	fallbacks exporter.Fallbacks // optional calls refused, logged once per change
 }
 
 // New builds a Short.io collector. It validates options and configured
@@ -415,7 +417,8 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 // not find are then looked up one by one, so a domain far larger than the
 // configured links costs at most twice the calls of looking them up. It
 // returns the pages it read. Out of time, it keeps what it found and
-// leaves the rest to the lookups, which defer them.
+// leaves the rest to the lookups, which defer them; refused (403, 404,
+// 501), it leaves them to the lookups.
 func (c *collector) resolveByListing(ctx context.Context, host string) (int, error) {
 	want := map[string]bool{}
 	c.mu.Lock()
@@ -443,8 +446,14 @@ func (c *collector) resolveByListing(ctx context.Context, host string) (int, err
 		}
 		return len(want) > 0 && pages < limit
 	})
-	if err != nil && !exporter.OutOfTime(ctx) {
+	switch {
+	case exporter.Refused(err):
+		// The links not found yet are looked up one by one.
+		c.fallbacks.Update(c.logger, "links listing", fmt.Errorf("shortio: list links of domain %d: %w", c.api.domainID, err))
+	case err != nil && !exporter.OutOfTime(ctx):
 		return calls, fmt.Errorf("shortio: list links of domain %d: %w", c.api.domainID, err)
+	case err == nil:
+		c.fallbacks.Update(c.logger, "links listing", nil)
 	}
 	return calls, nil
 }

@@ -668,6 +668,12 @@ func (c *collector) listCodes(ctx context.Context, pending []string, checked map
 		if err != nil && exporter.OutOfTime(ctx) {
 			return nil, nil
 		}
+		if exporter.Refused(err) {
+			// The codes are looked up one by one, which may still be
+			// allowed.
+			c.logger.Debug("promotion code listing refused, looking codes up", "err", err)
+			return rest(), nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("stripe: list promotion codes: %w", err)
 		}

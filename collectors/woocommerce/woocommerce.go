@@ -392,6 +392,12 @@ func (c *collector) listCoupons(ctx context.Context, pending []exporter.CodeRef)
 		if err != nil && exporter.OutOfTime(ctx) {
 			return rest(), false, nil
 		}
+		if exporter.Refused(err) {
+			// The codes are looked up one by one, which may still be
+			// allowed.
+			c.logger.Debug("coupon listing refused, looking codes up", "err", err)
+			return rest(), false, nil
+		}
 		if err != nil {
 			return nil, false, fmt.Errorf("woocommerce: list coupons%s: %w", hint(err), err)
 		}
