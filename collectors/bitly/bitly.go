@@ -25,11 +25,15 @@
 // first.
 //
 // Once per process, not per refresh: GET /user to learn default_group_guid
-// when group_guid is not set and a group is needed (tags or top_links), and
-// GET /bitlinks/{bitlink} for a link whose short and long URL no list
-// answer carried: the link probe requests the one and checks the redirect
-// against the other. A long URL read that way is not read again; the batch
-// call and tag listings carry it on every refresh.
+// when group_guid is not set and a group is needed, and the short and long
+// URL of each link no list answer carried (the link probe requests the one
+// and checks the redirect against the other): for two or more such links,
+// from pages of GET /groups/{group_guid}/bitlinks?archived=both (page_size
+// links a call) until all are found, up to as many pages as links to find;
+// then GET /bitlinks/{bitlink} for each link still unfound, or for a single
+// one. 20,000 configured links cost 200 listing pages once, not 20,000
+// calls. A URL read that way is not read again; the batch call and tag
+// listings carry it on every refresh.
 //
 // A refresh that runs out of time (its interval) stops calling and exports
 // the links it read; the others keep their last values, counted skipped,
@@ -111,6 +115,9 @@ type collector struct {
 	mu    sync.Mutex
 	group string             // resolved group guid
 	meta  map[string]bitlink // link id -> its short and long URL, as the API reported them
+	// resume is the group listing's cursor where a refresh out of time
+	// stopped learnURLs: the next listing starts there.
+	resume string
 }
 
 // New builds a bitly collector from its config block.
@@ -203,6 +210,10 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		}
 	}
 
+	if err := c.learnURLs(ctx, group, targets); err != nil {
+		return nil, err
+	}
+
 	// Links least recently read first: a refresh that runs out of time
 	// leaves the others for the next one, which starts with them.
 	r := exporter.NewLinkReport(c.typ)
@@ -291,6 +302,100 @@ func (c *collector) read(ctx context.Context, id string, batch map[string]int64)
 		return exporter.LinkRead{}, fmt.Errorf("bitly: short URL of link %q: %w", id, err)
 	}
 	return exporter.LinkRead{ShortURL: meta.Link, Destination: meta.LongURL, Clicks: float64(n)}, nil
+}
+
+// learnURLs reads the short and long URLs of the links whose URLs no
+// answer carried yet from the group's listing, when there are two or more
+// of them: a page carries up to page_size links, where GET
+// /bitlinks/{bitlink} costs a call a link. It pages until every such link
+// is found or the listing ends, or until it has read as many pages as
+// there were links to find; the others are then read one call each (a
+// link of another group, one Bitly does not know), so a group far larger
+// than the configured links costs at most twice the calls of reading them
+// one by one. Out of time, the next refresh's listing goes on from where
+// this one stopped, to the end, then round from the newest link. A
+// listing refused (403, 404, 501) leaves every link to its own call.
+func (c *collector) learnURLs(ctx context.Context, group string, targets []exporter.LinkTarget) error {
+	want := map[string]bool{}
+	c.mu.Lock()
+	for _, t := range targets {
+		if _, ok := c.meta[t.ID()]; !ok {
+			want[t.ID()] = true
+		}
+	}
+	after := c.resume
+	c.mu.Unlock()
+	if len(want) < 2 || exporter.OutOfTime(ctx) {
+		return nil
+	}
+	if group == "" {
+		g, err := c.resolveGroup(ctx)
+		if exporter.Refused(err) {
+			// Each link's own call instead.
+			c.fallbacks.Update(c.logger, "group listing", err)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		group = g
+	}
+	var (
+		pages, limit = 0, len(want)
+		wrapped      = after == "" // the pass started at the newest link
+		cut          bool
+	)
+	for len(want) > 0 && pages < limit {
+		if exporter.OutOfTime(ctx) {
+			cut = true
+			break
+		}
+		page, err := c.api.linksByTag(ctx, group, "", c.opts.PageSize, after)
+		pages++
+		switch {
+		case err != nil && exporter.OutOfTime(ctx):
+			cut = true
+		case err != nil && !wrapped:
+			// The cursor a refresh out of time left may have expired:
+			// start again from the newest link.
+			c.logger.Debug("listing links from a saved cursor failed, starting over", "err", err)
+			wrapped, after = true, ""
+			continue
+		case exporter.Refused(err):
+			// Each link's own call instead.
+			c.fallbacks.Update(c.logger, "group listing", fmt.Errorf("bitly: links of group %q: %w", group, err))
+			return nil
+		case err != nil:
+			return fmt.Errorf("bitly: links of group %q: %w", group, err)
+		}
+		if cut {
+			break
+		}
+		c.fallbacks.Update(c.logger, "group listing", nil)
+		for _, l := range page.Links {
+			if want[l.ID] {
+				c.remember(l)
+				delete(want, l.ID)
+			}
+		}
+		next := page.Pagination.SearchAfter
+		if next == "" || len(page.Links) == 0 {
+			if wrapped {
+				break
+			}
+			wrapped, after = true, ""
+			continue
+		}
+		after = next
+	}
+	c.mu.Lock()
+	c.resume = ""
+	if cut {
+		c.resume = after
+	}
+	c.mu.Unlock()
+	c.logger.Debug("listed links of the group for their URLs", "pages", pages, "unfound", len(want), "cut", cut)
+	return nil
 }
 
 // resolveGroup returns the configured group, or the token owner's default
@@ -403,5 +508,5 @@ func (c *collector) Plan() exporter.Plan {
 			fmt.Sprintf("%d clicks summaries for the configured links beyond top_links", beyond),
 			fmt.Sprintf("assumes the links are among the group's %d most clicked: each configured link that is not costs 1 call more, up to %d calls in all, and so does each link found by tag", c.opts.TopLinks, 1+tags+links))
 	}
-	return exporter.Plan{Calls: calls, Note: strings.Join(parts, "; ") + "; the first refresh also reads each link's URLs once"}
+	return exporter.Plan{Calls: calls, Note: strings.Join(parts, "; ") + "; the first refresh also reads the links' URLs once, from the group's listing (one link alone: its own call)"}
 }

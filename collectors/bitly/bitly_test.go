@@ -129,13 +129,14 @@ func TestCallsPerRefresh(t *testing.T) {
 		options       string
 		first, second int
 	}{
-		// Five summaries; the short URLs are learnt once.
-		{"per link", `{top_links: 0}`, 10, 5},
+		// Five summaries; the short URLs are learnt once, from one page
+		// of the default group's listing (the group read once).
+		{"per link", `{top_links: 0}`, 1 + 1 + 5, 5},
 		// The default group is read once, then one call covers all.
 		{"batch, default group", `{}`, 2, 1},
 		// Three links outside the top two cost a summary each, and their
-		// short URLs once.
-		{"batch smaller than links", `{group_guid: ` + bitlyfake.GroupGUID + `, top_links: 2}`, 7, 4},
+		// short URLs one group page once.
+		{"batch smaller than links", `{group_guid: ` + bitlyfake.GroupGUID + `, top_links: 2}`, 1 + 1 + 3, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,6 +165,75 @@ func TestCallsPerRefresh(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestURLsFromGroupListing: the short and long URLs no answer carried are
+// read from the group's listing, page_size links a call, up to as many
+// pages as there are links to find; the links it did not reach cost a
+// GET /bitlinks/{bitlink} each, as every link does when the listing is
+// refused. A listing cut short goes on where it stopped.
+func TestURLsFromGroupListing(t *testing.T) {
+	var (
+		links []bitlyfake.Link
+		ids   []string
+		want  []string
+	)
+	// Newest last: the group listing shows l11 first.
+	for i := range 12 {
+		id := fmt.Sprintf("bit.ly/l%02d", i)
+		links = append(links, link(id, int64(i), 0))
+		ids = append(ids, id)
+		want = append(want, fmt.Sprintf("%s=%d", id, i))
+	}
+	opts := `{group_guid: ` + bitlyfake.GroupGUID + `, top_links: 0, page_size: 5}`
+
+	t.Run("bound", func(t *testing.T) {
+		sb := newSandbox(t, token, links...)
+		env := sb.build(t, opts, alice("bit.ly/l00", "bit.ly/l01"))
+		if _, err := env.Poll(t, "bitly"); err != nil {
+			t.Fatal(err)
+		}
+		// Two pages (l11 to l02), then each link's URLs and clicks.
+		if got := sb.fake.Faults.Hits(); got != 2+2+2 {
+			t.Errorf("%d API calls, want 6", got)
+		}
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		sb := newSandbox(t, token, links...)
+		sb.fake.RefuseListing(http.StatusForbidden)
+		env := sb.build(t, opts, alice("bit.ly/l00", "bit.ly/l01"))
+		samples, err := env.Poll(t, "bitly")
+		if err != nil {
+			t.Fatal(err)
+		}
+		exportertest.CompareText(t, samples, clicks("bit.ly/l00=0", "bit.ly/l01=1"))
+		// The refused page, then each link's URLs and clicks.
+		if got := sb.fake.Faults.Hits(); got != 1+2+2 {
+			t.Errorf("%d API calls, want 5", got)
+		}
+	})
+
+	t.Run("resumed", func(t *testing.T) {
+		sb := newSandbox(t, token, links...)
+		env := sb.build(t, opts, alice(ids...))
+		// One page (l11 to l07) answered, then the time is up: every
+		// summary is deferred.
+		if _, err := env.PollWithin(t, "bitly", sb.cut, 1); !errors.Is(err, exporter.ErrOutOfTime) {
+			t.Fatalf("cut refresh: %v, want out of time", err)
+		}
+		// The listing goes on with l06 to l00: two pages, then twelve
+		// summaries and no GET /bitlinks/{bitlink}.
+		before := sb.fake.Faults.Hits()
+		samples, err := env.Poll(t, "bitly")
+		if err != nil {
+			t.Fatal(err)
+		}
+		exportertest.CompareText(t, samples, clicks(want...))
+		if got := sb.fake.Faults.Hits() - before; got != 2+12 {
+			t.Errorf("%d API calls, want 14", got)
+		}
+	})
 }
 
 func TestTagPagination(t *testing.T) {
@@ -488,7 +558,7 @@ func TestBatchRefused(t *testing.T) {
 			sb.fake.RefuseSorted(tt.status)
 			env := sb.build(t, `{group_guid: `+bitlyfake.GroupGUID+`}`, alice("bit.ly/a", "bit.ly/b")+exportertest.CreatorTags("erin", "bitly", "erin"))
 			for i, calls := range []int{
-				1 + 1 + 3 + 2, // tag page, refused batch, 3 summaries, 2 short URLs read once
+				1 + 1 + 1 + 3, // tag page, refused batch, 1 group page for 2 short URLs (once), 3 summaries
 				1 + 1 + 3,
 			} {
 				before := sb.fake.Faults.Hits()

@@ -122,12 +122,16 @@ func (a *api) defaultGroup(ctx context.Context) (string, error) {
 	return u.DefaultGroupGUID, nil
 }
 
-// linksByTag lists one page of the group's links carrying tag, archived
-// ones included: Bitly's archived filter is on|off|both and defaults to
-// off, which leaves archived links out although they still redirect and
-// count clicks (Bitly v4 OpenAPI, GET /groups/{group_guid}/bitlinks).
+// linksByTag lists one page of the group's links carrying tag, or of all
+// its links when tag is empty, archived ones included: Bitly's archived
+// filter is on|off|both and defaults to off, which leaves archived links
+// out although they still redirect and count clicks (Bitly v4 OpenAPI,
+// GET /groups/{group_guid}/bitlinks).
 func (a *api) linksByTag(ctx context.Context, group, tag string, size int, searchAfter string) (*groupBitlinks, error) {
-	q := url.Values{"tags": {tag}, "size": {strconv.Itoa(size)}, "archived": {"both"}}
+	q := url.Values{"size": {strconv.Itoa(size)}, "archived": {"both"}}
+	if tag != "" {
+		q.Set("tags", tag)
+	}
 	if searchAfter != "" {
 		q.Set("search_after", searchAfter)
 	}

@@ -113,9 +113,13 @@ func classify(status int, body []byte) (error, any) {
 // api is Dub's paths on the shared client.
 type api struct{ *exporter.API }
 
+// topLinksCap is Dub's row cap for groupBy=top_links (unconfirmed: Dub's
+// analytics schema caps the rows, the number is not documented).
+const topLinksCap = 5000
+
 // topLinks returns the workspace's links with at least one click, most
-// clicked first, with their all-time clicks: one call for up to 5000 links
-// (Dub's row cap for top_links). interval defaults to 24h, hence all.
+// clicked first, with their all-time clicks: one call for up to
+// topLinksCap links. interval defaults to 24h, hence all.
 func (a *api) topLinks(ctx context.Context) ([]linkClicks, error) {
 	q := url.Values{"event": {"clicks"}, "groupBy": {"top_links"}, "interval": {"all"}}
 	var rows []linkClicks
@@ -126,13 +130,16 @@ func (a *api) topLinks(ctx context.Context) ([]linkClicks, error) {
 }
 
 // linksByTags returns one page of the links carrying any of the tags (Dub
-// matches tag names case-insensitively), archived ones included: GET
-// /links leaves archived links out unless showArchived=true (default
-// false, Dub's links schema), though they still redirect and count clicks.
-// Pages after the first start after the id of the previous page's last
-// link.
+// matches tag names case-insensitively), or of every link of the
+// workspace without tags, archived ones included: GET /links leaves
+// archived links out unless showArchived=true (default false, Dub's links
+// schema), though they still redirect and count clicks. Pages after the
+// first start after the id of the previous page's last link.
 func (a *api) linksByTags(ctx context.Context, tags []string, pageSize int, startingAfter string) ([]link, error) {
-	q := url.Values{"tagNames": {strings.Join(tags, ",")}, "pageSize": {strconv.Itoa(pageSize)}, "showArchived": {"true"}}
+	q := url.Values{"pageSize": {strconv.Itoa(pageSize)}, "showArchived": {"true"}}
+	if len(tags) > 0 {
+		q.Set("tagNames", strings.Join(tags, ","))
+	}
 	if startingAfter != "" {
 		q.Set("startingAfter", startingAfter)
 	}

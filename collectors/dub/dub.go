@@ -6,14 +6,22 @@
 //
 //   - 1 GET /analytics?event=clicks&groupBy=top_links&interval=all: all-time
 //     clicks of every link that has any, most clicked first, up to Dub's cap
-//     of 5000 rows (skipped with options.analytics false);
+//     of 5000 rows (skipped with options.analytics false, and when more
+//     links are configured than the cap: the workspace listing below then
+//     reads them all anyway);
 //   - if tags are configured, ceil(tagged links / page_size) pages (at least
 //     1) of GET /links?tagNames=…&showArchived=true, all tags in one listing;
 //     each link carries its lifetime clicks counter. Archived links still
 //     redirect and count clicks, and Dub lists them only when asked
 //     (showArchived defaults to false);
-//   - 1 GET /links/info?domain=…&key=… per configured link found in neither:
-//     a link without a click yet (or beyond the cap), or one Dub does not
+//   - for the configured links found in neither (without a click yet,
+//     beyond the cap, or all of them without analytics), when there are two
+//     or more: the workspace's listing, GET /links?showArchived=true, 100
+//     links a page (Dub's maximum), until it has found them all, up to as
+//     many pages as there were links to find. 20,000 links in a workspace
+//     of 20,000 cost 200 calls a refresh, not 20,000;
+//   - 1 GET /links/info?domain=…&key=… per configured link still not found:
+//     a single one, one beyond the listing's bound, or one Dub does not
 //     know, which the refresh skips as partial.
 //
 // Dub counts the analytics API apart from the rest: few calls per second,
@@ -34,10 +42,11 @@
 // Both the analytics rows and the link objects carry the link's url, the
 // destination the link probe checks the redirect against: it costs no call.
 //
-// A refresh that runs out of time (its interval) while listing tags or
-// calling /links/info stops calling and exports the links it read; the
-// others keep their last values, counted skipped, and the next refresh
-// reads them first. The analytics call is one call: cut short, the whole
+// A refresh that runs out of time (its interval) while listing or calling
+// /links/info stops calling and exports the links it read; the others keep
+// their last values, counted skipped, and the next refresh reads them
+// first: the workspace listing goes on from where it stopped, then round
+// from the newest link. The analytics call is one call: cut short, the whole
 // refresh fails and the last values stay, as on any failure.
 //
 // Dub sends X-RateLimit-Limit, -Remaining and -Reset (Unix milliseconds, from
@@ -58,13 +67,14 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 )
 
 // Option defaults and limits.
 const (
-	// DefaultPageSize is the page size of tag listings: Dub's maximum.
+	// DefaultPageSize is the page size of listings: Dub's maximum.
 	DefaultPageSize = 100
 	maxPageSize     = 100
 	// maxPages bounds one tag listing, against a cursor that never ends.
@@ -77,10 +87,12 @@ func init() {
 
 // options are the dub collector's provider options.
 type options struct {
-	// Analytics reads every link's clicks with one analytics call. Off,
-	// configured links not found by tag are read one call each.
+	// Analytics reads the clicks of up to 5000 links with one analytics
+	// call. Off, configured links not found by tag are read from the
+	// workspace listing (or one call each, see the package comment).
 	Analytics bool `yaml:"analytics"`
-	// PageSize is how many links one tag listing page asks for.
+	// PageSize is how many links one page of the tag or workspace
+	// listing asks for.
 	PageSize int `yaml:"page_size"`
 }
 
@@ -99,6 +111,11 @@ type collector struct {
 	tagged exporter.TaggedLinks // links the last tag listings attributed
 
 	fallbacks exporter.Fallbacks // optional calls refused, logged once per change
+
+	mu sync.Mutex
+	// resume is the workspace listing's cursor where a refresh out of
+	// time stopped it: the next listing starts there.
+	resume string
 }
 
 // New builds a dub collector from its config block.
@@ -147,7 +164,10 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		sources []map[string]linkClicks
 		note    error
 	)
-	if c.opts.Analytics && len(c.links)+len(c.tags) > 0 {
+	// More configured links than the analytics call returns rows: the
+	// workspace listing below reads them all anyway, so the analytics
+	// call would add one call and save none.
+	if c.opts.Analytics && len(c.links)+len(c.tags) > 0 && len(c.links) <= topLinksCap {
 		rows, err := c.api.topLinks(ctx)
 		switch {
 		case exporter.Refused(err):
@@ -185,6 +205,13 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	}
 
 	targets := exporter.LinkTargets(c.links, discovered)
+	fromWorkspace, err := c.listWorkspace(ctx, targets, sources)
+	if err != nil {
+		return nil, err
+	}
+	if fromWorkspace != nil {
+		sources = append(sources, fromWorkspace)
+	}
 	// Links least recently read first: those that cost a /links/info call
 	// and were not reached before the refresh's time ran out are read
 	// first next time.
@@ -311,6 +338,90 @@ func (c *collector) listTagged(ctx context.Context) ([]link, error) {
 	return nil, fmt.Errorf("dub: links with tags %q: more than %d pages", c.tagNames, maxPages)
 }
 
+// listWorkspace reads the links no source has from the workspace's
+// listing, when there are two or more of them: a page carries up to
+// page_size links with their lifetime clicks, where /links/info costs a
+// call a link. It pages until every such link is found or the listing
+// ends, or until it has read as many pages as there were links to find:
+// those still unfound then cost a /links/info call each, so a workspace
+// far larger than the links it holds for the collector costs at most
+// twice the calls of reading them one by one. Out of time, it returns
+// what it found, and the next listing starts where this one stopped, goes
+// to the end, then round from the newest link, so that a listing longer
+// than a refresh's time still reaches every link. A listing refused (403,
+// 404, 501) leaves the links to /links/info.
+func (c *collector) listWorkspace(ctx context.Context, targets []exporter.LinkTarget, sources []map[string]linkClicks) (map[string]linkClicks, error) {
+	want := map[string]bool{}
+	for _, t := range targets {
+		if _, ok := lookup(t.ID(), sources); !ok {
+			want[t.ID()] = true
+		}
+	}
+	if len(want) < 2 {
+		return nil, nil
+	}
+	c.mu.Lock()
+	after := c.resume
+	c.mu.Unlock()
+	var (
+		found   = map[string]linkClicks{}
+		pages   int
+		limit   = len(want)
+		wrapped = after == "" // the pass started at the newest link
+		cut     bool
+	)
+	for len(want) > 0 && pages < limit {
+		if exporter.OutOfTime(ctx) {
+			cut = true
+			break
+		}
+		page, err := c.api.linksByTags(ctx, nil, c.opts.PageSize, after)
+		if err != nil && exporter.OutOfTime(ctx) {
+			cut = true
+			break
+		}
+		if exporter.Refused(err) {
+			// The links not found yet cost a /links/info call each.
+			c.fallbacks.Update(c.logger, "workspace listing", fmt.Errorf("dub: links of the workspace: %w", err))
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("dub: links of the workspace: %w", err)
+		}
+		c.fallbacks.Update(c.logger, "workspace listing", nil)
+		pages++
+		for _, l := range page {
+			// A link without a clicks field is left to /links/info,
+			// which reports it.
+			if id := l.linkID(); want[id] && l.hasClicks() {
+				found[id] = l.linkClicks
+				delete(want, id)
+			}
+		}
+		if len(page) < c.opts.PageSize {
+			if wrapped {
+				break
+			}
+			// Started part way: go round from the newest link.
+			wrapped, after = true, ""
+			continue
+		}
+		last := page[len(page)-1].ID
+		if last == "" || last == after {
+			return nil, fmt.Errorf("dub: links of the workspace: %w: pagination does not advance", exporter.ErrBadResponse)
+		}
+		after = last
+	}
+	c.mu.Lock()
+	c.resume = ""
+	if cut {
+		c.resume = after
+	}
+	c.mu.Unlock()
+	c.logger.Debug("listed links of the workspace", "pages", pages, "found", len(found), "unfound", len(want), "cut", cut)
+	return found, nil
+}
+
 // tagOf returns the first configured tag, in file order, the link carries.
 func (c *collector) tagOf(l link) (exporter.TagRef, bool) {
 	for _, t := range c.tags {
@@ -334,7 +445,8 @@ func (c *collector) Plan() exporter.Plan {
 		calls int
 		parts []string
 	)
-	if c.opts.Analytics {
+	analytics := c.opts.Analytics && links <= topLinksCap
+	if analytics {
 		calls++
 		parts = append(parts, "1 analytics call for every link with a click")
 	}
@@ -342,11 +454,16 @@ func (c *collector) Plan() exporter.Plan {
 		calls++
 		parts = append(parts, "1 page of the tag listing (assumed; each page_size links more cost 1 more)")
 	}
-	if c.opts.Analytics {
-		parts = append(parts, fmt.Sprintf("assumes every configured link has a click: each one without costs 1 /links/info call more, up to %d calls in all", calls+links))
-	} else {
-		calls += links
-		parts = append(parts, fmt.Sprintf("%d /links/info calls, one per configured link (none for those the tag listing carries)", links))
+	listing := (links + c.opts.PageSize - 1) / c.opts.PageSize
+	switch {
+	case analytics && links > 0:
+		parts = append(parts, fmt.Sprintf("assumes every configured link has a click: those without are read from the workspace listing, up to %d pages of %d links (one alone costs 1 /links/info call), up to %d calls in all", listing, c.opts.PageSize, calls+listing))
+	case links == 1:
+		calls++
+		parts = append(parts, "1 /links/info call for the configured link")
+	case links > 1:
+		calls += listing
+		parts = append(parts, fmt.Sprintf("%d pages of the workspace listing for %d configured links (assumes the workspace holds no other links; each page_size links more cost 1 more, up to %d pages, then 1 /links/info call per link not found)", listing, links, links))
 	}
 	return exporter.Plan{Calls: calls, Note: strings.Join(parts, "; ")}
 }

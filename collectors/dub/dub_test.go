@@ -140,8 +140,12 @@ func TestCallsPerRefresh(t *testing.T) {
 		calls   int
 	}{
 		{"analytics", `{}`, []int64{1, 2, 3, 4, 5}, 1},
-		{"analytics, two links without clicks", `{}`, []int64{0, 0, 3, 4, 5}, 3},
-		{"per link", `{analytics: false}`, []int64{1, 2, 3, 4, 5}, 5},
+		// The two links analytics leaves out are on the first page of
+		// the workspace listing.
+		{"analytics, two links without clicks", `{}`, []int64{0, 0, 3, 4, 5}, 2},
+		{"analytics, one link without clicks", `{}`, []int64{0, 2, 3, 4, 5}, 2},
+		{"workspace listing", `{analytics: false}`, []int64{1, 2, 3, 4, 5}, 1},
+		{"workspace listing, two pages", `{analytics: false, page_size: 3}`, []int64{1, 2, 3, 4, 5}, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,6 +230,43 @@ func TestUnknownLinkIsPartial(t *testing.T) {
 	}
 }
 
+// TestWorkspaceListingBound: the workspace listing reads no more pages
+// than there are links to find; those it did not reach cost a
+// /links/info call each.
+func TestWorkspaceListingBound(t *testing.T) {
+	links := []dubfake.Link{link("dub.sh/old1", 1, 0), link("dub.sh/old2", 2, 0)}
+	for i := range 20 {
+		links = append(links, link(fmt.Sprintf("dub.sh/new%02d", i), 5, 0))
+	}
+	links = append(links, link("dub.sh/newest", 7, 0))
+	for _, tc := range []struct {
+		name  string
+		ids   []string
+		calls int
+		want  []string
+	}{
+		// Two pages of five newer links, then two /links/info.
+		{"beyond the bound", []string{"dub.sh/old1", "dub.sh/old2"}, 4, []string{"dub.sh/old1=1", "dub.sh/old2=2"}},
+		// Both on the first page.
+		{"on the first page", []string{"dub.sh/newest", "dub.sh/new19"}, 1, []string{"dub.sh/new19=5", "dub.sh/newest=7"}},
+		// One link costs one /links/info, no listing.
+		{"one link", []string{"dub.sh/old1"}, 1, []string{"dub.sh/old1=1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sb := newSandbox(t, token, links...)
+			env := sb.build(t, `{analytics: false, page_size: 5}`, alice(tc.ids...))
+			samples, err := env.Poll(t, "dub")
+			if err != nil {
+				t.Fatal(err)
+			}
+			exportertest.CompareText(t, samples, clicks(tc.want...))
+			if got := sb.fake.Faults.Hits(); got != tc.calls {
+				t.Errorf("%d API calls, want %d", got, tc.calls)
+			}
+		})
+	}
+}
+
 // clicksAt is the fake's count of resume link i, minutes after its start.
 func clicksAt(i, minutes int) float64 { return float64(100*i + (i+1)*minutes) }
 
@@ -247,9 +288,12 @@ func TestResumeOutOfTime(t *testing.T) {
 		skipped1, skipped2 []int
 	}{
 		{
-			name: "one /links/info call per link", options: `{analytics: false}`, creator: "alice", creators: alice(ids...),
-			calls1: 7, skipped1: []int{7, 8, 9, 10, 11},
-			calls2: 5, skipped2: []int{0, 1, 2, 3, 4, 5, 6},
+			// Pages of five links, newest first: the second refresh
+			// goes on where the first stopped, then round from the
+			// newest link.
+			name: "cut in the workspace listing", options: `{analytics: false, page_size: 5}`, creator: "alice", creators: alice(ids...),
+			calls1: 1, skipped1: []int{0, 1, 2, 3, 4, 5, 6},
+			calls2: 2, skipped2: []int{7, 8, 9, 10, 11},
 		},
 		{
 			// Out of time in the tag listing: the links the last listing
@@ -306,10 +350,11 @@ func TestPlan(t *testing.T) {
 		note                    []string
 	}{
 		{"nothing configured", `{}`, alice(), 0, nil},
-		{"analytics", `{}`, three, 1, []string{"1 analytics call", "up to 4 calls"}},
-		{"analytics and a tag", `{}`, three + tag, 2, []string{"1 page of the tag listing (assumed", "up to 5 calls"}},
-		{"per link", `{analytics: false}`, three, 3, []string{"3 /links/info calls, one per configured link"}},
-		{"per link and a tag", `{analytics: false}`, three + tag, 4, []string{"1 page of the tag listing", "3 /links/info calls"}},
+		{"analytics", `{}`, three, 1, []string{"1 analytics call", "up to 2 calls"}},
+		{"analytics and a tag", `{}`, three + tag, 2, []string{"1 page of the tag listing (assumed", "up to 3 calls"}},
+		{"workspace listing", `{analytics: false}`, three, 1, []string{"1 pages of the workspace listing for 3 configured links"}},
+		{"workspace listing and a tag", `{analytics: false}`, three + tag, 2, []string{"1 page of the tag listing", "1 pages of the workspace listing"}},
+		{"one link", `{analytics: false}`, alice("dub.sh/a"), 1, []string{"1 /links/info call"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -473,9 +518,10 @@ func TestAnalyticsRefused(t *testing.T) {
 					`influencer_link_clicks_total{campaign="spring",creator="alice",link="dub.sh/a",provider="dub"} 4`,
 					`influencer_link_clicks_total{campaign="spring",creator="alice",link="dub.sh/b",provider="dub"} 9`,
 					`influencer_link_clicks_total{campaign="spring",creator="erin",link="dub.sh/c",provider="dub"} 2`))
-				// The refused analytics call, one tag page, two /links/info.
-				if got := sb.fake.Faults.Hits() - before; got != 4 {
-					t.Errorf("refresh %d: %d API calls, want 4", i+1, got)
+				// The refused analytics call, one tag page, one page of
+				// the workspace listing for the two configured links.
+				if got := sb.fake.Faults.Hits() - before; got != 3 {
+					t.Errorf("refresh %d: %d API calls, want 3", i+1, got)
 				}
 			}
 		})

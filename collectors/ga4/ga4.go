@@ -56,10 +56,13 @@
 // One POST /v1beta/properties/{property}:runReport per distinct (utm
 // parameter, start date) among the campaigns, filtered with an
 // inListFilter on the creators' values: a single call when the campaigns
-// share both. A report larger than 10,000 rows (values x sources) pages
-// on with offset, one more call per 10,000 rows. Add one POST to the
-// credentials' token_uri when the access token is renewed: about once an
-// hour, and once more if Google refuses the token.
+// share both. A report of more rows (values x sources) than a page holds
+// pages on with offset, one more call per page: a page is as many rows as
+// fit max_response_bytes at 200 bytes a row, up to GA4's 250,000 (52,000
+// with the default 10 MiB), so 10,000 creators with 4 sources each take
+// one call where GA4's default limit, 10,000 rows, would take 4. Add one
+// POST to the credentials' token_uri when the access token is renewed:
+// about once an hour, and once more if Google refuses the token.
 //
 // Each report asks for returnPropertyQuota, and the property's remaining
 // daily tokens (tokensPerDay.remaining) are exported as
@@ -128,11 +131,24 @@ const DefaultSince = "2015-08-14"
 // sourceDimension splits a creator's visitors by platform.
 const sourceDimension = "sessionSource"
 
-// pageSize is the rows asked for per report call (the API's default).
-const pageSize = 10000
+// Report pages. GA4 answers up to 250,000 rows a call (limit, default
+// 10,000). A row of a report is about 100 bytes of JSON without
+// prettyPrint; rowBytes leaves room for long session sources, so that a
+// page fits the client's cap on a response's size (max_response_bytes,
+// 10 MiB by default: 52,000 rows a page).
+const (
+	maxPageSize = 250000
+	minPageSize = 1000
+	rowBytes    = 200
+	// maxRows bounds one report.
+	maxRows = 500000
+)
 
-// maxPages bounds one report: 500,000 rows.
-const maxPages = 50
+// pageSize is the rows a report call asks for within a response size cap.
+func pageSize(maxResponseBytes int64) int {
+	n := int(min(int64(maxPageSize), maxResponseBytes/rowBytes))
+	return max(minPageSize, n/minPageSize*minPageSize)
+}
 
 // Dimensions maps a campaign's utm_parameter to the GA4 session
 // dimension that holds it.
@@ -179,6 +195,7 @@ type collector struct {
 	logger   *slog.Logger
 	tokens   *tokens
 	property string
+	pageSize int // rows a report call asks for
 	groups   []group
 	creators []exporter.CreatorRef // every creator, group by group
 	now      func() time.Time
@@ -240,6 +257,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		logger:   s.Logger,
 		tokens:   tok,
 		property: opts.Property,
+		pageSize: pageSize(cc.HTTP.MaxResponseBytes),
 		now:      time.Now,
 		high:     map[string]map[string]float64{},
 		bad:      map[string]error{},
@@ -361,7 +379,7 @@ func (c *collector) Expected() []exporter.Object {
 func (c *collector) Plan() exporter.Plan {
 	return exporter.Plan{Calls: len(c.groups), Note: fmt.Sprintf(
 		"1 runReport per UTM parameter and start date, for %d creators, of 1 page of %d rows each (assumed); the access token renewal adds 1 about once an hour",
-		len(c.creators), pageSize)}
+		len(c.creators), c.pageSize)}
 }
 
 // report runs one group's report, paging on with offset. It returns the
@@ -378,7 +396,7 @@ func (c *collector) report(ctx context.Context, g group) (map[[2]string]float64,
 	}
 	out := map[[2]string]float64{}
 	bad := map[string]error{}
-	for page := 0; page < maxPages; page++ {
+	for page := 0; page*c.pageSize < maxRows; page++ {
 		if exporter.OutOfTime(ctx) {
 			return nil, nil, ctx.Err()
 		}
@@ -390,11 +408,11 @@ func (c *collector) report(ctx context.Context, g group) (map[[2]string]float64,
 				FieldName:    g.dim,
 				InListFilter: &inListFilter{Values: values, CaseSensitive: true},
 			}},
-			Limit:               strconv.Itoa(pageSize),
+			Limit:               strconv.Itoa(c.pageSize),
 			ReturnPropertyQuota: true,
 		}
 		if page > 0 {
-			req.Offset = strconv.Itoa(page * pageSize)
+			req.Offset = strconv.Itoa(page * c.pageSize)
 		}
 		resp, err := c.runReport(ctx, req)
 		if err != nil {
@@ -417,18 +435,20 @@ func (c *collector) report(ctx context.Context, g group) (map[[2]string]float64,
 			}
 			out[[2]string{value, r.DimensionValues[1].Value}] += v
 		}
-		if len(resp.Rows) < pageSize || (page+1)*pageSize >= resp.RowCount {
+		if len(resp.Rows) < c.pageSize || (page+1)*c.pageSize >= resp.RowCount {
 			return out, bad, nil
 		}
 	}
-	c.logger.Warn("report truncated", "param", g.param, "rows", maxPages*pageSize)
+	c.logger.Warn("report truncated", "param", g.param, "rows", maxRows)
 	return out, bad, nil
 }
 
 // runReport sends one report with a valid access token, getting a new
 // token once if Google refuses the current one.
 func (c *collector) runReport(ctx context.Context, req runReportRequest) (*runReportResponse, error) {
-	path := "/v1beta/properties/" + c.property + ":runReport"
+	// prettyPrint=false, a parameter every Google API takes, drops the
+	// indentation that would double a large report's size.
+	path := "/v1beta/properties/" + c.property + ":runReport?prettyPrint=false"
 	for attempt := 0; ; attempt++ {
 		if err := c.tokens.ensure(ctx, c.now()); err != nil {
 			return nil, fmt.Errorf("access token: %w", err)

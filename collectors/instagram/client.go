@@ -278,15 +278,21 @@ func (a *api) get(ctx context.Context, path string, q url.Values, v any) error {
 
 // listMedia returns one page of an account's media, newest first.
 func (a *api) listMedia(ctx context.Context, user string, limit int, after string) (*mediaPage, error) {
+	var p mediaPage
+	if err := a.get(ctx, "/"+mediaRel(user, limit, after), nil, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// mediaRel is the relative URL of a page of an account's media, for a
+// call of its own or a batch operation.
+func mediaRel(user string, limit int, after string) string {
 	q := url.Values{"fields": {mediaFields}, "limit": {strconv.Itoa(limit)}}
 	if after != "" {
 		q.Set("after", after)
 	}
-	var p mediaPage
-	if err := a.get(ctx, "/"+url.PathEscape(user)+"/media", q, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return url.PathEscape(user) + "/media?" + q.Encode()
 }
 
 // debugToken inspects the collector's own token.

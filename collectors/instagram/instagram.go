@@ -20,7 +20,10 @@
 //
 //   - per account with a match, ceil(media listed / page_size) pages of GET
 //     /{ig-user-id}/media, newest first, stopping at the first page that
-//     reaches back before the campaign start (at most max_pages);
+//     reaches back before the campaign start (at most max_pages); the first
+//     pages are operations of batch requests, batch_size accounts a
+//     request, the pages after them calls of their own. 10,000 accounts
+//     cost 200 batch requests a refresh, not 10,000 calls;
 //   - ceil(operations / batch_size) batch requests (POST / with up to 50
 //     operations), the operations being: one multi-id read (?ids=…, up to
 //     50 ids) of followers_count per 50 accounts; one multi-id read of the
@@ -569,11 +572,45 @@ func (c *collector) discover(ctx context.Context) (listed map[string]media, targ
 	listed = map[string]media{}
 	found := map[string][]target{}
 	done := map[string]bool{}
-	for _, user := range exporter.Rotate(c.lists, users, func(u string) string { return u }) {
-		if cut = cut || exporter.OutOfTime(ctx); cut {
-			continue
+	// The first page of each account's listing is one operation of a
+	// batch request, batch_size accounts a request; a listing that goes
+	// on past its first page is paged on with calls of its own.
+	rotated := exporter.Rotate(c.lists, users, func(u string) string { return u })
+	var firsts []*batchResult
+	for start := 0; start < len(rotated) && !cut; start += c.opts.BatchSize {
+		chunk := rotated[start:min(start+c.opts.BatchSize, len(rotated))]
+		if cut = exporter.OutOfTime(ctx); cut {
+			break
 		}
-		list, err := c.listAccount(ctx, user, refs[user])
+		rels := make([]string, len(chunk))
+		for i, user := range chunk {
+			rels[i] = mediaRel(user, c.opts.PageSize, "")
+		}
+		results, err := c.api.batch(ctx, rels)
+		if err != nil && exporter.OutOfTime(ctx) {
+			cut = true
+			break
+		}
+		if err != nil {
+			what := fmt.Sprintf("media of account %q", chunk[0])
+			if len(chunk) > 1 {
+				what = fmt.Sprintf("media of %d accounts (%q first)", len(chunk), chunk[0])
+			}
+			return nil, nil, false, c.wrap(what, err)
+		}
+		for i, res := range results {
+			if res == nil {
+				return nil, nil, false, fmt.Errorf("instagram: batch GET /%s/media: %w: operation did not complete", chunk[i], exporter.ErrServer)
+			}
+			c.observeOp(res)
+		}
+		firsts = append(firsts, results...)
+	}
+	// Accounts whose first page is in are listed, even out of time when
+	// that page is the whole listing; those the batches did not reach
+	// keep what their last listing found.
+	for i, user := range rotated[:len(firsts)] {
+		list, err := c.listAccount(ctx, user, refs[user], firsts[i])
 		if err != nil && exporter.OutOfTime(ctx) {
 			cut = true
 			continue
@@ -621,8 +658,8 @@ func (c *collector) discover(ctx context.Context) (listed map[string]media, targ
 // listAccount pages through an account's media, newest first, until a page
 // reaches back before every window's start. Graph lists feed posts and
 // reels newest first (observed; not documented as a guarantee); stories
-// are not listed.
-func (c *collector) listAccount(ctx context.Context, user string, refs []exporter.AccountRef) ([]media, error) {
+// are not listed. first is the answer to the first page, read in a batch.
+func (c *collector) listAccount(ctx context.Context, user string, refs []exporter.AccountRef, first *batchResult) ([]media, error) {
 	var oldest *time.Time
 	for _, r := range refs {
 		if r.Start == nil {
@@ -642,10 +679,18 @@ func (c *collector) listAccount(ctx context.Context, user string, refs []exporte
 			c.logger.Debug("media listing stopped at max_pages", "account", user, "pages", page)
 			return out, nil
 		}
-		if exporter.OutOfTime(ctx) {
+		var (
+			p   *mediaPage
+			err error
+		)
+		switch {
+		case page == 0:
+			p, err = firstPage(c.api, user, first)
+		case exporter.OutOfTime(ctx):
 			return nil, ctx.Err()
+		default:
+			p, err = c.api.listMedia(ctx, user, c.opts.PageSize, after)
 		}
-		p, err := c.api.listMedia(ctx, user, c.opts.PageSize, after)
 		if err != nil {
 			return nil, c.wrap(fmt.Sprintf("media of account %q", user), err)
 		}
@@ -669,6 +714,19 @@ func (c *collector) listAccount(ctx context.Context, user string, refs []exporte
 		// the token, and the collector only calls its own base URL.
 		after = p.Paging.Cursors.After
 	}
+}
+
+// firstPage decodes the batch operation that read an account's first
+// page of media.
+func firstPage(a *api, user string, res *batchResult) (*mediaPage, error) {
+	if res.Code != http.StatusOK {
+		return nil, a.opError(user+"/media", res)
+	}
+	var p mediaPage
+	if err := decode(res.Body, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // refresh is the state of one refresh's batch rounds.
@@ -957,11 +1015,12 @@ func (c *collector) Plan() exporter.Plan {
 	posts := len(c.posts)
 	ops := ceilDiv(len(accounts), maxIDs) + ceilDiv(posts, maxIDs) + posts
 	batches := ceilDiv(ops, c.opts.BatchSize)
-	note := fmt.Sprintf("%d media listing pages, one per account with a match (assumed; more when it posted over page_size since the campaign start), "+
+	listingBatches := ceilDiv(len(listings), c.opts.BatchSize)
+	note := fmt.Sprintf("%d media listing pages, one per account with a match, in %d batch requests (assumed; a listing that goes on past a page, when the account posted over page_size since the campaign start, costs a call a page more), "+
 		"+ %d batch requests of %d operations, which Graph counts as calls: followers of %d accounts, fields and insights of %d configured posts; "+
 		"each post a hashtag finds adds an insights operation, and a post's first poll a second round; debug_token once per token_check_interval",
-		len(listings), batches, ops, len(accounts), posts)
-	return exporter.Plan{Calls: len(listings) + batches, Note: note}
+		len(listings), listingBatches, batches, ops, len(accounts), posts)
+	return exporter.Plan{Calls: listingBatches + batches, Note: note}
 }
 
 func ceilDiv(n, d int) int { return (n + d - 1) / d }

@@ -99,15 +99,30 @@ func (a *api) domain(ctx context.Context) (apiDomain, error) {
 // and the number of calls it took. It stops before a page once ctx is
 // done.
 func (a *api) listLinks(ctx context.Context) ([]apiLink, int, error) {
+	var out []apiLink
+	calls, err := a.eachLinksPage(ctx, func(page []apiLink) bool {
+		out = append(out, page...)
+		return true
+	})
+	if err != nil {
+		return nil, calls, err
+	}
+	return out, calls, nil
+}
+
+// eachLinksPage pages through the domain's links, pageLimit a page, and
+// hands each page to fn until fn returns false or the listing ends. It
+// returns the number of calls it made, and stops before a page once ctx
+// is done.
+func (a *api) eachLinksPage(ctx context.Context, fn func([]apiLink) bool) (int, error) {
 	var (
-		out   []apiLink
 		token string
 		calls int
 		seen  = map[string]bool{}
 	)
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, calls, err
+			return calls, err
 		}
 		q := url.Values{}
 		q.Set("domain_id", strconv.FormatInt(a.domainID, 10))
@@ -118,16 +133,18 @@ func (a *api) listLinks(ctx context.Context) ([]apiLink, int, error) {
 		var page linksPage
 		calls++
 		if _, err := a.links.Get(ctx, "/api/links", q, &page); err != nil {
-			return nil, calls, err
+			return calls, err
 		}
-		out = append(out, page.Links...)
+		if !fn(page.Links) {
+			return calls, nil
+		}
 		token = page.NextPageToken
 		if token == "" {
-			return out, calls, nil
+			return calls, nil
 		}
 		if seen[token] {
 			// A cursor that comes back would page forever.
-			return nil, calls, fmt.Errorf("page token repeated after %d links: %w", len(out), exporter.ErrBadResponse)
+			return calls, fmt.Errorf("page token repeated after %d pages: %w", calls, exporter.ErrBadResponse)
 		}
 		seen[token] = true
 	}

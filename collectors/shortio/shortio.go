@@ -12,14 +12,20 @@
 //	ceil(C/150), or with tags ceil(M/150), GET /statistics/domain/{id}/link_clicks?ids=...,
 //	                     150 links a call, on the statistics host
 //	with tags only: max(1, ceil(N/150)) GET /api/links, 150 links a page, following nextPageToken
-//	first refresh only: 1 GET /links/expand?domain=…&path=… per configured
-//	                     link (not needed with tags: the listing carries its id),
+//	first refresh only, without tags: the configured links' ids, from
+//	                     GET /api/links pages until all are found (at most C pages),
+//	                     then 1 GET /links/expand?domain=…&path=… per link not found
+//	                     (a single configured link is only looked up);
 //	                     and GET /domains/{id} for the hostname unless options.domain is set
 //
-// A configured link's id is looked up once and kept: five configured
-// links on a domain of 320 cost one link_clicks call a refresh after the
-// first. A link Short.io does not know is looked up again each refresh
-// (one call), counted missing. A looked-up link that had clicks and is
+// A configured link's id is resolved once and kept: five configured links
+// on a domain of 320 cost three listing pages, then one link_clicks call a
+// refresh; 20,000 on a domain of 20,000 cost 134 pages once, then 134
+// link_clicks calls a refresh, where looking each link up would cost
+// 20,000 calls. The listing stops after as many pages as there were links
+// to find, so a domain far larger than the configured links costs at most
+// twice the lookups. A link Short.io does not know is looked up again each
+// refresh, counted missing. A looked-up link that had clicks and is
 // absent from a link_clicks answer (deleted since: Short.io leaves out
 // only links without clicks) keeps its value that refresh and is looked
 // up again the next.
@@ -120,6 +126,8 @@ type collector struct {
 	// clicked are the ids that had clicks at their last read: one absent
 	// from link_clicks since was deleted.
 	clicked map[string]bool
+
+	fallbacks exporter.Fallbacks // optional calls refused, logged once per change
 }
 
 // New builds a Short.io collector. It validates options and configured
@@ -235,6 +243,13 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		found            []exporter.TaggedLink
 		missing, lookups int
 	)
+	if len(c.tags) == 0 {
+		n, err := c.resolveByListing(ctx, host)
+		if err != nil {
+			return nil, err
+		}
+		pages += n
+	}
 	for _, ref := range c.links {
 		h, path, _ := exporter.SplitRootLinkID(ref.ID)
 		if h != host {
@@ -394,6 +409,55 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	return samples, err
 }
 
+// resolveByListing finds the configured links not looked up yet in the
+// domain's listing, when there are two or more of them: a page carries
+// 150 links with their ids, where /links/expand costs a call a link. It
+// pages until every such link is found or the listing ends, or until it
+// has read as many pages as there were links to find; the links it did
+// not find are then looked up one by one, so a domain far larger than the
+// configured links costs at most twice the calls of looking them up. It
+// returns the pages it read. Out of time, it keeps what it found and
+// leaves the rest to the lookups, which defer them; refused (403, 404,
+// 501), it leaves them to the lookups.
+func (c *collector) resolveByListing(ctx context.Context, host string) (int, error) {
+	want := map[string]bool{}
+	c.mu.Lock()
+	for _, ref := range c.links {
+		if h, path, _ := exporter.SplitRootLinkID(ref.ID); h == host {
+			if _, ok := c.byPath[path]; !ok {
+				want[path] = true
+			}
+		}
+	}
+	c.mu.Unlock()
+	if len(want) < 2 {
+		return 0, nil
+	}
+	limit, pages := len(want), 0
+	calls, err := c.api.eachLinksPage(ctx, func(page []apiLink) bool {
+		pages++
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, l := range page {
+			if want[l.Path] && l.IDString != "" {
+				c.byPath[l.Path] = l
+				delete(want, l.Path)
+			}
+		}
+		return len(want) > 0 && pages < limit
+	})
+	switch {
+	case exporter.Refused(err):
+		// The links not found yet are looked up one by one.
+		c.fallbacks.Update(c.logger, "links listing", fmt.Errorf("shortio: list links of domain %d: %w", c.api.domainID, err))
+	case err != nil && !exporter.OutOfTime(ctx):
+		return calls, fmt.Errorf("shortio: list links of domain %d: %w", c.api.domainID, err)
+	case err == nil:
+		c.fallbacks.Update(c.logger, "links listing", nil)
+	}
+	return calls, nil
+}
+
 // resolveHostname returns options.domain, or reads the hostname of the
 // domain once: it never changes for a domain id.
 func (c *collector) resolveHostname(ctx context.Context) (string, error) {
@@ -448,8 +512,11 @@ func (c *collector) Plan() exporter.Plan {
 		part += " and the links found by tag (not known from config, assumed to fit)"
 	}
 	parts = append(parts, part, fmt.Sprintf("link_clicks calls are also held to %g a minute", c.statsPerMinute))
-	if tags == 0 && links > 0 {
-		parts = append(parts, fmt.Sprintf("the first refresh also looks up each configured link once (%d GET /links/expand)", links))
+	switch {
+	case tags == 0 && links == 1:
+		parts = append(parts, "the first refresh also looks the configured link up once (1 GET /links/expand)")
+	case tags == 0 && links > 1:
+		parts = append(parts, fmt.Sprintf("the first refresh also resolves the configured links once from the domain's listing (%d pages of GET /api/links if the domain holds only them; at most %d, then 1 GET /links/expand per link not found)", batches, links))
 	}
 	return exporter.Plan{Calls: calls, Note: strings.Join(parts, "; ")}
 }

@@ -275,7 +275,7 @@ func TestPlan(t *testing.T) {
 		// listed the domain): configured links cost their link_clicks
 		// calls only, after one lookup each on the first refresh.
 		{"nothing configured", "", 0, []string{"no links or tags configured"}},
-		{"two links", exportertest.CreatorLinks("alice", Provider, "short.gy/a", "short.gy/b"), 1, []string{"1 link_clicks calls, 150 links a call, for 2 configured links", "held to 10 a minute", "first refresh also looks up each configured link once (2 GET /links/expand)"}},
+		{"two links", exportertest.CreatorLinks("alice", Provider, "short.gy/a", "short.gy/b"), 1, []string{"1 link_clicks calls, 150 links a call, for 2 configured links", "held to 10 a minute", "first refresh also resolves the configured links once from the domain's listing (1 pages of GET /api/links"}},
 		{"a tag", exportertest.CreatorTags("carol", Provider, "bulk"), 2, []string{"1 page of GET /api/links for the tags (assumed", "links found by tag (not known from config"}},
 		{"200 links", exportertest.CreatorLinks("alice", Provider, many...), 2, []string{"2 link_clicks calls"}},
 		{"200 links and a tag", exportertest.CreatorLinks("alice", Provider, many...) + exportertest.CreatorTags("carol", Provider, "bulk"), 3, []string{"1 page of GET /api/links", "2 link_clicks calls"}},
@@ -352,10 +352,11 @@ func TestBadOptions(t *testing.T) {
 }
 
 // TestConfiguredLinksLookedUpOnce is the issue's case: a domain of 320
-// links of which 5 are configured, no tags. Each configured link is looked
-// up once by path; after that a refresh costs one link_clicks call, where
-// before issue #13 every refresh listed all 320 links (3 pages) first. The
-// domain's root link is configurable, as short.gy or short.gy/.
+// links of which 5 are configured, no tags. The configured links are
+// resolved once, from the domain's listing (3 pages, fewer calls than 5
+// lookups); after that a refresh costs one link_clicks call, where before
+// issue #13 every refresh listed all 320 links first. The domain's root
+// link is configurable, as short.gy or short.gy/.
 func TestConfiguredLinksLookedUpOnce(t *testing.T) {
 	for _, root := range []string{"short.gy/", "short.gy", "Short.GY/"} {
 		t.Run(root, func(t *testing.T) {
@@ -365,7 +366,7 @@ func TestConfiguredLinksLookedUpOnce(t *testing.T) {
 			}
 			f.fake.AddLink(shortiofake.Link{ID: "short.gy/", Destination: "https://shop.example/", Clicks: fakeapi.Growth{Base: 1000, PerMinute: 2}})
 			env := f.build(t, token, "domain: short.gy", exportertest.CreatorLinks("alice", Provider, "short.gy/p000", "short.gy/p100", "short.gy/p200", "short.gy/p318", root))
-			for i, calls := range []int{5 + 1, 1, 1} {
+			for i, calls := range []int{3 + 1, 1, 1} {
 				f.clock.Advance(10 * time.Minute)
 				minutes := 10 * (i + 1)
 				before := f.fake.Faults.Hits()
@@ -478,12 +479,21 @@ func TestDeletedLinkLookedUpAgain(t *testing.T) {
 // TestLookupsOutOfTime: a first refresh whose time runs out while looking
 // links up defers the links it did not reach (and reads no clicks); the
 // ids it learnt are kept, so the next refresh looks up only the others.
+// The four links come after 600 others in the domain's listing, which
+// reads as many pages as there are links to find (4 pages of 150, then 2)
+// before it leaves them to one lookup each.
 func TestLookupsOutOfTime(t *testing.T) {
-	f := newFixture(t, link("a", 1, 0), link("b", 2, 0), link("c", 3, 0), link("d", 4, 0))
+	f := newFixture(t)
+	for i := range 600 {
+		f.fake.AddLink(link(fmt.Sprintf("other%03d", i), 0, 0))
+	}
+	for i, p := range []string{"a", "b", "c", "d"} {
+		f.fake.AddLink(link(p, int64(i+1), 0))
+	}
 	env := f.build(t, token, "domain: short.gy", exportertest.CreatorLinks("alice", Provider, "short.gy/a", "short.gy/b", "short.gy/c", "short.gy/d"))
 
-	// Two lookups answered, then the time is up.
-	samples, err := env.PollWithin(t, Provider, f.cut, 2)
+	// Four listing pages and two lookups answered, then the time is up.
+	samples, err := env.PollWithin(t, Provider, f.cut, 4+2)
 	objs, rest := exportertest.ObjectErrors(t, err)
 	var skipped []string
 	for _, oe := range objs {
@@ -497,14 +507,14 @@ func TestLookupsOutOfTime(t *testing.T) {
 		t.Errorf("first refresh: %d samples, skipped %v, notes %v; want every link skipped", len(samples), skipped, rest)
 	}
 
-	// Two more lookups and one link_clicks call.
+	// Two listing pages, two more lookups and one link_clicks call.
 	before := f.fake.Faults.Hits()
 	samples, err = env.Poll(t, Provider)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := f.fake.Faults.Hits() - before; got != 3 {
-		t.Errorf("second refresh: %d API calls, want 3", got)
+	if got := f.fake.Faults.Hits() - before; got != 2+2+1 {
+		t.Errorf("second refresh: %d API calls, want 5", got)
 	}
 	exportertest.CompareText(t, samples, exportertest.LinkClicksText("spring", "alice", Provider, "short.gy/a=1", "short.gy/b=2", "short.gy/c=3", "short.gy/d=4"))
 }

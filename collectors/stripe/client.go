@@ -307,6 +307,13 @@ func (a *api) promotionCodesByCode(ctx context.Context, code string) ([]promotio
 	return out, err
 }
 
+// promotionCodesPage returns one page of the account's promotion codes,
+// active or not, newest first, after the one after ("" for the first
+// page), and the cursor of the next page ("" after the last).
+func (a *api) promotionCodesPage(ctx context.Context, after string) ([]promotionCode, string, error) {
+	return listPage(ctx, a, "/promotion_codes", url.Values{}, after, func(p promotionCode) string { return p.ID })
+}
+
 // promotionCode returns one promotion code by id.
 func (a *api) promotionCode(ctx context.Context, id string) (*promotionCode, error) {
 	var p promotionCode

@@ -158,7 +158,8 @@ func TestResumeBeforeDeadline(t *testing.T) {
 	exportertest.CompareCacheToPoll(t, cache, exportertest.Build(t, config(sb.url, token, `{}`, "", creators...)), "stripe", exportertest.CodeMetrics...)
 }
 
-// TestPlan: a lookup per code and one page of sessions and of refunds.
+// TestPlan: a page of promotion codes (a lookup for one code) and one
+// page of sessions and of refunds.
 func TestPlan(t *testing.T) {
 	sb := newSandbox(t)
 	tests := []struct {
@@ -167,7 +168,8 @@ func TestPlan(t *testing.T) {
 		calls    int
 		note     string
 	}{
-		{`{}`, []string{creator("alice", "ALICE10"), creator("bob", "BOB15", "bob20")}, 5, "3 promotion code lookups"},
+		{`{}`, []string{creator("alice", "ALICE10"), creator("bob", "BOB15", "bob20")}, 3, "1 pages of the promotion code listing"},
+		{`{}`, []string{creator("alice", "ALICE10")}, 3, "1 promotion code lookups"},
 		{`{page_size: 20}`, []string{creator("alice", "ALICE10")}, 3, "1 page of up to 20 checkout sessions"},
 		{`{}`, []string{"      - name: nobody\n"}, 0, ""},
 	}

@@ -146,8 +146,9 @@ func TestPoll(t *testing.T) {
 		creator("alice", "ALICE10"), creator("bob", "Bob15"), creator("carol", "carol20")))
 	before := sb.requests()
 	exportertest.CompareGolden(t, mustPoll(t, env), "poll.prom")
-	// One lookup per code, one page of sessions, one of refunds.
-	want := map[string]int{pathCodes: 3, pathSessions: 1, pathRefunds: 1, "by id": 0}
+	// One page of promotion codes for the three codes, one page of
+	// sessions, one of refunds.
+	want := map[string]int{pathCodes: 1, pathSessions: 1, pathRefunds: 1, "by id": 0}
 	if got := sb.calls(before); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("first refresh calls %v, want %v", got, want)
 	}
@@ -473,5 +474,42 @@ func TestDefaults(t *testing.T) {
 	}
 	if stripe.DefaultBaseURL != "https://api.stripe.com/v1" {
 		t.Error(stripe.DefaultBaseURL)
+	}
+}
+
+// TestPromotionCodeListing: codes not found yet are found in the
+// account's promotion code listing, 100 a page, up to as many pages as
+// there are codes to find; a listing that ends settles every code (one it
+// lacks is missing), one that does not leaves the codes it did not find
+// to a lookup each.
+func TestPromotionCodeListing(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		codes []string
+		calls int // GET /v1/promotion_codes, pages and lookups
+	}{
+		// 250 promotion codes are 3 pages, within 5 codes' worth.
+		{"listed", []string{"c000", "c120", "c249", "c200", "nope"}, 3},
+		// Two pages (c249 to c050), then c000 and nope looked up.
+		{"looked up", []string{"c000", "nope"}, 2 + 2},
+		{"one code", []string{"nope"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sb := newSandbox(t)
+			for i := range 250 {
+				sb.fake.AddCode(fmt.Sprintf("c%03d", i))
+			}
+			var creators []string
+			for i, code := range tc.codes {
+				creators = append(creators, creator(fmt.Sprintf("creator%d", i), code))
+			}
+			env := exportertest.Build(t, config(sb.url, token, `{}`, "2025-05-01T11:00:00Z", creators...))
+			before := sb.requests()
+			_, err := poll(t, env)
+			exportertest.AssertObjectKeys(t, err, fmt.Sprintf("missing code spring/creator%d/nope", len(tc.codes)-1))
+			if got := sb.calls(before)[pathCodes]; got != tc.calls {
+				t.Errorf("%d calls to %s, want %d", got, pathCodes, tc.calls)
+			}
+		})
 	}
 }

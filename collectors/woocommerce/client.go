@@ -135,6 +135,24 @@ func (a *api) couponByCode(ctx context.Context, code string) (*coupon, error) {
 	return nil, nil
 }
 
+// couponsPage returns one page of the shop's coupons, newest first (the
+// listing's default order), and the number of pages WooCommerce counts
+// for the listing (X-WP-TotalPages; 0 if it did not say).
+func (a *api) couponsPage(ctx context.Context, perPage, page int) ([]coupon, int, error) {
+	q := url.Values{
+		"per_page": {strconv.Itoa(perPage)},
+		"page":     {strconv.Itoa(page)},
+		"_fields":  {"id,code,usage_count"},
+	}
+	var list []coupon
+	resp, err := a.Get(ctx, "/coupons", q, &list)
+	if err != nil {
+		return nil, 0, err
+	}
+	pages, _ := strconv.Atoi(resp.Header.Get("X-WP-TotalPages"))
+	return list, pages, nil
+}
+
 // orderQuery selects orders: created after createdAfter and modified after
 // modifiedAfter, each if not zero, both compared in GMT.
 type orderQuery struct {

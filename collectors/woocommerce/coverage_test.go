@@ -72,8 +72,8 @@ func TestResume(t *testing.T) {
 	}
 	const bothSkipped = "[skipped code spring/alice/alice10 skipped code spring/bob/bob15]"
 
-	// Refresh 1: two coupon lookups and pages 1 and 2, cut on page 3.
-	samples, err := env.PollWithin(t, "woocommerce", cut, 4)
+	// Refresh 1: one page of coupons and pages 1 and 2, cut on page 3.
+	samples, err := env.PollWithin(t, "woocommerce", cut, 3)
 	exportertest.AssertAllSkipped(t, samples, err, bothSkipped)
 	if p := pagesFrom(0); p != "[1 2]" {
 		t.Fatalf("refresh 1 read pages %s", p)
@@ -210,7 +210,8 @@ func TestResumeBeforeDeadline(t *testing.T) {
 	exportertest.CompareCacheToPoll(t, cache, exportertest.Build(t, sb.config(`{}`, twoCreators)), "woocommerce", exportertest.CodeMetrics...)
 }
 
-// TestPlan: a lookup per code and one page of orders.
+// TestPlan: a page of coupons (a lookup for one code) and one page of
+// orders.
 func TestPlan(t *testing.T) {
 	sb := newSandbox(t, token)
 	tests := []struct {
@@ -218,8 +219,9 @@ func TestPlan(t *testing.T) {
 		calls             int
 		note              string
 	}{
-		{`{}`, twoCreators, 3, "2 coupon lookups"},
-		{`{per_page: 20}`, twoCreators, 3, "1 page of up to 20 orders"},
+		{`{}`, twoCreators, 2, "1 pages of the coupon listing"},
+		{`{per_page: 20}`, twoCreators, 2, "1 page of up to 20 orders"},
+		{`{}`, spring + "      - name: alice\n        codes:\n          - {collector: woocommerce, code: alice10}\n", 2, "1 coupon lookups"},
 		{`{}`, spring + "      - name: nobody\n", 0, ""},
 	}
 	for _, tt := range tests {

@@ -15,10 +15,14 @@
 // compared case-insensitively (WooCommerce stores codes lower case). Calls
 // per refresh:
 //
-//   - 1 GET /coupons?code=… per configured code not yet found in the shop:
-//     every code on the first refresh, then only codes still missing. A code
-//     the shop does not have is reported missing (landing page and log) and
-//     its series are absent until the coupon exists;
+//   - for the configured codes not yet found in the shop (every code on
+//     the first refresh, then only codes still missing): the shop's coupon
+//     listing, GET /coupons, 100 coupons a page, when it has fewer pages
+//     than there are such codes (its first page says how many), else 1 GET
+//     /coupons?code=… per code; a single code is only looked up. 10,000
+//     codes in a shop of 10,000 coupons cost 100 pages, not 10,000
+//     lookups. A code the shop does not have is reported missing (landing
+//     page and log) and its series are absent until the coupon exists;
 //   - ceil(orders read / per_page) pages, at least 1, of GET /orders sorted
 //     by id: on the first pass every order created since the earliest
 //     campaign start (all orders if a campaign has no start); later only
@@ -26,10 +30,11 @@
 //     time when the pass began, if earlier) minus overlap.
 //
 // So a steady refresh costs one call, plus one per page of 100 orders
-// changed since the previous refresh; Plan counts the lookups and one
-// page. Measured in the tests: 3 codes and 16 orders cost 4 calls, then 1;
-// a store of 3000 orders costs 33 calls (3 coupons, 30 pages), then 1 page
-// of the 41 orders changed in the 5 minutes since.
+// changed since the previous refresh; Plan counts the coupon calls and one
+// page. Measured in the tests: 3 codes and 16 orders cost 2 calls (a page
+// of coupons, a page of orders), then 1; a store of 3000 orders costs 30
+// pages of orders, then 1 page of the 41 orders changed in the 5 minutes
+// since.
 //
 // A refresh that runs out of time keeps the pages it read: each page is
 // counted as it comes, and the next refresh continues the listing where
@@ -288,10 +293,16 @@ func (c *collector) Plan() exporter.Plan {
 	if len(c.codes) == 0 {
 		return exporter.Plan{Note: "no codes"}
 	}
+	coupons := len(c.codes)
+	what := fmt.Sprintf("%d coupon lookups", coupons)
+	if coupons > 1 {
+		coupons = (coupons + maxPerPage - 1) / maxPerPage
+		what = fmt.Sprintf("%d pages of the coupon listing if the store has no other coupons (1 GET /coupons?code=… per code instead when the listing has as many pages as codes)", coupons)
+	}
 	return exporter.Plan{
-		Calls: len(c.codes) + 1,
-		Note: fmt.Sprintf("first refresh: %d coupon lookups (later only codes the store does not have); every refresh: 1 page of up to %d orders (a first count, or more orders changed in an interval, takes ceil(orders/%d) pages)",
-			len(c.codes), c.opts.PerPage, c.opts.PerPage),
+		Calls: coupons + 1,
+		Note: fmt.Sprintf("first refresh: %s, later only for codes the store does not have; every refresh: 1 page of up to %d orders (a first count, or more orders changed in an interval, takes ceil(orders/%d) pages)",
+			what, c.opts.PerPage, c.opts.PerPage),
 	}
 }
 
@@ -308,6 +319,19 @@ func (c *collector) checkCodes(ctx context.Context) (map[string]error, error) {
 		}
 	}
 	missing := map[string]error{}
+	if len(pending) >= 2 {
+		rest, complete, err := c.listCoupons(ctx, pending)
+		if err != nil {
+			return nil, err
+		}
+		if complete {
+			for _, ref := range rest {
+				missing[strings.ToLower(ref.Code.Code)] = notInShop(ref)
+			}
+			return missing, nil
+		}
+		pending = rest
+	}
 	for _, ref := range exporter.Rotate(c.lookups, pending, func(r exporter.CodeRef) string { return strings.ToLower(r.Code.Code) }) {
 		if exporter.OutOfTime(ctx) {
 			break
@@ -322,13 +346,80 @@ func (c *collector) checkCodes(ctx context.Context) (map[string]error, error) {
 		}
 		c.lookups.Done(k)
 		if cp == nil {
-			missing[k] = fmt.Errorf("woocommerce: coupon %q (%s): %w: the shop has no coupon with this code", code, ref.Code.Path(), exporter.ErrNotFound)
+			missing[k] = notInShop(ref)
 			continue
 		}
 		c.known[k] = true
 		c.logger.Debug("found coupon", "code", code, "coupon_id", cp.ID, "usage_count", cp.UsageCount)
 	}
 	return missing, nil
+}
+
+// notInShop is why a code the shop has no coupon for is missing.
+func notInShop(ref exporter.CodeRef) error {
+	return fmt.Errorf("woocommerce: coupon %q (%s): %w: the shop has no coupon with this code", ref.Code.Code, ref.Code.Path(), exporter.ErrNotFound)
+}
+
+// listCoupons finds the pending codes in the shop's coupon listing, 100
+// coupons a page, where a lookup costs a call a code. The first page says
+// how many pages the listing has (X-WP-TotalPages): when they are no
+// fewer than the pending codes, the listing stops there and the codes are
+// looked up one by one. It returns the codes it did not find, and whether
+// it read the whole listing: then those codes are not in the shop. Out of
+// time, it returns what it did not find yet, not complete.
+func (c *collector) listCoupons(ctx context.Context, pending []exporter.CodeRef) ([]exporter.CodeRef, bool, error) {
+	want := make(map[string]bool, len(pending))
+	for _, ref := range pending {
+		want[strings.ToLower(ref.Code.Code)] = true
+	}
+	rest := func() []exporter.CodeRef {
+		var out []exporter.CodeRef
+		for _, ref := range pending {
+			if want[strings.ToLower(ref.Code.Code)] {
+				out = append(out, ref)
+			}
+		}
+		return out
+	}
+	total := 0 // pages, once the first answer says
+	for page := 1; total == 0 || page <= total; page++ {
+		// Without X-WP-TotalPages, a listing longer than the codes
+		// to find is not worth reading on.
+		if (total == 0 && page > len(pending)) || exporter.OutOfTime(ctx) {
+			return rest(), false, nil
+		}
+		list, pages, err := c.api.couponsPage(ctx, maxPerPage, page)
+		if err != nil && exporter.OutOfTime(ctx) {
+			return rest(), false, nil
+		}
+		if exporter.Refused(err) {
+			// The codes are looked up one by one, which may still be
+			// allowed.
+			c.logger.Debug("coupon listing refused, looking codes up", "err", err)
+			return rest(), false, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("woocommerce: list coupons%s: %w", hint(err), err)
+		}
+		for _, cp := range list {
+			if k := strings.ToLower(cp.Code); want[k] {
+				delete(want, k)
+				c.known[k] = true
+			}
+		}
+		if page == 1 && pages >= len(pending) {
+			c.logger.Debug("coupon listing longer than the codes to look up", "pages", pages, "codes", len(pending))
+			return rest(), false, nil
+		}
+		total = pages
+		if len(want) == 0 {
+			return nil, false, nil
+		}
+		if len(list) < maxPerPage {
+			return rest(), true, nil
+		}
+	}
+	return rest(), true, nil
 }
 
 // hint adds what to check to an authentication failure.

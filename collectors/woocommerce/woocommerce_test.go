@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/influencer-exporter/influencer_exporter/collectors/woocommerce/woocommercefake"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
+	"github.com/influencer-exporter/influencer_exporter/fakes/agency"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
 
@@ -155,11 +157,11 @@ func TestPoll(t *testing.T) {
         codes:
           - {collector: woocommerce, code: Carol5}
 `))
-	for refresh, calls := range []int{4, 1} {
+	for refresh, calls := range []int{2, 1} {
 		before := sb.fake.Faults.Hits()
 		exportertest.CompareGolden(t, mustPoll(t, env), "poll.prom")
-		// First: 3 coupon lookups and 1 page of orders; then 1 page of
-		// orders modified since.
+		// First: 1 page of coupons for the 3 codes and 1 page of
+		// orders; then 1 page of orders modified since.
 		if got := sb.fake.Faults.Hits() - before; got != calls {
 			t.Errorf("refresh %d: %d API calls, want %d", refresh+1, got, calls)
 		}
@@ -517,5 +519,59 @@ func TestBadOptions(t *testing.T) {
 	}
 	if _, err := exportertest.TryBuild(configAt("https://shop.example/store", `{per_page: 50, overlap: 5m}`, creators)); err != nil {
 		t.Errorf("https site in a directory: %v", err)
+	}
+}
+
+// TestCouponListing: codes not found yet are found in the shop's coupon
+// listing, 100 a page, unless it has as many pages as there are codes to
+// find: then each code is looked up. A code a whole listing lacks is
+// missing without a lookup.
+func TestCouponListing(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		codes   []string
+		lookups int // GET /coupons?code=…
+		pages   int // GET /coupons pages
+		missing string
+	}{
+		// 250 coupons are 3 pages: fewer calls than 5 lookups.
+		{"listed", []string{"c000", "c120", "c249", "alice10", "nope"}, 0, 3, "nope"},
+		// 3 pages are no fewer than 2 lookups: the first page says so,
+		// and has c000, the newest coupon; nope is looked up.
+		{"looked up", []string{"c000", "nope"}, 1, 1, "nope"},
+		// One code is looked up.
+		{"one code", []string{"c120"}, 1, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &clock{t: start}
+			fake := woocommercefake.New(token, c.Now)
+			fake.AddStream(fakeapi.OrderStream{Code: "alice10", Amount: 40, Currency: "EUR", Initial: 1})
+			for i := range 249 {
+				fake.AddCode(fmt.Sprintf("c%03d", i+1))
+			}
+			fake.AddCode("c000")
+			srv := agency.Serve(t, fake, func(r *http.Request) string {
+				if r.URL.Path == woocommercefake.APIPrefix+"/coupons" && r.URL.Query().Has("code") {
+					return "lookup"
+				}
+				return r.URL.Path
+			})
+			var creators strings.Builder
+			for i, code := range tc.codes {
+				fmt.Fprintf(&creators, "      - name: creator%d\n        codes:\n          - {collector: woocommerce, code: %s}\n", i, code)
+			}
+			env := exportertest.Build(t, configAt(srv.URL, `{}`, spring+creators.String()))
+			_, err := poll(t, env)
+			if tc.missing == "" && err != nil {
+				t.Fatal(err)
+			}
+			if tc.missing != "" {
+				exportertest.AssertObjectKeys(t, err, "missing code spring/creator"+strconv.Itoa(len(tc.codes)-1)+"/"+tc.missing)
+			}
+			calls := srv.Calls()
+			if calls["lookup"] != tc.lookups || calls[woocommercefake.APIPrefix+"/coupons"] != tc.pages {
+				t.Errorf("calls:\n%s\nwant %d lookups and %d pages of coupons", calls, tc.lookups, tc.pages)
+			}
+		})
 	}
 }

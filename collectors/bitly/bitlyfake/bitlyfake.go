@@ -71,6 +71,18 @@ type Server struct {
 	// sortedStatus, when set, is the status the sorted-by-clicks group
 	// listing answers with, as a plan or API version without it does.
 	sortedStatus int
+	// listingStatus, when set, is the status the group's link listing
+	// answers with.
+	listingStatus int
+}
+
+// RefuseListing makes GET /v4/groups/{guid}/bitlinks answer status with
+// Bitly's error body, as for a token that may not list the group's links;
+// 0 serves it again.
+func (s *Server) RefuseListing(status int) {
+	s.mu.Lock()
+	s.listingStatus = status
+	s.mu.Unlock()
 }
 
 // RefuseSorted makes GET /v4/groups/{guid}/bitlinks/clicks answer status
@@ -244,6 +256,13 @@ func (s *Server) checkGroup(w http.ResponseWriter, r *http.Request) bool {
 // and archived (off by default), paged with an opaque search_after token.
 func (s *Server) groupBitlinks(w http.ResponseWriter, r *http.Request) {
 	if !s.checkGroup(w, r) {
+		return
+	}
+	s.mu.Lock()
+	refused := s.listingStatus
+	s.mu.Unlock()
+	if refused != 0 {
+		writeError(w, refused, "bitlinks")
 		return
 	}
 	q := r.URL.Query()

@@ -599,7 +599,8 @@ func (s *Server) runReport(w http.ResponseWriter, r *http.Request) {
 			in[v] = true
 		}
 	}
-	limit, offset := atoi(req.Limit, 10000), atoi(req.Offset, 0)
+	// GA4 returns at most 250,000 rows a call, whatever the limit asks.
+	limit, offset := min(atoi(req.Limit, 10000), 250000), atoi(req.Offset, 0)
 
 	s.mu.Lock()
 	remaining, ok := s.spend(raw)

@@ -142,6 +142,7 @@ type Server struct {
 	accounts         map[string]*Account
 	accountOrder     []string
 	posts            map[string]*Post
+	byAccount        map[string]map[string]*Post // account id -> its posts by id
 	tokenExpiry      time.Time
 	dataAccessExpiry time.Time
 	revoked          bool
@@ -163,6 +164,7 @@ func New(token string, clock fakeapi.Clock) *Server {
 		start:         clock.Now(),
 		accounts:      map[string]*Account{},
 		posts:         map[string]*Post{},
+		byAccount:     map[string]map[string]*Post{},
 		callLimit:     DefaultCallLimit,
 		insightsCalls: map[string]int{},
 		scopes:        DefaultScopes,
@@ -192,7 +194,20 @@ func (s *Server) AddPost(p Post) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.deleteLocked(p.ID)
 	s.posts[p.ID] = &p
+	if s.byAccount[p.Account] == nil {
+		s.byAccount[p.Account] = map[string]*Post{}
+	}
+	s.byAccount[p.Account][p.ID] = &p
+}
+
+// deleteLocked forgets a post; call with s.mu held.
+func (s *Server) deleteLocked(id string) {
+	if old, ok := s.posts[id]; ok {
+		delete(s.byAccount[old.Account], id)
+		delete(s.posts, id)
+	}
 }
 
 // DeletePost deletes a post, as its owner would: from then on Graph
@@ -201,7 +216,7 @@ func (s *Server) AddPost(p Post) {
 func (s *Server) DeletePost(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.posts, id)
+	s.deleteLocked(id)
 }
 
 // SetCallLimit sets how many calls per clock hour the fake answers before
@@ -556,8 +571,8 @@ func (s *Server) render(id string, fields []string, now time.Time) (map[string]a
 				out["followers_count"] = a.followersAt(now.Sub(s.start))
 			case "media_count":
 				n := 0
-				for _, p := range s.posts {
-					if p.Account == a.ID && p.Product != Story && !p.Published.After(now) {
+				for _, p := range s.byAccount[a.ID] {
+					if p.Product != Story && !p.Published.After(now) {
 						n++
 					}
 				}
@@ -708,8 +723,8 @@ func (s *Server) media(user string, q url.Values, base string) reply {
 		return s.unsupportedGet(user)
 	}
 	var list []*Post
-	for _, p := range s.posts {
-		if p.Account == user && p.Product != Story && !p.Published.After(now) {
+	for _, p := range s.byAccount[user] {
+		if p.Product != Story && !p.Published.After(now) {
 			list = append(list, p)
 		}
 	}

@@ -101,12 +101,14 @@ type Server struct {
 	mu       sync.Mutex
 	accounts map[string]*Account
 	posts    map[string]*Post
-	quota    int
-	day      string // Pacific date the spent units belong to
-	spent    int
-	calls    map[string]int
-	polls    map[string]int
-	keyState keyState
+	// byAccount holds each channel's videos by id.
+	byAccount map[string]map[string]*Post
+	quota     int
+	day       string // Pacific date the spent units belong to
+	spent     int
+	calls     map[string]int
+	polls     map[string]int
+	keyState  keyState
 }
 
 // keyState is what Google makes of a key it knows.
@@ -123,13 +125,14 @@ const (
 // clock).
 func New(key string, clock fakeapi.Clock) *Server {
 	s := &Server{
-		key:      key,
-		clock:    clock,
-		accounts: map[string]*Account{},
-		posts:    map[string]*Post{},
-		quota:    DefaultDailyQuota,
-		calls:    map[string]int{},
-		polls:    map[string]int{},
+		key:       key,
+		clock:     clock,
+		accounts:  map[string]*Account{},
+		posts:     map[string]*Post{},
+		quota:     DefaultDailyQuota,
+		byAccount: map[string]map[string]*Post{},
+		calls:     map[string]int{},
+		polls:     map[string]int{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/youtube/v3/videos", s.videos)
@@ -158,7 +161,20 @@ func (s *Server) AddAccount(a Account) {
 func (s *Server) AddPost(p Post) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.deleteLocked(p.ID)
 	s.posts[p.ID] = &p
+	if s.byAccount[p.Account] == nil {
+		s.byAccount[p.Account] = map[string]*Post{}
+	}
+	s.byAccount[p.Account][p.ID] = &p
+}
+
+// deleteLocked forgets a video; call with s.mu held.
+func (s *Server) deleteLocked(id string) {
+	if old, ok := s.posts[id]; ok {
+		delete(s.byAccount[old.Account], id)
+		delete(s.posts, id)
+	}
 }
 
 // DeletePost deletes a video, as its owner would: from then on videos.list
@@ -167,7 +183,7 @@ func (s *Server) AddPost(p Post) {
 func (s *Server) DeletePost(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.posts, id)
+	s.deleteLocked(id)
 }
 
 // RevokeKey deletes the key, as in the Cloud console: from then on Google
@@ -488,8 +504,8 @@ func (s *Server) channels(w http.ResponseWriter, r *http.Request) {
 		}
 		if want["statistics"] {
 			var views, n int64
-			for _, p := range s.posts {
-				if p.Account == id && !p.Published.After(now) {
+			for _, p := range s.byAccount[id] {
+				if !p.Published.After(now) {
 					views += p.Views.At(now.Sub(p.Published))
 					n++
 				}
@@ -544,11 +560,10 @@ func (s *Server) playlistItems(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.clock.Now()
 	s.mu.Lock()
+	// An uploads playlist is its channel's id with UU for UC.
 	var owner *Account
-	for _, a := range s.accounts {
-		if UploadsPlaylist(a.ID) == playlist && playlist != "" {
-			owner = a
-		}
+	if rest, ok := strings.CutPrefix(playlist, "UU"); ok {
+		owner = s.accounts["UC"+rest]
 	}
 	if owner == nil {
 		s.mu.Unlock()
@@ -557,8 +572,8 @@ func (s *Server) playlistItems(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var uploads []*Post
-	for _, p := range s.posts {
-		if p.Account == owner.ID && !p.Published.After(now) {
+	for _, p := range s.byAccount[owner.ID] {
+		if !p.Published.After(now) {
 			uploads = append(uploads, p)
 		}
 	}

@@ -1,0 +1,79 @@
+package bitly_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/collectors/bitly/bitlyfake"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
+	"github.com/influencer-exporter/influencer_exporter/fakes/agency"
+)
+
+// TestCallsAtAgencyScale measures the calls of a refresh at agency scale:
+// all 20,000 tracking links on Bitly, two per creator, in a group that
+// holds just them, every link with clicks.
+//
+// Bitly's batch limits: no call returns the clicks of chosen links
+// together. GET /groups/{group_guid}/bitlinks/clicks returns the group's
+// size most clicked links with their clicks (Bitly documents the default,
+// 50, and no maximum: the collector accepts top_links up to 1000);
+// every other link costs GET /bitlinks/{bitlink}/clicks/summary. So a
+// refresh of L links takes 1 + (L - top_links) calls: 19,951 for 20,000
+// with the default, 19,001 with top_links 1000, where one call per link is
+// 20,000. The first refresh also needs each link's short and long URL,
+// which the group's listing gives 100 at a time: ceil(L/100) pages, 200,
+// since the links left to read are the least clicked, the oldest, at the
+// listing's end; GET
+// /bitlinks/{bitlink} costs a call a link. At Bitly's rate limits (per
+// hour, a tenth of it per minute) a refresh of 20,000 links spans hours:
+// each refresh reads what its interval allows, least recently read first.
+//
+// At full size the two cases make 80,000 calls, about 12 seconds, and far
+// more than 20 seconds under the race detector: there they run at a
+// tenth of it.
+func TestCallsAtAgencyScale(t *testing.T) {
+	links := agency.SlowSize(agency.Links)
+	creators := agency.SlowSize(agency.Creators)
+	perCreator := links / creators
+	for _, top := range []int{50, 1000} {
+		t.Run(fmt.Sprintf("top_links %d", top), func(t *testing.T) {
+			clock := exportertest.NewManualClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+			fake := bitlyfake.New(token, clock.Now)
+			for i := range links {
+				fake.AddLink(link(fmt.Sprintf("bit.ly/l%05d", i), int64(i+1), 0))
+			}
+			srv := agency.Serve(t, fake, nil)
+			cfg := agency.Config{Type: "bitly", BaseURL: srv.URL + "/v4", Token: token,
+				Options:  fmt.Sprintf("{group_guid: %s, top_links: %d}", bitlyfake.GroupGUID, top),
+				Creators: creators, Creator: func(b *strings.Builder, i int) {
+					b.WriteString("        links:\n")
+					for j := range perCreator {
+						fmt.Fprintf(b, "          - {collector: bitly, id: bit.ly/l%05d}\n", i*perCreator+j)
+					}
+				}}
+			env := exportertest.Build(t, cfg.YAML())
+
+			const (
+				sorted  = "GET /v4/groups/{guid}/bitlinks/{sort}"
+				listing = "GET /v4/groups/{guid}/bitlinks"
+				summary = "GET /v4/bitlinks/{domain}/{hash}/clicks/summary"
+			)
+			beyond := max(0, links-top)
+			for _, step := range []struct {
+				refresh string
+				want    agency.Calls
+			}{
+				{"first refresh", agency.Calls{sorted: 1, listing: agency.CeilDiv(links, 100), summary: beyond}},
+				{"next refresh", agency.Calls{sorted: 1, summary: beyond}},
+			} {
+				srv.Refresh(t, step.refresh, links, func() (int, error) {
+					samples, err := env.Poll(t, "bitly")
+					return len(samples), err
+				}, step.want)
+			}
+			srv.CheckConns(t, 1)
+		})
+	}
+}

@@ -1,0 +1,89 @@
+package tiktok
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/influencer-exporter/influencer_exporter/collectors/tiktok/tiktokfake"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
+	"github.com/influencer-exporter/influencer_exporter/fakes/agency"
+)
+
+// TestCallsAtAgencyScale measures the calls of a refresh at agency scale:
+// a quarter of the 40,000 posts are on TikTok, 10 videos by each of 1,000
+// creators, found by the match of the creator's account. A TikTok token
+// reads one user's own videos only, so each account is a collector of
+// its own, with its token. The videos are three to four days old, so the
+// default post_refresh polls each every 15 minutes; the second refresh
+// comes 15 minutes after the first.
+//
+// TikTok's batch limits: user info is one call per user (its token); the
+// video list returns 20 videos a page with their counts, and a video
+// query takes 20 ids. A refresh of an account with V videos since the
+// campaign start therefore needs 1 + ceil(V/20) calls: 2,000 for 1,000
+// accounts of 10 videos, where one call per object would be 11,000. The
+// listing carries the counts of the videos it lists, so they cost no
+// query. TikTok allows 600 calls a minute per endpoint (unconfirmed
+// whether per app or per user): per app, 1,000 accounts at a 1 minute
+// interval would exceed it.
+//
+// Each collector has its own HTTP client, so each account is a
+// connection of its own: 1,000 here.
+func TestCallsAtAgencyScale(t *testing.T) {
+	accounts := agency.Size(agency.Creators / 10)
+	const videos = 10
+	clock := exportertest.NewManualClock(now)
+	fake := tiktokfake.New(token, clock.Now)
+	var cfg strings.Builder
+	srv := agency.Serve(t, fake, nil)
+	cfg.WriteString("collectors:\n")
+	for i := range accounts {
+		user := fmt.Sprintf("open-%05d", i)
+		tok := fmt.Sprintf("act.agency-%05d", i)
+		fake.AddAccount(tiktokfake.Account{ID: user, Username: agency.CreatorName(i), Token: tok, Followers: 5000})
+		for j := range videos {
+			p := post(fmt.Sprintf("73%05d%02d", i, j), time.Duration(72+j*2)*time.Hour, "new drop #agency", "", 10000)
+			p.Account = user
+			fake.AddPost(p)
+		}
+		fmt.Fprintf(&cfg, `  - type: tiktok
+    name: tiktok-%05d
+    base_url: %s
+    token: %s
+    interval: 1m
+    http: {max_retries: 2, min_retry_wait: 1ms, max_retry_wait: 5ms, rate_limit: 1000000, burst: 1000}
+`, i, srv.URL, tok)
+	}
+	cfg.WriteString("campaigns:\n  - name: spring\n    start: 2026-05-01T00:00:00Z\n    end: 2026-06-01T00:00:00Z\n    creators:\n")
+	for i := range accounts {
+		fmt.Fprintf(&cfg, "      - name: %s\n        accounts:\n          - {collector: tiktok-%05d, id: %s, match: \"#agency\"}\n",
+			agency.CreatorName(i), i, agency.CreatorName(i))
+	}
+	env := exportertest.Build(t, cfg.String())
+	for _, in := range env.Instances {
+		in.Collector.(*collector).now = clock.Now
+	}
+
+	want := agency.Calls{"GET /v2/user/info/": accounts, "POST /v2/video/list/": accounts * agency.CeilDiv(videos, 20)}
+	// Per video: views, likes, comments, shares, published; per account:
+	// followers.
+	series := accounts * (5*videos + 1)
+	for _, refresh := range []string{"first refresh", "next refresh"} {
+		srv.Refresh(t, refresh, series, func() (int, error) {
+			n := 0
+			for _, in := range env.Instances {
+				samples, err := env.Poll(t, in.Name)
+				if err != nil {
+					return 0, err
+				}
+				n += len(samples)
+			}
+			return n, nil
+		}, want)
+		clock.Advance(15 * time.Minute)
+	}
+	t.Logf("%d connections", srv.Conns())
+	srv.CheckConns(t, accounts)
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package agency
+
+const raceEnabled = false
