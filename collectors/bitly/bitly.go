@@ -340,61 +340,38 @@ func (c *collector) learnURLs(ctx context.Context, group string, targets []expor
 		}
 		group = g
 	}
-	var (
-		pages, limit = 0, len(want)
-		wrapped      = after == "" // the pass started at the newest link
-		cut          bool
-	)
-	for len(want) > 0 && pages < limit {
-		if exporter.OutOfTime(ctx) {
-			cut = true
-			break
-		}
+	fetch := func(ctx context.Context, after string) ([]bitlink, string, error) {
 		page, err := c.api.linksByTag(ctx, group, "", c.opts.PageSize, after)
-		pages++
-		switch {
-		case err != nil && exporter.OutOfTime(ctx):
-			cut = true
-		case err != nil && !wrapped:
-			// The cursor a refresh out of time left may have expired:
-			// start again from the newest link.
-			c.logger.Debug("listing links from a saved cursor failed, starting over", "err", err)
-			wrapped, after = true, ""
-			continue
-		case exporter.Refused(err):
-			// Each link's own call instead.
-			c.fallbacks.Update(c.logger, "group listing", fmt.Errorf("bitly: links of group %q: %w", group, err))
-			return nil
-		case err != nil:
-			return fmt.Errorf("bitly: links of group %q: %w", group, err)
+		if err != nil {
+			return nil, "", err
 		}
-		if cut {
-			break
-		}
-		c.fallbacks.Update(c.logger, "group listing", nil)
-		for _, l := range page.Links {
+		return page.Links, page.Pagination.SearchAfter, nil
+	}
+	take := func(links []bitlink) bool {
+		for _, l := range links {
 			if want[l.ID] {
 				c.remember(l)
 				delete(want, l.ID)
 			}
 		}
-		next := page.Pagination.SearchAfter
-		if next == "" || len(page.Links) == 0 {
-			if wrapped {
-				break
-			}
-			wrapped, after = true, ""
-			continue
-		}
-		after = next
+		return len(want) == 0
+	}
+	res, err := exporter.ListUntilFound(ctx, exporter.ListingPlan{Resume: after, MaxPages: len(want)}, fetch, take)
+	if res.Pages > 0 {
+		c.fallbacks.Update(c.logger, "group listing", nil)
+	}
+	switch {
+	case exporter.Refused(err):
+		// Each link's own call instead.
+		c.fallbacks.Update(c.logger, "group listing", fmt.Errorf("bitly: links of group %q: %w", group, err))
+		return nil
+	case err != nil:
+		return fmt.Errorf("bitly: links of group %q: %w", group, err)
 	}
 	c.mu.Lock()
-	c.resume = ""
-	if cut {
-		c.resume = after
-	}
+	c.resume = res.Resume
 	c.mu.Unlock()
-	c.logger.Debug("listed links of the group for their URLs", "pages", pages, "unfound", len(want), "cut", cut)
+	c.logger.Debug("listed links of the group for their URLs", "pages", res.Calls, "unfound", len(want), "cut", res.Cut)
 	return nil
 }
 

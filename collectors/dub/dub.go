@@ -363,33 +363,21 @@ func (c *collector) listWorkspace(ctx context.Context, targets []exporter.LinkTa
 	c.mu.Lock()
 	after := c.resume
 	c.mu.Unlock()
-	var (
-		found   = map[string]linkClicks{}
-		pages   int
-		limit   = len(want)
-		wrapped = after == "" // the pass started at the newest link
-		cut     bool
-	)
-	for len(want) > 0 && pages < limit {
-		if exporter.OutOfTime(ctx) {
-			cut = true
-			break
-		}
+	// Dub pages with startingAfter, the id of the last link read: a page
+	// shorter than page_size is the last.
+	fetch := func(ctx context.Context, after string) ([]link, string, error) {
 		page, err := c.api.linksByTags(ctx, nil, c.opts.PageSize, after)
-		if err != nil && exporter.OutOfTime(ctx) {
-			cut = true
-			break
+		if err != nil || len(page) < c.opts.PageSize {
+			return page, "", err
 		}
-		if exporter.Refused(err) {
-			// The links not found yet cost a /links/info call each.
-			c.fallbacks.Update(c.logger, "workspace listing", fmt.Errorf("dub: links of the workspace: %w", err))
-			break
+		last := page[len(page)-1].ID
+		if last == "" {
+			return nil, "", fmt.Errorf("%w: pagination does not advance", exporter.ErrBadResponse)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("dub: links of the workspace: %w", err)
-		}
-		c.fallbacks.Update(c.logger, "workspace listing", nil)
-		pages++
+		return page, last, nil
+	}
+	found := map[string]linkClicks{}
+	take := func(page []link) bool {
 		for _, l := range page {
 			// A link without a clicks field is left to /links/info,
 			// which reports it.
@@ -398,27 +386,23 @@ func (c *collector) listWorkspace(ctx context.Context, targets []exporter.LinkTa
 				delete(want, id)
 			}
 		}
-		if len(page) < c.opts.PageSize {
-			if wrapped {
-				break
-			}
-			// Started part way: go round from the newest link.
-			wrapped, after = true, ""
-			continue
-		}
-		last := page[len(page)-1].ID
-		if last == "" || last == after {
-			return nil, fmt.Errorf("dub: links of the workspace: %w: pagination does not advance", exporter.ErrBadResponse)
-		}
-		after = last
+		return len(want) == 0
+	}
+	res, err := exporter.ListUntilFound(ctx, exporter.ListingPlan{Resume: after, MaxPages: len(want)}, fetch, take)
+	if res.Pages > 0 {
+		c.fallbacks.Update(c.logger, "workspace listing", nil)
+	}
+	switch {
+	case exporter.Refused(err):
+		// The links not found yet cost a /links/info call each.
+		c.fallbacks.Update(c.logger, "workspace listing", fmt.Errorf("dub: links of the workspace: %w", err))
+	case err != nil:
+		return nil, fmt.Errorf("dub: links of the workspace: %w", err)
 	}
 	c.mu.Lock()
-	c.resume = ""
-	if cut {
-		c.resume = after
-	}
+	c.resume = res.Resume
 	c.mu.Unlock()
-	c.logger.Debug("listed links of the workspace", "pages", pages, "found", len(found), "unfound", len(want), "cut", cut)
+	c.logger.Debug("listed links of the workspace", "pages", res.Pages, "found", len(found), "unfound", len(want), "cut", res.Cut)
 	return found, nil
 }
 

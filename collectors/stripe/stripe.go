@@ -659,24 +659,7 @@ func (c *collector) listCodes(ctx context.Context, pending []string, checked map
 		}
 		return out
 	}
-	after := ""
-	for pages := 0; pages < len(pending); pages++ {
-		if exporter.OutOfTime(ctx) {
-			return nil, nil
-		}
-		data, next, err := c.api.promotionCodesPage(ctx, after)
-		if err != nil && exporter.OutOfTime(ctx) {
-			return nil, nil
-		}
-		if exporter.Refused(err) {
-			// The codes are looked up one by one, which may still be
-			// allowed.
-			c.logger.Debug("promotion code listing refused, looking codes up", "err", err)
-			return rest(), nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("stripe: list promotion codes: %w", err)
-		}
+	take := func(data []promotionCode) bool {
 		for _, pc := range data {
 			k := strings.ToLower(pc.Code)
 			if pc.ID == "" || !want[k] {
@@ -689,13 +672,24 @@ func (c *collector) listCodes(ctx context.Context, pending []string, checked map
 			checked[k] = true
 			c.lookups.Done(k)
 		}
-		if next == "" {
-			for _, k := range pending {
-				checked[k] = true
-			}
-			return nil, nil
+		return false
+	}
+	res, err := exporter.ListUntilFound(ctx, exporter.ListingPlan{MaxPages: len(pending)}, c.api.promotionCodesPage, take)
+	switch {
+	case exporter.Refused(err):
+		// The codes are looked up one by one, which may still be
+		// allowed.
+		c.logger.Debug("promotion code listing refused, looking codes up", "err", err)
+		return rest(), nil
+	case err != nil:
+		return nil, fmt.Errorf("stripe: list promotion codes: %w", err)
+	case res.Cut:
+		return nil, nil
+	case res.Complete:
+		for _, k := range pending {
+			checked[k] = true
 		}
-		after = next
+		return nil, nil
 	}
 	c.logger.Debug("promotion code listing longer than the codes to find", "codes", len(pending))
 	return rest(), nil
