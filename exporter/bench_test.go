@@ -142,6 +142,29 @@ func (d *discardResponse) Header() http.Header         { return d.header }
 func (d *discardResponse) WriteHeader(code int)        { d.code = code }
 func (d *discardResponse) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
 
+// namedHandler is a /metrics handler a benchmark compares.
+type namedHandler struct {
+	name string
+	h    http.Handler
+}
+
+// scrapeHandlers returns the exporter's handler serving a's snapshots
+// ("rendered") and the client_golang floor serving the same series
+// ("floor").
+func scrapeHandlers(b *testing.B, a agency) []namedHandler {
+	b.Helper()
+	rendered, err := NewMetricsHandler(selfRegistry(), nil, a.cache(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	floorReg := selfRegistry()
+	floorReg.MustRegister(metricsCollector(a.metrics(b)))
+	floor := promhttp.HandlerFor(floorReg, promhttp.HandlerOpts{
+		ErrorHandling: promhttp.ContinueOnError, EnableOpenMetrics: true, Registry: floorReg,
+	})
+	return []namedHandler{{"rendered", rendered}, {"floor", floor}}
+}
+
 // BenchmarkScrape measures a whole /metrics request at agency scale:
 // "rendered" is the exporter's handler, "floor" a plain client_golang
 // registry holding the same series as const metrics, served by promhttp
@@ -158,20 +181,7 @@ func BenchmarkScrape(b *testing.B) {
 	}
 	for _, n := range benchSizes {
 		a := newAgency(n)
-		reg := selfRegistry()
-		rendered, err := NewMetricsHandler(reg, nil, a.cache(b))
-		if err != nil {
-			b.Fatal(err)
-		}
-		floorReg := selfRegistry()
-		floorReg.MustRegister(metricsCollector(a.metrics(b)))
-		floor := promhttp.HandlerFor(floorReg, promhttp.HandlerOpts{
-			ErrorHandling: promhttp.ContinueOnError, EnableOpenMetrics: true, Registry: floorReg,
-		})
-		for _, h := range []struct {
-			name string
-			h    http.Handler
-		}{{"rendered", rendered}, {"floor", floor}} {
+		for _, h := range scrapeHandlers(b, a) {
 			for _, f := range formats {
 				b.Run(fmt.Sprintf("series=%d/%s/%s", a.series, h.name, f.name), func(b *testing.B) {
 					req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
@@ -206,19 +216,7 @@ func BenchmarkScrapeLoopback(b *testing.B) {
 	}
 	for _, n := range benchSizes {
 		a := newAgency(n)
-		rendered, err := NewMetricsHandler(selfRegistry(), nil, a.cache(b))
-		if err != nil {
-			b.Fatal(err)
-		}
-		floorReg := selfRegistry()
-		floorReg.MustRegister(metricsCollector(a.metrics(b)))
-		floor := promhttp.HandlerFor(floorReg, promhttp.HandlerOpts{
-			ErrorHandling: promhttp.ContinueOnError, EnableOpenMetrics: true, Registry: floorReg,
-		})
-		for _, h := range []struct {
-			name string
-			h    http.Handler
-		}{{"rendered", rendered}, {"floor", floor}} {
+		for _, h := range scrapeHandlers(b, a) {
 			srv := httptest.NewServer(h.h)
 			for _, f := range formats {
 				b.Run(fmt.Sprintf("series=%d/%s/%s", a.series, h.name, f.name), func(b *testing.B) {

@@ -168,3 +168,15 @@ func TestCurve(t *testing.T) {
 		prev = v
 	}
 }
+
+func TestGroups(t *testing.T) {
+	g := Groups[int]{}
+	g.Add("alice", "p1", 1)
+	g.Add("alice", "p2", 2)
+	g.Add("bob", "p3", 3)
+	g.Remove("alice", "p1")
+	g.Remove("carol", "p9") // a group never filled
+	if len(g["alice"]) != 1 || g["alice"]["p2"] != 2 || g["bob"]["p3"] != 3 || len(g["carol"]) != 0 {
+		t.Errorf("groups = %v", g)
+	}
+}

@@ -142,7 +142,7 @@ type Server struct {
 	accounts         map[string]*Account
 	accountOrder     []string
 	posts            map[string]*Post
-	byAccount        map[string]map[string]*Post // account id -> its posts by id
+	byAccount        fakeapi.Groups[*Post] // account id -> its posts by id
 	tokenExpiry      time.Time
 	dataAccessExpiry time.Time
 	revoked          bool
@@ -164,7 +164,7 @@ func New(token string, clock fakeapi.Clock) *Server {
 		start:         clock.Now(),
 		accounts:      map[string]*Account{},
 		posts:         map[string]*Post{},
-		byAccount:     map[string]map[string]*Post{},
+		byAccount:     fakeapi.Groups[*Post]{},
 		callLimit:     DefaultCallLimit,
 		insightsCalls: map[string]int{},
 		scopes:        DefaultScopes,
@@ -196,16 +196,13 @@ func (s *Server) AddPost(p Post) {
 	defer s.mu.Unlock()
 	s.deleteLocked(p.ID)
 	s.posts[p.ID] = &p
-	if s.byAccount[p.Account] == nil {
-		s.byAccount[p.Account] = map[string]*Post{}
-	}
-	s.byAccount[p.Account][p.ID] = &p
+	s.byAccount.Add(p.Account, p.ID, &p)
 }
 
 // deleteLocked forgets a post; call with s.mu held.
 func (s *Server) deleteLocked(id string) {
 	if old, ok := s.posts[id]; ok {
-		delete(s.byAccount[old.Account], id)
+		s.byAccount.Remove(old.Account, id)
 		delete(s.posts, id)
 	}
 }

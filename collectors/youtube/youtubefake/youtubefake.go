@@ -102,7 +102,7 @@ type Server struct {
 	accounts map[string]*Account
 	posts    map[string]*Post
 	// byAccount holds each channel's videos by id.
-	byAccount map[string]map[string]*Post
+	byAccount fakeapi.Groups[*Post]
 	quota     int
 	day       string // Pacific date the spent units belong to
 	spent     int
@@ -130,7 +130,7 @@ func New(key string, clock fakeapi.Clock) *Server {
 		accounts:  map[string]*Account{},
 		posts:     map[string]*Post{},
 		quota:     DefaultDailyQuota,
-		byAccount: map[string]map[string]*Post{},
+		byAccount: fakeapi.Groups[*Post]{},
 		calls:     map[string]int{},
 		polls:     map[string]int{},
 	}
@@ -163,16 +163,13 @@ func (s *Server) AddPost(p Post) {
 	defer s.mu.Unlock()
 	s.deleteLocked(p.ID)
 	s.posts[p.ID] = &p
-	if s.byAccount[p.Account] == nil {
-		s.byAccount[p.Account] = map[string]*Post{}
-	}
-	s.byAccount[p.Account][p.ID] = &p
+	s.byAccount.Add(p.Account, p.ID, &p)
 }
 
 // deleteLocked forgets a video; call with s.mu held.
 func (s *Server) deleteLocked(id string) {
 	if old, ok := s.posts[id]; ok {
-		delete(s.byAccount[old.Account], id)
+		s.byAccount.Remove(old.Account, id)
 		delete(s.posts, id)
 	}
 }
