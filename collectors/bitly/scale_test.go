@@ -2,7 +2,6 @@ package bitly_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -47,12 +46,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 			srv := agency.Serve(t, fake, nil)
 			cfg := agency.Config{Type: "bitly", BaseURL: srv.URL + "/v4", Token: token,
 				Options:  fmt.Sprintf("{group_guid: %s, top_links: %d}", bitlyfake.GroupGUID, top),
-				Creators: creators, Creator: func(b *strings.Builder, i int) {
-					b.WriteString("        links:\n")
-					for j := range perCreator {
-						fmt.Fprintf(b, "          - {collector: bitly, id: bit.ly/l%05d}\n", i*perCreator+j)
-					}
-				}}
+				Creators: creators, Creator: agency.CreatorLinks("bitly", "bit.ly/l%05d", perCreator)}
 			env := exportertest.Build(t, cfg.YAML())
 
 			const (

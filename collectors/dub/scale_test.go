@@ -2,7 +2,6 @@ package dub_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -57,12 +56,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 			clock.Advance(10 * time.Minute)
 			srv := agency.Serve(t, fake, nil)
 			cfg := agency.Config{Type: "dub", BaseURL: srv.URL, Token: token, Options: tc.options,
-				Creators: creators, Creator: func(b *strings.Builder, i int) {
-					b.WriteString("        links:\n")
-					for j := range perCreator {
-						fmt.Fprintf(b, "          - {collector: dub, id: dub.sh/l%05d}\n", i*perCreator+j)
-					}
-				}}
+				Creators: creators, Creator: agency.CreatorLinks("dub", "dub.sh/l%05d", perCreator)}
 			env := exportertest.Build(t, cfg.YAML())
 			for _, refresh := range []string{"first refresh", "next refresh"} {
 				srv.Refresh(t, refresh, links, func() (int, error) {

@@ -2,7 +2,6 @@ package rebrandly
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -34,12 +33,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 	}
 	srv := agency.Serve(t, fake, nil)
 	cfg := agency.Config{Type: Provider, BaseURL: srv.URL + "/v1", Token: apiKey,
-		Creators: creators, Creator: func(b *strings.Builder, i int) {
-			b.WriteString("        links:\n")
-			for j := range perCreator {
-				fmt.Fprintf(b, "          - {collector: rebrandly, id: rebrand.ly/l%05d}\n", i*perCreator+j)
-			}
-		}}
+		Creators: creators, Creator: agency.CreatorLinks("rebrandly", "rebrand.ly/l%05d", perCreator)}
 	env := exportertest.Build(t, cfg.YAML())
 	want := agency.Calls{"GET /v1/links": links/25 + 1}
 	for _, refresh := range []string{"first refresh", "next refresh"} {

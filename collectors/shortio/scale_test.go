@@ -2,7 +2,6 @@ package shortio
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,12 +37,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 	domain := fake.DomainID("short.gy")
 	cfg := agency.Config{Type: Provider, BaseURL: srv.URL, Token: token,
 		Options:  fmt.Sprintf("{statistics_base_url: %s, domain_id: %d, statistics_requests_per_minute: 1000000}", srv.URL, domain),
-		Creators: creators, Creator: func(b *strings.Builder, i int) {
-			b.WriteString("        links:\n")
-			for j := range perCreator {
-				fmt.Fprintf(b, "          - {collector: shortio, id: short.gy/l%05d}\n", i*perCreator+j)
-			}
-		}}
+		Creators: creators, Creator: agency.CreatorLinks("shortio", "short.gy/l%05d", perCreator)}
 	env := exportertest.Build(t, cfg.YAML())
 
 	stats := fmt.Sprintf("GET /statistics/domain/%d/link_clicks", domain)

@@ -276,3 +276,15 @@ func orEmpty(s string) string {
 	}
 	return s
 }
+
+// CreatorLinks returns a Config.Creator giving each creator perCreator links of
+// collector, numbered across the campaign: id formats the number, as in
+// "bit.ly/l%05d".
+func CreatorLinks(collector, id string, perCreator int) func(b *strings.Builder, i int) {
+	return func(b *strings.Builder, i int) {
+		b.WriteString("        links:\n")
+		for j := range perCreator {
+			fmt.Fprintf(b, "          - {collector: %s, id: "+id+"}\n", collector, i*perCreator+j)
+		}
+	}
+}
