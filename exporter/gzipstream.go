@@ -19,10 +19,12 @@ import (
 // other clients read only the first member. The member's CRC-32 is
 // combined from the segments' own, without reading their text again.
 
-// segment is text compressed as a DEFLATE segment, with the CRC-32 of the
-// text and the operator that shifts a CRC-32 over len(text) bytes.
+// segment is text compressed as a DEFLATE segment, with the length and
+// CRC-32 of the text and the operator that shifts a CRC-32 over its
+// length.
 type segment struct {
 	deflate []byte
+	size    int
 	crc     uint32
 	shift   uint32
 }
@@ -35,36 +37,100 @@ var segmentWriters = sync.Pool{New: func() any {
 	return w
 }}
 
+// segmentWriter compresses texts into segments, one after the other, and
+// then gives them one allocation of their exact size: begin starts a
+// segment, Write compresses its text, end closes it.
+type segmentWriter struct {
+	fw   *flate.Writer
+	out  *bytes.Buffer
+	segs []segment
+	ends []int
+	crc  uint32
+	size int
+}
+
+var segmentBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func newSegmentWriter() *segmentWriter {
+	out := segmentBuffers.Get().(*bytes.Buffer)
+	out.Reset()
+	return &segmentWriter{fw: segmentWriters.Get().(*flate.Writer), out: out}
+}
+
+func (w *segmentWriter) begin() {
+	w.fw.Reset(w.out)
+	w.crc, w.size = 0, 0
+}
+
+// Write compresses p into the open segment. Writes to a bytes.Buffer do
+// not fail.
+func (w *segmentWriter) Write(p []byte) (int, error) {
+	w.crc = crc32.Update(w.crc, crc32.IEEETable, p)
+	w.size += len(p)
+	_, _ = w.fw.Write(p)
+	return len(p), nil
+}
+
+func (w *segmentWriter) end() {
+	_ = w.fw.Flush()
+	w.segs = append(w.segs, segment{size: w.size, crc: w.crc, shift: crc32Shift(w.size)})
+	w.ends = append(w.ends, w.out.Len())
+}
+
+// finish returns the segments, in the order they were written, and
+// releases the writer.
+func (w *segmentWriter) finish() []segment {
+	all := bytes.Clone(w.out.Bytes())
+	start := 0
+	for i, end := range w.ends {
+		w.segs[i].deflate = all[start:end:end]
+		start = end
+	}
+	w.fw.Reset(io.Discard)
+	segmentWriters.Put(w.fw)
+	// A buffer grown by the largest snapshot is not kept for the
+	// small ones.
+	if w.out.Cap() <= 16<<20 {
+		segmentBuffers.Put(w.out)
+	}
+	w.fw, w.out = nil, nil
+	return w.segs
+}
+
 // deflateSegments compresses each text into a segment of its own; the
 // segments share one allocation of their exact size.
 func deflateSegments(texts [][]byte) []segment {
-	total := 0
+	w := newSegmentWriter()
 	for _, t := range texts {
-		total += len(t)
+		w.begin()
+		_, _ = w.Write(t)
+		w.end()
 	}
-	var buf bytes.Buffer
-	buf.Grow(total/8 + 16*len(texts))
-	fw := segmentWriters.Get().(*flate.Writer)
-	out := make([]segment, len(texts))
-	ends := make([]int, len(texts))
-	for i, t := range texts {
-		fw.Reset(&buf)
-		// Writes to a bytes.Buffer do not fail.
-		_, _ = fw.Write(t)
-		_ = fw.Flush()
-		ends[i] = buf.Len()
-		out[i].crc = crc32.ChecksumIEEE(t)
-		out[i].shift = crc32Shift(len(t))
+	return w.finish()
+}
+
+var segmentReaders = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+
+// inflate writes the text of s to out: what a scrape without gzip gets.
+// A segment has no final block, so its reader ends with an unexpected
+// EOF once it has given the whole text.
+func inflate(out io.Writer, s segment) error {
+	if s.size == 0 {
+		return nil
 	}
-	fw.Reset(io.Discard)
-	segmentWriters.Put(fw)
-	all := bytes.Clone(buf.Bytes())
-	start := 0
-	for i, end := range ends {
-		out[i].deflate = all[start:end:end]
-		start = end
+	r := segmentReaders.Get().(io.ReadCloser)
+	defer segmentReaders.Put(r)
+	if err := r.(flate.Resetter).Reset(bytes.NewReader(s.deflate), nil); err != nil {
+		return err
 	}
-	return out
+	n, err := io.CopyN(out, r, int64(s.size))
+	if n == int64(s.size) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // gzipStream writes one gzip member of segments and of text compressed as
@@ -107,13 +173,13 @@ func (z *gzipStream) Write(p []byte) (int, error) {
 	return z.fw.Write(p)
 }
 
-// segment writes s, the segment of n bytes of text.
-func (z *gzipStream) segment(s segment, n int) error {
+// segment writes s.
+func (z *gzipStream) segment(s segment) error {
 	if err := z.flush(); err != nil {
 		return err
 	}
 	z.crc = crc32Combine(z.crc, s.crc, s.shift)
-	z.size += uint32(n)
+	z.size += uint32(s.size)
 	_, err := z.out.Write(s.deflate)
 	return err
 }

@@ -363,10 +363,12 @@ func (b *body) rendered(f family, head bool) {
 // write writes c as rendered.
 func (b *body) write(c chunk) {
 	if b.gz == nil {
-		_, _ = b.out.Write(c.text[b.format])
+		// A failed write shows in failed(); a segment that does not
+		// inflate cannot be: it was compressed here.
+		_ = inflate(b.out, c.gz[b.format])
 		return
 	}
-	_ = b.gz.segment(c.gz[b.format], len(c.text[b.format]))
+	_ = b.gz.segment(c.gz[b.format])
 }
 
 // finish ends the body (OpenMetrics with its # EOF, gzip with its

@@ -5,12 +5,14 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -636,9 +638,11 @@ type gathererFunc func() ([]*dto.MetricFamily, error)
 
 func (f gathererFunc) Gather() ([]*dto.MetricFamily, error) { return f() }
 
-// TestRenderExactSize checks a snapshot's lines fill the allocation made
-// for them: the size pass and the writing pass agree.
-func TestRenderExactSize(t *testing.T) {
+// TestRenderSegments checks each rendered segment inflates to the text its
+// size and CRC-32 say, for the awkward snapshots and for a family large
+// enough to be compressed in several writes, and that the samples left
+// out are reported.
+func TestRenderSegments(t *testing.T) {
 	var samples []Sample
 	for _, s := range awkwardSnapshots() {
 		samples = append(samples, s...)
@@ -650,16 +654,40 @@ func TestRenderExactSize(t *testing.T) {
 	if len(skip) != 4 {
 		t.Errorf("skip = %v, want the 4 samples left out", skip)
 	}
-	for _, f := range e.families {
-		for _, c := range f.chunks {
-			if len(c.text) != cap(c.text) {
-				t.Errorf("%s: %d bytes written in %d allocated", f.metric.Name, len(c.text), cap(c.text))
-			}
-		}
-	}
 	ms, _ := ToMetrics(samples)
 	if e.series != len(ms) {
 		t.Errorf("%d series rendered, ToMetrics keeps %d", e.series, len(ms))
+	}
+	big := newMetric("big_total", "Many series.", prometheus.CounterValue, "id")
+	var many []Sample
+	for i := range 20000 {
+		many = append(many, Sample{Metric: big, LabelValues: []string{strconv.Itoa(i)}, Value: float64(i)})
+	}
+	large, _, err := renderSamples(many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []*exposition{e, large} {
+		for _, f := range e.families {
+			for _, c := range f.chunks {
+				for k, s := range c.gz {
+					var text bytes.Buffer
+					if err := inflate(&text, s); err != nil {
+						t.Fatalf("%s format %d: %v", f.metric.Name, k, err)
+					}
+					if text.Len() != s.size || crc32.ChecksumIEEE(text.Bytes()) != s.crc {
+						t.Errorf("%s format %d: %d bytes, CRC %08x; the segment says %d, %08x", f.metric.Name, k, text.Len(), crc32.ChecksumIEEE(text.Bytes()), s.size, s.crc)
+					}
+				}
+			}
+		}
+	}
+	var text bytes.Buffer
+	if err := inflate(&text, large.families[0].chunks[0].gz[formatOpenMetrics]); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Count(text.String(), "\n"); lines != 20000 || !strings.HasSuffix(text.String(), "big_total{id=\"19999\"} 19999.0\n") {
+		t.Errorf("OpenMetrics lines: %d, ending %q", lines, text.String()[max(0, text.Len()-40):])
 	}
 }
 
@@ -732,7 +760,7 @@ func TestGzipStream(t *testing.T) {
 		for i, p := range pieces {
 			want = append(want, p...)
 			if mask&(1<<i) != 0 {
-				if err := z.segment(deflateSegments([][]byte{p})[0], len(p)); err != nil {
+				if err := z.segment(deflateSegments([][]byte{p})[0]); err != nil {
 					t.Fatal(err)
 				}
 			} else if _, err := z.Write(p); err != nil {

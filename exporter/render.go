@@ -20,8 +20,8 @@ import (
 // rather than on every scrape: a scrape between two refreshes copies
 // bytes. kube-state-metrics keeps its series serialized for the same
 // reason (its metrics-store performance proposal). Each family's lines are
-// also kept compressed, as a DEFLATE segment a gzip scrape copies into its
-// stream (see gzipStream), so a gzip scrape copies bytes too.
+// kept compressed, as a DEFLATE segment a gzip scrape copies into its
+// stream (see gzipStream) and a scrape without gzip inflates.
 //
 // The lines are what client_golang's encoders write for the same series:
 // label pairs sorted by name, values escaped and floats formatted the same
@@ -45,10 +45,14 @@ const (
 	numFormats
 )
 
-// chunk is lines of each format, as text and compressed (see gzipStream).
+// chunk is lines of each format, compressed (see gzipStream). Only the
+// compressed lines are kept: they take a twentieth of the text's memory,
+// and so a refresh leaves a twentieth of the garbage, which keeps the
+// garbage collector out of the scrapes that run during it. Prometheus
+// asks for gzip by default; a scrape without it gets the segments
+// inflated as they are written, about 3 ms a megabyte.
 type chunk struct {
-	text [numFormats][]byte
-	gz   [numFormats]segment
+	gz [numFormats]segment
 }
 
 // family is the rendered series of one metric family: a chunk per source
@@ -66,13 +70,13 @@ type exposition struct {
 	series   int
 }
 
-// bytes returns how many bytes the rendered lines and members take.
+// bytes returns how many bytes the rendered segments take.
 func (e *exposition) bytes() int {
 	n := 0
 	for _, f := range e.families {
 		for _, c := range f.chunks {
 			for k := range numFormats {
-				n += len(c.text[k]) + len(c.gz[k].deflate)
+				n += len(c.gz[k].deflate)
 			}
 		}
 	}
@@ -126,12 +130,11 @@ func (x *seriesIndex) has(sum uint64, s Sample) bool {
 func renderOwned(samples []Sample, others []*seriesIndex) (*exposition, []int32, *seriesIndex, error) {
 	var (
 		metrics  []*Metric // by family, in order of first sample
-		sizes    [][numFormats]int
+		counts   []int32   // samples by family
 		fam      = make([]int32, len(samples))
-		sums     = make([]uint64, len(samples))
-		seen     = make(map[uint64]int32, len(samples))
-		collided map[string]struct{}
+		refs     = make([]seriesRef, 0, len(samples))
 		skipped  []int32
+		errIdx   = -1 // the first sample dropped with an error
 		firstErr error
 		dropped  int
 		num      []byte
@@ -146,8 +149,8 @@ func renderOwned(samples []Sample, others []*seriesIndex) (*exposition, []int32,
 			return
 		}
 		dropped++
-		if firstErr == nil {
-			firstErr = err
+		if errIdx < 0 || i < errIdx {
+			errIdx, firstErr = i, err
 		}
 	}
 	for i, s := range samples {
@@ -171,101 +174,120 @@ func renderOwned(samples []Sample, others []*seriesIndex) (*exposition, []int32,
 			drop(i, fmt.Errorf("duplicate series %s%q: collector %s exports it already", m.Name, s.LabelValues, owner))
 			continue
 		}
-		sums[i] = sum
-		if j, ok := seen[sum]; ok {
-			if sameSeries(samples[j], s) {
-				drop(i, fmt.Errorf("duplicate series %s%q", m.Name, s.LabelValues))
-				continue
-			}
-			// Two series with one hash: tell them apart by their
-			// whole identity, which almost never happens.
-			if collided == nil {
-				collided = map[string]struct{}{}
-			}
-			key := seriesKey(s)
-			if _, dup := collided[key]; dup {
-				drop(i, fmt.Errorf("duplicate series %s%q", m.Name, s.LabelValues))
-				continue
-			}
-			collided[key] = struct{}{}
-		} else {
-			seen[sum] = int32(i)
+		refs = append(refs, seriesRef{sum, int32(i)})
+	}
+	// Sorted by hash (then by position), a series given twice is next
+	// to itself: the first keeps it. Sorting is cheaper than a map of
+	// every series, and the index keeps the sorted refs.
+	slices.SortFunc(refs, func(a, b seriesRef) int {
+		return cmp.Or(cmp.Compare(a.sum, b.sum), cmp.Compare(a.idx, b.idx))
+	})
+	kept := refs[:0]
+	for run := 0; run < len(refs); {
+		end := run + 1
+		for end < len(refs) && refs[end].sum == refs[run].sum {
+			end++
 		}
+		first := len(kept)
+		for _, r := range refs[run:end] {
+			s := samples[r.idx]
+			// Two series with one hash almost never happen: they
+			// are told apart by their whole identity.
+			if slices.ContainsFunc(kept[first:], func(k seriesRef) bool { return sameSeries(samples[k.idx], s) }) {
+				drop(int(r.idx), fmt.Errorf("duplicate series %s%q", s.Metric.Name, s.LabelValues))
+				continue
+			}
+			kept = append(kept, r)
+		}
+		run = end
+	}
+	slices.Sort(skipped)
+	for i, s := range samples {
+		if fam[i] < 0 {
+			continue
+		}
+		m := s.Metric
 		f := last
 		if f < 0 || metrics[f].Name != m.Name {
 			f = slices.IndexFunc(metrics, func(x *Metric) bool { return x.Name == m.Name })
 			if f < 0 {
 				metrics = append(metrics, m)
-				sizes = append(sizes, [numFormats]int{})
+				counts = append(counts, 0)
 				f = len(metrics) - 1
 			}
 			last = f
 		}
 		fam[i] = int32(f)
-		num = appendFloat(num[:0], s.Value)
-		n := lineLen(m, s.LabelValues) + len(num)
-		sizes[f][formatText] += n
-		if pointZero(num) {
-			n += 2
-		}
-		sizes[f][formatOpenMetrics] += n
+		counts[f]++
 	}
 
-	// One allocation holds every family's lines, each sized exactly, so
-	// the snapshot keeps no slack.
-	total := 0
-	for _, fs := range sizes {
-		for _, n := range fs {
-			total += n
+	// The samples of each family in order, for a pass by family.
+	starts := make([]int32, len(metrics)+1)
+	for f, n := range counts {
+		starts[f+1] = starts[f] + n
+	}
+	byFamily := make([]int32, starts[len(metrics)])
+	next := slices.Clone(starts[:len(metrics)])
+	for i, f := range fam {
+		if f >= 0 {
+			byFamily[next[f]] = int32(i)
+			next[f]++
 		}
 	}
-	buf := make([]byte, total)
-	texts := make([][numFormats][]byte, len(metrics))
-	off := 0
-	for f, fs := range sizes {
-		for k, n := range fs {
-			texts[f][k] = buf[off : off : off+n]
-			off += n
+	// Each family's lines, in each format, are written a few kilobytes
+	// at a time into a segment of their own.
+	var (
+		ws    [numFormats]*segmentWriter
+		lines [numFormats][]byte
+	)
+	for k := range numFormats {
+		ws[k] = newSegmentWriter()
+		lines[k] = make([]byte, 0, 32<<10)
+	}
+	for f := range metrics {
+		for k := range numFormats {
+			ws[k].begin()
+		}
+		for _, i := range byFamily[starts[f]:starts[f+1]] {
+			s := samples[i]
+			t, om := lines[formatText], lines[formatOpenMetrics]
+			start := len(t)
+			t = appendSeries(t, s.Metric, s.LabelValues)
+			om = append(om, t[start:]...)
+			num = appendFloat(num[:0], s.Value)
+			t = append(append(t, num...), '\n')
+			om = append(om, num...)
+			if pointZero(num) {
+				om = append(om, '.', '0')
+			}
+			lines[formatText], lines[formatOpenMetrics] = t, append(om, '\n')
+			if len(lines[formatOpenMetrics]) >= 28<<10 {
+				for k := range numFormats {
+					_, _ = ws[k].Write(lines[k])
+					lines[k] = lines[k][:0]
+				}
+			}
+		}
+		for k := range numFormats {
+			_, _ = ws[k].Write(lines[k])
+			lines[k] = lines[k][:0]
+			ws[k].end()
 		}
 	}
-	for i, s := range samples {
-		f := fam[i]
-		if f < 0 {
-			continue
-		}
-		t, om := texts[f][formatText], texts[f][formatOpenMetrics]
-		start := len(t)
-		t = appendSeries(t, s.Metric, s.LabelValues)
-		om = append(om, t[start:]...)
-		num = appendFloat(num[:0], s.Value)
-		t = append(append(t, num...), '\n')
-		om = append(om, num...)
-		if pointZero(num) {
-			om = append(om, '.', '0')
-		}
-		texts[f][formatText], texts[f][formatOpenMetrics] = t, append(om, '\n')
+	var gz [numFormats][]segment
+	for k := range numFormats {
+		gz[k] = ws[k].finish()
 	}
-	flat := make([][]byte, 0, numFormats*len(texts))
-	for _, t := range texts {
-		flat = append(flat, t[:]...)
-	}
-	gz := deflateSegments(flat)
 	e := &exposition{families: make([]family, len(metrics)), series: len(samples) - len(skipped)}
 	for f, m := range metrics {
 		var c chunk
 		for k := range numFormats {
-			c.text[k], c.gz[k] = texts[f][k], gz[f*numFormats+k]
+			c.gz[k] = gz[k][f]
 		}
 		e.families[f] = family{metric: m, chunks: []chunk{c}}
 	}
 	slices.SortFunc(e.families, func(a, b family) int { return cmp.Compare(a.metric.Name, b.metric.Name) })
-	index := &seriesIndex{refs: make([]seriesRef, 0, e.series), samples: samples}
-	for i, f := range fam {
-		if f >= 0 {
-			index.refs = append(index.refs, seriesRef{sums[i], int32(i)})
-		}
-	}
-	slices.SortFunc(index.refs, func(a, b seriesRef) int { return cmp.Compare(a.sum, b.sum) })
+	index := &seriesIndex{refs: slices.Clip(kept), samples: samples}
 	if firstErr != nil {
 		return e, skipped, index, fmt.Errorf("dropped %d invalid samples, first: %w", dropped, firstErr)
 	}
@@ -313,19 +335,6 @@ func sameSeries(a, b Sample) bool {
 	return a.Metric.Name == b.Metric.Name && slices.Equal(a.LabelValues, b.LabelValues)
 }
 
-// lineLen is the length of a sample's line without its value.
-func lineLen(m *Metric, values []string) int {
-	n := len(m.Name) + 2 // the space before the value, the newline
-	if len(values) == 0 {
-		return n
-	}
-	n += 1 + len(values) // '{', a ',' between pairs and the '}'
-	for i, v := range values {
-		n += len(m.Labels[i]) + 3 + escapedLen(v) // name="value"
-	}
-	return n
-}
-
 // appendSeries appends the start of a sample's line, up to its value, as
 // expfmt's encoders write it in either format.
 func appendSeries(b []byte, m *Metric, values []string) []byte {
@@ -343,18 +352,6 @@ func appendSeries(b []byte, m *Metric, values []string) []byte {
 		b = append(b, '}')
 	}
 	return append(b, ' ')
-}
-
-// escapedLen is the length of v once escaped as a label value.
-func escapedLen(v string) int {
-	n := len(v)
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case '\\', '\n', '"':
-			n++
-		}
-	}
-	return n
 }
 
 // appendEscaped escapes as expfmt does: a backslash, a newline and, in a
@@ -405,7 +402,7 @@ func appendFloat(b []byte, f float64) []byte {
 // header returns the family's HELP and TYPE lines in each format.
 func (m *Metric) header() chunk {
 	m.headOnce.Do(func() {
-		var c chunk
+		var text [numFormats][]byte
 		b := append([]byte("# HELP "), m.Name...)
 		b = append(b, ' ')
 		b = appendEscaped(b, m.Help, false)
@@ -413,7 +410,7 @@ func (m *Metric) header() chunk {
 		b = append(b, m.Name...)
 		b = append(b, ' ')
 		b = append(b, typeName(m.Type)...)
-		c.text[formatText] = append(b, '\n')
+		text[formatText] = append(b, '\n')
 
 		// OpenMetrics names a counter family without its _total, and
 		// has no untyped: expfmt writes unknown.
@@ -431,9 +428,10 @@ func (m *Metric) header() chunk {
 		b = append(b, name...)
 		b = append(b, ' ')
 		b = append(b, typ...)
-		c.text[formatOpenMetrics] = append(b, '\n')
+		text[formatOpenMetrics] = append(b, '\n')
 
-		copy(c.gz[:], deflateSegments(c.text[:]))
+		var c chunk
+		copy(c.gz[:], deflateSegments(text[:]))
 		m.head = c
 	})
 	return m.head
@@ -442,8 +440,7 @@ func (m *Metric) header() chunk {
 // openMetricsEOF ends an OpenMetrics exposition.
 var openMetricsEOF = sync.OnceValue(func() chunk {
 	var c chunk
-	c.text[formatOpenMetrics] = []byte("# EOF\n")
-	c.gz[formatOpenMetrics] = deflateSegments(c.text[formatOpenMetrics:])[0]
+	c.gz[formatOpenMetrics] = deflateSegments([][]byte{[]byte("# EOF\n")})[0]
 	return c
 })
 
