@@ -191,15 +191,22 @@ func TestProgressReplacesSnapshotDuringRefresh(t *testing.T) {
 	cache := NewCache()
 	inst := &Instance{Name: "slow", Type: "fake", Interval: time.Minute}
 	seen := make(chan float64, 1)
+	var took time.Duration
 	inst.Collector = pollFunc(func(ctx context.Context) ([]Sample, error) {
-		Progress(ctx, []Sample{clicks(7, "fk.io/a")})
+		took = Progress(ctx, []Sample{clicks(7, "fk.io/a")})
 		ms := testutil.ToFloat64(SamplesCollector(cache.samplesOf("slow")))
 		seen <- ms
 		return []Sample{clicks(8, "fk.io/a")}, nil
 	})
+	if d := Progress(context.Background(), []Sample{clicks(1, "fk.io/a")}); d != 0 || cache.samplesOf("slow") != nil {
+		t.Errorf("outside a refresh, Progress took %s and stored %v, want 0 and nothing", d, cache.samplesOf("slow"))
+	}
 	(&Scheduler{Cache: cache}).Refresh(context.Background(), inst)
 	if v := <-seen; v != 7 {
 		t.Errorf("during the refresh, the snapshot held %v, want 7", v)
+	}
+	if took <= 0 {
+		t.Errorf("Progress reported storing took %s, want the time it took", took)
 	}
 	if v := testutil.ToFloat64(SamplesCollector(cache.samplesOf("slow"))); v != 8 {
 		t.Errorf("after the refresh, %v, want 8", v)

@@ -57,6 +57,9 @@ type round struct {
 	dests        map[string]*destination
 	destSeen     map[string]int // destinations started per host
 	lastProgress time.Time
+	// progressGap is the least time between two progress exports:
+	// progressEvery, or more when the last took long to store.
+	progressGap time.Duration
 	// flush exports the results that arrived too soon after the last
 	// export, once it is time; closed stops it when the round is over.
 	// progressMu orders exports with the round's end, so that none lands
@@ -89,7 +92,7 @@ func (p *Probe) newRound(ctx context.Context, targets []exporter.PublishedLink) 
 		dests:      map[string]*destination{},
 		destSeen:   map[string]int{},
 	}
-	r.lastProgress = r.start
+	r.lastProgress, r.progressGap = r.start, progressEvery
 	p.short.prune()
 	p.dest.prune()
 
@@ -580,7 +583,7 @@ func (r *round) export(due bool) {
 		r.mu.Unlock()
 		return
 	}
-	if wait := progressEvery - now.Sub(r.lastProgress); wait > 0 && !due {
+	if wait := r.progressGap - now.Sub(r.lastProgress); wait > 0 && !due {
 		if r.flush == nil {
 			r.flush = time.AfterFunc(wait, func() { r.export(true) })
 		}
@@ -590,7 +593,10 @@ func (r *round) export(due bool) {
 	r.lastProgress = now
 	samples := r.samplesLocked()
 	r.mu.Unlock()
-	exporter.Progress(r.ctx, samples)
+	took := exporter.Progress(r.ctx, samples)
+	r.mu.Lock()
+	r.progressGap = max(progressEvery, exporter.ProgressCost*took)
+	r.mu.Unlock()
 }
 
 // samplesLocked returns every target's samples: this round's result, else
