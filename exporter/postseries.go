@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -103,16 +104,41 @@ func NewPostSeries() *PostSeries {
 }
 
 // SetConfig takes the campaigns whose post_series is per_creator from
-// cfg. Snapshots already stored keep their shape until their collector's
-// next refresh.
-func (p *PostSeries) SetConfig(cfg *Config) {
+// cfg, and reports whether they changed. Snapshots already stored keep
+// their shape until Reshape or their collector's next refresh.
+func (p *PostSeries) SetConfig(cfg *Config) bool {
 	set := map[string]bool{}
 	for _, name := range cfg.PerCreatorCampaigns() {
 		set[name] = true
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	changed := !maps.Equal(set, p.perCreator)
 	p.perCreator = set
+	return changed
+}
+
+// Reshape stores again, in the shape the campaigns' post_series now ask
+// for, every snapshot of collectors (by name, with their type) the cache
+// holds, so that a reload changing post_series applies at once rather than
+// at each collector's next refresh. Call it with no refresh running.
+func (p *PostSeries) Reshape(cache *Cache, collectors map[string]string) {
+	if p == nil {
+		return
+	}
+	for name, typ := range collectors {
+		stored := cache.samplesOf(name)
+		if stored == nil {
+			continue
+		}
+		shaped := p.shape(name, typ, p.previous(name, stored))
+		if len(shaped) == len(stored) && (len(shaped) == 0 || &shaped[0] == &stored[0]) {
+			continue // as collected, before and now
+		}
+		// Invalid samples were reported when the snapshot was first
+		// stored.
+		_ = cache.store(name, typ, shaped)
+	}
 }
 
 // Retain drops what it keeps of collectors not in keep (by name, with

@@ -290,9 +290,10 @@ influencer_post_views{campaign="big",creator="alice",post="all",provider="instag
 	}
 }
 
-// A reload that changes a campaign's post_series applies at its
-// collectors' next refresh: the per-post series go and the sums come, and
-// back; fees count the same posts throughout.
+// A reload that changes a campaign's post_series applies at once to the
+// snapshots stored (the early curve at the collectors' next refresh): the
+// per-post series go and the sums come, and back; fees count the same
+// posts throughout.
 func TestPostSeriesSwitch(t *testing.T) {
 	perPostCfg, perCreatorCfg := guardConfig(t, PostSeriesPerPost), guardConfig(t, PostSeriesPerCreator)
 	g := newGuardRig(perPostCfg)
@@ -320,8 +321,20 @@ func TestPostSeriesSwitch(t *testing.T) {
 	has("per_post", "influencer_aggregated_posts", false)
 	checkFees("per_post")
 
-	g.posts.SetConfig(perCreatorCfg)
-	has("reloaded, before the next refresh", `post="p1"`, true)
+	reload := func(cfg *Config) {
+		t.Helper()
+		if !g.posts.SetConfig(cfg) {
+			t.Fatal("SetConfig: the per_creator campaigns did not change")
+		}
+		g.posts.Reshape(g.cache, map[string]string{g.inst.Name: g.inst.Type})
+		if g.posts.SetConfig(cfg) {
+			t.Error("SetConfig again: the per_creator campaigns changed")
+		}
+	}
+	reload(perCreatorCfg)
+	if err := testutil.CollectAndCompare(g.cache, strings.NewReader(guardSums), postFamilies...); err != nil {
+		t.Errorf("reloaded, before the next refresh: %v", err)
+	}
 	checkFees("reloaded, before the next refresh")
 	g.refresh(guardSnapshot(), nil)
 	if err := testutil.CollectAndCompare(g.cache, strings.NewReader(guardSums), postFamilies...); err != nil {
@@ -332,7 +345,9 @@ func TestPostSeriesSwitch(t *testing.T) {
 		t.Errorf("per_creator: the early curve still tracks big's posts:\n%s", got)
 	}
 
-	g.posts.SetConfig(perPostCfg)
+	reload(perPostCfg)
+	has("reloaded back, before the next refresh", `post="p1"`, true)
+	has("reloaded back, before the next refresh", `post="all"`, false)
 	checkFees("reloaded back, before the next refresh")
 	g.refresh(guardSnapshot(), nil)
 	has("per_post again", `post="p1"`, true)

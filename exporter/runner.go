@@ -216,10 +216,12 @@ func (r *Runner) reload() error {
 	}
 	r.Cache.Retain(keep)
 	r.posts.Retain(keep)
-	// A campaign's new post_series applies from each collector's next
-	// refresh, with the early curve's: the snapshots stored so far keep
-	// their shape until then.
-	r.posts.SetConfig(cfg)
+	// A campaign's new post_series applies at once to the snapshots
+	// stored so far (no refresh runs now), and from each collector's next
+	// refresh to the early curve.
+	if r.posts.SetConfig(cfg) {
+		r.posts.Reshape(r.Cache, keep)
+	}
 	r.Links.Forget(names)
 	// Ages before the state file: values are read back for the ages
 	// configured.
