@@ -162,7 +162,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	mux.Handle(*metricsPath, metrics)
 	mux.Handle("/", &exporter.StatusPage{
 		Cache: runner.Cache, Version: version.Version, MetricsPath: *metricsPath,
-		Links: runner.LinkDetails, Reload: runner.LastReload,
+		Links: runner.LinkDetails, Reload: runner.LastReload, PerCreator: runner.PerCreatorCampaigns,
 	})
 	links := &exporter.LinksPage{Inspect: runner.LinkInspectors}
 	mux.Handle("/links", links)

@@ -253,6 +253,15 @@ func (r *Runner) reload() error {
 // Config returns the running config, nil before the first successful load.
 func (r *Runner) Config() *Config { return r.cfg.Load() }
 
+// PerCreatorCampaigns returns the campaigns of the running configuration
+// whose post series are summed per creator, sorted.
+func (r *Runner) PerCreatorCampaigns() []string {
+	if cfg := r.cfg.Load(); cfg != nil {
+		return cfg.PerCreatorCampaigns()
+	}
+	return nil
+}
+
 // earlyCurveAges returns the configured ages; LoadConfig sets the default
 // ones when the config names none, a config built otherwise may not.
 func earlyCurveAges(cfg *Config) []time.Duration {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -33,6 +34,10 @@ type StatusPage struct {
 	// Reload returns the outcome of the last configuration load. When
 	// nil, the page says nothing of reloads.
 	Reload func() ReloadStatus
+	// PerCreator returns the campaigns whose post series are summed per
+	// creator (post_series: per_creator), which the page names: their
+	// per-post series are missing from /metrics by choice.
+	PerCreator func() []string
 }
 
 // attentionRows bounds each list of the attention section: on a bad night
@@ -83,6 +88,7 @@ var statusTmpl = template.Must(template.New("status").Funcs(template.FuncMap{
 		}
 		return t.UTC().Format(time.RFC3339)
 	},
+	"join": strings.Join,
 	"count": func(n int, one, many string) string {
 		if n == 1 {
 			return "1 " + one
@@ -186,6 +192,9 @@ th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertica
 <span id="last-reload">Last reload: <span title="{{rfc3339 .At}}">{{ago $now .At}}</span>, {{if .Err}}<span class="down">failed</span>: <span class="err">{{.Err}}</span>{{if not .LastSuccess.IsZero}} (running the configuration loaded <span title="{{rfc3339 .LastSuccess}}">{{ago $now .LastSuccess}}</span>){{end}}{{else}}<span class="up">OK</span>{{end}}.</span>
 {{- end}}{{end}}
 </form>
+{{- with .PerCreator}}
+<p id="per-creator">Post series summed per creator and platform (<code>post_series: per_creator</code>; no per-post series, early curve off) in {{count (len .) "campaign" "campaigns"}}: {{join . ", "}}.</p>
+{{- end}}
 {{- with .Gaps}}
 <h2 id="not-covered">Not covered</h2>
 <p>Objects the configuration asks for that the last refresh did not export (missing) or did not read (skipped: previous values kept, read first next time).</p>
@@ -253,15 +262,20 @@ func (p *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reload = &rs
 	}
 	probed := probedLinks(p.Cache, collectors)
+	var perCreator []string
+	if p.PerCreator != nil {
+		perCreator = p.PerCreator()
+	}
 	_ = statusTmpl.Execute(w, struct {
 		Version, MetricsPath string
 		Now                  time.Time
 		Attention            attention
 		Reload               *ReloadStatus
+		PerCreator           []string
 		Gaps                 []gap
 		Collectors           []CollectorStatus
 		BrokenBy             map[string]int
-	}{p.Version, p.MetricsPath, now(), p.attention(collectors, gaps, reload, probed.links), reload, gaps, collectors, probed.brokenBy})
+	}{p.Version, p.MetricsPath, now(), p.attention(collectors, gaps, reload, probed.links), reload, perCreator, gaps, collectors, probed.brokenBy})
 }
 
 // attention gathers what the landing page opens with.

@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -215,6 +216,23 @@ func TestLandingReload(t *testing.T) {
 	page, att = landing(t, cache, nil, ok)
 	assertLacks(t, "attention section", att, "reload")
 	assertContains(t, "landing page", page, `<span id="last-reload">Last reload: <span title="2025-04-01T11:59:15Z">45 s ago</span>, <span class="up">OK</span>.</span>`)
+}
+
+// Campaigns whose posts are summed per creator are named: their per-post
+// series are missing from /metrics by choice, not by failure.
+func TestLandingPerCreatorCampaigns(t *testing.T) {
+	cache := NewCache()
+	upSnapshot(cache, "instagram", "instagram")
+	page := func(names []string) string {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		(&StatusPage{Cache: cache, Now: func() time.Time { return statusNow }, PerCreator: func() []string { return names }}).
+			ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		return rec.Body.String()
+	}
+	assertContains(t, "landing page", page([]string{"agency", "big<b>"}),
+		`<p id="per-creator">Post series summed per creator and platform (<code>post_series: per_creator</code>; no per-post series, early curve off) in 2 campaigns: agency, big&lt;b&gt;.</p>`)
+	assertLacks(t, "landing page", page(nil), `id="per-creator"`)
 }
 
 func TestLandingNothingToReport(t *testing.T) {
