@@ -76,6 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		configFile  = serve.Flag("config.file", "Configuration file.").Default("config.yaml").String()
 		configCheck = serve.Flag("config.check", "Validate the configuration file, print every error and exit.").Bool()
 		metricsPath = serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+		lifecycle   = serve.Flag("web.enable-lifecycle", "Enable reload and shutdown via HTTP request (POST or PUT /-/reload, /-/quit), and the landing page's reload button. SIGHUP reloads either way.").Bool()
 		webConfig   = kingpinflag.AddFlags(serve, defaultAddress)
 		logConfig   = &promslog.Config{}
 	)
@@ -156,39 +157,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer runner.Stop()
 
+	ctx, quit := context.WithCancel(ctx)
+	defer quit()
 	mux := http.NewServeMux()
 	// The snapshots are written as rendered when they were stored: a
 	// scrape copies bytes (see exporter.MetricsHandler).
-	mux.Handle(*metricsPath, metrics)
-	mux.Handle("/", &exporter.StatusPage{
+	mux.Handle(*metricsPath, readOnly(metrics))
+	mux.Handle("/", readOnly(&exporter.StatusPage{
 		Cache: runner.Cache, Version: version.Version, MetricsPath: *metricsPath,
 		Links: runner.LinkDetails, Reload: runner.LastReload, PerCreator: runner.PerCreatorCampaigns,
-	})
+		Lifecycle: *lifecycle,
+	}))
 	links := &exporter.LinksPage{Inspect: runner.LinkInspectors}
-	mux.Handle("/links", links)
+	mux.Handle("/links", readOnly(links))
 	mux.Handle("/links/probe", links)
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("/-/healthy", readOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy.")
-	})
-	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+	})))
+	mux.Handle("/-/ready", readOnly(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		if runner.Config() == nil {
 			http.Error(w, "Not ready: no configuration loaded.", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "Ready.")
-	})
-	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "This endpoint requires a POST request.", http.StatusMethodNotAllowed)
-			return
-		}
+	})))
+	mux.Handle("/-/reload", lifecycleHandler(*lifecycle, func(w http.ResponseWriter) {
 		if err := reload(runner, logger); err != nil {
 			http.Error(w, fmt.Sprintf("failed to reload config: %v", err), http.StatusInternalServerError)
 			return
 		}
 		fmt.Fprintln(w, "Configuration reloaded.")
-	})
+	}))
+	mux.Handle("/-/quit", lifecycleHandler(*lifecycle, func(w http.ResponseWriter) {
+		fmt.Fprintln(w, "Requesting termination... Goodbye!")
+		logger.Info("shutdown requested over HTTP")
+		quit()
+	}))
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -215,11 +219,54 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	case <-ctx.Done():
 		logger.Info("shutting down")
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			// Scrapes still running after the grace period are cut.
+			_ = srv.Close()
+		}
+		runner.StopWithin(shutdownGrace)
 	}
 	return 0
+}
+
+// shutdownGrace bounds each step of a shutdown: in-flight requests, then
+// in-flight refreshes (their provider calls are cancelled; a collector
+// that ignores it is left behind). Both together stay well inside the 30 s
+// Kubernetes and systemd give a process after SIGTERM.
+const shutdownGrace = 5 * time.Second
+
+// readOnly answers 405 to methods other than GET and HEAD, as Prometheus
+// does on its read-only pages: nothing there changes state, and a form
+// posted from another site must not look as if it did.
+func readOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, fmt.Sprintf("Method %s not allowed: this endpoint serves GET and HEAD.", r.Method), http.StatusMethodNotAllowed)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// lifecycleHandler runs do on POST or PUT when enabled, as Prometheus's
+// --web.enable-lifecycle does: a request that changes what the process
+// runs is refused (403) unless the operator turned it on, since any page
+// the operator's browser visits could send it.
+func lifecycleHandler(enabled bool, do func(http.ResponseWriter)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut {
+			w.Header().Set("Allow", "POST, PUT")
+			http.Error(w, "This endpoint requires a POST or PUT request.", http.StatusMethodNotAllowed)
+			return
+		}
+		if !enabled {
+			http.Error(w, "Lifecycle API is not enabled: start the exporter with --web.enable-lifecycle, or send SIGHUP to reload.", http.StatusForbidden)
+			return
+		}
+		do(w)
+	})
 }
 
 // configOK validates the configuration file as --config.check does: it

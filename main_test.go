@@ -204,7 +204,7 @@ func startExporter(t *testing.T, configFile string) *exporterProcess {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	go func() {
-		p.done <- run(ctx, []string{"--config.file=" + configFile, "--web.listen-address=" + p.addr, "--log.level=debug"}, io.Discard, p.logs)
+		p.done <- run(ctx, []string{"--config.file=" + configFile, "--web.listen-address=" + p.addr, "--log.level=debug", "--web.enable-lifecycle"}, io.Discard, p.logs)
 	}()
 	select {
 	case p.sb = <-started:

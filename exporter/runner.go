@@ -199,7 +199,7 @@ func (r *Runner) reload() error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.stopLocked()
+	r.stopLocked(30 * time.Second)
 
 	keep := map[string]string{}
 	names := map[string]bool{}
@@ -280,24 +280,30 @@ func durations(ds []model.Duration) []time.Duration {
 	return out
 }
 
-// Stop stops the scheduler and waits for in-flight refreshes.
-func (r *Runner) Stop() {
+// Stop stops the scheduler and waits for in-flight refreshes, at most 30
+// seconds.
+func (r *Runner) Stop() { r.StopWithin(30 * time.Second) }
+
+// StopWithin stops the scheduler and waits for in-flight refreshes, at
+// most grace.
+func (r *Runner) StopWithin(grace time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.stopLocked()
+	r.stopLocked(grace)
 }
 
-func (r *Runner) stopLocked() {
+func (r *Runner) stopLocked(grace time.Duration) {
 	if r.cancel == nil {
 		return
 	}
 	r.cancel()
 	select {
 	case <-r.done:
-	case <-time.After(30 * time.Second):
+	case <-time.After(grace):
 		// A collector ignoring its context must not block a reload
-		// forever; its goroutine ends when its Poll returns.
-		r.Logger.Warn("collectors did not stop within 30s")
+		// or a shutdown forever; its goroutine ends when its Poll
+		// returns.
+		r.Logger.Warn("collectors did not stop in time", "waited", grace)
 	}
 	r.cancel, r.done = nil, nil
 }

@@ -38,6 +38,9 @@ type StatusPage struct {
 	// creator (post_series: per_creator), which the page names: their
 	// per-post series are missing from /metrics by choice.
 	PerCreator func() []string
+	// Lifecycle shows the reload button (--web.enable-lifecycle); without
+	// it the page says how to reload.
+	Lifecycle bool
 }
 
 // attentionRows bounds each list of the attention section: on a bad night
@@ -187,11 +190,11 @@ th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; vertica
 <li><a href="links">Tracking links</a></li>
 <li><a href="-/healthy">Health</a> · <a href="-/ready">Readiness</a></li>
 </ul>
-<form action="-/reload" method="post"><button type="submit">Reload configuration</button>
+{{if .Lifecycle}}<form action="-/reload" method="post"><button type="submit">Reload configuration</button>{{else}}<p>Reload the configuration with <code>SIGHUP</code> (<code>POST /-/reload</code> needs <code>--web.enable-lifecycle</code>).{{end}}
 {{- with .Reload}}{{if not .At.IsZero}}
 <span id="last-reload">Last reload: <span title="{{rfc3339 .At}}">{{ago $now .At}}</span>, {{if .Err}}<span class="down">failed</span>: <span class="err">{{.Err}}</span>{{if not .LastSuccess.IsZero}} (running the configuration loaded <span title="{{rfc3339 .LastSuccess}}">{{ago $now .LastSuccess}}</span>){{end}}{{else}}<span class="up">OK</span>{{end}}.</span>
 {{- end}}{{end}}
-</form>
+{{if .Lifecycle}}</form>{{else}}</p>{{end}}
 {{- with .PerCreator}}
 <p id="per-creator">Post series summed per creator and platform (<code>post_series: per_creator</code>; no per-post series, early curve off) in {{count (len .) "campaign" "campaigns"}}: {{join . ", "}}.</p>
 {{- end}}
@@ -272,10 +275,11 @@ func (p *StatusPage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Attention            attention
 		Reload               *ReloadStatus
 		PerCreator           []string
+		Lifecycle            bool
 		Gaps                 []gap
 		Collectors           []CollectorStatus
 		BrokenBy             map[string]int
-	}{p.Version, p.MetricsPath, now(), p.attention(collectors, gaps, reload, probed.links), reload, perCreator, gaps, collectors, probed.brokenBy})
+	}{p.Version, p.MetricsPath, now(), p.attention(collectors, gaps, reload, probed.links), reload, perCreator, p.Lifecycle, gaps, collectors, probed.brokenBy})
 }
 
 // attention gathers what the landing page opens with.

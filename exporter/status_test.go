@@ -208,9 +208,19 @@ func TestLandingReload(t *testing.T) {
 	assertContains(t, "landing page", page,
 		`<span id="last-reload">Last reload: <span title="2025-04-01T11:58:00Z">2 min ago</span>, <span class="down">failed</span>: <span class="err">config.yaml:12:3:`,
 		` (running the configuration loaded <span title="2025-04-01T10:40:00Z">1 h 20 min ago</span>).</span>`)
-	if strings.Index(page, `<button type="submit">Reload configuration</button>`) > strings.Index(page, `<span id="last-reload">`) {
-		t.Error("the reload line is not beside the reload button")
+	// Without --web.enable-lifecycle there is no button, and the page
+	// says how to reload.
+	assertLacks(t, "landing page", page, `<button`, `action="-/reload"`)
+	assertContains(t, "landing page", page, `<p>Reload the configuration with <code>SIGHUP</code> (<code>POST /-/reload</code> needs <code>--web.enable-lifecycle</code>).`)
+	rec := httptest.NewRecorder()
+	(&StatusPage{Cache: cache, Now: func() time.Time { return statusNow }, Reload: func() ReloadStatus { return *failed }, Lifecycle: true}).
+		ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	withButton := rec.Body.String()
+	button := strings.Index(withButton, `<form action="-/reload" method="post"><button type="submit">Reload configuration</button>`)
+	if line := strings.Index(withButton, `<span id="last-reload">`); button < 0 || line < button || strings.Index(withButton, "</form>") < line {
+		t.Errorf("with the lifecycle API, the reload line is not in the reload button's form:\n%s", withButton)
 	}
+	assertLacks(t, "landing page with the lifecycle API", withButton, "SIGHUP")
 
 	ok := &ReloadStatus{At: statusNow.Add(-45 * time.Second), LastSuccess: statusNow.Add(-45 * time.Second)}
 	page, att = landing(t, cache, nil, ok)
