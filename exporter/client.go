@@ -462,29 +462,13 @@ func (c *Client) errorMessage(status int, body []byte) string {
 // the client did not produce itself, such as an error in an HTTP 200 body.
 func (c *Client) Redact(s string) string { return c.redact(s) }
 
-// redact removes the collector's token from s, wherever a provider or the
-// transport echoed it. A token made of parts (WooCommerce's
-// consumer_key:consumer_secret) has each part removed too.
+// redact removes the collector's tokens from s, wherever a provider or the
+// transport echoed them, whole or masked (see redactSecrets).
 func (c *Client) redact(s string) string {
 	c.mu.Lock()
-	secrets := append([]string(nil), c.secrets...)
+	secrets := c.secrets
 	c.mu.Unlock()
-	for _, tok := range append([]string(nil), secrets...) {
-		// key:secret pairs only; a JSON key file also has colons.
-		if strings.Count(tok, ":") == 1 && !strings.ContainsAny(tok, "{}\" \n") {
-			secrets = append(secrets, strings.Split(tok, ":")...)
-		}
-	}
-	for _, sec := range secrets {
-		if len(sec) < 4 {
-			continue // too short to be a secret, too common to replace
-		}
-		s = strings.ReplaceAll(s, sec, "<secret>")
-		if q := url.QueryEscape(sec); q != sec {
-			s = strings.ReplaceAll(s, q, "<secret>")
-		}
-	}
-	return s
+	return redactSecrets(s, secrets)
 }
 
 func statusKind(code int) error {

@@ -56,7 +56,7 @@ func TestCheckOnlineRevokedKey(t *testing.T) {
 		t.Errorf("reachable %t, authenticated %t; want reachable, not authenticated", rep.Reachable, rep.Authenticated)
 	}
 	exportertest.AssertOnlineErr(t, rep, exporter.ErrUnauthorized,
-		"stripe: read the account: ", "HTTP 401: invalid_request_error: Invalid API Key provided: sk_test_*")
+		"stripe: read the account: ", "HTTP 401: invalid_request_error: Invalid API Key provided: <secret>")
 	if sb.fake.Requests(pathSessions) != 0 {
 		t.Error("the check went on after the key was refused")
 	}
