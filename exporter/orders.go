@@ -103,12 +103,12 @@ type OrderBook struct {
 
 // Listings: counting a shop that cannot be read in one refresh.
 //
-// A shop collector reads orders through one or more listings (a search
-// per group of codes, a list endpoint), each in an order that keeps its
-// pages stable as orders arrive (update time, creation time or id, as the
-// shop allows), and walks each listing in passes: a pass reads
-// every page from a lower bound, fixed for the whole pass so that its
-// cursor stays valid, to the listing's end. A listing's first pass is a
+// A shop collector reads orders through one or more listings (a search,
+// a list endpoint), each in an order that keeps its pages stable as
+// orders arrive (update time, creation time or id, as the shop allows),
+// and walks each listing in passes: a pass reads every page from a lower
+// bound, fixed for the whole pass so that its cursor stays valid, to the
+// listing's end. A listing's first pass is a
 // full count (from the campaign start); each later one starts from the
 // listing's watermark, the latest time the previous pass saw, less an
 // overlap for the shop's index lag and clock skew.
@@ -158,8 +158,9 @@ type Pass struct {
 	// it), the same for all its pages. Zero on a listing's first pass, a
 	// full count, and after passes that saw no order.
 	Since time.Time
-	// Cursor is where the pass continues: the shop's cursor, or a page
-	// number; "" for the pass's first page.
+	// Cursor is where the pass continues: the shop's cursor, a page
+	// number, or a time to search again from; "" for the pass's first
+	// page.
 	Cursor string
 	// Full is true on the listing's first pass.
 	Full bool

@@ -47,7 +47,8 @@ type shopInfo struct {
 // CheckOnline implements exporter.OnlineChecker. It lists the token's
 // access scopes (GET /admin/oauth/access_scopes.json) and reads the shop's
 // name (GET /admin/api/{version}/shop.json), then asks in one GraphQL
-// query whether the shop has the first codes_per_query configured codes.
+// query whether the shop has the configured codes, as many as a refresh
+// asks about in one query (1,000).
 // Admin API access tokens do not expire: they stop working when the app is
 // uninstalled or its token rotated.
 func (c *collector) CheckOnline(ctx context.Context) exporter.OnlineReport {
@@ -145,11 +146,11 @@ func (c *collector) allOrdersNote(now time.Time) string {
 }
 
 // checkCodesOnline asks, in one query as a refresh does, whether the shop
-// has the first codes_per_query configured codes, and records the first
-// in config order it does not have.
+// has the first configured codes (as many as one query's cost allows),
+// and records the first in config order it does not have.
 func (c *collector) checkCodesOnline(ctx context.Context, rep *exporter.OnlineReport) {
 	// The config has each code once per collector, whatever its case.
-	refs := c.codes[:min(len(c.codes), c.opts.CodesPerQuery)]
+	refs := c.codes[:min(len(c.codes), c.api.codesPerQuery())]
 	if len(refs) == 0 {
 		return
 	}
@@ -159,7 +160,7 @@ func (c *collector) checkCodesOnline(ctx context.Context, rep *exporter.OnlineRe
 	}
 	found, err := c.api.codesExist(ctx, codes)
 	if err != nil {
-		rep.Fail(fmt.Errorf("shopify %s: check discount codes %s: %w", c.shop, strings.Join(codes, ", "), err))
+		rep.Fail(fmt.Errorf("shopify %s: check %s: %w", c.shop, codesText(codes), err))
 		return
 	}
 	for _, r := range refs {
@@ -170,7 +171,7 @@ func (c *collector) checkCodesOnline(ctx context.Context, rep *exporter.OnlineRe
 		}
 	}
 	if n := len(c.codes); n > len(refs) {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("checked the first %d of %d configured codes (options.codes_per_query); the other %d were not checked", len(refs), n, n-len(refs)))
+		rep.Notes = append(rep.Notes, fmt.Sprintf("checked the first %d of %d configured codes (one query of %d points); a refresh checks the other %d", len(refs), n, maxQueryCost, n-len(refs)))
 	}
 }
 

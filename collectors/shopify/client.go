@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -20,17 +21,30 @@ import (
 // least twelve months; 2026-10 is the newest stable one as this is written.
 const DefaultAPIVersion = "2026-10"
 
-// Query costs, computed the way Shopify documents them: scalars and enums
+// Query costs, computed the way Shopify documents them (shopify.dev,
+// "GraphQL Admin API rate limits", cost calculation): scalars and enums
 // cost 0, objects 1, a connection 2 plus first times the cost of one node.
 // Shopify reserves the requested cost before running a query and refunds
 // what it did not use; a query requesting more than maxQueryCost is
-// refused outright.
+// refused outright (MAX_COST_EXCEEDED), whatever the bucket holds.
+//
+// Not confirmed: that no field the collector selects has a cost of its
+// own above the default (the documentation allows it, and names none for
+// these fields), and that Shopify bounds neither the aliases of a query nor
+// the size of its body below what a query of maxQueryCost points needs.
+// The costs below are therefore a starting point: every answer says what
+// the query requested (extensions.cost.requestedQueryCost, also sent with
+// MAX_COST_EXCEEDED), and api raises them to what the shop charges, so a
+// shop that charges more costs one refused query, then smaller batches.
 const (
 	maxQueryCost = 1000
+	// connectionCost is what a connection costs besides its nodes.
+	connectionCost = 2
 	// orderNodeCost is one node of ordersQuery: the Order, two MoneyBag
-	// and two MoneyV2 objects.
+	// and two MoneyV2 objects (discountCodes is a list of strings: 0).
 	orderNodeCost = 5
-	// codeCheckCost is one codeDiscountNodeByCode { id }.
+	// codeCheckCost is one aliased codeDiscountNodeByCode { id }: the
+	// DiscountCodeNode object. 1,000 codes fit in one query.
 	codeCheckCost = 1
 )
 
@@ -111,10 +125,16 @@ type gqlResponse struct {
 }
 
 type gqlError struct {
-	Message    string `json:"message"`
-	Extensions struct {
-		Code string `json:"code"`
-	} `json:"extensions"`
+	Message    string        `json:"message"`
+	Extensions gqlErrorExtra `json:"extensions"`
+}
+
+// gqlErrorExtra is a GraphQL error's extensions: its code and, for
+// MAX_COST_EXCEEDED, the query's cost and the limit.
+type gqlErrorExtra struct {
+	Code    string              `json:"code"`
+	Cost    *exporter.FlexFloat `json:"cost"`
+	MaxCost *exporter.FlexFloat `json:"maxCost"`
 }
 
 // queryCost is extensions.cost, present on every Admin API answer.
@@ -219,37 +239,57 @@ type api struct {
 	mu     sync.Mutex
 	bucket throttleStatus
 	seenAt time.Time // when bucket was read; zero before the first answer
+	// codeCost and orderCost are what one code of a check and one order
+	// of a page cost: the documented figures (codeCheckCost,
+	// orderNodeCost), or more once the shop charged more (see learn).
+	codeCost, orderCost float64
 }
 
-// query runs one GraphQL query and decodes its data into out. estimate
-// is the cost the query will request: if the bucket, restored since the
-// last answer, holds less, the client pauses until it holds enough. A
-// THROTTLED answer (HTTP 200 with that error code and no data) is waited
-// out and sent again, at most retries times; then, or when the wait would
-// be longer than the client's max_retry_wait, the error matches
-// exporter.ErrRateLimited.
-func (a *api) query(ctx context.Context, q string, vars map[string]any, estimate float64, out any) error {
+// query runs one GraphQL query and decodes its data into out, and returns
+// the cost Shopify says the query requested (0 if the answer did not
+// say). estimate is the cost the query will request: if the bucket,
+// restored since the last answer, holds less, the client pauses until it
+// holds enough. A THROTTLED answer (HTTP 200 with that error code and no
+// data) is waited out and sent again, at most retries times; then, or
+// when the wait would be longer than the client's max_retry_wait, the
+// error matches exporter.ErrRateLimited. A query dearer than maxQueryCost
+// fails with errTooCostly.
+func (a *api) query(ctx context.Context, q string, vars map[string]any, estimate float64, out any) (float64, error) {
 	for attempt := 0; ; attempt++ {
 		a.reserve(estimate)
 		var resp gqlResponse
 		if _, err := a.Post(ctx, a.path, gqlRequest{Query: q, Variables: vars}, &resp); err != nil {
-			return err
+			return 0, err
 		}
+		requested := 0.0
+		refusedCost, refused := tooCostly(resp.Errors)
 		if c := resp.Extensions.Cost; c != nil {
-			a.observe(*c)
+			seen := *c
+			if refused {
+				// What the bucket must hold for a query it will never
+				// run says nothing of when to call next.
+				seen.RequestedQueryCost = 0
+			}
+			a.observe(seen)
 			if c.RequestedQueryCost > 0 {
-				estimate = c.RequestedQueryCost
+				estimate, requested = c.RequestedQueryCost, c.RequestedQueryCost
 			}
 		}
 		if throttled(resp.Errors) {
 			if attempt >= a.retries {
-				return a.throttledError(estimate, attempt+1)
+				return requested, a.throttledError(estimate, attempt+1)
 			}
 			a.logger.Debug("query throttled, waiting for the cost bucket", "requested_cost", estimate, "attempt", attempt+1)
 			continue
 		}
+		if refused {
+			if requested == 0 {
+				requested = refusedCost
+			}
+			return requested, fmt.Errorf("%w: %w", errTooCostly, graphQLError(resp.Errors))
+		}
 		if len(resp.Errors) > 0 {
-			return graphQLError(resp.Errors)
+			return requested, graphQLError(resp.Errors)
 		}
 		for _, s := range resp.Extensions.Search {
 			for _, w := range s.Warnings {
@@ -257,13 +297,67 @@ func (a *api) query(ctx context.Context, q string, vars map[string]any, estimate
 			}
 		}
 		if len(bytes.TrimSpace(resp.Data)) == 0 || bytes.Equal(bytes.TrimSpace(resp.Data), []byte("null")) {
-			return fmt.Errorf("%w: answer without data or errors", exporter.ErrBadResponse)
+			return requested, fmt.Errorf("%w: answer without data or errors", exporter.ErrBadResponse)
 		}
 		if err := json.Unmarshal(resp.Data, out); err != nil {
-			return fmt.Errorf("%w: decode data: %v", exporter.ErrBadResponse, err)
+			return requested, fmt.Errorf("%w: decode data: %v", exporter.ErrBadResponse, err)
 		}
-		return nil
+		return requested, nil
 	}
+}
+
+// errTooCostly marks a query Shopify refused for requesting more than
+// maxQueryCost points (MAX_COST_EXCEEDED): the api has learnt what such a
+// query costs, and a smaller one may pass.
+var errTooCostly = errors.New("query over the single-query cost limit")
+
+// tooCostly reports whether the errors refuse the query for its cost, and
+// the cost the error names (extensions.cost), if any.
+func tooCostly(errs []gqlError) (float64, bool) {
+	for _, e := range errs {
+		if e.Extensions.Code == "MAX_COST_EXCEEDED" {
+			cost := 0.0
+			if e.Extensions.Cost != nil {
+				cost = float64(*e.Extensions.Cost)
+			}
+			return cost, true
+		}
+	}
+	return 0, false
+}
+
+// learn raises *unit, the cost of one of n items of a query (a code
+// checked, an order of a page), to what Shopify charged: requested points
+// for n items, base of them for the query itself. It never lowers it: a
+// query's requested cost is an upper bound Shopify computed, and the
+// documented cost is the floor.
+func (a *api) learn(unit *float64, requested float64, n int, base float64) {
+	if requested <= 0 || n <= 0 {
+		return
+	}
+	per := math.Ceil((requested - base) / float64(n))
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if per > *unit {
+		a.logger.Debug("shop charges more than the documented query cost", "documented", *unit, "charged", per)
+		*unit = per
+	}
+}
+
+// codesPerQuery is how many codes one check may ask about: as many as
+// maxQueryCost points pay for.
+func (a *api) codesPerQuery() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return max(1, int(maxQueryCost/a.codeCost))
+}
+
+// pageSize is want, or fewer orders if a page of want would cost more than
+// maxQueryCost points.
+func (a *api) pageSize(want int) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return max(1, min(want, int((maxQueryCost-connectionCost)/a.orderCost)))
 }
 
 // reserve pauses the client until the bucket, as last reported and
@@ -352,19 +446,28 @@ func (e *queryError) Unwrap() error { return e.kind }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
-// ordersPage reads one page of the orders the search query matches, after
-// the cursor ("" for the first page), and returns the cursor the next page
-// starts after, "" when this page was the last.
+// ordersPage reads one page of up to pageSize orders the search query
+// matches, after the cursor ("" for the first page), and returns the
+// cursor the next page starts after, "" when this page was the last. A
+// page the shop refuses for its cost is asked for again, smaller.
 func (a *api) ordersPage(ctx context.Context, search string, pageSize int, after string) ([]order, string, error) {
 	var got ordersPage
-	vars := map[string]any{"first": pageSize, "query": search}
+	var cursor any
 	if after != "" {
-		vars["after"] = after
-	} else {
-		vars["after"] = nil
+		cursor = after
 	}
-	if err := a.query(ctx, ordersQuery, vars, float64(2+pageSize*orderNodeCost), &got); err != nil {
-		return nil, "", err
+	for {
+		first := a.pageSize(pageSize)
+		vars := map[string]any{"first": first, "query": search, "after": cursor}
+		requested, err := a.query(ctx, ordersQuery, vars, connectionCost+float64(first)*a.unit(&a.orderCost), &got)
+		a.learn(&a.orderCost, requested, first, connectionCost)
+		if errors.Is(err, errTooCostly) && a.pageSize(pageSize) < first {
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		break
 	}
 	if got.Orders == nil {
 		return nil, "", fmt.Errorf("%w: no orders connection", exporter.ErrBadResponse)
@@ -379,8 +482,17 @@ func (a *api) ordersPage(ctx context.Context, search string, pageSize int, after
 	return got.Orders.Nodes, pi.EndCursor, nil
 }
 
+// unit reads a learnt unit cost.
+func (a *api) unit(u *float64) float64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return *u
+}
+
 // codesExist asks, in one query of aliased codeDiscountNodeByCode fields,
 // which codes the shop has (Shopify matches the code case-insensitively).
+// Ask about at most codesPerQuery codes: a query the shop refuses for its
+// cost fails with errTooCostly, and codesPerQuery is smaller after it.
 func (a *api) codesExist(ctx context.Context, codes []string) (map[string]bool, error) {
 	var b strings.Builder
 	b.WriteString("query Codes(")
@@ -400,7 +512,9 @@ func (a *api) codesExist(ctx context.Context, codes []string) (map[string]bool, 
 	var got map[string]*struct {
 		ID string `json:"id"`
 	}
-	if err := a.query(ctx, b.String(), vars, float64(len(codes)*codeCheckCost), &got); err != nil {
+	requested, err := a.query(ctx, b.String(), vars, float64(len(codes))*a.unit(&a.codeCost), &got)
+	a.learn(&a.codeCost, requested, len(codes), 0)
+	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]bool, len(codes))

@@ -3,6 +3,7 @@ package shopify
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -18,6 +19,9 @@ func TestSearchQuery(t *testing.T) {
 		since time.Time
 		want  string
 	}{
+		{nil, nil, time.Time{}, ``},
+		{nil, nil, since, `updated_at:>='2026-05-02T08:30:15Z'`},
+		{nil, &start, since, `created_at:>='2026-05-01T10:00:00Z' AND updated_at:>='2026-05-02T08:30:15Z'`},
 		{[]string{"ALICE10"}, nil, time.Time{}, `(discount_code:ALICE10)`},
 		{[]string{"alice-10", "BOB_15", "c.5"}, &start, time.Time{},
 			`(discount_code:alice-10 OR discount_code:BOB_15 OR discount_code:c.5) AND created_at:>='2026-05-01T10:00:00Z'`},
@@ -25,9 +29,35 @@ func TestSearchQuery(t *testing.T) {
 			`(discount_code:"A:B" OR discount_code:"Q\"T" OR discount_code:"(x)" OR discount_code:"back\\slash") AND created_at:>='2026-05-01T10:00:00Z' AND updated_at:>='2026-05-02T08:30:15Z'`},
 	}
 	for _, tt := range tests {
-		if got := searchQuery(tt.codes, tt.start, tt.since); got != tt.want {
+		if got := withUpdatedSince(searchQuery(tt.codes, tt.start), tt.since); got != tt.want {
 			t.Errorf("searchQuery(%q):\n got %s\nwant %s", tt.codes, got, tt.want)
 		}
+	}
+}
+
+// TestLearnCost: the documented costs size the first batches; a shop that
+// charges more shrinks them, one that charges less never grows them.
+func TestLearnCost(t *testing.T) {
+	a := &api{logger: slog.New(slog.DiscardHandler), codeCost: codeCheckCost, orderCost: orderNodeCost}
+	if n, p := a.codesPerQuery(), a.pageSize(250); n != 1000 || p != 199 {
+		t.Fatalf("documented: %d codes a check, pages of %d; want 1000, 199", n, p)
+	}
+	if p := a.pageSize(50); p != 50 {
+		t.Errorf("page of %d, want the 50 asked for", p)
+	}
+	a.learn(&a.codeCost, 500, 1000, 0)     // cheaper: ignored
+	a.learn(&a.orderCost, 2+199*3, 199, 2) // cheaper: ignored
+	if n, p := a.codesPerQuery(), a.pageSize(250); n != 1000 || p != 199 {
+		t.Errorf("after cheaper answers: %d codes, pages of %d; want 1000, 199", n, p)
+	}
+	a.learn(&a.codeCost, 2000, 1000, 0)
+	a.learn(&a.orderCost, 2+199*7, 199, 2)
+	if n, p := a.codesPerQuery(), a.pageSize(250); n != 500 || p != 142 {
+		t.Errorf("after dearer answers: %d codes, pages of %d; want 500, 142", n, p)
+	}
+	a.learn(&a.codeCost, 0, 10, 0) // no cost reported
+	if n := a.codesPerQuery(); n != 500 {
+		t.Errorf("%d codes, want 500", n)
 	}
 }
 
@@ -52,9 +82,7 @@ func TestGraphQLError(t *testing.T) {
 		kind error
 		text string
 	}{
-		{[]gqlError{{Message: "Access denied for orders field.", Extensions: struct {
-			Code string `json:"code"`
-		}{"ACCESS_DENIED"}}}, exporter.ErrUnauthorized, "unauthorized: graphql: ACCESS_DENIED: Access denied for orders field."},
+		{[]gqlError{{Message: "Access denied for orders field.", Extensions: gqlErrorExtra{Code: "ACCESS_DENIED"}}}, exporter.ErrUnauthorized, "unauthorized: graphql: ACCESS_DENIED: Access denied for orders field."},
 		{[]gqlError{{Message: "Field 'x' doesn't exist on type 'Order'"}}, exporter.ErrBadResponse, "malformed response: graphql: Field 'x' doesn't exist on type 'Order'"},
 	}
 	for _, tt := range tests {

@@ -33,30 +33,17 @@ func graphqlCall(r *http.Request) string {
 // an order every 10 minutes from half an hour before it: 20,300 orders,
 // then 10 new ones a minute.
 //
-// The collector groups the codes codes_per_query (default 50, at most 100)
-// at a time: one query checks that a group's codes exist (aliased
-// codeDiscountNodeByCode fields, first refresh only), one orders listing
-// searches "discount_code:A OR discount_code:B …" per group, page_size
-// (default 100) orders a page. So the first refresh costs ceil(C/50) = 200
-// code checks and one page per 100 orders of each group (300: the groups
-// with a selling code have 103), and each refresh after it 1 page per
-// group, 200, mostly empty.
+// The calls are the fewest Shopify's limits allow. A query may cost 1,000
+// points, and a code check (an aliased codeDiscountNodeByCode { id }) 1,
+// so the first refresh checks the codes in ceil(C/1000) = 10 queries. An
+// order of a page costs 5 points, a page 2 more, so a page holds 199
+// orders (997 points), and one listing of every order since the campaign
+// start, matched to the codes on our side, takes ceil(20,300/199) = 103
+// pages. Each refresh after it reads one page: the orders updated since
+// the last refresh, less the overlap.
 //
-// Shopify's own limits allow fewer: a query may cost 1000 points, a code
-// check 1 (so about 11 queries for 10,000 codes), an order 5 (199 a
-// page), and it documents no bound on aliases or on a search string's
-// length. One incremental listing of every order updated since the last
-// refresh, filtered on our side as the WooCommerce collector does, would
-// take 1 call a refresh here, or some 140 group listings aliased in one
-// query at one order each. Both trade the bounded per-group searches
-// (each reads only its codes' orders, whatever else the shop sells) for
-// fewer calls, and the group listings, their cursors and their passes
-// are what the order book keeps; that change is left for its own issue.
-// codes_per_query: 100 halves both figures today.
-//
-// At full size the test takes about 10 seconds without the race detector
-// (the fake builds every order for each page) and far more under it, so
-// there it runs at a tenth of it.
+// At full size the test takes a few seconds without the race detector
+// and far more under it, so there it runs at a tenth of it.
 func TestCallsAtAgencyScale(t *testing.T) {
 	codes := agency.SlowSize(agency.Codes)
 	sb := &sandbox{now: start}
@@ -81,7 +68,8 @@ func TestCallsAtAgencyScale(t *testing.T) {
 		}}
 	env := exportertest.Build(t, cfg.YAML())
 
-	groups := agency.CeilDiv(codes, 50)
+	checks := agency.CeilDiv(codes, 1000)
+	pages := agency.CeilDiv(orders+3*active, 199)
 	// Per code: redemptions, revenue, refunds, refunded revenue, pending.
 	series := 5 * codes
 	sb.at(30 * time.Minute)
@@ -89,9 +77,8 @@ func TestCallsAtAgencyScale(t *testing.T) {
 		refresh string
 		want    agency.Calls
 	}{
-		// A group with a selling code has 103 orders: 2 pages.
-		{"first refresh", agency.Calls{"POST graphql.json codeDiscountNodeByCode": groups, "POST graphql.json orders": groups + active}},
-		{"next refresh", agency.Calls{"POST graphql.json orders": groups}},
+		{"first refresh", agency.Calls{"POST graphql.json codeDiscountNodeByCode": checks, "POST graphql.json orders": pages}},
+		{"next refresh", agency.Calls{"POST graphql.json orders": 1}},
 	} {
 		srv.Refresh(t, step.refresh, series, func() (int, error) {
 			samples, err := poll(t, env)

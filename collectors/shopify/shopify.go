@@ -10,31 +10,47 @@
 // (totalPriceSet.shopMoney), from when it is paid (displayFinancialStatus);
 // refunds (totalRefundedSet) are counted apart, so no counter goes down.
 //
-// Calls per refresh:
+// Calls per refresh, the fewest Shopify's limits allow:
 //
-//   - ceil(unconfirmed codes / codes_per_query) queries of aliased
-//     codeDiscountNodeByCode fields, while some configured code is not
-//     confirmed to exist; a code the shop does not have is reported
-//     missing (landing page, log) and its series are absent;
-//   - per group of codes_per_query codes, one orders listing searching
-//     "(discount_code:A OR discount_code:B ...)", sorted by UPDATED_AT, of
-//     max(1, ceil(orders / page_size)) pages. The first pass reads every
-//     order created since the earliest campaign start; later ones add
-//     "updated_at:>=" the newest update seen minus options.overlap, so
-//     they read only new and changed orders (usually one page).
+//   - while some configured code is not confirmed to exist,
+//     ceil(unconfirmed codes / 1000) queries of aliased
+//     codeDiscountNodeByCode fields: a query may cost 1,000 points and a
+//     code costs 1. A code the shop does not have is reported missing
+//     (landing page, log) and its series are absent;
+//   - one orders listing, sorted by UPDATED_AT, of max(1, ceil(orders /
+//     page_size)) pages of up to 199 orders (a page costs 2+5×page_size
+//     points). The first pass reads every order created since the
+//     earliest campaign start (every order if a campaign has no start);
+//     later ones add "updated_at:>=" the newest update seen minus
+//     options.overlap, so they read only new and changed orders, usually
+//     one page. The orders are matched to the configured codes here, by
+//     their discountCodes, case-insensitively; orders without one are
+//     left out. With no more than codes_per_query codes configured, the
+//     listing also searches for them ("discount_code:A OR ..."), so a few
+//     codes in a busy shop do not read all its orders; with more, a search
+//     naming every code would be too long, and the listing reads the
+//     shop's orders, as the WooCommerce collector does.
 //
-// With up to 50 codes that is 1+ceil(orders/100) calls the first time and
-// 1 call a refresh after (measured in the tests: 31 then 1 for 3000
-// orders); Plan counts one page per listing.
+// So 10,000 codes and 20,300 orders cost 10 code checks and 103 pages the
+// first time, then 1 page a refresh (measured in the tests); Plan counts
+// the code checks and one page. Batching saves calls, not points: the
+// shop charges for what it returns, 1 point a code checked and 5 an order
+// read, so that first refresh spends some 110,000 points, over 18 minutes
+// of a Standard plan's 100 points a second, and is counted over several
+// refreshes (see below).
 //
 // A refresh that runs out of time keeps the pages it read: the book
-// counts each page as it comes, the group's cursor is kept, and the next
-// refresh continues the listing from it (groups it did not reach first).
-// Until a group's pass reaches the end of its listing, its codes are
-// reported skipped and keep their last values (none before the first
-// full count): see exporter.OrderBook for why running totals are not
-// exported. Sorting by UPDATED_AT makes an order updated while a pass runs
-// move to the end of the listing, where the same pass reads it again.
+// counts each page as it comes, and the next refresh continues the pass
+// with a new search from the newest update the pass read (orders of that
+// second are read again, and counted once). A search, not a cursor: a
+// search's cursor cannot go further than 25,000 orders into it, which
+// Shopify documents as its pagination limit, so a pass that reads more
+// starts a new search the same way before it gets there. Until the pass
+// reaches the end of the listing, the codes are reported skipped and keep
+// their last values (none before the first full count): see
+// exporter.OrderBook for why running totals are not exported. Sorting by
+// UPDATED_AT makes an order updated while a pass runs move to the end of
+// the listing, where the same pass reads it again.
 //
 // Throttling is cost based: each answer's extensions.cost.throttleStatus
 // reports the app's leaky bucket at the shop. The points left are exported
@@ -64,13 +80,17 @@ import (
 
 // Option defaults and limits.
 const (
-	// DefaultPageSize orders a page request 2+100×5 = 502 points.
-	DefaultPageSize = 100
+	// DefaultPageSize is the largest page within Shopify's single-query
+	// cost limit: 2+199×5 = 997 points. A page's size does not change the
+	// points a listing spends (what the shop returns costs), only the
+	// number of calls.
+	DefaultPageSize = maxPageSize
 	// maxPageSize keeps a page within Shopify's single-query cost cap
 	// (1000 points): each order node costs 5, so 199, not the 250 a
 	// connection otherwise allows.
-	maxPageSize = (maxQueryCost - 2) / orderNodeCost
-	// DefaultCodesPerQuery is how many codes one search ORs together.
+	maxPageSize = (maxQueryCost - connectionCost) / orderNodeCost
+	// DefaultCodesPerQuery is how many configured codes the orders
+	// listing may search for by name; with more, it reads every order.
 	DefaultCodesPerQuery = 50
 	// maxCodesPerQuery bounds the search string; Shopify documents no
 	// length limit, so stay modest.
@@ -82,11 +102,18 @@ const (
 	DefaultOverlap = 2 * time.Minute
 	// maxOverlap: more only re-reads orders for nothing.
 	maxOverlap = time.Hour
-	// maxPages bounds the pages one listing reads in one refresh, against
-	// a cursor that never ends. Shopify stops paginating at 25,000
-	// objects anyway.
+	// maxPages bounds the pages the listing reads in one refresh, against
+	// a cursor that never ends: 199,000 orders at the largest page.
 	maxPages = 1000
+	// listing names the orders listing in the book.
+	listing = "orders"
 )
+
+// searchDepth is how far into one search the listing goes before it
+// starts a new search from the newest update it read: Shopify paginates
+// no further than 25,000 objects into a connection (shopify.dev, "Shopify
+// API limits", pagination limits). A variable for the tests.
+var searchDepth = 25_000
 
 var apiVersionRE = regexp.MustCompile(`^(\d{4}-(01|04|07|10)|unstable)$`)
 
@@ -100,8 +127,8 @@ type options struct {
 	APIVersion string `yaml:"api_version"`
 	// PageSize is how many orders one page asks for.
 	PageSize int `yaml:"page_size"`
-	// CodesPerQuery is how many codes one orders search and one code
-	// check hold.
+	// CodesPerQuery is how many configured codes the orders listing may
+	// search for by name; with more, it lists every order.
 	CodesPerQuery int `yaml:"codes_per_query"`
 	// Overlap is how far before the watermark incremental refreshes read.
 	Overlap model.Duration `yaml:"overlap"`
@@ -116,18 +143,16 @@ type collector struct {
 	codes  []exporter.CodeRef
 	// configured holds the configured codes in lower case.
 	configured map[string]bool
-	// groups are the configured codes, codes_per_query at a time.
-	groups [][]string
+	// search is the orders listing's search for every pass: the codes,
+	// if few enough to name (byCode), and the campaigns' start; "" for
+	// every order.
+	search string
+	byCode bool
 	// start is the earliest campaign start, nil if a campaign has none.
 	start *time.Time
-	// groupIDs numbers the groups; groupOf maps a lower-case code to
-	// its group.
-	groupIDs []int
-	groupOf  map[string]int
-	book     *exporter.OrderBook
-	// rot orders the groups' listings, checks the code checks, least
-	// recently done first.
-	rot, checks *exporter.Rotation
+	book  *exporter.OrderBook
+	// checks orders the code checks, least recently done first.
+	checks *exporter.Rotation
 
 	mu sync.Mutex
 	// known holds, in lower case, the codes the shop confirmed. A code
@@ -190,9 +215,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		codes:      cfg.CodesFor(cc.Name),
 		configured: map[string]bool{},
 		book:       exporter.NewOrderBook(),
-		rot:        exporter.NewRotation(),
 		checks:     exporter.NewRotation(),
-		groupOf:    map[string]int{},
 		known:      map[string]bool{},
 		bad:        exporter.UnreadableOrders{},
 	}
@@ -212,13 +235,10 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	if !everyStart {
 		c.start = nil
 	}
-	c.groups = chunks(all, opts.CodesPerQuery)
-	for i, g := range c.groups {
-		c.groupIDs = append(c.groupIDs, i)
-		for _, code := range g {
-			c.groupOf[strings.ToLower(code)] = i
-		}
+	if c.byCode = len(all) <= opts.CodesPerQuery; !c.byCode {
+		all = nil
 	}
+	c.search = searchQuery(all, c.start)
 
 	s.Client.SetHooks(exporter.ClientHooks{
 		ErrorMessage: errorMessage,
@@ -226,11 +246,13 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		Authorize:    exporter.HeaderAuth("X-Shopify-Access-Token"),
 	})
 	c.api = &api{
-		API:     exporter.NewAPI(cc, "", s.Client),
-		path:    "/admin/api/" + opts.APIVersion + "/graphql.json",
-		retries: cc.HTTP.MaxRetries,
-		logger:  s.Logger,
-		now:     time.Now,
+		API:       exporter.NewAPI(cc, "", s.Client),
+		path:      "/admin/api/" + opts.APIVersion + "/graphql.json",
+		retries:   cc.HTTP.MaxRetries,
+		logger:    s.Logger,
+		now:       time.Now,
+		codeCost:  codeCheckCost,
+		orderCost: orderNodeCost,
 	}
 	return c, nil
 }
@@ -246,21 +268,10 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	// Groups whose pass ended longest ago go first, so that a refresh
-	// cut short continues, next time, with the groups it did not reach.
-	ended := map[int]bool{}
-	for _, g := range exporter.Rotate(c.rot, c.groupIDs, strconv.Itoa) {
-		if exporter.OutOfTime(ctx) {
-			break
-		}
-		done, err := c.readGroup(ctx, g)
-		if err != nil {
+	ended := false
+	if !exporter.OutOfTime(ctx) {
+		if ended, err = c.readOrders(ctx); err != nil {
 			return nil, err
-		}
-		if done {
-			ended[g] = true
-			c.rot.Done(strconv.Itoa(g))
 		}
 	}
 
@@ -271,7 +282,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		switch {
 		case unreadable[k] != nil:
 			report.Missing(r, unreadable[k])
-		case c.known[k] && ended[c.groupOf[k]]:
+		case c.known[k] && ended:
 			report.Counted(r)
 		case c.known[k] || !checked[k]:
 			report.Skip(r, fmt.Errorf("shopify %s: orders with discount code %q: %w", c.shop, r.Code.Code, exporter.ErrOutOfTime))
@@ -282,39 +293,46 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	return report.Finish(c.book, c.typ)
 }
 
-// readGroup continues the pass over the orders of group g (a new pass from
+// readOrders continues the pass over the orders listing (a new pass from
 // the watermark once the last one ended), a page at a time, counting each
 // page as it is read. It returns true if the pass ended, false if the
 // refresh ran out of time first; it fails on any other error.
-func (c *collector) readGroup(ctx context.Context, g int) (bool, error) {
-	name := "group " + strconv.Itoa(g)
-	p := c.book.Resume(name, time.Duration(c.opts.Overlap))
-	search := searchQuery(c.groups[g], c.start, p.Since)
-	after := p.Cursor
-	pages, read := 0, 0
+//
+// The book keeps, as the pass's cursor, the newest update the pass read
+// (RFC 3339): a pass continued in a later refresh, or one that went
+// searchDepth orders into a search, starts a new search from it.
+func (c *collector) readOrders(ctx context.Context) (bool, error) {
+	p := c.book.Resume(listing, time.Duration(c.opts.Overlap))
+	from := p.Since
+	if p.Cursor != "" {
+		t, err := time.Parse(time.RFC3339Nano, p.Cursor)
+		if err != nil {
+			return false, fmt.Errorf("shopify %s: orders: resume from %q: %w", c.shop, p.Cursor, err)
+		}
+		from = t
+	}
+	// mark is the newest update the pass read, where a new search starts;
+	// depth how many orders into the current search the cursor is.
+	mark, after, depth := from, "", 0
+	pages, searches, read, counted := 0, 1, 0, 0
 	defer func() {
-		c.logger.Debug("read orders", "codes", strings.Join(c.groups[g], ","), "full", p.Full, "resumed", p.Resumed, "pages", pages, "orders", read, "orders_held", c.book.Len())
+		c.logger.Debug("read orders", "full", p.Full, "resumed", p.Resumed, "pages", pages, "searches", searches, "orders", read, "counted", counted, "orders_held", c.book.Len())
 	}()
 	for pages < maxPages {
 		if exporter.OutOfTime(ctx) {
 			return false, nil
 		}
-		got, next, err := c.api.ordersPage(ctx, search, c.opts.PageSize, after)
+		got, next, err := c.api.ordersPage(ctx, withUpdatedSince(c.search, from), c.opts.PageSize, after)
 		if err != nil {
 			if exporter.OutOfTime(ctx) {
 				return false, nil
 			}
-			var qe *queryError
-			if after != "" && errors.As(err, &qe) && errors.Is(err, exporter.ErrBadResponse) {
-				// The shop refuses the cursor kept since an earlier
-				// refresh: the next refresh starts the pass again.
-				c.book.Restart(name)
-			}
-			return false, fmt.Errorf("shopify %s: orders with codes %s: %w", c.shop, strings.Join(c.groups[g], ", "), err)
+			return false, fmt.Errorf("shopify %s: list orders: %w", c.shop, err)
 		}
 		pages++
 		read += len(got)
-		page := exporter.Page{Next: next}
+		depth += len(got)
+		var page exporter.Page
 		for _, o := range got {
 			eo, ok, err := c.toOrder(o)
 			switch {
@@ -331,32 +349,53 @@ func (c *collector) readGroup(ctx context.Context, g int) (bool, error) {
 					page.Latest = t
 				}
 			}
+			if o.UpdatedAt.After(mark) {
+				mark = o.UpdatedAt
+			}
 		}
-		if c.book.ApplyPage(name, page) {
+		counted += len(page.Orders)
+		if next != "" {
+			page.Next = mark.UTC().Format(time.RFC3339Nano)
+		}
+		if c.book.ApplyPage(listing, page) {
 			return true, nil
+		}
+		// A search whose orders all changed in one second cannot start
+		// again further on: its cursor goes on, and the shop says if it
+		// goes too far.
+		if depth+c.api.pageSize(c.opts.PageSize) > searchDepth && mark.After(from) {
+			from, after, depth = mark, "", 0
+			searches++
+			continue
 		}
 		after = next
 	}
-	return false, fmt.Errorf("shopify %s: orders with codes %s: more than %d pages in one refresh", c.shop, strings.Join(c.groups[g], ", "), maxPages)
+	return false, fmt.Errorf("shopify %s: list orders: more than %d pages in one refresh", c.shop, maxPages)
 }
 
 // Plan implements exporter.Planner: the code checks of a first refresh
-// and one page per orders listing.
+// and one page of the orders listing.
 func (c *collector) Plan() exporter.Plan {
-	n := len(c.groups)
-	if n == 0 {
+	if len(c.codes) == 0 {
 		return exporter.Plan{Note: "no codes"}
 	}
+	per := c.api.codesPerQuery()
+	n := (len(c.codes) + per - 1) / per
+	what := "every order"
+	if c.byCode {
+		what = "the orders with these codes"
+	}
 	return exporter.Plan{
-		Calls: 2 * n,
-		Note: fmt.Sprintf("first refresh: %d %s checking up to %d codes (later only codes the shop does not have); every refresh: %d orders %s of one page of %d orders (a first count, or more orders changed in an interval, takes ceil(orders/%d) pages)",
-			n, plural(n, "query", "queries"), c.opts.CodesPerQuery, n, plural(n, "search", "searches"), c.opts.PageSize, c.opts.PageSize),
+		Calls: n + 1,
+		Note: fmt.Sprintf("first refresh: %d %s checking %d codes (up to %d a query; later only codes the shop does not have); every refresh: 1 page of up to %d orders, listing %s updated since the last refresh (a first count, or more orders changed in an interval, takes ceil(orders/%d) pages)",
+			n, plural(n, "query", "queries"), len(c.codes), per, c.opts.PageSize, what, c.opts.PageSize),
 	}
 }
 
 // checkCodes asks the shop about every configured code not confirmed yet,
-// those asked about least recently first, and returns the lower-case
-// codes it asked about. It stops when the refresh runs out of time.
+// those asked about least recently first, as many a query as its cost
+// allows, and returns the lower-case codes it asked about. It stops when
+// the refresh runs out of time.
 func (c *collector) checkCodes(ctx context.Context) (map[string]bool, error) {
 	var pending []string
 	for _, r := range c.codes {
@@ -364,17 +403,21 @@ func (c *collector) checkCodes(ctx context.Context) (map[string]bool, error) {
 			pending = append(pending, r.Code.Code)
 		}
 	}
+	pending = exporter.Rotate(c.checks, pending, strings.ToLower)
 	checked := map[string]bool{}
-	for _, group := range chunks(exporter.Rotate(c.checks, pending, strings.ToLower), c.opts.CodesPerQuery) {
-		if exporter.OutOfTime(ctx) {
-			break
-		}
+	for len(pending) > 0 && !exporter.OutOfTime(ctx) {
+		group := pending[:min(c.api.codesPerQuery(), len(pending))]
 		found, err := c.api.codesExist(ctx, group)
+		if errors.Is(err, errTooCostly) && c.api.codesPerQuery() < len(group) {
+			// The shop charges more a code than documented: ask
+			// again about fewer.
+			continue
+		}
 		if err != nil {
 			if exporter.OutOfTime(ctx) {
 				break
 			}
-			return nil, fmt.Errorf("shopify %s: check discount codes %s: %w", c.shop, strings.Join(group, ", "), err)
+			return nil, fmt.Errorf("shopify %s: check %s: %w", c.shop, codesText(group), err)
 		}
 		for _, code := range group {
 			k := strings.ToLower(code)
@@ -384,8 +427,18 @@ func (c *collector) checkCodes(ctx context.Context) (map[string]bool, error) {
 				c.known[k] = true
 			}
 		}
+		pending = pending[len(group):]
 	}
 	return checked, nil
+}
+
+// codesText names the codes of a check in an error: all of a few, the
+// first and the count of many (a check holds up to 1,000).
+func codesText(codes []string) string {
+	if len(codes) <= 5 {
+		return "discount codes " + strings.Join(codes, ", ")
+	}
+	return fmt.Sprintf("%d discount codes (%s ... %s)", len(codes), codes[0], codes[len(codes)-1])
 }
 
 // unreadable returns, by lower-case configured code, why the code cannot
@@ -461,26 +514,40 @@ func orderState(o order) exporter.OrderState {
 	return exporter.OrderPending
 }
 
-// searchQuery builds the orders search: any of the codes, created since
-// the campaigns started, updated since the watermark. The search syntax
-// groups terms with parentheses and joins them with AND and OR; times
-// without an offset would be in the shop's time zone, so they are sent in
-// UTC with Z. Shopify does not document whether discount_code matches
-// case-insensitively, as its checkout does; the codes go as configured,
-// and orders are matched to codes case-insensitively here.
-func searchQuery(codes []string, start *time.Time, since time.Time) string {
-	terms := make([]string, len(codes))
-	for i, code := range codes {
-		terms[i] = "discount_code:" + searchValue(code)
+// searchQuery builds the orders search of every pass: any of the codes
+// (none: every order), created since the campaigns started (nil: any
+// time). The search syntax groups terms with parentheses and joins them
+// with AND and OR; times without an offset would be in the shop's time
+// zone, so they are sent in UTC with Z. Shopify does not document whether
+// discount_code matches case-insensitively, as its checkout does; the
+// codes go as configured, and orders are matched to codes
+// case-insensitively here.
+func searchQuery(codes []string, start *time.Time) string {
+	var terms []string
+	if len(codes) > 0 {
+		names := make([]string, len(codes))
+		for i, code := range codes {
+			names[i] = "discount_code:" + searchValue(code)
+		}
+		terms = append(terms, "("+strings.Join(names, " OR ")+")")
 	}
-	q := "(" + strings.Join(terms, " OR ") + ")"
 	if start != nil {
-		q += " AND created_at:>=" + searchTime(*start)
+		terms = append(terms, "created_at:>="+searchTime(*start))
 	}
-	if !since.IsZero() {
-		q += " AND updated_at:>=" + searchTime(since)
+	return strings.Join(terms, " AND ")
+}
+
+// withUpdatedSince narrows search to the orders updated since since (zero:
+// no bound).
+func withUpdatedSince(search string, since time.Time) string {
+	if since.IsZero() {
+		return search
 	}
-	return q
+	t := "updated_at:>=" + searchTime(since)
+	if search == "" {
+		return t
+	}
+	return search + " AND " + t
 }
 
 var plainValue = regexp.MustCompile(`^[A-Za-z0-9_.\-]+$`)
@@ -502,14 +569,4 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-func chunks(s []string, n int) [][]string {
-	var out [][]string
-	for len(s) > 0 {
-		k := min(n, len(s))
-		out = append(out, s[:k:k])
-		s = s[k:]
-	}
-	return out
 }

@@ -182,22 +182,45 @@ func TestPagination(t *testing.T) {
 	exportertest.CompareGolden(t, samples, "pagination.prom")
 }
 
-// TestCodesPerQuery splits five codes into searches of two.
+// TestCodesPerQuery: with more codes configured than codes_per_query,
+// the listing reads every order and keeps those with a configured code;
+// with no more, it searches for the codes.
 func TestCodesPerQuery(t *testing.T) {
-	sb := newSandbox(t, token)
 	codes := []string{"C1", "C2", "C3", "C4", "C5"}
-	for _, c := range codes {
-		sb.fake.AddStream(fakeapi.OrderStream{Code: c, PerMinute: 1, Amount: 10, Currency: "USD"})
-	}
-	sb.at(3 * time.Minute)
-	env := exportertest.Build(t, sb.config("", "{codes_per_query: 2}", spring(codes...)))
-	var err error
-	// 3 code checks, 3 searches of one page each.
-	if got := sb.hits(func() { _, err = poll(t, env) }); got != 6 || err != nil {
-		t.Fatalf("%d API calls, want 6; err %v", got, err)
-	}
-	if st := sb.fake.Stats(); st.OrdersServed != 15 {
-		t.Errorf("fake stats %+v", st)
+	for _, tc := range []struct {
+		options, query string
+		served         int
+	}{
+		{"{codes_per_query: 4}", "created_at:>='2026-05-01T12:00:00Z'", 18},
+		{"{codes_per_query: 5}", "(discount_code:C1 OR discount_code:C2 OR discount_code:C3 OR discount_code:C4 OR discount_code:C5) AND created_at:>='2026-05-01T12:00:00Z'", 15},
+	} {
+		t.Run(tc.options, func(t *testing.T) {
+			sb := newSandbox(t, token)
+			for _, c := range codes {
+				sb.fake.AddStream(fakeapi.OrderStream{Code: c, PerMinute: 1, Amount: 10, Currency: "USD"})
+			}
+			// A code nobody configured: its orders are read, or not, and
+			// never counted.
+			sb.fake.AddStream(fakeapi.OrderStream{Code: "OTHER", PerMinute: 1, Amount: 1000, Currency: "USD"})
+			sb.at(3 * time.Minute)
+			env := exportertest.Build(t, sb.config("", tc.options, spring(codes...)))
+			var (
+				samples []exporter.Sample
+				err     error
+			)
+			// 1 code check, 1 page of orders.
+			if got := sb.hits(func() { samples, err = poll(t, env) }); got != 2 || err != nil {
+				t.Fatalf("%d API calls, want 2; err %v", got, err)
+			}
+			st := sb.fake.Stats()
+			if st.OrdersServed != tc.served || len(st.Pages) != 1 || st.Pages[0].Query != tc.query {
+				t.Errorf("fake stats %+v", st)
+			}
+			// 3 orders of each configured code, none of OTHER's.
+			if got := exportertest.ShopFigures(samples); !strings.HasPrefix(got, "redemptions=15 revenue=map[USD:178.35") {
+				t.Errorf("figures %s", got)
+			}
+		})
 	}
 }
 
@@ -280,9 +303,9 @@ func TestIncremental(t *testing.T) {
 		after := sb.fake.Stats()
 		return calls, after.OrderPages - before.OrderPages, after.OrdersServed - before.OrdersServed
 	}
-	// First: the code check and 30 pages of 100.
-	if calls, pages, served := refresh(); calls != 31 || pages != 30 || served != 3000 {
-		t.Errorf("first refresh: %d calls, %d pages, %d orders; want 31, 30, 3000", calls, pages, served)
+	// First: the code check and 16 pages of 199.
+	if calls, pages, served := refresh(); calls != 17 || pages != 16 || served != 3000 {
+		t.Errorf("first refresh: %d calls, %d pages, %d orders; want 17, 16, 3000", calls, pages, served)
 	}
 	// Ten minutes on: 20 new orders and order 3000 cancelled. The
 	// watermark is order 3000's creation (start-1m), so the overlap of 2
@@ -512,5 +535,44 @@ func TestBadOptions(t *testing.T) {
 	}
 	if _, err := exportertest.TryBuild(fmt.Sprintf(good, "{api_version: unstable, page_size: 199, codes_per_query: 100, overlap: 0s}")); err != nil {
 		t.Errorf("valid options: %v", err)
+	}
+}
+
+// TestDearerThanDocumented: a shop that charges more for a field than
+// Shopify's documented costs refuses the first code check and the first
+// page as over the single-query limit; the collector learns the cost each
+// refusal names, asks again in smaller batches, and keeps them.
+func TestDearerThanDocumented(t *testing.T) {
+	sb := newSandbox(t, token)
+	codes := []string{"C1", "C2", "C3", "C4", "C5"}
+	for _, c := range codes {
+		sb.fake.AddStream(fakeapi.OrderStream{Code: c, PerMinute: 1, Amount: 10, Currency: "USD"})
+	}
+	// 300 points a code: 5 codes cost 1500, 3 fit in a query. An order
+	// node costs 7 instead of 5: 199 cost 1395, 142 fit in a page.
+	sb.fake.SetFieldCost("codeDiscountNodeByCode", 300)
+	sb.fake.SetFieldCost("totalPriceSet", 3)
+	// A bucket that holds every query: this test is not about throttling.
+	sb.fake.SetBucket(100_000, 100_000)
+	sb.at(3 * time.Minute)
+	env := exportertest.Build(t, sb.config("", "{}", spring(codes...)))
+	var (
+		samples []exporter.Sample
+		err     error
+	)
+	// Refused check, checks of 3 and 2 codes, refused page, page of 142.
+	if got := sb.hits(func() { samples, err = poll(t, env) }); got != 5 || err != nil {
+		t.Fatalf("%d API calls, want 5; err %v", got, err)
+	}
+	if got := exportertest.ShopFigures(samples); !strings.HasPrefix(got, "redemptions=15 ") {
+		t.Errorf("figures %s", got)
+	}
+	if st := sb.fake.Stats(); st.Queries != 5 || len(st.Pages) != 1 {
+		t.Errorf("fake stats %+v", st)
+	}
+	// The next refresh asks for pages the shop takes at once.
+	sb.at(4 * time.Minute)
+	if got := sb.hits(func() { _, err = poll(t, env) }); got != 1 || err != nil {
+		t.Errorf("next refresh: %d API calls, want 1; err %v", got, err)
 	}
 }

@@ -3,9 +3,12 @@
 // POST /admin/api/{version}/graphql.json with {"query","variables"}, the
 // X-Shopify-Access-Token header (a wrong one gets Shopify's 401 body),
 // GraphQL answers with extensions.cost, cost-based throttling from a leaky
-// bucket (THROTTLED errors on HTTP 200), the single-query cost cap, the
-// orders connection with cursor pagination, sort keys and Shopify's search
-// syntax, and codeDiscountNodeByCode. The token's access scopes (all the
+// bucket (THROTTLED errors on HTTP 200), the single-query cost cap
+// (MAX_COST_EXCEEDED; SetFieldCost prices a field above the default, as
+// Shopify may), the orders connection with cursor pagination up to the
+// 25,000 objects Shopify documents, sort keys and Shopify's search syntax
+// (updated_at and created_at ranges included, for incremental listings),
+// and codeDiscountNodeByCode. The token's access scopes (all the
 // collector needs, unless SetScopes says otherwise) are listed by GET
 // /admin/oauth/access_scopes.json and enforced as Shopify does: a field
 // whose scope is missing is ACCESS_DENIED, and without read_all_orders
@@ -52,6 +55,9 @@ const (
 	MaxQueryCost = 1000
 	// MaxPageSize is the largest first a connection takes.
 	MaxPageSize = 250
+	// PaginationLimit is how far into a connection Shopify paginates:
+	// 25,000 objects ("Shopify API limits", pagination limits).
+	PaginationLimit = 25_000
 )
 
 // InvalidTokenMessage is Shopify's answer to a wrong or missing access
@@ -82,6 +88,8 @@ type Server struct {
 	payments map[string]Payment // by byKey's key
 	bucket   bucket
 	forced   int
+	depth    int // pagination limit
+	costs    fieldCosts
 	stats    Stats
 	// scopes are the access scopes granted to the token; oldest, if
 	// set, the oldest API version still supported.
@@ -185,6 +193,7 @@ func New(token string, clock fakeapi.Clock) *Server {
 		byKey: map[string]*explicitOrder{},
 
 		payments: map[string]Payment{},
+		depth:    PaginationLimit,
 	}
 	s.bucket = bucket{size: DefaultBucketSize, rate: DefaultRestoreRate, avail: DefaultBucketSize, at: s.wall()}
 	s.scopes = defaultScopes()
@@ -279,6 +288,27 @@ func (s *Server) SetAvailable(points float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.bucket.avail, s.bucket.at = points, s.wall()
+}
+
+// SetFieldCost makes each object the field name returns cost points
+// instead of 1, as Shopify may price a field: for a test of a client that
+// must not rely on the default costs alone.
+func (s *Server) SetFieldCost(name string, points int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.costs == nil {
+		s.costs = fieldCosts{}
+	}
+	s.costs[name] = points
+}
+
+// SetPaginationLimit sets how many objects into a connection the fake
+// paginates (PaginationLimit by default): a page reaching past them is
+// refused.
+func (s *Server) SetPaginationLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.depth = n
 }
 
 // ForceThrottle answers the next n queries THROTTLED whatever the bucket
@@ -380,10 +410,9 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, nil, err)
 		return
 	}
-	requested := requestedCost(sel)
-
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	requested := s.costs.requested(sel)
 	s.stats.Queries++
 	avail := s.bucket.level(s.wall())
 	status := func() throttleStatus {
@@ -414,7 +443,7 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	s.bucket.avail -= float64(requested)
 	ex := &execution{s: s, now: s.clock.Now()}
 	ex.orders = s.orders(ex.now)
-	data, actual, err := render(ex.root(), sel, nil)
+	data, actual, err := s.costs.render(ex.root(), sel, nil)
 	if err != nil {
 		s.bucket.avail += float64(requested)
 		writeErrors(w, map[string]any{"cost": costExtension{RequestedQueryCost: requested, ThrottleStatus: status()}}, err)
@@ -469,7 +498,7 @@ func (n *node) is(typ string) bool {
 }
 
 // render resolves sel on n and returns the answer and its actual cost.
-func render(n *node, sel []*selection, path []any) (*orderedObject, int, error) {
+func (fc fieldCosts) render(n *node, sel []*selection, path []any) (*orderedObject, int, error) {
 	out := newObject()
 	cost := 0
 	var walk func([]*selection) error
@@ -509,7 +538,7 @@ func render(n *node, sel []*selection, path []any) (*orderedObject, int, error) 
 					return ge
 				}
 			}
-			val, c, err := renderValue(v, f, p)
+			val, c, err := fc.renderValue(v, f, p)
 			if err != nil {
 				return err
 			}
@@ -521,7 +550,7 @@ func render(n *node, sel []*selection, path []any) (*orderedObject, int, error) 
 	return out, cost, walk(sel)
 }
 
-func renderValue(v any, f *field, path []any) (any, int, error) {
+func (fc fieldCosts) renderValue(v any, f *field, path []any) (any, int, error) {
 	switch x := v.(type) {
 	case *node:
 		if x == nil {
@@ -534,8 +563,12 @@ func renderValue(v any, f *field, path []any) (any, int, error) {
 				Path:      path,
 			}
 		}
-		obj, c, err := render(x, f.sel, path)
-		return obj, x.weight + c, err
+		obj, c, err := fc.render(x, f.sel, path)
+		w := x.weight
+		if n, ok := fc[f.name]; ok {
+			w = n
+		}
+		return obj, w + c, err
 	case []*node:
 		if f.sel == nil {
 			return nil, 0, &gqlError{Message: fmt.Sprintf("Field must have selections (field '%s' returns a list of objects but has no selections.)", f.name), Locations: []location{{f.line, f.col}}, Path: path}
@@ -543,7 +576,7 @@ func renderValue(v any, f *field, path []any) (any, int, error) {
 		list := make([]any, 0, len(x))
 		cost := 0
 		for i, e := range x {
-			obj, c, err := render(e, f.sel, append(path[:len(path):len(path)], i))
+			obj, c, err := fc.render(e, f.sel, append(path[:len(path):len(path)], i))
 			if err != nil {
 				return nil, 0, err
 			}
@@ -558,14 +591,26 @@ func renderValue(v any, f *field, path []any) (any, int, error) {
 	return v, 0, nil
 }
 
-// requestedCost is the cost Shopify reserves before running a query:
+// fieldCosts are the costs of fields that return an object, by field
+// name, where they differ from the default 1: Shopify may give any field
+// a cost of its own.
+type fieldCosts map[string]int
+
+func (fc fieldCosts) cost(name string) int {
+	if n, ok := fc[name]; ok {
+		return n
+	}
+	return 1
+}
+
+// requested is the cost Shopify reserves before running a query:
 // scalars 0, objects 1, a connection 2 plus first (or last) times the
 // cost of one node; of inline fragments the dearest counts.
-func requestedCost(sel []*selection) int {
+func (fc fieldCosts) requested(sel []*selection) int {
 	total, frag := 0, 0
 	for _, s := range sel {
 		if s.field == nil {
-			frag = max(frag, requestedCost(s.sel))
+			frag = max(frag, fc.requested(s.sel))
 			continue
 		}
 		f := s.field
@@ -580,11 +625,11 @@ func requestedCost(sel []*selection) int {
 				}
 				switch c.field.name {
 				case "nodes":
-					per = max(per, 1+requestedCost(c.field.sel))
+					per = max(per, 1+fc.requested(c.field.sel))
 				case "edges":
 					for _, e := range c.field.sel {
 						if e.field != nil && e.field.name == "node" {
-							per = max(per, 1+requestedCost(e.field.sel))
+							per = max(per, 1+fc.requested(e.field.sel))
 						}
 					}
 				}
@@ -592,7 +637,7 @@ func requestedCost(sel []*selection) int {
 			total += 2 + n*per
 			continue
 		}
-		total += 1 + requestedCost(f.sel)
+		total += fc.cost(f.name) + fc.requested(f.sel)
 	}
 	return total + frag
 }
@@ -687,7 +732,12 @@ func (ex *execution) ordersField(args map[string]any) (any, error) {
 			return nil, &gqlError{Message: "Invalid cursor for current pagination sort."}
 		}
 		i := sort.Search(len(sorted), func(i int) bool { return less(at, key(sorted[i])) })
+		if err := ex.s.paginationLimit(i, int(first)); err != nil {
+			return nil, err
+		}
 		sorted = sorted[i:]
+	} else if err := ex.s.paginationLimit(0, int(first)); err != nil {
+		return nil, err
 	}
 	page := sorted[:min(int(first), len(sorted))]
 	ex.s.stats.OrderPages++
@@ -721,6 +771,20 @@ func (ex *execution) ordersField(args map[string]any) (any, error) {
 			"endCursor":       end,
 		}},
 	}}, nil
+}
+
+// paginationLimit refuses a page of first objects from position at of a
+// connection if it reaches past the pagination limit. Shopify documents
+// the limit, not how it answers past it: a GraphQL error here, which a
+// client that respects the limit never sees.
+func (s *Server) paginationLimit(at, first int) error {
+	if at+first <= s.depth {
+		return nil
+	}
+	return &gqlError{
+		Message:    fmt.Sprintf("Pagination is limited to %d objects; filter the query to page through fewer.", s.depth),
+		Extensions: map[string]any{"code": "BAD_REQUEST"},
+	}
 }
 
 // Cursors are base64 JSON of the last sort value and id, like Shopify's.
@@ -823,12 +887,17 @@ func (ex *execution) codeDiscountNodeByCode(args map[string]any) (any, error) {
 	if !ok {
 		return (*node)(nil), nil
 	}
-	used := 0
-	for _, o := range ex.orders {
-		if strings.EqualFold(o.Code, d.code) {
-			used++
+	// Counted only when asked for: a check of a thousand codes asks
+	// for ids alone.
+	used := resolver(func(map[string]any) (any, error) {
+		n := 0
+		for _, o := range ex.orders {
+			if strings.EqualFold(o.Code, d.code) {
+				n++
+			}
 		}
-	}
+		return n, nil
+	})
 	redeem := object("DiscountRedeemCode", map[string]any{
 		"id":              fmt.Sprintf("gid://shopify/DiscountRedeemCode/%d", d.id),
 		"code":            d.code,

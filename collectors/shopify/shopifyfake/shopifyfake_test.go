@@ -195,6 +195,50 @@ func TestOrdersPagesAndSearch(t *testing.T) {
 	}
 }
 
+// TestPaginationLimit: a page reaching past the pagination limit is
+// refused; a new search from where the last one stopped is not.
+func TestPaginationLimit(t *testing.T) {
+	fake, srv := newServer(t)
+	fake.SetPaginationLimit(10)
+	var after any
+	for page := 0; page < 2; page++ {
+		a := post(t, gqlURL(srv), token, ordersQuery, map[string]any{"first": 4, "after": after})
+		var d ordersData
+		if err := json.Unmarshal(a.Data["orders"], &d); err != nil || len(d.Nodes) != 4 {
+			t.Fatalf("page %d: %s %s", page+1, a.Data, a.Errors)
+		}
+		after = d.PageInfo.EndCursor
+	}
+	if a := post(t, gqlURL(srv), token, ordersQuery, map[string]any{"first": 4, "after": after}); a.status != 200 || a.Data != nil ||
+		!strings.Contains(string(a.Errors), "Pagination is limited to 10 objects") {
+		t.Errorf("page 3, objects 9-12: %d %s %s", a.status, a.Data, a.Errors)
+	}
+	if a := post(t, gqlURL(srv), token, ordersQuery, map[string]any{"first": 2, "after": after}); len(a.Errors) != 0 {
+		t.Errorf("objects 9-10: %s", a.Errors)
+	}
+	if a := post(t, gqlURL(srv), token, ordersQuery, map[string]any{"first": 4, "q": "updated_at:>='2026-05-01T12:05:00Z'"}); len(a.Errors) != 0 {
+		t.Errorf("a new search: %s", a.Errors)
+	}
+}
+
+// TestFieldCost: a field priced above the default costs what it is set
+// to, in the requested and the actual cost.
+func TestFieldCost(t *testing.T) {
+	fake, srv := newServer(t)
+	fake.SetFieldCost("codeDiscountNodeByCode", 300)
+	q := `{ a: codeDiscountNodeByCode(code: "spring-alice") { id } b: codeDiscountNodeByCode(code: "bob10") { id } c: codeDiscountNodeByCode(code: "nope") { id } }`
+	a := post(t, gqlURL(srv), token, q, nil)
+	if len(a.Errors) != 0 || a.Ext.Cost.Requested != 900 || *a.Ext.Cost.Actual != 600 {
+		t.Errorf("%s %+v", a.Errors, a.Ext.Cost)
+	}
+	q = `{ a: codeDiscountNodeByCode(code: "a") { id } b: codeDiscountNodeByCode(code: "b") { id }
+	       c: codeDiscountNodeByCode(code: "c") { id } d: codeDiscountNodeByCode(code: "d") { id } }`
+	a = post(t, gqlURL(srv), token, q, nil)
+	if !strings.Contains(string(a.Errors), "MAX_COST_EXCEEDED") || a.Ext.Cost.Requested != 1200 {
+		t.Errorf("4 codes at 300: %s %+v", a.Errors, a.Ext.Cost)
+	}
+}
+
 func TestMoneyAndCancellation(t *testing.T) {
 	_, srv := newServer(t)
 	a := post(t, gqlURL(srv), token, ordersQuery, map[string]any{"first": 50, "q": "discount_code:SPRING-ALICE"})
