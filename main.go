@@ -76,6 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		configFile  = serve.Flag("config.file", "Configuration file.").Default("config.yaml").String()
 		configCheck = serve.Flag("config.check", "Validate the configuration file, print every error and exit.").Bool()
 		metricsPath = serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+		storagePath = serve.Flag("storage.path", "Directory for state that survives a restart: shop orders and watermarks, YouTube quota spent today, the early curve (unless early_curve.state_file is set). Empty keeps nothing (see the README).").PlaceHolder("DIR").String()
 		lifecycle   = serve.Flag("web.enable-lifecycle", "Enable reload and shutdown via HTTP request (POST or PUT /-/reload, /-/quit), and the landing page's reload button. SIGHUP reloads either way.").Bool()
 		webConfig   = kingpinflag.AddFlags(serve, defaultAddress)
 		logConfig   = &promslog.Config{}
@@ -140,6 +141,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	runner := exporter.NewRunner(*configFile, logger)
+	if runner.Storage, err = exporter.OpenStorage(*storagePath, logger.With("component", "storage")); err != nil {
+		logger.Error("cannot use --storage.path", "err", err)
+		return 1
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		versioncollector.NewCollector(program),

@@ -16,6 +16,8 @@ type Deps struct {
 	// client, and the one of a collector's http_config (tests inject
 	// dialers and resolvers with it).
 	Transport http.RoundTripper
+	// Storage keeps state across restarts; nil keeps nothing.
+	Storage *Storage
 }
 
 // Instance is one built collector.
@@ -61,7 +63,7 @@ func Build(cfg *Config, d Deps) ([]*Instance, error) {
 			errs = append(errs, err)
 			continue
 		}
-		col, err := factory(Settings{Config: cc, Client: client, Logger: logger, Links: d.Links})
+		col, err := factory(Settings{Config: cc, Client: client, Logger: logger, Links: d.Links, Storage: d.Storage})
 		if err != nil {
 			// Each error on a line of its own, and each located: one
 			// the collector did not place names its block.

@@ -28,6 +28,9 @@ type Settings struct {
 	// Links is where link shorteners publish the tracking links they
 	// resolved, and where the link probe reads them.
 	Links *LinkSet
+	// Storage keeps state across restarts (--storage.path); nil keeps
+	// nothing, and its methods do nothing.
+	Storage *Storage
 }
 
 // Factory builds a collector from its settings. It validates the options and

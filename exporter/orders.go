@@ -99,6 +99,11 @@ type OrderBook struct {
 	mu       sync.Mutex
 	orders   map[string]Order
 	listings map[string]*listing
+	// store, if set, is where the book saves itself when a pass ends
+	// (see StoredOrderBook).
+	store *storedBook
+	// saveMu orders saves: the last pass ended is the last written.
+	saveMu sync.Mutex
 }
 
 // Listings: counting a shop that cannot be read in one refresh.
@@ -226,6 +231,19 @@ func (b *OrderBook) Resume(name string, overlap time.Duration) Pass {
 // watermark moves to the latest time the pass saw (capped by its
 // horizon), and ApplyPage returns true.
 func (b *OrderBook) ApplyPage(name string, p Page) bool {
+	ended := b.applyPage(name, p)
+	if ended && b.store != nil {
+		b.saveMu.Lock()
+		defer b.saveMu.Unlock()
+		b.mu.Lock()
+		st := b.stateLocked()
+		b.mu.Unlock()
+		b.store.storage.Save(b.store.collector, "orders", st)
+	}
+	return ended
+}
+
+func (b *OrderBook) applyPage(name string, p Page) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, o := range p.Orders {

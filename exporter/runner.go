@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,10 @@ type Runner struct {
 	Logger  *slog.Logger
 	// Transport, when set, is used by every collector's client.
 	Transport http.RoundTripper
+	// Storage, when set, keeps state across restarts (--storage.path):
+	// shop orders and watermarks, YouTube's quota spent today, and the
+	// early curve when early_curve.state_file is not set.
+	Storage *Storage
 
 	file string
 	// curve lives as long as the runner: a reload keeps the values it
@@ -193,7 +198,7 @@ func (r *Runner) reload() error {
 	if err != nil {
 		return err
 	}
-	instances, err := Build(cfg, Deps{Metrics: r.Metrics, Logger: r.Logger, Links: r.Links, Transport: r.Transport})
+	instances, err := Build(cfg, Deps{Metrics: r.Metrics, Logger: r.Logger, Links: r.Links, Transport: r.Transport, Storage: r.Storage})
 	if err != nil {
 		return err
 	}
@@ -226,7 +231,11 @@ func (r *Runner) reload() error {
 	// Ages before the state file: values are read back for the ages
 	// configured.
 	r.curve.SetAges(earlyCurveAges(cfg))
-	r.curve.SetStateFile(cfg.EarlyCurveStateFile())
+	curveFile := cfg.EarlyCurveStateFile()
+	if curveFile == "" && r.Storage != nil {
+		curveFile = filepath.Join(r.Storage.Dir(), "early_curve.json")
+	}
+	r.curve.SetStateFile(curveFile)
 	r.curve.Forget(names)
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -214,7 +214,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		opts:       opts,
 		codes:      cfg.CodesFor(cc.Name),
 		configured: map[string]bool{},
-		book:       exporter.NewOrderBook(),
+		book:       exporter.StoredOrderBook(s.Storage, cc, cfg.CodesFor(cc.Name)),
 		checks:     exporter.NewRotation(),
 		known:      map[string]bool{},
 		bad:        exporter.UnreadableOrders{},

@@ -271,7 +271,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		opts:     opts,
 		codes:    cfg.CodesFor(cc.Name),
 		spelled:  map[string]string{},
-		book:     exporter.NewOrderBook(),
+		book:     exporter.StoredOrderBook(s.Storage, cc, cfg.CodesFor(cc.Name)),
 		promo:    map[string]string{},
 		found:    map[string]bool{},
 		sessions: map[string]*tracked{},

@@ -180,7 +180,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		name: cc.Name, typ: cc.Type, logger: logger, opts: opts,
 		codes:   cfg.CodesFor(cc.Name),
 		byCode:  map[string]struct{}{},
-		book:    exporter.NewOrderBook(),
+		book:    exporter.StoredOrderBook(s.Storage, cc, cfg.CodesFor(cc.Name)),
 		known:   map[string]bool{},
 		bad:     exporter.UnreadableOrders{},
 		lookups: exporter.NewRotation(),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -237,6 +238,61 @@ func TestIncremental(t *testing.T) {
 	// A fresh collector reading everything counts the same.
 	fresh := exportertest.Build(t, cfg)
 	exportertest.CompareText(t, incremental, string(exportertest.Exposition(t, mustPoll(t, fresh))))
+}
+
+// TestRestartWithStorage: with --storage.path, a restarted collector
+// continues from the watermark it saved (one page, not the whole shop
+// again) and counts what a collector reading everything counts; a changed
+// configuration (a code added) counts from the campaign start again.
+func TestRestartWithStorage(t *testing.T) {
+	sb := newSandbox(t, token)
+	for _, code := range []string{"alice10", "bob15", "carol5"} {
+		sb.fake.AddStream(fakeapi.OrderStream{Code: code, PerMinute: 2, Amount: 30, Currency: "EUR", Initial: 1000, CancelEvery: 5, CancelAfter: 3 * time.Minute})
+	}
+	campaign := `
+  - name: launch
+    creators:
+      - name: alice
+        codes:
+          - {collector: woocommerce, code: alice10}
+      - name: bob
+        codes:
+          - {collector: woocommerce, code: bob15}
+`
+	cfg := sb.config(`{}`, campaign)
+	dir := t.TempDir()
+	storage, err := exporter.OpenStorage(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPoll(t, exportertest.BuildStored(t, cfg, storage))
+	if pages := sb.fake.OrderPages(); pages != 30 {
+		t.Fatalf("first read: %d pages, want 30", pages)
+	}
+	info, err := os.Stat(storage.Path("woocommerce", "orders"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("stored orders: %v, mode %v; want a file readable by its owner only", err, info)
+	}
+
+	sb.clock.Add(5 * time.Minute)
+	pages := sb.fake.OrderPages()
+	restarted := mustPoll(t, exportertest.BuildStored(t, cfg, storage))
+	if got := sb.fake.OrderPages() - pages; got != 1 {
+		t.Errorf("after a restart: %d pages read, want 1 (from the stored watermark)", got)
+	}
+	exportertest.CompareText(t, restarted, string(exportertest.Exposition(t, mustPoll(t, exportertest.Build(t, cfg)))))
+
+	// A code added: the stored book counted other codes, so the count
+	// starts again from the campaign start.
+	more := sb.config(`{}`, campaign+`      - name: carol
+        codes:
+          - {collector: woocommerce, code: carol5}
+`)
+	pages = sb.fake.OrderPages()
+	mustPoll(t, exportertest.BuildStored(t, more, storage))
+	if got := sb.fake.OrderPages() - pages; got < 30 {
+		t.Errorf("after a code was added: %d pages read, want a full read (30 or more)", got)
+	}
 }
 
 // TestCancelledOrderRule: an order counts when paid and stays counted;

@@ -40,14 +40,27 @@ func Build(t testing.TB, config string) *Env {
 	return env
 }
 
+// BuildStored is Build with storage kept across restarts (--storage.path):
+// building again with the same storage is a restart.
+func BuildStored(t testing.TB, config string, storage *exporter.Storage) *Env {
+	t.Helper()
+	env, err := tryBuild(config, storage)
+	if err != nil {
+		t.Fatalf("build config: %v", err)
+	}
+	return env
+}
+
 // TryBuild is Build returning the error, for tests of bad options.
-func TryBuild(config string) (*Env, error) {
+func TryBuild(config string) (*Env, error) { return tryBuild(config, nil) }
+
+func tryBuild(config string, storage *exporter.Storage) (*Env, error) {
 	cfg, err := exporter.ParseConfig("test.yml", []byte(config))
 	if err != nil {
 		return nil, err
 	}
 	env := &Env{Config: cfg, Metrics: exporter.NewAPIMetrics(), Links: exporter.NewLinkSet()}
-	env.Instances, err = exporter.Build(cfg, exporter.Deps{Metrics: env.Metrics, Links: env.Links})
+	env.Instances, err = exporter.Build(cfg, exporter.Deps{Metrics: env.Metrics, Links: env.Links, Storage: storage})
 	if err != nil {
 		return nil, err
 	}
