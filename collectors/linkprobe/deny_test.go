@@ -364,3 +364,20 @@ func TestLoopbackAllowWarns(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkAddrRulesCheck measures the check every dial makes, on a public
+// address (the common case: every range is tried) and on embedded IPv4.
+func BenchmarkAddrRulesCheck(b *testing.B) {
+	r := rules("203.0.113.0/24", "10.20.0.0/16", "127.0.0.0/8")
+	for _, addr := range []string{"93.184.216.34", "2606:4700::1111", "64:ff9b::a14:101"} {
+		ip := netip.MustParseAddr(addr)
+		b.Run(addr, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if rf := r.check(ip); rf != nil {
+					b.Fatal(rf)
+				}
+			}
+		})
+	}
+}
