@@ -250,8 +250,9 @@ const onDemandNote = "single attempt on demand, not confirmed (a scheduled round
 
 // ProbeLink probes one link now, outside the schedule: its short link and
 // its destination's chain, judged as a round judges them, within the
-// timeout and deny_cidrs, but one attempt without confirmation, outside
-// the round's pacing (one request at a time, one ProbeLink at a time).
+// timeout and the address rules, but one attempt without confirmation,
+// outside the round's pacing (one request at a time, one ProbeLink at a
+// time).
 // link is the link's `link` label or its short URL. The result changes no
 // exported series, stored result or finding: the next round does. A
 // configured link with nothing to request is returned missing, without a

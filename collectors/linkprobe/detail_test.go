@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -66,7 +65,7 @@ campaigns:
 
 func newDebugLinks(t *testing.T) *debugLinks {
 	t.Helper()
-	d := &debugLinks{shop: sitefake.New(), other: sitefake.New(), denied: &atomic.Int32{}}
+	d := &debugLinks{shop: sitefake.New(), other: sitefake.New()}
 	shopURL := exportertest.Serve(t, d.shop)
 	otherURL := exportertest.Serve(t, d.other)
 	d.shopHost = strings.TrimPrefix(shopURL, "http://")
@@ -74,23 +73,7 @@ func newDebugLinks(t *testing.T) *debugLinks {
 	d.shop.Break("/gone")
 
 	// A listener on 127.0.0.2, inside loopback, that counts connections.
-	// Linux answers on all of 127.0.0.0/8: a failure here is a broken
-	// machine, not a reason to leave the denied case untested.
-	ln, err := net.Listen("tcp", "127.0.0.2:0")
-	if err != nil {
-		t.Fatalf("cannot listen on 127.0.0.2: %v", err)
-	}
-	denied := httptest.NewUnstartedServer(sitefake.New())
-	denied.Listener.Close()
-	denied.Listener = ln
-	denied.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			d.denied.Add(1)
-		}
-	}
-	denied.Start()
-	t.Cleanup(denied.Close)
-	d.deniedHost = ln.Addr().String()
+	d.deniedHost, d.denied = listenCounting(t, "127.0.0.2", false)
 
 	d.bitly = bitlyfake.New("token", stopped)
 	exportertest.ServeFake(t, d.bitly,
@@ -99,10 +82,11 @@ func newDebugLinks(t *testing.T) *debugLinks {
 		bitlyfake.Link{ID: "bit.ly/carol", Destination: otherURL + "/p?utm_source=carol"},
 	)
 
-	// The real dialer, which applies deny_cidrs: every URL is a loopback
-	// IP, so no name is resolved.
+	// The real dialer, which applies the address rules: every URL is a
+	// loopback IP, so no name is resolved. Loopback is allowed, but for
+	// 127.0.0.2.
 	erin := "http://erin:" + secretPassword + "@" + d.shopHost + "/landing?utm_source=erin&sig=" + secretSig
-	d.env, d.p = build(t, nil, `deny_cidrs: ["127.0.0.2/32"]`, strings.Replace(debugCampaigns, "%s", erin, 1))
+	d.env, d.p = build(t, nil, `deny_cidrs: ["127.0.0.2/32"]`+"\n"+allowLoopback, strings.Replace(debugCampaigns, "%s", erin, 1))
 	d.clock = newFakeClock()
 	d.p.setClock(d.clock.now, d.clock.sleep)
 	expect := func(who string) *exporter.Expect {
@@ -226,8 +210,8 @@ func TestLinksPageAgainstFakes(t *testing.T) {
 				"HEAD http://" + d.otherHost + "/p?utm_source=carol OK expect: host",
 			}},
 		{link: "s.test/dave", state: "broken",
-			reason: "later): dial tcp " + d.deniedHost + ": address 127.0.0.2 is in deny_cidrs",
-			hops:   []string{"HEAD http://" + d.deniedHost + "/dave?api_key=REDACTED  error: dial tcp " + d.deniedHost + ": address 127.0.0.2 is in deny_cidrs"}},
+			reason: "later): dial tcp " + d.deniedHost + ": address 127.0.0.2 is in deny_cidrs 127.0.0.2/32",
+			hops:   []string{"HEAD http://" + d.deniedHost + "/dave?api_key=REDACTED  error: dial tcp " + d.deniedHost + ": address 127.0.0.2 is in deny_cidrs 127.0.0.2/32"}},
 		{link: "s.test/erin", state: "up", status: 200, hops: []string{"HEAD " + shop + "/landing?utm_source=erin&sig=REDACTED OK"}},
 		{link: "s.test/nourl", state: "missing",
 			reason: "collector stub has not published this link yet (its refresh failed, or stub does not know the link; see that collector), and it has no url: to probe instead"},
@@ -271,7 +255,7 @@ func TestLinksPageAgainstFakes(t *testing.T) {
 		`<tr id="link-stub-s.test_dave">`, `<tr id="link-stub-s.test_erin">`, `<tr id="link-stub-s.test_nourl">`,
 		`<td>GET</td><td class="url">` + shop + `/gone?utm_source=bob</td><td>404</td>`,
 		`<td class="failed">host</td>`,
-		`address 127.0.0.2 is in deny_cidrs</td>`,
+		`address 127.0.0.2 is in deny_cidrs 127.0.0.2/32</td>`,
 		`/p?utm_source=alice&amp;access_token=REDACTED`,
 	} {
 		if !strings.Contains(html, want) {
@@ -338,7 +322,7 @@ func TestProbeLinkChangesNothing(t *testing.T) {
 
 	html := post(url.Values{"link": {"s.test/dave"}}).Body.String()
 	assertNoSecret(t, "probe page", html)
-	if !strings.Contains(html, "address 127.0.0.2 is in deny_cidrs") || !strings.Contains(html, "single attempt") {
+	if !strings.Contains(html, "address 127.0.0.2 is in deny_cidrs 127.0.0.2/32") || !strings.Contains(html, "single attempt") {
 		t.Errorf("probe of the denied link:\n%s", html)
 	}
 	if n := d.denied.Load(); n != 0 {

@@ -46,9 +46,12 @@
 //     final), the short link's own answer included;
 //   - a chain revisits a URL (a redirect loop) or needs more than
 //     max_redirects hops, the short link's counted;
-//   - no response arrives: DNS, connect or TLS failure, a denied address
-//     (deny_cidrs), or the timeout, which bounds the short link's requests
-//     and each destination's chain;
+//   - no response arrives: DNS, connect or TLS failure, a refused address
+//     (below), or the timeout, which bounds the short link's requests and
+//     each destination's chain;
+//   - a redirect leads to a scheme other than http and https (ftp:,
+//     file:, data:, javascript:, an app's): it is never requested ("scheme
+//     ftp is not followed");
 //   - the link's expect.host is set and the final host differs (host[:port],
 //     case-insensitive, default ports ignored; a subdomain is a different
 //     host);
@@ -103,9 +106,25 @@
 // collector failure: the collector is up whenever it could run the
 // probes. Links a round did not probe keep their previous series.
 //
+// Addresses. Redirects, not the operator, choose where the probe goes, so
+// it refuses by default every address that is not public (defaultDeny in
+// deny.go: loopback, private, link-local, carrier-grade NAT, cloud
+// metadata, multicast...), at dial time, on each address a name resolves
+// to: a name resolving to a refused address, or one whose DNS answer
+// changes between two probes, is refused as the address is. allow_cidrs
+// lifts parts of that list (an internal shop, the sandbox on loopback),
+// deny_cidrs adds ranges that win over everything, and deny_defaults:
+// false turns the list off. A refusal names its rule ("address 10.1.2.3
+// is in the default deny list (private, RFC 1918)", "address 127.0.0.2 is
+// in deny_cidrs 127.0.0.2/32") in the reason and on the chain.
+//
 // http_config (TLS, proxy, HTTP/2) builds the probe's transport, around
-// its own dial, so deny_cidrs still applies (to the proxy's address when
-// there is one); follow_redirects: false is refused.
+// its own dial, so the rules still apply; follow_redirects: false is
+// refused. Through a proxy (http_config's, or HTTP_PROXY without
+// http_config) the proxy connects to the page: the probe resolves the
+// page's host itself and checks its addresses before handing the request
+// over, and does not check the proxy's own address, which the operator
+// chose.
 //
 // The /links page (exporter.LinksPage) shows what the probe knows of each
 // link (LinkDetails): its state (up, broken, pending before its first
@@ -118,10 +137,10 @@
 // destination's chain is kept once for all the links leading there, so
 // 20,000 links cost a few megabytes. ProbeLink, behind /links/probe,
 // probes one link now: its short link and destination, judged as a round
-// judges them, within timeout and deny_cidrs, but in a single attempt
-// without confirmation, outside the round's pacing, and one at a time. Its
-// result changes no exported series, stored result or finding: the next
-// round does.
+// judges them, within timeout and the address rules, but in a single
+// attempt without confirmation, outside the round's pacing, and one at a
+// time. Its result changes no exported series, stored result or finding:
+// the next round does.
 //
 // No provider API quota is spent: probes do not use the shared API client
 // (its retries and request metrics are for provider APIs), and response
@@ -136,11 +155,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/common/config"
@@ -201,11 +219,17 @@ type options struct {
 	// campaigns, so the links can be split over several linkprobe
 	// collectors.
 	Campaigns []string `yaml:"campaigns"`
-	// DenyCIDRs lists address ranges the probe never connects to, for
-	// example private networks, so a redirect cannot point the probe at
-	// internal services. It checks the address actually dialled: behind a
-	// proxy (HTTP_PROXY, or http_config's proxy_url), that is the proxy's.
-	// Empty by default, since the sandbox runs on loopback.
+	// DenyDefaults, true by default, refuses the default deny list
+	// (defaultDeny: loopback, private, link-local, cloud metadata...), so
+	// a redirect cannot point the probe at internal services.
+	DenyDefaults bool `yaml:"deny_defaults"`
+	// AllowCIDRs lifts parts of the default deny list: an internal shop,
+	// the sandbox on loopback. Each entry must lie inside a default range,
+	// and lifts it only where no narrower default range (a cloud metadata
+	// address) says otherwise.
+	AllowCIDRs []string `yaml:"allow_cidrs"`
+	// DenyCIDRs are more ranges the probe never connects to; they win over
+	// allow_cidrs.
 	DenyCIDRs []string `yaml:"deny_cidrs"`
 }
 
@@ -219,6 +243,7 @@ func defaultOptions() options {
 		PerHostInterval:   model.Duration(DefaultPerHostInterval),
 		ShortLinkInterval: model.Duration(DefaultShortLinkInterval),
 		Concurrency:       DefaultConcurrency,
+		DenyDefaults:      true,
 	}
 }
 
@@ -242,7 +267,7 @@ func (c configured) missingReason() string {
 type Probe struct {
 	opts     options
 	interval time.Duration
-	deny     []netip.Prefix
+	rules    addrRules
 	logger   *slog.Logger
 	links    *exporter.LinkSet
 	// config are the configured links, in file order; overrides maps the
@@ -256,9 +281,15 @@ type Probe struct {
 	short, dest *hostLimiter
 	sem         chan struct{}
 	rotation    *exporter.Rotation
-	// dial opens connections; tests replace it to fake DNS failures and
-	// to map test host names to loopback servers.
+	// dial opens connections (dialGuarded); tests replace it to fake DNS
+	// failures and to map test host names to loopback servers.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// resolver resolves names for dialGuarded and checkProxied, nil for
+	// Go's default; tests give it their own DNS.
+	resolver *net.Resolver
+	// proxy is the transport's choice of proxy for a request (nil: none),
+	// for checkProxied.
+	proxy func(*http.Request) (*url.URL, error)
 	// now and sleep are the clock of the round's schedule and of
 	// confirmations; tests replace them with setClock. Network time is
 	// always measured on the wall clock.
@@ -338,15 +369,10 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 			campaigns[name] = true
 		}
 	}
-	var deny []netip.Prefix
-	for i, c := range opts.DenyCIDRs {
-		pfx, err := netip.ParsePrefix(strings.TrimSpace(c))
-		if err != nil {
-			errs = append(errs, cfg.Errorf(fmt.Sprintf("%s[%d]", field("deny_cidrs"), i), "invalid CIDR %q", c))
-			continue
-		}
-		deny = append(deny, pfx.Masked())
-	}
+	rules, ruleErrs := parseRules(opts, func(path string, format string, args ...any) error {
+		return cfg.Errorf(field(path), format, args...)
+	})
+	errs = append(errs, ruleErrs...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -354,7 +380,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	p := &Probe{
 		opts:        opts,
 		interval:    interval,
-		deny:        deny,
+		rules:       rules,
 		logger:      s.Logger,
 		links:       s.Links,
 		campaigns:   campaigns,
@@ -383,16 +409,25 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	if p.logger == nil {
 		p.logger = slog.New(slog.DiscardHandler)
 	}
+	if lo := p.rules.allowsLoopback(); lo != "" && cfg.Sandbox == nil {
+		// The sandbox's config allows loopback for its fakes; a config
+		// copied from it without the sandbox keeps that allow.
+		p.logger.Warn("allow_cidrs lets redirects reach this machine's own services, and no sandbox runs: remove it unless a shop really is on loopback",
+			"allow_cidrs", lo)
+	}
 	if p.links == nil {
 		p.links = exporter.NewLinkSet()
 	}
 	p.setClock(time.Now, sleepCtx)
-	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: p.checkAddress}
-	p.dial = dialer.DialContext
+	p.dial = p.dialGuarded
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		return p.dial(ctx, network, addr)
 	}
+	// Go's default transport takes its proxy from the environment; the
+	// probe asks the same function, to check the page behind the proxy.
+	p.proxy = t.Proxy
+	t.Proxy = p.proxyFor
 	// Keep enough connections to a shortener for the requests in flight
 	// to it; they are closed after each round.
 	t.MaxIdleConns = max(t.MaxIdleConns, opts.Concurrency)
@@ -400,7 +435,11 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	var rt http.RoundTripper = t
 	if h := cc.HTTPClient; h != nil {
 		// http_config (TLS, proxy, HTTP/2) replaces Go's default
-		// transport; the dial, and with it deny_cidrs, stays the probe's.
+		// transport; the dial, and with it the address rules, stays the
+		// probe's, and the probe asks the block's proxy function (on a
+		// copy: it caches it) which requests go through a proxy.
+		pc := h.ProxyConfig
+		p.proxy = pc.Proxy()
 		if !h.FollowRedirects {
 			return nil, cfg.Errorf(cc.Path()+".http_config.follow_redirects", "the probe follows redirects itself, hop by hop: remove follow_redirects: false")
 		}
@@ -478,29 +517,6 @@ func configuredLinks(cfg *exporter.Config, campaigns map[string]bool) []configur
 		}
 	}
 	return out
-}
-
-// checkAddress refuses to connect to an address in deny_cidrs. It runs
-// after name resolution, for every address the dialer tries.
-func (p *Probe) checkAddress(network, address string, _ syscall.RawConn) error {
-	if len(p.deny) == 0 {
-		return nil
-	}
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return err
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return err
-	}
-	ip = ip.Unmap()
-	for _, pfx := range p.deny {
-		if pfx.Contains(ip) {
-			return fmt.Errorf("address %s is in deny_cidrs", ip)
-		}
-	}
-	return nil
 }
 
 // normID is a link id with its host in lower case, as shorteners compare

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,9 +36,11 @@ func init() {
 
 // testNet maps test host names (short.test, shop.test, ...) to loopback
 // servers. Other names fail as DNS would; loopback IPs are dialled as they
-// are. Nothing else is ever contacted.
+// are. Nothing else is ever contacted. Every address goes through the
+// probe's rules (control), as the probe's own dial does.
 type testNet struct {
-	hosts map[string]string
+	hosts   map[string]string
+	control func(network, address string, c syscall.RawConn) error
 }
 
 func (n *testNet) dial(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -44,7 +48,7 @@ func (n *testNet) dial(ctx context.Context, network, addr string) (net.Conn, err
 	if err != nil {
 		return nil, err
 	}
-	var d net.Dialer
+	d := net.Dialer{Control: n.control}
 	if a, ok := n.hosts[strings.ToLower(host)]; ok {
 		return d.DialContext(ctx, "tcp", a)
 	}
@@ -131,20 +135,31 @@ func buildConfig(t *testing.T, n *testNet, config, options, rest string) (*expor
 	if !strings.Contains(options, "short_link_interval") {
 		options += "\nshort_link_interval: 0s"
 	}
+	// The fakes listen on loopback, which the default deny list refuses:
+	// tests allow it as the sandbox's config does, unless they set the
+	// rules themselves.
+	if !strings.Contains(options, "allow_cidrs") && !strings.Contains(options, "deny_defaults") {
+		options += "\n" + allowLoopback
+	}
 	env := exportertest.Build(t, strings.Replace(config, "%s", indentOptions(options), 1)+rest)
 	p := env.Instance(t, "linkprobe").Collector.(*Probe)
 	// A proxy from the environment would take the requests elsewhere
 	// (an http_config transport takes none from it).
-	if tr, ok := p.client.Transport.(*http.Transport); ok {
-		tr.Proxy = nil
+	if !strings.Contains(config, "http_config") {
+		p.proxy = nil
 	}
 	if n != nil {
+		n.control = p.checkAddress
 		p.dial = n.dial
 	}
 	c := newFakeClock()
 	p.setClock(c.now, c.sleep)
 	return env, p
 }
+
+// allowLoopback is the option the tests and the sandbox's config set for
+// fakes on loopback.
+const allowLoopback = `allow_cidrs: ["127.0.0.0/8", "::1/128"]`
 
 func indentOptions(options string) string {
 	var opts []string
@@ -568,26 +583,70 @@ func TestHostLimiter(t *testing.T) {
 	}
 }
 
-func TestDenyCIDRs(t *testing.T) {
+// listenCounting serves a fake site on ip (inside 127.0.0.0/8) and counts
+// the connections it accepts: a test of a refusal asserts that none
+// arrived. Linux answers on all of 127.0.0.0/8: a failure to listen is a
+// broken machine, not a reason to leave the refusal untested.
+func listenCounting(t *testing.T, ip string, tls bool) (addr string, conns *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatalf("cannot listen on %s: %v", ip, err)
+	}
+	conns = &atomic.Int32{}
+	srv := httptest.NewUnstartedServer(sitefake.New())
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	if tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(srv.Close)
+	return ln.Addr().String(), conns
+}
+
+// TestAddressRules runs the probe's own dialer against sites on loopback
+// IPs (no name is resolved): refusals are aimed at 127.0.0.2, where a
+// listener counts connections, and must never reach it.
+func TestAddressRules(t *testing.T) {
 	tests := []struct {
-		name       string
-		deny       string
+		name    string
+		options string
+		// target is "allowed" (a site on 127.0.0.1) or "denied" (the
+		// counting listener on 127.0.0.2).
+		target     string
 		wantUp     float64
-		wantHits   int
 		wantReason string
 	}{
-		{name: "denied", deny: `["10.0.0.0/8", "127.0.0.0/8"]`, wantUp: 0, wantHits: 0, wantReason: "address 127.0.0.1 is in deny_cidrs"},
-		{name: "other address denied", deny: `["127.0.0.2/32"]`, wantUp: 1, wantHits: 1},
+		{name: "deny_cidrs refuses", options: `deny_cidrs: ["127.0.0.2/32"]` + "\n" + allowLoopback, target: "denied",
+			wantReason: "address 127.0.0.2 is in deny_cidrs 127.0.0.2/32"},
+		{name: "deny_cidrs elsewhere", options: `deny_cidrs: ["127.0.0.2/32"]` + "\n" + allowLoopback, target: "allowed", wantUp: 1},
+		{name: "the default list refuses loopback", options: `allow_cidrs: ["127.0.0.1/32"]`, target: "denied",
+			wantReason: "address 127.0.0.2 is in the default deny list (loopback, RFC 1122)"},
+		{name: "allow_cidrs lifts it", options: `allow_cidrs: ["127.0.0.1/32"]`, target: "allowed", wantUp: 1},
+		{name: "by default loopback is refused", options: "deny_defaults: true", target: "denied",
+			wantReason: "address 127.0.0.2 is in the default deny list (loopback, RFC 1122)"},
+		{name: "deny_defaults: false", options: "deny_defaults: false", target: "allowed", wantUp: 1},
+		{name: "deny_cidrs without the defaults", options: "deny_defaults: false\n" + `deny_cidrs: ["127.0.0.2/32"]`, target: "denied",
+			wantReason: "address 127.0.0.2 is in deny_cidrs 127.0.0.2/32"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			site := sitefake.New()
-			srv := httptest.NewServer(site)
-			defer srv.Close()
-			// The real dialer, which applies deny_cidrs; the URL is a
-			// loopback IP, so no name is resolved.
-			env, p := build(t, nil, "deny_cidrs: "+tt.deny, "")
-			env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: srv.URL + "/p"}})
+			allowed := exportertest.Serve(t, site)
+			deniedAddr, denied := listenCounting(t, "127.0.0.2", false)
+			url := allowed + "/p"
+			if tt.target == "denied" {
+				url = "http://" + deniedAddr + "/p"
+			}
+			env, p := build(t, nil, tt.options, "")
+			env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: url}})
 			samples, err := env.Poll(t, "linkprobe")
 			if err != nil {
 				t.Fatal(err)
@@ -595,11 +654,22 @@ func TestDenyCIDRs(t *testing.T) {
 			if got := outcomes(samples)["bitly/bit.ly/a"].up; got != tt.wantUp {
 				t.Errorf("up = %g, want %g", got, tt.wantUp)
 			}
-			if got := site.Hits("/p"); got != tt.wantHits {
-				t.Errorf("hits = %d, want %d", got, tt.wantHits)
+			if n := denied.Load(); n != 0 {
+				t.Errorf("%d connections reached 127.0.0.2", n)
 			}
-			if got := p.Findings()["bitly/bit.ly/a"]; !strings.Contains(got, tt.wantReason) {
+			if want := map[string]int{"allowed": 1}[tt.target]; site.Hits("/p") != want {
+				t.Errorf("hits on 127.0.0.1 = %d, want %d", site.Hits("/p"), want)
+			}
+			got := p.Findings()["bitly/bit.ly/a"]
+			if tt.wantReason == "" && got != "" || !strings.Contains(got, tt.wantReason) {
 				t.Errorf("reason = %q, want it to contain %q", got, tt.wantReason)
+			}
+			// The refusal names its rule on the chain too, as any hop
+			// error.
+			for _, d := range p.LinkDetails() {
+				if tt.wantReason != "" && (len(d.Hops) != 1 || !strings.Contains(d.Hops[0].Error, tt.wantReason)) {
+					t.Errorf("hops = %+v, want one whose error names the rule", d.Hops)
+				}
 			}
 		})
 	}
@@ -626,23 +696,60 @@ func TestTLSFailure(t *testing.T) {
 	}
 }
 
+// TestNonHTTPLocation: a redirect to any scheme but http and https ends
+// the chain, with the scheme in the reason, and nothing is requested
+// there, from the short link or from a destination's chain.
 func TestNonHTTPLocation(t *testing.T) {
-	s := newSites(t)
-	s.short.SetRedirect("/a", "itms-apps://apps.example/app", 302)
-	env, p := build(t, s.net, "", "")
-	env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: "http://short.test/a"}})
-	samples, err := env.Poll(t, "linkprobe")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := *outcomes(samples)["bitly/bit.ly/a"]
-	got.duration = 0
-	if want := (outcome{up: 0, status: 302, host: "short.test"}); got != want {
-		t.Errorf("outcome = %+v, want %+v", got, want)
-	}
-	const why = "redirect from http://short.test/a to a Location that is not an http(s) URL"
-	if r, want := p.Findings()["bitly/bit.ly/a"], "attempt 1: "+why+"; attempt 2 (5s later): "+why; r != want {
-		t.Errorf("reason = %q, want %q", r, want)
+	deniedAddr, conns := listenCounting(t, "127.0.0.2", false)
+	for _, tt := range []struct {
+		location, shown, scheme string
+	}{
+		{"ftp://" + deniedAddr + "/x", "ftp://" + deniedAddr + "/x", "ftp"},
+		{"file:///etc/passwd", "file:///etc/passwd", "file"},
+		{"gopher://" + deniedAddr + "/_x", "gopher://" + deniedAddr + "/_x", "gopher"},
+		{"javascript:alert(1)", "javascript:", "javascript"},
+		{"data:text/html,hi", "data:", "data"},
+		{"itms-apps://apps.example/app?token=x", "itms-apps://apps.example/app", "itms-apps"},
+	} {
+		for _, from := range []string{"short link", "destination"} {
+			t.Run(tt.scheme+" from the "+from, func(t *testing.T) {
+				s := newSites(t)
+				at := "http://short.test/a"
+				if from == "destination" {
+					s.short.SetRedirect("/a", "http://shop.test/p", 301)
+					s.shop.SetRedirect("/p", tt.location, 302)
+					at = "http://shop.test/p"
+				} else {
+					s.short.SetRedirect("/a", tt.location, 302)
+				}
+				env, p := build(t, s.net, "", "")
+				env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: "http://short.test/a"}})
+				samples, err := env.Poll(t, "linkprobe")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := outcomes(samples)["bitly/bit.ly/a"]; got.up != 0 || got.status != 302 {
+					t.Errorf("outcome = %+v, want down on the 302", *got)
+				}
+				why := "redirect from " + at + " to " + tt.shown + ": scheme " + tt.scheme + " is not followed (only http and https are)"
+				if r, want := p.Findings()["bitly/bit.ly/a"], "attempt 1: "+why+"; attempt 2 (5s later): "+why; r != want {
+					t.Errorf("reason = %q, want %q", r, want)
+				}
+				// Each attempt requested the short link, or the page
+				// for a destination (the confirmation tries the chain
+				// that failed), and nothing else.
+				wantShort, wantShop := 2, 0
+				if from == "destination" {
+					wantShort, wantShop = 1, 2
+				}
+				if n, m := len(s.short.Requests()), len(s.shop.Requests()); n != wantShort || m != wantShop || len(s.other.Requests()) != 0 {
+					t.Errorf("requests: short %d, shop %d, other %d; want %d, %d, 0", n, m, len(s.other.Requests()), wantShort, wantShop)
+				}
+				if n := conns.Load(); n != 0 {
+					t.Errorf("%d connections reached the redirect's host", n)
+				}
+			})
+		}
 	}
 }
 
@@ -806,7 +913,13 @@ func TestBadOptions(t *testing.T) {
 		{"campaigns: [nope]", `collectors[0].options.campaigns[0]: unknown campaign "nope"`},
 		{"concurrency: 0", "collectors[0].options.concurrency: must be at least 1"},
 		{`user_agent: " "`, "collectors[0].options.user_agent: must not be empty"},
-		{`deny_cidrs: ["10.0.0.0/8", "nope"]`, `collectors[0].options.deny_cidrs[1]: invalid CIDR "nope"`},
+		{`deny_cidrs: ["10.0.0.0/8", "nope"]`, `collectors[0].options.deny_cidrs[1]: invalid CIDR "nope" (a range such as 10.0.0.0/8, or 192.0.2.7/32 for one address)`},
+		{`allow_cidrs: ["10.0.0.7"]`, `collectors[0].options.allow_cidrs[0]: invalid CIDR "10.0.0.7"`},
+		{`allow_cidrs: ["10.1.0.0/16", "198.51.100.0/24"]`, "collectors[0].options.allow_cidrs[1]: 198.51.100.0/24 lies in no range of the default deny list, so it allows nothing"},
+		{`allow_cidrs: ["0.0.0.0/0"]`, "collectors[0].options.allow_cidrs[0]: 0.0.0.0/0 lies in no range of the default deny list, so it allows nothing"},
+		{`allow_cidrs: ["::ffff:10.0.0.0/104"]`, "collectors[0].options.allow_cidrs[0]: ::ffff:10.0.0.0/104 is an IPv4-mapped range: write it as IPv4"},
+		{"deny_defaults: false\n      allow_cidrs: [127.0.0.0/8]", "collectors[0].options.allow_cidrs: lifts ranges of the default deny list, which deny_defaults: false turns off: remove one or the other"},
+		{"deny_cidrs: [127.0.0.0/8]\n      allow_cidrs: [127.0.0.1/32]", "collectors[0].options.allow_cidrs[0]: 127.0.0.1/32 lies inside deny_cidrs[0] 127.0.0.0/8, which wins over allow_cidrs: it allows nothing"},
 		{"retries: 3", `collectors[0].options.retries: unknown field "retries"`},
 		// The probe follows redirects itself, whatever http_config says.
 		{"method: HEAD\n    http_config: {follow_redirects: false}", "collectors[0].http_config.follow_redirects: the probe follows redirects itself, hop by hop: remove follow_redirects: false"},
@@ -1039,7 +1152,7 @@ func TestSchemeDowngrade(t *testing.T) {
 }
 
 // TestHTTPConfig: the probe's http_config sets its TLS trust, and its own
-// dial, with deny_cidrs, still applies.
+// dial, with the address rules, still applies.
 func TestHTTPConfig(t *testing.T) {
 	for _, tt := range []struct {
 		name       string
@@ -1048,13 +1161,24 @@ func TestHTTPConfig(t *testing.T) {
 		wantReason string
 	}{
 		{name: "ca_file trusts the site", wantUp: 1},
-		{name: "deny_cidrs still applies", options: `deny_cidrs: ["127.0.0.0/8"]`, wantReason: "address 127.0.0.1 is in deny_cidrs"},
+		{name: "the address rules still apply", options: `allow_cidrs: ["127.0.0.1/32"]`,
+			wantReason: "address 127.0.0.2 is in the default deny list (loopback, RFC 1122)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ts := newTLSSites(t)
-			// The real dialer, which applies deny_cidrs.
+			url := ts.shopURL + "/p"
+			deniedAddr, conns := listenCounting(t, "127.0.0.2", true)
+			if tt.wantReason != "" {
+				url = "https://" + deniedAddr + "/p"
+			}
+			// The real dialer, which applies the rules.
 			env, p := buildHTTPConfig(t, nil, ts.caFile, tt.options)
-			env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: ts.shopURL + "/p"}})
+			env.Links.Publish("stub", []exporter.PublishedLink{{Campaign: "c", Creator: "a", Provider: "bitly", ID: "bit.ly/a", URL: url}})
+			defer func() {
+				if n := conns.Load(); n != 0 {
+					t.Errorf("%d connections reached 127.0.0.2", n)
+				}
+			}()
 			samples, err := env.Poll(t, "linkprobe")
 			if err != nil {
 				t.Fatal(err)

@@ -116,9 +116,10 @@ func (r *round) hopOnce(l exporter.PublishedLink, u *url.URL) hop {
 			break
 		}
 		next, err := u.Parse(loc)
-		if err != nil || (next.Scheme != "http" && next.Scheme != "https") || next.Host == "" {
-			h.reason = fmt.Sprintf("redirect from %s to a Location that is not an http(s) URL", redact(u))
-			st.location, st.err = badLocation(next, err), h.reason
+		if why := unfollowable(next, err); why != "" {
+			st.location = badLocation(next, err)
+			h.reason = fmt.Sprintf("redirect from %s to %s: %s", redact(u), st.location, why)
+			st.err = h.reason
 			h.steps = p.addStep(h.steps, st)
 			return h
 		}
@@ -265,9 +266,10 @@ func (r *round) follow(start *url.URL, prior int, method string) chain {
 			break
 		}
 		next, err := u.Parse(loc)
-		if err != nil || (next.Scheme != "http" && next.Scheme != "https") || next.Host == "" {
-			c.reason = fmt.Sprintf("redirect from %s to a Location that is not an http(s) URL", redact(u))
-			st.location, st.err = badLocation(next, err), c.reason
+		if why := unfollowable(next, err); why != "" {
+			st.location = badLocation(next, err)
+			c.reason = fmt.Sprintf("redirect from %s to %s: %s", redact(u), st.location, why)
+			st.err = c.reason
 			c.steps = p.addStep(c.steps, st)
 			return c
 		}
@@ -346,6 +348,18 @@ func (p *Probe) send(ctx context.Context, method string, u *url.URL, budget time
 	req.Header.Set("User-Agent", p.opts.UserAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
 	start := time.Now()
+	proxy, err := p.proxyFor(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	if proxy != nil {
+		// The proxy connects to the page, not the probe: its address is
+		// judged here, and the dial to the proxy is left unchecked.
+		if err := p.checkProxied(rctx, req.URL.Hostname()); err != nil {
+			return nil, time.Since(start), err
+		}
+		req = req.WithContext(context.WithValue(rctx, proxyAddrKey{}, proxyDialAddr(proxy)))
+	}
 	resp, err = p.client.Do(req)
 	if err != nil {
 		return nil, time.Since(start), err
@@ -390,6 +404,23 @@ func isRedirect(code int) bool {
 		return true
 	}
 	return false
+}
+
+// unfollowable says why the probe does not follow a redirect to next, the
+// Location resolved against the URL requested (err: it did not parse), ""
+// if it does. Only http and https are followed: ftp:, file:, data:,
+// javascript: or an app's scheme (itms-apps:) are never requested, and end
+// the chain.
+func unfollowable(next *url.URL, err error) string {
+	switch {
+	case err != nil:
+		return "its Location is not a valid URL"
+	case next.Scheme != "http" && next.Scheme != "https":
+		return fmt.Sprintf("scheme %s is not followed (only http and https are)", next.Scheme)
+	case next.Host == "":
+		return "its Location has no host"
+	}
+	return ""
 }
 
 // parseProbeURL parses an absolute http(s) URL, without its fragment,
