@@ -22,8 +22,9 @@ import (
 // The rendered collectors' families are encoded on each scrape from their
 // rendered text lines, without building a metric per series: the lines
 // are the series a text scrape of the same view serves (same snapshots,
-// same series, same order), so a scrape in any format reads one view and
-// takes no lock a refresh holds, and a snapshot keeps no third rendering.
+// same series, same order), so a protobuf scrape reads the view a text
+// scrape reads and takes no lock a refresh holds, and a snapshot keeps no
+// third rendering.
 // Reading back lines the exporter wrote is cheap and exact: label names
 // and values are copied, unescaped only where the text escaped them, and
 // values are parsed back to the same float64, as the text writes the
@@ -264,7 +265,8 @@ func newProtoBody(w io.Writer, format expfmt.Format, gz bool) *protoBody {
 func (b *protoBody) failed() error { return b.ew.err }
 
 // family writes p as one MetricFamily message. A rendered line that
-// cannot be read back is left out and reported.
+// cannot be read back (the rendering writes none) is left out, or written
+// with a NaN value if only its value cannot be read, and reported.
 func (b *protoBody) family(p planned) error {
 	if len(p.rendered) == 0 {
 		return b.enc.Encode(p.gathered)

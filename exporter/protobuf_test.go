@@ -353,3 +353,31 @@ func TestReadLine(t *testing.T) {
 		}
 	}
 }
+
+// TestProtobufBadLines checks lines the rendering never writes keep the
+// message valid: a line not read back is left out, a value not read back
+// written as NaN, and both reported.
+func TestProtobufBadLines(t *testing.T) {
+	m := makeMetric("x_total", "h", prometheus.CounterValue, "a")
+	var text [numFormats][]byte
+	text[formatText] = []byte("x_total{a=\"1\"} 1\nx_total{a=\"2\" 2\nx_total{a=\"3\"} three\nx_total{a=\"4\"} 4\n")
+	var out bytes.Buffer
+	pb := newProtoBody(&out, expfmt.NewFormat(expfmt.TypeProtoDelim), false)
+	err := pb.family(planned{rendered: []family{{metric: m, chunks: []chunk{{text: text}}}}})
+	if err == nil {
+		t.Error("no error reported")
+	}
+	if err := pb.finish(); err != nil {
+		t.Fatal(err)
+	}
+	pb.release()
+	mfs := decodeProto(t, out.Bytes())
+	if len(mfs) != 1 || len(mfs[0].Metric) != 3 {
+		t.Fatalf("families %v, want one of 3 series", mfs)
+	}
+	for i, want := range []float64{1, math.NaN(), 4} {
+		if v := mfs[0].Metric[i].GetCounter().GetValue(); v != want && !(math.IsNaN(v) && math.IsNaN(want)) {
+			t.Errorf("series %d = %g, want %g", i, v, want)
+		}
+	}
+}
