@@ -173,14 +173,15 @@ func scrapeHandlers(b *testing.B, a agency) []namedHandler {
 // registry holding the same series as const metrics, served by promhttp
 // (what the exporter did before it rendered its snapshots). The text
 // format is what curl reads; Prometheus asks for OpenMetrics, gzipped, by
-// default, for the text format, gzipped, as its fallback, and for protobuf
-// when it ingests native histograms.
+// default, for the text format, gzipped, as its fallback, and for protobuf,
+// gzipped, when it ingests native histograms.
 func BenchmarkScrape(b *testing.B) {
 	formats := []struct{ name, accept, encoding string }{
 		{"text", "", "identity"},
 		{"gzip", "", "gzip"},
 		{"openmetrics-gzip", acceptOpenMetrics, "gzip"},
 		{"protobuf", acceptProtobuf, "identity"},
+		{"protobuf-gzip", acceptProtobuf, "gzip"},
 	}
 	for _, n := range benchSizes {
 		a := newAgency(n)

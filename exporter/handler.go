@@ -45,11 +45,15 @@ type RenderedCollector interface {
 // the rendered lines, if their help and type agree; otherwise the rendered
 // lines are dropped and counted as a gathering error, as
 // prometheus.Gatherers drops an inconsistent family. Duplicate series
-// across the two are not looked for in the text format.
+// across the two are not looked for.
 //
-// Protobuf scrapes (asked for by Prometheus for native histograms) go
-// through promhttp with the registry and the rendered collectors, which
-// then build their metrics from their samples.
+// Delimited protobuf, which Prometheus asks for first when it ingests
+// native histograms, is written from the same families in the same order,
+// one message per family: the registry's encoded as promhttp encodes
+// them, the rendered ones encoded from their lines on each scrape (see
+// protobuf.go). The other protobuf formats (text and compact text, for
+// debugging) go through promhttp with the registry and the rendered
+// collectors, which then build their metrics from their samples.
 type MetricsHandler struct {
 	gatherer prometheus.Gatherer
 	rendered []RenderedCollector
@@ -115,13 +119,18 @@ func newMetricsHandler(g prometheus.Gatherer, reg prometheus.Registerer, logger 
 // ServeHTTP implements http.Handler.
 func (h *MetricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...)
-	var f int
+	var (
+		f     int
+		proto bool
+	)
 	switch {
 	case format.FormatType() == expfmt.TypeTextPlain:
 		f = formatText
 	case format.FormatType() == expfmt.TypeOpenMetrics &&
 		(format.Version() == expfmt.OpenMetricsVersion_1_0_0 || format.Version() == expfmt.OpenMetricsVersion_0_0_1):
 		f = formatOpenMetrics
+	case format.FormatType() == expfmt.TypeProtoDelim:
+		proto = true
 	default:
 		h.others.ServeHTTP(w, r)
 		return
@@ -157,6 +166,10 @@ func (h *MetricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
+	if proto {
+		h.serveProto(w, format, plan, gz)
+		return
+	}
 
 	bw := newBody(w, format, f, gz)
 	defer bw.release()
@@ -175,6 +188,29 @@ func (h *MetricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err := bw.finish(); err != nil {
+		h.logger.Error("error writing metrics", "err", err)
+		h.errors.WithLabelValues("encoding").Inc()
+	}
+}
+
+// serveProto writes the body of a protobuf scrape of plan.
+func (h *MetricsHandler) serveProto(w io.Writer, format expfmt.Format, plan []planned, gz bool) {
+	pb := newProtoBody(w, format, gz)
+	defer pb.release()
+	for _, p := range plan {
+		if err := pb.family(p); err != nil && pb.failed() == nil {
+			name := p.gathered.GetName()
+			if p.gathered == nil {
+				name = p.rendered[0].metric.Name
+			}
+			h.logger.Error("error encoding metric family", "family", name, "err", err)
+			h.errors.WithLabelValues("encoding").Inc()
+		}
+		if pb.failed() != nil {
+			break
+		}
+	}
+	if err := pb.finish(); err != nil {
 		h.logger.Error("error writing metrics", "err", err)
 		h.errors.WithLabelValues("encoding").Inc()
 	}
