@@ -359,11 +359,11 @@ func TestReadLine(t *testing.T) {
 // written as NaN, and both reported.
 func TestProtobufBadLines(t *testing.T) {
 	m := makeMetric("x_total", "h", prometheus.CounterValue, "a")
-	var text [numFormats][]byte
-	text[formatText] = []byte("x_total{a=\"1\"} 1\nx_total{a=\"2\" 2\nx_total{a=\"3\"} three\nx_total{a=\"4\"} 4\n")
+	var c chunk
+	c.gz[formatText] = deflateSegments([][]byte{[]byte("x_total{a=\"1\"} 1\nx_total{a=\"2\" 2\nx_total{a=\"3\"} three\nx_total{a=\"4\"} 4\n")})[0]
 	var out bytes.Buffer
 	pb := newProtoBody(&out, expfmt.NewFormat(expfmt.TypeProtoDelim), false)
-	err := pb.family(planned{rendered: []family{{metric: m, chunks: []chunk{{text: text}}}}})
+	err := pb.family(planned{rendered: []family{{metric: m, chunks: []chunk{c}}}})
 	if err == nil {
 		t.Error("no error reported")
 	}
