@@ -46,6 +46,7 @@ func Build(cfg *Config, d Deps) ([]*Instance, error) {
 		out  []*Instance
 		errs []error
 	)
+	pool := newTransportPool(cfg.Collectors)
 	for _, cc := range cfg.Collectors {
 		if cc == nil || cfg.problems.unbuildable(cc.path) {
 			continue
@@ -56,7 +57,7 @@ func Build(cfg *Config, d Deps) ([]*Instance, error) {
 			continue
 		}
 		logger := d.Logger.With("collector", cc.Name)
-		client, err := newCollectorClient(cc, d, logger)
+		client, err := newCollectorClient(cc, d, pool, logger)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -88,13 +89,14 @@ func Build(cfg *Config, d Deps) ([]*Instance, error) {
 	return out, nil
 }
 
-// newCollectorClient builds the API client of one collector: its
-// http_config's transport (unless d.Transport replaces it) under the
-// shared client's retries, limits, metrics and redaction.
-func newCollectorClient(cc *CollectorConfig, d Deps, logger *slog.Logger) (*Client, error) {
+// newCollectorClient builds the API client of one collector: the
+// transport its type and http_config share in pool (unless d.Transport
+// replaces it) under the collector's own retries, limits, token, metrics
+// and redaction.
+func newCollectorClient(cc *CollectorConfig, d Deps, pool *transportPool, logger *slog.Logger) (*Client, error) {
 	transport := d.Transport
-	if transport == nil && cc.HTTPClient != nil {
-		t, err := NewTransport(cc.HTTPClient, cc.Name)
+	if transport == nil {
+		t, err := pool.transport(cc)
 		if err != nil {
 			return nil, cc.cfg.Errorf(cc.path+".http_config", "%v", err)
 		}
