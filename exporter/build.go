@@ -1,8 +1,10 @@
 package exporter
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 )
@@ -16,6 +18,10 @@ type Deps struct {
 	// client, and the one of a collector's http_config (tests inject
 	// dialers and resolvers with it).
 	Transport http.RoundTripper
+	// DialContext, when set, opens the connections of the transports
+	// the collectors share (see transportPool), in place of Go's dialer:
+	// tests count the connections a collector holds with it.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Instance is one built collector.
@@ -47,6 +53,7 @@ func Build(cfg *Config, d Deps) ([]*Instance, error) {
 		errs []error
 	)
 	pool := newTransportPool(cfg.Collectors)
+	pool.dial = d.DialContext
 	for _, cc := range cfg.Collectors {
 		if cc == nil || cfg.problems.unbuildable(cc.path) {
 			continue

@@ -400,7 +400,7 @@ func TestSharedTransport(t *testing.T) {
 		conns       int
 		wrongTokens []string
 	)
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// /<collector>: the request must carry that collector's token.
 		if got, want := r.Header.Get("Authorization"), "Bearer token-of-"+strings.TrimPrefix(r.URL.Path, "/"); got != want {
 			mu.Lock()
@@ -410,20 +410,23 @@ func TestSharedTransport(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 		_, _ = w.Write([]byte(`{}`))
 	}))
-	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+	defer srv.Close()
+	// The connections are counted where the client opens and closes
+	// them: the server sees a close late, and Go's transport replaces a
+	// connection now and then (on a busy machine, one whose request write
+	// it did not see end within 50 ms of the answer).
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
 		mu.Lock()
 		defer mu.Unlock()
-		switch st {
-		case http.StateNew:
-			conns++
-			open++
-			peak = max(peak, open)
-		case http.StateClosed, http.StateHijacked:
-			open--
-		}
+		conns++
+		open++
+		peak = max(peak, open)
+		return &closeCounter{Conn: c, closed: func() { mu.Lock(); open--; mu.Unlock() }}, nil
 	}
-	srv.Start()
-	defer srv.Close()
 
 	var yml strings.Builder
 	yml.WriteString("collectors:\n")
@@ -436,6 +439,7 @@ func TestSharedTransport(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool := newTransportPool(cfg.Collectors)
+	pool.dial = dial
 	metrics := NewAPIMetrics()
 	var clients []*Client
 	for _, cc := range cfg.Collectors {
@@ -475,8 +479,8 @@ func TestSharedTransport(t *testing.T) {
 	wg.Wait()
 	mu.Lock()
 	defer mu.Unlock()
-	if peak > 3 || conns > 3 {
-		t.Errorf("%d connections, %d at once, want at most 3", conns, peak)
+	if peak > 3 {
+		t.Errorf("%d connections at once (%d in all), want at most 3", peak, conns)
 	}
 	if len(wrongTokens) > 0 {
 		t.Errorf("requests with another collector's token: %q", wrongTokens)
@@ -495,4 +499,16 @@ func testutilCount(t *testing.T, m *APIMetrics, collector string) float64 {
 		t.Fatal(err)
 	}
 	return testutil.ToFloat64(c)
+}
+
+// closeCounter calls closed once, when the connection is first closed.
+type closeCounter struct {
+	net.Conn
+	once   sync.Once
+	closed func()
+}
+
+func (c *closeCounter) Close() error {
+	c.once.Do(c.closed)
+	return c.Conn.Close()
 }

@@ -1,6 +1,8 @@
 package exporter
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"reflect"
 
@@ -21,6 +23,8 @@ import (
 // which prometheus/common reloads into transports of its own making.
 type transportPool struct {
 	shared []*sharedTransport
+	// dial, when set, opens the connections (Deps.DialContext).
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // sharedTransport is the transport of one type and http_config.
@@ -70,21 +74,28 @@ func (p *transportPool) transport(cc *CollectorConfig) (http.RoundTripper, error
 		p.shared = append(p.shared, s)
 	}
 	if s.rt == nil && s.err == nil {
-		s.rt, s.err = s.build()
+		s.rt, s.err = s.build(p.dial)
 	}
 	return s.rt, s.err
 }
 
-func (s *sharedTransport) build() (http.RoundTripper, error) {
+func (s *sharedTransport) build(dial func(ctx context.Context, network, addr string) (net.Conn, error)) (http.RoundTripper, error) {
 	if s.http == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
+		if dial != nil {
+			t.DialContext = dial
+		}
 		t.MaxConnsPerHost = s.maxConns
 		// Go keeps two idle connections a host by default: the others
 		// would be closed after each call and dialled again.
 		t.MaxIdleConnsPerHost = s.maxConns
 		return t, nil
 	}
-	rt, err := NewTransport(s.http, s.typ)
+	var opts []config.HTTPClientOption
+	if dial != nil {
+		opts = append(opts, config.WithDialContextFunc(dial))
+	}
+	rt, err := NewTransport(s.http, s.typ, opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/bitly/bitlyfake"
+	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/agency"
 )
@@ -29,6 +30,10 @@ import (
 // hour, a tenth of it per minute) a refresh of 20,000 links spans hours:
 // each refresh reads what its interval allows, least recently read first.
 //
+// The clicks summaries go max_concurrent_requests (8 by default) at a
+// time, so the collector holds at most 8 connections; the calls and their
+// count are those of reading the links one after another.
+//
 // At full size the two cases make 80,000 calls, about 12 seconds, and far
 // more than 20 seconds under the race detector: there they run at a
 // tenth of it.
@@ -47,7 +52,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 			cfg := agency.Config{Type: "bitly", BaseURL: srv.URL + "/v4", Token: token,
 				Options:  fmt.Sprintf("{group_guid: %s, top_links: %d}", bitlyfake.GroupGUID, top),
 				Creators: creators, Creator: agency.CreatorLinks("bitly", "bit.ly/l%05d", perCreator)}
-			env := exportertest.Build(t, cfg.YAML())
+			env := srv.Build(t, cfg.YAML())
 
 			const (
 				sorted  = "GET /v4/groups/{guid}/bitlinks/{sort}"
@@ -67,7 +72,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 					return len(samples), err
 				}, step.want)
 			}
-			srv.CheckConns(t, 1)
+			srv.CheckConns(t, exporter.DefaultHTTP.MaxConcurrentRequests)
 		})
 	}
 }
