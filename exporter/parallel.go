@@ -171,3 +171,29 @@ func (r *LinkReport) ReadTargetsConcurrently(ctx context.Context, limit int, rot
 			return read(ctx, t)
 		})
 }
+
+// ReadEach calls read for each i from 0 to n-1, at most limit at once
+// (see Parallel), for objects read independently of one another, and
+// reports which calls read their object. Once ctx is out of time (see
+// OutOfTime) no call starts, and a call that fails then leaves its
+// object unread: the refresh exports the others and skips those. Any
+// other failure fails the refresh: it stops the calls after it and is
+// returned, the error of the lowest i that failed so, as a loop making
+// the calls one after another would return it.
+func ReadEach(ctx context.Context, limit, n int, read func(ctx context.Context, i int) error) (done []bool, err error) {
+	done = make([]bool, n)
+	err = Parallel(ctx, limit, n, func(cctx context.Context, i int) error {
+		if OutOfTime(ctx) {
+			return nil
+		}
+		if err := read(cctx, i); err != nil {
+			if OutOfTime(ctx) {
+				return nil
+			}
+			return err
+		}
+		done[i] = true
+		return nil
+	})
+	return done, err
+}

@@ -512,3 +512,61 @@ func (c *closeCounter) Close() error {
 	c.once.Do(c.closed)
 	return c.Conn.Close()
 }
+
+func TestReadEach(t *testing.T) {
+	errServer := errors.New("HTTP 500")
+	t.Run("all read", func(t *testing.T) {
+		done, err := ReadEach(context.Background(), 4, 10, func(context.Context, int) error { return nil })
+		if err != nil || slices.Contains(done, false) {
+			t.Errorf("done %v, %v; want all read", done, err)
+		}
+	})
+	t.Run("a failure fails the refresh", func(t *testing.T) {
+		_, err := ReadEach(context.Background(), 4, 10, func(_ context.Context, i int) error {
+			if i == 3 || i == 7 {
+				return fmt.Errorf("object %d: %w", i, errServer)
+			}
+			return nil
+		})
+		if err == nil || err.Error() != "object 3: HTTP 500" {
+			t.Errorf("error %v, want object 3's", err)
+		}
+	})
+	t.Run("out of time", func(t *testing.T) {
+		// The refresh's time runs out during call 5: calls then under
+		// way fail and leave their objects unread, and none starts.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var (
+			started atomic.Int32
+			first   sync.WaitGroup // calls 0 to 4
+		)
+		first.Add(5)
+		done, err := ReadEach(ctx, 3, 20, func(ctx context.Context, i int) error {
+			started.Add(1)
+			if i < 5 {
+				first.Done()
+			}
+			if i == 5 {
+				first.Wait()
+				cancel()
+			}
+			if i >= 5 {
+				<-ctx.Done()
+				return fmt.Errorf("object %d: %w", i, ctx.Err())
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("error %v, want none: out of time is no failure", err)
+		}
+		for i, ok := range done {
+			if ok != (i < 5) {
+				t.Errorf("object %d read: %t", i, ok)
+			}
+		}
+		if n := started.Load(); n > 5+3 {
+			t.Errorf("%d calls started, want none after the time ran out but those under way", n)
+		}
+	})
+}

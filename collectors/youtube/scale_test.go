@@ -8,6 +8,7 @@ import (
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/youtube"
 	"github.com/influencer-exporter/influencer_exporter/collectors/youtube/youtubefake"
+	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/agency"
 )
@@ -31,6 +32,10 @@ import (
 // (their videos as posts), which cost 400 units a refresh; account_refresh
 // spaces the uploads pages out.
 //
+// The calls of each kind go max_concurrent_requests (8 by default) at a
+// time, so the collector holds at most 8 connections; the calls and their
+// count are those of making them one after another.
+//
 // At full size the test takes about 38 seconds under the race detector,
 // so there it runs at a tenth of it.
 func TestCallsAtAgencyScale(t *testing.T) {
@@ -49,7 +54,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 		Creators: creators, Creator: func(b *strings.Builder, i int) {
 			fmt.Fprintf(b, "        accounts:\n          - {collector: youtube, id: %s, match: \"#agency\"}\n", channel(fmt.Sprintf("c%05d", i)))
 		}}
-	env := exportertest.Build(t, cfg.YAML())
+	env := srv.Build(t, cfg.YAML())
 	youtube.SetClock(env.Instance(t, "youtube").Collector, clock.Now)
 
 	want := agency.Calls{
@@ -67,5 +72,5 @@ func TestCallsAtAgencyScale(t *testing.T) {
 		}, want)
 		clock.Advance(15 * time.Minute)
 	}
-	srv.CheckConns(t, 1)
+	srv.CheckConns(t, exporter.DefaultHTTP.MaxConcurrentRequests)
 }
