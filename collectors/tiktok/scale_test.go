@@ -1,12 +1,19 @@
 package tiktok
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/influencer-exporter/influencer_exporter/collectors/tiktok/tiktokfake"
+	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/agency"
 )
@@ -29,15 +36,29 @@ import (
 // whether per app or per user): per app, 1,000 accounts at a 1 minute
 // interval would exceed it.
 //
-// Each collector has its own HTTP client, so each account is a
-// connection of its own: 1,000 here.
+// Each collector has its own HTTP client, with its token, retries and
+// request counts, over one transport that all collectors of type tiktok
+// (with the same http_config) share: its pool holds at most
+// max_concurrent_requests (8 by default) connections to TikTok, where a
+// transport per collector held one per account, 1,000 here. The test
+// polls 32 accounts at once, more than the pool allows, and checks that
+// each request carried its own account's token.
 func TestCallsAtAgencyScale(t *testing.T) {
 	accounts := agency.Size(agency.Creators / 10)
 	const videos = 10
 	clock := exportertest.NewManualClock(now)
 	fake := tiktokfake.New(token, clock.Now)
+	var (
+		mu      sync.Mutex
+		byToken = map[string]int{} // requests by bearer token
+	)
+	srv := agency.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		byToken[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]++
+		mu.Unlock()
+		fake.ServeHTTP(w, r)
+	}), nil)
 	var cfg strings.Builder
-	srv := agency.Serve(t, fake, nil)
 	cfg.WriteString("collectors:\n")
 	for i := range accounts {
 		user := fmt.Sprintf("open-%05d", i)
@@ -61,7 +82,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 		fmt.Fprintf(&cfg, "      - name: %s\n        accounts:\n          - {collector: tiktok-%05d, id: %s, match: \"#agency\"}\n",
 			agency.CreatorName(i), i, agency.CreatorName(i))
 	}
-	env := exportertest.Build(t, cfg.String())
+	env := srv.Build(t, cfg.String())
 	for _, in := range env.Instances {
 		in.Collector.(*collector).now = clock.Now
 	}
@@ -70,20 +91,32 @@ func TestCallsAtAgencyScale(t *testing.T) {
 	// Per video: views, likes, comments, shares, published; per account:
 	// followers.
 	series := accounts * (5*videos + 1)
-	for _, refresh := range []string{"first refresh", "next refresh"} {
+	for r, refresh := range []string{"first refresh", "next refresh"} {
 		srv.Refresh(t, refresh, series, func() (int, error) {
-			n := 0
-			for _, in := range env.Instances {
-				samples, err := env.Poll(t, in.Name)
-				if err != nil {
-					return 0, err
-				}
-				n += len(samples)
-			}
-			return n, nil
+			var n atomic.Int64
+			err := exporter.Parallel(context.Background(), 32, len(env.Instances), func(ctx context.Context, i int) error {
+				samples, err := env.Instances[i].Collector.Poll(ctx)
+				n.Add(int64(len(samples)))
+				return err
+			})
+			return int(n.Load()), err
 		}, want)
 		clock.Advance(15 * time.Minute)
+
+		// Each account's two calls carried its token, and count as its
+		// collector's requests.
+		mu.Lock()
+		for i := range accounts {
+			if got := byToken[fmt.Sprintf("act.agency-%05d", i)]; got != 2*(r+1) {
+				t.Errorf("%s: %d requests with account %d's token, want %d", refresh, got, i, 2*(r+1))
+			}
+		}
+		mu.Unlock()
+		for _, in := range env.Instances {
+			if got := testutil.ToFloat64(env.Metrics.Requests.WithLabelValues(in.Name, "200")); got != float64(2*(r+1)) {
+				t.Errorf("%s: %s counted %g requests, want %d", refresh, in.Name, got, 2*(r+1))
+			}
+		}
 	}
-	t.Logf("%d connections", srv.Conns())
-	srv.CheckConns(t, accounts)
+	srv.CheckConns(t, exporter.DefaultHTTP.MaxConcurrentRequests)
 }
