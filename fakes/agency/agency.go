@@ -2,13 +2,21 @@
 // tests build: 10,000 creators with 20,000 tracking links, 10,000
 // discount codes and 40,000 posts. A test serves a collector's fake
 // through Serve, which counts the requests by endpoint and the
-// connections the collector opened, and renders the campaign's config
-// with Config.
+// connections the collector opened, renders the campaign's config with
+// Config, and builds it with Server.Build to count the connections the
+// collectors hold at once where they dial them.
 //
 // A test whose full size takes more than 20 seconds under the race
 // detector divides the sizes by Reduced there (SlowSize); the call
 // formulas the tests assert hold at any size, and a run without -race
 // measures the full size.
+//
+// The cold-start benchmarks (RunColdStart) time the scheduler from
+// startup to every collector's first complete snapshot, with every answer
+// Latency late, at a tenth of the agency (BenchSize), or at full size
+// with -agency.full:
+//
+//	go test -run '^$' -bench ColdStart -benchtime 1x ./collectors/bitly/ ./collectors/youtube/ ./collectors/tiktok/ -agency.full
 package agency
 
 import (
@@ -307,6 +315,9 @@ type Config struct {
 	// Global holds the global block's keys, each line indented by two
 	// spaces.
 	Global string
+	// Interval is the collector's interval, the most a refresh may
+	// take; "" is 1m.
+	Interval string
 	// Creators is how many creators the campaign has; Creator writes the
 	// keys of creator i (from 0) after its name, each line indented by
 	// eight spaces.
@@ -328,16 +339,20 @@ func (c Config) YAML() string {
 	if c.Token != "" {
 		token = "    token: " + c.Token + "\n"
 	}
+	interval := c.Interval
+	if interval == "" {
+		interval = "1m"
+	}
 	fmt.Fprintf(&b, `collectors:
   - type: %s
     base_url: %s
-%s    interval: 1m
+%s    interval: %s
     http: {max_retries: 2, min_retry_wait: 1ms, max_retry_wait: 5ms, rate_limit: 1000000, burst: 1000%s}
     options: %s
 %scampaigns:
   - name: agency
 %s    creators:
-`, c.Type, c.BaseURL, token, c.HTTP, orEmpty(c.Options), c.Collector, c.Campaign)
+`, c.Type, c.BaseURL, token, interval, c.HTTP, orEmpty(c.Options), c.Collector, c.Campaign)
 	for i := range c.Creators {
 		fmt.Fprintf(&b, "      - name: %s\n", CreatorName(i))
 		if c.Creator != nil {
