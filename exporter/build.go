@@ -1,8 +1,10 @@
 package exporter
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 )
@@ -18,6 +20,10 @@ type Deps struct {
 	Transport http.RoundTripper
 	// Storage keeps state across restarts; nil keeps nothing.
 	Storage *Storage
+	// DialContext, when set, opens the connections of the transports
+	// the collectors share (see transportPool), in place of Go's dialer:
+	// tests count the connections a collector holds with it.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Instance is one built collector.
@@ -48,6 +54,8 @@ func Build(cfg *Config, d Deps) ([]*Instance, error) {
 		out  []*Instance
 		errs []error
 	)
+	pool := newTransportPool(cfg.Collectors)
+	pool.dial = d.DialContext
 	for _, cc := range cfg.Collectors {
 		if cc == nil || cfg.problems.unbuildable(cc.path) {
 			continue
@@ -58,7 +66,7 @@ func Build(cfg *Config, d Deps) ([]*Instance, error) {
 			continue
 		}
 		logger := d.Logger.With("collector", cc.Name)
-		client, err := newCollectorClient(cc, d, logger)
+		client, err := newCollectorClient(cc, d, pool, logger)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -90,13 +98,14 @@ func Build(cfg *Config, d Deps) ([]*Instance, error) {
 	return out, nil
 }
 
-// newCollectorClient builds the API client of one collector: its
-// http_config's transport (unless d.Transport replaces it) under the
-// shared client's retries, limits, metrics and redaction.
-func newCollectorClient(cc *CollectorConfig, d Deps, logger *slog.Logger) (*Client, error) {
+// newCollectorClient builds the API client of one collector: the
+// transport its type and http_config share in pool (unless d.Transport
+// replaces it) under the collector's own retries, limits, token, metrics
+// and redaction.
+func newCollectorClient(cc *CollectorConfig, d Deps, pool *transportPool, logger *slog.Logger) (*Client, error) {
 	transport := d.Transport
-	if transport == nil && cc.HTTPClient != nil {
-		t, err := NewTransport(cc.HTTPClient, cc.Name)
+	if transport == nil {
+		t, err := pool.transport(cc)
 		if err != nil {
 			return nil, cc.cfg.Errorf(cc.path+".http_config", "%v", err)
 		}

@@ -660,6 +660,16 @@ func (t *instrumentedTransport) RoundTrip(req *http.Request) (*http.Response, er
 	}
 	t.c.metrics.Requests.WithLabelValues(t.c.collector, strconv.Itoa(resp.StatusCode)).Inc()
 	t.c.observeQuota(resp.Header)
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		// The provider asks to wait: every call of this client waits,
+		// not only this one's retry, so that the calls a refresh has
+		// under way at once (Parallel) do not each run into the limit
+		// again. A longer wait than a retry takes fails this call
+		// instead (checkRetry) and pauses nothing.
+		if ra := retryAfter(resp.Header, t.c.now()); ra > 0 && ra <= time.Duration(t.c.cfg.MaxRetryWait) {
+			t.c.PauseUntil(t.c.now().Add(ra))
+		}
+	}
 	return resp, nil
 }
 

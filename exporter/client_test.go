@@ -528,7 +528,7 @@ func TestClientHTTPConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := newCollectorClient(cfg.Collectors[0], Deps{Metrics: NewAPIMetrics()}, slog.New(slog.DiscardHandler))
+			c, err := newCollectorClient(cfg.Collectors[0], Deps{Metrics: NewAPIMetrics()}, newTransportPool(cfg.Collectors), slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}

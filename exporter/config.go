@@ -42,8 +42,18 @@ var (
 		RateLimit:        5,
 		Burst:            5,
 		MaxResponseBytes: 10 << 20,
+		// Eight calls at once read 20,000 Bitly links at 50 ms an
+		// answer in about two minutes, within the default interval, on
+		// at most eight connections.
+		MaxConcurrentRequests: 8,
 	}
 )
+
+// MaxConcurrentRequests is the most calls a collector may have under way
+// at once (http.max_concurrent_requests): more would hold as many
+// connections to one provider, which few allow, for little gain once the
+// rate limit binds.
+const MaxConcurrentRequests = 64
 
 var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`)
 
@@ -127,6 +137,12 @@ type HTTPConfig struct {
 	Burst            int            `yaml:"burst"`
 	MaxResponseBytes int64          `yaml:"max_response_bytes"`
 	UserAgent        string         `yaml:"user_agent"`
+	// MaxConcurrentRequests is how many calls of one refresh may be
+	// under way at once, where a collector makes independent calls (see
+	// Parallel); the rate limit still paces them all. It also bounds the
+	// connections of the pool the collector's transport shares (see
+	// Build).
+	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
 }
 
 // Campaign groups the creators of one campaign.
@@ -757,6 +773,9 @@ func (c *Config) applyDefaults() {
 		if h.MaxResponseBytes == 0 {
 			h.MaxResponseBytes = d.MaxResponseBytes
 		}
+		if h.MaxConcurrentRequests == 0 {
+			h.MaxConcurrentRequests = d.MaxConcurrentRequests
+		}
 	}
 }
 
@@ -823,6 +842,9 @@ func (c *Config) validate() error {
 		}
 		if cc.HTTP.MinRetryWait > cc.HTTP.MaxRetryWait {
 			add(p+".http.min_retry_wait", "is above max_retry_wait")
+		}
+		if n := cc.HTTP.MaxConcurrentRequests; n < 1 || n > MaxConcurrentRequests {
+			add(p+".http.max_concurrent_requests", "must be between 1 and %d, got %d", MaxConcurrentRequests, n)
 		}
 		if cc.HTTPClient != nil {
 			cc.HTTPClient.SetDirectory(c.dir)

@@ -35,6 +35,13 @@
 // calls. A URL read that way is not read again; the batch call and tag
 // listings carry it on every refresh.
 //
+// The clicks summaries (and the rare GET /bitlinks/{bitlink}) are
+// independent calls: http.max_concurrent_requests of them are under way at
+// once, least recently read links first, each still waiting for the rate
+// limit. Concurrency hides Bitly's latency (20,000 links at 50 ms an
+// answer take about 17 minutes one after another, about 2 eight at a
+// time); it never sends faster than rate_limit.
+//
 // A refresh that runs out of time (its interval) stops calling and exports
 // the links it read; the others keep their last values, counted skipped,
 // and the next refresh reads them first. With top_links 0 that is one call
@@ -215,14 +222,18 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	}
 
 	// Links least recently read first: a refresh that runs out of time
-	// leaves the others for the next one, which starts with them.
+	// leaves the others for the next one, which starts with them. The
+	// clicks summaries are independent calls: max_concurrent_requests of
+	// them at once, still paced by the rate limit.
 	r := exporter.NewLinkReport(c.typ)
 	if note != nil {
 		r.Note(note)
 	}
-	err = r.ReadTargets(ctx, c.rot, targets,
+	err = r.ReadTargetsConcurrently(ctx, c.api.Client.MaxConcurrentRequests(), c.rot, targets,
 		func(t exporter.LinkTarget) bool { return c.needsCall(t.ID(), clicks) },
-		func(t exporter.LinkTarget) (exporter.LinkRead, error) { return c.read(ctx, t.ID(), clicks) })
+		func(ctx context.Context, t exporter.LinkTarget) (exporter.LinkRead, error) {
+			return c.read(ctx, t.ID(), clicks)
+		})
 	if err != nil {
 		return nil, err
 	}

@@ -53,6 +53,17 @@ func (s *sandbox) build(t *testing.T, options, creators string) *exportertest.En
 	return exportertest.Build(t, s.config(options, creators))
 }
 
+// buildSequential builds that config with one call at a time: a cut after
+// n answered calls then leaves the same links unread on every run.
+func (s *sandbox) buildSequential(t *testing.T, options, creators string) *exportertest.Env {
+	t.Helper()
+	config := strings.Replace(s.config(options, creators), "rate_limit: 1000}", "rate_limit: 1000, max_concurrent_requests: 1}", 1)
+	if !strings.Contains(config, "max_concurrent_requests: 1") {
+		t.Fatal("no http block to make sequential")
+	}
+	return exportertest.Build(t, config)
+}
+
 func link(id string, base int64, perMinute float64, tags ...string) bitlyfake.Link {
 	_, hash, _ := strings.Cut(id, "/")
 	return bitlyfake.Link{
@@ -283,6 +294,8 @@ func clicksAt(i, minutes int) float64 { return float64(100*i + (i+1)*minutes) }
 // each, more than a refresh's time allows. Each refresh exports what it
 // read, the links it did not reach keep their values, and the next refresh
 // reads those first, so over two refreshes every link's count advances.
+// The calls go one at a time, so that a cut after n calls leaves the same
+// links unread on every run; TestResumeConcurrently has them at once.
 func TestResumeOutOfTime(t *testing.T) {
 	var ids []string
 	for i := range 12 {
@@ -328,7 +341,7 @@ func TestResumeOutOfTime(t *testing.T) {
 				links = append(links, link(id, int64(100*i), float64(i+1), "bulk"))
 			}
 			sb := newSandbox(t, token, links...)
-			env := sb.build(t, tt.options, tt.creators)
+			env := sb.buildSequential(t, tt.options, tt.creators)
 			env.CheckLinkResume(t, exportertest.LinkResume{
 				Collector: "bitly", Cut: sb.cut, Clock: sb.clock, IDs: ids,
 				Creator: func(int) string { return tt.creator },
@@ -354,12 +367,12 @@ func TestResumeAtDeadline(t *testing.T) {
 		ids = append(ids, id)
 	}
 	sb := newSandbox(t, token, links...)
-	env := sb.build(t, `{top_links: 0}`, alice(ids...))
+	env := sb.buildSequential(t, `{top_links: 0}`, alice(ids...))
 	if _, err := env.Poll(t, "bitly"); err != nil {
 		t.Fatal(err)
 	}
 
-	// Twelve calls of 50ms each cannot fit in 200ms.
+	// Twelve calls of 50ms each, one at a time, cannot fit in 200ms.
 	sb.clock.Advance(10 * time.Minute)
 	sb.fake.Faults.SetDelay(50 * time.Millisecond)
 	sb.fake.Faults.Set(fakeapi.Slow, -1)
@@ -406,6 +419,77 @@ func TestResumeAtDeadline(t *testing.T) {
 	}
 	if len(samples) < len(ids) && !exporter.IsPartial(err) {
 		t.Errorf("second refresh: %v, want the rest skipped", err)
+	}
+}
+
+// TestResumeConcurrently runs refreshes out of time with the clicks
+// summaries max_concurrent_requests at a time: a refresh still exports
+// every link it read, defers the others, and reads least recently read
+// links first, so what it leaves unread is the end of that order but for
+// the calls under way when its time ran out.
+func TestResumeConcurrently(t *testing.T) {
+	const (
+		n     = 40
+		limit = 8 // the default max_concurrent_requests
+		calls = 10
+	)
+	var (
+		links []bitlyfake.Link
+		ids   []string
+	)
+	for i := range n {
+		id := fmt.Sprintf("bit.ly/l%02d", i)
+		links = append(links, link(id, int64(100*i), float64(i+1)))
+		ids = append(ids, id)
+	}
+	sb := newSandbox(t, token, links...)
+	env := sb.build(t, `{top_links: 0}`, alice(ids...))
+	samples, err := env.Poll(t, "bitly")
+	if err != nil || len(samples) != n {
+		t.Fatalf("refresh 0: %d samples, %v", len(samples), err)
+	}
+
+	// Refresh 0 read the links in file order: refresh 1 reads them so,
+	// and runs out of time after 10 answered calls.
+	sb.clock.Advance(10 * time.Minute)
+	samples, err = env.PollWithin(t, "bitly", sb.cut, calls)
+	objs, rest := exportertest.ObjectErrors(t, err)
+	if rest != nil {
+		t.Fatalf("refresh 1: %v", rest)
+	}
+	var read, skipped []int
+	for _, s := range samples {
+		i := slices.Index(ids, s.Label("link"))
+		read = append(read, i)
+		if s.Value != clicksAt(i, 20) {
+			t.Errorf("refresh 1: %s = %g, want %g", ids[i], s.Value, clicksAt(i, 20))
+		}
+	}
+	for _, oe := range objs {
+		if !oe.Skipped || !errors.Is(oe, exporter.ErrOutOfTime) {
+			t.Errorf("%s: %v, want skipped out of time", oe.ID, oe)
+		}
+		skipped = append(skipped, slices.Index(ids, oe.ID))
+	}
+	if len(read)+len(skipped) != n || len(read) > calls+limit {
+		t.Errorf("refresh 1 read %d links and skipped %d, want %d in all and at most %d read", len(read), len(skipped), n, calls+limit)
+	}
+	for _, i := range read {
+		if i >= calls+limit {
+			t.Errorf("refresh 1 read %s, beyond the first %d links of its order", ids[i], calls+limit)
+		}
+	}
+
+	// Refresh 2, with time for all, reads every link.
+	sb.clock.Advance(10 * time.Minute)
+	samples, err = env.Poll(t, "bitly")
+	if err != nil || len(samples) != n {
+		t.Fatalf("refresh 2: %d samples, %v", len(samples), err)
+	}
+	for _, s := range samples {
+		if i := slices.Index(ids, s.Label("link")); s.Value != clicksAt(i, 30) {
+			t.Errorf("refresh 2: %s = %g, want %g", ids[i], s.Value, clicksAt(i, 30))
+		}
 	}
 }
 

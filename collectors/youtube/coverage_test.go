@@ -85,7 +85,8 @@ func TestMissingObjects(t *testing.T) {
 // TestResumeWhenOutOfTime: refreshes whose time runs out after two of
 // their three videos.list calls export the 100 videos they read, keep
 // the last values of the other 20 (skipped), and read those first next
-// time, so every video's value advances over two such refreshes.
+// time, so every video's value advances over two such refreshes. The
+// calls go one at a time, so the cut falls on the same one on every run.
 func TestResumeWhenOutOfTime(t *testing.T) {
 	sb := newSandbox(t, key)
 	ids := make([]string, 120)
@@ -96,7 +97,7 @@ func TestResumeWhenOutOfTime(t *testing.T) {
 		byID[ids[i]] = p
 		sb.fake.AddPost(p)
 	}
-	env := sb.build(t, "{}", campaign(creator("alice", ids, "", "")))
+	env := sb.buildSequential(t, "{}", campaign(creator("alice", ids, "", "")))
 	before := env.CheckPostResume(t, exportertest.PostResume{
 		Collector: "youtube", Cut: sb.cut, Clock: sb.clock, IDs: ids,
 		Calls: 2, Skipped: 20,
@@ -119,7 +120,8 @@ func TestResumeWhenOutOfTime(t *testing.T) {
 // TestAccountRefreshResumes: an account refresh cut short after the
 // first channel's uploads keeps that channel's new subscriber count,
 // skips the other two (last values kept) and the videos, and the next
-// refresh reads only the channels it left.
+// refresh reads only the channels it left. The calls go one at a time,
+// so the cut falls on the same one on every run.
 func TestAccountRefreshResumes(t *testing.T) {
 	sb := newSandbox(t, key)
 	names := []string{"alice", "bob", "carol"}
@@ -129,7 +131,7 @@ func TestAccountRefreshResumes(t *testing.T) {
 		sb.fake.AddPost(post(vid(n), channel(n), "Haul #spring", time.Hour))
 		creators = append(creators, creator(n, nil, channel(n), "#spring"))
 	}
-	env := sb.build(t, "{}", campaign(creators...))
+	env := sb.buildSequential(t, "{}", campaign(creators...))
 	cache := exporter.NewCache()
 	env.RefreshWithin(t, cache, "youtube", sb.cut, -1)
 	followers := func() map[string]float64 {
@@ -174,6 +176,76 @@ func TestAccountRefreshResumes(t *testing.T) {
 	}
 	if got := sb.fake.Calls("playlistItems"); got != 3+1+2 {
 		t.Errorf("playlistItems calls = %d, want 6", got)
+	}
+}
+
+// TestAccountRefreshConcurrently: an account refresh cut short with its
+// calls eight at a time (the default max_concurrent_requests) still
+// accounts for every channel: read with its new subscriber count, or
+// skipped with its last one; and the next refresh reads the rest.
+func TestAccountRefreshConcurrently(t *testing.T) {
+	sb := newSandbox(t, key)
+	const n = 30
+	var (
+		names    []string
+		creators []string
+	)
+	for i := range n {
+		name := fmt.Sprintf("ch%02d", i)
+		names = append(names, name)
+		sb.fake.AddAccount(youtubefake.Account{ID: channel(name), Title: name, Followers: int64(1000 * (i + 1))})
+		sb.fake.AddPost(post(vid(name), channel(name), "Haul #spring", time.Hour))
+		creators = append(creators, creator(name, nil, channel(name), "#spring"))
+	}
+	env := sb.build(t, "{}", campaign(creators...))
+	cache := exporter.NewCache()
+	env.RefreshWithin(t, cache, "youtube", sb.cut, -1)
+	followers := func() map[string]float64 {
+		return exportertest.CachedValues(t, cache, exporter.AccountFollowers, "creator")
+	}
+	if got := followers(); len(got) != n {
+		t.Fatalf("followers %v", got)
+	}
+	for i, name := range names {
+		sb.fake.AddAccount(youtubefake.Account{ID: channel(name), Title: name, Followers: int64(2000 * (i + 1))})
+	}
+
+	// An account refresh whose time runs out after channels.list and 10
+	// uploads listings.
+	sb.clock.Advance(5 * time.Minute)
+	env.RefreshWithin(t, cache, "youtube", sb.cut, 1+10)
+	gaps, _ := exportertest.GapKeys(t, cache, "youtube")
+	skipped := map[string]bool{}
+	for _, g := range gaps {
+		if name, ok := strings.CutPrefix(g, "skipped account spring/"); ok {
+			skipped[strings.SplitN(name, "/", 2)[0]] = true
+		}
+	}
+	if len(skipped) == 0 || len(skipped) == n {
+		t.Errorf("%d channels skipped, want some read and some not", len(skipped))
+	}
+	got := followers()
+	for i, name := range names {
+		want := float64(2000 * (i + 1))
+		if skipped[name] {
+			want = float64(1000 * (i + 1))
+		}
+		if got[name] != want {
+			t.Errorf("%s: followers %g, want %g (skipped: %t)", name, got[name], want, skipped[name])
+		}
+	}
+
+	// The next refresh reads the channels left.
+	sb.clock.Advance(time.Minute)
+	env.RefreshWithin(t, cache, "youtube", sb.cut, -1)
+	if gaps, _ := exportertest.GapKeys(t, cache, "youtube"); len(gaps) != 0 {
+		t.Errorf("gaps %v", gaps)
+	}
+	got = followers()
+	for i, name := range names {
+		if want := float64(2000 * (i + 1)); got[name] != want {
+			t.Errorf("%s: followers %g, want %g", name, got[name], want)
+		}
 	}
 }
 

@@ -42,6 +42,9 @@ type quota struct {
 	day      string // Pacific date spent belongs to
 	spent    int
 	byGoogle bool // YouTube refused a call as over quota today
+	// held are the units of calls under way (reserve): spent once their
+	// answer comes.
+	held int
 }
 
 func newQuota(daily int, loc *time.Location) *quota {
@@ -83,6 +86,27 @@ func (q *quota) refused(now time.Time) bool {
 	defer q.mu.Unlock()
 	q.roll(now)
 	return q.byGoogle
+}
+
+// reserve holds a unit for a call about to be made at now, if one is left
+// today besides those the calls under way hold; release gives it back
+// once the call's answers spent their units (spend).
+func (q *quota) reserve(now time.Time) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.roll(now)
+	if q.daily-q.spent-q.held <= 0 {
+		return false
+	}
+	q.held++
+	return true
+}
+
+// release gives back the unit reserve held.
+func (q *quota) release() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.held--
 }
 
 // remaining returns the units left today, never below zero.

@@ -109,3 +109,29 @@ func TestQuotaNeverBackwards(t *testing.T) {
 		}
 	}
 }
+
+// TestQuotaReserve: calls under way at once hold a unit each, so they
+// never pass the budget together.
+func TestQuotaReserve(t *testing.T) {
+	q := newQuota(3, pacific())
+	now := time.Date(2025, 7, 16, 12, 0, 0, 0, time.UTC)
+	q.spend(now, 1)
+	if !q.reserve(now) || !q.reserve(now) {
+		t.Fatal("two units left, not reserved")
+	}
+	if q.reserve(now) {
+		t.Error("a third call reserved past the budget")
+	}
+	if got := q.remaining(now); got != 2 {
+		t.Errorf("remaining %d while calls are under way, want 2: the gauge counts what is spent", got)
+	}
+	q.spend(now, 1) // the first call's answer
+	q.release()
+	if q.reserve(now) {
+		t.Error("reserved with the last unit held")
+	}
+	q.release() // the second call failed before any answer
+	if !q.reserve(now) {
+		t.Error("the unit a failed call held is not free again")
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/youtube"
 	"github.com/influencer-exporter/influencer_exporter/collectors/youtube/youtubefake"
+	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/agency"
 )
@@ -31,26 +32,15 @@ import (
 // (their videos as posts), which cost 400 units a refresh; account_refresh
 // spaces the uploads pages out.
 //
+// The calls of each kind go max_concurrent_requests (8 by default) at a
+// time, so the collector holds at most 8 connections; the calls and their
+// count are those of making them one after another.
+//
 // At full size the test takes about 38 seconds under the race detector,
 // so there it runs at a tenth of it.
 func TestCallsAtAgencyScale(t *testing.T) {
 	creators := agency.SlowSize(agency.Creators)
-	clock := exportertest.NewManualClock(start)
-	fake := youtubefake.New(key, clock.Now)
-	fake.SetDailyQuota(1 << 30)
-	for i := range creators {
-		ch := channel(fmt.Sprintf("c%05d", i))
-		fake.AddAccount(youtubefake.Account{ID: ch, Title: agency.CreatorName(i), Followers: 12345})
-		fake.AddPost(post(vid(fmt.Sprintf("v%05d", i)), ch, "new drop #agency", 72*time.Hour))
-	}
-	srv := agency.Serve(t, fake, nil)
-	cfg := agency.Config{Type: "youtube", BaseURL: srv.URL + "/youtube/v3", Token: key, Options: "{daily_quota: 1000000}",
-		Campaign: "    start: 2025-02-19T12:00:00Z\n    end: 2025-04-01T00:00:00Z\n",
-		Creators: creators, Creator: func(b *strings.Builder, i int) {
-			fmt.Fprintf(b, "        accounts:\n          - {collector: youtube, id: %s, match: \"#agency\"}\n", channel(fmt.Sprintf("c%05d", i)))
-		}}
-	env := exportertest.Build(t, cfg.YAML())
-	youtube.SetClock(env.Instance(t, "youtube").Collector, clock.Now)
+	srv, env, clock := agencyScale(t, creators, "1m", 0)
 
 	want := agency.Calls{
 		"/youtube/v3/channels":      agency.CeilDiv(creators, 50),
@@ -67,5 +57,61 @@ func TestCallsAtAgencyScale(t *testing.T) {
 		}, want)
 		clock.Advance(15 * time.Minute)
 	}
-	srv.CheckConns(t, 1)
+	srv.CheckConns(t, exporter.DefaultHTTP.MaxConcurrentRequests)
+}
+
+// BenchmarkColdStart measures the time from startup to the first
+// complete snapshot of the agency's creators' channels on YouTube, one
+// each with a match, with the default max_concurrent_requests (8) and
+// interval (5 minutes, which bounds a refresh), every answer 50 ms late:
+// 200 channels.list, 10,000 uploads pages and 200 videos.list, each kind
+// eight at a time. The client's rate limit and retry waits are lifted, as
+// in TestCallsAtAgencyScale, and daily_quota is raised: 10,400 units are
+// more than a Google Cloud project's default quota. It runs at a tenth of
+// the agency unless -agency.full is given.
+func BenchmarkColdStart(b *testing.B) {
+	creators := agency.BenchSize(agency.Creators)
+	b.Run(fmt.Sprintf("channels=%d", creators), func(b *testing.B) {
+		agency.RunColdStart(b, func(b *testing.B) (*agency.Server, *exportertest.Env) {
+			srv, env, _ := agencyScale(b, creators, "5m", agency.Latency)
+			return srv, env
+		})
+	})
+}
+
+// TestColdStart runs the cold start BenchmarkColdStart measures at a
+// hundredth of the agency, answers 1 ms late: the scheduler stores a
+// complete first snapshot, read over at most max_concurrent_requests
+// connections.
+func TestColdStart(t *testing.T) {
+	srv, env, _ := agencyScale(t, agency.Creators/100, "5m", time.Millisecond)
+	agency.ColdStart(t, env)
+	srv.CheckConns(t, exporter.DefaultHTTP.MaxConcurrentRequests)
+}
+
+// agencyScale serves a fake YouTube of the given number of creators'
+// channels, each with one video older than two days, each answer delay
+// late, and builds a youtube collector finding them by the match of each
+// creator's channel, with the interval given, on the returned clock.
+func agencyScale(tb testing.TB, creators int, interval string, delay time.Duration) (*agency.Server, *exportertest.Env, *exportertest.ManualClock) {
+	tb.Helper()
+	clock := exportertest.NewManualClock(start)
+	fake := youtubefake.New(key, clock.Now)
+	fake.SetDailyQuota(1 << 30)
+	for i := range creators {
+		ch := channel(fmt.Sprintf("c%05d", i))
+		fake.AddAccount(youtubefake.Account{ID: ch, Title: agency.CreatorName(i), Followers: 12345})
+		fake.AddPost(post(vid(fmt.Sprintf("v%05d", i)), ch, "new drop #agency", 72*time.Hour))
+	}
+	srv := agency.Serve(tb, agency.Slow(fake, delay), nil)
+	cfg := agency.Config{Type: "youtube", BaseURL: srv.URL + "/youtube/v3", Token: key, Options: "{daily_quota: 1000000}", Interval: interval,
+		Campaign: "    start: 2025-02-19T12:00:00Z\n    end: 2025-04-01T00:00:00Z\n",
+		Creators: creators, Creator: func(b *strings.Builder, i int) {
+			fmt.Fprintf(b, "        accounts:\n          - {collector: youtube, id: %s, match: \"#agency\"}\n", channel(fmt.Sprintf("c%05d", i)))
+		}}
+	env := srv.Build(tb, cfg.YAML())
+	for _, in := range env.Instances {
+		youtube.SetClock(in.Collector, clock.Now)
+	}
+	return srv, env, clock
 }

@@ -62,7 +62,19 @@ campaigns:
 // build builds the config and puts the collector on the sandbox's clock.
 func (s *sandbox) build(t *testing.T, options, campaigns string) *exportertest.Env {
 	t.Helper()
-	env := exportertest.Build(t, s.config(options, campaigns))
+	return s.buildConfig(t, s.config(options, campaigns))
+}
+
+// buildSequential is build with one call at a time: a refresh cut after
+// n answered calls then leaves the same objects unread on every run.
+func (s *sandbox) buildSequential(t *testing.T, options, campaigns string) *exportertest.Env {
+	t.Helper()
+	return s.buildConfig(t, strings.Replace(s.config(options, campaigns), "rate_limit: 1000}", "rate_limit: 1000, max_concurrent_requests: 1}", 1))
+}
+
+func (s *sandbox) buildConfig(t *testing.T, config string) *exportertest.Env {
+	t.Helper()
+	env := exportertest.Build(t, config)
 	youtube.SetClock(env.Instance(t, "youtube").Collector, s.clock.Now)
 	return env
 }
