@@ -22,9 +22,9 @@ var pacific = sync.OnceValue(func() *time.Location {
 
 // quota counts the units this collector spent on the current Pacific day.
 // It sees only its own calls: other users of the same Google Cloud
-// project, and calls made before a restart, are not counted, so
-// daily_quota should leave them room. A config reload keeps the count:
-// see carriedQuota.
+// project are not counted, so daily_quota should leave them room. A
+// config reload keeps the count (see carriedQuota); a restart keeps it
+// with --storage.path, and without it starts again from zero.
 //
 // What it reports only goes down within a Pacific day and goes back to
 // daily_quota at Pacific midnight, never earlier: the day only moves
@@ -132,6 +132,33 @@ func (q *quota) reset(now time.Time) time.Time {
 	return time.Date(y, m, d+1, 0, 0, 0, 0, q.loc)
 }
 
+// quotaState is what Storage keeps of a quota (--storage.path), so a
+// restart does not spend the day's units again.
+type quotaState struct {
+	Day      string `json:"day"` // Pacific date
+	Spent    int    `json:"spent"`
+	ByGoogle bool   `json:"refused_by_google,omitempty"`
+}
+
+func (q *quota) state() quotaState {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return quotaState{Day: q.day, Spent: q.spent, ByGoogle: q.byGoogle}
+}
+
+// restore takes back a stored count: it counts for its day only (roll
+// starts a later day at zero), and never lowers a count under way.
+func (q *quota) restore(st quotaState) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	switch {
+	case st.Day > q.day:
+		q.day, q.spent, q.byGoogle = st.Day, max(st.Spent, 0), st.ByGoogle
+	case st.Day == q.day:
+		q.spent, q.byGoogle = max(q.spent, st.Spent), q.byGoogle || st.ByGoogle
+	}
+}
+
 // carried holds each collector's quota across config reloads. A reload
 // builds every collector anew; a new quota would start the day's count
 // from zero and the gauge would go back up to daily_quota (and the
@@ -151,10 +178,19 @@ type carryKey struct {
 
 // carriedQuota returns the quota of the collector name of the exporter
 // that links belongs to, with its count so far, under the daily budget
-// given now; a new one for a new collector, or without links.
-func carriedQuota(links *exporter.LinkSet, name string, daily int) *quota {
+// given now; a new one for a new collector, or without links, starting
+// from what storage kept of today (a restart).
+func carriedQuota(links *exporter.LinkSet, storage *exporter.Storage, name string, daily int) *quota {
+	fresh := func() *quota {
+		q := newQuota(daily, pacific())
+		var st quotaState
+		if storage.Load(name, "quota", &st) {
+			q.restore(st)
+		}
+		return q
+	}
 	if links == nil {
-		return newQuota(daily, pacific())
+		return fresh()
 	}
 	carried.Lock()
 	defer carried.Unlock()
@@ -166,7 +202,7 @@ func carriedQuota(links *exporter.LinkSet, name string, daily int) *quota {
 	k := carryKey{weak.Make(links), name}
 	q := carried.m[k]
 	if q == nil {
-		q = newQuota(daily, pacific())
+		q = fresh()
 		carried.m[k] = q
 		return q
 	}

@@ -49,7 +49,8 @@
 // down within a Pacific day and goes back to daily_quota at Pacific
 // midnight, never earlier: a call answered after midnight counts in the
 // new day even when its refresh started the day before. A config reload
-// keeps the count; a restart starts it again at daily_quota.
+// keeps the count; a restart keeps it with --storage.path (saved after
+// each refresh), and without it starts again at daily_quota.
 //
 // The plan the default quota allows: 1,000 videos polled every 5 minutes
 // are 20 calls a refresh × 288 refreshes a day = 5,760 units, and 10
@@ -139,6 +140,8 @@ type collector struct {
 	accounts  []exporter.AccountRef
 	book      *exporter.PostBook
 	quota     *quota
+	// storage keeps the quota spent today across restarts.
+	storage *exporter.Storage
 	// now is the clock of cadence and quota day; tests replace it.
 	now func() time.Time
 
@@ -219,7 +222,8 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		posts:    posts,
 		accounts: accounts,
 		book:     exporter.NewPostBook(),
-		quota:    carriedQuota(s.Links, cc.Name, opts.DailyQuota),
+		quota:    carriedQuota(s.Links, s.Storage, cc.Name, opts.DailyQuota),
+		storage:  s.Storage,
 		now:      time.Now,
 		interval: time.Duration(cc.Interval),
 		rot:      exporter.NewRotation(),
@@ -246,6 +250,8 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// Whatever the refresh ends with, what it spent is kept.
+	defer func() { c.storage.Save(c.name, "quota", c.quota.state()) }()
 	now := c.now()
 	c.reportQuota(now) // a new day shows its full quota before any call
 	var (

@@ -3,6 +3,7 @@ package youtube_test
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -700,4 +701,52 @@ func TestQuotaSurvivesReload(t *testing.T) {
 	if got := other.Quota("youtube"); got != 98 {
 		t.Errorf("another exporter: quota remaining %g, want 98", got)
 	}
+}
+
+// TestQuotaSurvivesRestart: with --storage.path, a restarted exporter (its
+// own LinkSet) goes on with the day's count it saved; a count saved on an
+// earlier day, or a corrupt file, gives the full daily_quota.
+func TestQuotaSurvivesRestart(t *testing.T) {
+	sb := newSandbox(t, key)
+	ids := make([]string, 60) // two calls a refresh
+	for i := range ids {
+		ids[i] = vid(fmt.Sprintf("s%d", i))
+		sb.fake.AddPost(post(ids[i], channel("alice"), "Video", time.Hour))
+	}
+	storage, err := exporter.OpenStorage(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func() *exportertest.Env {
+		t.Helper()
+		env := sb.build(t, "{daily_quota: 100}", campaign(creator("alice", ids, "", "")))
+		instances, err := exporter.Build(env.Config, exporter.Deps{Metrics: env.Metrics, Links: exporter.NewLinkSet(), Storage: storage})
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Instances = instances
+		youtube.SetClock(env.Instance(t, "youtube").Collector, sb.clock.Now)
+		return env
+	}
+	poll := func(env *exportertest.Env, what string, want float64) {
+		t.Helper()
+		if _, err := env.Poll(t, "youtube"); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got := env.Quota("youtube"); got != want {
+			t.Errorf("%s: quota remaining %g, want %g", what, got, want)
+		}
+		sb.clock.Advance(time.Minute)
+	}
+	poll(start(), "first run", 98)
+	poll(start(), "after a restart", 96)
+
+	// A count from an earlier Pacific day is not today's.
+	sb.clock.Advance(24 * time.Hour)
+	poll(start(), "a day later", 98)
+
+	if err := os.WriteFile(storage.Path("youtube", "quota"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	poll(start(), "after a corrupt file", 98)
 }
