@@ -366,7 +366,7 @@ func parseConfig(file string, data []byte) (*Config, *configErrors) {
 	c := &Config{file: file, dir: filepath.Dir(file), pos: map[string]position{}, problems: errs}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		errs.add(phaseDecode, &ConfigError{File: file, Err: yamlError(err)})
+		errs.add(phaseDecode, syntaxError(file, data, err))
 		return nil, errs
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
