@@ -346,10 +346,10 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 }
 
 func loadConfig(file string) (*Config, *configErrors) {
-	data, err := os.ReadFile(file)
+	data, err := readConfigFile(file, MaxConfigSize())
 	if err != nil {
 		errs := &configErrors{}
-		errs.add(phaseDecode, fmt.Errorf("read config: %w", err))
+		errs.add(phaseDecode, err)
 		return nil, errs
 	}
 	return parseConfig(file, data)
@@ -363,6 +363,10 @@ func loadConfig(file string) (*Config, *configErrors) {
 // collectors refuse (see Check).
 func parseConfig(file string, data []byte) (*Config, *configErrors) {
 	errs := &configErrors{}
+	if err := sizeError(file, int64(len(data)), MaxConfigSize()); err != nil {
+		errs.add(phaseDecode, err)
+		return nil, errs
+	}
 	c := &Config{file: file, dir: filepath.Dir(file), pos: map[string]position{}, problems: errs}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -371,6 +375,11 @@ func parseConfig(file string, data []byte) (*Config, *configErrors) {
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		errs.add(phaseDecode, &ConfigError{File: file, Err: errors.New("config is empty")})
+		return nil, errs
+	}
+	// Before the walk, which expands every alias.
+	if err := checkAliases(file, &root); err != nil {
+		errs.add(phaseDecode, err)
 		return nil, errs
 	}
 	w := newWalker(c.pos)

@@ -1,0 +1,254 @@
+package exporter
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// allocated returns the bytes f allocates.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+func setMaxConfigSize(t testing.TB, n int64) {
+	prev := MaxConfigSize()
+	SetMaxConfigSize(n)
+	t.Cleanup(func() { SetMaxConfigSize(prev) })
+}
+
+func TestConfigMaxSize(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "big.yml")
+	// A valid config padded with a comment to 2 KiB + 1 byte.
+	data := []byte("collectors:\n  - type: fake\n    token: x\n#")
+	data = append(data, bytes.Repeat([]byte("x"), 2<<10+1-len(data))...)
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	setMaxConfigSize(t, 2<<10)
+	want := file + ": the file is 2049 bytes (2.0 KiB), above the limit of 2 KiB (--config.max-size)"
+	if _, err := LoadConfig(file); err == nil || err.Error() != want {
+		t.Errorf("LoadConfig = %v, want %s", err, want)
+	}
+	if _, err := ParseConfig(file, data); err == nil || err.Error() != want {
+		t.Errorf("ParseConfig = %v, want %s", err, want)
+	}
+	if _, _, err := Check(file); err == nil || err.Error() != want {
+		t.Errorf("Check = %v, want %s", err, want)
+	}
+	// A file without a size (a device, a pipe) is read up to the limit
+	// and one byte more.
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		got := allocated(func() {
+			_, err := LoadConfig("/dev/zero")
+			if want := "/dev/zero: the file is more than 2048 bytes, above the limit of 2 KiB (--config.max-size)"; err == nil || err.Error() != want {
+				t.Errorf("LoadConfig(/dev/zero) = %v, want %s", err, want)
+			}
+		})
+		if got > 64<<10 {
+			t.Errorf("reading /dev/zero to a limit of 2 KiB allocated %d bytes", got)
+		}
+	}
+
+	setMaxConfigSize(t, 2<<10+1)
+	if _, err := LoadConfig(file); err != nil {
+		t.Errorf("a file of exactly the limit: %v", err)
+	}
+	setMaxConfigSize(t, 0)
+	if _, err := LoadConfig(file); err != nil {
+		t.Errorf("no limit: %v", err)
+	}
+}
+
+// TestAliasBomb: a kilobyte of nested anchors that would expand to
+// millions of nodes is refused before any of it is walked, naming the
+// alias, its anchor and where they are.
+func TestAliasBomb(t *testing.T) {
+	const file = "testdata/config/alias_bomb.yml"
+	want := file + ":7:621: campaigns[0].creators[1]: alias *c0 repeats anchor &c0 (line 7) as 3684 nodes: " +
+		"excessive aliasing: the file's 227 nodes would make 5896208 nodes once its aliases are expanded: more than yaml.v3 accepts"
+	var err error
+	got := allocated(func() { _, err = LoadConfig(file) })
+	if err == nil || err.Error() != want {
+		t.Errorf("LoadConfig:\n got: %v\nwant: %s", err, want)
+	}
+	if got > 4<<20 {
+		t.Errorf("refusing the bomb allocated %d bytes, want under 4 MiB", got)
+	}
+}
+
+// TestAliasesWithinLimits: anchors shared within the limits load as if
+// written out.
+func TestAliasesWithinLimits(t *testing.T) {
+	cfg, err := ParseConfig("anchors.yml", []byte(`collectors:
+  - type: fake
+    token: x
+    http: &http {max_retries: 2, user_agent: campaign-bot/1.0}
+  - name: other
+    type: fake
+    token: y
+    http: *http
+campaigns:
+  - name: spring
+    creators:
+      - name: alice
+        fee: &fee {amount: 1500, currency: EUR}
+        links:
+          - {collector: fake, id: fk.io/a, expect: &shop {host: shop.example, utm: {utm_source: instagram, utm_campaign: spring}}}
+          - {collector: other, id: fk.io/b, expect: *shop}
+      - name: bob
+        fee: *fee
+        links:
+          - {collector: fake, id: fk.io/c, expect: *shop}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := cfg.LinksFor("fake")
+	if len(links) != 2 || links[1].Expect.Host != "shop.example" || links[1].Expect.UTM["utm_campaign"] != "spring" {
+		t.Errorf("links = %+v", links)
+	}
+	if h := cfg.Collectors[1].HTTP; h.MaxRetries != 2 || h.UserAgent != "campaign-bot/1.0" {
+		t.Errorf("http of the second collector = %+v", h)
+	}
+	if f := cfg.Campaigns[0].Creators[1].Fee; f == nil || f.Amount != 1500 {
+		t.Errorf("bob's fee = %+v", f)
+	}
+}
+
+// TestAliasLimitOwn: aliases may add at most 10 nodes per node written
+// and 10,000, even where yaml.v3 would decode them.
+func TestAliasLimitOwn(t *testing.T) {
+	doc := func(links, copies int) string {
+		var b strings.Builder
+		b.WriteString("collectors:\n  - type: fake\n    token: x\ncampaigns:\n  - name: spring\n    creators:\n      - &c {name: c, links: [")
+		for i := range links {
+			fmt.Fprintf(&b, "{collector: fake, id: l%d}, ", i)
+		}
+		b.WriteString("]}\n")
+		for range copies {
+			b.WriteString("      - *c\n")
+		}
+		return b.String()
+	}
+	_, err := ParseConfig("copies.yml", []byte(doc(100, 100)))
+	want := "copies.yml:8:9: campaigns[0].creators[1]: alias *c repeats anchor &c (line 7) as 505 nodes: excessive aliasing: " +
+		"the file's 621 nodes would make 51121 nodes once its aliases are expanded: aliases may add 16210 nodes at most (10 per node written, plus 10000)"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(doc(100, 100)), &root); err != nil {
+		t.Fatal(err)
+	}
+	if err := root.Decode(new(any)); err != nil {
+		t.Errorf("yaml.v3 refuses it too (%v): the test does not test the limit of its own", err)
+	}
+	// The same copies, fewer of them: 20 copies of 505 nodes.
+	if _, err := ParseConfig("copies.yml", []byte(doc(100, 20))); err == nil || strings.Contains(err.Error(), "aliasing") {
+		t.Errorf("got %v, want duplicate creator errors only", err)
+	}
+}
+
+// TestAliasVerdictIsYAMLs: the replay refuses exactly the documents
+// yaml.v3 refuses to decode for excessive aliasing.
+func TestAliasVerdictIsYAMLs(t *testing.T) {
+	n := 0
+	for _, anchored := range []int{1, 10, 100} {
+		for _, aliases := range []int{5, 50, 99, 100, 101, 200, 1000} {
+			for _, plain := range []int{0, 10, 500, 2000} {
+				for _, nested := range []bool{false, true} {
+					var b strings.Builder
+					b.WriteString("a: &a [")
+					for range anchored {
+						b.WriteString("x, ")
+					}
+					b.WriteString("]\n")
+					ref := "*a"
+					if nested {
+						b.WriteString("d: &d [*a, *a, *a]\n")
+						ref = "*d"
+					}
+					b.WriteString("p: [")
+					for range plain {
+						b.WriteString("y, ")
+					}
+					b.WriteString("]\nb: [")
+					for range aliases {
+						b.WriteString(ref + ", ")
+					}
+					b.WriteString("]\n")
+					var root yaml.Node
+					if err := yaml.Unmarshal([]byte(b.String()), &root); err != nil {
+						t.Fatal(err)
+					}
+					a := &aliasCounter{sizes: map[*yaml.Node]int{}, busy: map[*yaml.Node]bool{}}
+					a.replay(&root)
+					err := yaml.Unmarshal([]byte(b.String()), new(any))
+					refused := err != nil && strings.Contains(err.Error(), "excessive aliasing")
+					if a.excessive != refused {
+						t.Errorf("anchored %d, aliases %d, plain %d, nested %v: replay says excessive=%v, yaml.v3: %v", anchored, aliases, plain, nested, a.excessive, err)
+					}
+					if refused {
+						n++
+					}
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no document was refused: the test tests nothing")
+	}
+}
+
+// BenchmarkRejectAliasBomb: how long refusing the bomb takes, and what
+// it allocates.
+func BenchmarkRejectAliasBomb(b *testing.B) {
+	data, err := os.ReadFile("testdata/config/alias_bomb.yml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseConfig("bomb.yml", data); err == nil {
+			b.Fatal("the bomb loaded")
+		}
+	}
+}
+
+// BenchmarkRejectOversizedFile: a 50 MB file is refused by its size,
+// unread.
+func BenchmarkRejectOversizedFile(b *testing.B) {
+	file := filepath.Join(b.TempDir(), "big.yml")
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	line := []byte("# " + strings.Repeat("x", 97) + "\n")
+	for range 500_000 {
+		if _, err := f.Write(line); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := LoadConfig(file); err == nil || !strings.Contains(err.Error(), "above the limit") {
+			b.Fatalf("got %v", err)
+		}
+	}
+}
