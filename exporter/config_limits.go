@@ -2,12 +2,14 @@ package exporter
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
@@ -293,4 +295,139 @@ func pathTo(n, target *yaml.Node, path string) string {
 		}
 	}
 	return ""
+}
+
+// Limits of the strings a config gives. Label values come from config
+// (campaign and creator names, link, code, post and account ids); any
+// UTF-8 is valid in a Prometheus label value, but a control character in
+// a name written in a config file is a mistake (a value pasted with its
+// line break), and would reach every series, dashboard variable and
+// alert of the campaign. Tokens, header values and user agents are sent
+// in HTTP headers, where a CR or LF is refused (or worse, splits the
+// header) when the request is made, long after the config was checked.
+const (
+	// maxLabelBytes bounds label values from config.
+	maxLabelBytes = 1 << 10
+	// maxValueBytes bounds every other string: tokens, header values,
+	// user agents, URLs, paths.
+	maxValueBytes = 8 << 10
+	// maxTokenFileBytes bounds what is read of a token_file, leading
+	// and trailing white space included.
+	maxTokenFileBytes = 64 << 10
+)
+
+// pemText is a string of PEM blocks (tls_config's ca and cert, and key):
+// lines are its syntax, and a CA bundle may be large. The file's size
+// bounds it.
+type pemText string
+
+// labelProblem says why s, a label value from config, is refused, or ""
+// if it is not. The walk already refused control characters.
+func labelProblem(s string) string {
+	if len(s) <= maxLabelBytes {
+		return ""
+	}
+	return fmt.Sprintf("is %d bytes long, above the limit of %s for a label value", len(s), formatBytes(maxLabelBytes))
+}
+
+// tokenProblem says why tok, a collector's token, is refused, or "" if
+// it is not. A token is sent in an HTTP header: one line of at most
+// maxValueBytes. But a JSON document (a Google service account key, which
+// ga4 exchanges for access tokens) is the token as it is written, lines
+// and all: JSON escapes the control characters in its strings, what is
+// left are line breaks and tabs between its values.
+func tokenProblem(tok string) string {
+	if strings.HasPrefix(tok, "{") && json.Valid([]byte(tok)) {
+		if len(tok) > maxTokenFileBytes {
+			return fmt.Sprintf("is a JSON document of %d bytes, above the limit of %s", len(tok), formatBytes(maxTokenFileBytes))
+		}
+		return ""
+	}
+	return textProblem(tok, maxValueBytes)
+}
+
+// pemProblem is textProblem for PEM text: line breaks and tabs are
+// allowed, and its length is the file's.
+func pemProblem(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return isControl(r) && r != '\n' && r != '\r' && r != '\t' })
+	if i < 0 {
+		return ""
+	}
+	return fmt.Sprintf("contains %s at byte %d: control characters other than line breaks and tabs are not allowed in PEM text", controlName(s[i]), i)
+}
+
+// textProblem says why s is refused in a config, or "" if it is not. The
+// message never quotes s: it may be a secret.
+func textProblem(s string, limit int) string {
+	if len(s) > limit {
+		return fmt.Sprintf("is %d bytes long, above the limit of %s", len(s), formatBytes(int64(limit)))
+	}
+	if i := strings.IndexFunc(s, isControl); i >= 0 {
+		return fmt.Sprintf("contains %s at byte %d: control characters are not allowed", controlName(s[i]), i)
+	}
+	return ""
+}
+
+// isControl reports whether r is a C0 control character or DEL.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// controlName names a control character for an error message.
+func controlName(c byte) string {
+	names := map[byte]string{0: "NUL", '\t': "a tab", '\n': "a line feed", '\r': "a carriage return", 0x7f: "DEL"}
+	if n, ok := names[c]; ok {
+		return fmt.Sprintf("%s (U+%04X)", n, c)
+	}
+	return fmt.Sprintf("the control character U+%04X", c)
+}
+
+// scalarProblem is textProblem for a YAML scalar, with a hint when the
+// line break is the one a block scalar (| or >) keeps at its end.
+func scalarProblem(n *yaml.Node, limit int) string {
+	msg := textProblem(n.Value, limit)
+	if msg != "" && n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 && strings.IndexAny(n.Value, "\r\n") == len(n.Value)-1 {
+		msg += " (a block scalar keeps its last line break unless written |- or >-)"
+	}
+	return msg
+}
+
+// checkFileLimited returns why file, which the config names, is not to be
+// read: it is not a regular file (a device or a pipe may never end, or
+// never start), it is larger than limit (0: no limit), or it cannot be
+// opened.
+func checkFileLimited(file string, limit int64) error {
+	st, err := os.Stat(file)
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", file)
+	}
+	if limit > 0 && st.Size() > limit {
+		return fmt.Errorf("%s is %d bytes (%s), above the limit of %s", file, st.Size(), formatBytes(st.Size()), formatBytes(limit))
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// readFileLimited reads file, a regular file of at most limit bytes.
+func readFileLimited(file string, limit int64) ([]byte, error) {
+	if err := checkFileLimited(file, limit); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is more than %s", file, formatBytes(limit))
+	}
+	return b, nil
 }

@@ -213,6 +213,184 @@ func TestAliasVerdictIsYAMLs(t *testing.T) {
 	}
 }
 
+// TestStringRules: control characters and lengths are refused at load,
+// with the place of the value, never the value itself.
+func TestStringRules(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const secret = "s3cr3t-t0k3n"
+	write("two-lines.token", secret+"\n"+secret+"\n")
+	write("one-line.token", secret+"\r\n")
+	write("big.token", strings.Repeat("x", 70<<10))
+	write("key.json", "{\n  \"type\": \"service_account\",\n\t\"client_email\": \"exporter@example.iam.gserviceaccount.com\"\n}\n")
+	t.Setenv("INFLUENCER_TEST_TOKEN_CR", secret+"\rX")
+	long := strings.Repeat("a", 1025)
+	file := filepath.Join(dir, "c.yml")
+	for _, tc := range []struct {
+		name, yml string
+		want      string // "" for valid
+	}{
+		{"token with a line feed", `collectors:
+  - type: fake
+    token: "` + secret + `\n"
+`, ":3:5: collectors[0].token: the token contains a line feed (U+000A) at byte 12: control characters are not allowed (the token ends with a line break: a block scalar keeps its last one unless written |- or >-)"},
+		{"token as a block scalar", `collectors:
+  - type: fake
+    token: |
+      ` + secret + `
+`, ":3:5: collectors[0].token: the token contains a line feed (U+000A) at byte 12: control characters are not allowed (the token ends with a line break: a block scalar keeps its last one unless written |- or >-)"},
+		{"token that is a JSON key", `collectors:
+  - type: fake
+    token: |
+      {
+        "type": "service_account",
+        "private_key": "-----BEGIN PRIVATE KEY-----\nMIIE...\n-----END PRIVATE KEY-----\n"
+      }
+`, ""},
+		{"token_file that is a JSON key", "collectors:\n  - type: fake\n    token_file: key.json\n", ""},
+		{"token that is not quite JSON", `collectors:
+  - type: fake
+    token: |
+      {"type": "service_account",
+`, ":3:5: collectors[0].token: the token contains a line feed (U+000A) at byte 27: control characters are not allowed (the token ends with a line break: a block scalar keeps its last one unless written |- or >-)"},
+		{"token as a block scalar without its line break", `collectors:
+  - type: fake
+    token: |-
+      ` + secret + `
+`, ""},
+		{"token_file of two lines", "collectors:\n  - type: fake\n    token_file: two-lines.token\n",
+			":2:5: collectors[0].token: token_file two-lines.token: the token contains a line feed (U+000A) at byte 12: control characters are not allowed"},
+		{"token_file ending with CR LF", "collectors:\n  - type: fake\n    token_file: one-line.token\n", ""},
+		{"token_file too large", "collectors:\n  - type: fake\n    token_file: big.token\n",
+			":2:5: collectors[0].token: read token_file: " + filepath.Join(dir, "big.token") + " is 71680 bytes (70 KiB), above the limit of 64 KiB"},
+		{"token_file that is a device", "collectors:\n  - type: fake\n    token_file: /dev/zero\n",
+			":2:5: collectors[0].token: read token_file: /dev/zero is not a regular file"},
+		{"token_env with a carriage return", "collectors:\n  - type: fake\n    token_env: INFLUENCER_TEST_TOKEN_CR\n",
+			":2:5: collectors[0].token: environment variable INFLUENCER_TEST_TOKEN_CR (token_env): the token contains a carriage return (U+000D) at byte 12: control characters are not allowed"},
+		{"token too long", "collectors:\n  - type: fake\n    token: " + strings.Repeat("t", 8<<10+1) + "\n",
+			":3:5: collectors[0].token: the token is 8193 bytes long, above the limit of 8 KiB"},
+		{"user_agent with CR LF", `collectors:
+  - type: fake
+    token: x
+    http: {user_agent: "bot/1.0\r\nX-Injected: 1"}
+`, ":4:24: collectors[0].http.user_agent: contains a carriage return (U+000D) at byte 7: control characters are not allowed"},
+		{"proxy header value with LF", `collectors:
+  - type: fake
+    token: x
+    http_config:
+      proxy_url: http://127.0.0.1:3128
+      proxy_connect_header: {X-Auth: ["a\nb"]}
+`, ":6:39: collectors[0].http_config.proxy_connect_header.X-Auth[0]: contains a line feed (U+000A) at byte 1: control characters are not allowed"},
+		{"proxy header name with LF", `collectors:
+  - type: fake
+    token: x
+    http_config:
+      proxy_url: http://127.0.0.1:3128
+      proxy_connect_header: {"X\nAuth": [a]}
+`, `:6:30: collectors[0].http_config.proxy_connect_header."X\nAuth": key contains a line feed (U+000A) at byte 1: control characters are not allowed`},
+		{"creator name with NUL", `collectors:
+  - type: fake
+    token: x
+campaigns:
+  - name: spring
+    creators:
+      - name: "alice\0"
+`, ":7:15: campaigns[0].creators[0].name: contains NUL (U+0000) at byte 5: control characters are not allowed"},
+		{"link id with DEL", `collectors:
+  - type: fake
+    token: x
+campaigns:
+  - name: spring
+    creators:
+      - name: alice
+        links: [{collector: fake, id: "fk.io/a\x7f"}]
+`, ":8:39: campaigns[0].creators[0].links[0].id: contains DEL (U+007F) at byte 7: control characters are not allowed"},
+		{"post id too long", `collectors:
+  - type: fake
+    token: x
+campaigns:
+  - name: spring
+    creators:
+      - name: alice
+        posts: [{collector: fake, id: ` + long + `}]
+`, ":8:35: campaigns[0].creators[0].posts[0].id: is 1025 bytes long, above the limit of 1 KiB for a label value"},
+		{"campaign name too long", "campaigns:\n  - name: " + long + "\n",
+			":2:5: campaigns[0].name: is 1025 bytes long, above the limit of 1 KiB for a label value"},
+		{"discount code with a tab", `collectors:
+  - type: fake
+    token: x
+campaigns:
+  - name: spring
+    creators:
+      - name: alice
+        codes: [{collector: fake, code: "SPRING\t10"}]
+`, ":8:41: campaigns[0].creators[0].codes[0].code: contains a tab (U+0009) at byte 6: control characters are not allowed"},
+		{"option with a line feed", `collectors:
+  - type: fake
+    token: x
+    options: {size: 3, wait: "1s\n"}
+`, ""}, // options are checked when the collector decodes them: see TestDecodeOptionsStringRules
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig(file, []byte(tc.yml))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("want no error, got %v", err)
+			case tc.want == "":
+				return
+			case err == nil:
+				t.Fatalf("no error, want %s", tc.want)
+			}
+			if got := err.Error(); got != file+tc.want {
+				t.Errorf("error:\n got: %s\nwant: %s", got, file+tc.want)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("the error shows the token: %v", err)
+			}
+		})
+	}
+}
+
+func TestDecodeOptionsStringRules(t *testing.T) {
+	cfg, err := ParseConfig("o.yml", []byte("collectors:\n  - type: fake\n    token: x\n    options: {wait: 1s, size: 3, name: \"a\\nb\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o struct {
+		Size int    `yaml:"size"`
+		Wait string `yaml:"wait"`
+		Name string `yaml:"name"`
+	}
+	err = cfg.Collectors[0].DecodeOptions(&o)
+	if want := `o.yml:4:40: collectors[0].options.name: contains a line feed (U+000A) at byte 1: control characters are not allowed`; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
+// TestInlinePEM: inline certificates are PEM text, lines and all.
+func TestInlinePEM(t *testing.T) {
+	dir := t.TempDir()
+	pki := newTestPKI(t, dir)
+	ca, err := os.ReadFile(pki.caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	indented := "          " + strings.ReplaceAll(strings.TrimSpace(string(ca)), "\n", "\n          ")
+	yml := "collectors:\n  - type: fake\n    token: x\n    http_config:\n      tls_config:\n        ca: |\n" + indented + "\n"
+	if _, err := ParseConfig(filepath.Join(dir, "c.yml"), []byte(yml)); err != nil {
+		t.Errorf("inline CA: %v", err)
+	}
+	yml = "collectors:\n  - type: fake\n    token: x\n    http_config:\n      tls_config:\n        ca: \"-----BEGIN\\0\"\n"
+	if _, err := ParseConfig(filepath.Join(dir, "c.yml"), []byte(yml)); err == nil || !strings.Contains(err.Error(), "collectors[0].http_config.tls_config.ca: contains NUL (U+0000) at byte 10: control characters other than line breaks and tabs are not allowed in PEM text") {
+		t.Errorf("NUL in an inline CA: %v", err)
+	}
+}
+
 // BenchmarkRejectAliasBomb: how long refusing the bomb takes, and what
 // it allocates.
 func BenchmarkRejectAliasBomb(b *testing.B) {

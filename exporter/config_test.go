@@ -207,7 +207,7 @@ func TestHTTPConfigErrors(t *testing.T) {
 		{
 			name:  "missing ca_file",
 			block: "tls_config:\n        ca_file: missing.pem",
-			want:  []string{file + ":6:9: collectors[0].http_config.tls_config.ca_file: open " + filepath.Join(dir, "missing.pem") + ": no such file or directory"},
+			want:  []string{file + ":6:9: collectors[0].http_config.tls_config.ca_file: stat " + filepath.Join(dir, "missing.pem") + ": no such file or directory"},
 		},
 		{
 			name:  "ca_file that is no certificate",
