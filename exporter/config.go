@@ -288,15 +288,18 @@ type ConfigError struct {
 	Err    error
 }
 
+// Error is one line: control characters in the field or the message
+// (yaml.v3 quotes a value that does not decode, line breaks and all) are
+// escaped, so that a list of errors reads one a line.
 func (e *ConfigError) Error() string {
 	loc := e.File
 	if e.Line > 0 {
 		loc = fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Column)
 	}
 	if e.Field == "" {
-		return fmt.Sprintf("%s: %v", loc, e.Err)
+		return fmt.Sprintf("%s: %s", loc, escapeControls(e.Err.Error()))
 	}
-	return fmt.Sprintf("%s: %s: %v", loc, e.Field, e.Err)
+	return fmt.Sprintf("%s: %s: %s", loc, escapeControls(e.Field), escapeControls(e.Err.Error()))
 }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
@@ -667,7 +670,8 @@ func flattenErrors(err error) []error {
 	return out
 }
 
-var typeErrorLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+// (?s): a quoted value may hold line breaks.
+var typeErrorLine = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
 
 // decodeErrors turns yaml.v3's type errors ("line 5: cannot unmarshal
 // !!str `soon` into model.Duration") into one ConfigError each, naming the

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -370,6 +371,24 @@ func textProblem(s string, limit int) string {
 
 // isControl reports whether r is a C0 control character or DEL.
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// escapeControls writes the control characters of s as Go escapes
+// (\n, \x00).
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
 
 // controlName names a control character for an error message.
 func controlName(c byte) string {

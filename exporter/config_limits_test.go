@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -391,6 +392,15 @@ func TestInlinePEM(t *testing.T) {
 	}
 }
 
+// TestConfigErrorsAreOneLine: a value quoted in an error keeps its
+// line breaks escaped, so that every error is one line naming the file.
+func TestConfigErrorsAreOneLine(t *testing.T) {
+	_, err := ParseConfig("f.yml", []byte("00\n\n00\n0\n\n0"))
+	if want := "f.yml:1:1: cannot unmarshal !!str `00\\n00 0\\n0` into exporter.Config"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
 // BenchmarkRejectAliasBomb: how long refusing the bomb takes, and what
 // it allocates.
 func BenchmarkRejectAliasBomb(b *testing.B) {
@@ -428,5 +438,72 @@ func BenchmarkRejectOversizedFile(b *testing.B) {
 		if _, err := LoadConfig(file); err == nil || !strings.Contains(err.Error(), "above the limit") {
 			b.Fatalf("got %v", err)
 		}
+	}
+}
+
+// agencyConfig is the config of an agency's campaign: 10,000 creators,
+// each with two links, a code, four posts, an account and a fee. It is
+// what --config.max-size is sized for: about 6 MB.
+func agencyConfig() []byte {
+	var b bytes.Buffer
+	b.WriteString("collectors:\n  - type: fake\n    token: x\ncampaigns:\n  - name: agency\n    creators:\n")
+	for i := range 10_000 {
+		fmt.Fprintf(&b, "      - name: c%05d\n        links:\n", i)
+		for j := range 2 {
+			fmt.Fprintf(&b, "          - {collector: fake, id: bit.ly/l%05d}\n", i*2+j)
+		}
+		fmt.Fprintf(&b, "        codes:\n          - {collector: fake, code: SPRING%05d}\n        posts:\n", i)
+		for j := range 4 {
+			fmt.Fprintf(&b, "          - {collector: fake, id: \"179%012d\"}\n", i*4+j)
+		}
+		fmt.Fprintf(&b, "        accounts:\n          - {collector: fake, id: \"178%012d\", match: \"#spring\"}\n", i)
+		b.WriteString("        fee: {amount: 1500, per_post: 300, currency: EUR, budget: 3000}\n")
+	}
+	return b.Bytes()
+}
+
+// BenchmarkParseConfigAgency: loading the largest config the exporter is
+// built for, which every limit must leave as it was.
+func BenchmarkParseConfigAgency(b *testing.B) {
+	data := agencyConfig()
+	b.ReportMetric(float64(len(data)), "file-bytes")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseConfig("agency.yml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSyntaxErrorAgency: finding the line of a tab near the end of
+// the agency's config, and of a line indented one space short, early on.
+func BenchmarkSyntaxErrorAgency(b *testing.B) {
+	data := agencyConfig()
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	creator := func(i int) int { // the index of creator i's line
+		return slices.IndexFunc(lines, func(l []byte) bool { return bytes.HasSuffix(l, fmt.Appendf(nil, "- name: c%05d\n", i)) })
+	}
+	for _, tc := range []struct {
+		name, want string
+		line       int
+		edit       func([]byte) []byte
+	}{
+		// The links: of the last creator, indented with a tab.
+		{"tab near the end", ":%d:1: campaigns[0].creators[9999]: found a tab character", creator(9999) + 1,
+			func(l []byte) []byte { return append([]byte("\t"), bytes.TrimLeft(l, " ")...) }},
+		// The 100th creator, one space short.
+		{"indentation early", ":%d:6: campaigns[0].creators: did not find expected key", creator(99),
+			func(l []byte) []byte { return l[1:] }},
+	} {
+		tc.want = fmt.Sprintf(tc.want, tc.line+1)
+		b.Run(tc.name, func(b *testing.B) {
+			edited := bytes.Join(append(append(append([][]byte{}, lines[:tc.line]...), tc.edit(lines[tc.line])), lines[tc.line+1:]...), nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseConfig("agency.yml", edited); err == nil || !strings.Contains(err.Error(), tc.want) {
+					b.Fatalf("got %.200v, want %s", err, tc.want)
+				}
+			}
+		})
 	}
 }

@@ -25,7 +25,7 @@ import (
 // the lines are searched. The column is found on the line from what the
 // message names.
 
-var yamlErrorRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+var yamlErrorRE = regexp.MustCompile(`(?s)^yaml: (?:line (\d+): )?(.*)$`)
 
 // The bytes parsed to find the line of a syntax error are bounded by
 // syntaxSearchFactor times the file's size, or syntaxSearchMin: a search
