@@ -75,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var (
 		configFile  = serve.Flag("config.file", "Configuration file.").Default("config.yaml").String()
 		configCheck = serve.Flag("config.check", "Validate the configuration file, print every error and exit.").Bool()
+		configMax   = serve.Flag("config.max-size", configMaxSizeHelp).Default("16MiB").Bytes()
 		metricsPath = serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		storagePath = serve.Flag("storage.path", "Directory for state that survives a restart: shop orders and watermarks, YouTube quota spent today, the early curve (unless early_curve.state_file is set). Empty keeps nothing (see the README).").PlaceHolder("DIR").String()
 		lifecycle   = serve.Flag("web.enable-lifecycle", "Enable reload and shutdown via HTTP request (POST or PUT /-/reload, /-/quit), and the landing page's reload button. SIGHUP reloads either way.").Bool()
@@ -86,6 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	checkCmd := app.Command("check", "Validate the configuration file as serve --config.check does; with --online, also check each collector's credential against its provider.")
 	var (
 		checkFile      = checkCmd.Flag("config.file", "Configuration file.").Default("config.yaml").String()
+		checkMax       = checkCmd.Flag("config.max-size", configMaxSizeHelp).Default("16MiB").Bytes()
 		checkOnline    = checkCmd.Flag("online", "Call each collector's cheapest authenticated endpoint: reachable, authenticated, account, missing scopes, token expiry, the first configured object not found.").Bool()
 		checkCollector = checkCmd.Flag("collector", "With --online, check only the collector of this name.").PlaceHolder("NAME").String()
 	)
@@ -111,8 +113,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	if command == checkCmd.FullCommand() {
+		exporter.SetMaxConfigSize(int64(*checkMax))
 		return check(ctx, *checkFile, *checkOnline, *checkCollector, stdout, stderr, logger)
 	}
+	exporter.SetMaxConfigSize(int64(*configMax))
 
 	if *configCheck {
 		if _, ok := configOK(*configFile, stdout, stderr); !ok {
@@ -273,6 +277,10 @@ func lifecycleHandler(enabled bool, do func(http.ResponseWriter)) http.Handler {
 		do(w)
 	})
 }
+
+// configMaxSizeHelp is the help of --config.max-size, a flag of serve and
+// check.
+const configMaxSizeHelp = "Largest configuration file read, on start and on each reload; 0: no limit."
 
 // configOK validates the configuration file as --config.check does: it
 // prints every error to stderr and returns false, or prints that the file

@@ -663,6 +663,32 @@ func TestCheckBadConfig(t *testing.T) {
 	}
 }
 
+// TestConfigMaxSizeFlag: --config.max-size sets the largest
+// configuration file serve and check read.
+func TestConfigMaxSizeFlag(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "padded.yml")
+	if err := os.WriteFile(file, []byte("campaigns:\n  - name: spring\n# "+strings.Repeat("x", 2000)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"check", "--config.file=" + file, "--config.max-size=1KiB"},
+		{"--config.check", "--config.file=" + file, "--config.max-size=1KiB"},
+	} {
+		code, _, errOut := runCheck(t, args...)
+		if want := file + ": the file is 2031 bytes (2.0 KiB), above the limit of 1 KiB (--config.max-size)"; code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("%v: exit %d, stderr:\n%s\nwant exit 1 and %q", args, code, errOut, want)
+		}
+	}
+	for _, args := range [][]string{
+		{"check", "--config.file=" + file},
+		{"--config.check", "--config.file=" + file, "--config.max-size=2KiB"},
+	} {
+		if code, _, errOut := runCheck(t, args...); code != 0 {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, errOut)
+		}
+	}
+}
+
 func TestCheckUsage(t *testing.T) {
 	for _, tc := range []struct {
 		args []string

@@ -304,15 +304,18 @@ type ConfigError struct {
 	Err    error
 }
 
+// Error is one line: control characters in the field or the message
+// (yaml.v3 quotes a value that does not decode, line breaks and all) are
+// escaped, so that a list of errors reads one a line.
 func (e *ConfigError) Error() string {
 	loc := e.File
 	if e.Line > 0 {
 		loc = fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Column)
 	}
 	if e.Field == "" {
-		return fmt.Sprintf("%s: %v", loc, e.Err)
+		return fmt.Sprintf("%s: %s", loc, escapeControls(e.Err.Error()))
 	}
-	return fmt.Sprintf("%s: %s: %v", loc, e.Field, e.Err)
+	return fmt.Sprintf("%s: %s: %s", loc, escapeControls(e.Field), escapeControls(e.Err.Error()))
 }
 
 func (e *ConfigError) Unwrap() error { return e.Err }
@@ -362,10 +365,10 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 }
 
 func loadConfig(file string) (*Config, *configErrors) {
-	data, err := os.ReadFile(file)
+	data, err := readConfigFile(file, MaxConfigSize())
 	if err != nil {
 		errs := &configErrors{}
-		errs.add(phaseDecode, fmt.Errorf("read config: %w", err))
+		errs.add(phaseDecode, err)
 		return nil, errs
 	}
 	return parseConfig(file, data)
@@ -379,14 +382,23 @@ func loadConfig(file string) (*Config, *configErrors) {
 // collectors refuse (see Check).
 func parseConfig(file string, data []byte) (*Config, *configErrors) {
 	errs := &configErrors{}
+	if err := sizeError(file, int64(len(data)), MaxConfigSize()); err != nil {
+		errs.add(phaseDecode, err)
+		return nil, errs
+	}
 	c := &Config{file: file, dir: filepath.Dir(file), pos: map[string]position{}, problems: errs}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		errs.add(phaseDecode, &ConfigError{File: file, Err: yamlError(err)})
+		errs.add(phaseDecode, syntaxError(file, data, err))
 		return nil, errs
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		errs.add(phaseDecode, &ConfigError{File: file, Err: errors.New("config is empty")})
+		return nil, errs
+	}
+	// Before the walk, which expands every alias.
+	if err := checkAliases(file, &root); err != nil {
+		errs.add(phaseDecode, err)
 		return nil, errs
 	}
 	w := newWalker(c.pos)
@@ -674,7 +686,8 @@ func flattenErrors(err error) []error {
 	return out
 }
 
-var typeErrorLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+// (?s): a quoted value may hold line breaks.
+var typeErrorLine = regexp.MustCompile(`(?s)^line (\d+): (.*)$`)
 
 // decodeErrors turns yaml.v3's type errors ("line 5: cannot unmarshal
 // !!str `soon` into model.Duration") into one ConfigError each, naming the
@@ -811,7 +824,9 @@ func (c *Config) validate() error {
 			add(p+".type", "unknown collector type %q (known: %s)", cc.Type, strings.Join(Providers(), ", "))
 		}
 		if cc.Name != "" && !cc.nameUnsure {
-			if !nameRE.MatchString(cc.Name) {
+			if msg := labelProblem(cc.Name); msg != "" {
+				add(p+".name", "%s", msg)
+			} else if !nameRE.MatchString(cc.Name) {
 				add(p+".name", "invalid name %q: use letters, digits, '_', '.' and '-'", cc.Name)
 			}
 			if prev, dup := collectors[cc.Name]; dup {
@@ -877,6 +892,8 @@ func (c *Config) validate() error {
 		switch {
 		case strings.TrimSpace(camp.Name) == "":
 			add(p+".name", "campaign name is empty")
+		case labelProblem(camp.Name) != "":
+			add(p+".name", "%s", labelProblem(camp.Name))
 		case !nameRE.MatchString(camp.Name):
 			add(p+".name", "invalid name %q: use letters, digits, '_', '.' and '-'", camp.Name)
 		case campaigns[camp.Name]:
@@ -906,6 +923,8 @@ func (c *Config) validate() error {
 			switch {
 			case strings.TrimSpace(cr.Name) == "":
 				add(cp+".name", "creator name is empty")
+			case labelProblem(cr.Name) != "":
+				add(cp+".name", "%s", labelProblem(cr.Name))
 			case !nameRE.MatchString(cr.Name):
 				add(cp+".name", "invalid name %q: use letters, digits, '_', '.' and '-'", cr.Name)
 			case creators[cr.Name]:
@@ -923,6 +942,8 @@ func (c *Config) validate() error {
 				checkCollector(lp, l.Collector)
 				if strings.TrimSpace(l.ID) == "" {
 					add(lp+".id", "link id is empty")
+				} else if msg := labelProblem(l.ID); msg != "" {
+					add(lp+".id", "%s", msg)
 				} else if strings.Contains(l.ID, "://") {
 					add(lp+".id", "link id %q must be the short link without a scheme, like bit.ly/abc", l.ID)
 				}
@@ -963,6 +984,8 @@ func (c *Config) validate() error {
 				switch {
 				case strings.TrimSpace(po.ID) == "":
 					add(pp+".id", "post id is empty")
+				case labelProblem(po.ID) != "":
+					add(pp+".id", "%s", labelProblem(po.ID))
 				case po.ID == AllPosts:
 					add(pp+".id", "post id %q is reserved: it is the post label of a creator's summed posts (post_series: per_creator)", AllPosts)
 				}
@@ -983,6 +1006,8 @@ func (c *Config) validate() error {
 				checkCollector(ap, ac.Collector)
 				if strings.TrimSpace(ac.ID) == "" {
 					add(ap+".id", "account id is empty")
+				} else if msg := labelProblem(ac.ID); msg != "" {
+					add(ap+".id", "%s", msg)
 				}
 				if ac.Match != strings.TrimSpace(ac.Match) || (ac.Match != "" && strings.Trim(ac.Match, "#") == "") {
 					add(ap+".match", "invalid match %q: a hashtag like #spring or a keyword", ac.Match)
@@ -1000,6 +1025,8 @@ func (c *Config) validate() error {
 				switch {
 				case code == "":
 					add(dp+".code", "discount code is empty")
+				case labelProblem(code) != "":
+					add(dp+".code", "%s", labelProblem(code))
 				case code != cd.Code || strings.ContainsAny(code, " \t\n"):
 					add(dp+".code", "discount code %q must not contain spaces", cd.Code)
 				}
@@ -1080,22 +1107,38 @@ func (cc *CollectorConfig) resolveToken(dir string) error {
 		if !ok || strings.TrimSpace(v) == "" {
 			return fmt.Errorf("environment variable %s (token_env) is not set", cc.TokenEnv)
 		}
-		cc.Token = config.Secret(strings.TrimSpace(v))
+		tok := strings.TrimSpace(v)
+		if msg := tokenProblem(tok); msg != "" {
+			return fmt.Errorf("environment variable %s (token_env): the token %s", cc.TokenEnv, msg)
+		}
+		cc.Token = config.Secret(tok)
 	case cc.TokenFile != "":
 		f := cc.TokenFile
 		if !filepath.IsAbs(f) {
 			f = filepath.Join(dir, f)
 		}
-		b, err := os.ReadFile(f)
+		b, err := readFileLimited(f, maxTokenFileBytes)
 		if err != nil {
 			// The error names the file, never its content.
 			return fmt.Errorf("read token_file: %w", err)
 		}
+		// The line break editors end a file with is not the token's.
 		tok := strings.TrimSpace(string(b))
 		if tok == "" {
 			return fmt.Errorf("token_file %s is empty", cc.TokenFile)
 		}
+		if msg := tokenProblem(tok); msg != "" {
+			return fmt.Errorf("token_file %s: the token %s", cc.TokenFile, msg)
+		}
 		cc.Token = config.Secret(tok)
+	case cc.Token != "":
+		tok := string(cc.Token)
+		if msg := tokenProblem(tok); msg != "" {
+			if tokenProblem(strings.TrimRight(tok, "\r\n")) == "" {
+				msg += " (the token ends with a line break: a block scalar keeps its last one unless written |- or >-)"
+			}
+			return fmt.Errorf("the token %s", msg)
+		}
 	}
 	return nil
 }
@@ -1295,10 +1338,12 @@ type httpClientShape struct {
 
 // tlsConfigShape is config.TLSConfig without the secret manager
 // references (ca_ref, cert_ref, key_ref): there is no secret manager here.
+// The inline certificates and key are PEM text, whose lines are its
+// syntax: they are not held to the one-line rule of other strings.
 type tlsConfigShape struct {
-	CA                 string            `yaml:"ca"`
-	Cert               string            `yaml:"cert"`
-	Key                config.Secret     `yaml:"key"`
+	CA                 pemText           `yaml:"ca"`
+	Cert               pemText           `yaml:"cert"`
+	Key                pemText           `yaml:"key"`
 	CAFile             string            `yaml:"ca_file"`
 	CertFile           string            `yaml:"cert_file"`
 	KeyFile            string            `yaml:"key_file"`
@@ -1318,7 +1363,8 @@ var credentialKeys = map[string]bool{
 // checkHTTPClient checks what the library's own validation leaves to the
 // first connection: that the TLS files can be read and parsed, and the
 // proxy URL's scheme. File paths are already joined with the config
-// file's directory; errors name the file.
+// file's directory; errors name the file. A TLS file is read only if it
+// is a regular file no larger than the config file may be.
 func checkHTTPClient(h *config.HTTPClientConfig, p string, add func(string, string, ...any)) {
 	t := &h.TLSConfig
 	bad := false
@@ -1328,7 +1374,7 @@ func checkHTTPClient(h *config.HTTPClientConfig, p string, add func(string, stri
 		if f.file == "" {
 			continue
 		}
-		if _, err := os.ReadFile(f.file); err != nil {
+		if err := checkFileLimited(f.file, MaxConfigSize()); err != nil {
 			add(p+".tls_config."+f.field, "%v", err)
 			bad = true
 		}

@@ -77,7 +77,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"two_token_sources.yml", `testdata/bad/two_token_sources.yml:3:5: collectors[0].token: set only one of token, token_env and token_file`},
 		{"link_with_scheme.yml", `testdata/bad/link_with_scheme.yml:8:31: campaigns[0].creators[0].links[0].id: link id "https://fk.io/a" must be the short link without a scheme, like bit.ly/abc`},
 		{"bad_option.yml", `testdata/bad/bad_option.yml:5:7: collectors[0].options.colour: unknown field "colour" (known: size, wait)`},
-		{"bad_yaml.yml", `testdata/bad/bad_yaml.yml: line 1: did not find expected '-' indicator`},
+		{"bad_yaml.yml", `testdata/bad/bad_yaml.yml:3:4: collectors: did not find expected '-' indicator`},
 		{"wrong_type.yml", "testdata/bad/wrong_type.yml:2:29: global.max_concurrent_refreshes: cannot unmarshal !!str `many` into int"},
 		{"bad_duration_option.yml", `testdata/bad/bad_duration_option.yml:4:13: collectors[0].options.wait: not a valid duration string: "soon"`},
 		{"base_url_credentials.yml", `testdata/bad/base_url_credentials.yml:3:5: collectors[0].base_url: must not carry credentials or a query string`},
@@ -207,7 +207,7 @@ func TestHTTPConfigErrors(t *testing.T) {
 		{
 			name:  "missing ca_file",
 			block: "tls_config:\n        ca_file: missing.pem",
-			want:  []string{file + ":6:9: collectors[0].http_config.tls_config.ca_file: open " + filepath.Join(dir, "missing.pem") + ": no such file or directory"},
+			want:  []string{file + ":6:9: collectors[0].http_config.tls_config.ca_file: stat " + filepath.Join(dir, "missing.pem") + ": no such file or directory"},
 		},
 		{
 			name:  "ca_file that is no certificate",

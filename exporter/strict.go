@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ var (
 	typeOfNode             = reflect.TypeFor[yaml.Node]()
 	typeOfTime             = reflect.TypeFor[time.Time]()
 	typeOfHTTPClientConfig = reflect.TypeFor[config.HTTPClientConfig]()
+	typeOfPEM              = reflect.TypeFor[pemText]()
 	unmarshalerV3          = reflect.TypeFor[yaml.Unmarshaler]()
 	unmarshalerV2          = reflect.TypeFor[interface {
 		UnmarshalYAML(func(any) error) error
@@ -151,7 +153,7 @@ func (w *walker) clean(n *yaml.Node, t reflect.Type, path string) (*yaml.Node, b
 		out.Content = nil
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			fp := joinPath(path, k.Value)
+			fp := keyPath(path, k)
 			ft, ok := fields[k.Value]
 			if !ok {
 				w.report(fp, k, fmt.Sprintf("unknown field %q (known: %s)", k.Value, strings.Join(sortedFieldNames(fields), ", ")), false)
@@ -185,7 +187,11 @@ func (w *walker) clean(n *yaml.Node, t reflect.Type, path string) (*yaml.Node, b
 		out.Content = nil
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
-			fp := joinPath(path, k.Value)
+			fp := keyPath(path, k)
+			if msg := scalarProblem(k, maxValueBytes); msg != "" {
+				w.report(fp, k, "key "+msg, true)
+				continue
+			}
 			w.pos[fp] = position{k.Line, k.Column}
 			if cv, ok := w.clean(n.Content[i+1], t.Elem(), fp); ok {
 				out.Content = append(out.Content, k, cv)
@@ -205,13 +211,48 @@ func same(n, out *yaml.Node) *yaml.Node {
 	return out
 }
 
-// try decodes n alone into a new t, reporting the error at n.
+// try decodes n alone into a new t, reporting the error at n. A string
+// is checked too (see textProblem): every string of the file, options
+// included, is a name, an id, a token, a header value, a URL or a path.
 func (w *walker) try(n *yaml.Node, t reflect.Type, path string) (*yaml.Node, bool) {
 	if err := n.Decode(reflect.New(t).Interface()); err != nil {
 		w.report(path, n, decodeMessage(err), true)
 		return nil, false
 	}
+	if n.Kind == yaml.ScalarNode && t.Kind() == reflect.String && !isCollectorToken(path) {
+		msg := scalarProblem(n, maxValueBytes)
+		if t == typeOfPEM {
+			msg = pemProblem(n.Value)
+		}
+		if msg != "" {
+			w.report(path, n, msg, true)
+			return nil, false
+		}
+	}
 	return n, true
+}
+
+// isCollectorToken reports whether path is a collector's token
+// (collectors[0].token), which resolveToken checks wherever the token
+// comes from (see tokenProblem).
+func isCollectorToken(path string) bool {
+	i, ok := strings.CutPrefix(path, "collectors[")
+	n, ok2 := strings.CutSuffix(i, "].token")
+	if !ok || !ok2 || n == "" {
+		return false
+	}
+	_, err := strconv.Atoi(n)
+	return err == nil
+}
+
+// keyPath is the path of the field key of the mapping at path. A key
+// with control characters is quoted, to keep the error naming it on one
+// line.
+func keyPath(path string, k *yaml.Node) string {
+	if strings.ContainsFunc(k.Value, isControl) {
+		return joinPath(path, strconv.Quote(k.Value))
+	}
+	return joinPath(path, k.Value)
 }
 
 // decodeMessage is a decode error of one value, without yaml.v3's prefix
