@@ -57,7 +57,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 			srv := agency.Serve(t, fake, nil)
 			cfg := agency.Config{Type: "dub", BaseURL: srv.URL, Token: token, Options: tc.options,
 				Creators: creators, Creator: agency.CreatorLinks("dub", "dub.sh/l%05d", perCreator)}
-			env := exportertest.Build(t, cfg.YAML())
+			env := srv.Build(t, cfg.YAML())
 			for _, refresh := range []string{"first refresh", "next refresh"} {
 				srv.Refresh(t, refresh, links, func() (int, error) {
 					samples, err := env.Poll(t, "dub")

@@ -55,7 +55,7 @@ func agencyGA4(t *testing.T, n int, http string) (*agency.Server, string, *expor
 func TestCallsAtAgencyScale(t *testing.T) {
 	creators := agency.Size(agency.Creators)
 	srv, cfg, clock := agencyGA4(t, creators, "")
-	env := exportertest.Build(t, cfg)
+	env := srv.Build(t, cfg)
 	ga4.SetClock(env.Instance(t, "ga4").Collector, clock.Now)
 
 	report := "POST /v1beta/properties/{call}"

@@ -117,7 +117,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 		Creators: creators, Creator: func(b *strings.Builder, i int) {
 			fmt.Fprintf(b, "        accounts:\n          - {collector: instagram, id: \"178%08d\", match: \"#agency\"}\n", i)
 		}}
-	env := exportertest.Build(t, cfg.YAML())
+	env := srv.Build(t, cfg.YAML())
 	env.Instance(t, "instagram").Collector.(*collector).now = clock.Now
 
 	posts := perAccount * creators

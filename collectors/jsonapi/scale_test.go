@@ -39,7 +39,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
         {metric: influencer_code_redemptions_total, path: stats.orders, labels: {code: coupon}},
         {metric: influencer_code_revenue_total, path: stats.revenue, labels: {code: coupon, currency: "=EUR"}}]}`,
 		Creators: creators}
-	env := exportertest.Build(t, cfg.YAML())
+	env := srv.Build(t, cfg.YAML())
 
 	want := agency.Calls{"GET /v2/affiliates/{campaign}/stats": agency.CeilDiv(creators, 100)}
 	for _, refresh := range []string{"first refresh", "next refresh"} {

@@ -47,7 +47,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 	cfg := agency.Config{Type: "plausible", BaseURL: srv.URL, Token: token,
 		Options:  "{site_id: " + plausiblefake.DefaultSiteID + ", sources: [instagram, tiktok, youtube]}",
 		Campaign: "    start: 2025-03-01T12:00:00Z\n", Creators: creators}
-	env := exportertest.Build(t, cfg.YAML())
+	env := srv.Build(t, cfg.YAML())
 	plausible.SetClock(env.Instance(t, "plausible").Collector, clock.Now)
 
 	want := agency.Calls{"POST /api/v2/query": agency.CeilDiv(rows, 10000)}

@@ -34,7 +34,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 	srv := agency.Serve(t, fake, nil)
 	cfg := agency.Config{Type: Provider, BaseURL: srv.URL + "/v1", Token: apiKey,
 		Creators: creators, Creator: agency.CreatorLinks("rebrandly", "rebrand.ly/l%05d", perCreator)}
-	env := exportertest.Build(t, cfg.YAML())
+	env := srv.Build(t, cfg.YAML())
 	want := agency.Calls{"GET /v1/links": links/25 + 1}
 	for _, refresh := range []string{"first refresh", "next refresh"} {
 		srv.Refresh(t, refresh, links, func() (int, error) {

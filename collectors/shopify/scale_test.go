@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/shopify/shopifyfake"
-	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/agency"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
@@ -66,7 +65,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 		Creators: codes, Creator: func(b *strings.Builder, i int) {
 			fmt.Fprintf(b, "        codes:\n          - {collector: shopify, code: CODE%05d}\n", i)
 		}}
-	env := exportertest.Build(t, cfg.YAML())
+	env := srv.Build(t, cfg.YAML())
 
 	checks := agency.CeilDiv(codes, 1000)
 	pages := agency.CeilDiv(orders+3*active, 199)

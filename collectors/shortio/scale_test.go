@@ -38,7 +38,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 	cfg := agency.Config{Type: Provider, BaseURL: srv.URL, Token: token,
 		Options:  fmt.Sprintf("{statistics_base_url: %s, domain_id: %d, statistics_requests_per_minute: 1000000}", srv.URL, domain),
 		Creators: creators, Creator: agency.CreatorLinks("shortio", "short.gy/l%05d", perCreator)}
-	env := exportertest.Build(t, cfg.YAML())
+	env := srv.Build(t, cfg.YAML())
 
 	stats := fmt.Sprintf("GET /statistics/domain/%d/link_clicks", domain)
 	batches := agency.CeilDiv(links, 150)

@@ -58,7 +58,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 		Creators: codes, Creator: func(b *strings.Builder, i int) {
 			fmt.Fprintf(b, "        codes:\n          - {collector: stripe, code: code%05d}\n", i)
 		}}
-	env := exportertest.Build(t, cfg.YAML())
+	env := srv.Build(t, cfg.YAML())
 
 	// The sessions the next refresh reads again: created within 24 hours
 	// and 2 minutes of the newest one.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/woocommerce/woocommercefake"
-	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/agency"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
@@ -48,7 +47,7 @@ func TestCallsAtAgencyScale(t *testing.T) {
 		Creators: codes, Creator: func(b *strings.Builder, i int) {
 			fmt.Fprintf(b, "        codes:\n          - {collector: woocommerce, code: code%05d}\n", i)
 		}}
-	env := exportertest.Build(t, cfg.YAML())
+	env := srv.Build(t, cfg.YAML())
 
 	// Per code: redemptions, revenue, refunds, refunded revenue, pending.
 	series := 5 * codes
