@@ -321,6 +321,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 // measure runs the exporter and measures its cold start, its idle phase
 // and its refresh phase into rep.
 func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logPath string, env []string, o Options, prof *profiler, logf func(string, ...any)) error {
+	rep.LoadAverage[0] = loadAverage()
 	c, err := startChild(bin, config, logPath, o.Args, env)
 	if err != nil {
 		return err
@@ -440,11 +441,13 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 
 	rep.SeriesSeen = last.series
 	rep.ContentType, rep.BodyBytes, rep.BodyGzipBytes = last.contentType, last.bytes, last.gzipBytes
+	rep.LoadAverage[1] = loadAverage()
 	logs, misses := prov.log()
 	rep.ProviderMisses = misses
 	if len(logs) < o.Refreshes+1 {
 		return fmt.Errorf("the provider saw %d refreshes, want %d", len(logs), o.Refreshes+1)
 	}
+	rep.FirstRequest = logs[0].start.Sub(c.start).Seconds()
 	windows := make([]window, o.Refreshes+1)
 	for i := range windows {
 		windows[i] = window{logs[i].start, changes[i].at}

@@ -47,6 +47,18 @@ func memStatus(pid int) (rss, hwm int64, err error) {
 	return rss, hwm, nil
 }
 
+// loadAverage returns the system's load average over the last minute:
+// the run shares the machine, and its figures are only as quiet as it.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _, _ := bytes.Cut(b, []byte(" "))
+	v, _ := strconv.ParseFloat(string(f), 64)
+	return v
+}
+
 // resetPeak sets a process's VmHWM to its current resident set: 5 is
 // the value of clear_refs that resets the peak (proc(5)).
 func resetPeak(pid int) error {

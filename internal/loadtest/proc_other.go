@@ -14,6 +14,8 @@ func checkPlatform() error { return errPlatform }
 
 func memStatus(int) (rss, hwm int64, err error) { return 0, 0, errPlatform }
 
+func loadAverage() float64 { return 0 }
+
 func resetPeak(int) error { return errPlatform }
 
 func childAttr() *syscall.SysProcAttr { return nil }

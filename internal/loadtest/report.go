@@ -32,8 +32,15 @@ type Report struct {
 	BodyBytes     int64  `json:"body_bytes"`
 	BodyGzipBytes int64  `json:"body_gzip_bytes"`
 
-	ColdStart float64         `json:"cold_start_seconds"`
-	Refreshes []RefreshReport `json:"refreshes"`
+	// LoadAverage is the machine's one-minute load average at the
+	// start of the measured run and at its end.
+	LoadAverage [2]float64 `json:"load_average_1m"`
+
+	ColdStart float64 `json:"cold_start_seconds"`
+	// FirstRequest is when the provider saw the first request, from the
+	// process's start: loading the config and starting up.
+	FirstRequest float64         `json:"first_request_seconds"`
+	Refreshes    []RefreshReport `json:"refreshes"`
 	// ProviderMisses counts requests the provider could not replay.
 	ProviderMisses int `json:"provider_misses"`
 
@@ -127,7 +134,8 @@ func (r *Report) WriteText(w io.Writer) {
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "body: %d bytes, %d gzipped (%.1f B a series), %s\n",
 		r.BodyBytes, r.BodyGzipBytes, ratio(float64(r.BodyGzipBytes), float64(r.SeriesSeen)), r.ContentType)
-	fmt.Fprintf(&b, "cold start: %.2fs to the first complete snapshot\n", r.ColdStart)
+	fmt.Fprintf(&b, "machine load average (1m): %.1f at the start, %.1f at the end\n", r.LoadAverage[0], r.LoadAverage[1])
+	fmt.Fprintf(&b, "cold start: %.2fs to the first complete snapshot, the first provider request after %.2fs\n", r.ColdStart, r.FirstRequest)
 	for i, f := range r.Refreshes {
 		name := fmt.Sprintf("refresh %d", i)
 		if i == 0 {
