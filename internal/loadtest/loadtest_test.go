@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -153,6 +157,87 @@ func TestCheck(t *testing.T) {
 	partners, pages, err := ok.check()
 	if err != nil || partners != 100_000 || pages != 1000 {
 		t.Errorf("defaults: %d partners, %d pages, %v; want 100000, 1000, nil", partners, pages, err)
+	}
+}
+
+// TestProviderReplaysTheFake checks that the provider answers each
+// request of a refresh, following the cursors, exactly as the fake
+// does, and that a wrong token still gets the fake's 401.
+func TestProviderReplaysTheFake(t *testing.T) {
+	prov := newProvider(250, 0)
+	if err := prov.prerender(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := prov.start(); err != nil {
+		t.Fatal(err)
+	}
+	defer prov.close()
+	var (
+		mu      sync.Mutex
+		started []int
+	)
+	prov.setOnStart(func(i int) {
+		mu.Lock()
+		defer mu.Unlock()
+		started = append(started, i)
+	})
+
+	get := func(target, token string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, prov.URL+target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, body
+	}
+	target := listingPath + "?per_page=100"
+	pages := 0
+	for target != "" {
+		pages++
+		resp, body := get(target, providerToken)
+		want := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.Header.Set("Authorization", "Bearer "+providerToken)
+		prov.fake.ServeHTTP(want, req)
+		if resp.StatusCode != want.Code || !bytes.Equal(body, want.Body.Bytes()) || resp.Header.Get("Link") != want.Header().Get("Link") {
+			t.Fatalf("%s: replayed %d %s (Link %q), the fake answers %d %s (Link %q)", target,
+				resp.StatusCode, body, resp.Header.Get("Link"), want.Code, want.Body.Bytes(), want.Header().Get("Link"))
+		}
+		var meta struct {
+			Meta struct {
+				Next *string `json:"next"`
+			} `json:"meta"`
+		}
+		if err := json.Unmarshal(body, &meta); err != nil {
+			t.Fatal(err)
+		}
+		target = ""
+		if meta.Meta.Next != nil {
+			target = listingPath + "?" + url.Values{"per_page": {"100"}, "cursor": {*meta.Meta.Next}}.Encode()
+		}
+	}
+	if pages != 3 {
+		t.Errorf("%d pages, want 3", pages)
+	}
+	logs, misses := prov.log()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(logs) != 1 || logs[0].requests != 3 || misses != 0 || len(started) != 1 || started[0] != 0 {
+		t.Errorf("refreshes %+v, %d not replayed, hook called for %v; want one refresh of 3 requests, all replayed, hook called for 0",
+			logs, misses, started)
+	}
+	if resp, body := get(listingPath+"?per_page=100", "wrong"); resp.StatusCode != http.StatusUnauthorized || !bytes.Contains(body, []byte("unauthorized")) {
+		t.Errorf("wrong token: %d %s, want the fake's 401", resp.StatusCode, body)
 	}
 }
 

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
@@ -99,36 +102,85 @@ func (p *provider) pagesPerRefresh() int { return agency.CeilDiv(p.partners, pag
 // pageKey identifies a request by path and query, in url.Values order.
 func pageKey(path string, q url.Values) string { return path + "?" + q.Encode() }
 
-// prerender asks the fake for every page of the listing, following the
-// cursors as the collector does, and keeps the answers.
+// prerender asks the fake for every page of the listing and keeps the
+// answers under the requests the collector makes: the first page without
+// a cursor, each next one with the cursor its previous page gave. The
+// fake answers a page number (?page=) with the same body and Link header
+// as the cursor of that page, so the pages are asked for by number, on
+// every core at once, and keyed by cursor afterwards.
 func (p *provider) prerender(ctx context.Context) error {
-	q := url.Values{"per_page": {fmt.Sprint(pageSize)}}
-	for n := 0; n <= p.pagesPerRefresh(); n++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		req := httptest.NewRequest(http.MethodGet, listingPath+"?"+q.Encode(), nil)
-		req.Header.Set("Authorization", "Bearer "+providerToken)
-		rec := httptest.NewRecorder()
-		p.fake.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			return fmt.Errorf("provider: page %d: status %d: %s", n+1, rec.Code, rec.Body.Bytes())
-		}
-		p.pages[pageKey(listingPath, q)] = page{status: rec.Code, header: rec.Header().Clone(), body: rec.Body.Bytes()}
-		var body struct {
-			Meta struct {
-				Next *string `json:"next"`
-			} `json:"meta"`
-		}
-		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
-			return fmt.Errorf("provider: page %d: %w", n+1, err)
-		}
-		if body.Meta.Next == nil {
-			return nil
-		}
-		q.Set("cursor", *body.Meta.Next)
+	n := p.pagesPerRefresh()
+	pages := make([]page, n)
+	next := make([]*string, n)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		work = make(chan int)
+	)
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				pg, c, err := p.fakePage(i + 1)
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+					continue
+				}
+				pages[i], next[i] = pg, c
+			}
+		}()
 	}
-	return fmt.Errorf("provider: the listing has more than %d pages", p.pagesPerRefresh())
+feed:
+	for i := range n {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := errors.Join(append(errs, ctx.Err())...); err != nil {
+		return err
+	}
+	q := url.Values{"per_page": {strconv.Itoa(pageSize)}}
+	for i := range n {
+		p.pages[pageKey(listingPath, q)] = pages[i]
+		last := i == n-1
+		if (next[i] == nil) != last {
+			return fmt.Errorf("provider: page %d of %d: next cursor %v", i+1, n, next[i])
+		}
+		if !last {
+			q.Set("cursor", *next[i])
+		}
+	}
+	return nil
+}
+
+// fakePage returns page number n of the listing, as the fake answers it,
+// and the cursor of the next page, nil on the last.
+func (p *provider) fakePage(n int) (page, *string, error) {
+	q := url.Values{"per_page": {strconv.Itoa(pageSize)}, "page": {strconv.Itoa(n)}}
+	req := httptest.NewRequest(http.MethodGet, listingPath+"?"+q.Encode(), nil)
+	req.Header.Set("Authorization", "Bearer "+providerToken)
+	rec := httptest.NewRecorder()
+	p.fake.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		return page{}, nil, fmt.Errorf("provider: page %d: status %d: %s", n, rec.Code, rec.Body.Bytes())
+	}
+	var body struct {
+		Meta struct {
+			Next *string `json:"next"`
+		} `json:"meta"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		return page{}, nil, fmt.Errorf("provider: page %d: %w", n, err)
+	}
+	return page{status: rec.Code, header: rec.Header().Clone(), body: rec.Body.Bytes()}, body.Meta.Next, nil
 }
 
 // start serves on a free loopback port.
