@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -231,10 +232,11 @@ func TestProviderReplaysTheFake(t *testing.T) {
 	}
 	logs, misses := prov.log()
 	mu.Lock()
-	defer mu.Unlock()
-	if len(logs) != 1 || logs[0].requests != 3 || misses != 0 || len(started) != 1 || started[0] != 0 {
+	calls := slices.Clone(started)
+	mu.Unlock()
+	if len(logs) != 1 || logs[0].requests != 3 || misses != 0 || !slices.Equal(calls, []int{0}) {
 		t.Errorf("refreshes %+v, %d not replayed, hook called for %v; want one refresh of 3 requests, all replayed, hook called for 0",
-			logs, misses, started)
+			logs, misses, calls)
 	}
 	if resp, body := get(listingPath+"?per_page=100", "wrong"); resp.StatusCode != http.StatusUnauthorized || !bytes.Contains(body, []byte("unauthorized")) {
 		t.Errorf("wrong token: %d %s, want the fake's 401", resp.StatusCode, body)
