@@ -449,8 +449,10 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 	}
 	rep.FirstRequest = logs[0].start.Sub(c.start).Seconds()
 	windows := make([]window, o.Refreshes+1)
+	afterFetches := make([]window, o.Refreshes+1)
 	for i := range windows {
 		windows[i] = window{logs[i].start, changes[i].at}
+		afterFetches[i] = window{logs[i].last, changes[i].at}
 		var maxRSS int64
 		for _, s := range mem {
 			if !s.at.Before(windows[i].start) && !s.at.After(windows[i].end) {
@@ -466,19 +468,22 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 			MaxRSS:   maxRSS,
 		})
 	}
-	var idle, during []time.Duration
+	var idle, during, afterFetch []time.Duration
 	for _, s := range scrapes {
 		if s.err {
 			rep.ScrapeErrors++
 			continue
 		}
-		if slices.ContainsFunc(windows[1:], func(w window) bool { return w.overlaps(s) }) {
-			during = append(during, s.duration())
-		} else {
+		if !slices.ContainsFunc(windows[1:], func(w window) bool { return w.overlaps(s) }) {
 			idle = append(idle, s.duration())
+			continue
+		}
+		during = append(during, s.duration())
+		if slices.ContainsFunc(afterFetches[1:], func(w window) bool { return w.overlaps(s) }) {
+			afterFetch = append(afterFetch, s.duration())
 		}
 	}
-	rep.Idle, rep.During = stats(idle), stats(during)
+	rep.Idle, rep.During, rep.AfterFetch = stats(idle), stats(during), stats(afterFetch)
 	rep.P99Ratio = ratio(rep.During.P99, rep.Idle.P99)
 
 	var idleMem []memSample
