@@ -112,6 +112,9 @@ func TestRun(t *testing.T) {
 		t.Errorf("RSS: baseline %d, idle %d, idle peak %d, refresh peak %d; want all positive",
 			rep.BaselineRSS, rep.IdleRSS, rep.IdlePeak, rep.RefreshPeak)
 	}
+	if rep.HeapGoalIdle <= 0 || rep.HeapGoalRefreshMax <= 0 {
+		t.Errorf("heap goal: %d idle, %d during refreshes; want both positive", rep.HeapGoalIdle, rep.HeapGoalRefreshMax)
+	}
 	if rep.IdleRSSPerSeries != float64(rep.IdleRSS)/300 {
 		t.Errorf("idle RSS a series %g, want %d/300", rep.IdleRSSPerSeries, rep.IdleRSS)
 	}
@@ -124,7 +127,7 @@ func TestRun(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"series_seen", "cold_start_seconds", "scrapes_idle", "scrapes_during_refresh", "p99_ratio", "idle_rss_bytes", "refresh_peak_ratio"} {
+	for _, k := range []string{"series_seen", "cold_start_seconds", "scrapes_idle", "scrapes_during_refresh", "p99_ratio", "idle_rss_bytes", "refresh_peak_ratio", "heap_goal_idle_bytes"} {
 		if _, ok := back[k]; !ok {
 			t.Errorf("JSON report has no %s", k)
 		}

@@ -228,6 +228,40 @@ type window struct{ start, end time.Time }
 
 func (w window) overlaps(s scrape) bool { return s.start.Before(w.end) && s.end.After(w.start) }
 
+// gcFigures returns the exporter's garbage collections per second over
+// ws, and the median and the largest heap goal its status polls saw in
+// them.
+func gcFigures(polls []status, ws []window) (perSecond float64, medianGoal, maxGoal int64) {
+	var (
+		gcs     float64
+		seconds float64
+		goals   []int64
+	)
+	for _, w := range ws {
+		var first, last *status
+		for i := range polls {
+			p := &polls[i]
+			if p.at.Before(w.start) || p.at.After(w.end) {
+				continue
+			}
+			if first == nil {
+				first = p
+			}
+			last = p
+			goals = append(goals, int64(p.heapGoal))
+		}
+		if first != nil && last != first {
+			gcs += last.gcs - first.gcs
+			seconds += last.at.Sub(first.at).Seconds()
+		}
+	}
+	if len(goals) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(goals)
+	return ratio(gcs, seconds), quantile(goals, 0.5), goals[len(goals)-1]
+}
+
 // Run runs the exporter as o says and measures it, writing progress to
 // progress.
 func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
@@ -493,6 +527,9 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 		}
 	}
 	rep.IdleRSS = medianRSS(idleMem)
+	polls := pol.polls()
+	rep.GCIdle, rep.HeapGoalIdle, _ = gcFigures(polls, []window{{idleStart, idleEnd}})
+	rep.GCRefresh, _, rep.HeapGoalRefreshMax = gcFigures(polls, windows[1:])
 	rep.IdlePeak, rep.RefreshPeak = idlePeak, refreshPeak
 	rep.IdleRSSPerSeries = ratio(float64(rep.IdleRSS), float64(rep.SeriesConfigured))
 	if rep.BaselineRSS > 0 {

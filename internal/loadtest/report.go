@@ -65,6 +65,15 @@ type Report struct {
 	IdlePeakRatio                float64 `json:"idle_peak_ratio"`
 	PeakRatio                    float64 `json:"refresh_peak_ratio"`
 
+	// The exporter's garbage collections per second, idle and during
+	// refreshes, and its heap goal (go_memstats_next_gc_bytes): the
+	// median idle and the largest during refreshes. With GOGC=100 the
+	// goal is twice the heap live after the last collection.
+	GCIdle             float64 `json:"gc_per_second_idle"`
+	GCRefresh          float64 `json:"gc_per_second_during_refresh"`
+	HeapGoalIdle       int64   `json:"heap_goal_idle_bytes"`
+	HeapGoalRefreshMax int64   `json:"heap_goal_refresh_max_bytes"`
+
 	ProfileDir string `json:"profile_dir,omitempty"`
 }
 
@@ -178,6 +187,8 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(&b, "idle peak RSS: %s (%.2fx idle)\n", mib(r.IdlePeak), r.IdlePeakRatio)
 	fmt.Fprintf(&b, "refresh peak RSS: %s (%.2fx idle; target <= %.1f: %s)\n", mib(r.RefreshPeak), r.PeakRatio,
 		targetPeakRatio, verdict(r.PeakRatio <= targetPeakRatio))
+	fmt.Fprintf(&b, "GC: %.2f collections/s idle, %.2f/s during refreshes; heap goal %s idle (median), %s at most during refreshes\n",
+		r.GCIdle, r.GCRefresh, mib(r.HeapGoalIdle), mib(r.HeapGoalRefreshMax))
 	if r.ProfileDir != "" {
 		fmt.Fprintf(&b, "profiles: %s\n", r.ProfileDir)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -148,12 +149,17 @@ func checkScrape(ctx context.Context, url string) (exposition, error) {
 	return e, nil
 }
 
-// status is the collector's own series, as one poll saw them.
+// status is the collector's own series, and the exporter's garbage
+// collector's, as one poll saw them.
 type status struct {
 	at          time.Time
 	up          float64
 	lastSuccess float64
 	duration    float64
+	// heapGoal is go_memstats_next_gc_bytes, the heap size at which the
+	// next collection starts; gcs is go_gc_duration_seconds_count, the
+	// collections so far.
+	heapGoal, gcs float64
 }
 
 // poller watches the collector's status series through the metrics
@@ -170,12 +176,14 @@ type poller struct {
 	changes []status
 	failed  *status
 	notify  chan struct{}
+	// all holds every poll's status, for the collections' figures.
+	all []status
 }
 
 func newPoller(addr string, period time.Duration) *poller {
 	return &poller{
 		url: "http://" + addr + "/metrics?name[]=influencer_collector_up&name[]=influencer_collector_last_success_timestamp_seconds" +
-			"&name[]=influencer_collector_refresh_duration_seconds",
+			"&name[]=influencer_collector_refresh_duration_seconds&name[]=go_memstats_next_gc_bytes&name[]=go_gc_duration_seconds",
 		period: period,
 		notify: make(chan struct{}, 1),
 	}
@@ -189,8 +197,13 @@ func (p *poller) run(ctx context.Context) {
 	t := time.NewTicker(p.period)
 	defer t.Stop()
 	for {
-		if st, ok := p.poll(ctx, c); ok {
-			p.observe(st)
+		if st, found, ok := p.poll(ctx, c); ok {
+			p.mu.Lock()
+			p.all = append(p.all, st)
+			p.mu.Unlock()
+			if found {
+				p.observe(st)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -200,42 +213,48 @@ func (p *poller) run(ctx context.Context) {
 	}
 }
 
-func (p *poller) poll(ctx context.Context, c *http.Client) (status, bool) {
+// poll reads the status once; ok is false when the exporter did not
+// answer, found when the collector's series were there: they appear once
+// its first refresh ended.
+func (p *poller) poll(ctx context.Context, c *http.Client) (st status, found, ok bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url, nil)
 	if err != nil {
-		return status{}, false
+		return st, false, false
 	}
 	req.Header.Set("Accept", "text/plain;version=0.0.4")
 	resp, err := c.Do(req)
 	if err != nil {
-		return status{}, false
+		return st, false, false
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		return status{}, false
+		return st, false, false
 	}
-	st := status{at: time.Now()}
-	found := false // the status series appear once a refresh ended
+	st.at = time.Now()
 	for _, line := range strings.Split(string(body), "\n") {
-		name, rest, ok := strings.Cut(line, `{collector="`+collectorName+`"} `)
-		if !ok {
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 || strings.HasPrefix(line, "#") {
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		v, err := strconv.ParseFloat(line[i+1:], 64)
 		if err != nil {
 			continue
 		}
-		switch name {
-		case "influencer_collector_up":
+		switch line[:i] {
+		case `influencer_collector_up{collector="` + collectorName + `"}`:
 			st.up, found = v, true
-		case "influencer_collector_last_success_timestamp_seconds":
+		case `influencer_collector_last_success_timestamp_seconds{collector="` + collectorName + `"}`:
 			st.lastSuccess = v
-		case "influencer_collector_refresh_duration_seconds":
+		case `influencer_collector_refresh_duration_seconds{collector="` + collectorName + `"}`:
 			st.duration = v
+		case "go_memstats_next_gc_bytes":
+			st.heapGoal = v
+		case "go_gc_duration_seconds_count":
+			st.gcs = v
 		}
 	}
-	return st, found
+	return st, found, true
 }
 
 func (p *poller) observe(st status) {
@@ -256,6 +275,13 @@ func (p *poller) observe(st status) {
 	case p.notify <- struct{}{}:
 	default:
 	}
+}
+
+// polls returns every poll's status so far.
+func (p *poller) polls() []status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.all)
 }
 
 // errRefreshFailed is a refresh that did not succeed: the run measures
