@@ -105,8 +105,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&extra, "arg", "flag added to the exporter's command line, such as --log.level=debug (repeatable)")
 	fs.BoolVar(&noBase, "no-baseline", false, "skip measuring the RSS of an exporter of one series")
 	fs.StringVar(&o.ChildLog, "child-log", "", "keep the exporter's log in this file")
-	fs.StringVar(&o.ProfileDir, "pprof-dir", "", "build the exporter with net/http/pprof and write its CPU profile of the first watched refresh, "+
-		"and its heap and allocation profiles, to this directory")
+	fs.StringVar(&o.ProfileDir, "pprof-dir", "", "build the exporter with net/http/pprof and write its CPU profiles of a few idle seconds and of the first watched refresh, "+
+		"its heap profiles at the idle phase's end and the run's, and its allocations, to this directory")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -433,6 +433,12 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 	memc := make(chan []memSample, 1)
 	go func() { scrapesc <- scrapeLoop(mctx, metricsURL) }()
 	go func() { memc <- sampleMem(mctx, c.pid) }()
+	if prof != nil {
+		// Well inside the idle phase, which lasts about the interval
+		// less the first refresh.
+		secs := max(1, min(5, int((o.Interval.Seconds()-coldFetch)/2)))
+		prof.get(fmt.Sprintf("profile?seconds=%d", secs), "cpu-idle.pb.gz")
+	}
 	logf("idle: scraping back to back until the next refresh")
 	for i := 1; i <= o.Refreshes; i++ {
 		changes, err = pol.wait(ctx, i+1)
