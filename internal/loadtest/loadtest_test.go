@@ -253,6 +253,7 @@ func TestFlags(t *testing.T) {
 		args []string
 		code int
 	}{
+		{[]string{"-h"}, 0},
 		{[]string{"-no-such-flag"}, 2},
 		{[]string{"300000"}, 2},
 		{[]string{"-refreshes", "0"}, 1},

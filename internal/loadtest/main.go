@@ -7,7 +7,15 @@
 // Prometheus makes them, idle and while the collector refreshes, and the
 // process's resident memory, idle and at its peak during refreshes.
 //
-//	go run ./internal/loadtest -series 300000
+//	go run ./internal/loadtest                  # 300,000 series, refreshed every 30s
+//	go run ./internal/loadtest -latency 50ms -interval 90s -deadline 15m
+//	go run ./internal/loadtest -env GOMEMLIMIT=560MiB -json
+//
+// A refresh's window runs from the provider's first request of it to the
+// first poll of the collector's status series that shows its new
+// last-success timestamp; a scrape that overlaps one counts as during a
+// refresh. The peak RSS is the kernel's (VmHWM), reset when the idle
+// phase starts and again when the first watched refresh starts.
 //
 // The run stops by itself: after the refreshes it was asked to watch, or
 // at its deadline. It reads the exporter's memory in /proc, so it runs on
@@ -95,7 +103,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		noBase  bool
 		timeout time.Duration
 	)
-	fs.IntVar(&o.Series, "series", 300_000, "series the collector exports, three per partner (creator)")
+	fs.IntVar(&o.Series, "series", 300_000, "series the collector exports, three per partner (creator); rounded up to a multiple of three")
 	fs.DurationVar(&o.Interval, "interval", 30*time.Second, "the collector's refresh interval (at least 10s)")
 	fs.IntVar(&o.Refreshes, "refreshes", 3, "refreshes to scrape through after the idle phase")
 	fs.DurationVar(&o.Latency, "latency", 0, "delay of every provider answer")
@@ -109,6 +117,9 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"its heap profiles at the idle phase's end and the run's, and its allocations, to this directory")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() > 0 {
