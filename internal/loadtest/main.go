@@ -1,0 +1,596 @@
+// Command loadtest measures the whole exporter process at agency scale:
+// the exporter binary, built from this module, runs the json collector
+// against a fake affiliate network served on loopback by this process,
+// with one partner (three series: clicks, orders, revenue) per creator.
+// It reports the cold start (from the process's start to its first
+// complete snapshot), the latency of back-to-back /metrics scrapes made as
+// Prometheus makes them, idle and while the collector refreshes, and the
+// process's resident memory, idle and at its peak during refreshes.
+//
+//	go run ./internal/loadtest                  # 300,000 series, refreshed every 30s
+//	go run ./internal/loadtest -latency 50ms -interval 90s -deadline 15m
+//	go run ./internal/loadtest -env GOMEMLIMIT=560MiB -json
+//
+// A refresh's window runs from the provider's first request of it to the
+// first poll of the collector's status series that shows its new
+// last-success timestamp; a scrape that overlaps one counts as during a
+// refresh. The peak RSS is the kernel's (VmHWM), reset when the idle
+// phase starts and again when the first watched refresh starts.
+//
+// The run stops by itself: after the refreshes it was asked to watch, or
+// at its deadline. It reads the exporter's memory in /proc, so it runs on
+// Linux only. Every address it uses is on loopback.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/fakes/agency"
+)
+
+const (
+	// pollPeriod is how often the collector's status series are read:
+	// the precision of the end of a refresh.
+	pollPeriod = 50 * time.Millisecond
+	// memPeriod is how often the exporter's RSS is sampled.
+	memPeriod = 100 * time.Millisecond
+	// baselineScrapes is how long the baseline exporter is scraped.
+	baselineScrapes = 2 * time.Second
+)
+
+// Options are a run's settings.
+type Options struct {
+	// Series is how many series the collector exports, three a partner.
+	Series int
+	// Interval is the collector's refresh interval.
+	Interval time.Duration
+	// Refreshes is how many refreshes after the first are watched.
+	Refreshes int
+	// Latency delays every answer of the provider.
+	Latency time.Duration
+	// Binary is a built exporter; empty builds one.
+	Binary string
+	// Deadline bounds the whole run.
+	Deadline time.Duration
+	// Env and Args are added to the exporter's environment and flags.
+	Env, Args []string
+	// Baseline also measures the RSS of an exporter of one series.
+	Baseline bool
+	// ChildLog, if set, keeps the exporter's log there.
+	ChildLog string
+	// ProfileDir, if set, builds the exporter with net/http/pprof and
+	// writes its profiles there.
+	ProfileDir string
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, " ") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		o       Options
+		env     listFlag
+		extra   listFlag
+		asJSON  bool
+		noBase  bool
+		timeout time.Duration
+	)
+	fs.IntVar(&o.Series, "series", 300_000, "series the collector exports, three per partner (creator); rounded up to a multiple of three")
+	fs.DurationVar(&o.Interval, "interval", 30*time.Second, "the collector's refresh interval (at least 10s)")
+	fs.IntVar(&o.Refreshes, "refreshes", 3, "refreshes to scrape through after the idle phase")
+	fs.DurationVar(&o.Latency, "latency", 0, "delay of every provider answer")
+	fs.StringVar(&o.Binary, "binary", "", "exporter binary to run (default: go build the module)")
+	fs.DurationVar(&timeout, "deadline", 10*time.Minute, "the whole run stops after this")
+	fs.Var(&env, "env", "KEY=VALUE added to the exporter's environment, such as GOGC=50 or GOMEMLIMIT=200MiB (repeatable)")
+	fs.Var(&extra, "arg", "flag added to the exporter's command line, such as --log.level=debug (repeatable)")
+	fs.BoolVar(&noBase, "no-baseline", false, "skip measuring the RSS of an exporter of one series")
+	fs.StringVar(&o.ChildLog, "child-log", "", "keep the exporter's log in this file")
+	fs.StringVar(&o.ProfileDir, "pprof-dir", "", "build the exporter with net/http/pprof and write its CPU profiles of a few idle seconds and of the first watched refresh, "+
+		"its heap profiles at the idle phase's end and the run's, and its allocations, to this directory")
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "loadtest: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	o.Env, o.Args, o.Baseline, o.Deadline = env, extra, !noBase, timeout
+	rep, err := Run(ctx, o, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "loadtest: %v\n", err)
+		return 1
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "loadtest: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	rep.WriteText(stdout)
+	return 0
+}
+
+// check validates o and returns the partners and pages it asks for.
+func (o Options) check() (partners, pages int, err error) {
+	switch {
+	case o.Series < seriesPerPartner:
+		return 0, 0, fmt.Errorf("-series %d: at least %d", o.Series, seriesPerPartner)
+	case o.Interval < exporter.MinInterval:
+		return 0, 0, fmt.Errorf("-interval %s: the exporter's minimum is %s", o.Interval, exporter.MinInterval)
+	case o.Refreshes < 1:
+		return 0, 0, fmt.Errorf("-refreshes %d: at least 1", o.Refreshes)
+	case o.Deadline <= 0:
+		return 0, 0, fmt.Errorf("-deadline %s: must be positive", o.Deadline)
+	case o.ProfileDir != "" && o.Binary != "":
+		return 0, 0, errors.New("-pprof-dir builds the exporter with net/http/pprof: drop -binary")
+	}
+	for _, e := range o.Env {
+		if !strings.Contains(e, "=") {
+			return 0, 0, fmt.Errorf("-env %q: want KEY=VALUE", e)
+		}
+	}
+	partners = agency.CeilDiv(o.Series, seriesPerPartner)
+	pages = agency.CeilDiv(partners, pageSize)
+	// The collector reads the pages one after another, and a refresh
+	// may last at most its interval.
+	if o.Latency > 0 && time.Duration(pages)*o.Latency >= o.Interval {
+		return 0, 0, fmt.Errorf("-latency %s: a refresh reads %d pages one after another, at least %s, which does not fit in the %s interval: raise -interval",
+			o.Latency, pages, time.Duration(pages)*o.Latency, o.Interval)
+	}
+	return partners, pages, nil
+}
+
+// configYAML is the config of one json collector reading creators
+// partners in pages pages every interval.
+func configYAML(baseURL string, creators, pages int, interval time.Duration) (string, error) {
+	y := agency.Config{Type: "json", BaseURL: baseURL, Token: providerToken, Options: providerOptions(pages), Creators: creators}.YAML()
+	// agency.Config refreshes every minute.
+	const fixed = "    interval: 1m\n"
+	if strings.Count(y, fixed) != 1 {
+		return "", errors.New("the agency config has no interval line to replace")
+	}
+	return strings.Replace(y, fixed, "    interval: "+model.Duration(interval).String()+"\n", 1), nil
+}
+
+func writeConfig(path, baseURL string, creators, pages int, interval time.Duration) error {
+	y, err := configYAML(baseURL, creators, pages, interval)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(y), 0o600)
+}
+
+// memSample is the exporter's memory at one time.
+type memSample struct {
+	at  time.Time
+	rss int64
+}
+
+// sampleMem samples pid's RSS every memPeriod until ctx is done or the
+// process is gone.
+func sampleMem(ctx context.Context, pid int) []memSample {
+	var out []memSample
+	t := time.NewTicker(memPeriod)
+	defer t.Stop()
+	for {
+		rss, _, err := memStatus(pid)
+		if err != nil {
+			return out
+		}
+		out = append(out, memSample{time.Now(), rss})
+		select {
+		case <-ctx.Done():
+			return out
+		case <-t.C:
+		}
+	}
+}
+
+func medianRSS(samples []memSample) int64 {
+	if len(samples) == 0 {
+		return 0
+	}
+	rss := make([]int64, len(samples))
+	for i, s := range samples {
+		rss[i] = s.rss
+	}
+	slices.Sort(rss)
+	return quantile(rss, 0.5)
+}
+
+// window is a refresh, from its provider's first request to the status
+// poll that saw it end.
+type window struct{ start, end time.Time }
+
+func (w window) overlaps(s scrape) bool { return s.start.Before(w.end) && s.end.After(w.start) }
+
+// gcFigures returns the exporter's garbage collections per second over
+// ws, and the median and the largest heap goal its status polls saw in
+// them.
+func gcFigures(polls []status, ws []window) (perSecond float64, medianGoal, maxGoal int64) {
+	var (
+		gcs     float64
+		seconds float64
+		goals   []int64
+	)
+	for _, w := range ws {
+		var first, last *status
+		for i := range polls {
+			p := &polls[i]
+			if p.at.Before(w.start) || p.at.After(w.end) {
+				continue
+			}
+			if first == nil {
+				first = p
+			}
+			last = p
+			goals = append(goals, int64(p.heapGoal))
+		}
+		if first != nil && last != first {
+			gcs += last.gcs - first.gcs
+			seconds += last.at.Sub(first.at).Seconds()
+		}
+	}
+	if len(goals) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(goals)
+	return ratio(gcs, seconds), quantile(goals, 0.5), goals[len(goals)-1]
+}
+
+// Run runs the exporter as o says and measures it, writing progress to
+// progress.
+func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
+	if err := checkPlatform(); err != nil {
+		return nil, err
+	}
+	partners, pages, err := o.check()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Deadline)
+	defer cancel()
+	logf := func(format string, args ...any) { fmt.Fprintf(progress, "loadtest: "+format+"\n", args...) }
+
+	dir, err := os.MkdirTemp("", "loadtest")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+
+	// Building the exporter and asking the fake for its pages both take
+	// a while at full size: do them at once.
+	prov := newProvider(partners, o.Latency)
+	bin := o.Binary
+	var (
+		wg       sync.WaitGroup
+		buildErr error
+	)
+	if bin == "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.Now()
+			logf("building the exporter")
+			bin, buildErr = build(ctx, dir, o.ProfileDir != "")
+			if buildErr == nil {
+				logf("built the exporter in %.1fs", time.Since(t).Seconds())
+			}
+		}()
+	}
+	t := time.Now()
+	logf("asking the fake provider for the %d pages of %d partners", pages, partners)
+	err = prov.prerender(ctx)
+	if err == nil {
+		logf("provider pages ready in %.1fs", time.Since(t).Seconds())
+	}
+	wg.Wait()
+	if err = errors.Join(err, buildErr); err != nil {
+		return nil, err
+	}
+	if err := prov.start(); err != nil {
+		return nil, err
+	}
+	defer prov.close()
+
+	rep := &Report{
+		SeriesConfigured: partners * seriesPerPartner, Partners: partners, PagesPerRefresh: pages,
+		Interval: o.Interval.Seconds(), Latency: o.Latency.Seconds(), ChildEnv: o.Env, ChildArgs: o.Args,
+	}
+	if o.Baseline {
+		logf("baseline: an exporter of one partner")
+		if rep.BaselineRSS, err = baseline(ctx, bin, dir, o); err != nil {
+			return nil, fmt.Errorf("baseline: %w", err)
+		}
+		logf("baseline RSS %s", mib(rep.BaselineRSS))
+	}
+
+	config := filepath.Join(dir, "config.yml")
+	if err := writeConfig(config, prov.URL, partners, pages, o.Interval); err != nil {
+		return nil, err
+	}
+	logPath := o.ChildLog
+	if logPath == "" {
+		logPath = filepath.Join(dir, "exporter.log")
+	}
+	env := o.Env
+	var prof *profiler
+	if o.ProfileDir != "" {
+		if prof, err = newProfiler(o.ProfileDir); err != nil {
+			return nil, err
+		}
+		env = append(slices.Clip(env), profileEnv+"="+prof.addr)
+		rep.ProfileDir = o.ProfileDir
+	}
+	if err := measure(ctx, rep, prov, bin, config, logPath, env, o, prof, logf); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// measure runs the exporter and measures its cold start, its idle phase
+// and its refresh phase into rep.
+func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logPath string, env []string, o Options, prof *profiler, logf func(string, ...any)) error {
+	rep.LoadAverage[0] = loadAverage()
+	c, err := startChild(bin, config, logPath, o.Args, env)
+	if err != nil {
+		return err
+	}
+	defer c.kill()
+	metricsURL := "http://" + c.addr + "/metrics"
+
+	// The idle phase ends when the next refresh starts: its peak is read,
+	// then reset, before the provider answers that refresh's first
+	// request.
+	var (
+		hookMu    sync.Mutex
+		idleOn    bool
+		idleEnd   time.Time
+		idlePeak  int64
+		hookErr   error
+		coldFetch float64
+	)
+	prov.setOnStart(func(i int) {
+		if i != 1 {
+			return
+		}
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		idleEnd = time.Now()
+		if !idleOn {
+			hookErr = errors.New("the next refresh started before the first one was visible: no idle time between refreshes; raise -interval")
+			return
+		}
+		_, hwm, err := memStatus(c.pid)
+		if err == nil {
+			err = resetPeak(c.pid)
+		}
+		idlePeak, hookErr = hwm, err
+		if prof != nil {
+			prof.get("heap", "heap-idle.pb.gz")
+			prof.get(fmt.Sprintf("profile?seconds=%d", int(math.Ceil(coldFetch))+2), "cpu-refresh.pb.gz")
+		}
+	})
+
+	pctx, pstop := context.WithCancel(ctx)
+	defer pstop()
+	pol := newPoller(c.addr, pollPeriod)
+	go pol.run(pctx)
+	logf("exporter started (pid %d, %s), waiting for its first snapshot", c.pid, c.addr)
+	changes, err := pol.wait(ctx, 1)
+	if err != nil {
+		return c.failed(fmt.Errorf("first refresh: %w", err))
+	}
+	rep.ColdStart = changes[0].at.Sub(c.start).Seconds()
+	logf("cold start: first snapshot visible after %.2fs (collector %.2fs)", rep.ColdStart, changes[0].duration)
+	first, err := checkScrape(ctx, metricsURL)
+	if err != nil {
+		return c.failed(fmt.Errorf("scrape: %w", err))
+	}
+	if first.series != rep.SeriesConfigured {
+		return c.failed(fmt.Errorf("the first snapshot has %d series, want %d: was the refresh cut short by its interval?", first.series, rep.SeriesConfigured))
+	}
+
+	// Idle phase, then the refresh phase: scrapes and memory samples
+	// run through both.
+	if err := resetPeak(c.pid); err != nil {
+		return err
+	}
+	hookMu.Lock()
+	idleStart := time.Now()
+	idleOn = true
+	if logs, _ := prov.log(); len(logs) > 0 {
+		coldFetch = changes[0].at.Sub(logs[0].start).Seconds()
+	}
+	hookMu.Unlock()
+	mctx, mstop := context.WithCancel(ctx)
+	defer mstop()
+	scrapesc := make(chan []scrape, 1)
+	memc := make(chan []memSample, 1)
+	go func() { scrapesc <- scrapeLoop(mctx, metricsURL) }()
+	go func() { memc <- sampleMem(mctx, c.pid) }()
+	if prof != nil {
+		// Well inside the idle phase, which lasts about the interval
+		// less the first refresh.
+		secs := max(1, min(5, int((o.Interval.Seconds()-coldFetch)/2)))
+		prof.get(fmt.Sprintf("profile?seconds=%d", secs), "cpu-idle.pb.gz")
+	}
+	logf("idle: scraping back to back until the next refresh")
+	for i := 1; i <= o.Refreshes; i++ {
+		changes, err = pol.wait(ctx, i+1)
+		if err != nil {
+			mstop()
+			return c.failed(fmt.Errorf("refresh %d: %w", i, err))
+		}
+		logs, _ := prov.log()
+		if i == 1 {
+			hookMu.Lock()
+			logf("idle phase: %.1fs", idleEnd.Sub(idleStart).Seconds())
+			hookMu.Unlock()
+		}
+		if len(logs) > i {
+			logf("refresh %d/%d: visible %.2fs after its first request", i, o.Refreshes, changes[i].at.Sub(logs[i].start).Seconds())
+		}
+	}
+	_, refreshPeak, err := memStatus(c.pid)
+	if err != nil {
+		return c.failed(err)
+	}
+	mstop()
+	scrapes, mem := <-scrapesc, <-memc
+	if prof != nil {
+		prof.get("heap", "heap-end.pb.gz")
+		prof.get("allocs", "allocs.pb.gz")
+		if err := prof.wait(); err != nil {
+			return err
+		}
+	}
+	last, err := checkScrape(ctx, metricsURL)
+	if err != nil {
+		return c.failed(fmt.Errorf("scrape: %w", err))
+	}
+	hookMu.Lock()
+	defer hookMu.Unlock()
+	if hookErr != nil {
+		return hookErr
+	}
+
+	rep.SeriesSeen = last.series
+	rep.ContentType, rep.BodyBytes, rep.BodyGzipBytes = last.contentType, last.bytes, last.gzipBytes
+	rep.LoadAverage[1] = loadAverage()
+	logs, misses := prov.log()
+	rep.ProviderMisses = misses
+	if len(logs) < o.Refreshes+1 {
+		return fmt.Errorf("the provider saw %d refreshes, want %d", len(logs), o.Refreshes+1)
+	}
+	rep.FirstRequest = logs[0].start.Sub(c.start).Seconds()
+	windows := make([]window, o.Refreshes+1)
+	afterFetches := make([]window, o.Refreshes+1)
+	for i := range windows {
+		windows[i] = window{logs[i].start, changes[i].at}
+		afterFetches[i] = window{logs[i].last, changes[i].at}
+		var maxRSS int64
+		for _, s := range mem {
+			if !s.at.Before(windows[i].start) && !s.at.After(windows[i].end) {
+				maxRSS = max(maxRSS, s.rss)
+			}
+		}
+		rep.Refreshes = append(rep.Refreshes, RefreshReport{
+			Duration: windows[i].end.Sub(windows[i].start).Seconds(),
+			Fetch:    logs[i].last.Sub(logs[i].start).Seconds(),
+			Exporter: changes[i].duration,
+			Requests: logs[i].requests,
+			Complete: logs[i].requests == rep.PagesPerRefresh,
+			MaxRSS:   maxRSS,
+		})
+	}
+	var idle, during, afterFetch []time.Duration
+	for _, s := range scrapes {
+		if s.err {
+			rep.ScrapeErrors++
+			continue
+		}
+		if !slices.ContainsFunc(windows[1:], func(w window) bool { return w.overlaps(s) }) {
+			idle = append(idle, s.duration())
+			continue
+		}
+		during = append(during, s.duration())
+		if slices.ContainsFunc(afterFetches[1:], func(w window) bool { return w.overlaps(s) }) {
+			afterFetch = append(afterFetch, s.duration())
+		}
+	}
+	rep.Idle, rep.During, rep.AfterFetch = stats(idle), stats(during), stats(afterFetch)
+	rep.P99Ratio = ratio(rep.During.P99, rep.Idle.P99)
+
+	var idleMem []memSample
+	for _, s := range mem {
+		if !s.at.Before(idleStart) && s.at.Before(idleEnd) {
+			idleMem = append(idleMem, s)
+		}
+	}
+	rep.IdleRSS = medianRSS(idleMem)
+	polls := pol.polls()
+	rep.GCIdle, rep.HeapGoalIdle, _ = gcFigures(polls, []window{{idleStart, idleEnd}})
+	rep.GCRefresh, _, rep.HeapGoalRefreshMax = gcFigures(polls, windows[1:])
+	rep.IdlePeak, rep.RefreshPeak = idlePeak, refreshPeak
+	rep.IdleRSSPerSeries = ratio(float64(rep.IdleRSS), float64(rep.SeriesConfigured))
+	if rep.BaselineRSS > 0 {
+		rep.IdleRSSPerSeriesOverBaseline = ratio(float64(rep.IdleRSS-rep.BaselineRSS), float64(rep.SeriesConfigured))
+	}
+	rep.IdlePeakRatio = ratio(float64(idlePeak), float64(rep.IdleRSS))
+	rep.PeakRatio = ratio(float64(refreshPeak), float64(rep.IdleRSS))
+	return nil
+}
+
+// baseline returns the idle RSS of the exporter reading one partner of
+// its own provider, scraped back to back for a while.
+func baseline(ctx context.Context, bin, dir string, o Options) (int64, error) {
+	prov := newProvider(1, 0)
+	if err := prov.prerender(ctx); err != nil {
+		return 0, err
+	}
+	if err := prov.start(); err != nil {
+		return 0, err
+	}
+	defer prov.close()
+	config := filepath.Join(dir, "baseline.yml")
+	if err := writeConfig(config, prov.URL, 1, 1, o.Interval); err != nil {
+		return 0, err
+	}
+	c, err := startChild(bin, config, filepath.Join(dir, "baseline.log"), o.Args, o.Env)
+	if err != nil {
+		return 0, err
+	}
+	defer c.kill()
+	pctx, pstop := context.WithCancel(ctx)
+	defer pstop()
+	pol := newPoller(c.addr, pollPeriod)
+	go pol.run(pctx)
+	if _, err := pol.wait(ctx, 1); err != nil {
+		return 0, c.failed(err)
+	}
+	sctx, sstop := context.WithTimeout(ctx, baselineScrapes)
+	defer sstop()
+	memc := make(chan []memSample, 1)
+	go func() { memc <- sampleMem(sctx, c.pid) }()
+	scrapeLoop(sctx, "http://"+c.addr+"/metrics")
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return medianRSS(<-memc), nil
+}

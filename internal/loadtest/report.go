@@ -1,0 +1,196 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The targets the run checks.
+const (
+	targetP99Ratio       = 1.5
+	targetPeakRatio      = 1.3
+	targetBytesPerSeries = 1024
+)
+
+// Report is what a run measured. Durations are in seconds, scrape times
+// in milliseconds, memory in bytes.
+type Report struct {
+	SeriesConfigured int      `json:"series_configured"`
+	SeriesSeen       int      `json:"series_seen"`
+	Partners         int      `json:"partners"`
+	PagesPerRefresh  int      `json:"pages_per_refresh"`
+	Interval         float64  `json:"interval_seconds"`
+	Latency          float64  `json:"provider_latency_seconds"`
+	ChildEnv         []string `json:"child_env,omitempty"`
+	ChildArgs        []string `json:"child_args,omitempty"`
+
+	ContentType   string `json:"content_type"`
+	BodyBytes     int64  `json:"body_bytes"`
+	BodyGzipBytes int64  `json:"body_gzip_bytes"`
+
+	// LoadAverage is the machine's one-minute load average at the
+	// start of the measured run and at its end.
+	LoadAverage [2]float64 `json:"load_average_1m"`
+
+	ColdStart float64 `json:"cold_start_seconds"`
+	// FirstRequest is when the provider saw the first request, from the
+	// process's start: loading the config and starting up.
+	FirstRequest float64         `json:"first_request_seconds"`
+	Refreshes    []RefreshReport `json:"refreshes"`
+	// ProviderMisses counts requests the provider could not replay.
+	ProviderMisses int `json:"provider_misses"`
+
+	Idle   ScrapeStats `json:"scrapes_idle"`
+	During ScrapeStats `json:"scrapes_during_refresh"`
+	// AfterFetch are the scrapes during refreshes that overlapped the
+	// time from a refresh's last provider answer to its end: the
+	// collector mapping the items and the cache storing the snapshot,
+	// without the wait for the provider.
+	AfterFetch   ScrapeStats `json:"scrapes_after_fetch"`
+	P99Ratio     float64     `json:"p99_ratio"`
+	ScrapeErrors int         `json:"scrape_errors"`
+
+	BaselineRSS int64 `json:"baseline_rss_bytes,omitempty"`
+	IdleRSS     int64 `json:"idle_rss_bytes"`
+	// IdleRSSPerSeries is the idle RSS over the series;
+	// IdleRSSPerSeriesOverBaseline takes the baseline off first.
+	IdleRSSPerSeries             float64 `json:"idle_rss_per_series_bytes"`
+	IdleRSSPerSeriesOverBaseline float64 `json:"idle_rss_per_series_over_baseline_bytes,omitempty"`
+	IdlePeak                     int64   `json:"idle_peak_rss_bytes"`
+	RefreshPeak                  int64   `json:"refresh_peak_rss_bytes"`
+	IdlePeakRatio                float64 `json:"idle_peak_ratio"`
+	PeakRatio                    float64 `json:"refresh_peak_ratio"`
+
+	// The exporter's garbage collections per second, idle and during
+	// refreshes, and its heap goal (go_memstats_next_gc_bytes): the
+	// median idle and the largest during refreshes. With GOGC=100 the
+	// goal is twice the heap live after the last collection.
+	GCIdle             float64 `json:"gc_per_second_idle"`
+	GCRefresh          float64 `json:"gc_per_second_during_refresh"`
+	HeapGoalIdle       int64   `json:"heap_goal_idle_bytes"`
+	HeapGoalRefreshMax int64   `json:"heap_goal_refresh_max_bytes"`
+
+	ProfileDir string `json:"profile_dir,omitempty"`
+}
+
+// RefreshReport is one refresh, the first being the cold start's.
+type RefreshReport struct {
+	// Duration runs from the provider's first request of the refresh to
+	// the first status poll that showed its new last-success timestamp.
+	Duration float64 `json:"duration_seconds"`
+	// Fetch runs from the first request to the last answer.
+	Fetch float64 `json:"fetch_seconds"`
+	// Exporter is influencer_collector_refresh_duration_seconds: the
+	// collector's poll, without storing the snapshot.
+	Exporter float64 `json:"exporter_duration_seconds"`
+	Requests int     `json:"requests"`
+	// Complete is false when the refresh read fewer pages than the
+	// listing has: cut short by its interval.
+	Complete bool `json:"complete"`
+	// MaxRSS is the highest RSS sampled during the refresh.
+	MaxRSS int64 `json:"max_rss_sampled_bytes"`
+}
+
+// ScrapeStats summarises scrape durations.
+type ScrapeStats struct {
+	Count int     `json:"count"`
+	P50   float64 `json:"p50_ms"`
+	P99   float64 `json:"p99_ms"`
+	Max   float64 `json:"max_ms"`
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// stats summarises ds, which it sorts.
+func stats(ds []time.Duration) ScrapeStats {
+	if len(ds) == 0 {
+		return ScrapeStats{}
+	}
+	slices.Sort(ds)
+	return ScrapeStats{Count: len(ds), P50: ms(quantile(ds, 0.5)), P99: ms(quantile(ds, 0.99)), Max: ms(ds[len(ds)-1])}
+}
+
+// quantile is the nearest-rank q-quantile of sorted ds.
+func quantile[T any](sorted []T, q float64) T {
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[max(0, min(i, len(sorted)-1))]
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+// WriteText writes the report for people.
+func (r *Report) WriteText(w io.Writer) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "series: %d configured (%d partners, %d pages a refresh), %d seen on /metrics\n",
+		r.SeriesConfigured, r.Partners, r.PagesPerRefresh, r.SeriesSeen)
+	fmt.Fprintf(&b, "refresh interval: %gs, provider latency: %gs", r.Interval, r.Latency)
+	if len(r.ChildEnv) > 0 || len(r.ChildArgs) > 0 {
+		fmt.Fprintf(&b, ", exporter env %q args %q", r.ChildEnv, r.ChildArgs)
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "body: %d bytes, %d gzipped (%.1f B a series), %s\n",
+		r.BodyBytes, r.BodyGzipBytes, ratio(float64(r.BodyGzipBytes), float64(r.SeriesSeen)), r.ContentType)
+	fmt.Fprintf(&b, "machine load average (1m): %.1f at the start, %.1f at the end\n", r.LoadAverage[0], r.LoadAverage[1])
+	fmt.Fprintf(&b, "cold start: %.2fs to the first complete snapshot, the first provider request after %.2fs\n", r.ColdStart, r.FirstRequest)
+	for i, f := range r.Refreshes {
+		name := fmt.Sprintf("refresh %d", i)
+		if i == 0 {
+			name = "refresh 0 (cold)"
+		}
+		fmt.Fprintf(&b, "%s: %.2fs to visible (fetch %.2fs, collector %.2fs), %d requests", name, f.Duration, f.Fetch, f.Exporter, f.Requests)
+		if f.MaxRSS > 0 {
+			fmt.Fprintf(&b, ", max RSS sampled %s", mib(f.MaxRSS))
+		}
+		if !f.Complete {
+			b.WriteString(", CUT SHORT")
+		}
+		b.WriteString("\n")
+	}
+	if r.ProviderMisses > 0 {
+		fmt.Fprintf(&b, "provider: %d requests answered by the fake itself, not replayed\n", r.ProviderMisses)
+	}
+	fmt.Fprintf(&b, "scrapes idle:    %6d  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms\n", r.Idle.Count, r.Idle.P50, r.Idle.P99, r.Idle.Max)
+	fmt.Fprintf(&b, "scrapes refresh: %6d  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms\n", r.During.Count, r.During.P50, r.During.P99, r.During.Max)
+	fmt.Fprintf(&b, "  after fetch:   %6d  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  (%.2fx idle p99)\n",
+		r.AfterFetch.Count, r.AfterFetch.P50, r.AfterFetch.P99, r.AfterFetch.Max, ratio(r.AfterFetch.P99, r.Idle.P99))
+	fmt.Fprintf(&b, "p99 during refresh / idle: %.2f (target <= %.1f: %s)\n", r.P99Ratio, targetP99Ratio, verdict(r.P99Ratio <= targetP99Ratio))
+	if r.ScrapeErrors > 0 {
+		fmt.Fprintf(&b, "scrape errors: %d\n", r.ScrapeErrors)
+	}
+	if r.BaselineRSS > 0 {
+		fmt.Fprintf(&b, "baseline RSS (one series' config, idle): %s\n", mib(r.BaselineRSS))
+	}
+	fmt.Fprintf(&b, "idle RSS (median): %s, %.0f B a series (target <= %d: %s)", mib(r.IdleRSS), r.IdleRSSPerSeries,
+		targetBytesPerSeries, verdict(r.IdleRSSPerSeries <= targetBytesPerSeries))
+	if r.BaselineRSS > 0 {
+		fmt.Fprintf(&b, ", %.0f B a series over the baseline", r.IdleRSSPerSeriesOverBaseline)
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "idle peak RSS: %s (%.2fx idle)\n", mib(r.IdlePeak), r.IdlePeakRatio)
+	fmt.Fprintf(&b, "refresh peak RSS: %s (%.2fx idle; target <= %.1f: %s)\n", mib(r.RefreshPeak), r.PeakRatio,
+		targetPeakRatio, verdict(r.PeakRatio <= targetPeakRatio))
+	fmt.Fprintf(&b, "GC: %.2f collections/s idle, %.2f/s during refreshes; heap goal %s idle (median), %s at most during refreshes\n",
+		r.GCIdle, r.GCRefresh, mib(r.HeapGoalIdle), mib(r.HeapGoalRefreshMax))
+	if r.ProfileDir != "" {
+		fmt.Fprintf(&b, "profiles: %s\n", r.ProfileDir)
+	}
+	_, _ = io.WriteString(w, b.String())
+}
