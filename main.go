@@ -127,11 +127,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	logger.Info("starting "+program, "version", version.Info(), "build_context", version.BuildContext())
 
-	// The sandbox must listen before the first refresh, so start it from a
-	// first load of the file; reloads never restart it.
-	cfg, _, err := exporter.Check(*configFile)
+	// The collectors are built with the storage, so it is opened first;
+	// a config error is still the one reported when both are wrong.
+	runner := exporter.NewRunner(*configFile, logger)
+	storage, storageErr := exporter.OpenStorage(*storagePath, logger.With("component", "storage"))
+	runner.Storage = storage
+	// The file is read and built once: the sandbox must listen before the
+	// first refresh, so it starts between loading the config and running
+	// it; reloads never restart it.
+	cfg, instances, err := runner.Load()
 	if err != nil {
 		logger.Error("invalid configuration", "err", err)
+		return 1
+	}
+	if storageErr != nil {
+		logger.Error("cannot use --storage.path", "err", storageErr)
 		return 1
 	}
 	if cfg.Sandbox != nil {
@@ -144,11 +154,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Info("sandbox campaign running: fake provider APIs on loopback, no credentials used")
 	}
 
-	runner := exporter.NewRunner(*configFile, logger)
-	if runner.Storage, err = exporter.OpenStorage(*storagePath, logger.With("component", "storage")); err != nil {
-		logger.Error("cannot use --storage.path", "err", err)
-		return 1
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		versioncollector.NewCollector(program),
@@ -160,10 +165,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Error("register metrics", "err", err)
 		return 1
 	}
-	if err := runner.Reload(); err != nil {
-		logger.Error("invalid configuration", "err", err)
-		return 1
-	}
+	runner.Start(cfg, instances)
 	defer runner.Stop()
 
 	ctx, quit := context.WithCancel(ctx)

@@ -62,7 +62,8 @@ type ReloadStatus struct {
 	LastSuccess time.Time
 }
 
-// NewRunner returns a runner for the config file; call Reload to start it.
+// NewRunner returns a runner for the config file; call Reload, or Load
+// then Start, to start it.
 func NewRunner(file string, logger *slog.Logger) *Runner {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -133,11 +134,15 @@ func (r *Runner) registerGathered(reg prometheus.Registerer) error {
 // wrong type, invalid values and what each collector refuses, even when
 // an earlier kind of error was found.
 func Check(file string) (*Config, []*Instance, error) {
+	return check(file, Deps{})
+}
+
+func check(file string, d Deps) (*Config, []*Instance, error) {
 	cfg, errs := loadConfig(file)
 	if cfg == nil {
 		return nil, nil, errs.err()
 	}
-	instances, err := Build(cfg, Deps{})
+	instances, err := Build(cfg, d)
 	errs.add(phaseBuild, err)
 	if err := errs.err(); err != nil {
 		return nil, nil, err
@@ -145,11 +150,36 @@ func Check(file string) (*Config, []*Instance, error) {
 	return cfg, instances, nil
 }
 
+// Load loads the config file and builds its collectors for this runner
+// (set Storage and Transport first), without running them; its error
+// reports every problem at once, as Check's does. Start runs what it
+// returns: a process that must act on the config before the first
+// refresh (start the sandbox) reads and builds it once, where Check then
+// Reload would do both twice, doubling the startup time and memory peak
+// of a large config.
+func (r *Runner) Load() (*Config, []*Instance, error) {
+	return check(r.file, r.deps())
+}
+
+// Start runs the config and instances Load returned, as a successful
+// Reload would, and records it as the last reload.
+func (r *Runner) Start(cfg *Config, instances []*Instance) {
+	r.apply(cfg, instances)
+	r.recordReload(nil)
+}
+
 // Reload loads the config file and, if it is valid, replaces the running
 // collectors. Snapshots of collectors that stay keep being served, and keep
 // their refresh schedule.
 func (r *Runner) Reload() error {
 	err := r.reload()
+	r.recordReload(err)
+	return err
+}
+
+// recordReload sets the outcome of a (re)load for LastReload and the
+// reload metrics.
+func (r *Runner) recordReload(err error) {
 	now := time.Now()
 	r.lastMu.Lock()
 	r.lastReload.At, r.lastReload.Err = now, err
@@ -159,11 +189,10 @@ func (r *Runner) Reload() error {
 	r.lastMu.Unlock()
 	if err != nil {
 		r.reloadOK.Set(0)
-		return err
+		return
 	}
 	r.reloadOK.Set(1)
 	r.reloadTime.Set(float64(now.UnixNano()) / 1e9)
-	return nil
 }
 
 // LastReload returns the outcome of the last Reload.
@@ -198,10 +227,22 @@ func (r *Runner) reload() error {
 	if err != nil {
 		return err
 	}
-	instances, err := Build(cfg, Deps{Metrics: r.Metrics, Logger: r.Logger, Links: r.Links, Transport: r.Transport, Storage: r.Storage})
+	instances, err := Build(cfg, r.deps())
 	if err != nil {
 		return err
 	}
+	r.apply(cfg, instances)
+	return nil
+}
+
+// deps returns what the runner's collectors share.
+func (r *Runner) deps() Deps {
+	return Deps{Metrics: r.Metrics, Logger: r.Logger, Links: r.Links, Transport: r.Transport, Storage: r.Storage}
+}
+
+// apply replaces the running collectors with instances, built from cfg
+// with the runner's deps.
+func (r *Runner) apply(cfg *Config, instances []*Instance) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stopLocked(30 * time.Second)
@@ -256,7 +297,6 @@ func (r *Runner) reload() error {
 	r.instances, r.cancel, r.done = instances, cancel, done
 	r.Logger.Info("configuration loaded", "file", r.file, "collectors", len(instances), "campaigns", len(cfg.Campaigns))
 	logPostSeries(r.Logger, cfg)
-	return nil
 }
 
 // Config returns the running config, nil before the first successful load.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -137,5 +138,81 @@ influencer_creator_fee{campaign="spring",creator="alice",currency="EUR"} ` + fee
 	}
 	if n, err := testutil.GatherAndCount(reg, "influencer_post_views_at_age", "influencer_early_curve_posts"); err != nil || n != 0 {
 		t.Errorf("%d early curve series once the collector is gone (%v), want 0", n, err)
+	}
+}
+
+// Load then Start reads and builds the config file once: Start runs what
+// Load built, with the runner's dependencies, and records it as a
+// successful reload, as a first Reload would. Load reports every problem
+// at once, as Check does.
+func TestRunnerLoadThenStart(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config.yml")
+	const config = "collectors:\n  - type: fake\n    name: start-a\n"
+	if err := os.WriteFile(file, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	col := &testCollector{}
+	col.set([]Sample{clicks(7, "fk.io/a")}, nil)
+	testMu.Lock()
+	testCollectors["start-a"] = col
+	testMu.Unlock()
+
+	r := NewRunner(file, nil)
+	reg := prometheus.NewPedanticRegistry()
+	if err := r.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	cfg, instances, err := r.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Config() != nil || !r.LastReload().At.IsZero() || testutil.ToFloat64(r.reloadOK) != 0 {
+		t.Fatal("Load ran the config or recorded a reload")
+	}
+
+	// Start must not read the file again: without it, it still runs
+	// what Load built.
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	r.Start(cfg, instances)
+	t.Cleanup(r.Stop)
+	if r.Config() != cfg {
+		t.Error("Start did not run the config Load returned")
+	}
+	if got := r.Instances(); len(got) != 1 || got[0] != instances[0] {
+		t.Errorf("running instances = %v, want those Load built", got)
+	}
+	if rs := r.LastReload(); rs.Err != nil || rs.LastSuccess.IsZero() {
+		t.Errorf("last reload after Start = %+v, want a success", rs)
+	}
+	if got := testutil.ToFloat64(r.reloadOK); got != 1 {
+		t.Errorf("influencer_config_last_reload_successful = %g after Start, want 1", got)
+	}
+	if got := testutil.ToFloat64(r.reloadTime); got <= 0 {
+		t.Errorf("influencer_config_last_reload_success_timestamp_seconds = %g after Start, want the time", got)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(r.Cache.samplesOf("start-a")) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("start-a never refreshed")
+		}
+	}
+
+	// Reloads read the file as before: now missing, the running config
+	// stays.
+	if err := r.Reload(); err == nil {
+		t.Fatal("reload of a missing file succeeded")
+	}
+	if r.Config() != cfg || testutil.ToFloat64(r.reloadOK) != 0 {
+		t.Error("a failed reload after Start did not keep the running config, or reported success")
+	}
+
+	// Load's error is Check's: every phase, sorted by line.
+	bad := NewRunner(filepath.Join("testdata", "bad", "every_phase.yml"), nil)
+	_, _, want := Check(filepath.Join("testdata", "bad", "every_phase.yml"))
+	cfg, instances, err = bad.Load()
+	if cfg != nil || instances != nil || err == nil || want == nil || err.Error() != want.Error() {
+		t.Errorf("Load = %v, %v, %v; want no config and Check's error:\n%v", cfg, instances, err, want)
 	}
 }
