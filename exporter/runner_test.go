@@ -216,3 +216,43 @@ func TestRunnerLoadThenStart(t *testing.T) {
 		t.Errorf("Load = %v, %v, %v; want no config and Check's error:\n%v", cfg, instances, err, want)
 	}
 }
+
+// BenchmarkRunnerStartAgency: starting on the agency's config, as serve
+// did (Check to start the sandbox, then a first Reload, both reading and
+// building it all) and as it does (Load then Start, once).
+func BenchmarkRunnerStartAgency(b *testing.B) {
+	file := filepath.Join(b.TempDir(), "agency.yml")
+	if err := os.WriteFile(file, agencyConfig(), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		start func(r *Runner) error
+	}{
+		{"check then reload", func(r *Runner) error {
+			if _, _, err := Check(file); err != nil {
+				return err
+			}
+			return r.Reload()
+		}},
+		{"load then start", func(r *Runner) error {
+			cfg, instances, err := r.Load()
+			if err != nil {
+				return err
+			}
+			r.Start(cfg, instances)
+			return nil
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				r := NewRunner(file, nil)
+				if err := tc.start(r); err != nil {
+					b.Fatal(err)
+				}
+				r.Stop()
+			}
+		})
+	}
+}
