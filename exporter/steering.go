@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,11 @@ var checkpointDesc = prometheus.NewDesc("influencer_campaign_checkpoint_timestam
 
 // SteeringMetrics exports each creator's fee and budget and each campaign's
 // last checkpoint, from the running config.
+//
+// A config can list many creators and few fees, so what depends on the
+// config alone (the budgets, the flat fees, which creators are paid per
+// post, which campaigns have checkpoints) is worked out once per config,
+// and a scrape only counts posts and reads the clock.
 type SteeringMetrics struct {
 	config func() *Config
 	cache  *Cache
@@ -24,6 +30,54 @@ type SteeringMetrics struct {
 	// creator (post_series: per_creator); nil when none are.
 	posts *PostSeries
 	now   func() time.Time
+	// plan is the plan of the config last scraped. The runner swaps the
+	// config pointer on reload and never changes a loaded config, so the
+	// pointer identifies the plan.
+	plan atomic.Pointer[steeringPlan]
+}
+
+// steeringPlan is what a scrape exports for one config, less what depends
+// on the time or on the snapshots.
+type steeringPlan struct {
+	cfg *Config
+	// fixed are the series the config alone sets: every budget, and the
+	// fee of each creator paid no amount per post.
+	fixed []prometheus.Metric
+	// perPost are the creators paid per post, whose fee follows their
+	// post count.
+	perPost []perPostFee
+	// schedules are the checkpoints of the campaigns that have some.
+	schedules []campaignSchedule
+	// checkpoints are the last checkpoint series computed, reused while
+	// the clock stays in their window.
+	checkpoints atomic.Pointer[checkpointSeries]
+}
+
+type perPostFee struct {
+	key [2]string // campaign, creator
+	fee Fee
+	// last is the fee series of the post count last scraped: counts
+	// change seldom between scrapes, and the series is reused until
+	// they do.
+	last atomic.Pointer[postFeeSeries]
+}
+
+type postFeeSeries struct {
+	posts  int
+	metric prometheus.Metric
+}
+
+type campaignSchedule struct {
+	campaign    string
+	checkpoints *Checkpoints
+}
+
+// checkpointSeries are the checkpoint series of a plan at any time from
+// from (inclusive) to until (exclusive; zero: no end): no campaign passes
+// a checkpoint in between.
+type checkpointSeries struct {
+	from, until time.Time
+	metrics     []prometheus.Metric
 }
 
 var _ prometheus.Collector = (*SteeringMetrics)(nil)
@@ -53,33 +107,136 @@ func (s *SteeringMetrics) Collect(ch chan<- prometheus.Metric) {
 	if cfg == nil {
 		return
 	}
+	p := s.plan.Load()
+	if p == nil || p.cfg != cfg {
+		// Scrapes racing after a reload may each build the plan; the
+		// plans are equal, and the last stored is kept.
+		p = newSteeringPlan(cfg)
+		s.plan.Store(p)
+	}
 	now := s.now()
-	var posts map[[2]string]int
+	for _, m := range p.checkpointsAt(now) {
+		ch <- m
+	}
+	for _, m := range p.fixed {
+		ch <- m
+	}
+	if len(p.perPost) == 0 {
+		return
+	}
+	var snapshots []publishedPosts
+	if s.cache != nil {
+		snapshots = append(slices.Clone(s.cache.view.Load().posts), s.posts.published()...)
+	}
+	at := float64(now.UnixNano()) / 1e9
+	for i := range p.perPost {
+		c := &p.perPost[i]
+		n := postCount(snapshots, c.key, at)
+		last := c.last.Load()
+		if last == nil || last.posts != n {
+			last = &postFeeSeries{posts: n, metric: prometheus.MustNewConstMetric(CreatorFee.Desc(), prometheus.GaugeValue, c.fee.Owed(n), c.key[0], c.key[1], c.fee.Currency)}
+			c.last.Store(last)
+		}
+		ch <- last.metric
+	}
+}
+
+// newSteeringPlan walks the campaigns and creators of cfg once.
+func newSteeringPlan(cfg *Config) *steeringPlan {
+	p := &steeringPlan{cfg: cfg}
 	for _, camp := range cfg.Campaigns {
 		if camp == nil {
 			continue
 		}
 		if camp.Checkpoints != nil {
-			if last := camp.Checkpoints.Last(now); !last.IsZero() {
-				ch <- prometheus.MustNewConstMetric(checkpointDesc, prometheus.GaugeValue, float64(last.Unix()), camp.Name)
-			}
+			p.schedules = append(p.schedules, campaignSchedule{camp.Name, camp.Checkpoints})
 		}
 		for _, cr := range camp.Creators {
 			if cr == nil || cr.Fee == nil {
 				continue
 			}
 			f := cr.Fee
-			n := 0
 			if f.PerPost > 0 {
-				if posts == nil && s.cache != nil {
-					posts = s.cache.postCounts(now, s.posts.published()...)
-				}
-				n = posts[[2]string{camp.Name, cr.Name}]
+				p.perPost = append(p.perPost, perPostFee{key: [2]string{camp.Name, cr.Name}, fee: *f})
+			} else {
+				p.fixed = append(p.fixed, prometheus.MustNewConstMetric(CreatorFee.Desc(), prometheus.GaugeValue, f.Owed(0), camp.Name, cr.Name, f.Currency))
 			}
-			ch <- prometheus.MustNewConstMetric(CreatorFee.Desc(), prometheus.GaugeValue, f.Owed(n), camp.Name, cr.Name, f.Currency)
 			if f.Budget > 0 {
-				ch <- prometheus.MustNewConstMetric(CreatorBudget.Desc(), prometheus.GaugeValue, f.Budget, camp.Name, cr.Name, f.Currency)
+				p.fixed = append(p.fixed, prometheus.MustNewConstMetric(CreatorBudget.Desc(), prometheus.GaugeValue, f.Budget, camp.Name, cr.Name, f.Currency))
 			}
+		}
+	}
+	return p
+}
+
+// checkpointsAt returns the series of each campaign's last checkpoint at
+// or before now. They change only when a campaign passes a checkpoint, so
+// they are computed again only then, or when the clock goes back.
+func (p *steeringPlan) checkpointsAt(now time.Time) []prometheus.Metric {
+	if len(p.schedules) == 0 {
+		return nil
+	}
+	if c := p.checkpoints.Load(); c != nil && !now.Before(c.from) && (c.until.IsZero() || now.Before(c.until)) {
+		return c.metrics
+	}
+	c := &checkpointSeries{}
+	for _, sc := range p.schedules {
+		last := sc.checkpoints.Last(now)
+		if last.IsZero() {
+			// No valid time: no checkpoint, now or later.
+			continue
+		}
+		c.metrics = append(c.metrics, prometheus.MustNewConstMetric(checkpointDesc, prometheus.GaugeValue, float64(last.Unix()), sc.campaign))
+		if last.After(c.from) {
+			c.from = last
+		}
+		if next := sc.checkpoints.Next(now); !next.IsZero() && (c.until.IsZero() || next.Before(c.until)) {
+			c.until = next
+		}
+	}
+	p.checkpoints.Store(c)
+	return c.metrics
+}
+
+// postCount returns how many distinct posts (by provider and post id) of
+// the campaign and creator key the snapshots hold that were published at
+// or before at (Unix seconds). A post two snapshots report counts once.
+func postCount(snapshots []publishedPosts, key [2]string, at float64) int {
+	var first map[string]float64
+	var ids map[string]struct{}
+	for _, snapshot := range snapshots {
+		posts := snapshot[key]
+		if len(posts) == 0 {
+			continue
+		}
+		if first == nil {
+			// A snapshot's posts are distinct already: only posts
+			// found in a second snapshot need a set.
+			first = posts
+			continue
+		}
+		if ids == nil {
+			ids = map[string]struct{}{}
+			addPublished(ids, first, at)
+		}
+		addPublished(ids, posts, at)
+	}
+	if ids != nil {
+		return len(ids)
+	}
+	n := 0
+	for _, published := range first {
+		if !(published > at) {
+			n++
+		}
+	}
+	return n
+}
+
+func addPublished(ids map[string]struct{}, posts map[string]float64, at float64) {
+	for id, published := range posts {
+		if !(published > at) {
+			ids[id] = struct{}{}
 		}
 	}
 }
@@ -108,37 +265,6 @@ func publishedOf(samples []Sample) publishedPosts {
 			out[k] = m
 		}
 		m[s.Label(LabelProvider)+"\xff"+s.Label("post")] = s.Value
-	}
-	return out
-}
-
-// postCounts returns, by campaign and creator, how many distinct posts
-// (by provider and post id) the current snapshots hold that were
-// published at or before now, counting also those of collected: the
-// posts of the snapshots stored summed per creator, as collected. A post
-// two collectors report counts once. It reads the published view, without
-// the cache's lock: a scrape calls it.
-func (c *Cache) postCounts(now time.Time, collected ...publishedPosts) map[[2]string]int {
-	at := float64(now.UnixNano()) / 1e9
-	seen := map[[2]string]map[string]struct{}{}
-	for _, snapshot := range append(slices.Clone(c.view.Load().posts), collected...) {
-		for k, posts := range snapshot {
-			for id, published := range posts {
-				if published > at {
-					continue
-				}
-				ids := seen[k]
-				if ids == nil {
-					ids = map[string]struct{}{}
-					seen[k] = ids
-				}
-				ids[id] = struct{}{}
-			}
-		}
-	}
-	out := make(map[[2]string]int, len(seen))
-	for k, ids := range seen {
-		out[k] = len(ids)
 	}
 	return out
 }

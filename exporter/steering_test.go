@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -393,5 +395,88 @@ func TestSteeringMetricsWithoutConfig(t *testing.T) {
 	m = NewSteeringMetrics(func() *Config { return cfg }, nil, nil)
 	if n := testutil.CollectAndCount(m); n != 0 {
 		t.Errorf("no fee, no checkpoints: %d series, want 0", n)
+	}
+}
+
+// TestSteeringMetricsCheckpointCrossed checks the checkpoint series follow
+// the clock across checkpoints, forwards and back, on one collector.
+func TestSteeringMetricsCheckpointCrossed(t *testing.T) {
+	cfg, err := ParseConfig("c.yml", []byte(steeringConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var clock time.Time
+	m := NewSteeringMetrics(func() *Config { return cfg }, NewCache(), func() time.Time { return clock })
+	for _, tc := range []struct{ now, want string }{
+		{"2026-03-29T12:00:00+02:00", "2026-03-29T09:00:00+02:00"},
+		{"2026-03-29T17:59:59+02:00", "2026-03-29T09:00:00+02:00"},
+		{"2026-03-29T18:00:00+02:00", "2026-03-29T18:00:00+02:00"},
+		{"2026-03-30T08:59:59+02:00", "2026-03-29T18:00:00+02:00"},
+		{"2026-03-30T09:00:00+02:00", "2026-03-30T09:00:00+02:00"},
+		// The clock set back.
+		{"2026-03-29T08:59:59+02:00", "2026-03-28T18:00:00+01:00"},
+		{"2026-03-29T09:00:00+02:00", "2026-03-29T09:00:00+02:00"},
+	} {
+		clock = mustTime(t, tc.now)
+		want := fmt.Sprintf(`
+# HELP influencer_campaign_checkpoint_timestamp_seconds Unix time of the campaign's last checkpoint read passed, per the checkpoint schedule in the config.
+# TYPE influencer_campaign_checkpoint_timestamp_seconds gauge
+influencer_campaign_checkpoint_timestamp_seconds{campaign="spring"} %g
+`, float64(mustTime(t, tc.want).Unix()))
+		if err := testutil.CollectAndCompare(m, strings.NewReader(want), "influencer_campaign_checkpoint_timestamp_seconds"); err != nil {
+			t.Errorf("at %s: %v", tc.now, err)
+		}
+	}
+}
+
+// TestSteeringMetricsReload checks a scrape exports the fees of the config
+// loaded last, with scrapes running while configs are swapped.
+func TestSteeringMetricsReload(t *testing.T) {
+	first, err := ParseConfig("c.yml", []byte(steeringConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := ParseConfig("c.yml", []byte("campaigns:\n  - name: autumn\n    creators:\n      - name: erin\n        fee: {amount: 700, per_post: 5, currency: GBP, budget: 900}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg atomic.Pointer[Config]
+	cfg.Store(first)
+	now := mustTime(t, "2026-03-29T12:00:00+02:00")
+	m := NewSteeringMetrics(cfg.Load, NewCache(), func() time.Time { return now })
+	if n := testutil.CollectAndCount(m, "influencer_creator_fee"); n != 4 {
+		t.Errorf("first config: %d fee series, want 4", n)
+	}
+
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				_ = testutil.CollectAndCount(m)
+			}
+		}()
+	}
+	for i := range 50 {
+		if i%2 == 0 {
+			cfg.Store(second)
+		} else {
+			cfg.Store(first)
+		}
+	}
+	wg.Wait()
+
+	cfg.Store(second)
+	want := `
+# HELP influencer_creator_budget Budget set for a creator in the campaign, from the config, in major units of the currency.
+# TYPE influencer_creator_budget gauge
+influencer_creator_budget{campaign="autumn",creator="erin",currency="GBP"} 900
+# HELP influencer_creator_fee Fee owed to a creator for the campaign so far, from the config: the flat amount plus the per-post amount for each campaign post the exporter tracks, in major units of the currency.
+# TYPE influencer_creator_fee gauge
+influencer_creator_fee{campaign="autumn",creator="erin",currency="GBP"} 700
+`
+	if err := testutil.CollectAndCompare(m, strings.NewReader(want)); err != nil {
+		t.Error(err)
 	}
 }
