@@ -84,65 +84,69 @@ type fetcher struct {
 	maxPages int
 }
 
-// fetch returns every item of every page of the resource at rel (a path
-// joined to the base URL), and the number of calls made.
-func (f *fetcher) fetch(ctx context.Context, rel string) ([]any, int, error) {
+// fetch requests every page of the resource at rel (a path joined to the
+// base URL) and hands each page's items to page as the page arrives, so
+// that a page's decoded JSON is dropped before the next is requested. It
+// returns the number of calls made. On an error, the items already handed
+// over are no result: the caller discards them.
+func (f *fetcher) fetch(ctx context.Context, rel string, page func(items []any)) (int, error) {
 	next, q := f.firstURL(rel)
-	page := f.p.Start
+	number := f.p.Start
 	var (
-		items []any
+		items int
 		seen  = map[string]bool{}
 	)
 	for calls := 1; ; calls++ {
 		if calls > f.maxPages {
-			return nil, calls - 1, fmt.Errorf("more than max_pages (%d) pages: %w", f.maxPages, exporter.ErrBadResponse)
+			return calls - 1, fmt.Errorf("more than max_pages (%d) pages: %w", f.maxPages, exporter.ErrBadResponse)
 		}
 		var body any
 		resp, err := f.api.Client.GetJSON(ctx, next, f.api.Header, &body)
 		if err != nil {
-			return nil, calls, err
+			return calls, err
 		}
 		got, err := itemsOf(body, f.itemsAt)
 		if err != nil {
-			return nil, calls, fmt.Errorf("page %d: %w", calls, err)
+			return calls, fmt.Errorf("page %d: %w", calls, err)
 		}
-		items = append(items, got...)
+		page(got)
+		items += len(got)
 
 		var following string
 		switch f.p.Type {
 		case pageCursor:
 			c, ok := f.cursorAt.scalar(body)
 			if !ok || c == "" || len(got) == 0 {
-				return items, calls, nil
+				return calls, nil
 			}
 			if seen[c] {
-				return nil, calls, fmt.Errorf("cursor %q repeated after %d items: %w", c, len(items), exporter.ErrBadResponse)
+				return calls, fmt.Errorf("cursor %q repeated after %d items: %w", c, items, exporter.ErrBadResponse)
 			}
 			seen[c] = true
 			q.Set(f.p.Param, c)
 			following = f.api.Base + rel + "?" + q.Encode()
 		case pagePage:
 			if len(got) == 0 || (f.p.Size > 0 && len(got) < f.p.Size) {
-				return items, calls, nil
+				return calls, nil
 			}
-			page++
-			q.Set(f.p.Param, strconv.Itoa(page))
+			number++
+			q.Set(f.p.Param, strconv.Itoa(number))
 			following = f.api.Base + rel + "?" + q.Encode()
 		case pageLink:
 			u, ok, err := nextLink(resp.Header, next, f.api.Base)
 			if err != nil {
-				return nil, calls, err
+				return calls, err
 			}
 			if !ok {
-				return items, calls, nil
+				return calls, nil
 			}
 			if seen[u] {
-				return nil, calls, fmt.Errorf("link rel=next repeated after %d items: %w", len(items), exporter.ErrBadResponse)
+				return calls, fmt.Errorf("link rel=next repeated after %d items: %w", items, exporter.ErrBadResponse)
 			}
 			seen[u] = true
 			following = u
 		default:
-			return items, calls, nil
+			return calls, nil
 		}
 		next = following
 	}

@@ -97,6 +97,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"math"
 	"net/url"
@@ -253,6 +254,13 @@ type collector struct {
 
 	// sources bounds the source label of referral visitors.
 	sources *exporter.Sources
+
+	// disjoint is set when no two targets can give the same series: a
+	// sample's campaign and creator labels are its target's when the
+	// target names them, and with several targets every target names
+	// its campaign, so targets of different campaigns and creators give
+	// different series.
+	disjoint bool
 
 	mu   sync.Mutex
 	last map[string][]exporter.Sample // by target key: its last samples
@@ -569,12 +577,32 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 			maxPages: pg.MaxPages,
 		},
 		targets:     targets,
+		disjoint:    disjoint(targets),
 		creator:     creator,
 		campaign:    campaign,
 		values:      values,
 		campaignsOf: campaignsOf,
 		logger:      s.Logger,
 	}, nil
+}
+
+// disjoint reports whether no two targets can give the same series: one
+// target, or targets that each name a campaign, with no two naming the
+// same campaign and creator (the config has no creator twice in a
+// campaign, so this holds for every URL with a placeholder).
+func disjoint(targets []target) bool {
+	if len(targets) <= 1 {
+		return true
+	}
+	seen := map[[2]string]bool{}
+	for _, t := range targets {
+		k := [2]string{t.campaign, t.creator}
+		if t.campaign == "" || seen[k] {
+			return false
+		}
+		seen[k] = true
+	}
+	return true
 }
 
 // parseMapping parses a creator or campaign mapping; mapOnly allows a map
@@ -611,7 +639,8 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			errs = append(errs, c.skip(t)...)
 			continue
 		}
-		got, n, err := c.f.fetch(ctx, t.rel)
+		m := c.newItemMapper(t)
+		n, err := c.f.fetch(ctx, t.rel, m.mapPage)
 		calls += n
 		if err != nil && exporter.OutOfTime(ctx) {
 			cut = true
@@ -629,108 +658,195 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		if err != nil {
 			return nil, fmt.Errorf("json %s: %s: %w", c.provider, c.what(t), err)
 		}
-		samples, n2, err := c.mapItems(t, got)
-		if err != nil {
-			return nil, err
+		// A malformed item fails the refresh once every page is read:
+		// an error of a later page, such as a 404 or a timeout, takes
+		// precedence, as it would if the items were mapped at the end.
+		if m.err != nil {
+			return nil, m.err
 		}
-		items += len(got)
-		ignored += n2
+		items += m.items
+		ignored += m.ignored
+		samples := m.series.samples
+		if cap(samples)-len(samples) > len(samples)/4 {
+			// Kept until the next refresh: not with the spare room
+			// of the appends.
+			samples = slices.Clone(samples)
+		}
 		fresh[t.key()] = samples
 	}
+	total := 0
 	for _, t := range c.targets {
 		if samples, ok := fresh[t.key()]; ok {
 			c.last[t.key()] = samples
 			c.rot.Done(t.key())
 		}
+		total += len(c.last[t.key()])
 	}
 
 	// Every target's samples, read now or kept, in config order; items
-	// of several targets on one series are summed, as items are.
-	type key struct {
-		metric *exporter.Metric
-		labels string
-	}
-	var order []key
-	byKey := map[key]*exporter.Sample{}
-	for _, t := range c.targets {
-		for _, s := range c.last[t.key()] {
-			k := key{s.Metric, strings.Join(s.LabelValues, "\xff")}
-			if prev, ok := byKey[k]; ok {
-				prev.Value += s.Value
-				continue
-			}
-			s := s
-			byKey[k] = &s
-			order = append(order, k)
+	// of several targets on one series are summed, as items are. Targets
+	// that each name a different campaign or creator cannot share a
+	// series (see collector.disjoint): their samples are just joined.
+	var out []exporter.Sample
+	if c.disjoint {
+		out = make([]exporter.Sample, 0, total)
+		for _, t := range c.targets {
+			out = append(out, c.last[t.key()]...)
 		}
-	}
-	out := make([]exporter.Sample, 0, len(order))
-	for _, k := range order {
-		out = append(out, *byKey[k])
+	} else {
+		all := newSeriesSet(total)
+		for _, t := range c.targets {
+			for _, s := range c.last[t.key()] {
+				all.add(s.Metric, s.LabelValues, s.Value, false)
+			}
+		}
+		out = all.samples
 	}
 	c.logger.Debug("refreshed json api", "provider", c.provider, "items", items, "ignored_items", ignored, "samples", len(out), "api_calls", calls, "errors", len(errs), "out_of_time", cut)
 	return out, exporter.Partial(errs)
 }
 
-// mapItems maps one target's items to samples, and counts the items of
+// itemMapper maps one target's items to samples as its pages arrive,
+// summing the items that land on one series, and counts the items of
 // nobody configured.
-func (c *collector) mapItems(t target, got []any) ([]exporter.Sample, int, error) {
-	type key struct {
-		metric *exporter.Metric
-		labels string
+type itemMapper struct {
+	c      *collector
+	t      target
+	series *seriesSet
+	// items counts the items seen, ignored those of nobody configured.
+	items, ignored int
+	// err is the first malformed item's: the items after it are not
+	// mapped.
+	err error
+	// labels is reused for each sample's label values, copied only for
+	// a new series.
+	labels []string
+}
+
+func (c *collector) newItemMapper(t target) *itemMapper {
+	n := 3
+	for _, v := range c.values {
+		n = max(n, 3+len(v.labels))
 	}
-	var (
-		order   []key
-		byKey   = map[key]*exporter.Sample{}
-		ignored int
-	)
-	for i, item := range got {
-		campaign, creator, ok := c.attribute(t, item)
-		if !ok {
-			ignored++
+	return &itemMapper{c: c, t: t, series: newSeriesSet(0), labels: make([]string, 0, n)}
+}
+
+// mapPage maps the items of one page.
+func (m *itemMapper) mapPage(page []any) {
+	for _, item := range page {
+		i := m.items
+		m.items++
+		if m.err != nil {
 			continue
 		}
-		for _, v := range c.values {
-			f, err := v.at.number(item)
-			if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
-				err = fmt.Errorf("%v is not a finite number", f)
-			}
-			if err != nil {
-				return nil, 0, fmt.Errorf("json %s: %s: item %d: %s at %q: %v: %w", c.provider, c.what(t), i, v.metric.Name, v.at.String(), err, exporter.ErrBadResponse)
-			}
-			lv := []string{campaign, creator, c.provider}
-			for _, l := range v.labels {
-				if l.lit != nil {
-					lv = append(lv, *l.lit)
-					continue
-				}
-				s, ok := l.at.scalar(item)
-				if !ok || s == "" {
-					return nil, 0, fmt.Errorf("json %s: %s: item %d: no %s label at %q: %w", c.provider, c.what(t), i, l.name, l.at.String(), exporter.ErrBadResponse)
-				}
-				lv = append(lv, s)
-			}
-			if v.metric == exporter.ReferralVisitors {
-				// A bounded source: the list's values and "other".
-				if i := slices.Index(v.metric.Labels, "source"); i >= 0 && i < len(lv) {
-					lv[i] = c.sources.Map(lv[i])
-				}
-			}
-			k := key{v.metric, strings.Join(lv, "\xff")}
-			if s, ok := byKey[k]; ok {
-				s.Value += f
-				continue
-			}
-			s := v.metric.Sample(f, lv...)
-			byKey[k] = &s
-			order = append(order, k)
+		if err := m.mapItem(i, item); err != nil {
+			m.err = err
 		}
 	}
-	out := make([]exporter.Sample, 0, len(order))
-	for _, k := range order {
-		out = append(out, *byKey[k])
+}
+
+// mapItem maps item i (counted over the target's pages).
+func (m *itemMapper) mapItem(i int, item any) error {
+	c, t := m.c, m.t
+	campaign, creator, ok := c.attribute(t, item)
+	if !ok {
+		m.ignored++
+		return nil
 	}
-	return out, ignored, nil
+	for _, v := range c.values {
+		f, err := v.at.number(item)
+		if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			err = fmt.Errorf("%v is not a finite number", f)
+		}
+		if err != nil {
+			return fmt.Errorf("json %s: %s: item %d: %s at %q: %v: %w", c.provider, c.what(t), i, v.metric.Name, v.at.String(), err, exporter.ErrBadResponse)
+		}
+		lv := append(m.labels[:0], campaign, creator, c.provider)
+		for _, l := range v.labels {
+			if l.lit != nil {
+				lv = append(lv, *l.lit)
+				continue
+			}
+			s, ok := l.at.scalar(item)
+			if !ok || s == "" {
+				return fmt.Errorf("json %s: %s: item %d: no %s label at %q: %w", c.provider, c.what(t), i, l.name, l.at.String(), exporter.ErrBadResponse)
+			}
+			lv = append(lv, s)
+		}
+		if v.metric == exporter.ReferralVisitors {
+			// A bounded source: the list's values and "other".
+			if j := slices.Index(v.metric.Labels, "source"); j >= 0 && j < len(lv) {
+				lv[j] = c.sources.Map(lv[j])
+			}
+		}
+		m.series.add(v.metric, lv, f, true)
+		m.labels = lv
+	}
+	return nil
+}
+
+// seriesSet sums samples by series, keeping the series in the order they
+// first appear. Series are found by a hash of the metric name and label
+// values, so that no key is built per sample; the rare series whose hash
+// another series already has are found by comparison.
+type seriesSet struct {
+	samples []exporter.Sample
+	seed    maphash.Seed
+	first   map[uint64]int // by hash, the index of the first series with it
+	more    []int          // the indexes of the other series with a taken hash
+}
+
+func newSeriesSet(n int) *seriesSet {
+	return &seriesSet{
+		samples: make([]exporter.Sample, 0, n),
+		seed:    maphash.MakeSeed(),
+		first:   make(map[uint64]int, n),
+	}
+}
+
+// add adds value to the series of metric and labels, or adds the series.
+// A new series gets a copy of labels if copyLabels is set, else labels
+// itself.
+func (s *seriesSet) add(metric *exporter.Metric, labels []string, value float64, copyLabels bool) {
+	h := s.hash(metric, labels)
+	i, taken := s.first[h]
+	if taken {
+		if s.is(i, metric, labels) {
+			s.samples[i].Value += value
+			return
+		}
+		for _, i := range s.more {
+			if s.is(i, metric, labels) {
+				s.samples[i].Value += value
+				return
+			}
+		}
+	}
+	if copyLabels {
+		labels = slices.Clone(labels)
+	}
+	if taken {
+		s.more = append(s.more, len(s.samples))
+	} else {
+		s.first[h] = len(s.samples)
+	}
+	s.samples = append(s.samples, metric.Sample(value, labels...))
+}
+
+func (s *seriesSet) is(i int, metric *exporter.Metric, labels []string) bool {
+	return s.samples[i].Metric == metric && slices.Equal(s.samples[i].LabelValues, labels)
+}
+
+func (s *seriesSet) hash(metric *exporter.Metric, labels []string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	_, _ = h.WriteString(metric.Name)
+	for _, l := range labels {
+		// The length keeps ("a", "bc") and ("ab", "c") apart.
+		_ = h.WriteByte(byte(len(l)))
+		_, _ = h.WriteString(l)
+	}
+	return h.Sum64()
 }
 
 // targetObjects returns the objects a target answers for: those of the
