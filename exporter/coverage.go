@@ -1,10 +1,12 @@
 package exporter
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"hash/maphash"
+	"slices"
 	"strings"
 )
 
@@ -194,6 +196,198 @@ func sampleObject(s Sample) (Object, bool) {
 	return Object{}, false
 }
 
+// objectKey identifies an object as key does, without building a string:
+// two objects have equal objectKeys exactly when their keys are equal.
+// Coverage is worked out after every refresh over every object and series
+// of a collector (hundreds of thousands at an agency), so a key string per
+// object and per sample was most of its cost.
+//
+// Its fields hold the object's own strings: the kind, campaign, creator
+// and the id as key uses it (normalised for links and probes, empty for
+// sites). When one of them holds a NUL byte, key's separator, fields could
+// run into each other in the key; such a key is kept whole in kind, which
+// no other objectKey's kind can equal, as it holds a NUL.
+type objectKey struct {
+	kind, campaign, creator, id string
+}
+
+func (o Object) objectKey() objectKey {
+	return makeObjectKey(o.Kind, o.Campaign, o.Creator, o.ID)
+}
+
+func makeObjectKey(kind, campaign, creator, id string) objectKey {
+	k := objectKey{kind: kind, campaign: campaign, creator: creator, id: id}
+	// clean is true when kind and k.id are known to hold no NUL, as
+	// KindSite and a plain link id do.
+	clean := false
+	switch kind {
+	case KindSite:
+		k.id, clean = "", true
+	case KindLink, KindProbe:
+		if clean = plainLinkID(id); !clean {
+			k.id = keyLinkID(id)
+		}
+	}
+	if !clean && (strings.IndexByte(kind, 0) >= 0 || strings.IndexByte(k.id, 0) >= 0) ||
+		strings.IndexByte(campaign, 0) >= 0 || strings.IndexByte(creator, 0) >= 0 {
+		return objectKey{kind: Object{Kind: kind, Campaign: campaign, Creator: creator, ID: id}.key()}
+	}
+	return k
+}
+
+// keyLinkID returns normalizeID(id), and id itself rather than a copy
+// when normalising leaves it as it is, as it does for the ids collectors
+// export.
+func keyLinkID(id string) string {
+	if plainLinkID(id) {
+		return id
+	}
+	host, path, ok := SplitRootLinkID(id)
+	if !ok {
+		return id
+	}
+	if n := len(host); len(id) == n+1+len(path) && id[n] == '/' && id[:n] == host && id[n+1:] == path {
+		return id
+	}
+	return host + "/" + path
+}
+
+// plainLinkID reports whether id is host/path as SplitLinkID returns
+// them: no space, query, fragment, upper case or other than ASCII, and a
+// slash with something either side. normalizeID returns such an id as it
+// is; checking for it in one pass is much cheaper than splitting it.
+func plainLinkID(id string) bool {
+	slash := -1
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c <= ' ', c >= 0x80, 'A' <= c && c <= 'Z', c == '?', c == '#':
+			return false
+		case c == '/' && slash < 0:
+			slash = i
+		}
+	}
+	return slash > 0 && slash < len(id)-1
+}
+
+// objectIndex numbers object keys in the order they are added. It is a
+// map from key to number that hashes one string of each key, its id (else
+// its creator, else its kind) rather than all four: most of coverage's
+// time goes to looking up the object of each sample.
+type objectIndex struct {
+	first map[string]int32 // the last key added of each hashed string
+	keys  []objectKey
+	next  []int32 // the key added before with the same hashed string, or -1
+}
+
+func newObjectIndex(n int) *objectIndex {
+	return &objectIndex{first: make(map[string]int32, n), keys: make([]objectKey, 0, n), next: make([]int32, 0, n)}
+}
+
+func (k objectKey) hashed() string {
+	switch {
+	case k.id != "":
+		return k.id
+	case k.creator != "":
+		return k.creator
+	}
+	return k.kind
+}
+
+// find returns the number of k, -1 if it was not added.
+func (x *objectIndex) find(k objectKey) int {
+	i, ok := x.first[k.hashed()]
+	if !ok {
+		return -1
+	}
+	for ; i >= 0; i = x.next[i] {
+		if x.keys[i] == k {
+			return int(i)
+		}
+	}
+	return -1
+}
+
+// add numbers k, which find does not know yet.
+func (x *objectIndex) add(k objectKey) {
+	h, n := k.hashed(), int32(len(x.keys))
+	prev, ok := x.first[h]
+	if !ok {
+		prev = -1
+	}
+	x.first[h] = n
+	x.keys = append(x.keys, k)
+	x.next = append(x.next, prev)
+}
+
+// sampleObjects finds the objects of samples, looking up where each
+// metric keeps an object's labels once rather than for each sample.
+type sampleObjects struct {
+	metrics []metricObject
+	last    int
+}
+
+// metricObject is where a metric keeps the labels naming an object.
+type metricObject struct {
+	metric                *Metric
+	kind                  string // "" when the metric names no object
+	campaign, creator, id int    // label positions, -1 if the metric lacks the label
+}
+
+// of returns the object s is about and its key, as sampleObject does.
+func (m *sampleObjects) of(s Sample) (Object, objectKey, bool) {
+	if s.Metric == nil {
+		return Object{}, objectKey{}, false
+	}
+	mo := m.find(s.Metric)
+	if mo.kind == "" {
+		return Object{}, objectKey{}, false
+	}
+	o := Object{Kind: mo.kind, Campaign: label(s, mo.campaign), Creator: label(s, mo.creator), ID: label(s, mo.id)}
+	return o, o.objectKey(), true
+}
+
+// find returns what is known of metric, learning it on first sight. A
+// collector exports a few dozen metrics at most, grouped by object or by
+// metric, so the search starts where the last one ended.
+func (m *sampleObjects) find(metric *Metric) *metricObject {
+	for i := range m.metrics {
+		j := (m.last + i) % len(m.metrics)
+		if m.metrics[j].metric == metric {
+			m.last = j
+			return &m.metrics[j]
+		}
+	}
+	pos := func(name string) int {
+		if i, ok := metric.labelsIdx[name]; ok {
+			return i
+		}
+		return -1
+	}
+	mo := metricObject{metric: metric, campaign: pos(LabelCampaign), creator: pos(LabelCreator), id: -1}
+	if metric == ReferralVisitors {
+		mo.kind = KindSite
+	} else {
+		for _, l := range metric.Labels {
+			if kind, ok := objectLabels[l]; ok {
+				mo.kind, mo.id = kind, pos(l)
+				break
+			}
+		}
+	}
+	m.last = len(m.metrics)
+	m.metrics = append(m.metrics, mo)
+	return &m.metrics[m.last]
+}
+
+// label returns the value at position i of s, "" if there is none, as
+// Sample.Label does.
+func label(s Sample, i int) string {
+	if i < 0 || i >= len(s.LabelValues) {
+		return ""
+	}
+	return s.LabelValues[i]
+}
+
 // objectErrors splits the errors of a PartialError into object errors, by
 // object key, and the rest.
 func objectErrors(err error) (map[string]*ObjectError, []error) {
@@ -216,31 +410,36 @@ func objectErrors(err error) (map[string]*ObjectError, []error) {
 
 // inferCoverage works out the state of every object from what the
 // collector was asked to watch, what its samples carry and the object
-// errors it returned. Objects found in samples but not asked for (links
-// found by tag, posts found by hashtag) count as exported.
+// errors it returned, keyed by key as objectErrors keys them. Objects
+// found in samples but not asked for (links found by tag, posts found by
+// hashtag) count as exported. Of objects with the same key, the first
+// listed is shown: expected ones first, then those of errs, then those of
+// samples.
 func inferCoverage(expected []Object, samples []Sample, errs map[string]*ObjectError) []ObjectStatus {
-	seen := map[string]bool{}
-	var out []ObjectStatus
-	exported := map[string]bool{}
-	for _, s := range samples {
-		if o, ok := sampleObject(s); ok {
-			exported[o.key()] = true
+	var errOf map[objectKey]*ObjectError
+	if len(errs) > 0 {
+		errOf = make(map[objectKey]*ObjectError, len(errs))
+		for _, oe := range errs {
+			errOf[oe.objectKey()] = oe
 		}
 	}
+	// index maps each object's key to its place in out. Until the samples
+	// are read, an object neither in errs nor yet seen in a sample has no
+	// state.
+	index := newObjectIndex(len(expected) + len(errs))
+	out := make([]ObjectStatus, 0, len(expected)+len(errs))
 	add := func(o Object) {
-		k := o.key()
-		if seen[k] {
+		k := o.objectKey()
+		if index.find(k) >= 0 {
 			return
 		}
-		seen[k] = true
-		st := ObjectStatus{Object: o, State: StateExported}
-		if oe, ok := errs[k]; ok {
+		index.add(k)
+		st := ObjectStatus{Object: o}
+		if oe, ok := errOf[k]; ok {
 			st.State, st.Reason = StateMissing, oe.Err.Error()
 			if oe.Skipped {
 				st.State = StateSkipped
 			}
-		} else if !exported[k] {
-			st.State, st.Reason = StateMissing, "not in the provider's answer"
 		}
 		out = append(out, st)
 	}
@@ -250,39 +449,102 @@ func inferCoverage(expected []Object, samples []Sample, errs map[string]*ObjectE
 	for _, oe := range errs {
 		add(oe.Object)
 	}
+	var objs sampleObjects
 	for _, s := range samples {
-		if o, ok := sampleObject(s); ok {
-			add(o)
+		o, k, ok := objs.of(s)
+		if !ok {
+			continue
 		}
+		if i := index.find(k); i >= 0 {
+			if out[i].State == "" {
+				out[i].State = StateExported
+			}
+			continue
+		}
+		index.add(k)
+		out = append(out, ObjectStatus{Object: o, State: StateExported})
 	}
-	sortStatuses(out)
+	known := true
+	for i := range out {
+		if out[i].State == "" {
+			out[i].State, out[i].Reason = StateMissing, "not in the provider's answer"
+		}
+		known = known && slices.Contains(Kinds, out[i].Kind)
+	}
+	if !known {
+		sortStatuses(out)
+		return out
+	}
+	// Every object has its own kind, campaign, creator and id (they make
+	// its key), and every kind its own rank: the order is total, so a sort
+	// need not be stable to give sortStatuses's order.
+	slices.SortFunc(out, func(a, b ObjectStatus) int { return compareStatuses(&a, &b) })
 	return out
 }
 
 // carryOver returns prev's samples of the skipped objects that samples
 // does not already carry: a skipped object keeps its previous values.
 func carryOver(prev, samples []Sample, errs map[string]*ObjectError) []Sample {
-	skipped := map[string]bool{}
-	for k, oe := range errs {
-		if oe.Skipped {
-			skipped[k] = true
+	skipped := newObjectIndex(0)
+	for _, oe := range errs {
+		if k := oe.objectKey(); oe.Skipped && skipped.find(k) < 0 {
+			skipped.add(k)
 		}
 	}
-	if len(skipped) == 0 {
+	if len(skipped.keys) == 0 {
 		return samples
 	}
-	have := map[string]bool{}
-	for _, s := range samples {
-		have[seriesKey(s)] = true
-	}
-	for _, s := range prev {
-		o, ok := sampleObject(s)
-		if !ok || !skipped[o.key()] || have[seriesKey(s)] {
-			continue
+	var carry []int
+	var objs sampleObjects
+	for i, s := range prev {
+		if _, k, ok := objs.of(s); ok && skipped.find(k) >= 0 {
+			carry = append(carry, i)
 		}
-		samples = append(samples, s)
+	}
+	if len(carry) == 0 {
+		return samples
+	}
+	// Which of those series samples already carries, found by hashing
+	// each series key rather than building it: only a hash shared with a
+	// candidate has its keys built and compared.
+	seed := maphash.MakeSeed()
+	var h maphash.Hash
+	want := make(map[uint64][]int, len(carry)) // hash: samples of it
+	for _, i := range carry {
+		want[seriesHash(&h, seed, prev[i])] = nil
+	}
+	for j, s := range samples {
+		x := seriesHash(&h, seed, s)
+		if js, ok := want[x]; ok {
+			want[x] = append(js, j)
+		}
+	}
+	add := carry[:0]
+	for _, i := range carry {
+		if !carried(samples, want[seriesHash(&h, seed, prev[i])], prev[i]) {
+			add = append(add, i)
+		}
+	}
+	samples = slices.Grow(samples, len(add))
+	for _, i := range add {
+		samples = append(samples, prev[i])
 	}
 	return samples
+}
+
+// carried reports whether one of samples at positions js has the series
+// key of s.
+func carried(samples []Sample, js []int, s Sample) bool {
+	if len(js) == 0 {
+		return false
+	}
+	key := seriesKey(s)
+	for _, j := range js {
+		if seriesKey(samples[j]) == key {
+			return true
+		}
+	}
+	return false
 }
 
 func seriesKey(s Sample) string {
@@ -292,24 +554,51 @@ func seriesKey(s Sample) string {
 	return s.Metric.Name + "\xff" + strings.Join(s.LabelValues, "\xff")
 }
 
-func sortStatuses(st []ObjectStatus) {
-	order := map[string]int{}
-	for i, k := range Kinds {
-		order[k] = i
+// seriesHash hashes the bytes of seriesKey(s) without building it.
+func seriesHash(h *maphash.Hash, seed maphash.Seed, s Sample) uint64 {
+	h.SetSeed(seed)
+	if s.Metric != nil {
+		h.WriteString(s.Metric.Name)
+		h.WriteByte(0xff)
+		for i, v := range s.LabelValues {
+			if i > 0 {
+				h.WriteByte(0xff)
+			}
+			h.WriteString(v)
+		}
 	}
-	sort.SliceStable(st, func(i, j int) bool {
-		a, b := st[i], st[j]
-		if a.Kind != b.Kind {
-			return order[a.Kind] < order[b.Kind]
+	return h.Sum64()
+}
+
+func sortStatuses(st []ObjectStatus) {
+	slices.SortStableFunc(st, func(a, b ObjectStatus) int { return compareStatuses(&a, &b) })
+}
+
+// compareStatuses orders statuses by kind, in the order of Kinds (a kind
+// not in Kinds ranks with the first), then campaign, creator and id.
+func compareStatuses(a, b *ObjectStatus) int {
+	if a.Kind != b.Kind {
+		return cmp.Compare(kindRank(a.Kind), kindRank(b.Kind))
+	}
+	if c := strings.Compare(a.Campaign, b.Campaign); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Creator, b.Creator); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// kindRank returns the position of kind in Kinds (the last, should it be
+// listed twice), 0 if it is not listed.
+func kindRank(kind string) int {
+	r := 0
+	for i, k := range Kinds {
+		if k == kind {
+			r = i
 		}
-		if a.Campaign != b.Campaign {
-			return a.Campaign < b.Campaign
-		}
-		if a.Creator != b.Creator {
-			return a.Creator < b.Creator
-		}
-		return a.ID < b.ID
-	})
+	}
+	return r
 }
 
 // coverageCounts counts objects by kind and state; every state of a kind

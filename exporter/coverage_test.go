@@ -298,3 +298,68 @@ func TestSiteObjects(t *testing.T) {
 		t.Errorf("SiteObjects = %+v, want %+v", got, want)
 	}
 }
+
+// objectKey must tell objects apart exactly as key does, whatever their
+// strings hold: case, spaces, root links, NUL bytes.
+func TestObjectKeyMatchesKey(t *testing.T) {
+	var objs []Object
+	for _, kind := range []string{KindLink, KindProbe, KindCode, KindSite, "odd\x00kind", ""} {
+		for _, cc := range [][2]string{{"spring", "alice"}, {"spring\x00alice", ""}, {"spring", "\x00alice"}, {"", ""}} {
+			for _, id := range []string{"", "fk.io/a", "FK.io/a", " fk.io/a", "fk.io/a?x", "short.gy", "short.gy/", "SHORT.gy", "a\x00b", "alice\x00fk.io/a", "é.io/a", "fk.io//a"} {
+				objs = append(objs, Object{Kind: kind, Campaign: cc[0], Creator: cc[1], ID: id})
+			}
+		}
+	}
+	for _, a := range objs {
+		for _, b := range objs {
+			if (a.objectKey() == b.objectKey()) != (a.key() == b.key()) {
+				t.Errorf("%q and %q: objectKeys equal %v, keys equal %v", a, b, a.objectKey() == b.objectKey(), a.key() == b.key())
+			}
+		}
+	}
+}
+
+// Coverage and carried-over samples come out as the string keys of key and
+// seriesKey would have them, duplicates and discovered objects included.
+func TestInferCoverageMatchesKeys(t *testing.T) {
+	expected := []Object{
+		{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: "FK.io/a"},
+		{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: "fk.io/a"},
+		{Kind: KindCode, Campaign: "spring", Creator: "alice", ID: "ALICE10"},
+		{Kind: KindSite, Campaign: "spring", Creator: "alice", ID: "shop.example"},
+		{Kind: KindPost, Campaign: "spring", Creator: "bruno", ID: "p1"},
+		{Kind: KindLink, Campaign: "spring", Creator: "bruno", ID: "fk.io/b"},
+	}
+	skipped := Object{Kind: KindLink, Campaign: "spring", Creator: "bruno", ID: "FK.io/b"}
+	missing := Object{Kind: KindPost, Campaign: "spring", Creator: "carla", ID: "p9"}
+	errs := map[string]*ObjectError{}
+	for _, oe := range []*ObjectError{{Object: skipped, Skipped: true, Err: ErrOutOfTime}, {Object: missing, Err: ErrNotFound}} {
+		errs[oe.key()] = oe
+	}
+	prev := []Sample{clicks(1, "fk.io/a"), LinkClicks.Sample(5, "spring", "bruno", "fake", "fk.io/b"), LinkUp.Sample(1, "spring", "bruno", "fake", "fk.io/b")}
+	fresh := []Sample{
+		clicks(2, "fk.io/a"), LinkUp.Sample(1, "spring", "bruno", "fake", "fk.io/b"), code(3, "ALICE10"),
+		ReferralVisitors.Sample(4, "spring", "alice", "fake", "other"), clicks(6, "fk.io/found"), clicks(7, "FK.io/found"),
+	}
+	merged := carryOver(prev, fresh, errs)
+	var got []string
+	for _, s := range merged {
+		got = append(got, seriesKey(s))
+	}
+	want := []string{}
+	for _, s := range fresh {
+		want = append(want, seriesKey(s))
+	}
+	want = append(want, seriesKey(prev[1]))
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("carried over:\n%q\nwant\n%q", got, want)
+	}
+	var states []string
+	for _, st := range inferCoverage(expected, merged, errs) {
+		states = append(states, st.Kind+"/"+st.ID+"="+st.State)
+	}
+	wantStates := "link/FK.io/a=exported link/fk.io/found=exported link/fk.io/b=skipped code/ALICE10=exported post/p1=missing post/p9=missing site/shop.example=exported"
+	if g := strings.Join(states, " "); g != wantStates {
+		t.Errorf("coverage:\n got %s\nwant %s", g, wantStates)
+	}
+}
