@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,6 +155,7 @@ func renderOwned(samples []Sample, others []*seriesIndex) (*exposition, []int32,
 		}
 	}
 	for i, s := range samples {
+		yieldEvery(i)
 		m := s.Metric
 		if m == nil {
 			drop(i, nil)
@@ -249,6 +251,7 @@ func renderOwned(samples []Sample, others []*seriesIndex) (*exposition, []int32,
 			ws[k].begin()
 		}
 		for _, i := range byFamily[starts[f]:starts[f+1]] {
+			yieldEvery(int(i))
 			s := samples[i]
 			t, om := lines[formatText], lines[formatOpenMetrics]
 			start := len(t)
@@ -482,4 +485,16 @@ func mergeExpositions(exps ...*exposition) *exposition {
 		out.families = append(out.families, family{metric: f.metric, chunks: slices.Clip(slices.Clone(f.chunks))})
 	}
 	return out
+}
+
+// yieldEvery lets other goroutines run every 1,024 iterations of a loop
+// over a snapshot: a refresh renders hundreds of thousands of series on
+// one processor, and a scrape that arrives meanwhile would otherwise wait
+// for the scheduler to preempt it (up to 10 ms) whenever every processor
+// is busy. A yield costs about 0.1 µs, a thousandth of the work between
+// two.
+func yieldEvery(i int) {
+	if i&1023 == 1023 {
+		runtime.Gosched()
+	}
 }
