@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -383,7 +384,24 @@ func (p *Probe) describe(err error) string {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return err.Error()
+	return scrubURLs(err.Error())
+}
+
+// urlInText finds URLs in an error's text: Go's transport quotes a
+// malformed header line whole ("malformed MIME header line: \"Location:
+// http://user:pass@…?access_token=…\""), credentials included.
+var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`)
+
+// scrubURLs replaces each URL in s with its scheme, host and path (see
+// redact), or with "<url>" when it does not parse.
+func scrubURLs(s string) string {
+	return urlInText.ReplaceAllStringFunc(s, func(raw string) string {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" {
+			return "<url>"
+		}
+		return redact(u)
+	})
 }
 
 func isTimeout(err error) bool {
