@@ -85,7 +85,7 @@ func TestAuthErrorHidesProviderText(t *testing.T) {
 			"HTTP 401: invalid_request_error: credential refused"},
 		{http.StatusForbidden, `{"error":{"code":"forbidden","message":"key ` + testToken + ` lacks links.read"}}`,
 			"HTTP 403: forbidden: access denied"},
-		{http.StatusUnauthorized, "Unauthorized: key " + masked + " is unknown", "HTTP 401: credential refused"},
+		{http.StatusUnauthorized, "The key " + masked + " is unknown", "HTTP 401: credential refused"},
 		{http.StatusBadRequest, `{"error":{"type":"invalid_request_error","message":"No such coupon"}}`,
 			"HTTP 400: invalid_request_error: No such coupon"},
 	} {
