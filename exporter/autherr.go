@@ -86,7 +86,7 @@ func bodyErrorCode(body []byte) string {
 		Status  json.RawMessage `json:"status"`
 		Type    json.RawMessage `json:"type"`
 	}
-	candidates := []json.RawMessage{}
+	var candidates []json.RawMessage
 	if json.Unmarshal(b.Error, &e) == nil {
 		if c := codeValue(e.Code); c != "" {
 			if s := codeValue(e.Subcode); s != "" && isInteger(c) && isInteger(s) {
@@ -127,7 +127,8 @@ func codeValue(raw json.RawMessage) string {
 	return ""
 }
 
+// isInteger reports whether s is a whole number, as Graph's codes are.
 func isInteger(s string) bool {
-	n, err := strconv.ParseInt(s, 10, 64)
-	return err == nil && n > -1e15 && n < 1e15
+	_, err := strconv.ParseInt(s, 10, 64)
+	return err == nil
 }
