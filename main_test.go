@@ -835,14 +835,14 @@ campaigns:
 		},
 		"woocommerce": {
 			"reachable       yes\n  authenticated   no\n",
-			"HTTP 401: woocommerce_rest_cannot_view: Sorry, you cannot list resources.",
+			"HTTP 401: woocommerce_rest_cannot_view: credential refused",
 			"the store does not know this consumer key",
 		},
 		"stripe": {
 			"authenticated   yes",
 			"account         account acct_1FakeSandbox00001\n",
 			"missing scopes  rak_refund_read",
-			"Having the 'rak_refund_read' permission",
+			"HTTP 403: invalid_request_error: access denied",
 			"not found       none",
 		},
 	} {

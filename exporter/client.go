@@ -43,7 +43,8 @@ type APIError struct {
 	Method     string
 	URL        string // scheme, host and path only
 	StatusCode int    // 0 when no response arrived
-	// Message is the provider's own error text, from ClientHooks.ErrorMessage.
+	// Message is the provider's own error text, from ClientHooks.ErrorMessage;
+	// for 401 and 403 only the provider's error code and a fixed text.
 	Message    string
 	RetryAfter time.Duration
 	// Detail is what ClientHooks.Classify parsed from the error body (a
@@ -449,11 +450,20 @@ func (c *Client) apiError(req *http.Request, status int, kind error, msg string)
 	}
 }
 
+// errorMessage is the message of an error answer: the ErrorMessage hook's
+// text, or the status text. For 401 and 403 it is only the provider's
+// error code and a fixed text (see authErrorMessage): the provider's own
+// text there may repeat the credential.
 func (c *Client) errorMessage(status int, body []byte) string {
+	var m string
 	if c.hooks.ErrorMessage != nil {
-		if m := c.hooks.ErrorMessage(status, body); m != "" {
-			return c.redact(truncate(m, 200))
-		}
+		m = c.hooks.ErrorMessage(status, body)
+	}
+	if isAuthStatus(status) {
+		return c.redact(authErrorMessage(status, m, body))
+	}
+	if m != "" {
+		return c.redact(truncate(m, 200))
 	}
 	return strings.ToLower(http.StatusText(status))
 }

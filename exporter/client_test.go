@@ -105,11 +105,11 @@ func TestClientErrors(t *testing.T) {
 			kind: ErrServer, attempts: 3, contains: "HTTP 502: backend down",
 		},
 		{
-			name: "unauthorized is not retried and the echoed token is redacted",
+			name: "unauthorized is not retried and the provider's text is not shown",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				http.Error(w, "bad token "+testToken, http.StatusUnauthorized)
 			},
-			kind: ErrUnauthorized, attempts: 1, contains: "HTTP 401: bad token <secret>",
+			kind: ErrUnauthorized, attempts: 1, contains: "HTTP 401: credential refused",
 		},
 		{
 			name: "long Retry-After gives up at once",

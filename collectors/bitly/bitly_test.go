@@ -526,7 +526,7 @@ func TestFailures(t *testing.T) {
 		want      error
 		contains  []string
 	}{
-		{"bad token", "another-token", fakeapi.None, exporter.ErrUnauthorized, []string{"bitly", "HTTP 403", "FORBIDDEN: You are currently forbidden"}},
+		{"bad token", "another-token", fakeapi.None, exporter.ErrUnauthorized, []string{"bitly", "HTTP 403", "HTTP 403: FORBIDDEN: access denied"}},
 		{"server error", token, fakeapi.ServerError, exporter.ErrServer, []string{"bitly", "HTTP 500", "INTERNAL_ERROR"}},
 		{"malformed body", token, fakeapi.Malformed, exporter.ErrBadResponse, []string{"bitly", "decode JSON"}},
 	}

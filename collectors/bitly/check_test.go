@@ -34,7 +34,7 @@ func TestCheckOnline(t *testing.T) {
 		{
 			// Bitly answers a revoked token as it answers a wrong one.
 			name: "revoked token", fakeToken: "the-new-token", options: `{}`, creators: alice("bit.ly/a"),
-			errIs: exporter.ErrUnauthorized, errContains: []string{"bitly: user of the token", "HTTP 403", "FORBIDDEN: You are currently forbidden"},
+			errIs: exporter.ErrUnauthorized, errContains: []string{"bitly: user of the token", "HTTP 403", "HTTP 403: FORBIDDEN: access denied"},
 		},
 		{
 			name: "unknown group", fakeToken: token, options: `{group_guid: Bnope}`, creators: alice("bit.ly/a"),

@@ -38,7 +38,7 @@ func TestCheckOnline(t *testing.T) {
 		},
 		{
 			name: "revoked key", fakeToken: "dub_new_key", options: `{}`, creators: alice("dub.sh/a"),
-			errIs: exporter.ErrUnauthorized, errContains: []string{"dub: list links", "HTTP 401", "unauthorized: Unauthorized: Invalid API key."},
+			errIs: exporter.ErrUnauthorized, errContains: []string{"dub: list links", "HTTP 401", "HTTP 401: unauthorized: credential refused"},
 		},
 		{
 			name: "key lacking analytics.read", fakeToken: token, scopes: []string{"links.read"}, options: `{}`, creators: alice("dub.sh/a"),
@@ -59,7 +59,7 @@ func TestCheckOnline(t *testing.T) {
 		{
 			name: "plan without all-time analytics", fakeToken: token, plan: dubfake.PlanPro, options: `{}`, creators: alice("dub.sh/a"),
 			authenticated: true, account: account,
-			notes: []string{"all-time analytics refused", "You can only get analytics for up to 1 year on a Pro plan", "set options.analytics: false"},
+			notes: []string{"all-time analytics refused", "HTTP 403: forbidden: access denied", "set options.analytics: false"},
 		},
 		{
 			name: "unknown link", fakeToken: token, options: `{}`, creators: alice("dub.sh/a", "dub.sh/nope", "dub.sh/b"),

@@ -375,7 +375,7 @@ func TestFailures(t *testing.T) {
 		contains  []string
 	}{
 		{"bad key", "dub_another_key", fakeapi.None, "", []string{`{}`, `{analytics: false}`}, exporter.ErrUnauthorized,
-			[]string{"dub", "HTTP 401", "unauthorized: Unauthorized: Invalid API key."}},
+			[]string{"dub", "HTTP 401", "HTTP 401: unauthorized: credential refused"}},
 		{"server error", token, fakeapi.ServerError, "", []string{`{}`, `{analytics: false}`}, exporter.ErrServer,
 			[]string{"dub", "HTTP 500", "internal_server_error"}},
 		{"malformed body", token, fakeapi.Malformed, "", []string{`{}`, `{analytics: false}`}, exporter.ErrBadResponse,
@@ -499,7 +499,7 @@ func TestAnalyticsRefused(t *testing.T) {
 		refuse func(*dubfake.Server)
 		reason string
 	}{
-		{"plan without all-time analytics", func(f *dubfake.Server) { f.SetPlan(dubfake.PlanPro) }, "HTTP 403: forbidden: You can only get analytics for up to 1 year"},
+		{"plan without all-time analytics", func(f *dubfake.Server) { f.SetPlan(dubfake.PlanPro) }, "HTTP 403: forbidden: access denied"},
 		{"analytics not found", func(f *dubfake.Server) { f.RefuseAnalytics(http.StatusNotFound) }, "HTTP 404: not_found"},
 	}
 	for _, tt := range tests {

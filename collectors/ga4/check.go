@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/influencer-exporter/influencer_exporter/exporter"
@@ -73,7 +72,7 @@ func (c *collector) CheckOnline(ctx context.Context) exporter.OnlineReport {
 		// issued; 429: the quota is spent, with the credentials good.
 		r.Authenticated = errors.Is(err, exporter.ErrRateLimited)
 		r.Fail(fmt.Errorf("ga4: report on property %s: %w", c.property, err))
-	case strings.Contains(ae.Message, "insufficient authentication scopes"):
+	case ae.Detail == scopeInsufficient:
 		r.Authenticated = true
 		r.Missing = append(r.Missing, "scope "+Scope)
 		r.Fail(fmt.Errorf("ga4: the access token of %s lacks the scope %s: make the authorized-user file again with it "+

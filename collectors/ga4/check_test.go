@@ -62,7 +62,7 @@ func TestCheckOnline(t *testing.T) {
 		authenticated: true,
 		missing:       []string{"access to property " + property},
 		err: []string{"ga4: " + sa + " has no access to property " + property + ": add it as a Viewer",
-			"HTTP 403", "PERMISSION_DENIED: User does not have sufficient permissions for this property"},
+			"HTTP 403", "HTTP 403: PERMISSION_DENIED: access denied"},
 	}, {
 		name:          "authorized user without the Analytics scope",
 		file:          authorizedUser,
@@ -70,7 +70,7 @@ func TestCheckOnline(t *testing.T) {
 		endpoint:      calls,
 		authenticated: true,
 		missing:       []string{"scope " + ga4.Scope},
-		err:           []string{"lacks the scope " + ga4.Scope, "HTTP 403", "PERMISSION_DENIED: " + ga4fake.ScopeInsufficientMessage},
+		err:           []string{"lacks the scope " + ga4.Scope, "HTTP 403", "HTTP 403: PERMISSION_DENIED: access denied"},
 	}, {
 		name:          "property quota spent",
 		file:          serviceAccount,

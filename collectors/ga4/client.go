@@ -402,9 +402,15 @@ func errorMessage(_ int, body []byte) string {
 	return ""
 }
 
+// scopeInsufficient is the Detail of a 403 refusing a token that lacks a
+// scope: the client does not show the text that says so.
+const scopeInsufficient = "insufficient authentication scopes"
+
 // classify is the client's Classify hook: Google names an exhausted
-// quota RESOURCE_EXHAUSTED and a refused credential UNAUTHENTICATED.
-func classify(_ int, body []byte) (error, any) {
+// quota RESOURCE_EXHAUSTED and a refused credential UNAUTHENTICATED; a
+// token without the scope gets PERMISSION_DENIED saying "insufficient
+// authentication scopes".
+func classify(status int, body []byte) (error, any) {
 	var oauth struct {
 		Error string `json:"error"`
 	}
@@ -418,11 +424,15 @@ func classify(_ int, body []byte) (error, any) {
 	}
 	var e struct {
 		Error struct {
-			Status string `json:"status"`
+			Status  string `json:"status"`
+			Message string `json:"message"`
 		} `json:"error"`
 	}
 	if json.Unmarshal(body, &e) != nil {
 		return nil, nil
+	}
+	if status == http.StatusForbidden && strings.Contains(e.Error.Message, scopeInsufficient) {
+		return exporter.ErrUnauthorized, scopeInsufficient
 	}
 	switch e.Error.Status {
 	case "RESOURCE_EXHAUSTED":

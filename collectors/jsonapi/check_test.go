@@ -42,7 +42,7 @@ func TestCheckOnline(t *testing.T) {
 		{
 			name: "revoked token", key: "aff_live_revoked_0000", options: perCampaign(cursor, "{type: bearer}"),
 			endpoint: "GET /v2/affiliates/spring/stats", calls: 1,
-			errIs: exporter.ErrUnauthorized, errContains: []string{"json affnet: look up " + springURL, "HTTP 401", "unauthorized: invalid credentials"},
+			errIs: exporter.ErrUnauthorized, errContains: []string{"json affnet: look up " + springURL, "HTTP 401", "HTTP 401: unauthorized: credential refused"},
 		},
 		{
 			name: "unknown creator", key: token, options: perCreator + values, creators: "      - name: frank\n",

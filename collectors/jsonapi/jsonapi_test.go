@@ -141,7 +141,7 @@ func TestPollAuthStyles(t *testing.T) {
 			wrong := "acct_42:wrong_key_0000"
 			env = exportertest.Build(t, config(f.url, wrong, opts))
 			samples, err = env.Poll(t, "aff")
-			exportertest.AssertFailed(t, samples, err, exporter.ErrUnauthorized, wrong, "json affnet", "HTTP 401", "unauthorized: invalid credentials")
+			exportertest.AssertFailed(t, samples, err, exporter.ErrUnauthorized, wrong, "json affnet", "HTTP 401", "HTTP 401: unauthorized: credential refused")
 			if strings.Contains(err.Error(), "wrong_key_0000") {
 				t.Errorf("error %q shows the token", err)
 			}

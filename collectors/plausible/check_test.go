@@ -27,12 +27,12 @@ func TestCheckOnline(t *testing.T) {
 		},
 		{
 			name: "revoked key", fakeToken: "plausible_new_key", site: plausiblefake.DefaultSiteID,
-			errIs: exporter.ErrUnauthorized, errContains: []string{`plausible: the key is invalid, revoked or without access to site "shop.example"`, "HTTP 401", plausiblefake.MsgInvalidKey},
+			errIs: exporter.ErrUnauthorized, errContains: []string{`plausible: the key is invalid, revoked or without access to site "shop.example"`, "HTTP 401: credential refused"},
 		},
 		{
 			// Plausible answers it as it answers a revoked key.
 			name: "key without access to the site", fakeToken: token, site: "other.example",
-			errIs: exporter.ErrUnauthorized, errContains: []string{`without access to site "shop.example"`, "HTTP 401", "Invalid API key or site ID"},
+			errIs: exporter.ErrUnauthorized, errContains: []string{`without access to site "shop.example"`, "HTTP 401: credential refused"},
 		},
 		{
 			name: "plan without the Stats API", fakeToken: token, site: plausiblefake.DefaultSiteID, noStatsAPI: true,

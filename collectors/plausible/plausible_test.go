@@ -333,9 +333,9 @@ func TestFailures(t *testing.T) {
 		contains []string
 	}{
 		{"wrong key", "another-key", "shop.example", fakeapi.None, exporter.ErrUnauthorized,
-			[]string{"plausible", `site "shop.example"`, "HTTP 401", "Invalid API key or site ID"}},
+			[]string{"plausible", `site "shop.example"`, "HTTP 401: credential refused"}},
 		{"unknown site", token, "other.example", fakeapi.None, exporter.ErrUnauthorized,
-			[]string{"plausible", `site "other.example"`, "Invalid API key or site ID"}},
+			[]string{"plausible", `site "other.example"`, "HTTP 401: credential refused"}},
 		{"server error", token, "shop.example", fakeapi.ServerError, exporter.ErrServer, []string{"plausible", "HTTP 500"}},
 		{"malformed body", token, "shop.example", fakeapi.Malformed, exporter.ErrBadResponse, []string{"plausible"}},
 		{"rate limited throughout", token, "shop.example", fakeapi.RateLimited, exporter.ErrRateLimited,

@@ -33,7 +33,7 @@ func TestCheckOnline(t *testing.T) {
 		},
 		{
 			name: "revoked key", key: "rb_revoked_key_0000", options: `{}`, creators: exportertest.CreatorLinks("alice", Provider, "rebrand.ly/alice"),
-			errIs: exporter.ErrUnauthorized, errContains: []string{"rebrandly: account of the key", "HTTP 401: Unauthorized (apikey)"},
+			errIs: exporter.ErrUnauthorized, errContains: []string{"rebrandly: account of the key", "HTTP 401: Unauthorized: credential refused"},
 		},
 		{
 			name: "unknown workspace", key: apiKey, workspace: "ws42", options: `{workspace: ws7}`, creators: exportertest.CreatorLinks("alice", Provider, "rebrand.ly/alice"),

@@ -285,7 +285,7 @@ func TestPollErrors(t *testing.T) {
 		want      error
 		wantMsg   string
 	}{
-		{name: "bad key", key: "rb_wrong_key_0a9b", want: exporter.ErrUnauthorized, wantMsg: "HTTP 401: Unauthorized (apikey)"},
+		{name: "bad key", key: "rb_wrong_key_0a9b", want: exporter.ErrUnauthorized, wantMsg: "HTTP 401: Unauthorized: credential refused"},
 		{name: "unknown workspace", key: apiKey, workspace: "{workspace: nope}", want: exporter.ErrNotFound, wantMsg: "HTTP 404: NotFound: Not found (workspace)"},
 		{name: "server error", key: apiKey, fault: fakeapi.ServerError, want: exporter.ErrServer, wantMsg: "HTTP 500"},
 		{name: "malformed body", key: apiKey, fault: fakeapi.Malformed, want: exporter.ErrBadResponse, wantMsg: "decode JSON"},

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influencer-exporter/influencer_exporter/collectors/shopify/shopifyfake"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 )
@@ -77,7 +76,7 @@ func TestCheckOnlineRevokedToken(t *testing.T) {
 	if !rep.Reachable || rep.Authenticated {
 		t.Errorf("reachable %t, authenticated %t; want reachable, not authenticated", rep.Reachable, rep.Authenticated)
 	}
-	exportertest.AssertOnlineErr(t, rep, exporter.ErrUnauthorized, "HTTP 401: "+shopifyfake.InvalidTokenMessage)
+	exportertest.AssertOnlineErr(t, rep, exporter.ErrUnauthorized, "HTTP 401: credential refused")
 	if rep.Account != "" {
 		t.Errorf("Account = %q, want none", rep.Account)
 	}

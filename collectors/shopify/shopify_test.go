@@ -425,7 +425,7 @@ func TestWrongToken(t *testing.T) {
 		t.Fatalf("err %v, want unauthorized", err)
 	}
 	host := strings.TrimPrefix(sb.srv.URL, "http://")
-	for _, want := range []string{"shopify " + host, "HTTP 401", shopifyfake.InvalidTokenMessage} {
+	for _, want := range []string{"shopify " + host, "HTTP 401: credential refused"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
@@ -434,7 +434,7 @@ func TestWrongToken(t *testing.T) {
 		t.Error("error contains the token")
 	}
 
-	exportertest.AssertRefreshDown(t, env, "shopify", []string{token}, shopifyfake.InvalidTokenMessage)
+	exportertest.AssertRefreshDown(t, env, "shopify", []string{token}, "HTTP 401: credential refused")
 }
 
 func TestUnknownCode(t *testing.T) {

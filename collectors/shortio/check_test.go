@@ -33,7 +33,7 @@ func TestCheckOnline(t *testing.T) {
 		},
 		{
 			name: "revoked key", key: "sk_revoked_9c1d", creators: exportertest.CreatorLinks("alice", Provider, "short.gy/alice"),
-			calls: 1, errIs: exporter.ErrUnauthorized, errContains: []string{"shortio: domains of the key", "HTTP 401: Unauthorized"},
+			calls: 1, errIs: exporter.ErrUnauthorized, errContains: []string{"shortio: domains of the key", "HTTP 401: Unauthorized: credential refused"},
 		},
 		{
 			name: "domain the key does not reach", key: token, options: "domain_id: 999", creators: exportertest.CreatorLinks("alice", Provider, "short.gy/alice"),

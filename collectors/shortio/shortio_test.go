@@ -295,7 +295,7 @@ func TestPollErrors(t *testing.T) {
 		want    error
 		wantMsg string
 	}{
-		{name: "bad key", token: "sk_wrong_key_9d1c", want: exporter.ErrUnauthorized, wantMsg: "HTTP 401: Unauthorized"},
+		{name: "bad key", token: "sk_wrong_key_9d1c", want: exporter.ErrUnauthorized, wantMsg: "HTTP 401: Unauthorized: credential refused"},
 		{name: "server error", token: token, fault: fakeapi.ServerError, want: exporter.ErrServer, wantMsg: "HTTP 500"},
 		{name: "malformed body", token: token, fault: fakeapi.Malformed, want: exporter.ErrBadResponse, wantMsg: "decode JSON"},
 	} {

@@ -396,7 +396,7 @@ func TestWrongToken(t *testing.T) {
 	env := exportertest.Build(t, config(sb.url, wrong, `{}`, "", creator("alice", "ALICE10")))
 	samples, err := poll(t, env)
 	exportertest.AssertFailed(t, samples, err, exporter.ErrUnauthorized, wrong,
-		`stripe: look up promotion code "ALICE10"`, "HTTP 401", "invalid_request_error: Invalid API Key provided: <secret>")
+		`stripe: look up promotion code "ALICE10"`, "HTTP 401: invalid_request_error: credential refused")
 	// Stripe's echo shows the key's first and last characters around a
 	// mask: none of them may show.
 	if strings.Contains(err.Error(), wrong[len(wrong)-4:]) {
@@ -407,7 +407,7 @@ func TestWrongToken(t *testing.T) {
 	}
 
 	// Through the scheduler: down, with the message on the landing page.
-	exportertest.AssertRefreshDown(t, env, "stripe", []string{wrong}, "Invalid API Key provided")
+	exportertest.AssertRefreshDown(t, env, "stripe", []string{wrong}, "HTTP 401: invalid_request_error: credential refused")
 }
 
 func TestUnknownCode(t *testing.T) {

@@ -64,7 +64,7 @@ func TestCheckOnline(t *testing.T) {
 		setup:    func(sb *sandbox) { sb.fake.Revoke(token) },
 		creators: alice("#spring", "8101"),
 		endpoint: "GET /v2/user/info/",
-		err:      []string{"tiktok: user info: access token invalid or expired", "HTTP 401", "access_token_invalid: " + tiktokfake.InvalidTokenMessage},
+		err:      []string{"tiktok: user info: access token invalid or expired", "HTTP 401", "HTTP 401: access_token_invalid: credential refused"},
 	}, {
 		name:     "revoked refresh token",
 		refresh:  "rft.revoked-5ecret",

@@ -321,7 +321,7 @@ func TestFailures(t *testing.T) {
 		contains  []string
 	}{
 		{"wrong token", "another-token", nil, exporter.ErrUnauthorized,
-			[]string{"tiktok: followers of the token's user: access token invalid or expired", "HTTP 401", "access_token_invalid: " + tiktokfake.InvalidTokenMessage}},
+			[]string{"tiktok: followers of the token's user: access token invalid or expired", "HTTP 401", "HTTP 401: access_token_invalid: credential refused"}},
 		{"token error on HTTP 200", token, func(s *tiktokfake.Server) {
 			s.SetError(http.StatusOK, "access_token_invalid", "Access token is invalid, please refresh token and retry", -1)
 		}, exporter.ErrUnauthorized, []string{"tiktok: followers of the token's user: access token invalid or expired", "access_token_invalid: Access token is invalid"}},

@@ -94,7 +94,7 @@ func (c *collector) refused(rep *exporter.OnlineReport, what, cap string, err er
 		rep.Missing = append(rep.Missing, cap)
 		rep.Fail(fmt.Errorf("woocommerce: the API key's user lacks the %s capability: create the key for a shop manager or an administrator", cap))
 		return true
-	case ae != nil && ae.StatusCode == http.StatusUnauthorized && strings.Contains(ae.Message, errNoReadPerms):
+	case ae != nil && ae.StatusCode == http.StatusUnauthorized && ae.Detail == keyNotReadable:
 		rep.Authenticated = true
 		rep.Missing = append(rep.Missing, permKeyRead)
 		rep.Fail(errors.New("woocommerce: the API key is write-only: set its permissions to Read"))

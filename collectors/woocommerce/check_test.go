@@ -63,7 +63,7 @@ func TestCheckOnlineRevokedKey(t *testing.T) {
 		t.Errorf("reachable %t, authenticated %t; want reachable, not authenticated", rep.Reachable, rep.Authenticated)
 	}
 	exportertest.AssertOnlineErr(t, rep, exporter.ErrUnauthorized,
-		"HTTP 401: woocommerce_rest_cannot_view: Sorry, you cannot list resources.", "the store does not know this consumer key")
+		"HTTP 401: woocommerce_rest_cannot_view: credential refused", "the store does not know this consumer key")
 }
 
 func TestCheckOnlineWrongSecret(t *testing.T) {
@@ -72,7 +72,7 @@ func TestCheckOnlineWrongSecret(t *testing.T) {
 	if rep.Authenticated {
 		t.Error("authenticated with a wrong consumer secret")
 	}
-	exportertest.AssertOnlineErr(t, rep, nil, "woocommerce_rest_authentication_error: Consumer secret is invalid.")
+	exportertest.AssertOnlineErr(t, rep, nil, "HTTP 401: woocommerce_rest_authentication_error: credential refused")
 }
 
 func TestCheckOnlineMissingPermissions(t *testing.T) {
@@ -84,10 +84,10 @@ func TestCheckOnlineMissingPermissions(t *testing.T) {
 	}{
 		{"write-only key", func(f *woocommercefake.Server) { f.SetKeyPermissions("write") },
 			[]string{"read permission of the API key"},
-			[]string{"HTTP 401: woocommerce_rest_authentication_error: The API key provided does not have read permissions.", "the API key is write-only"}},
+			[]string{"HTTP 401: woocommerce_rest_authentication_error: credential refused", "the API key is write-only"}},
 		{"user may not read orders", func(f *woocommercefake.Server) { f.Deny("orders") },
 			[]string{"read_private_shop_orders"},
-			[]string{"HTTP 403: woocommerce_rest_cannot_view: Sorry, you cannot list resources.", "lacks the read_private_shop_orders capability"}},
+			[]string{"HTTP 403: woocommerce_rest_cannot_view: access denied", "lacks the read_private_shop_orders capability"}},
 		{"user may not read coupons", func(f *woocommercefake.Server) { f.Deny("coupons") },
 			[]string{"read_private_shop_coupons"},
 			[]string{`look up code alice10 (campaign spring, creator creator1)`, "HTTP 403"}},

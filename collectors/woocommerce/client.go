@@ -108,6 +108,25 @@ func errorMessage(_ int, body []byte) string {
 	return e.Code + ": " + msg
 }
 
+// keyNotReadable is the Detail of a 401 refusing a key without the read
+// permission. WooCommerce answers it with the code of a bad secret,
+// woocommerce_rest_authentication_error, and only its text tells them
+// apart; the client does not show that text.
+const keyNotReadable = "key without read permission"
+
+// classify is the client's Classify hook: it keeps, in APIError.Detail,
+// that a 401 refused a write-only key. The kind stays unauthorized.
+func classify(status int, body []byte) (error, any) {
+	var e apiError
+	if status != http.StatusUnauthorized || json.Unmarshal(body, &e) != nil {
+		return nil, nil
+	}
+	if e.Code == "woocommerce_rest_authentication_error" && strings.Contains(e.Message, errNoReadPerms) {
+		return exporter.ErrUnauthorized, keyNotReadable
+	}
+	return nil, nil
+}
+
 // basicAuth sends the consumer key and secret as HTTP Basic credentials,
 // which WooCommerce accepts over HTTPS. (Over plain HTTP it wants OAuth 1.0a
 // signatures, hence https base URLs.)

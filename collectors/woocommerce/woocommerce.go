@@ -202,7 +202,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		c.createdAfter = earliest.Add(-time.Second)
 	}
 
-	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: basicAuth})
+	s.Client.SetHooks(exporter.ClientHooks{ErrorMessage: errorMessage, Authorize: basicAuth, Classify: classify})
 	a := exporter.NewAPI(cc, "", s.Client)
 	a.Base += apiPath
 	c.api = api{a}

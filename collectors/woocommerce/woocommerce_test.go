@@ -392,9 +392,9 @@ func TestFailures(t *testing.T) {
 		contains  []string
 	}{
 		{"unknown key", "ck_another:" + consumerSecret, fakeapi.None, exporter.ErrUnauthorized,
-			[]string{"woocommerce: look up coupon", "HTTP 401", "woocommerce_rest_cannot_view: Sorry, you cannot list resources.", "check the consumer key and secret"}},
+			[]string{"woocommerce: look up coupon", "HTTP 401", "woocommerce_rest_cannot_view: credential refused", "check the consumer key and secret"}},
 		{"wrong secret", consumerKey + ":cs_another", fakeapi.None, exporter.ErrUnauthorized,
-			[]string{"woocommerce: look up coupon", "HTTP 401", "woocommerce_rest_authentication_error: Consumer secret is invalid."}},
+			[]string{"woocommerce: look up coupon", "HTTP 401", "woocommerce_rest_authentication_error: credential refused"}},
 		{"server error", token, fakeapi.ServerError, exporter.ErrServer,
 			[]string{"woocommerce", "HTTP 500", "internal_server_error: There has been a critical error on this website."}},
 		{"rate limited for long", token, fakeapi.RateLimited, exporter.ErrRateLimited,
@@ -490,7 +490,7 @@ func TestWrongTokenOnLandingPage(t *testing.T) {
         codes:
           - {collector: woocommerce, code: alice10}
 `))
-	exportertest.AssertRefreshDown(t, env, "woocommerce", []string{consumerKey, consumerSecret}, "woocommerce", "Sorry, you cannot list resources.")
+	exportertest.AssertRefreshDown(t, env, "woocommerce", []string{consumerKey, consumerSecret}, "woocommerce", "HTTP 401: woocommerce_rest_cannot_view: credential refused")
 }
 
 // TestUnknownCode: a configured code the shop lacks is a partial error,

@@ -58,7 +58,7 @@ func TestCheckOnline(t *testing.T) {
 		authenticated: true,
 		missing:       []string{"the YouTube Data API v3 enabled in the key's Google Cloud project"},
 		err: []string{"youtube: channels.list (2 ids): the key's Google Cloud project has not enabled the YouTube Data API v3",
-			"HTTP 403", "SERVICE_DISABLED: YouTube Data API v3 has not been used in project " + youtubefake.Project},
+			"HTTP 403: SERVICE_DISABLED: access denied"},
 		units: 1,
 	}, {
 		name:          "key restricted to other APIs",
@@ -68,7 +68,7 @@ func TestCheckOnline(t *testing.T) {
 		authenticated: true,
 		missing:       []string{"the YouTube Data API v3 among the key's API restrictions"},
 		err: []string{"the key's API restrictions leave the YouTube Data API v3 out",
-			"HTTP 403", "API_KEY_SERVICE_BLOCKED: Requests to this API youtube.googleapis.com method youtube.api.v3.V3DataChannelService.List are blocked."},
+			"HTTP 403: API_KEY_SERVICE_BLOCKED: access denied"},
 		units: 1,
 	}, {
 		name:          "quota spent",

@@ -419,7 +419,7 @@ func TestQuotaExceeded(t *testing.T) {
 
 	samples, err := env.Poll(t, "youtube")
 	exportertest.AssertFailed(t, samples, err, exporter.ErrRateLimited, key,
-		"youtube", "HTTP 403", "quotaExceeded: The request cannot be completed because you have exceeded your quota.",
+		"youtube", "HTTP 403: quotaExceeded: access denied",
 		"no calls until 2025-03-02T08:00:00Z")
 	if errors.Is(err, exporter.ErrUnauthorized) {
 		t.Errorf("a spent quota reads as a bad key: %v", err)
