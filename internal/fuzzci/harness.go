@@ -56,7 +56,8 @@ type Provider struct {
 }
 
 // strictEcho, set in the environment, makes the secret check apply to
-// inputs that contain the secret too.
+// inputs that contain the secret too: a provider echoing a token back in
+// an id or a name that an error quotes.
 const strictEcho = "FUZZCI_STRICT_ECHO"
 
 // hangGrace is how long after its deadline a refresh may still run before
@@ -65,11 +66,14 @@ const hangGrace = 20 * time.Second
 
 // FuzzPoll is the fuzz target of one collector: the input is an API call
 // of a healthy refresh (by number, modulo the calls recorded) and the body
-// the provider answers the first such call with, with HTTP 200 and the content type the
-// fake sent. The refresh must not panic, must return within its deadline,
-// and must return either an error without any secret in it, or samples
-// that a scrape can export: a known metric, the right label count, valid
-// UTF-8 and finite values.
+// the provider answers the first such call with, with HTTP 200 and the
+// content type the fake sent. The refresh must not panic, must return
+// within its deadline, and must return either an error without any secret
+// in it, or samples that a scrape can export: a known metric, the right
+// label count, valid UTF-8 and finite values.
+//
+// Each execution builds the collector afresh from the parsed config, so
+// no state carries over from one input to the next.
 func FuzzPoll(f *testing.F, p Provider) {
 	h := &replayer{next: p.Fake, answers: map[string]answer{}}
 	srv := httptest.NewServer(h)
@@ -165,9 +169,10 @@ func FuzzPoll(f *testing.F, p Provider) {
 		if err != nil {
 			for _, s := range p.Secrets {
 				// A provider that echoes the token in a 200 answer
-				// puts it in ids and names that errors quote; only
-				// the exporter's own text is checked (see
-				// docs/reliability-draft.md).
+				// puts it in ids and names that errors quote: unless
+				// strictEcho is set, only inputs without the token
+				// are checked, where a token in the error can only
+				// come from the exporter itself.
 				if strings.Contains(err.Error(), s) && (os.Getenv(strictEcho) != "" || !bytes.Contains(body, []byte(s))) {
 					t.Fatalf("error shows a secret: %s", strings.ReplaceAll(err.Error(), s, "<secret>"))
 				}
