@@ -198,6 +198,9 @@ var (
 	execsLine   = regexp.MustCompile(`^fuzz: elapsed: .*, execs: (\d+) `)
 	crasherLine = regexp.MustCompile(`Failing input written to (testdata/fuzz/\S+)`)
 	rerunLine   = regexp.MustCompile(`go test -run=(\S+)`)
+	// coordinatorRace is the whole failure report of a run that ends in
+	// the coordinator's deadline race.
+	coordinatorRace = regexp.MustCompile(`(?m)^--- FAIL: Fuzz\w* \([0-9.]+s\)\n(?:\s+\S+\.go:\d+: .*\n)*\s+context deadline exceeded\nFAIL\n`)
 )
 
 // runTarget fuzzes one target for d and reports its executions, and a
@@ -245,6 +248,14 @@ func runTarget(t *testing.T, root, cache string, tg target, d time.Duration) res
 	if err == nil {
 		return res
 	}
+	if crash == "" && coordinatorRace.MatchString(text.String()) {
+		// Go's fuzzing coordinator can report its own -fuzztime
+		// deadline as a failure when it expires while a worker is
+		// mid-call (go.dev/issue/75804, fixed in Go 1.27): no input
+		// failed, and none was written.
+		progress("fuzzci: %s stopped with the fuzzing coordinator's deadline race (go.dev/issue/75804), not a crasher", tg)
+		return res
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "go test -fuzz failed: %v\n%s", err, text.String())
 	if crash != "" {
@@ -259,4 +270,39 @@ func runTarget(t *testing.T, root, cache string, tg target, d time.Duration) res
 	}
 	res.failure = b.String()
 	return res
+}
+
+func TestCoordinatorRace(t *testing.T) {
+	for _, tc := range []struct {
+		out  string
+		race bool
+	}{
+		{`fuzz: elapsed: 41s, execs: 26166 (530/sec), new interesting: 66 (total: 92)
+--- FAIL: FuzzPoll (40.97s)
+    harness.go:159: call 0: GET /youtube/v3/channels?id=UCalice#,UCbob#&part=statistics
+    context deadline exceeded
+FAIL
+exit status 1
+`, true},
+		{`--- FAIL: FuzzPath (31.00s)
+    context deadline exceeded
+FAIL
+`, true},
+		{`--- FAIL: FuzzPoll (3.20s)
+    --- FAIL: FuzzPoll (0.01s)
+        fuzz_test.go:40: error shows a secret: context deadline exceeded
+    Failing input written to testdata/fuzz/FuzzPoll/b3874a5b4f0e160c
+    To re-run:
+    go test -run=FuzzPoll/b3874a5b4f0e160c
+FAIL
+`, false},
+		{`--- FAIL: FuzzPoll (3.20s)
+    fuzzing process hung or terminated unexpectedly: exit status 2
+FAIL
+`, false},
+	} {
+		if got := coordinatorRace.MatchString(tc.out); got != tc.race {
+			t.Errorf("coordinator race %t, want %t, in:\n%s", got, tc.race, tc.out)
+		}
+	}
 }
