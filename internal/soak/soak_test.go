@@ -13,7 +13,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -35,6 +37,7 @@ import (
 var (
 	soakDuration = flag.Duration("soak.duration", 0, "how long to inject faults and scrape (CI=true: 2m)")
 	soakSeed     = flag.Uint64("soak.seed", 0, "seed of the fault schedule; 0 takes one from the clock")
+	soakFaulted  = flag.String("soak.providers", "", "put only providers matching this regular expression under faults")
 )
 
 const (
@@ -79,6 +82,16 @@ func TestSoak(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 
 	e := start(t)
+	if *soakFaulted != "" {
+		re, err := regexp.Compile(*soakFaulted)
+		if err != nil {
+			t.Fatalf("-soak.providers: %v", err)
+		}
+		e.providers = slices.DeleteFunc(e.providers, func(p string) bool { return !re.MatchString(p) })
+		if len(e.providers) == 0 {
+			t.Fatalf("-soak.providers %q matches no provider", *soakFaulted)
+		}
+	}
 	// Warm-up, scraped as the soak is, so that what the scrapes keep
 	// (connections, the series seen) is in the level measured: every
 	// collector has refreshed once, and the probe has had an interval
@@ -132,10 +145,11 @@ type env struct {
 	hosts     map[string]string // provider -> host:port of its fake
 
 	mu       sync.Mutex
-	scrapes  map[string]int // path -> scrapes
-	failures []string       // failed scrapes: status, transport or parse errors
-	seen     map[string]time.Time
-	erased   map[string]string // series -> what was going on when it went missing
+	scrapes  map[string]int      // path -> scrapes
+	failures []string            // failed scrapes: status, transport or parse errors
+	seen     map[string]string   // provider series -> its provider
+	erased   map[string]*erasure // series -> when it went missing
+	active   map[string]string   // provider -> the fault it is under
 	// streaks are the times scrapes showed each collector down
 	// ("name/down") or skipping objects ("name/skipping"), as runs of
 	// consecutive scrapes: a few per fault, however long the soak.
@@ -196,8 +210,9 @@ func start(t *testing.T) *env {
 		providers: sb.Providers(),
 		hosts:     hosts,
 		scrapes:   map[string]int{},
-		seen:      map[string]time.Time{},
-		erased:    map[string]string{},
+		seen:      map[string]string{},
+		erased:    map[string]*erasure{},
+		active:    map[string]string{},
 		streaks:   map[string][]streak{},
 		slowest:   map[string]time.Duration{},
 		lastBad:   map[string]bool{},
@@ -327,27 +342,54 @@ func (e *env) record(at time.Time, families map[string]*dto.MetricFamily) {
 			e.streaks[k] = append(s, streak{from: at, to: at})
 		}
 	}
-	present := map[string]bool{}
+	present := map[string]string{}
 	for name, mf := range families {
 		if !providerSeries(name) {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
-			present[seriesKey(name, m)] = true
+			present[seriesKey(name, m)] = label(m, "provider")
 		}
 	}
-	for k := range present {
+	for k, p := range present {
 		if _, ok := e.seen[k]; !ok {
-			e.seen[k] = at
+			e.seen[k] = p
+		}
+		if er := e.erased[k]; er != nil && er.back.IsZero() {
+			er.back = at
 		}
 	}
-	for k := range e.seen {
-		if !present[k] {
-			if _, noted := e.erased[k]; !noted {
-				e.erased[k] = fmt.Sprintf("missing at %s, faults then: %s", at.Format(time.TimeOnly), e.faults.describe())
+	var status []exporter.CollectorStatus
+	for k, p := range e.seen {
+		if _, ok := present[k]; ok || e.erased[k] != nil {
+			continue
+		}
+		if status == nil {
+			status = e.runner.Cache.Status()
+		}
+		er := &erasure{at: at, faults: fmt.Sprint(e.active)}
+		for _, st := range status {
+			if st.Name == p {
+				er.status = fmt.Sprintf("up %t, %d gaps, last error %.200q", st.Up, len(st.Gaps), st.LastError)
 			}
 		}
+		e.erased[k] = er
 	}
+}
+
+// erasure is a provider series missing from a scrape after it was seen.
+type erasure struct {
+	at, back time.Time // back: when it was seen again, if it was
+	faults   string    // the faults then
+	status   string    // its collector's state then
+}
+
+func (er *erasure) String() string {
+	back := "never back"
+	if !er.back.IsZero() {
+		back = "back at " + er.back.Format(time.TimeOnly)
+	}
+	return fmt.Sprintf("missing at %s, %s; faults then: %s; its collector then: %s", er.at.Format(time.TimeOnly), back, er.faults, er.status)
 }
 
 // providerSeries reports whether a family holds what collectors report,
@@ -451,6 +493,9 @@ func (e *env) injectFaults(t *testing.T, rng *rand.Rand, d time.Duration) []epis
 		}
 		e.sb.Faults(ep.provider).Set(fakeapi.None, 0)
 		e.faults.set(e.hosts[ep.provider], none)
+		e.mu.Lock()
+		delete(e.active, ep.provider)
+		e.mu.Unlock()
 		ep.calls += e.faults.calls(e.hosts[ep.provider])
 		ep.end = time.Now()
 		done = append(done, ep)
@@ -479,6 +524,9 @@ func (e *env) injectFaults(t *testing.T, rng *rand.Rand, d time.Duration) []epis
 				ep := episode{provider: p, class: classes[rng.IntN(len(classes))], start: now, end: now.Add(length), calls: -e.faults.calls(e.hosts[p])}
 				ep.class.set(e, p)
 				active = append(active, ep)
+				e.mu.Lock()
+				e.active[p] = ep.class.name
+				e.mu.Unlock()
 			}
 		}
 		time.Sleep(2*time.Second + time.Duration(rng.Int64N(int64(4*time.Second))))
@@ -586,8 +634,8 @@ func (e *env) report(t *testing.T, episodes []episode) {
 	}
 
 	var erased []string
-	for k, why := range e.erased {
-		erased = append(erased, k+": "+why)
+	for k, er := range e.erased {
+		erased = append(erased, k+": "+er.String())
 	}
 	sort.Strings(erased)
 	t.Logf("provider series: %d seen, %d erased", len(e.seen), len(erased))
@@ -657,19 +705,6 @@ func (ft *faultTransport) set(host string, f fault) {
 	ft.mu.Lock()
 	defer ft.mu.Unlock()
 	ft.hosts[host] = f
-}
-
-func (ft *faultTransport) describe() string {
-	ft.mu.Lock()
-	defer ft.mu.Unlock()
-	var out []string
-	for h, f := range ft.hosts {
-		if f != none {
-			out = append(out, fmt.Sprintf("%s:%d", h, f))
-		}
-	}
-	sort.Strings(out)
-	return strings.Join(out, " ")
 }
 
 func (ft *faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
