@@ -101,11 +101,14 @@ func TestSoak(t *testing.T) {
 	time.Sleep(interval)
 	e.waitAllUp(t, 30*time.Second)
 	stopScrapes()
+	e.clientTr.CloseIdleConnections()
 	goroutines0, heap0 := measure()
 	t.Logf("after warm-up: %d goroutines, %.1f MiB heap in use", goroutines0, mib(heap0))
 
 	stopScrapes = e.scrape(3)
+	stopSampling := sampleHeap(t, time.Minute)
 	episodes := e.injectFaults(t, rng, d)
+	stopSampling()
 	stopScrapes()
 
 	// Faults are cleared; every collector must come back, and a last
@@ -651,6 +654,37 @@ func (e *env) report(t *testing.T, episodes []episode) {
 	if len(stillDown) > 0 {
 		sort.Strings(stillDown)
 		t.Errorf("down in the last scrape, faults cleared: %v", stillDown)
+	}
+}
+
+// sampleHeap logs the goroutines and the heap in use after a GC every
+// period, to tell a level that steps up from one that keeps growing; the
+// function returned stops it.
+func sampleHeap(t *testing.T, period time.Duration) func() {
+	stop, done := make(chan struct{}), make(chan struct{})
+	var samples []string
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				samples = append(samples, fmt.Sprintf("%d/%.1f", runtime.NumGoroutine(), mib(ms.HeapInuse)))
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-done
+		if len(samples) > 0 {
+			t.Logf("goroutines/MiB heap in use, every %s: %s", period, strings.Join(samples, " "))
+		}
 	}
 }
 
