@@ -111,7 +111,7 @@ func FuzzProbe(f *testing.F) {
 		if msg := fuzzci.CheckSamples(r.samples); msg != "" {
 			t.Fatal(msg)
 		}
-		if !onlyAsCredential(fuzzSecret, loc1, loc2, dest) || refusedByNetHTTP(loc1, loc2) {
+		if !onlyAsCredential(fuzzSecret, loc1, loc2, dest) {
 			return
 		}
 		shown := fmt.Sprintf("%v %+v", p.Findings(), p.LinkDetails())
@@ -138,21 +138,4 @@ func onlyAsCredential(secret string, inputs ...string) bool {
 		}
 	}
 	return true
-}
-
-// refusedByNetHTTP reports whether a Location carries a control byte,
-// which net/http's client refuses with an error quoting the whole header
-// line, credentials included. The probe shows that error as it is, in
-// findings and on the /links page: a known gap of describe in probe.go,
-// left out of the check here until transport errors are redacted.
-func refusedByNetHTTP(locations ...string) bool {
-	for _, l := range locations {
-		for _, c := range []byte(l) {
-			// The server turns CR and LF into spaces; a tab is allowed.
-			if (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f {
-				return true
-			}
-		}
-	}
-	return false
 }
