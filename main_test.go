@@ -93,36 +93,8 @@ func TestConfigCheckPlans(t *testing.T) {
 	}
 }
 
-var (
-	freeMu sync.Mutex
-	// handedOut are the addresses freeAddr returned: the kernel may offer
-	// a port again once its listener is closed, and tests running side by
-	// side (the sandbox's thirteen fakes, Prometheus, Alertmanager) must
-	// never be given the same one twice.
-	handedOut = map[string]bool{}
-)
-
-// freeAddr returns a loopback address nothing listens on right now, and
-// that no other call in this test process returned.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	freeMu.Lock()
-	defer freeMu.Unlock()
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		if !handedOut[addr] {
-			handedOut[addr] = true
-			return addr
-		}
-	}
-	t.Fatal("no free loopback port not handed out before")
-	return ""
-}
+// freeAddr is exportertest.FreeAddr.
+func freeAddr(t *testing.T) string { return exportertest.FreeAddr(t) }
 
 // sandboxConfig copies config.yaml and its token files into a temporary
 // directory, moved to free ports and sped up for a test.

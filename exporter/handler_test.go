@@ -538,10 +538,11 @@ func TestRenderedScrapeFollowsSnapshots(t *testing.T) {
 	}
 }
 
-// TestRenderedFamilyAlsoGathered checks a name both the registry and the
-// snapshots hold: one family when they agree, the registry's alone (and an
-// error counted) when they do not, and valid text either way.
-func TestRenderedFamilyAlsoGathered(t *testing.T) {
+// sharedFamilies returns a cache and a registry that hold two names both:
+// creator fees, which agree, and influencer_link_up, which the registry
+// holds as a counter of another help; and the handler of both.
+func sharedFamilies(t *testing.T) (*Cache, *prometheus.Registry, *MetricsHandler) {
+	t.Helper()
 	cache := NewCache()
 	_ = cache.Success("a", "bitly", []Sample{
 		CreatorFee.Sample(100, "spring", "alice", "EUR"),
@@ -557,6 +558,14 @@ func TestRenderedFamilyAlsoGathered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cache, reg, h
+}
+
+// TestRenderedFamilyAlsoGathered checks a name both the registry and the
+// snapshots hold: one family when they agree, the registry's alone (and an
+// error counted) when they do not, and valid text either way.
+func TestRenderedFamilyAlsoGathered(t *testing.T) {
+	_, reg, h := sharedFamilies(t)
 	for _, enc := range []string{"identity", "gzip"} {
 		om := get(t, h, http.MethodGet, acceptOpenMetrics, enc)
 		checkGrouped(t, om.body, false)

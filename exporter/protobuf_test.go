@@ -277,21 +277,7 @@ func TestProtobufRequests(t *testing.T) {
 // ones, when they agree; the registry's alone (and an error counted) when
 // they do not.
 func TestProtobufFamilyAlsoGathered(t *testing.T) {
-	cache := NewCache()
-	_ = cache.Success("a", "bitly", []Sample{
-		CreatorFee.Sample(100, "spring", "alice", "EUR"),
-		LinkUp.Sample(1, "spring", "alice", "bitly", "fk.io/a"),
-	}, time.Now(), time.Second)
-	fee := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: CreatorFee.Name, Help: CreatorFee.Help}, CreatorFee.Labels)
-	fee.WithLabelValues("spring", "bob", "USD").Set(50)
-	clash := prometheus.NewCounter(prometheus.CounterOpts{Name: LinkUp.Name, Help: "Something else."})
-	clash.Add(7)
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(fee, clash)
-	h, err := NewMetricsHandler(reg, nil, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cache, reg, h := sharedFamilies(t)
 	cacheReg := prometheus.NewRegistry()
 	cacheReg.MustRegister(cache)
 	want := promhttp.HandlerFor(prometheus.Gatherers{reg, cacheReg}, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})

@@ -194,26 +194,10 @@ func TestPagination(t *testing.T) {
 // orders modified since the last one, and counts what a full read would.
 func TestIncremental(t *testing.T) {
 	sb := newSandbox(t, token)
-	for _, code := range []string{"alice10", "bob15", "carol5"} {
-		// 1000 orders each before the start, one a minute; then two a
-		// minute; every 5th cancelled 3 minutes after it was placed.
-		sb.fake.AddStream(fakeapi.OrderStream{Code: code, PerMinute: 2, Amount: 30, Currency: "EUR", Initial: 1000, CancelEvery: 5, CancelAfter: 3 * time.Minute})
-	}
+	streamOrders(sb, "alice10", "bob15", "carol5")
 	// Orders without a creator's code move the watermark too.
 	sb.fake.AddStream(fakeapi.OrderStream{Code: "other", PerMinute: 1, Amount: 20, Currency: "EUR"})
-	cfg := sb.config(`{}`, `
-  - name: launch
-    creators:
-      - name: alice
-        codes:
-          - {collector: woocommerce, code: alice10}
-      - name: bob
-        codes:
-          - {collector: woocommerce, code: bob15}
-      - name: carol
-        codes:
-          - {collector: woocommerce, code: carol5}
-`)
+	cfg := sb.config(`{}`, launchCampaign("alice10", "bob15", "carol5"))
 	env := exportertest.Build(t, cfg)
 	mustPoll(t, env)
 	if pages, served := sb.fake.OrderPages(), sb.fake.OrdersServed(); pages != 30 || served != 3000 {
@@ -240,26 +224,33 @@ func TestIncremental(t *testing.T) {
 	exportertest.CompareText(t, incremental, string(exportertest.Exposition(t, mustPoll(t, fresh))))
 }
 
+// streamOrders gives each code 1000 orders before the start, one a
+// minute; then two a minute; every 5th cancelled 3 minutes after it was
+// placed.
+func streamOrders(sb *sandbox, codes ...string) {
+	for _, code := range codes {
+		sb.fake.AddStream(fakeapi.OrderStream{Code: code, PerMinute: 2, Amount: 30, Currency: "EUR", Initial: 1000, CancelEvery: 5, CancelAfter: 3 * time.Minute})
+	}
+}
+
+// launchCampaign is the campaign "launch" with a creator per code, named
+// by the code's letters (alice10: alice).
+func launchCampaign(codes ...string) string {
+	out := "\n  - name: launch\n    creators:\n"
+	for _, code := range codes {
+		out += "      - name: " + strings.TrimRight(code, "0123456789") + "\n        codes:\n          - {collector: woocommerce, code: " + code + "}\n"
+	}
+	return out
+}
+
 // TestRestartWithStorage: with --storage.path, a restarted collector
 // continues from the watermark it saved (one page, not the whole shop
 // again) and counts what a collector reading everything counts; a changed
 // configuration (a code added) counts from the campaign start again.
 func TestRestartWithStorage(t *testing.T) {
 	sb := newSandbox(t, token)
-	for _, code := range []string{"alice10", "bob15", "carol5"} {
-		sb.fake.AddStream(fakeapi.OrderStream{Code: code, PerMinute: 2, Amount: 30, Currency: "EUR", Initial: 1000, CancelEvery: 5, CancelAfter: 3 * time.Minute})
-	}
-	campaign := `
-  - name: launch
-    creators:
-      - name: alice
-        codes:
-          - {collector: woocommerce, code: alice10}
-      - name: bob
-        codes:
-          - {collector: woocommerce, code: bob15}
-`
-	cfg := sb.config(`{}`, campaign)
+	streamOrders(sb, "alice10", "bob15", "carol5")
+	cfg := sb.config(`{}`, launchCampaign("alice10", "bob15"))
 	dir := t.TempDir()
 	storage, err := exporter.OpenStorage(dir, nil)
 	if err != nil {
@@ -284,10 +275,7 @@ func TestRestartWithStorage(t *testing.T) {
 
 	// A code added: the stored book counted other codes, so the count
 	// starts again from the campaign start.
-	more := sb.config(`{}`, campaign+`      - name: carol
-        codes:
-          - {collector: woocommerce, code: carol5}
-`)
+	more := sb.config(`{}`, launchCampaign("alice10", "bob15", "carol5"))
 	pages = sb.fake.OrderPages()
 	mustPoll(t, exportertest.BuildStored(t, more, storage))
 	if got := sb.fake.OrderPages() - pages; got < 30 {

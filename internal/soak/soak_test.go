@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -30,6 +29,7 @@ import (
 
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/all"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
+	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 	"github.com/influencer-exporter/influencer_exporter/sandbox"
 )
@@ -842,27 +842,8 @@ func sandboxConfig(t *testing.T) (string, map[string]string) {
 	return file, hosts
 }
 
-var handedOut = map[string]bool{}
-
-// freeAddr returns a loopback address nothing listens on now, never the
-// same one twice.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		if !handedOut[addr] {
-			handedOut[addr] = true
-			return addr
-		}
-	}
-	t.Fatal("no free loopback port")
-	return ""
-}
+// freeAddr is exportertest.FreeAddr.
+func freeAddr(t *testing.T) string { return exportertest.FreeAddr(t) }
 
 func moduleRoot(t *testing.T) string {
 	t.Helper()
