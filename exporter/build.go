@@ -33,6 +33,9 @@ type Instance struct {
 	Interval  time.Duration
 	Config    *CollectorConfig
 	Collector Collector
+	// Redact removes the collector's secrets from text, in every form
+	// its client knows (see Client.Redact); nil redacts nothing.
+	Redact func(string) string
 }
 
 // Build creates every configured collector. Factory errors (bad options,
@@ -90,6 +93,7 @@ func Build(cfg *Config, d Deps) ([]*Instance, error) {
 			Interval:  time.Duration(cc.Interval),
 			Config:    cc,
 			Collector: col,
+			Redact:    client.Redact,
 		})
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -130,6 +131,7 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 		partial, err = err, nil
 	}
 	if err != nil {
+		err = inst.redactErr(err)
 		logger.Warn("refresh failed, keeping last good values", "err", err, "duration_seconds", took.Seconds())
 		s.Cache.Failure(inst.Name, inst.Type, err, start, took)
 		return
@@ -146,19 +148,29 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 		logger.Error("collector returned invalid samples", "err", storeErr)
 	}
 	coverage := coverageOf(inst, samples, objErrs)
+	for i := range coverage {
+		coverage[i].Reason = inst.redact(coverage[i].Reason)
+	}
 	s.Cache.setCoverage(inst.Name, inst.Type, coverage)
 	if f, ok := inst.Collector.(Finder); ok {
-		s.Cache.SetFindings(inst.Name, f.Findings())
+		findings := f.Findings()
+		if inst.Redact != nil {
+			findings = maps.Clone(findings)
+			for k, v := range findings {
+				findings[k] = inst.Redact(v)
+			}
+		}
+		s.Cache.SetFindings(inst.Name, findings)
 	}
 	if err := errors.Join(append(otherErrs, storeErr)...); err != nil {
-		s.Cache.Note(inst.Name, err)
+		s.Cache.Note(inst.Name, inst.redactErr(err))
 	}
 	if s.Observer != nil {
 		s.Observer(inst.Name, inst.Collector, end, s.Posts.perPost(fresh), s.Posts.perPost(samples))
 	}
 	if partial != nil {
 		counts := stateCounts(coverage)
-		logger.Warn("refresh did not export every object", "missing", counts[StateMissing], "skipped", counts[StateSkipped], "err", partial)
+		logger.Warn("refresh did not export every object", "missing", counts[StateMissing], "skipped", counts[StateSkipped], "err", inst.redactErr(partial))
 	}
 	logger.Debug("refresh succeeded", "samples", len(samples), "duration_seconds", took.Seconds())
 }
@@ -192,3 +204,31 @@ func poll(ctx context.Context, inst *Instance) (samples []Sample, err error) {
 	}()
 	return inst.Collector.Poll(ctx)
 }
+
+// redact is inst.Redact, or s as it is without one. Every error, reason
+// and finding a collector returns goes through it before the log, the
+// landing page or /links show it, whatever the collector redacted itself:
+// a provider can echo a secret in any field a collector quotes.
+func (inst *Instance) redact(s string) string {
+	if inst.Redact == nil {
+		return s
+	}
+	return inst.Redact(s)
+}
+
+// redactErr is err with its text redacted (see redact); errors.Is and
+// errors.As still see err.
+func (inst *Instance) redactErr(err error) error {
+	if err == nil || inst.Redact == nil {
+		return err
+	}
+	return redactedError{err: err, msg: inst.Redact(err.Error())}
+}
+
+type redactedError struct {
+	err error
+	msg string
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }

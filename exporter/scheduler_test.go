@@ -1,8 +1,11 @@
 package exporter
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -222,4 +225,40 @@ func TestRunnerReloadKeepsConfigOnError(t *testing.T) {
 
 func compareSamples(samples []Sample, want string) error {
 	return testutil.CollectAndCompare(SamplesCollector(samples), strings.NewReader(want))
+}
+
+// TestRefreshRedactsWhatCollectorsReturn: whatever a collector quotes of a
+// provider's answer, its error, the reasons of objects it could not read
+// and the partial error reach the landing page and the log without the
+// collector's secret, and errors.Is still sees the kind.
+func TestRefreshRedactsWhatCollectorsReturn(t *testing.T) {
+	const token = "sk_live_51QqWERTYsecretKEY9876"
+	var logs bytes.Buffer
+	cache := NewCache()
+	s := &Scheduler{Cache: cache, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	inst, col := newTestInstance("shop")
+	inst.Redact = NewClient(ClientOptions{Collector: "shop", Token: token}).Redact
+
+	col.set(nil, fmt.Errorf("shop answered object %q, not a list: %w", token+"list", ErrUnauthorized))
+	s.Refresh(context.Background(), inst)
+	st := cache.Status()[0]
+	if strings.Contains(st.LastError, "9876") || !strings.Contains(st.LastError, "<secret>") {
+		t.Errorf("last error %q shows the secret", st.LastError)
+	}
+
+	link := Object{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: "fk.io/a"}
+	col.set([]Sample{clicks(1, "fk.io/b")}, Partial([]error{Missing(link, fmt.Errorf("not found on domain sk_l****9876.example: %w", ErrNotFound))}))
+	s.Refresh(context.Background(), inst)
+	gaps := cache.Status()[0].Gaps
+	if len(gaps) == 0 {
+		t.Fatal("the missing link is not listed")
+	}
+	for _, g := range gaps {
+		if strings.Contains(g.Reason, "9876") {
+			t.Errorf("coverage reason %q shows the secret", g.Reason)
+		}
+	}
+	if strings.Contains(logs.String(), "9876") || strings.Contains(logs.String(), "QqWERTY") {
+		t.Errorf("the log shows the secret:\n%s", logs.String())
+	}
 }
