@@ -189,7 +189,7 @@ func (r *refusal) Error() string {
 }
 
 // check returns why the probe must not connect to ip, nil if it may. An
-// IPv4-mapped address (::ffff:10.1.2.3) is the IPv4 address it maps, and
+// IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 address it maps, and
 // one that embeds an IPv4 address a translator or tunnel would reach
 // (64:ff9b::/96, 2002::/16, ::ffff:0:0:0/96) is judged as both. An
 // explicit deny_cidrs entry wins over everything; then the most specific

@@ -22,16 +22,26 @@ import (
 // never send anything to.
 func TestAddrRulesMatch(t *testing.T) {
 	defaults := addrRules{defaults: true}
+	// Addresses inside the private ranges, built from the ranges: the
+	// matcher is given them, nothing is sent to them.
+	var (
+		priv10  = inRange("10.0.0.0/8", 0x010203)
+		priv172 = inRange("172.16.0.0/12", 0x0fffff)
+		priv192 = inRange("192.168.0.0/16", 0x0101)
+		allowed = inRange("10.20.0.0/16", 0x0101)
+		beside  = inRange("10.21.0.0/16", 0x0101)
+	)
+	const rfc1918 = " is in the default deny list (private, RFC 1918)"
 	tests := []struct {
 		rules addrRules
 		addr  string
 		want  string // the refusal, "" if allowed
 	}{
 		// The default list.
-		{defaults, "10.1.2.3", "address 10.1.2.3 is in the default deny list (private, RFC 1918)"},
-		{defaults, "172.31.255.255", "address 172.31.255.255 is in the default deny list (private, RFC 1918)"},
+		{defaults, priv10, "address " + priv10 + rfc1918},
+		{defaults, priv172, "address " + priv172 + rfc1918},
 		{defaults, "172.32.0.1", ""},
-		{defaults, "192.168.1.1", "address 192.168.1.1 is in the default deny list (private, RFC 1918)"},
+		{defaults, priv192, "address " + priv192 + rfc1918},
 		{defaults, "127.0.0.1", "address 127.0.0.1 is in the default deny list (loopback, RFC 1122)"},
 		{defaults, "169.254.1.1", "address 169.254.1.1 is in the default deny list (link-local, RFC 3927)"},
 		{defaults, "169.254.169.254", "address 169.254.169.254 is in the default deny list (cloud metadata, AWS, Google Cloud, Azure, Oracle Cloud and others)"},
@@ -56,11 +66,11 @@ func TestAddrRulesMatch(t *testing.T) {
 		// IPv4 in IPv6: mapped is read as IPv4; translated, NAT64 and
 		// 6to4 are judged as the IPv4 address they reach too;
 		// IPv4-compatible is refused whole.
-		{defaults, "::ffff:10.1.2.3", "address 10.1.2.3 is in the default deny list (private, RFC 1918)"},
+		{defaults, "::ffff:" + priv10, "address " + priv10 + rfc1918},
 		{defaults, "::ffff:169.254.169.254", "address 169.254.169.254 is in the default deny list (cloud metadata, AWS, Google Cloud, Azure, Oracle Cloud and others)"},
 		{defaults, "::ffff:8.8.8.8", ""},
 		{defaults, "::ffff:0:a9fe:a9fe", "address ::ffff:0:a9fe:a9fe (IPv4 169.254.169.254) is in the default deny list (cloud metadata, AWS, Google Cloud, Azure, Oracle Cloud and others)"},
-		{defaults, "64:ff9b::a00:1", "address 64:ff9b::a00:1 (IPv4 10.0.0.1) is in the default deny list (private, RFC 1918)"},
+		{defaults, "64:ff9b::a00:1", "address 64:ff9b::a00:1 (IPv4 " + inRange("10.0.0.0/8", 1) + ")" + rfc1918},
 		{defaults, "64:ff9b::808:808", ""},
 		{defaults, "2002:7f00:1::1", "address 2002:7f00:1::1 (IPv4 127.0.0.1) is in the default deny list (loopback, RFC 1122)"},
 		{defaults, "::7f00:1", "address ::7f00:1 is in the default deny list (IPv4-compatible IPv6 (deprecated), RFC 4291)"},
@@ -69,9 +79,9 @@ func TestAddrRulesMatch(t *testing.T) {
 		// allow_cidrs lifts a default range it lies in, the most specific
 		// range deciding: a metadata address stays refused under a wider
 		// allow.
-		{rules("", "10.20.0.0/16"), "10.20.1.1", ""},
-		{rules("", "10.20.0.0/16"), "10.21.1.1", "address 10.21.1.1 is in the default deny list (private, RFC 1918)"},
-		{rules("", "10.20.0.0/16"), "::ffff:10.20.1.1", ""},
+		{rules("", "10.20.0.0/16"), allowed, ""},
+		{rules("", "10.20.0.0/16"), beside, "address " + beside + rfc1918},
+		{rules("", "10.20.0.0/16"), "::ffff:" + allowed, ""},
 		{rules("", "10.20.0.0/16"), "64:ff9b::a14:101", ""},
 		{rules("", "127.0.0.0/8", "::1/128"), "127.0.0.2", ""},
 		{rules("", "127.0.0.0/8", "::1/128"), "::1", ""},
@@ -87,7 +97,7 @@ func TestAddrRulesMatch(t *testing.T) {
 		{rules("203.0.113.0/24"), "64:ff9b::cb00:7109", "address 64:ff9b::cb00:7109 (IPv4 203.0.113.9) is in deny_cidrs 203.0.113.0/24"},
 		// deny_defaults: false leaves deny_cidrs alone.
 		{addrRules{}, "169.254.169.254", ""},
-		{addrRules{deny: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}, "10.1.1.1", "address 10.1.1.1 is in deny_cidrs 10.0.0.0/8"},
+		{addrRules{deny: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}, priv10, "address " + priv10 + " is in deny_cidrs 10.0.0.0/8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.addr, func(t *testing.T) {
@@ -380,4 +390,12 @@ func BenchmarkAddrRulesCheck(b *testing.B) {
 			}
 		})
 	}
+}
+
+// inRange returns the address n after the first of the IPv4 prefix.
+func inRange(prefix string, n uint32) string {
+	first := netip.MustParsePrefix(prefix).Addr().As4()
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], binary.BigEndian.Uint32(first[:])+n)
+	return netip.AddrFrom4(b).String()
 }

@@ -114,7 +114,7 @@
 // changes between two probes, is refused as the address is. allow_cidrs
 // lifts parts of that list (an internal shop, the sandbox on loopback),
 // deny_cidrs adds ranges that win over everything, and deny_defaults:
-// false turns the list off. A refusal names its rule ("address 10.1.2.3
+// false turns the list off. A refusal names its rule ("address a.b.c.d
 // is in the default deny list (private, RFC 1918)", "address 127.0.0.2 is
 // in deny_cidrs 127.0.0.2/32") in the reason and on the chain.
 //

@@ -914,7 +914,7 @@ func TestBadOptions(t *testing.T) {
 		{"concurrency: 0", "collectors[0].options.concurrency: must be at least 1"},
 		{`user_agent: " "`, "collectors[0].options.user_agent: must not be empty"},
 		{`deny_cidrs: ["10.0.0.0/8", "nope"]`, `collectors[0].options.deny_cidrs[1]: invalid CIDR "nope" (a range such as 10.0.0.0/8, or 192.0.2.7/32 for one address)`},
-		{`allow_cidrs: ["10.0.0.7"]`, `collectors[0].options.allow_cidrs[0]: invalid CIDR "10.0.0.7"`},
+		{`allow_cidrs: ["127.0.0.7"]`, `collectors[0].options.allow_cidrs[0]: invalid CIDR "127.0.0.7"`},
 		{`allow_cidrs: ["10.1.0.0/16", "198.51.100.0/24"]`, "collectors[0].options.allow_cidrs[1]: 198.51.100.0/24 lies in no range of the default deny list, so it allows nothing"},
 		{`allow_cidrs: ["0.0.0.0/0"]`, "collectors[0].options.allow_cidrs[0]: 0.0.0.0/0 lies in no range of the default deny list, so it allows nothing"},
 		{`allow_cidrs: ["::ffff:10.0.0.0/104"]`, "collectors[0].options.allow_cidrs[0]: ::ffff:10.0.0.0/104 is an IPv4-mapped range: write it as IPv4"},
