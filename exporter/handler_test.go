@@ -597,18 +597,7 @@ influencer_creator_fee{campaign="spring",creator="bob",currency="USD"} 50
 		}
 		promParse(t, s.body, s.header.Get("Content-Type"))
 	}
-	errs, err := testutil.GatherAndCount(reg, "promhttp_metric_handler_errors_total")
-	if err != nil || errs != 2 {
-		t.Fatalf("errors series = %d, %v", errs, err)
-	}
-	mfs, _ := reg.Gather()
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			if mf.GetName() == "promhttp_metric_handler_errors_total" && m.GetLabel()[0].GetValue() == "gathering" && m.GetCounter().GetValue() != 4 {
-				t.Errorf("gathering errors = %g, want 4 (one per scrape)", m.GetCounter().GetValue())
-			}
-		}
-	}
+	checkGatheringErrors(t, reg, 4)
 }
 
 // TestMetricsHandlerRequests checks HEAD, name[] filters and an error
@@ -858,5 +847,23 @@ func TestSeriesOfTwoCollectors(t *testing.T) {
 	want[0] = strings.Replace(want[0], "} 7", "} 9", 1)
 	if got := clicks(); !slices.Equal(got, want) {
 		t.Errorf("after the first collector let go: %q, want %q", got, want)
+	}
+}
+
+// checkGatheringErrors checks reg counted want gathering errors (one per
+// scrape that dropped an inconsistent family), and one other error series.
+func checkGatheringErrors(t *testing.T, reg *prometheus.Registry, want float64) {
+	t.Helper()
+	errs, err := testutil.GatherAndCount(reg, "promhttp_metric_handler_errors_total")
+	if err != nil || errs != 2 {
+		t.Fatalf("errors series = %d, %v", errs, err)
+	}
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if mf.GetName() == "promhttp_metric_handler_errors_total" && m.GetLabel()[0].GetValue() == "gathering" && m.GetCounter().GetValue() != want {
+				t.Errorf("gathering errors = %g, want %g (one per scrape)", m.GetCounter().GetValue(), want)
+			}
+		}
 	}
 }

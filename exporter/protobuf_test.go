@@ -14,7 +14,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 )
@@ -298,18 +297,7 @@ func TestProtobufFamilyAlsoGathered(t *testing.T) {
 			t.Errorf("%s: families %v", enc, gf)
 		}
 	}
-	errs, err := testutil.GatherAndCount(reg, "promhttp_metric_handler_errors_total")
-	if err != nil || errs != 2 {
-		t.Fatalf("errors series = %d, %v", errs, err)
-	}
-	mfs, _ := reg.Gather()
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			if mf.GetName() == "promhttp_metric_handler_errors_total" && m.GetLabel()[0].GetValue() == "gathering" && m.GetCounter().GetValue() != 2 {
-				t.Errorf("gathering errors = %g, want 2 (one per scrape)", m.GetCounter().GetValue())
-			}
-		}
-	}
+	checkGatheringErrors(t, reg, 2)
 }
 
 // TestReadLine checks lines read back as rendered, and that a line the
