@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -35,9 +36,10 @@ import (
 )
 
 var (
-	soakDuration = flag.Duration("soak.duration", 0, "how long to inject faults and scrape (CI=true: 2m)")
-	soakSeed     = flag.Uint64("soak.seed", 0, "seed of the fault schedule; 0 takes one from the clock")
-	soakFaulted  = flag.String("soak.providers", "", "put only providers matching this regular expression under faults")
+	soakDuration    = flag.Duration("soak.duration", 0, "how long to inject faults and scrape (CI=true: 2m)")
+	soakSeed        = flag.Uint64("soak.seed", 0, "seed of the fault schedule; 0 takes one from the clock")
+	soakHeapProfile = flag.String("soak.heapprofile", "", "write heap profiles after warm-up and at the end to this prefix (.warm.pb.gz, .end.pb.gz), for go tool pprof -base")
+	soakFaulted     = flag.String("soak.providers", "", "put only providers matching this regular expression under faults")
 )
 
 const (
@@ -101,8 +103,10 @@ func TestSoak(t *testing.T) {
 	time.Sleep(interval)
 	e.waitAllUp(t, 30*time.Second)
 	stopScrapes()
-	e.clientTr.CloseIdleConnections()
+	e.closeIdle()
+	stacks0 := goroutineStacks()
 	goroutines0, heap0 := measure()
+	writeHeapProfile(t, "warm")
 	t.Logf("after warm-up: %d goroutines, %.1f MiB heap in use", goroutines0, mib(heap0))
 
 	stopScrapes = e.scrape(3)
@@ -117,16 +121,16 @@ func TestSoak(t *testing.T) {
 		t.Errorf("faults cleared: %v", err)
 	}
 	e.scrapeOnce("/metrics")
-	e.clientTr.CloseIdleConnections()
+	e.closeIdle()
 	goroutines1, heap1 := measure()
+	writeHeapProfile(t, "end")
 	t.Logf("at the end: %d goroutines (after warm-up %d), %.1f MiB heap in use (after warm-up %.1f MiB)",
 		goroutines1, goroutines0, mib(heap1), mib(heap0))
 
 	e.report(t, episodes)
 	if goroutines1 > goroutines0+goroutineSlack {
-		buf := make([]byte, 1<<20)
-		t.Errorf("%d goroutines at the end, %d after warm-up: more than %d more; stacks:\n%s",
-			goroutines1, goroutines0, goroutineSlack, buf[:runtime.Stack(buf, true)])
+		t.Errorf("%d goroutines at the end, %d after warm-up: more than %d more; the stacks that grew:\n%s",
+			goroutines1, goroutines0, goroutineSlack, stacksGrown(stacks0, goroutineStacks()))
 	}
 	if limit := uint64(float64(heap0)*heapGrowth) + heapSlack; heap1 > limit {
 		t.Errorf("heap in use %.1f MiB at the end, %.1f MiB after warm-up: more than %.0f%% more", mib(heap1), mib(heap0), (heapGrowth-1)*100)
@@ -140,6 +144,7 @@ type env struct {
 	sb       *sandbox.Sandbox
 	srv      *httptest.Server
 	faults   *faultTransport
+	base     *http.Transport // the exporter's transport to the fakes
 	client   *http.Client
 	clientTr *http.Transport
 	// providers are the provider fakes the sandbox runs, which are also
@@ -207,7 +212,7 @@ func start(t *testing.T) *env {
 	clientTr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(clientTr.CloseIdleConnections)
 	return &env{
-		runner: runner, sb: sb, srv: srv, faults: ft,
+		runner: runner, sb: sb, srv: srv, faults: ft, base: base,
 		client:    &http.Client{Transport: clientTr, Timeout: 10 * time.Second},
 		clientTr:  clientTr,
 		providers: sb.Providers(),
@@ -686,6 +691,69 @@ func sampleHeap(t *testing.T, period time.Duration) func() {
 			t.Logf("goroutines/MiB heap in use, every %s: %s", period, strings.Join(samples, " "))
 		}
 	}
+}
+
+// writeHeapProfile writes a heap profile after a GC to
+// -soak.heapprofile's prefix with the suffix .name.pb.gz, when it is set.
+func writeHeapProfile(t *testing.T, name string) {
+	if *soakHeapProfile == "" {
+		return
+	}
+	runtime.GC()
+	f, err := os.Create(*soakHeapProfile + "." + name + ".pb.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// closeIdle closes the idle keep-alive connections of the scrapers and of
+// the exporter's clients, whose number follows how many calls were last
+// in flight at once, so that a level measured holds only what stays.
+func (e *env) closeIdle() {
+	e.clientTr.CloseIdleConnections()
+	e.base.CloseIdleConnections()
+}
+
+// goroutineStacks returns how many goroutines run each stack, as the
+// goroutine profile groups them.
+func goroutineStacks() map[string]int {
+	var b bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+	stacks := map[string]int{}
+	for _, rec := range strings.Split(b.String(), "\n\n") {
+		head, stack, ok := strings.Cut(rec, "\n")
+		var n int
+		if _, err := fmt.Sscanf(head, "%d @", &n); err != nil || !ok {
+			continue
+		}
+		stacks[stack] += n
+	}
+	return stacks
+}
+
+// stacksGrown lists the stacks run by more goroutines in after than in
+// before, most grown first.
+func stacksGrown(before, after map[string]int) string {
+	type grown struct {
+		stack string
+		by    int
+	}
+	var gs []grown
+	for s, n := range after {
+		if n > before[s] {
+			gs = append(gs, grown{s, n - before[s]})
+		}
+	}
+	sort.Slice(gs, func(i, j int) bool { return gs[i].by > gs[j].by })
+	var b strings.Builder
+	for _, g := range gs {
+		fmt.Fprintf(&b, "+%d:\n%s\n\n", g.by, g.stack)
+	}
+	return b.String()
 }
 
 // measure returns the goroutines and the heap in use after a GC, the
