@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -65,11 +66,15 @@ type collectorState struct {
 	status         []Sample
 	statusRendered *exposition
 	statusGen      uint64
-	// coverage is the state of every object of the last refresh that
-	// returned samples; nil for collectors that watch no objects.
-	coverage []ObjectStatus
-	// counts are coverage counted by kind and state, once per refresh,
-	// so a scrape only copies them.
+	// gaps are the objects that the last refresh returning samples did
+	// not export (missing or skipped), and objects that refresh's
+	// objects counted by state; both nil for collectors that watch no
+	// objects. The exported objects themselves are not kept: at an
+	// agency's scale they would be the largest thing the cache holds.
+	gaps    []ObjectStatus
+	objects map[string]int
+	// counts are the objects counted by kind and state, once per
+	// refresh, so a scrape only copies them.
 	counts map[[2]string]int
 	// posts are the publish times of the snapshot's posts by campaign and
 	// creator, taken once per snapshot for per-post fees.
@@ -376,9 +381,9 @@ func statusSamples(name string, s *collectorState) []Sample {
 
 // setCoverage replaces the object states of a collector.
 func (c *Cache) setCoverage(name, typ string, coverage []ObjectStatus) {
-	counts := coverageCounts(coverage)
+	counts, objects, gaps := coverageCounts(coverage), stateCounts(coverage), Gaps(coverage)
 	c.updateStatus(name, typ, func(s *collectorState) {
-		s.coverage, s.counts = coverage, counts
+		s.gaps, s.objects, s.counts = gaps, objects, counts
 	})
 }
 
@@ -461,8 +466,8 @@ func (c *Cache) Status() []CollectorStatus {
 			LastSuccess: s.lastSuccess, LastAttempt: s.lastAttempt, LastError: s.lastError,
 			NextRefresh: s.nextRefresh, Duration: s.duration,
 			Findings: sortedFindings(s.findings),
-			Objects:  stateCounts(s.coverage),
-			Gaps:     Gaps(s.coverage),
+			Objects:  maps.Clone(s.objects),
+			Gaps:     slices.Clone(s.gaps),
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -77,22 +78,42 @@ func TestCoverageStates(t *testing.T) {
 			cache := NewCache()
 			col.set(tt.samples, tt.err)
 			(&Scheduler{Cache: cache}).Refresh(context.Background(), inst)
-			var got []string
-			for _, st := range cache.state["fake"].coverage {
-				s := st.Kind + "/" + st.ID + "=" + st.State
-				if st.Reason != "" {
-					s += "(" + st.Reason + ")"
-				}
-				got = append(got, s)
-			}
-			if g := strings.Join(got, " "); g != tt.want {
+			// Every object's state, as the scheduler works it out; the
+			// cache keeps the objects not exported, and the counts.
+			objErrs, _ := objectErrors(tt.err)
+			cov := coverageOf(inst, tt.samples, objErrs)
+			if g := formatStatuses(cov); g != tt.want {
 				t.Errorf("coverage:\n got %s\nwant %s", g, tt.want)
 			}
-			if st := cache.Status()[0]; !st.Up {
+			st := cache.Status()[0]
+			if !st.Up {
 				t.Errorf("a partial refresh must stay up: %+v", st)
+			}
+			if g, w := formatStatuses(st.Gaps), formatStatuses(Gaps(cov)); g != w {
+				t.Errorf("gaps on the landing page:\n got %s\nwant %s", g, w)
+			}
+			wantCounts := map[string]int{}
+			for _, o := range cov {
+				wantCounts[o.State]++
+			}
+			if !maps.Equal(st.Objects, wantCounts) {
+				t.Errorf("objects by state: got %v, want %v", st.Objects, wantCounts)
 			}
 		})
 	}
+}
+
+// formatStatuses writes each object's state as kind/id=state(reason).
+func formatStatuses(sts []ObjectStatus) string {
+	var out []string
+	for _, st := range sts {
+		s := st.Kind + "/" + st.ID + "=" + st.State
+		if st.Reason != "" {
+			s += "(" + st.Reason + ")"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, " ")
 }
 
 func TestCoverageMetricAndLandingPage(t *testing.T) {

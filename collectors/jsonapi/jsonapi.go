@@ -688,7 +688,12 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	// that each name a different campaign or creator cannot share a
 	// series (see collector.disjoint): their samples are just joined.
 	var out []exporter.Sample
-	if c.disjoint {
+	if len(c.targets) == 1 {
+		// One target's samples are the snapshot: shared with what is
+		// kept for the next refresh rather than copied, clipped so
+		// that nothing appended to the snapshot writes into them.
+		out = slices.Clip(c.last[c.targets[0].key()])
+	} else if c.disjoint {
 		out = make([]exporter.Sample, 0, total)
 		for _, t := range c.targets {
 			out = append(out, c.last[t.key()]...)
@@ -794,6 +799,8 @@ type seriesSet struct {
 	seed    maphash.Seed
 	first   map[uint64]int // by hash, the index of the first series with it
 	more    []int          // the indexes of the other series with a taken hash
+	// lastCopy is the label values last copied for a new series.
+	lastCopy []string
 }
 
 func newSeriesSet(n int) *seriesSet {
@@ -823,7 +830,12 @@ func (s *seriesSet) add(metric *exporter.Metric, labels []string, value float64,
 		}
 	}
 	if copyLabels {
-		labels = slices.Clone(labels)
+		// The values of one item usually carry the same labels: they
+		// share one copy.
+		if !slices.Equal(labels, s.lastCopy) {
+			s.lastCopy = slices.Clone(labels)
+		}
+		labels = s.lastCopy
 	}
 	if taken {
 		s.more = append(s.more, len(s.samples))
