@@ -188,23 +188,32 @@ func TestErrorAfterAPage(t *testing.T) {
 	}
 }
 
-// TestSeriesSetHashCollision: series whose hashes collide stay apart.
-func TestSeriesSetHashCollision(t *testing.T) {
+// TestSeriesSet: series that share a slot's place stay apart, values of
+// one series are summed, series keep the order they first appeared in,
+// and the table grows as series come (from 8 slots to 1,024 here).
+func TestSeriesSet(t *testing.T) {
 	s := newSeriesSet(0)
-	a := []string{"spring", "alice", "affnet", "aff.example/a"}
-	b := []string{"spring", "alice", "affnet", "aff.example/b"}
-	s.add(exporter.LinkClicks, a, 1, true)
-	// b's hash is taken by a's series, as if they collided.
-	s.first[s.hash(exporter.LinkClicks, b)] = 0
-	s.add(exporter.LinkClicks, b, 2, true)
-	s.add(exporter.LinkClicks, a, 10, true)
-	s.add(exporter.LinkClicks, b, 20, true)
-	s.add(exporter.CodeRedemptions, a, 100, true)
-	got := fmt.Sprint(s.samples)
-	want := fmt.Sprint([]exporter.Sample{
-		exporter.LinkClicks.Sample(11, a...), exporter.LinkClicks.Sample(22, b...), exporter.CodeRedemptions.Sample(100, a...)})
-	if got != want {
-		t.Errorf("samples %s, want %s", got, want)
+	var want []exporter.Sample
+	for round := range 2 {
+		for i := range 500 {
+			for _, m := range []*exporter.Metric{exporter.LinkClicks, exporter.CodeRedemptions} {
+				labels := []string{"spring", "alice", "affnet", fmt.Sprintf("aff.example/%d", i)}
+				s.add(m, labels, float64(i), true)
+				if round == 0 {
+					want = append(want, m.Sample(float64(2*i), labels...))
+				}
+			}
+		}
+	}
+	if got, want := fmt.Sprint(s.samples), fmt.Sprint(want); got != want {
+		t.Errorf("samples:\n got %s\nwant %s", got, want)
+	}
+	if len(s.slots) != 2048 {
+		t.Errorf("%d slots for %d series, want 2048", len(s.slots), len(s.samples))
+	}
+	// Two metrics' series of one item share one copy of its labels.
+	if &s.samples[0].LabelValues[0] != &s.samples[1].LabelValues[0] {
+		t.Error("the series of one item do not share their labels")
 	}
 }
 

@@ -114,7 +114,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&noBase, "no-baseline", false, "skip measuring the RSS of an exporter of one series")
 	fs.StringVar(&o.ChildLog, "child-log", "", "keep the exporter's log in this file")
 	fs.StringVar(&o.ProfileDir, "pprof-dir", "", "build the exporter with net/http/pprof and write its CPU profiles of a few idle seconds and of the first watched refresh, "+
-		"its heap profiles at the idle phase's end and the run's, and its allocations, to this directory")
+		"its heap profiles at the idle phase's end, through the first watched refresh and at the run's end, and its allocations, to this directory")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -404,6 +404,13 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 		if prof != nil {
 			prof.get("heap", "heap-idle.pb.gz")
 			prof.get(fmt.Sprintf("profile?seconds=%d", int(math.Ceil(coldFetch))+2), "cpu-refresh.pb.gz")
+			// The heap as the last collection found it, through the
+			// refresh and as it becomes visible: what it holds at its
+			// peak.
+			for _, f := range []float64{0.5, 0.9, 1.1, 1.3} {
+				prof.getAfter(time.Duration(f*coldFetch*float64(time.Second)), "heap",
+					fmt.Sprintf("heap-refresh-%.0f%%.pb.gz", f*100))
+			}
 		}
 	})
 

@@ -46,6 +46,16 @@ func (p *profiler) get(path, file string) {
 	}()
 }
 
+// getAfter fetches /debug/pprof/<path> into file after d, in the
+// background.
+func (p *profiler) getAfter(d time.Duration, path, file string) {
+	p.wg.Add(1)
+	time.AfterFunc(d, func() {
+		defer p.wg.Done()
+		p.get(path, file)
+	})
+}
+
 func (p *profiler) fetch(path, file string) error {
 	resp, err := p.client.Get("http://" + p.addr + "/debug/pprof/" + path)
 	if err != nil {
