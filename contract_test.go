@@ -48,6 +48,7 @@ func TestMetricsDocMatchesCode(t *testing.T) {
 		"influencer_collector_refresh_duration_seconds", "influencer_collector_objects", "influencer_config_last_reload_successful",
 		"influencer_config_last_reload_success_timestamp_seconds", "influencer_exporter_build_info",
 		"influencer_campaign_checkpoint_timestamp_seconds", "influencer_early_curve_posts",
+		"influencer_shard_info", "influencer_shard_creators",
 	} {
 		inCode[n] = true
 	}

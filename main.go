@@ -79,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		metricsPath = serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		storagePath = serve.Flag("storage.path", "Directory for state that survives a restart: shop orders and watermarks, YouTube quota spent today, the early curve (unless early_curve.state_file is set). Empty keeps nothing (see the README).").PlaceHolder("DIR").String()
 		lifecycle   = serve.Flag("web.enable-lifecycle", "Enable reload and shutdown via HTTP request (POST or PUT /-/reload, /-/quit), and the landing page's reload button. SIGHUP reloads either way.").Bool()
+		shardCount  = serve.Flag("shard.count", "Number of replicas the creators are split between, each run with the same configuration file and its own --shard.index; 1: no sharding. Each replica's share of every collector's rate limit and quota is 1/count (see docs/deployment.md).").Default("1").Int()
+		shardIndex  = serve.Flag("shard.index", "This replica's shard, from 0 to --shard.count minus 1, or auto: the ordinal N ending the pod name name-N, as a StatefulSet names its pods, read from $POD_NAME, else the hostname.").Default("0").String()
 		webConfig   = kingpinflag.AddFlags(serve, defaultAddress)
 		logConfig   = &promslog.Config{}
 	)
@@ -117,6 +119,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return check(ctx, *checkFile, *checkOnline, *checkCollector, stdout, stderr, logger)
 	}
 	exporter.SetMaxConfigSize(int64(*configMax))
+	shard, err := exporter.ParseShard(*shardCount, *shardIndex)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", program, err)
+		return 2
+	}
 
 	if *configCheck {
 		if _, ok := configOK(*configFile, stdout, stderr); !ok {
@@ -130,6 +137,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// The collectors are built with the storage, so it is opened first;
 	// a config error is still the one reported when both are wrong.
 	runner := exporter.NewRunner(*configFile, logger)
+	runner.Shard = shard
 	storage, storageErr := exporter.OpenStorage(*storagePath, logger.With("component", "storage"))
 	runner.Storage = storage
 	// The file is read and built once: the sandbox must listen before the

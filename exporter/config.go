@@ -75,6 +75,12 @@ type Config struct {
 	// unsureNames: some collector's name is not known for sure (see
 	// markUnsureNames).
 	unsureNames bool
+	// shard is the shard the config was loaded for (see ApplyShard);
+	// whole, when sharded, is the file's config with every creator, and
+	// wholeSources its DefaultSources.
+	shard        Shard
+	whole        *Config
+	wholeSources []string
 }
 
 // GlobalConfig holds the defaults every collector inherits.
@@ -1311,7 +1317,8 @@ type CreatorRef struct {
 	UTMParameter, UTMValue string
 }
 
-// Creators returns every creator of every campaign, in file order.
+// Creators returns every creator of every campaign, in file order; of a
+// sharded config, those of its shard (see AllCreators).
 func (c *Config) Creators() []CreatorRef {
 	var out []CreatorRef
 	for _, camp := range c.Campaigns {

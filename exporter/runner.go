@@ -27,6 +27,10 @@ type Runner struct {
 	// shop orders and watermarks, YouTube's quota spent today, and the
 	// early curve when early_curve.state_file is not set.
 	Storage *Storage
+	// Shard is the part of the creators this exporter polls and exports
+	// (--shard.index, --shard.count); the zero Shard is all of them. Set
+	// it before the first load; every reload keeps it.
+	Shard Shard
 
 	file string
 	// curve lives as long as the runner: a reload keeps the values it
@@ -120,7 +124,8 @@ func (r *Runner) rendered() []RenderedCollector {
 }
 
 func (r *Runner) registerGathered(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{r.Metrics, r.reloadOK, r.reloadTime, r.steering} {
+	shard := NewShardMetrics(r.Shard, r.Config)
+	for _, c := range []prometheus.Collector{r.Metrics, r.reloadOK, r.reloadTime, r.steering, shard} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
@@ -134,13 +139,19 @@ func (r *Runner) registerGathered(reg prometheus.Registerer) error {
 // wrong type, invalid values and what each collector refuses, even when
 // an earlier kind of error was found.
 func Check(file string) (*Config, []*Instance, error) {
-	return check(file, Deps{})
+	return check(file, Deps{}, Shard{})
 }
 
-func check(file string, d Deps) (*Config, []*Instance, error) {
+// check loads the file, keeps the creators of shard (and its share of
+// each collector's limits) once the file loaded without errors, and
+// builds the collectors.
+func check(file string, d Deps, shard Shard) (*Config, []*Instance, error) {
 	cfg, errs := loadConfig(file)
 	if cfg == nil {
 		return nil, nil, errs.err()
+	}
+	if errs.len() == 0 {
+		cfg.ApplyShard(shard)
 	}
 	instances, err := Build(cfg, d)
 	errs.add(phaseBuild, err)
@@ -158,7 +169,7 @@ func check(file string, d Deps) (*Config, []*Instance, error) {
 // Reload would do both twice, doubling the startup time and memory peak
 // of a large config.
 func (r *Runner) Load() (*Config, []*Instance, error) {
-	return check(r.file, r.deps())
+	return check(r.file, r.deps(), r.Shard)
 }
 
 // Start runs the config and instances Load returned, as a successful
@@ -227,6 +238,7 @@ func (r *Runner) reload() error {
 	if err != nil {
 		return err
 	}
+	cfg.ApplyShard(r.Shard)
 	instances, err := Build(cfg, r.deps())
 	if err != nil {
 		return err
@@ -295,7 +307,15 @@ func (r *Runner) apply(cfg *Config, instances []*Instance) {
 	}()
 	r.cfg.Store(cfg)
 	r.instances, r.cancel, r.done = instances, cancel, done
-	r.Logger.Info("configuration loaded", "file", r.file, "collectors", len(instances), "campaigns", len(cfg.Campaigns))
+	if s := cfg.Shard(); s.Sharded() {
+		creators := 0
+		for _, camp := range cfg.Campaigns {
+			creators += len(camp.Creators)
+		}
+		r.Logger.Info("configuration loaded", "file", r.file, "collectors", len(instances), "campaigns", len(cfg.Campaigns), "shard", s.String(), "creators", creators)
+	} else {
+		r.Logger.Info("configuration loaded", "file", r.file, "collectors", len(instances), "campaigns", len(cfg.Campaigns))
+	}
 	logPostSeries(r.Logger, cfg)
 }
 

@@ -72,11 +72,16 @@ func (s *Sources) List() []string { return slices.Clone(s.list) }
 
 // DefaultSources is the sources list of a collector that sets none: the
 // types of the social collectors (instagram, tiktok, youtube) that the
-// config's campaigns name in posts or accounts, in that order.
+// config's campaigns name in posts or accounts, in that order. A sharded
+// config's are those of the whole file, so that every replica labels a
+// referrer alike.
 func DefaultSources(cfg *Config) []string {
 	var out []string
 	if cfg == nil {
 		return nil
+	}
+	if cfg.whole != nil {
+		return slices.Clone(cfg.wholeSources)
 	}
 	for _, typ := range socialTypes {
 		for _, cc := range cfg.Collectors {

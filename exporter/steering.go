@@ -148,7 +148,9 @@ func newSteeringPlan(cfg *Config) *steeringPlan {
 		if camp == nil {
 			continue
 		}
-		if camp.Checkpoints != nil {
+		// Shard 0 alone exports the checkpoints, which every shard's
+		// config has: the replicas together export each once.
+		if camp.Checkpoints != nil && cfg.Shard().ExportsCampaignSeries() {
 			p.schedules = append(p.schedules, campaignSchedule{camp.Name, camp.Checkpoints})
 		}
 		for _, cr := range camp.Creators {

@@ -296,17 +296,11 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		return nil, errf("provider", "must name the provider for the provider label, like impact, got %q", opts.Provider)
 	}
 
-	// Campaigns and creators of the config.
-	campaignsOf := map[string][]string{}
-	campaigns := map[string]bool{}
-	var creatorOrder []exporter.CreatorRef
-	for _, cr := range cfg.Creators() {
-		campaigns[cr.Campaign] = true
-		if !slices.Contains(campaignsOf[cr.Creator], cr.Campaign) {
-			campaignsOf[cr.Creator] = append(campaignsOf[cr.Creator], cr.Campaign)
-		}
-		creatorOrder = append(creatorOrder, cr)
-	}
+	// Campaigns and creators of the config: the options are checked
+	// against the whole file, so that every shard accepts the same one;
+	// items are attributed to the creators of this shard only.
+	campaignsOf, _, creatorOrder := creatorsOf(cfg.Creators())
+	allCampaignsOf, allCampaigns, allCreators := creatorsOf(cfg.AllCreators())
 
 	// URL and placeholders.
 	rel := strings.TrimSpace(opts.URL)
@@ -410,7 +404,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		return nil, err
 	}
 	for k, name := range opts.Creator.Map {
-		if _, ok := campaignsOf[name]; !ok {
+		if _, ok := allCampaignsOf[name]; !ok {
 			return nil, errf("creator.map."+k, "no creator %q in the campaigns", name)
 		}
 	}
@@ -428,7 +422,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		return nil, err
 	}
 	for k, name := range opts.Campaign.Map {
-		if !campaigns[name] {
+		if !allCampaigns[name] {
 			return nil, errf("campaign.map."+k, "no campaign %q", name)
 		}
 	}
@@ -436,7 +430,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		if opts.Campaign.Path != "" || len(opts.Campaign.Map) > 0 {
 			return nil, errf("campaign.value", "a fixed campaign takes no path or map")
 		}
-		if !campaigns[opts.Campaign.Value] {
+		if !allCampaigns[opts.Campaign.Value] {
 			return nil, errf("campaign.value", "no campaign %q", opts.Campaign.Value)
 		}
 		campaign.fixed, campaign.set = opts.Campaign.Value, true
@@ -445,8 +439,8 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		return nil, errf("campaign", "url has {campaign}: items belong to the requested campaign, remove the campaign mapping")
 	}
 	if !perCampaign && !campaign.set && !perCreator {
-		for _, cr := range creatorOrder {
-			if cs := campaignsOf[cr.Creator]; len(cs) > 1 {
+		for _, cr := range allCreators {
+			if cs := allCampaignsOf[cr.Creator]; len(cs) > 1 {
 				return nil, errf("campaign", "creator %q is in campaigns %s: say how an item names its campaign (campaign.path or campaign.value, or {campaign} in url)", cr.Creator, strings.Join(cs, ", "))
 			}
 		}
@@ -545,7 +539,11 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 			}
 		}
 	default:
-		targets = []target{{rel: rel}}
+		// One listing of every creator's items; a shard without
+		// creators has none to read.
+		if len(creatorOrder) > 0 {
+			targets = []target{{rel: rel}}
+		}
 	}
 
 	var sites []exporter.Object
@@ -584,6 +582,19 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		campaignsOf: campaignsOf,
 		logger:      s.Logger,
 	}, nil
+}
+
+// creatorsOf maps each creator name of refs to its campaigns, and returns
+// the set of campaigns, and refs.
+func creatorsOf(refs []exporter.CreatorRef) (map[string][]string, map[string]bool, []exporter.CreatorRef) {
+	campaignsOf, campaigns := map[string][]string{}, map[string]bool{}
+	for _, cr := range refs {
+		campaigns[cr.Campaign] = true
+		if !slices.Contains(campaignsOf[cr.Creator], cr.Campaign) {
+			campaignsOf[cr.Creator] = append(campaignsOf[cr.Creator], cr.Campaign)
+		}
+	}
+	return campaignsOf, campaigns, refs
 }
 
 // disjoint reports whether no two targets can give the same series: one

@@ -50,7 +50,11 @@
 // midnight, never earlier: a call answered after midnight counts in the
 // new day even when its refresh started the day before. A config reload
 // keeps the count; a restart keeps it with --storage.path (saved after
-// each refresh), and without it starts again at daily_quota.
+// each refresh), and without it starts again at daily_quota. Run as one
+// of several shards (--shard.count), the collector counts to its share of
+// daily_quota (daily_quota / shards, the remainder to the lowest shard
+// indexes), so that the replicas together never spend more than one
+// exporter would.
 //
 // The plan the default quota allows: 1,000 videos polled every 5 minutes
 // are 20 calls a refresh × 288 refreshes a day = 5,760 units, and 10
@@ -212,6 +216,10 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	// Sharded, every replica spends from the project's one daily quota
+	// with the same key: each counts to its share, and the shares add up
+	// to daily_quota.
+	opts.DailyQuota = cfg.Shard().Share(opts.DailyQuota)
 
 	c := &collector{
 		name:     cc.Name,

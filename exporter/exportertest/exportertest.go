@@ -51,14 +51,30 @@ func BuildStored(t testing.TB, config string, storage *exporter.Storage) *Env {
 	return env
 }
 
+// BuildShard is Build for one shard of the creators (--shard.index,
+// --shard.count), as a replica builds the config.
+func BuildShard(t testing.TB, config string, s exporter.Shard) *Env {
+	t.Helper()
+	env, err := tryBuildShard(config, nil, s)
+	if err != nil {
+		t.Fatalf("build config for shard %s: %v", s, err)
+	}
+	return env
+}
+
 // TryBuild is Build returning the error, for tests of bad options.
 func TryBuild(config string) (*Env, error) { return tryBuild(config, nil) }
 
 func tryBuild(config string, storage *exporter.Storage) (*Env, error) {
+	return tryBuildShard(config, storage, exporter.Shard{})
+}
+
+func tryBuildShard(config string, storage *exporter.Storage, s exporter.Shard) (*Env, error) {
 	cfg, err := exporter.ParseConfig("test.yml", []byte(config))
 	if err != nil {
 		return nil, err
 	}
+	cfg.ApplyShard(s)
 	env := &Env{Config: cfg, Metrics: exporter.NewAPIMetrics(), Links: exporter.NewLinkSet()}
 	env.Instances, err = exporter.Build(cfg, exporter.Deps{Metrics: env.Metrics, Links: env.Links, Storage: storage})
 	if err != nil {
