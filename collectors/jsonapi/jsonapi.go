@@ -264,6 +264,10 @@ type collector struct {
 
 	mu   sync.Mutex
 	last map[string][]exporter.Sample // by target key: its last samples
+	// lastSeries are the series of each target's last samples, by target
+	// key: a refresh finds in them the label values of the series it
+	// had, and shares them instead of keeping a copy of its own.
+	lastSeries map[string]*seriesSet
 }
 
 func (t target) key() string { return t.rel + "\x00" + t.campaign + "\x00" + t.creator }
@@ -559,13 +563,14 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		opts.Sources = exporter.DefaultSources(cfg)
 	}
 	return &collector{
-		sources:  exporter.NewSources(opts.Sources),
-		objects:  cfg.ObjectsFor(cc.Name),
-		sites:    sites,
-		rot:      exporter.NewRotation(),
-		last:     map[string][]exporter.Sample{},
-		name:     cc.Name,
-		provider: provider,
+		sources:    exporter.NewSources(opts.Sources),
+		objects:    cfg.ObjectsFor(cc.Name),
+		sites:      sites,
+		rot:        exporter.NewRotation(),
+		last:       map[string][]exporter.Sample{},
+		lastSeries: map[string]*seriesSet{},
+		name:       cc.Name,
+		provider:   provider,
 		f: &fetcher{
 			api:      exporter.NewAPI(cc, "", s.Client),
 			p:        pg,
@@ -664,6 +669,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			errs = append(errs, c.missing(t, fmt.Errorf("json %s: %s: %w", c.provider, c.what(t), err))...)
 			c.rot.Done(t.key())
 			delete(c.last, t.key())
+			delete(c.lastSeries, t.key())
 			continue
 		}
 		if err != nil {
@@ -682,8 +688,11 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 			// Kept until the next refresh: not with the spare room
 			// of the appends.
 			samples = slices.Clone(samples)
+			m.series.samples = samples
 		}
 		fresh[t.key()] = samples
+		m.series.prev = nil
+		c.lastSeries[t.key()] = m.series
 	}
 	total := 0
 	for _, t := range c.targets {
@@ -749,7 +758,11 @@ func (c *collector) newItemMapper(t target) *itemMapper {
 	// map, so it leaves no copies behind for the garbage collector.
 	size := len(c.last[t.key()])
 	size += size / 16
-	return &itemMapper{c: c, t: t, series: newSeriesSet(size), labels: make([]string, 0, n)}
+	series := newSeriesSet(size)
+	if prev := c.lastSeries[t.key()]; prev != nil {
+		series.prev, series.seed = prev, prev.seed
+	}
+	return &itemMapper{c: c, t: t, series: series, labels: make([]string, 0, n)}
 }
 
 // mapPage maps the items of one page.
@@ -820,6 +833,9 @@ type seriesSet struct {
 	slots []int32
 	// lastCopy is the label values last copied for a new series.
 	lastCopy []string
+	// prev, if set, is the last refresh's set, hashed with the same
+	// seed: a new series that was there shares its label values.
+	prev *seriesSet
 }
 
 func newSeriesSet(n int) *seriesSet {
@@ -843,16 +859,23 @@ func slotsFor(n int) int {
 // A new series gets a copy of labels if copyLabels is set, else labels
 // itself.
 func (s *seriesSet) add(metric *exporter.Metric, labels []string, value float64, copyLabels bool) {
-	j := s.find(s.hash(metric, labels), metric, labels)
+	h := s.hash(metric, labels)
+	j := s.find(h, metric, labels)
 	if k := s.slots[j]; k != 0 {
 		s.samples[k-1].Value += value
 		return
 	}
 	if copyLabels {
-		// The values of one item usually carry the same labels: they
-		// share one copy.
+		// The values of one item usually carry the same labels, and a
+		// series usually was there the refresh before: they share one
+		// copy, so a refresh keeps little beside the snapshot it
+		// replaces.
 		if !slices.Equal(labels, s.lastCopy) {
-			s.lastCopy = slices.Clone(labels)
+			if had, ok := s.prev.labels(h, metric, labels); ok {
+				s.lastCopy = had
+			} else {
+				s.lastCopy = slices.Clone(labels)
+			}
 		}
 		labels = s.lastCopy
 	}
@@ -861,6 +884,18 @@ func (s *seriesSet) add(metric *exporter.Metric, labels []string, value float64,
 	if len(s.samples)*4 > len(s.slots)*3 {
 		s.grow()
 	}
+}
+
+// labels returns the label values of the series of metric and labels,
+// whose hash is h, if s (which may be nil) has it.
+func (s *seriesSet) labels(h uint64, metric *exporter.Metric, labels []string) ([]string, bool) {
+	if s == nil {
+		return nil, false
+	}
+	if k := s.slots[s.find(h, metric, labels)]; k != 0 {
+		return s.samples[k-1].LabelValues, true
+	}
+	return nil, false
 }
 
 // find returns the slot of the series of metric and labels, whose hash is

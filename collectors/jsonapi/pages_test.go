@@ -235,3 +235,23 @@ func TestDisjoint(t *testing.T) {
 		}
 	}
 }
+
+// TestSeriesSetSharesLastRefreshLabels: a refresh's series that the last
+// refresh had share its label values; a new series gets its own copy.
+func TestSeriesSetSharesLastRefreshLabels(t *testing.T) {
+	prev := newSeriesSet(0)
+	prev.add(exporter.LinkClicks, []string{"spring", "alice", "affnet", "aff.example/a"}, 1, true)
+	next := newSeriesSet(0)
+	next.prev, next.seed = prev, prev.seed
+	next.add(exporter.LinkClicks, []string{"spring", "alice", "affnet", "aff.example/a"}, 2, true)
+	next.add(exporter.LinkClicks, []string{"spring", "alice", "affnet", "aff.example/b"}, 3, true)
+	if &next.samples[0].LabelValues[0] != &prev.samples[0].LabelValues[0] {
+		t.Error("a series the last refresh had does not share its label values")
+	}
+	if got := next.samples[1].LabelValues[3]; got != "aff.example/b" {
+		t.Errorf("new series labelled %q", got)
+	}
+	if next.samples[0].Value != 2 || prev.samples[0].Value != 1 {
+		t.Errorf("values %v and %v, want 2 and 1", next.samples[0].Value, prev.samples[0].Value)
+	}
+}
