@@ -385,8 +385,12 @@ func BenchmarkCoverage(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				merged := carryOver(samples, fresh, errs)
-				if st := inferCoverage(expected, merged, errs); len(st) != n {
-					b.Fatalf("%d objects, want %d", len(st), n)
+				objects := 0
+				for _, c := range inferCoverage(expected, merged, errs, n).counts {
+					objects += c
+				}
+				if objects != n {
+					b.Fatalf("%d objects, want %d", objects, n)
 				}
 			}
 		})

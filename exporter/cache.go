@@ -380,10 +380,10 @@ func statusSamples(name string, s *collectorState) []Sample {
 }
 
 // setCoverage replaces the object states of a collector.
-func (c *Cache) setCoverage(name, typ string, coverage []ObjectStatus) {
-	counts, objects, gaps := coverageCounts(coverage), stateCounts(coverage), Gaps(coverage)
+func (c *Cache) setCoverage(name, typ string, cov coverage) {
+	objects := cov.states()
 	c.updateStatus(name, typ, func(s *collectorState) {
-		s.gaps, s.objects, s.counts = gaps, objects, counts
+		s.gaps, s.objects, s.counts = cov.gaps, objects, cov.counts
 	})
 }
 
@@ -395,6 +395,19 @@ func (c *Cache) samplesOf(name string) []Sample {
 		return s.samples
 	}
 	return nil
+}
+
+// objectsOf returns how many objects a collector's last coverage counted.
+func (c *Cache) objectsOf(name string) int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n := 0
+	if s, ok := c.state[name]; ok {
+		for _, c := range s.objects {
+			n += c
+		}
+	}
+	return n
 }
 
 // SetFindings replaces the findings shown for a collector.
@@ -490,16 +503,5 @@ func sortedFindings(m map[string]string) []Finding {
 		out = append(out, Finding{Object: k, Problem: v})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Object < out[j].Object })
-	return out
-}
-
-func stateCounts(st []ObjectStatus) map[string]int {
-	if len(st) == 0 {
-		return nil
-	}
-	out := map[string]int{}
-	for _, s := range st {
-		out[s.State]++
-	}
 	return out
 }

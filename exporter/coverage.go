@@ -408,14 +408,55 @@ func objectErrors(err error) (map[string]*ObjectError, []error) {
 	return byKey, rest
 }
 
+// coverage is what a refresh did with the objects a collector watches:
+// how many of each kind ended in each state, and the objects not exported
+// (gaps), sorted. The exported objects themselves are only counted: at an
+// agency's scale a status each would be the largest thing a refresh
+// builds, to be thrown away.
+type coverage struct {
+	// counts are by kind and state; every state of a kind present is
+	// counted, zeros included, so alerts see 0 rather than nothing.
+	counts map[[2]string]int
+	gaps   []ObjectStatus
+}
+
+// coverageOfStatuses is the coverage of a collector's own account of its
+// objects (CoverageReporter).
+func coverageOfStatuses(st []ObjectStatus) coverage {
+	sortStatuses(st)
+	return coverage{counts: coverageCounts(st), gaps: Gaps(st)}
+}
+
+// states returns the objects counted by state, nil when there are none.
+func (c coverage) states() map[string]int {
+	if len(c.counts) == 0 {
+		return nil
+	}
+	out := map[string]int{}
+	for k, n := range c.counts {
+		out[k[1]] += n
+	}
+	return out
+}
+
+// Object states while coverage is worked out.
+const (
+	stateNone uint8 = iota
+	stateExported
+	stateMissing
+	stateSkipped
+)
+
 // inferCoverage works out the state of every object from what the
 // collector was asked to watch, what its samples carry and the object
 // errors it returned, keyed by key as objectErrors keys them. Objects
 // found in samples but not asked for (links found by tag, posts found by
 // hashtag) count as exported. Of objects with the same key, the first
-// listed is shown: expected ones first, then those of errs, then those of
-// samples.
-func inferCoverage(expected []Object, samples []Sample, errs map[string]*ObjectError) []ObjectStatus {
+// listed is shown: expected ones first, then those of errs (objects only
+// samples name are always exported, never shown). hint is how many
+// objects there may be (the last refresh's count): what is built for them
+// is made that large at once, not grown.
+func inferCoverage(expected []Object, samples []Sample, errs map[string]*ObjectError, hint int) coverage {
 	var errOf map[objectKey]*ObjectError
 	if len(errs) > 0 {
 		errOf = make(map[objectKey]*ObjectError, len(errs))
@@ -423,63 +464,82 @@ func inferCoverage(expected []Object, samples []Sample, errs map[string]*ObjectE
 			errOf[oe.objectKey()] = oe
 		}
 	}
-	// index maps each object's key to its place in out. Until the samples
-	// are read, an object neither in errs nor yet seen in a sample has no
-	// state.
-	index := newObjectIndex(len(expected) + len(errs))
-	out := make([]ObjectStatus, 0, len(expected)+len(errs))
-	add := func(o Object) {
+	// index numbers each object's key; state is its state, and from
+	// where it was first listed: expected[from], or the errs' object
+	// -from-1 (listed is errs' objects, in the order met).
+	n := max(hint, len(expected)+len(errs))
+	index := newObjectIndex(n)
+	var (
+		state  = make([]uint8, 0, n)
+		from   = make([]int32, 0, n)
+		listed []Object
+	)
+	add := func(o Object, src int32) {
 		k := o.objectKey()
 		if index.find(k) >= 0 {
 			return
 		}
 		index.add(k)
-		st := ObjectStatus{Object: o}
+		st := stateNone
 		if oe, ok := errOf[k]; ok {
-			st.State, st.Reason = StateMissing, oe.Err.Error()
+			st = stateMissing
 			if oe.Skipped {
-				st.State = StateSkipped
+				st = stateSkipped
 			}
 		}
-		out = append(out, st)
+		state, from = append(state, st), append(from, src)
 	}
-	for _, o := range expected {
-		add(o)
+	for i, o := range expected {
+		add(o, int32(i))
 	}
 	for _, oe := range errs {
-		add(oe.Object)
+		listed = append(listed, oe.Object)
+		add(oe.Object, -int32(len(listed)))
 	}
 	var objs sampleObjects
 	for _, s := range samples {
-		o, k, ok := objs.of(s)
+		_, k, ok := objs.of(s)
 		if !ok {
 			continue
 		}
 		if i := index.find(k); i >= 0 {
-			if out[i].State == "" {
-				out[i].State = StateExported
+			if state[i] == stateNone {
+				state[i] = stateExported
 			}
 			continue
 		}
 		index.add(k)
-		out = append(out, ObjectStatus{Object: o, State: StateExported})
+		state, from = append(state, stateExported), append(from, 0)
 	}
-	known := true
-	for i := range out {
-		if out[i].State == "" {
-			out[i].State, out[i].Reason = StateMissing, "not in the provider's answer"
+	cov := coverage{counts: map[[2]string]int{}}
+	names := [...]string{stateNone: StateMissing, stateExported: StateExported, stateMissing: StateMissing, stateSkipped: StateSkipped}
+	for i, k := range index.keys {
+		if _, ok := cov.counts[[2]string{k.kind, StateExported}]; !ok {
+			for _, st := range States {
+				cov.counts[[2]string{k.kind, st}] = 0
+			}
 		}
-		known = known && slices.Contains(Kinds, out[i].Kind)
+		cov.counts[[2]string{k.kind, names[state[i]]}]++
+		if state[i] == stateExported {
+			continue
+		}
+		o := listedObject(expected, listed, from[i])
+		st := ObjectStatus{Object: o, State: names[state[i]], Reason: "not in the provider's answer"}
+		if oe, ok := errOf[k]; ok {
+			st.Reason = oe.Err.Error()
+		}
+		cov.gaps = append(cov.gaps, st)
 	}
-	if !known {
-		sortStatuses(out)
-		return out
+	sortStatuses(cov.gaps)
+	return cov
+}
+
+// listedObject returns the object inferCoverage numbered from.
+func listedObject(expected, listed []Object, from int32) Object {
+	if from >= 0 {
+		return expected[from]
 	}
-	// Every object has its own kind, campaign, creator and id (they make
-	// its key), and every kind its own rank: the order is total, so a sort
-	// need not be stable to give sortStatuses's order.
-	slices.SortFunc(out, func(a, b ObjectStatus) int { return compareStatuses(&a, &b) })
-	return out
+	return listed[-from-1]
 }
 
 // carryOver returns prev's samples of the skipped objects that samples

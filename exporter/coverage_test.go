@@ -52,25 +52,25 @@ func TestCoverageStates(t *testing.T) {
 		name    string
 		samples []Sample
 		err     error
-		want    string // kind/id=state(reason) of every object, sorted
+		want    string // formatCoverage
 	}{{
 		name:    "everything exported",
 		samples: []Sample{clicks(1, "fk.io/a"), clicks(2, "fk.io/gone"), code(3, "ALICE10"), PostViews.Sample(4, "spring", "bruno", "fake", "p1")},
-		want:    "link/fk.io/a=exported link/fk.io/gone=exported code/ALICE10=exported post/p1=exported",
+		want:    "exported link=2 code=1 post=1",
 	}, {
 		name:    "missing with and without a reason",
 		samples: []Sample{clicks(1, "fk.io/a"), code(3, "ALICE10")},
 		err:     Partial([]error{Missing(gone, errors.New(`fake: link "fk.io/gone": not found`))}),
-		want:    `link/fk.io/a=exported link/fk.io/gone=missing(fake: link "fk.io/gone": not found) code/ALICE10=exported post/p1=missing(not in the provider's answer)`,
+		want:    `link/fk.io/gone=missing(fake: link "fk.io/gone": not found) post/p1=missing(not in the provider's answer) exported link=1 code=1`,
 	}, {
 		name:    "discovered objects count as exported",
 		samples: []Sample{clicks(1, "fk.io/a"), clicks(5, "FK.io/tagged"), clicks(2, "fk.io/gone"), code(3, "ALICE10"), PostViews.Sample(4, "spring", "bruno", "fake", "p1")},
-		want:    "link/FK.io/tagged=exported link/fk.io/a=exported link/fk.io/gone=exported code/ALICE10=exported post/p1=exported",
+		want:    "exported link=3 code=1 post=1",
 	}, {
 		name:    "skipped",
 		samples: []Sample{clicks(1, "fk.io/a"), code(3, "ALICE10"), PostViews.Sample(4, "spring", "bruno", "fake", "p1")},
 		err:     Partial([]error{Skipped(gone, ErrOutOfTime)}),
-		want:    "link/fk.io/a=exported link/fk.io/gone=skipped(" + ErrOutOfTime.Error() + ") code/ALICE10=exported post/p1=exported",
+		want:    "link/fk.io/gone=skipped(" + ErrOutOfTime.Error() + ") exported link=1 code=1 post=1",
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,26 +81,39 @@ func TestCoverageStates(t *testing.T) {
 			// Every object's state, as the scheduler works it out; the
 			// cache keeps the objects not exported, and the counts.
 			objErrs, _ := objectErrors(tt.err)
-			cov := coverageOf(inst, tt.samples, objErrs)
-			if g := formatStatuses(cov); g != tt.want {
+			cov := coverageOf(inst, tt.samples, objErrs, 0)
+			if g := formatCoverage(cov); g != tt.want {
 				t.Errorf("coverage:\n got %s\nwant %s", g, tt.want)
 			}
 			st := cache.Status()[0]
 			if !st.Up {
 				t.Errorf("a partial refresh must stay up: %+v", st)
 			}
-			if g, w := formatStatuses(st.Gaps), formatStatuses(Gaps(cov)); g != w {
+			if g, w := formatStatuses(st.Gaps), formatStatuses(cov.gaps); g != w {
 				t.Errorf("gaps on the landing page:\n got %s\nwant %s", g, w)
 			}
-			wantCounts := map[string]int{}
-			for _, o := range cov {
-				wantCounts[o.State]++
-			}
+			wantCounts := cov.states()
 			if !maps.Equal(st.Objects, wantCounts) {
 				t.Errorf("objects by state: got %v, want %v", st.Objects, wantCounts)
 			}
 		})
 	}
+}
+
+// formatCoverage writes the objects not exported as formatStatuses does,
+// then "exported" and how many objects of each kind were.
+func formatCoverage(c coverage) string {
+	out := formatStatuses(c.gaps)
+	if out != "" {
+		out += " "
+	}
+	out += "exported"
+	for _, k := range Kinds {
+		if n := c.counts[[2]string{k, StateExported}]; n > 0 {
+			out += fmt.Sprintf(" %s=%d", k, n)
+		}
+	}
+	return out
 }
 
 // formatStatuses writes each object's state as kind/id=state(reason).
@@ -375,11 +388,17 @@ func TestInferCoverageMatchesKeys(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("carried over:\n%q\nwant\n%q", got, want)
 	}
+	cov := inferCoverage(expected, merged, errs, 0)
 	var states []string
-	for _, st := range inferCoverage(expected, merged, errs) {
+	for _, st := range cov.gaps {
 		states = append(states, st.Kind+"/"+st.ID+"="+st.State)
 	}
-	wantStates := "link/FK.io/a=exported link/fk.io/found=exported link/fk.io/b=skipped code/ALICE10=exported post/p1=missing post/p9=missing site/shop.example=exported"
+	for _, k := range Kinds {
+		if n := cov.counts[[2]string{k, StateExported}]; n > 0 {
+			states = append(states, fmt.Sprintf("%s=%d", k, n))
+		}
+	}
+	wantStates := "link/fk.io/b=skipped post/p1=missing post/p9=missing link=2 code=1 site=1"
 	if g := strings.Join(states, " "); g != wantStates {
 		t.Errorf("coverage:\n got %s\nwant %s", g, wantStates)
 	}

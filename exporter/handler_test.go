@@ -104,10 +104,10 @@ func awkwardCache(t testing.TB) *Cache {
 		if (err != nil) != (name == "shop") {
 			t.Fatalf("%s: Success = %v", name, err)
 		}
-		cache.setCoverage(name, name, []ObjectStatus{
+		cache.setCoverage(name, name, coverageOfStatuses([]ObjectStatus{
 			{Object: Object{Kind: KindLink, Campaign: "camp", Creator: "c", ID: "x"}, State: StateExported},
 			{Object: Object{Kind: KindLink, Campaign: "camp", Creator: "c", ID: "y"}, State: StateSkipped},
-		})
+		}))
 	}
 	cache.Failure("dub", "dub", errors.New("dub: HTTP 503"), at.Add(time.Minute), 2*time.Second)
 	return cache

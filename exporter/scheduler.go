@@ -147,9 +147,9 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 		// out (Note below).
 		logger.Error("collector returned invalid samples", "err", storeErr)
 	}
-	coverage := coverageOf(inst, samples, objErrs)
-	for i := range coverage {
-		coverage[i].Reason = inst.redact(coverage[i].Reason)
+	coverage := coverageOf(inst, samples, objErrs, s.Cache.objectsOf(inst.Name))
+	for i := range coverage.gaps {
+		coverage.gaps[i].Reason = inst.redact(coverage.gaps[i].Reason)
 	}
 	s.Cache.setCoverage(inst.Name, inst.Type, coverage)
 	if f, ok := inst.Collector.(Finder); ok {
@@ -169,7 +169,7 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 		s.Observer(inst.Name, inst.Collector, end, s.Posts.perPost(fresh), s.Posts.perPost(samples))
 	}
 	if partial != nil {
-		counts := stateCounts(coverage)
+		counts := coverage.states()
 		logger.Warn("refresh did not export every object", "missing", counts[StateMissing], "skipped", counts[StateSkipped], "err", inst.redactErr(partial))
 	}
 	logger.Debug("refresh succeeded", "samples", len(samples), "duration_seconds", took.Seconds())
@@ -178,11 +178,9 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 // coverageOf returns the state of every object the collector watches:
 // its own account if it keeps one (CoverageReporter), else what the config
 // and Coverer ask of it set against its samples and object errors.
-func coverageOf(inst *Instance, samples []Sample, errs map[string]*ObjectError) []ObjectStatus {
+func coverageOf(inst *Instance, samples []Sample, errs map[string]*ObjectError, hint int) coverage {
 	if r, ok := inst.Collector.(CoverageReporter); ok {
-		st := r.Coverage()
-		sortStatuses(st)
-		return st
+		return coverageOfStatuses(r.Coverage())
 	}
 	var expected []Object
 	if inst.Config != nil && inst.Config.Config() != nil {
@@ -191,7 +189,7 @@ func coverageOf(inst *Instance, samples []Sample, errs map[string]*ObjectError) 
 	if c, ok := inst.Collector.(Coverer); ok {
 		expected = append(expected, c.Expected()...)
 	}
-	return inferCoverage(expected, samples, errs)
+	return inferCoverage(expected, samples, errs, hint)
 }
 
 // poll calls the collector and turns a panic into an error: a bug in one

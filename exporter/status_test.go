@@ -153,11 +153,11 @@ func TestLandingCollectorDown(t *testing.T) {
 func TestLandingPartialCollector(t *testing.T) {
 	cache := NewCache()
 	upSnapshot(cache, "bitly", "bitly")
-	cache.setCoverage("bitly", "bitly", []ObjectStatus{
+	cache.setCoverage("bitly", "bitly", coverageOfStatuses([]ObjectStatus{
 		{Object: Object{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: "bit.ly/a"}, State: StateExported},
 		{Object: Object{Kind: KindLink, Campaign: "spring", Creator: "bruno", ID: "bit.ly/gone"}, State: StateMissing, Reason: `bitly: link "bit.ly/gone": not found`},
 		{Object: Object{Kind: KindLink, Campaign: "summer", Creator: "emma", ID: "bit.ly/late"}, State: StateSkipped, Reason: "bitly: out of time"},
-	})
+	}))
 
 	page, att := landing(t, cache, nil, nil)
 	assertContains(t, "attention section", att,
@@ -165,9 +165,9 @@ func TestLandingPartialCollector(t *testing.T) {
 	assertContains(t, "landing page", page, `<span class="partial">partial</span>`, `1 exported, <span class="down">1 missing</span>, <span class="partial">1 skipped</span>`)
 
 	// Only skipped: the count reads without a dangling comma.
-	cache.setCoverage("bitly", "bitly", []ObjectStatus{
+	cache.setCoverage("bitly", "bitly", coverageOfStatuses([]ObjectStatus{
 		{Object: Object{Kind: KindLink, Campaign: "summer", Creator: "emma", ID: "bit.ly/late"}, State: StateSkipped, Reason: "bitly: out of time"},
-	})
+	}))
 	_, att = landing(t, cache, nil, nil)
 	assertContains(t, "attention section", att, `<td>1 skipped (previous values kept) of 1 object: <a href="#not-covered">which and why</a></td>`)
 	assertLacks(t, "attention section", att, "Objects missing")
@@ -176,11 +176,11 @@ func TestLandingPartialCollector(t *testing.T) {
 func TestLandingMissingObject(t *testing.T) {
 	cache := NewCache()
 	upSnapshot(cache, "youtube", "youtube")
-	cache.setCoverage("youtube", "youtube", []ObjectStatus{
+	cache.setCoverage("youtube", "youtube", coverageOfStatuses([]ObjectStatus{
 		{Object: Object{Kind: KindPost, Campaign: "summer", Creator: "emma", ID: "emmaSUM0001"}, State: StateExported},
 		{Object: Object{Kind: KindPost, Campaign: "summer", Creator: "emma", ID: "emmaGONE"}, State: StateMissing, Reason: `youtube: video "emmaGONE": not found (deleted or private)`},
 		{Object: Object{Kind: KindPost, Campaign: "summer", Creator: "farid", ID: "faridLATE"}, State: StateSkipped, Reason: "youtube: out of time"},
-	})
+	}))
 	_, att := landing(t, cache, nil, nil)
 	assertContains(t, "attention section", att,
 		`<h3 id="attention-missing">Objects missing</h3>`,

@@ -102,11 +102,22 @@ func (q *quota) reserve(now time.Time) bool {
 	return true
 }
 
-// release gives back the unit reserve held.
-func (q *quota) release() {
+// reserveUpTo holds a unit for each of up to n calls about to be made at
+// now, as many as are left, and returns how many it holds.
+func (q *quota) reserveUpTo(now time.Time, n int) int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.held--
+	q.roll(now)
+	k := min(max(q.daily-q.spent-q.held, 0), n)
+	q.held += k
+	return k
+}
+
+// release gives back units reserve or reserveUpTo held.
+func (q *quota) release(units int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.held -= units
 }
 
 // remaining returns the units left today, never below zero.

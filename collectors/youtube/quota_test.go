@@ -126,12 +126,33 @@ func TestQuotaReserve(t *testing.T) {
 		t.Errorf("remaining %d while calls are under way, want 2: the gauge counts what is spent", got)
 	}
 	q.spend(now, 1) // the first call's answer
-	q.release()
+	q.release(1)
 	if q.reserve(now) {
 		t.Error("reserved with the last unit held")
 	}
-	q.release() // the second call failed before any answer
+	q.release(1) // the second call failed before any answer
 	if !q.reserve(now) {
 		t.Error("the unit a failed call held is not free again")
+	}
+}
+
+// TestQuotaReserveUpTo: a group of calls holds what is left, at most one
+// unit each, and gives back what its calls did not use.
+func TestQuotaReserveUpTo(t *testing.T) {
+	q := newQuota(5, pacific())
+	now := time.Date(2025, 7, 16, 12, 0, 0, 0, time.UTC)
+	q.spend(now, 2)
+	if got := q.reserveUpTo(now, 2); got != 2 {
+		t.Fatalf("reserved %d of 2 calls with 3 units left", got)
+	}
+	if got := q.reserveUpTo(now, 4); got != 1 {
+		t.Fatalf("reserved %d of 4 calls with 1 unit left besides those held", got)
+	}
+	if got := q.reserveUpTo(now, 1); got != 0 {
+		t.Errorf("reserved %d with every unit held", got)
+	}
+	q.release(3)
+	if got := q.reserveUpTo(now, 10); got != 3 {
+		t.Errorf("reserved %d once the units were given back, want 3", got)
 	}
 }

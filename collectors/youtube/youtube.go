@@ -301,8 +301,8 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 	fetched := make([]bool, len(batches))
 	var fetchErr error
 	if !cut {
-		fetched, fetchErr = exporter.ReadEach(ctx, c.client.MaxConcurrentRequests(), len(batches), func(ctx context.Context, i int) error {
-			return c.call(now, fmt.Sprintf("videos.list (%d ids)", len(batches[i])), func() (err error) {
+		fetched, fetchErr = c.callsInOrder(ctx, now, c.client.MaxConcurrentRequests(), len(batches), func(ctx context.Context, i int, held bool) error {
+			return c.callHeld(now, fmt.Sprintf("videos.list (%d ids)", len(batches[i])), held, func() (err error) {
 				lists[i], err = c.api.videos(ctx, batches[i])
 				return err
 			})
@@ -390,7 +390,38 @@ func (c *collector) channelIDs() []string {
 // quota left after it. Calls under way at once each hold a unit until
 // their answer spends it, so together they never go past the budget.
 func (c *collector) call(now time.Time, what string, fn func() error) error {
-	if !c.quota.reserve(now) {
+	return c.callHeld(now, what, c.quota.reserve(now), fn)
+}
+
+// callsInOrder makes n calls at most limit at once, as exporter.ReadEach
+// does, call(i) making the i-th with callHeld. Their units are reserved
+// together and in order, as calls one after another would take them:
+// with k units left, the first k calls are made and the others refused,
+// whichever goroutine runs first (reserved each on its own, a later call
+// could take the last unit, and the refusal of an earlier one cancel it).
+func (c *collector) callsInOrder(ctx context.Context, now time.Time, limit, n int, call func(ctx context.Context, i int, held bool) error) ([]bool, error) {
+	held := c.quota.reserveUpTo(now, n)
+	var mu sync.Mutex
+	used := 0
+	defer func() { c.quota.release(held - used) }()
+	return exporter.ReadEach(ctx, limit, n, func(ctx context.Context, i int) error {
+		if i < held {
+			mu.Lock()
+			used++
+			mu.Unlock()
+		}
+		return call(ctx, i, i < held)
+	})
+}
+
+// callHeld is call for a call that holds a unit (held) or found none left.
+func (c *collector) callHeld(now time.Time, what string, held bool, fn func() error) error {
+	if held && c.quota.refused(now) {
+		// YouTube said the quota is spent since the unit was reserved.
+		c.quota.release(1)
+		held = false
+	}
+	if !held {
 		cause := fmt.Sprintf("this collector spent its daily_quota of %d units", c.opts.DailyQuota)
 		if c.quota.refused(now) {
 			cause = "YouTube answered quotaExceeded earlier today"
@@ -398,7 +429,7 @@ func (c *collector) call(now time.Time, what string, fn func() error) error {
 		return fmt.Errorf("youtube: %s: %w", what, &quotaError{until: c.quota.reset(now), cause: cause})
 	}
 	err := classify(fn())
-	c.quota.release()
+	c.quota.release(1)
 	var qe *quotaError
 	if errors.As(err, &qe) {
 		c.quota.exhaust(now)
@@ -565,8 +596,8 @@ func (c *collector) refreshAccounts(ctx context.Context, now time.Time) (cut boo
 	limit := c.client.MaxConcurrentRequests()
 	batches := chunks(ids, maxIDs)
 	lists := make([]*channelList, len(batches))
-	listed, err := exporter.ReadEach(ctx, limit, len(batches), func(ctx context.Context, i int) error {
-		return c.call(now, fmt.Sprintf("channels.list (%d ids)", len(batches[i])), func() (err error) {
+	listed, err := c.callsInOrder(ctx, now, limit, len(batches), func(ctx context.Context, i int, held bool) error {
+		return c.callHeld(now, fmt.Sprintf("channels.list (%d ids)", len(batches[i])), held, func() (err error) {
 			lists[i], err = c.api.channels(ctx, batches[i])
 			return err
 		})
