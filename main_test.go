@@ -193,15 +193,18 @@ func startExporter(t *testing.T, configFile string) *exporterProcess {
 			t.Logf("exporter log:\n%s", p.logs.String())
 		}
 	})
-	waitFor(t, "the exporter to be ready", func() bool {
-		resp, err := http.Get("http://" + p.addr + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	waitFor(t, "the exporter to be ready", func() bool { return isReady(p.addr) })
 	return p
+}
+
+// isReady reports whether the exporter at addr answers /-/ready with 200.
+func isReady(addr string) bool {
+	resp, err := http.Get("http://" + addr + "/-/ready")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // waitFor polls cond until it holds; the deadline only bounds a broken run.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -75,12 +74,7 @@ func serveForTest(t *testing.T, configFile string, extra ...string) *exporterPro
 			t.Fatalf("exporter %v exited with %d:\n%s", extra, code, p.logs.String())
 		default:
 		}
-		resp, err := http.Get("http://" + p.addr + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
+		return isReady(p.addr)
 	})
 	return p
 }

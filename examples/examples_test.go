@@ -7,23 +7,9 @@ import (
 	"testing"
 
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/all"
+	"github.com/influencer-exporter/influencer_exporter/examples"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 )
-
-// tokens are dummy values for every token_env the examples name, in the
-// form each provider's check expects.
-var tokens = map[string]string{
-	"BITLY_TOKEN":       "example-bitly-token",
-	"DUB_TOKEN":         "dub_example",
-	"SHOPIFY_TOKEN":     "shpat_example",
-	"WOOCOMMERCE_TOKEN": "ck_example:cs_example",
-	"STRIPE_TOKEN":      "rk_live_example",
-	"INSTAGRAM_TOKEN":   "example-instagram-token",
-	"TIKTOK_TOKEN_NOA":  "act.example-noa",
-	"TIKTOK_TOKEN_LEO":  "act.example-leo",
-	"YOUTUBE_API_KEY":   "example-youtube-key",
-	"PLAUSIBLE_TOKEN":   "example-plausible-key",
-}
 
 // TestExamples runs the check of --config.check on every example: the
 // file loads, every collector builds, and no collector's planned calls
@@ -36,7 +22,7 @@ func TestExamples(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no example configurations (*.yml) found")
 	}
-	for k, v := range tokens {
+	for k, v := range examples.Tokens {
 		t.Setenv(k, v)
 	}
 	for _, file := range files {

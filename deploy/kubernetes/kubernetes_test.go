@@ -26,6 +26,7 @@ import (
 	sigsyaml "sigs.k8s.io/yaml"
 
 	_ "github.com/influencer-exporter/influencer_exporter/collectors/all"
+	"github.com/influencer-exporter/influencer_exporter/examples"
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 )
 
@@ -539,30 +540,15 @@ func tokenEnvs(t *testing.T, cfgData []byte) []string {
 	return names
 }
 
-// exampleTokens are dummy values in the form each provider's check
-// expects (as examples/examples_test.go sets them).
-var exampleTokens = map[string]string{
-	"BITLY_TOKEN":       "example-bitly-token",
-	"DUB_TOKEN":         "dub_example",
-	"SHOPIFY_TOKEN":     "shpat_example",
-	"WOOCOMMERCE_TOKEN": "ck_example:cs_example",
-	"STRIPE_TOKEN":      "rk_live_example",
-	"INSTAGRAM_TOKEN":   "example-instagram-token",
-	"TIKTOK_TOKEN_NOA":  "act.example-noa",
-	"TIKTOK_TOKEN_LEO":  "act.example-leo",
-	"YOUTUBE_API_KEY":   "example-youtube-key",
-	"PLAUSIBLE_TOKEN":   "example-plausible-key",
-}
-
 // checkConfigLoads runs the check of --config.check on the configuration
 // the pods read, with the variables the Secret gives: it loads, builds
 // every collector, and no collector's planned calls overrun its interval.
 func checkConfigLoads(t *testing.T, cfgData []byte, names []string) {
 	t.Helper()
 	for _, n := range names {
-		v, ok := exampleTokens[n]
+		v, ok := examples.Tokens[n]
 		if !ok {
-			t.Fatalf("token_env %s: no example value in exampleTokens", n)
+			t.Fatalf("token_env %s: no example value in examples.Tokens", n)
 		}
 		t.Setenv(n, v)
 	}
