@@ -187,11 +187,12 @@ type env struct {
 	hosts     map[string]string // provider -> host:port of its fake
 
 	mu       sync.Mutex
-	scrapes  map[string]int      // path -> scrapes
-	failures []string            // failed scrapes: status, transport or parse errors
-	seen     map[string]string   // provider series -> its provider
-	erased   map[string]*erasure // series -> when it went missing
-	active   map[string]string   // provider -> the fault it is under
+	scrapes  map[string]int       // path -> scrapes
+	failures []string             // failed scrapes: status, transport or parse errors
+	seen     map[string]string    // provider series -> its provider
+	firstAt  map[string]time.Time // provider series -> when the first scrape showing it began
+	erased   map[string]*erasure  // series -> when it went missing
+	active   map[string]string    // provider -> the fault it is under
 	// streaks are the times scrapes showed each collector down
 	// ("name/down") or skipping objects ("name/skipping"), as runs of
 	// consecutive scrapes: a few per fault, however long the soak.
@@ -253,6 +254,7 @@ func start(t *testing.T) *env {
 		hosts:     hosts,
 		scrapes:   map[string]int{},
 		seen:      map[string]string{},
+		firstAt:   map[string]time.Time{},
 		erased:    map[string]*erasure{},
 		active:    map[string]string{},
 		streaks:   map[string][]streak{},
@@ -396,6 +398,9 @@ func (e *env) record(at time.Time, families map[string]*dto.MetricFamily) {
 	for k, p := range present {
 		if _, ok := e.seen[k]; !ok {
 			e.seen[k] = p
+			e.firstAt[k] = at
+		} else if at.Before(e.firstAt[k]) {
+			e.firstAt[k] = at
 		}
 		if er := e.erased[k]; er != nil && er.back.IsZero() {
 			er.back = at
@@ -404,6 +409,12 @@ func (e *env) record(at time.Time, families map[string]*dto.MetricFamily) {
 	var status []exporter.CollectorStatus
 	for k, p := range e.seen {
 		if _, ok := present[k]; ok || e.erased[k] != nil {
+			continue
+		}
+		if !at.After(e.firstAt[k]) {
+			// Scrapes run at once and are recorded as they end: one
+			// that began before the series first appeared may be
+			// recorded after a later one that showed it.
 			continue
 		}
 		if status == nil {
