@@ -392,9 +392,18 @@ func (p *Probe) describe(err error) string {
 // http://user:pass@…?access_token=…\""), credentials included.
 var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`)
 
-// scrubURLs replaces each URL in s with its scheme, host and path (see
-// redact), or with "<url>" when it does not parse.
+// rawLine finds the protocol data Go's transport quotes after saying it is
+// malformed: a header line, a status line. It is the page's to choose, so
+// it can hold anything, a credential without a URL around it too
+// ("Location: &access_token=…\x00"): the error keeps what was malformed,
+// never the line.
+var rawLine = regexp.MustCompile(`(malformed (?:MIME header line|HTTP response|HTTP status code|HTTP version))[: ].*$`)
+
+// scrubURLs drops the raw protocol line of a malformed answer, and
+// replaces each URL in s with its scheme, host and path (see redact), or
+// with "<url>" when it does not parse.
 func scrubURLs(s string) string {
+	s = rawLine.ReplaceAllString(s, "$1")
 	return urlInText.ReplaceAllStringFunc(s, func(raw string) string {
 		u, err := url.Parse(raw)
 		if err != nil || u.Host == "" {
