@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,18 +71,8 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, filepath.Join(alertsDir, "*.rules.yml"), exp.addr)
-	promFile := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(promFile, []byte(promYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	promAddr := freeAddr(t)
-	prom := startProgram(t, "prometheus", prometheusBin,
-		"--config.file="+promFile,
-		"--storage.tsdb.path="+filepath.Join(dir, "prometheus-data"),
-		"--web.listen-address="+promAddr,
-	)
-	prom.waitReady(t, "http://"+promAddr+"/-/ready")
-	base := "http://" + promAddr
+	prom, api := startPrometheus(t, prometheusBin, dir, []byte(promYAML))
+	base := api.base
 
 	type check struct {
 		where, query, path string

@@ -99,18 +99,7 @@ func TestEndToEnd(t *testing.T) {
 	// Prometheus, on deploy/prometheus.yml with the addresses moved to the
 	// test's.
 	promYAML := prometheusForTest(t, filepath.Join(alertsDir, "*.rules.yml"), amAddr, exp.addr)
-	promFile := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(promFile, promYAML, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	promAddr := freeAddr(t)
-	prom := startProgram(t, "prometheus", prometheusBin,
-		"--config.file="+promFile,
-		"--storage.tsdb.path="+filepath.Join(dir, "prometheus-data"),
-		"--web.listen-address="+promAddr,
-	)
-	prom.waitReady(t, "http://"+promAddr+"/-/ready")
-	api := &promAPI{base: "http://" + promAddr}
+	prom, api := startPrometheus(t, prometheusBin, dir, promYAML)
 
 	var ruleCount int
 	prom.waitUntil(t, "Prometheus to load the "+e2eAlert+" rule", time.Minute, func() bool {
@@ -454,6 +443,24 @@ type process struct {
 
 // startProgram runs bin and stops it when the test ends. Its log is shown
 // only if the test fails.
+// startPrometheus writes cfg to dir, starts the Prometheus binary bin on a
+// free loopback port with its data under dir, and waits until it is ready.
+func startPrometheus(t *testing.T, bin, dir string, cfg []byte) (*process, *promAPI) {
+	t.Helper()
+	promFile := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(promFile, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	promAddr := freeAddr(t)
+	prom := startProgram(t, "prometheus", bin,
+		"--config.file="+promFile,
+		"--storage.tsdb.path="+filepath.Join(dir, "prometheus-data"),
+		"--web.listen-address="+promAddr,
+	)
+	prom.waitReady(t, "http://"+promAddr+"/-/ready")
+	return prom, &promAPI{base: "http://" + promAddr}
+}
+
 func startProgram(t *testing.T, name, bin string, args ...string) *process {
 	t.Helper()
 	p := &process{name: name, cmd: exec.Command(bin, args...), logs: &exportertest.SyncBuffer{}, exited: make(chan struct{})}

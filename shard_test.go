@@ -334,18 +334,7 @@ func compareRules(t *testing.T, bin string, single *exporterProcess, shards []*e
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	promFile := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(promFile, cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	promAddr := freeAddr(t)
-	prom := startProgram(t, "prometheus", bin,
-		"--config.file="+promFile,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+promAddr,
-	)
-	prom.waitReady(t, "http://"+promAddr+"/-/ready")
-	api := &promAPI{base: "http://" + promAddr}
+	prom, api := startPrometheus(t, bin, dir, cfg)
 	// Ten scrapes of every target first, so that every rule over a
 	// window has its samples on both jobs.
 	prom.waitUntil(t, "ten scrapes of every exporter", time.Minute, func() bool {
