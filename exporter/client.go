@@ -423,10 +423,22 @@ func (c *Client) PauseUntil(t time.Time) {
 	}
 }
 
-// DecodeJSON decodes a response body, turning a syntax error into an
-// ErrBadResponse APIError.
+// A BodyDecoder decodes a JSON response body itself, in place of
+// encoding/json: for a collector that reads a small part of large pages.
+type BodyDecoder interface {
+	DecodeBody(body []byte) error
+}
+
+// DecodeJSON decodes a response body into v (with v's DecodeBody if v is
+// a BodyDecoder), turning a syntax error into an ErrBadResponse APIError.
 func (c *Client) DecodeJSON(req *http.Request, resp *Response, v any) error {
-	if err := json.Unmarshal(resp.Body, v); err != nil {
+	var err error
+	if d, ok := v.(BodyDecoder); ok {
+		err = d.DecodeBody(resp.Body)
+	} else {
+		err = json.Unmarshal(resp.Body, v)
+	}
+	if err != nil {
 		return c.apiError(req, resp.StatusCode, ErrBadResponse, "decode JSON: "+c.redact(err.Error()))
 	}
 	return nil

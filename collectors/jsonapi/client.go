@@ -81,6 +81,8 @@ type fetcher struct {
 	query    url.Values
 	itemsAt  path
 	cursorAt path
+	// shape is what a page is decoded to (see shape).
+	shape    *shape
 	maxPages int
 }
 
@@ -100,11 +102,12 @@ func (f *fetcher) fetch(ctx context.Context, rel string, page func(items []any))
 		if calls > f.maxPages {
 			return calls - 1, fmt.Errorf("more than max_pages (%d) pages: %w", f.maxPages, exporter.ErrBadResponse)
 		}
-		var body any
-		resp, err := f.api.Client.GetJSON(ctx, next, f.api.Header, &body)
+		pg := prunedPage{shape: f.shape}
+		resp, err := f.api.Client.GetJSON(ctx, next, f.api.Header, &pg)
 		if err != nil {
 			return calls, err
 		}
+		body := pg.v
 		got, err := itemsOf(body, f.itemsAt)
 		if err != nil {
 			return calls, fmt.Errorf("page %d: %w", calls, err)
@@ -192,7 +195,7 @@ func itemsOf(body any, p path) ([]any, error) {
 	switch x := v.(type) {
 	case []any:
 		return x, nil
-	case map[string]any:
+	case map[string]any, object:
 		return []any{x}, nil
 	case nil:
 		return nil, nil

@@ -577,6 +577,7 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 			query:    query,
 			itemsAt:  itemsAt,
 			cursorAt: cursorAt,
+			shape:    pageShape(itemsAt, cursorAt, pg.Type == pageCursor, []mapping{creator, campaign}, values),
 			maxPages: pg.MaxPages,
 		},
 		targets:     targets,
@@ -587,6 +588,32 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		campaignsOf: campaignsOf,
 		logger:      s.Logger,
 	}, nil
+}
+
+// pageShape returns the part of a page the collector reads: the cursor
+// (with cursor pagination) and the items, of which the mappings' paths
+// and the values' and their labels'.
+func pageShape(itemsAt, cursorAt path, cursor bool, mappings []mapping, values []value) *shape {
+	item := &shape{}
+	for _, m := range mappings {
+		if m.set && m.fixed == "" {
+			item.add(m.at)
+		}
+	}
+	for _, v := range values {
+		item.add(v.at)
+		for _, l := range v.labels {
+			if l.lit == nil {
+				item.add(l.at)
+			}
+		}
+	}
+	page := &shape{}
+	if cursor {
+		page.add(cursorAt)
+	}
+	page.addItems(itemsAt, item)
+	return page.compile()
 }
 
 // creatorsOf maps each creator name of refs to its campaigns, and returns

@@ -73,11 +73,14 @@ func (p path) get(v any) (any, bool) {
 			v = a[st.index]
 			continue
 		}
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, false
+		var ok bool
+		switch m := v.(type) {
+		case map[string]any:
+			v, ok = m[st.key]
+		case object:
+			v, ok = m.get(st.key)
 		}
-		if v, ok = m[st.key]; !ok {
+		if !ok {
 			return nil, false
 		}
 	}
@@ -119,6 +122,10 @@ func (p path) number(v any) (float64, error) {
 		return f, nil
 	case nil:
 		return 0, fmt.Errorf("null")
+	case map[string]any, object:
+		return 0, fmt.Errorf("an object is not a number")
+	case []any:
+		return 0, fmt.Errorf("an array is not a number")
 	}
 	return 0, fmt.Errorf("a %T is not a number", v)
 }
