@@ -554,3 +554,50 @@ func TestClientHTTPConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestClientReadsBodiesOfChangingSize reads bodies with and without a
+// Content-Length, each smaller or larger than the one before (the buffer
+// is sized from the last), and one past the limit.
+func TestClientReadsBodiesOfChangingSize(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		body := strings.Repeat("x", n)
+		if r.URL.Query().Get("length") != "" {
+			w.Header().Set("Content-Length", strconv.Itoa(n))
+			_, _ = io.WriteString(w, body)
+			return
+		}
+		// Chunked: no length announced.
+		for len(body) > 0 {
+			k := min(len(body), 100)
+			_, _ = io.WriteString(w, body[:k])
+			w.(http.Flusher).Flush()
+			body = body[k:]
+		}
+	}))
+	defer srv.Close()
+	c, _ := testClient(t, nil)
+	for _, tc := range []struct {
+		n      int
+		length bool
+	}{{0, false}, {700, false}, {300, false}, {1024, false}, {1, true}, {1000, true}, {10, false}, {1024, true}} {
+		q := "?n=" + strconv.Itoa(tc.n)
+		if tc.length {
+			q += "&length=1"
+		}
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+q, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%d bytes (length %v): %v", tc.n, tc.length, err)
+		}
+		if string(resp.Body) != strings.Repeat("x", tc.n) {
+			t.Fatalf("%d bytes (length %v): read %d bytes", tc.n, tc.length, len(resp.Body))
+		}
+	}
+	for _, q := range []string{"?n=1025", "?n=1025&length=1", "?n=5000"} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+q, nil)
+		if _, err := c.Do(req); !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("%s: %v, want ErrTooLarge", q, err)
+		}
+	}
+}
