@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -81,6 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		lifecycle   = serve.Flag("web.enable-lifecycle", "Enable reload and shutdown via HTTP request (POST or PUT /-/reload, /-/quit), and the landing page's reload button. SIGHUP reloads either way.").Bool()
 		shardCount  = serve.Flag("shard.count", "Number of replicas the creators are split between, each run with the same configuration file and its own --shard.index; 1: no sharding. Each replica's share of every collector's rate limit and quota is 1/count (see docs/deployment.md).").Default("1").Int()
 		shardIndex  = serve.Flag("shard.index", "This replica's shard, from 0 to --shard.count minus 1, or auto: the ordinal N ending the pod name name-N, as a StatefulSet names its pods, read from $POD_NAME, else the hostname.").Default("0").String()
+		refreshNice = serve.Flag("refresh.nice", "Run each refresh at a scheduling priority this much lower than the exporter's (nice value, Linux), so that scrapes go first when the CPUs are busy; 0 keeps refreshes at the exporter's priority. From 0 to 19.").Default(strconv.Itoa(exporter.DefaultRefreshNice)).Int()
 		webConfig   = kingpinflag.AddFlags(serve, defaultAddress)
 		logConfig   = &promslog.Config{}
 	)
@@ -125,6 +127,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	if *refreshNice < 0 || *refreshNice > 19 {
+		fmt.Fprintf(stderr, "%s: --refresh.nice must be from 0 to 19, got %d\n", program, *refreshNice)
+		return 2
+	}
+
 	if *configCheck {
 		if _, ok := configOK(*configFile, stdout, stderr); !ok {
 			return 1
@@ -138,6 +145,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// a config error is still the one reported when both are wrong.
 	runner := exporter.NewRunner(*configFile, logger)
 	runner.Shard = shard
+	runner.RefreshNice = *refreshNice
 	storage, storageErr := exporter.OpenStorage(*storagePath, logger.With("component", "storage"))
 	runner.Storage = storage
 	// The file is read and built once: the sandbox must listen before the

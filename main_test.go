@@ -848,3 +848,18 @@ campaigns:
 		t.Errorf("fixed stripe key: exit %d:\n%s", code, out)
 	}
 }
+
+// TestRefreshNiceFlag: a --refresh.nice outside the nice values stops the
+// exporter at start, with exit code 2 and a message naming the value.
+func TestRefreshNiceFlag(t *testing.T) {
+	for _, v := range []string{"-1", "20"} {
+		var out, errOut bytes.Buffer
+		args := []string{"--config.file=config.yaml", "--web.listen-address=127.0.0.1:0", "--refresh.nice=" + v}
+		if code := run(context.Background(), args, &out, &errOut); code != 2 {
+			t.Fatalf("--refresh.nice=%s: exit %d, want 2; stderr:\n%s", v, code, errOut.String())
+		}
+		if want := "--refresh.nice must be from 0 to 19, got " + v; !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
+		}
+	}
+}

@@ -33,6 +33,9 @@ type Scheduler struct {
 	// posts of per_creator campaigns are stored as their sums per
 	// creator. Coverage and the per-post fees still count every post.
 	Posts *PostSeries
+	// Nice lowers the scheduling priority of each refresh by this much
+	// (see inBackground); 0 leaves it at the process's.
+	Nice int
 }
 
 // Run refreshes the instances until ctx is done, then waits for in-flight
@@ -85,7 +88,7 @@ func (s *Scheduler) loop(ctx context.Context, inst *Instance, sem chan struct{})
 		// interval, like the link probe's paced round, is polled back to
 		// back, not every two intervals.
 		start := s.Now()
-		s.Refresh(ctx, inst)
+		inBackground(s.Nice, func() { s.Refresh(ctx, inst) })
 		<-sem
 		next = start.Add(s.jittered(inst.Interval))
 		if now := s.Now(); next.Before(now) {

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package exporter
+
+const canLowerThreadPriority = false
+
+func lowerThreadPriority(int) {}
