@@ -377,20 +377,8 @@ func (d *decoder) object(s *shape) (any, error) {
 		case child != nil:
 			obj = append(obj, member{key, v})
 		}
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, d.errEnd()
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.space()
-		case '}':
-			d.pos++
-			d.depth--
-			return objectValue(m, obj, s), nil
-		default:
-			return nil, d.invalid("after object key:value pair")
+		if more, err := d.more('}', "after object key:value pair"); err != nil || !more {
+			return objectValue(m, obj, s), err
 		}
 	}
 }
@@ -441,22 +429,30 @@ func (d *decoder) array(s *shape) (any, error) {
 		if keep {
 			a = append(a, v)
 		}
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, d.errEnd()
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.space()
-		case ']':
-			d.pos++
-			d.depth--
-			return asArray(a, keep), nil
-		default:
-			return nil, d.invalid("after array element")
+		if more, err := d.more(']', "after array element"); err != nil || !more {
+			return asArray(a, keep), err
 		}
 	}
+}
+
+// more reads what follows a member or an element: a comma (true), or
+// closing, which ends the object or array.
+func (d *decoder) more(closing byte, context string) (bool, error) {
+	d.space()
+	if d.pos >= len(d.data) {
+		return false, d.errEnd()
+	}
+	switch d.data[d.pos] {
+	case ',':
+		d.pos++
+		d.space()
+		return true, nil
+	case closing:
+		d.pos++
+		d.depth--
+		return false, nil
+	}
+	return false, d.invalid(context)
 }
 
 func asArray(a []any, keep bool) any {
