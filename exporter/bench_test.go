@@ -402,7 +402,8 @@ func BenchmarkCoverage(b *testing.B) {
 // fallback asks, of an agency of 300,000 series, "idle" and "refreshing"
 // while another goroutine stores the collector's snapshot again and again
 // (each time new samples, as a refresh decodes them, rendered and
-// swapped in), at the priority the scheduler gives a refresh by default. It reports the scrapes' p50 and p99: the target is a p99
+// swapped in), at the priority the scheduler gives a refresh by default.
+// It reports the scrapes' p50 and p99: the target is a p99
 // while refreshing at most 1.5 times the idle p99.
 func BenchmarkScrapeDuringRefresh(b *testing.B) {
 	a := newAgency(300_000)

@@ -378,7 +378,13 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 	buf := bytes.NewBuffer(make([]byte, 0, min(size, limit, maxPrealloc)))
 	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit))
 	c.lastBody.Store(int64(buf.Len()))
-	return buf.Bytes(), err
+	body := buf.Bytes()
+	if cap(body) > 2*len(body)+bytes.MinRead {
+		// A body much smaller than the last: a collector may keep
+		// it, so it does not keep the last one's room.
+		body = bytes.Clone(body)
+	}
+	return body, err
 }
 
 // GetJSON sends a GET and decodes the JSON response into v.

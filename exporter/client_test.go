@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -592,6 +593,11 @@ func TestClientReadsBodiesOfChangingSize(t *testing.T) {
 		}
 		if string(resp.Body) != strings.Repeat("x", tc.n) {
 			t.Fatalf("%d bytes (length %v): read %d bytes", tc.n, tc.length, len(resp.Body))
+		}
+		// A small body after a larger one does not keep the
+		// larger one's room.
+		if c := cap(resp.Body); c > 2*tc.n+bytes.MinRead {
+			t.Fatalf("%d bytes (length %v): the body holds %d bytes of room", tc.n, tc.length, c)
 		}
 	}
 	for _, q := range []string{"?n=1025", "?n=1025&length=1", "?n=5000"} {
