@@ -72,19 +72,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"Without a command it serves the metrics: `"+program+" help serve` lists the exporter's flags.")
 	// serve is the default command, so the exporter runs with its flags
 	// and no command, as it always has.
+	var refreshNiceSet bool
 	serve := app.Command("serve", "Poll the providers and serve the metrics (the default command).").Default()
 	var (
-		configFile  = serve.Flag("config.file", "Configuration file.").Default("config.yaml").String()
-		configCheck = serve.Flag("config.check", "Validate the configuration file, print every error and exit.").Bool()
-		configMax   = serve.Flag("config.max-size", configMaxSizeHelp).Default("16MiB").Bytes()
-		metricsPath = serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
-		storagePath = serve.Flag("storage.path", "Directory for state that survives a restart: shop orders and watermarks, YouTube quota spent today, the early curve (unless early_curve.state_file is set). Empty keeps nothing (see the README).").PlaceHolder("DIR").String()
-		lifecycle   = serve.Flag("web.enable-lifecycle", "Enable reload and shutdown via HTTP request (POST or PUT /-/reload, /-/quit), and the landing page's reload button. SIGHUP reloads either way.").Bool()
-		shardCount  = serve.Flag("shard.count", "Number of replicas the creators are split between, each run with the same configuration file and its own --shard.index; 1: no sharding. Each replica's share of every collector's rate limit and quota is 1/count (see docs/deployment.md).").Default("1").Int()
-		shardIndex  = serve.Flag("shard.index", "This replica's shard, from 0 to --shard.count minus 1, or auto: the ordinal N ending the pod name name-N, as a StatefulSet names its pods, read from $POD_NAME, else the hostname.").Default("0").String()
-		refreshNice = serve.Flag("refresh.nice", "Run each refresh at a scheduling priority this much lower than the exporter's (nice value, Linux), so that scrapes go first when the CPUs are busy; 0 keeps refreshes at the exporter's priority. From 0 to 19.").Default(strconv.Itoa(exporter.DefaultRefreshNice)).Int()
-		webConfig   = kingpinflag.AddFlags(serve, defaultAddress)
-		logConfig   = &promslog.Config{}
+		configFile    = serve.Flag("config.file", "Configuration file.").Default("config.yaml").String()
+		configCheck   = serve.Flag("config.check", "Validate the configuration file, print every error and exit.").Bool()
+		configMax     = serve.Flag("config.max-size", configMaxSizeHelp).Default("16MiB").Bytes()
+		metricsPath   = serve.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+		storagePath   = serve.Flag("storage.path", "Directory for state that survives a restart: shop orders and watermarks, YouTube quota spent today, the early curve (unless early_curve.state_file is set). Empty keeps nothing (see the README).").PlaceHolder("DIR").String()
+		lifecycle     = serve.Flag("web.enable-lifecycle", "Enable reload and shutdown via HTTP request (POST or PUT /-/reload, /-/quit), and the landing page's reload button. SIGHUP reloads either way.").Bool()
+		shardCount    = serve.Flag("shard.count", "Number of replicas the creators are split between, each run with the same configuration file and its own --shard.index; 1: no sharding. Each replica's share of every collector's rate limit and quota is 1/count (see docs/deployment.md).").Default("1").Int()
+		shardIndex    = serve.Flag("shard.index", "This replica's shard, from 0 to --shard.count minus 1, or auto: the ordinal N ending the pod name name-N, as a StatefulSet names its pods, read from $POD_NAME, else the hostname.").Default("0").String()
+		refreshPolicy = serve.Flag("refresh.scheduling-policy", "Scheduling policy of each refresh's thread (Linux): idle, SCHED_IDLE, runs a refresh only on CPUs the scrapes leave free, and a waking scrape takes the CPU from it at once; other, the normal policy, --refresh.nice steps below the exporter. See docs/deployment.md for a machine whose CPUs other processes keep busy.").Default("idle").String()
+		refreshNice   = serve.Flag("refresh.nice", "With --refresh.scheduling-policy=other, run each refresh this many nice steps below the exporter, from 0 (the exporter's priority) to 19.").Default(strconv.Itoa(exporter.DefaultRefreshNice)).IsSetByUser(&refreshNiceSet).Int()
+		webConfig     = kingpinflag.AddFlags(serve, defaultAddress)
+		logConfig     = &promslog.Config{}
 	)
 	reportCmd := app.Command("report", "Write a campaign's checkpoint read from a Prometheus server that scrapes the exporter; see docs/report.md.")
 	reportConfig := report.AddFlags(reportCmd)
@@ -127,8 +129,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	if *refreshNice < 0 || *refreshNice > 19 {
-		fmt.Fprintf(stderr, "%s: --refresh.nice must be from 0 to 19, got %d\n", program, *refreshNice)
+	refreshPriority, err := parseRefreshPriority(*refreshPolicy, *refreshNice, refreshNiceSet)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", program, err)
 		return 2
 	}
 
@@ -145,7 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// a config error is still the one reported when both are wrong.
 	runner := exporter.NewRunner(*configFile, logger)
 	runner.Shard = shard
-	runner.RefreshNice = *refreshNice
+	runner.RefreshPriority = refreshPriority
 	storage, storageErr := exporter.OpenStorage(*storagePath, logger.With("component", "storage"))
 	runner.Storage = storage
 	// The file is read and built once: the sandbox must listen before the
@@ -378,4 +381,24 @@ func reload(r *exporter.Runner, logger *slog.Logger) error {
 	}
 	logger.Info("configuration reloaded")
 	return nil
+}
+
+// parseRefreshPriority turns --refresh.scheduling-policy and --refresh.nice
+// into a refresh's priority. A nice value set with the idle policy is an
+// error rather than ignored: SCHED_IDLE has no nice steps, and
+// --refresh.nice=0 there would not do what it says.
+func parseRefreshPriority(policy string, nice int, niceSet bool) (exporter.RefreshPriority, error) {
+	if nice < 0 || nice > 19 {
+		return exporter.RefreshPriority{}, fmt.Errorf("--refresh.nice must be from 0 to 19, got %d", nice)
+	}
+	switch policy {
+	case "other":
+		return exporter.RefreshPriority{Nice: nice}, nil
+	case "idle":
+		if niceSet {
+			return exporter.RefreshPriority{}, fmt.Errorf("--refresh.nice=%d applies only with --refresh.scheduling-policy=other", nice)
+		}
+		return exporter.RefreshPriority{Idle: true}, nil
+	}
+	return exporter.RefreshPriority{}, fmt.Errorf("--refresh.scheduling-policy must be idle or other, got %q", policy)
 }

@@ -849,17 +849,46 @@ campaigns:
 	}
 }
 
-// TestRefreshNiceFlag: a --refresh.nice outside the nice values stops the
-// exporter at start, with exit code 2 and a message naming the value.
-func TestRefreshNiceFlag(t *testing.T) {
-	for _, v := range []string{"-1", "20"} {
+// TestRefreshPriorityFlags: --refresh.scheduling-policy and
+// --refresh.nice that do not make a priority stop the exporter at start,
+// with exit code 2 and a message naming the flag.
+func TestRefreshPriorityFlags(t *testing.T) {
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--refresh.scheduling-policy=other", "--refresh.nice=-1"}, "--refresh.nice must be from 0 to 19, got -1"},
+		{[]string{"--refresh.scheduling-policy=other", "--refresh.nice=20"}, "--refresh.nice must be from 0 to 19, got 20"},
+		{[]string{"--refresh.nice=5"}, "--refresh.nice=5 applies only with --refresh.scheduling-policy=other"},
+		{[]string{"--refresh.scheduling-policy=idle", "--refresh.nice=0"}, "--refresh.nice=0 applies only with --refresh.scheduling-policy=other"},
+		{[]string{"--refresh.scheduling-policy=batch"}, `--refresh.scheduling-policy must be idle or other, got "batch"`},
+	} {
 		var out, errOut bytes.Buffer
-		args := []string{"--config.file=config.yaml", "--web.listen-address=127.0.0.1:0", "--refresh.nice=" + v}
+		args := append([]string{"--config.file=config.yaml", "--web.listen-address=127.0.0.1:0"}, tc.flags...)
 		if code := run(context.Background(), args, &out, &errOut); code != 2 {
-			t.Fatalf("--refresh.nice=%s: exit %d, want 2; stderr:\n%s", v, code, errOut.String())
+			t.Fatalf("%q: exit %d, want 2; stderr:\n%s", tc.flags, code, errOut.String())
 		}
-		if want := "--refresh.nice must be from 0 to 19, got " + v; !strings.Contains(errOut.String(), want) {
-			t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
+		if !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%q: stderr lacks %q:\n%s", tc.flags, tc.want, errOut.String())
+		}
+	}
+}
+
+func TestParseRefreshPriority(t *testing.T) {
+	for _, tc := range []struct {
+		policy  string
+		nice    int
+		niceSet bool
+		want    exporter.RefreshPriority
+	}{
+		{"idle", exporter.DefaultRefreshNice, false, exporter.DefaultRefreshPriority},
+		{"other", exporter.DefaultRefreshNice, false, exporter.RefreshPriority{Nice: exporter.DefaultRefreshNice}},
+		{"other", 0, true, exporter.RefreshPriority{}},
+		{"other", 19, true, exporter.RefreshPriority{Nice: 19}},
+	} {
+		got, err := parseRefreshPriority(tc.policy, tc.nice, tc.niceSet)
+		if err != nil || got != tc.want {
+			t.Errorf("parseRefreshPriority(%q, %d, %v) = %+v, %v; want %+v", tc.policy, tc.nice, tc.niceSet, got, err, tc.want)
 		}
 	}
 }

@@ -1,19 +1,36 @@
 package exporter
 
-import "syscall"
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
 
 const canLowerThreadPriority = true
 
-// lowerThreadPriority raises the calling thread's nice value by n, to 19
-// at most. On Linux setpriority with a thread id sets that thread's only;
-// raising one's nice value needs no privilege. A failure leaves the
-// thread as it was: the refresh runs anyway.
-func lowerThreadPriority(n int) {
-	tid := syscall.Gettid()
+// lowerThreadPriority lowers the calling thread's priority to p. On Linux
+// setpriority and sched_setattr with a thread id set that thread's only,
+// and lowering one's own priority needs no privilege. A failure leaves the
+// thread as it was.
+func lowerThreadPriority(p RefreshPriority) error {
+	tid := unix.Gettid()
 	// The raw getpriority answers 20 - nice.
-	cur, err := syscall.Getpriority(syscall.PRIO_PROCESS, tid)
+	raw, err := unix.Getpriority(unix.PRIO_PROCESS, tid)
 	if err != nil {
-		return
+		return fmt.Errorf("getpriority: %w", err)
 	}
-	_ = syscall.Setpriority(syscall.PRIO_PROCESS, tid, min(20-cur+n, 19))
+	nice := 20 - raw
+	if p.Idle {
+		// The nice value is kept: asking for a lower one than the
+		// thread's would need privilege. Under SCHED_IDLE it does not
+		// weigh anyway.
+		if err := unix.SchedSetAttr(tid, &unix.SchedAttr{Policy: unix.SCHED_IDLE, Nice: int32(nice)}, 0); err != nil {
+			return fmt.Errorf("sched_setattr SCHED_IDLE: %w", err)
+		}
+		return nil
+	}
+	if err := unix.Setpriority(unix.PRIO_PROCESS, tid, min(nice+p.Nice, 19)); err != nil {
+		return fmt.Errorf("setpriority: %w", err)
+	}
+	return nil
 }

@@ -1,43 +1,178 @@
 package exporter
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
 	"runtime"
-	"syscall"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// threadNice is the calling thread's nice value.
-func threadNice(t *testing.T) int {
+// threadPriority is the calling thread's scheduling policy and nice value.
+func threadPriority(t *testing.T) (policy uint32, nice int) {
 	t.Helper()
-	p, err := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
+	tid := unix.Gettid()
+	p, err := unix.Getpriority(unix.PRIO_PROCESS, tid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return 20 - p
+	attr, err := unix.SchedGetAttr(tid, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return attr.Policy, 20 - p
 }
 
 func TestInBackgroundLowersOnlyTheRefreshThread(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	before := threadNice(t)
-	for _, n := range []int{0, 3, DefaultRefreshNice, 40} {
-		var inside, tid int
-		ran := false
-		inBackground(n, func() {
+	// A nice value keeps the caller's policy, SCHED_NORMAL or
+	// SCHED_BATCH.
+	policy, nice := threadPriority(t)
+	for _, tc := range []struct {
+		p          RefreshPriority
+		wantPolicy uint32
+		wantNice   int
+	}{
+		{RefreshPriority{}, policy, nice},
+		{RefreshPriority{Nice: 3}, policy, min(nice+3, 19)},
+		{RefreshPriority{Nice: DefaultRefreshNice}, policy, min(nice+DefaultRefreshNice, 19)},
+		{RefreshPriority{Nice: 40}, policy, 19},
+		{DefaultRefreshPriority, unix.SCHED_IDLE, nice},
+	} {
+		var (
+			gotPolicy    uint32
+			gotNice, tid int
+			ran          bool
+		)
+		err := inBackground(tc.p, func() {
 			ran = true
-			inside, tid = threadNice(t), syscall.Gettid()
+			gotPolicy, gotNice = threadPriority(t)
+			tid = unix.Gettid()
 		})
+		if err != nil {
+			t.Errorf("%s: %v", tc.p, err)
+		}
 		if !ran {
-			t.Fatalf("nice %d: f did not run", n)
+			t.Fatalf("%s: f did not run", tc.p)
 		}
-		if want := min(before+n, 19); inside != want {
-			t.Errorf("nice %d: the refresh ran at nice %d, want %d", n, inside, want)
+		if gotPolicy != tc.wantPolicy || gotNice != tc.wantNice {
+			t.Errorf("%s: the refresh ran under policy %d at nice %d, want policy %d at nice %d", tc.p, gotPolicy, gotNice, tc.wantPolicy, tc.wantNice)
 		}
-		if n > 0 && tid == syscall.Gettid() {
-			t.Errorf("nice %d: the refresh ran on the caller's thread", n)
+		if tc.p.lowers() && tid == unix.Gettid() {
+			t.Errorf("%s: the refresh ran on the caller's thread", tc.p)
 		}
-		if got := threadNice(t); got != before {
-			t.Fatalf("nice %d: the caller's thread is at nice %d after the refresh, was %d", n, got, before)
+		if p, n := threadPriority(t); p != policy || n != nice {
+			t.Fatalf("%s: the caller's thread is under policy %d at nice %d after the refresh, was %d at %d", tc.p, p, n, policy, nice)
 		}
+	}
+}
+
+// TestInBackgroundNoThreadKeepsTheIdlePolicy: goroutines that run after
+// refreshes under SCHED_IDLE never find themselves on one of their
+// threads, which exit with them.
+func TestInBackgroundNoThreadKeepsTheIdlePolicy(t *testing.T) {
+	for range 20 {
+		if err := inBackground(DefaultRefreshPriority, func() {}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const workers = 64
+	idle := make(chan bool, workers)
+	for range workers {
+		go func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			attr, err := unix.SchedGetAttr(unix.Gettid(), 0)
+			idle <- err == nil && attr.Policy == unix.SCHED_IDLE
+		}()
+	}
+	for range workers {
+		if <-idle {
+			t.Fatal("a goroutine ran on a thread left under SCHED_IDLE by a refresh")
+		}
+	}
+}
+
+// lockedBuffer is a log destination safe for the scheduler's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestSchedulerWarnsOnceWhenThePriorityCannotBeLowered: a refresh whose
+// priority cannot be lowered (a seccomp profile may refuse
+// sched_setattr) still runs and stores its values, and the log says so
+// once, not at every refresh.
+func TestSchedulerWarnsOnceWhenThePriorityCannotBeLowered(t *testing.T) {
+	refused := errors.New("operation not permitted")
+	lowerThread = func(RefreshPriority) error { return refused }
+	t.Cleanup(func() { lowerThread = lowerThreadPriority })
+
+	var logs lockedBuffer
+	cache := NewCache()
+	s := &Scheduler{
+		Cache:    cache,
+		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
+		Priority: DefaultRefreshPriority,
+	}
+	inst, col := newTestInstance("fake")
+	inst.Interval = MinInterval
+	col.set([]Sample{clicks(10, "fk.io/a")}, nil)
+	// Refreshes start an interval apart: a clock that jumps an interval
+	// at each reading makes them back to back.
+	var (
+		mu  sync.Mutex
+		now = time.Unix(1700000000, 0)
+	)
+	s.Now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(MinInterval)
+		return now
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx, []*Instance{inst}) }()
+	for {
+		col.mu.Lock()
+		n := col.polls
+		col.mu.Unlock()
+		if n >= 3 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+
+	if got := strings.Count(logs.String(), "cannot lower it"); got != 1 {
+		t.Errorf("the warning was logged %d times, want once; log:\n%s", got, logs.String())
+	}
+	for _, want := range []string{"level=WARN", "priority=SCHED_IDLE", "operation not permitted"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, logs.String())
+		}
+	}
+	if st := cache.Status(); len(st) != 1 || !st[0].Up || len(cache.samplesOf("fake")) != 1 {
+		t.Errorf("status %+v, samples %v: the refreshes must run anyway", st, cache.samplesOf("fake"))
 	}
 }

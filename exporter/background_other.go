@@ -4,4 +4,4 @@ package exporter
 
 const canLowerThreadPriority = false
 
-func lowerThreadPriority(int) {}
+func lowerThreadPriority(RefreshPriority) error { return nil }

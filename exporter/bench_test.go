@@ -433,8 +433,8 @@ func BenchmarkScrapeDuringRefresh(b *testing.B) {
 					default:
 					}
 					// As the scheduler runs a refresh: on a thread
-					// of lower priority (--refresh.nice).
-					inBackground(DefaultRefreshNice, func() {
+					// of lower priority (DefaultRefreshPriority).
+					_ = inBackground(DefaultRefreshPriority, func() {
 						fresh := slices.Clone(a.snapshots[largest])
 						for i := range fresh {
 							fresh[i].Value++

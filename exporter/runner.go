@@ -31,9 +31,10 @@ type Runner struct {
 	// (--shard.index, --shard.count); the zero Shard is all of them. Set
 	// it before the first load; every reload keeps it.
 	Shard Shard
-	// RefreshNice lowers the scheduling priority of refreshes by this
-	// much (--refresh.nice, see Scheduler.Nice).
-	RefreshNice int
+	// RefreshPriority is the scheduling priority of refreshes
+	// (--refresh.scheduling-policy and --refresh.nice, see
+	// Scheduler.Priority).
+	RefreshPriority RefreshPriority
 
 	file string
 	// curve lives as long as the runner: a reload keeps the values it
@@ -303,7 +304,7 @@ func (r *Runner) apply(cfg *Config, instances []*Instance) {
 		Jitter:        cfg.Global.Jitter,
 		Observer:      r.curve.Observe,
 		Posts:         r.posts,
-		Nice:          r.RefreshNice,
+		Priority:      r.RefreshPriority,
 	}
 	go func() {
 		defer close(done)

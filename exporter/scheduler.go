@@ -33,9 +33,12 @@ type Scheduler struct {
 	// posts of per_creator campaigns are stored as their sums per
 	// creator. Coverage and the per-post fees still count every post.
 	Posts *PostSeries
-	// Nice lowers the scheduling priority of each refresh by this much
-	// (see inBackground); 0 leaves it at the process's.
-	Nice int
+	// Priority is each refresh's scheduling priority (see
+	// inBackground); the zero value leaves it at the process's.
+	Priority RefreshPriority
+
+	// priorityOnce logs the first failure to lower a refresh's priority.
+	priorityOnce sync.Once
 }
 
 // Run refreshes the instances until ctx is done, then waits for in-flight
@@ -88,7 +91,12 @@ func (s *Scheduler) loop(ctx context.Context, inst *Instance, sem chan struct{})
 		// interval, like the link probe's paced round, is polled back to
 		// back, not every two intervals.
 		start := s.Now()
-		inBackground(s.Nice, func() { s.Refresh(ctx, inst) })
+		if err := inBackground(s.Priority, func() { s.Refresh(ctx, inst) }); err != nil {
+			s.priorityOnce.Do(func() {
+				s.Logger.Warn("refreshes run at the exporter's scheduling priority: cannot lower it",
+					"priority", s.Priority.String(), "err", err)
+			})
+		}
 		<-sem
 		next = start.Add(s.jittered(inst.Interval))
 		if now := s.Now(); next.Before(now) {

@@ -148,6 +148,7 @@ func TestCheck(t *testing.T) {
 		{"latency longer than a refresh may take", func(o *Options) { o.Latency = 50 * time.Millisecond }, "raise -interval"},
 		{"env without a value", func(o *Options) { o.Env = []string{"GOGC"} }, "KEY=VALUE"},
 		{"profile of a prebuilt binary", func(o *Options) { o.ProfileDir, o.Binary = "p", "b" }, "drop -binary"},
+		{"negative busy processes", func(o *Options) { o.Busy = -1 }, "-busy -1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := ok

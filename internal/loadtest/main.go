@@ -75,6 +75,9 @@ type Options struct {
 	Baseline bool
 	// ChildLog, if set, keeps the exporter's log there.
 	ChildLog string
+	// Busy keeps this many CPUs busy with processes outside the
+	// exporter from the idle phase on.
+	Busy int
 	// ProfileDir, if set, builds the exporter with net/http/pprof and
 	// writes its profiles there.
 	ProfileDir string
@@ -111,6 +114,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&timeout, "deadline", 10*time.Minute, "the whole run stops after this")
 	fs.Var(&env, "env", "KEY=VALUE added to the exporter's environment, such as GOGC=50 or GOMEMLIMIT=200MiB (repeatable)")
 	fs.Var(&extra, "arg", "flag added to the exporter's command line, such as --log.level=debug (repeatable)")
+	fs.IntVar(&o.Busy, "busy", 0, "keep this many CPUs busy, from the idle phase to the end, with processes at this one's priority outside the exporter's cgroup: a machine whose CPUs other work never leaves free")
 	fs.BoolVar(&noBase, "no-baseline", false, "skip measuring the RSS of an exporter of one series")
 	fs.StringVar(&o.ChildLog, "child-log", "", "keep the exporter's log in this file")
 	fs.StringVar(&o.ProfileDir, "pprof-dir", "", "build the exporter with net/http/pprof and write its CPU profiles of a few idle seconds and of the first watched refresh, "+
@@ -156,6 +160,8 @@ func (o Options) check() (partners, pages int, err error) {
 		return 0, 0, fmt.Errorf("-refreshes %d: at least 1", o.Refreshes)
 	case o.Deadline <= 0:
 		return 0, 0, fmt.Errorf("-deadline %s: must be positive", o.Deadline)
+	case o.Busy < 0:
+		return 0, 0, fmt.Errorf("-busy %d: at least 0", o.Busy)
 	case o.ProfileDir != "" && o.Binary != "":
 		return 0, 0, errors.New("-pprof-dir builds the exporter with net/http/pprof: drop -binary")
 	}
@@ -330,7 +336,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 
 	rep := &Report{
 		SeriesConfigured: partners * seriesPerPartner, Partners: partners, PagesPerRefresh: pages,
-		Interval: o.Interval.Seconds(), Latency: o.Latency.Seconds(), ChildEnv: o.Env, ChildArgs: o.Args,
+		Interval: o.Interval.Seconds(), Latency: o.Latency.Seconds(), ChildEnv: o.Env, ChildArgs: o.Args, Busy: o.Busy,
 	}
 	if o.Baseline {
 		logf("baseline: an exporter of one partner")
@@ -447,6 +453,14 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 	hookMu.Unlock()
 	mctx, mstop := context.WithCancel(ctx)
 	defer mstop()
+	if o.Busy > 0 {
+		_, stopBusy, err := startBusy(mctx, o.Busy)
+		if err != nil {
+			return err
+		}
+		defer stopBusy()
+		logf("%d processes keep CPUs busy", o.Busy)
+	}
 	scrapesc := make(chan []scrape, 1)
 	memc := make(chan []memSample, 1)
 	go func() { scrapesc <- scrapeLoop(mctx, metricsURL) }()

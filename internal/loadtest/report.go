@@ -27,6 +27,8 @@ type Report struct {
 	Latency          float64  `json:"provider_latency_seconds"`
 	ChildEnv         []string `json:"child_env,omitempty"`
 	ChildArgs        []string `json:"child_args,omitempty"`
+	// Busy is how many processes kept CPUs busy beside the exporter.
+	Busy int `json:"busy_processes,omitempty"`
 
 	ContentType   string `json:"content_type"`
 	BodyBytes     int64  `json:"body_bytes"`
@@ -148,6 +150,9 @@ func (r *Report) WriteText(w io.Writer) {
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "body: %d bytes, %d gzipped (%.1f B a series), %s\n",
 		r.BodyBytes, r.BodyGzipBytes, ratio(float64(r.BodyGzipBytes), float64(r.SeriesSeen)), r.ContentType)
+	if r.Busy > 0 {
+		fmt.Fprintf(&b, "%d processes kept CPUs busy from the idle phase on\n", r.Busy)
+	}
 	fmt.Fprintf(&b, "machine load average (1m): %.1f at the start, %.1f at the end\n", r.LoadAverage[0], r.LoadAverage[1])
 	fmt.Fprintf(&b, "cold start: %.2fs to the first complete snapshot, the first provider request after %.2fs\n", r.ColdStart, r.FirstRequest)
 	for i, f := range r.Refreshes {
