@@ -21,15 +21,12 @@ type RefreshPriority struct {
 	Nice int
 }
 
-// DefaultRefreshNice is the nice steps of --refresh.nice by default.
-const DefaultRefreshNice = 10
-
-// DefaultRefreshPriority is a refresh's priority by default: SCHED_IDLE.
-// On a machine of two cores scraped back to back, the scrapes' p99 while
-// a 300,000-series refresh ran was 1.5x idle at the scrapes' priority,
+// DefaultRefreshNice is the nice steps of --refresh.nice by default. On a
+// machine of two cores scraped back to back, the scrapes' p99 while a
+// 300,000-series refresh ran was 1.5x idle at the scrapes' priority,
 // 1.3-1.5x ten nice steps lower and 1.2-1.3x under SCHED_IDLE (see
-// BENCHMARKS.md).
-var DefaultRefreshPriority = RefreshPriority{Idle: true}
+// BENCHMARKS.md and AutoRefreshPriority).
+const DefaultRefreshNice = 10
 
 // lowers reports whether p runs refreshes below the process.
 func (p RefreshPriority) lowers() bool { return p.Idle || p.Nice > 0 }

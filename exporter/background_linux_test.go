@@ -44,7 +44,7 @@ func TestInBackgroundLowersOnlyTheRefreshThread(t *testing.T) {
 		{RefreshPriority{Nice: 3}, policy, min(nice+3, 19)},
 		{RefreshPriority{Nice: DefaultRefreshNice}, policy, min(nice+DefaultRefreshNice, 19)},
 		{RefreshPriority{Nice: 40}, policy, 19},
-		{DefaultRefreshPriority, unix.SCHED_IDLE, nice},
+		{RefreshPriority{Idle: true}, unix.SCHED_IDLE, nice},
 	} {
 		var (
 			gotPolicy    uint32
@@ -79,7 +79,7 @@ func TestInBackgroundLowersOnlyTheRefreshThread(t *testing.T) {
 // threads, which exit with them.
 func TestInBackgroundNoThreadKeepsTheIdlePolicy(t *testing.T) {
 	for range 20 {
-		if err := inBackground(DefaultRefreshPriority, func() {}); err != nil {
+		if err := inBackground(RefreshPriority{Idle: true}, func() {}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,7 +132,7 @@ func TestSchedulerWarnsOnceWhenThePriorityCannotBeLowered(t *testing.T) {
 	s := &Scheduler{
 		Cache:    cache,
 		Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
-		Priority: DefaultRefreshPriority,
+		Priority: RefreshPriority{Idle: true},
 	}
 	inst, col := newTestInstance("fake")
 	inst.Interval = MinInterval

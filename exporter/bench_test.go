@@ -418,6 +418,7 @@ func BenchmarkScrapeDuringRefresh(b *testing.B) {
 			largest = name
 		}
 	}
+	priority, _ := AutoRefreshPriority(DefaultRefreshNice)
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 	req.Header.Set("Accept-Encoding", "gzip")
 	for _, mode := range []string{"idle", "refreshing"} {
@@ -433,8 +434,8 @@ func BenchmarkScrapeDuringRefresh(b *testing.B) {
 					default:
 					}
 					// As the scheduler runs a refresh: on a thread
-					// of lower priority (DefaultRefreshPriority).
-					_ = inBackground(DefaultRefreshPriority, func() {
+					// of lower priority (as --refresh.scheduling-policy=auto picks).
+					_ = inBackground(priority, func() {
 						fresh := slices.Clone(a.snapshots[largest])
 						for i := range fresh {
 							fresh[i].Value++
