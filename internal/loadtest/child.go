@@ -109,8 +109,10 @@ type child struct {
 
 // startChild starts the exporter on config, listening on a free loopback
 // port, its log written to logPath. env is added to this process's
-// environment, args to the exporter's flags.
-func startChild(bin, config, logPath string, args, env []string) (*child, error) {
+// environment, args to the exporter's flags. Unless cg is nil, the
+// exporter is moved into cg as soon as it has started: its runtime and
+// config are still loading, and it serves nothing yet.
+func startChild(bin, config, logPath string, args, env []string, cg *cgroup) (*child, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -137,6 +139,13 @@ func startChild(bin, config, logPath string, args, env []string) (*child, error)
 		logf.Close()
 		close(c.done)
 	}()
+	if cg != nil {
+		if err := cg.add(c.pid); err != nil {
+			// Waited for, so that the cgroup can be removed.
+			c.kill()
+			return nil, err
+		}
+	}
 	return c, nil
 }
 

@@ -259,6 +259,8 @@ func TestFlags(t *testing.T) {
 		{[]string{"300000"}, 2},
 		{[]string{"-refreshes", "0"}, 1},
 		{[]string{"-env", "GOGC"}, 1},
+		// The options are checked before the cgroup is made.
+		{[]string{"-cgroup", "-refreshes", "0"}, 1},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := runMain(context.Background(), tc.args, &stdout, &stderr); code != tc.code {

@@ -10,6 +10,7 @@
 //	go run ./internal/loadtest                  # 300,000 series, refreshed every 30s
 //	go run ./internal/loadtest -latency 50ms -interval 90s -deadline 15m
 //	go run ./internal/loadtest -env GOMEMLIMIT=560MiB -json
+//	go run ./internal/loadtest -cgroup   # the exporter in a CPU cgroup of its own, as in a container
 //
 // A refresh's window runs from the provider's first request of it to the
 // first poll of the collector's status series that shows its new
@@ -34,6 +35,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -81,6 +83,10 @@ type Options struct {
 	// ProfileDir, if set, builds the exporter with net/http/pprof and
 	// writes its profiles there.
 	ProfileDir string
+	// Cgroup runs the exporter in a CPU cgroup of its own, as a
+	// container runtime does, made under this process's cgroup for the
+	// run and removed after it.
+	Cgroup bool
 }
 
 type listFlag []string
@@ -119,6 +125,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.ChildLog, "child-log", "", "keep the exporter's log in this file")
 	fs.StringVar(&o.ProfileDir, "pprof-dir", "", "build the exporter with net/http/pprof and write its CPU profiles of a few idle seconds and of the first watched refresh, "+
 		"its heap profiles at the idle phase's end, through the first watched refresh and at the run's end, and its allocations, to this directory")
+	fs.BoolVar(&o.Cgroup, "cgroup", false, "run the exporter in a CPU cgroup of its own, as Docker or Kubernetes do, made under this process's cgroup and removed at the end: "+
+		"its threads then share the CPU with other work as one group; needs write access to the cgroup filesystem (root)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -132,9 +140,13 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	o.Env, o.Args, o.Baseline, o.Deadline = env, extra, !noBase, timeout
 	rep, err := Run(ctx, o, stderr)
+	code := 0
 	if err != nil {
 		fmt.Fprintf(stderr, "loadtest: %v\n", err)
-		return 1
+		if rep == nil {
+			return 1
+		}
+		code = 1
 	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)
@@ -143,10 +155,10 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "loadtest: %v\n", err)
 			return 1
 		}
-		return 0
+		return code
 	}
 	rep.WriteText(stdout)
-	return 0
+	return code
 }
 
 // check validates o and returns the partners and pages it asks for.
@@ -279,9 +291,16 @@ func gcFigures(polls []status, ws []window) (perSecond float64, medianGoal, maxG
 	return ratio(gcs, seconds), quantile(goals, 0.5), goals[len(goals)-1]
 }
 
+// cgroupPrefix starts the name of the exporter's cgroup, which ends with
+// this process's pid: a cgroup left behind by a run killed outright says
+// whose it was.
+const cgroupPrefix = "influencer-loadtest-"
+
 // Run runs the exporter as o says and measures it, writing progress to
-// progress.
-func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
+// progress. When only the removal of the exporter's cgroup failed, it
+// returns the report with the error: the measurement stands, but the
+// cgroup was left behind.
+func Run(ctx context.Context, o Options, progress io.Writer) (_ *Report, err error) {
 	if err := checkPlatform(); err != nil {
 		return nil, err
 	}
@@ -292,6 +311,22 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Deadline)
 	defer cancel()
 	logf := func(format string, args ...any) { fmt.Fprintf(progress, "loadtest: "+format+"\n", args...) }
+
+	// The cgroup is made first, so that a run that cannot have it fails
+	// before building anything. It is removed after every exporter in it
+	// has been waited for: their deferred kills have run by then.
+	var cg *cgroup
+	if o.Cgroup {
+		if cg, err = newCgroup(cgroupPrefix + strconv.Itoa(os.Getpid())); err != nil {
+			return nil, fmt.Errorf("-cgroup: %w", err)
+		}
+		defer func() {
+			if rerr := cg.remove(); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("-cgroup: %w", rerr))
+			}
+		}()
+		logf("the exporter runs in the CPU cgroup %s", cg.path())
+	}
 
 	dir, err := os.MkdirTemp("", "loadtest")
 	if err != nil {
@@ -338,9 +373,12 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 		SeriesConfigured: partners * seriesPerPartner, Partners: partners, PagesPerRefresh: pages,
 		Interval: o.Interval.Seconds(), Latency: o.Latency.Seconds(), ChildEnv: o.Env, ChildArgs: o.Args, Busy: o.Busy,
 	}
+	if cg != nil {
+		rep.Cgroup = cg.path()
+	}
 	if o.Baseline {
 		logf("baseline: an exporter of one partner")
-		if rep.BaselineRSS, err = baseline(ctx, bin, dir, o); err != nil {
+		if rep.BaselineRSS, err = baseline(ctx, bin, dir, o, cg); err != nil {
 			return nil, fmt.Errorf("baseline: %w", err)
 		}
 		logf("baseline RSS %s", mib(rep.BaselineRSS))
@@ -363,17 +401,17 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 		env = append(slices.Clip(env), profileEnv+"="+prof.addr)
 		rep.ProfileDir = o.ProfileDir
 	}
-	if err := measure(ctx, rep, prov, bin, config, logPath, env, o, prof, logf); err != nil {
+	if err := measure(ctx, rep, prov, bin, config, logPath, env, o, cg, prof, logf); err != nil {
 		return nil, err
 	}
 	return rep, nil
 }
 
-// measure runs the exporter and measures its cold start, its idle phase
-// and its refresh phase into rep.
-func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logPath string, env []string, o Options, prof *profiler, logf func(string, ...any)) error {
+// measure runs the exporter, in cg unless it is nil, and measures its
+// cold start, its idle phase and its refresh phase into rep.
+func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logPath string, env []string, o Options, cg *cgroup, prof *profiler, logf func(string, ...any)) error {
 	rep.LoadAverage[0] = loadAverage()
-	c, err := startChild(bin, config, logPath, o.Args, env)
+	c, err := startChild(bin, config, logPath, o.Args, env, cg)
 	if err != nil {
 		return err
 	}
@@ -579,8 +617,10 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 }
 
 // baseline returns the idle RSS of the exporter reading one partner of
-// its own provider, scraped back to back for a while.
-func baseline(ctx context.Context, bin, dir string, o Options) (int64, error) {
+// its own provider, scraped back to back for a while. It runs in cg
+// unless cg is nil, as the measured exporter does: its RSS is taken off
+// the measured exporter's, and both run alike.
+func baseline(ctx context.Context, bin, dir string, o Options, cg *cgroup) (int64, error) {
 	prov := newProvider(1, 0)
 	if err := prov.prerender(ctx); err != nil {
 		return 0, err
@@ -593,7 +633,7 @@ func baseline(ctx context.Context, bin, dir string, o Options) (int64, error) {
 	if err := writeConfig(config, prov.URL, 1, 1, o.Interval); err != nil {
 		return 0, err
 	}
-	c, err := startChild(bin, config, filepath.Join(dir, "baseline.log"), o.Args, o.Env)
+	c, err := startChild(bin, config, filepath.Join(dir, "baseline.log"), o.Args, o.Env, cg)
 	if err != nil {
 		return 0, err
 	}

@@ -29,6 +29,8 @@ type Report struct {
 	ChildArgs        []string `json:"child_args,omitempty"`
 	// Busy is how many processes kept CPUs busy beside the exporter.
 	Busy int `json:"busy_processes,omitempty"`
+	// Cgroup is the directory of the exporter's CPU cgroup of its own.
+	Cgroup string `json:"cgroup,omitempty"`
 
 	ContentType   string `json:"content_type"`
 	BodyBytes     int64  `json:"body_bytes"`
@@ -152,6 +154,9 @@ func (r *Report) WriteText(w io.Writer) {
 		r.BodyBytes, r.BodyGzipBytes, ratio(float64(r.BodyGzipBytes), float64(r.SeriesSeen)), r.ContentType)
 	if r.Busy > 0 {
 		fmt.Fprintf(&b, "%d processes kept CPUs busy from the idle phase on\n", r.Busy)
+	}
+	if r.Cgroup != "" {
+		fmt.Fprintf(&b, "exporter in a CPU cgroup of its own: %s\n", r.Cgroup)
 	}
 	fmt.Fprintf(&b, "machine load average (1m): %.1f at the start, %.1f at the end\n", r.LoadAverage[0], r.LoadAverage[1])
 	fmt.Fprintf(&b, "cold start: %.2fs to the first complete snapshot, the first provider request after %.2fs\n", r.ColdStart, r.FirstRequest)
