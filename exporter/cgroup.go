@@ -1,84 +1,87 @@
 package exporter
 
 import (
+	"errors"
 	"fmt"
-	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 )
 
-// cpuCgroupDir returns the directory of this process's CPU cgroup, from
-// the contents of /proc/self/cgroup and /proc/self/mountinfo: the cgroup
-// v1 hierarchy that has the cpu controller, or else the v2 one. v2 also
-// reports whether the cpu controller is on for the cgroup (listed in its
-// cgroup.controllers, read later): a v2 cgroup without it is scheduled
-// with its parent's.
-func cpuCgroupDir(selfCgroup, mountinfo string) (dir string, v2 bool, err error) {
-	var v1Path, v2Path string
-	haveV1, haveV2 := false, false
-	for _, line := range strings.Split(selfCgroup, "\n") {
-		// hierarchy-ID:controller-list:cgroup-path
-		id, rest, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		controllers, p, ok := strings.Cut(rest, ":")
-		if !ok {
-			continue
-		}
-		switch {
-		case id == "0" && controllers == "":
-			v2Path, haveV2 = p, true
-		case slices.Contains(strings.Split(controllers, ","), "cpu"):
-			v1Path, haveV1 = p, true
-		}
-	}
-	if !haveV1 && !haveV2 {
-		return "", false, fmt.Errorf("no CPU cgroup in /proc/self/cgroup")
-	}
-	for _, line := range strings.Split(mountinfo, "\n") {
-		// id parent major:minor root mount-point options [optional...] - type source super-options
-		pre, post, ok := strings.Cut(line, " - ")
-		if !ok {
-			continue
-		}
-		f, g := strings.Fields(pre), strings.Fields(post)
-		if len(f) < 5 || len(g) < 3 {
-			continue
-		}
-		root, mnt := unescapeMountinfo(f[3]), unescapeMountinfo(f[4])
-		var p string
-		switch {
-		case haveV1 && g[0] == "cgroup" && slices.Contains(strings.Split(g[2], ","), "cpu"):
-			p = v1Path
-		case !haveV1 && haveV2 && g[0] == "cgroup2":
-			p, v2 = v2Path, true
-		default:
-			continue
-		}
-		// The mount shows the hierarchy from root down: a container's
-		// view may start at its own cgroup.
-		if root != "/" {
-			rel, ok := strings.CutPrefix(p, root)
-			if !ok || (rel != "" && rel[0] != '/') {
-				return "", false, fmt.Errorf("CPU cgroup %s is outside its mount's root %s", p, root)
-			}
-			p = rel
-		}
-		return path.Join(mnt, p), v2, nil
-	}
-	return "", false, fmt.Errorf("CPU cgroup hierarchy not mounted")
+// CPUHierarchy is the hierarchy of the CPU controller and this process's
+// cgroup in it.
+type CPUHierarchy struct {
+	// V2 is a cgroup v2 hierarchy.
+	V2 bool
+	// Mount is where the hierarchy is mounted, and Root the cgroup that
+	// appears there (the fourth field of mountinfo): not the
+	// hierarchy's root in a container that sees only its own part.
+	Mount, Root string
+	// Self is this process's cgroup, as /proc/self/cgroup names it.
+	Self string
 }
 
-// unescapeMountinfo undoes mountinfo's octal escapes (\040 for a space).
+// FindCPUHierarchy finds the CPU controller's hierarchy in the contents
+// of /proc/self/cgroup and /proc/self/mountinfo. A cgroup v1 hierarchy
+// with the cpu controller comes first: on a hybrid system, where both
+// versions are mounted, the cpu controller cannot be in the cgroup v2
+// hierarchy as well.
+func FindCPUHierarchy(procCgroup, mountinfo string) (CPUHierarchy, error) {
+	var (
+		v1Self, v2Self string
+		hasV1, hasV2   bool
+	)
+	for line := range strings.Lines(procCgroup) {
+		// hierarchy-ID:controller-list:cgroup-path (cgroups(7)); the
+		// path may hold colons.
+		f := strings.SplitN(strings.TrimRight(line, "\n"), ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		switch {
+		case f[0] == "0" && f[1] == "":
+			v2Self, hasV2 = f[2], true
+		case slices.Contains(strings.Split(f[1], ","), "cpu"):
+			v1Self, hasV1 = f[2], true
+		}
+	}
+	var v2Mount *CPUHierarchy
+	for line := range strings.Lines(mountinfo) {
+		// ID parent major:minor root mount-point options [optional...] -
+		// fstype source super-options (proc(5)).
+		f := strings.Fields(line)
+		sep := slices.Index(f, "-")
+		if sep < 5 || len(f) < sep+4 {
+			continue
+		}
+		root, mount := unescapeMountinfo(f[3]), unescapeMountinfo(f[4])
+		switch f[sep+1] {
+		case "cgroup":
+			if hasV1 && slices.Contains(strings.Split(f[sep+3], ","), "cpu") {
+				return CPUHierarchy{Mount: mount, Root: root, Self: v1Self}, nil
+			}
+		case "cgroup2":
+			if hasV2 && v2Mount == nil {
+				v2Mount = &CPUHierarchy{V2: true, Mount: mount, Root: root, Self: v2Self}
+			}
+		}
+	}
+	if v2Mount != nil {
+		return *v2Mount, nil
+	}
+	return CPUHierarchy{}, errors.New("no CPU controller: neither a cgroup v1 hierarchy with cpu nor a cgroup2 one is mounted for this process (/proc/self/cgroup, /proc/self/mountinfo)")
+}
+
+// unescapeMountinfo undoes the octal escapes (\040 for a space) of a path
+// in mountinfo.
 func unescapeMountinfo(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
+		if s[i] == '\\' && i+4 <= len(s) {
 			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
 				b.WriteByte(byte(n))
 				i += 3
@@ -88,6 +91,26 @@ func unescapeMountinfo(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// Dir is this process's cgroup directory under the mount, and whether
+// the mount shows it: not when this process is outside the mount's root,
+// or outside the root of its cgroup namespace.
+func (h CPUHierarchy) Dir() (string, bool) {
+	// A container without a cgroup namespace mounts its own cgroup,
+	// which /proc/self/cgroup names in full.
+	rel, ok := strings.CutPrefix(h.Self, strings.TrimSuffix(h.Root, "/"))
+	if !ok || rel != "" && rel[0] != '/' {
+		return "", false
+	}
+	rel = strings.TrimPrefix(rel, "/")
+	if rel == "" {
+		return h.Mount, true
+	}
+	if !filepath.IsLocal(rel) {
+		return "", false
+	}
+	return filepath.Join(h.Mount, rel), true
 }
 
 // aloneInCgroup checks the cgroup.procs of a CPU cgroup (one process id

@@ -30,10 +30,15 @@ func AutoRefreshPriority(nice int) (RefreshPriority, string) {
 	if err != nil {
 		return fallback, err.Error()
 	}
-	dir, v2, err := cpuCgroupDir(string(self), string(mounts))
+	h, err := FindCPUHierarchy(string(self), string(mounts))
 	if err != nil {
 		return fallback, err.Error()
 	}
+	dir, ok := h.Dir()
+	if !ok {
+		return fallback, fmt.Sprintf("its CPU cgroup %s is not under the mount %s", h.Self, h.Mount)
+	}
+	v2 := h.V2
 	procs, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
 	if err != nil {
 		return fallback, err.Error()
