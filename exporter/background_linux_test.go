@@ -100,24 +100,6 @@ func TestInBackgroundNoThreadKeepsTheIdlePolicy(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log destination safe for the scheduler's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestSchedulerWarnsOnceWhenThePriorityCannotBeLowered: a refresh whose
 // priority cannot be lowered (a seccomp profile may refuse
 // sched_setattr) still runs and stores its values, and the log says so
@@ -127,7 +109,8 @@ func TestSchedulerWarnsOnceWhenThePriorityCannotBeLowered(t *testing.T) {
 	lowerThread = func(RefreshPriority) error { return refused }
 	t.Cleanup(func() { lowerThread = lowerThreadPriority })
 
-	var logs lockedBuffer
+	// Read only once Run has returned: no lock needed.
+	var logs bytes.Buffer
 	cache := NewCache()
 	s := &Scheduler{
 		Cache:    cache,
@@ -152,15 +135,7 @@ func TestSchedulerWarnsOnceWhenThePriorityCannotBeLowered(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); s.Run(ctx, []*Instance{inst}) }()
-	for {
-		col.mu.Lock()
-		n := col.polls
-		col.mu.Unlock()
-		if n >= 3 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	col.waitPolls(3)
 	cancel()
 	<-done
 

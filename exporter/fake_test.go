@@ -3,6 +3,7 @@ package exporter
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/prometheus/common/model"
 )
@@ -47,6 +48,19 @@ func (c *testCollector) set(samples []Sample, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.samples, c.err = samples, err
+}
+
+// waitPolls returns once Poll has been called n times.
+func (c *testCollector) waitPolls(n int) {
+	for {
+		c.mu.Lock()
+		polls := c.polls
+		c.mu.Unlock()
+		if polls >= n {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func (c *testCollector) Poll(ctx context.Context) ([]Sample, error) {

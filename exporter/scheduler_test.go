@@ -147,15 +147,7 @@ func TestScrapeDoesNotWaitOnHangingCollectors(t *testing.T) {
 
 	// Wait until the collectors are really stuck in Poll.
 	for _, c := range cols {
-		for {
-			c.mu.Lock()
-			n := c.polls
-			c.mu.Unlock()
-			if n >= 1 {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+		c.waitPolls(1)
 	}
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(cache)
