@@ -83,8 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		lifecycle     = serve.Flag("web.enable-lifecycle", "Enable reload and shutdown via HTTP request (POST or PUT /-/reload, /-/quit), and the landing page's reload button. SIGHUP reloads either way.").Bool()
 		shardCount    = serve.Flag("shard.count", "Number of replicas the creators are split between, each run with the same configuration file and its own --shard.index; 1: no sharding. Each replica's share of every collector's rate limit and quota is 1/count (see docs/deployment.md).").Default("1").Int()
 		shardIndex    = serve.Flag("shard.index", "This replica's shard, from 0 to --shard.count minus 1, or auto: the ordinal N ending the pod name name-N, as a StatefulSet names its pods, read from $POD_NAME, else the hostname.").Default("0").String()
-		refreshPolicy = serve.Flag("refresh.scheduling-policy", "Scheduling policy of each refresh's thread (Linux). idle: SCHED_IDLE, a refresh runs on CPU time the rest of the exporter's cgroup leaves free, and a scrape that wakes up takes the CPU from it at once. other: the normal policy, --refresh.nice steps below the exporter. auto: idle when the exporter is alone in a CPU cgroup of its own (a container), else other; see docs/deployment.md.").Default("auto").String()
-		refreshNice   = serve.Flag("refresh.nice", "With --refresh.scheduling-policy=other, or auto outside a cgroup of its own, run each refresh this many nice steps below the exporter, from 0 (the exporter's priority) to 19.").Default(strconv.Itoa(exporter.DefaultRefreshNice)).IsSetByUser(&refreshNiceSet).Int()
+		refreshPolicy = serve.Flag("refresh.scheduling-policy", "Scheduling policy of each refresh's thread (Linux). other: the normal policy, --refresh.nice steps below the exporter. idle: SCHED_IDLE, a refresh runs only on CPU time nothing else it competes with wants, and a scrape that wakes up takes the CPU from it at once; only for a machine whose CPUs are not kept busy by others, see docs/deployment.md.").Default("other").String()
+		refreshNice   = serve.Flag("refresh.nice", "With --refresh.scheduling-policy=other, run each refresh this many nice steps below the exporter, from 0 (the exporter's priority) to 19.").Default(strconv.Itoa(exporter.DefaultRefreshNice)).IsSetByUser(&refreshNiceSet).Int()
 		webConfig     = kingpinflag.AddFlags(serve, defaultAddress)
 		logConfig     = &promslog.Config{}
 	)
@@ -129,7 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	refreshPriority, refreshWhy, err := parseRefreshPriority(*refreshPolicy, *refreshNice, refreshNiceSet, exporter.AutoRefreshPriority)
+	refreshPriority, err := parseRefreshPriority(*refreshPolicy, *refreshNice, refreshNiceSet)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", program, err)
 		return 2
@@ -149,7 +149,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	runner := exporter.NewRunner(*configFile, logger)
 	runner.Shard = shard
 	runner.RefreshPriority = refreshPriority
-	logger.Info("refresh scheduling", "policy", *refreshPolicy, "priority", refreshPriority.String(), "reason", refreshWhy)
+	logger.Info("refresh scheduling", "priority", refreshPriority.String())
 	storage, storageErr := exporter.OpenStorage(*storagePath, logger.With("component", "storage"))
 	runner.Storage = storage
 	// The file is read and built once: the sandbox must listen before the
@@ -385,25 +385,21 @@ func reload(r *exporter.Runner, logger *slog.Logger) error {
 }
 
 // parseRefreshPriority turns --refresh.scheduling-policy and --refresh.nice
-// into a refresh's priority, and says why; auto asks the machine (see
-// exporter.AutoRefreshPriority). A nice value set with the idle policy is
-// an error rather than ignored: SCHED_IDLE has no nice steps, and
+// into a refresh's priority. A nice value set with the idle policy is an
+// error rather than ignored: SCHED_IDLE has no nice steps, and
 // --refresh.nice=0 there would not do what it says.
-func parseRefreshPriority(policy string, nice int, niceSet bool, auto func(int) (exporter.RefreshPriority, string)) (exporter.RefreshPriority, string, error) {
+func parseRefreshPriority(policy string, nice int, niceSet bool) (exporter.RefreshPriority, error) {
 	if nice < 0 || nice > 19 {
-		return exporter.RefreshPriority{}, "", fmt.Errorf("--refresh.nice must be from 0 to 19, got %d", nice)
+		return exporter.RefreshPriority{}, fmt.Errorf("--refresh.nice must be from 0 to 19, got %d", nice)
 	}
 	switch policy {
-	case "auto":
-		p, why := auto(nice)
-		return p, why, nil
 	case "other":
-		return exporter.RefreshPriority{Nice: nice}, "--refresh.scheduling-policy=other", nil
+		return exporter.RefreshPriority{Nice: nice}, nil
 	case "idle":
 		if niceSet {
-			return exporter.RefreshPriority{}, "", fmt.Errorf("--refresh.nice=%d applies only with --refresh.scheduling-policy=other or auto", nice)
+			return exporter.RefreshPriority{}, fmt.Errorf("--refresh.nice=%d applies only with --refresh.scheduling-policy=other", nice)
 		}
-		return exporter.RefreshPriority{Idle: true}, "--refresh.scheduling-policy=idle", nil
+		return exporter.RefreshPriority{Idle: true}, nil
 	}
-	return exporter.RefreshPriority{}, "", fmt.Errorf("--refresh.scheduling-policy must be auto, idle or other, got %q", policy)
+	return exporter.RefreshPriority{}, fmt.Errorf("--refresh.scheduling-policy must be other or idle, got %q", policy)
 }

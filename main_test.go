@@ -860,8 +860,9 @@ func TestRefreshPriorityFlags(t *testing.T) {
 		{[]string{"--refresh.scheduling-policy=other", "--refresh.nice=-1"}, "--refresh.nice must be from 0 to 19, got -1"},
 		{[]string{"--refresh.scheduling-policy=other", "--refresh.nice=20"}, "--refresh.nice must be from 0 to 19, got 20"},
 		{[]string{"--refresh.nice=20"}, "--refresh.nice must be from 0 to 19, got 20"},
-		{[]string{"--refresh.scheduling-policy=idle", "--refresh.nice=0"}, "--refresh.nice=0 applies only with --refresh.scheduling-policy=other or auto"},
-		{[]string{"--refresh.scheduling-policy=batch"}, `--refresh.scheduling-policy must be auto, idle or other, got "batch"`},
+		{[]string{"--refresh.scheduling-policy=idle", "--refresh.nice=0"}, "--refresh.nice=0 applies only with --refresh.scheduling-policy=other"},
+		{[]string{"--refresh.scheduling-policy=idle", "--refresh.nice=10"}, "--refresh.nice=10 applies only with --refresh.scheduling-policy=other"},
+		{[]string{"--refresh.scheduling-policy=batch"}, `--refresh.scheduling-policy must be other or idle, got "batch"`},
 	} {
 		var out, errOut bytes.Buffer
 		args := append([]string{"--config.file=config.yaml", "--web.listen-address=127.0.0.1:0"}, tc.flags...)
@@ -875,28 +876,20 @@ func TestRefreshPriorityFlags(t *testing.T) {
 }
 
 func TestParseRefreshPriority(t *testing.T) {
-	idle := exporter.RefreshPriority{Idle: true}
-	alone := func(int) (exporter.RefreshPriority, string) { return idle, "alone" }
-	shared := func(n int) (exporter.RefreshPriority, string) { return exporter.RefreshPriority{Nice: n}, "shared" }
 	for _, tc := range []struct {
 		policy  string
 		nice    int
 		niceSet bool
-		auto    func(int) (exporter.RefreshPriority, string)
 		want    exporter.RefreshPriority
-		why     string
 	}{
-		{"auto", exporter.DefaultRefreshNice, false, alone, idle, "alone"},
-		{"auto", exporter.DefaultRefreshNice, false, shared, exporter.RefreshPriority{Nice: exporter.DefaultRefreshNice}, "shared"},
-		{"auto", 3, true, shared, exporter.RefreshPriority{Nice: 3}, "shared"},
-		{"idle", exporter.DefaultRefreshNice, false, shared, idle, "--refresh.scheduling-policy=idle"},
-		{"other", exporter.DefaultRefreshNice, false, alone, exporter.RefreshPriority{Nice: exporter.DefaultRefreshNice}, "--refresh.scheduling-policy=other"},
-		{"other", 0, true, alone, exporter.RefreshPriority{}, "--refresh.scheduling-policy=other"},
-		{"other", 19, true, alone, exporter.RefreshPriority{Nice: 19}, "--refresh.scheduling-policy=other"},
+		{"other", exporter.DefaultRefreshNice, false, exporter.RefreshPriority{Nice: exporter.DefaultRefreshNice}},
+		{"other", 0, true, exporter.RefreshPriority{}},
+		{"other", 19, true, exporter.RefreshPriority{Nice: 19}},
+		{"idle", exporter.DefaultRefreshNice, false, exporter.RefreshPriority{Idle: true}},
 	} {
-		got, why, err := parseRefreshPriority(tc.policy, tc.nice, tc.niceSet, tc.auto)
-		if err != nil || got != tc.want || why != tc.why {
-			t.Errorf("parseRefreshPriority(%q, %d, %v) = %+v, %q, %v; want %+v, %q", tc.policy, tc.nice, tc.niceSet, got, why, err, tc.want, tc.why)
+		got, err := parseRefreshPriority(tc.policy, tc.nice, tc.niceSet)
+		if err != nil || got != tc.want {
+			t.Errorf("parseRefreshPriority(%q, %d, %v) = %+v, %v; want %+v", tc.policy, tc.nice, tc.niceSet, got, err, tc.want)
 		}
 	}
 }

@@ -418,7 +418,7 @@ func BenchmarkScrapeDuringRefresh(b *testing.B) {
 			largest = name
 		}
 	}
-	priority, _ := AutoRefreshPriority(DefaultRefreshNice)
+	priority := RefreshPriority{Nice: DefaultRefreshNice}
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 	req.Header.Set("Accept-Encoding", "gzip")
 	for _, mode := range []string{"idle", "refreshing"} {
@@ -434,7 +434,7 @@ func BenchmarkScrapeDuringRefresh(b *testing.B) {
 					default:
 					}
 					// As the scheduler runs a refresh: on a thread
-					// of lower priority (as --refresh.scheduling-policy=auto picks).
+					// of lower priority (the default, --refresh.nice).
 					_ = inBackground(priority, func() {
 						fresh := slices.Clone(a.snapshots[largest])
 						for i := range fresh {

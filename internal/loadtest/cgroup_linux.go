@@ -10,8 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/influencer-exporter/influencer_exporter/exporter"
 )
 
 // cgroup is a cgroup of the CPU controller made for the exporter, as a
@@ -28,16 +26,109 @@ type cgroup struct {
 	enabled bool
 }
 
+// cpuHierarchy is the hierarchy of the CPU controller and this process's
+// cgroup in it.
+type cpuHierarchy struct {
+	v2 bool
+	// mount is where the hierarchy is mounted, and root the cgroup that
+	// appears there (the fourth field of mountinfo): not the
+	// hierarchy's root in a container that sees only its own part.
+	mount, root string
+	// self is this process's cgroup, as /proc/self/cgroup names it.
+	self string
+}
+
+// findCPUHierarchy finds the CPU controller's hierarchy in the contents
+// of /proc/self/cgroup and /proc/self/mountinfo. A cgroup v1 hierarchy
+// with the cpu controller comes first: on a hybrid system, where both
+// versions are mounted, the cpu controller cannot be in the cgroup v2
+// hierarchy as well.
+func findCPUHierarchy(procCgroup, mountinfo string) (cpuHierarchy, error) {
+	var (
+		v1Self, v2Self string
+		hasV1, hasV2   bool
+	)
+	for line := range strings.Lines(procCgroup) {
+		// hierarchy-ID:controller-list:cgroup-path (cgroups(7)); the
+		// path may hold colons.
+		f := strings.SplitN(strings.TrimRight(line, "\n"), ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		switch {
+		case f[0] == "0" && f[1] == "":
+			v2Self, hasV2 = f[2], true
+		case slices.Contains(strings.Split(f[1], ","), "cpu"):
+			v1Self, hasV1 = f[2], true
+		}
+	}
+	var v2Mount *cpuHierarchy
+	for line := range strings.Lines(mountinfo) {
+		// ID parent major:minor root mount-point options [optional...] -
+		// fstype source super-options (proc(5)).
+		f := strings.Fields(line)
+		sep := slices.Index(f, "-")
+		if sep < 5 || len(f) < sep+4 {
+			continue
+		}
+		root, mount := unescapeMountinfo(f[3]), unescapeMountinfo(f[4])
+		switch f[sep+1] {
+		case "cgroup":
+			if hasV1 && slices.Contains(strings.Split(f[sep+3], ","), "cpu") {
+				return cpuHierarchy{mount: mount, root: root, self: v1Self}, nil
+			}
+		case "cgroup2":
+			if hasV2 && v2Mount == nil {
+				v2Mount = &cpuHierarchy{v2: true, mount: mount, root: root, self: v2Self}
+			}
+		}
+	}
+	if v2Mount != nil {
+		return *v2Mount, nil
+	}
+	return cpuHierarchy{}, errors.New("no CPU controller: neither a cgroup v1 hierarchy with cpu nor a cgroup2 one is mounted for this process (/proc/self/cgroup, /proc/self/mountinfo)")
+}
+
+// unescapeMountinfo undoes the octal escapes (\040 for a space) of a path
+// in mountinfo.
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
 // parentDir returns the directory the new cgroup is made in: this
 // process's cgroup under the hierarchy's mount point, or the mount point
 // itself when that directory does not exist (exists says) or the mount
 // does not show it, as when this process is outside the root of its
 // cgroup namespace.
-func parentDir(h exporter.CPUHierarchy, exists func(string) bool) string {
-	if dir, ok := h.Dir(); ok && exists(dir) {
+func (h cpuHierarchy) parentDir(exists func(string) bool) string {
+	// A container without a cgroup namespace mounts its own cgroup,
+	// which /proc/self/cgroup names in full.
+	rel, ok := strings.CutPrefix(h.self, strings.TrimSuffix(h.root, "/"))
+	if !ok || rel != "" && rel[0] != '/' {
+		return h.mount
+	}
+	rel = strings.TrimPrefix(rel, "/")
+	if rel == "" || !filepath.IsLocal(rel) {
+		return h.mount
+	}
+	if dir := filepath.Join(h.mount, rel); exists(dir) {
 		return dir
 	}
-	return h.Mount
+	return h.mount
 }
 
 // hasWord reports whether the space-separated list s, such as
@@ -55,16 +146,16 @@ func newCgroup(name string) (*cgroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := exporter.FindCPUHierarchy(string(procCgroup), string(mountinfo))
+	h, err := findCPUHierarchy(string(procCgroup), string(mountinfo))
 	if err != nil {
 		return nil, err
 	}
-	parent := parentDir(h, func(dir string) bool {
+	parent := h.parentDir(func(dir string) bool {
 		fi, err := os.Stat(dir)
 		return err == nil && fi.IsDir()
 	})
 	c := &cgroup{dir: filepath.Join(parent, name), parent: parent}
-	if h.V2 {
+	if h.v2 {
 		if c.enabled, err = enableCPU(parent); err != nil {
 			return nil, err
 		}
