@@ -23,7 +23,6 @@ import (
 	_ "time/tzdata"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/promslog"
@@ -174,7 +173,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Info("sandbox campaign running: fake provider APIs on loopback, no credentials used")
 	}
 
-	reg := prometheus.NewRegistry()
+	// The series gathered on each scrape, on one goroutine (see
+	// exporter.SerialRegistry).
+	reg := exporter.NewSerialRegistry()
 	reg.MustRegister(
 		versioncollector.NewCollector(program),
 		collectors.NewGoCollector(),

@@ -121,14 +121,19 @@ func (a agency) metrics(b *testing.B) []prometheus.Metric {
 }
 
 // selfRegistry holds what main registers besides the runner.
-func selfRegistry() *prometheus.Registry {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
+func selfRegistry() *SerialRegistry {
+	reg := NewSerialRegistry()
+	reg.MustRegister(selfCollectors()...)
+	return reg
+}
+
+// selfCollectors are the collectors main registers besides the runner's.
+func selfCollectors() []prometheus.Collector {
+	return []prometheus.Collector{
 		versioncollector.NewCollector("influencer_exporter"),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-	return reg
+	}
 }
 
 var benchSizes = []int{10_000, 100_000, 300_000}
@@ -160,7 +165,8 @@ func scrapeHandlers(b *testing.B, a agency) []namedHandler {
 	if err != nil {
 		b.Fatal(err)
 	}
-	floorReg := selfRegistry()
+	floorReg := prometheus.NewRegistry()
+	floorReg.MustRegister(selfCollectors()...)
 	floorReg.MustRegister(metricsCollector(a.metrics(b)))
 	floor := promhttp.HandlerFor(floorReg, promhttp.HandlerOpts{
 		ErrorHandling: promhttp.ContinueOnError, EnableOpenMetrics: true, Registry: floorReg,

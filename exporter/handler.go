@@ -65,7 +65,7 @@ type MetricsHandler struct {
 // NewMetricsHandler returns the handler of reg's metrics and of rendered.
 // It registers promhttp_metric_handler_errors_total with reg; rendered must
 // not be registered with reg.
-func NewMetricsHandler(reg *prometheus.Registry, logger *slog.Logger, rendered ...RenderedCollector) (*MetricsHandler, error) {
+func NewMetricsHandler(reg Registry, logger *slog.Logger, rendered ...RenderedCollector) (*MetricsHandler, error) {
 	return newMetricsHandler(reg, reg, logger, rendered...)
 }
 

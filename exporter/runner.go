@@ -115,7 +115,7 @@ func (r *Runner) Register(reg prometheus.Registerer) error {
 // (API and reload metrics, fees, budgets and checkpoints) with reg, and
 // returns the /metrics handler of reg's metrics, of the snapshots and of
 // the early curve, these two rendered when they change.
-func (r *Runner) Handler(reg *prometheus.Registry) (*MetricsHandler, error) {
+func (r *Runner) Handler(reg Registry) (*MetricsHandler, error) {
 	if err := r.registerGathered(reg); err != nil {
 		return nil, err
 	}
