@@ -27,6 +27,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// A run starts this binary again as its scraper process.
+	if len(os.Args) > 1 && os.Args[1] == scraperArg {
+		os.Exit(scraperMain(os.Args[2:]))
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
@@ -259,6 +263,7 @@ func TestFlags(t *testing.T) {
 		{[]string{"300000"}, 2},
 		{[]string{"-refreshes", "0"}, 1},
 		{[]string{"-env", "GOGC"}, 1},
+		{[]string{"-scrape-rate", "-1"}, 1},
 		// The options are checked before the cgroup is made.
 		{[]string{"-cgroup", "-refreshes", "0"}, 1},
 	} {

@@ -87,6 +87,9 @@ type Options struct {
 	// container runtime does, made under this process's cgroup for the
 	// run and removed after it.
 	Cgroup bool
+	// ScrapeRate, if above zero, starts this many scrapes a second, each
+	// after the last has ended, instead of scraping back to back.
+	ScrapeRate float64
 }
 
 type listFlag []string
@@ -95,6 +98,9 @@ func (l *listFlag) String() string     { return strings.Join(*l, " ") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == scraperArg {
+		os.Exit(scraperMain(os.Args[2:]))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -123,10 +129,11 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.Busy, "busy", 0, "keep this many CPUs busy, from the idle phase to the end, with processes at this one's priority outside the exporter's cgroup: a machine whose CPUs other work never leaves free")
 	fs.BoolVar(&noBase, "no-baseline", false, "skip measuring the RSS of an exporter of one series")
 	fs.StringVar(&o.ChildLog, "child-log", "", "keep the exporter's log in this file")
-	fs.StringVar(&o.ProfileDir, "pprof-dir", "", "build the exporter with net/http/pprof and write its CPU profiles of a few idle seconds and of the first watched refresh, "+
+	fs.StringVar(&o.ProfileDir, "pprof-dir", "", "build the exporter with net/http/pprof and write its CPU profiles and execution traces of a few idle seconds and of the first watched refresh, "+
 		"its heap profiles at the idle phase's end, through the first watched refresh and at the run's end, and its allocations, to this directory")
 	fs.BoolVar(&o.Cgroup, "cgroup", false, "run the exporter in a CPU cgroup of its own, as Docker or Kubernetes do, made under this process's cgroup and removed at the end: "+
 		"its threads then share the CPU with other work as one group; needs write access to the cgroup filesystem (root)")
+	fs.Float64Var(&o.ScrapeRate, "scrape-rate", 0, "start this many scrapes a second instead of scraping back to back (0): a scraper that leaves the CPUs free, as Prometheus does, against one that keeps them busy")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -172,6 +179,8 @@ func (o Options) check() (partners, pages int, err error) {
 		return 0, 0, fmt.Errorf("-refreshes %d: at least 1", o.Refreshes)
 	case o.Deadline <= 0:
 		return 0, 0, fmt.Errorf("-deadline %s: must be positive", o.Deadline)
+	case o.ScrapeRate < 0 || math.IsNaN(o.ScrapeRate) || math.IsInf(o.ScrapeRate, 0):
+		return 0, 0, fmt.Errorf("-scrape-rate %v: at least 0, 0 scraping back to back", o.ScrapeRate)
 	case o.Busy < 0:
 		return 0, 0, fmt.Errorf("-busy %d: at least 0", o.Busy)
 	case o.ProfileDir != "" && o.Binary != "":
@@ -371,7 +380,8 @@ func Run(ctx context.Context, o Options, progress io.Writer) (_ *Report, err err
 
 	rep := &Report{
 		SeriesConfigured: partners * seriesPerPartner, Partners: partners, PagesPerRefresh: pages,
-		Interval: o.Interval.Seconds(), Latency: o.Latency.Seconds(), ChildEnv: o.Env, ChildArgs: o.Args, Busy: o.Busy,
+		Interval: o.Interval.Seconds(), Latency: o.Latency.Seconds(), ChildEnv: o.Env, ChildArgs: o.Args, Busy: o.Busy, ScrapeRate: o.ScrapeRate,
+		TCPCongestion: tcpCongestion(),
 	}
 	if cg != nil {
 		rep.Cgroup = cg.path()
@@ -447,7 +457,11 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 		idlePeak, hookErr = hwm, err
 		if prof != nil {
 			prof.get("heap", "heap-idle.pb.gz")
-			prof.get(fmt.Sprintf("profile?seconds=%d", int(math.Ceil(coldFetch))+2), "cpu-refresh.pb.gz")
+			secs := int(math.Ceil(coldFetch)) + 2
+			prof.get(fmt.Sprintf("profile?seconds=%d", secs), "cpu-refresh.pb.gz")
+			// An execution trace shows what the slowest scrapes waited
+			// for: a processor, the garbage collector, the network.
+			prof.get(fmt.Sprintf("trace?seconds=%d", secs), "trace-refresh.out")
 			// The heap as the last collection found it, through the
 			// refresh and as it becomes visible: what it holds at its
 			// peak.
@@ -499,17 +513,30 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 		defer stopBusy()
 		logf("%d processes keep CPUs busy", o.Busy)
 	}
-	scrapesc := make(chan []scrape, 1)
+	sc, err := startScraper(metricsURL, o.ScrapeRate)
+	if err != nil {
+		return err
+	}
+	scraperDone := false
+	defer func() {
+		if !scraperDone {
+			_, _ = sc.stop()
+		}
+	}()
 	memc := make(chan []memSample, 1)
-	go func() { scrapesc <- scrapeLoop(mctx, metricsURL) }()
 	go func() { memc <- sampleMem(mctx, c.pid) }()
 	if prof != nil {
 		// Well inside the idle phase, which lasts about the interval
 		// less the first refresh.
 		secs := max(1, min(5, int((o.Interval.Seconds()-coldFetch)/2)))
 		prof.get(fmt.Sprintf("profile?seconds=%d", secs), "cpu-idle.pb.gz")
+		prof.get(fmt.Sprintf("trace?seconds=%d", secs), "trace-idle.out")
 	}
-	logf("idle: scraping back to back until the next refresh")
+	if o.ScrapeRate > 0 {
+		logf("idle: scraping %g times a second until the next refresh", o.ScrapeRate)
+	} else {
+		logf("idle: scraping back to back until the next refresh")
+	}
 	for i := 1; i <= o.Refreshes; i++ {
 		changes, err = pol.wait(ctx, i+1)
 		if err != nil {
@@ -531,8 +558,17 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 		return c.failed(err)
 	}
 	mstop()
-	scrapes, mem := <-scrapesc, <-memc
+	scraperDone = true
+	scrapes, err := sc.stop()
+	if err != nil {
+		return err
+	}
+	mem := <-memc
 	if prof != nil {
+		// Every scrape's times, to lay beside the exporter's traces.
+		if err := writeScrapes(filepath.Join(prof.dir, "scrapes.jsonl"), scrapes); err != nil {
+			return err
+		}
 		prof.get("heap", "heap-end.pb.gz")
 		prof.get("allocs", "allocs.pb.gz")
 		if err := prof.wait(); err != nil {
@@ -649,7 +685,7 @@ func baseline(ctx context.Context, bin, dir string, o Options, cg *cgroup) (int6
 	defer sstop()
 	memc := make(chan []memSample, 1)
 	go func() { memc <- sampleMem(sctx, c.pid) }()
-	scrapeLoop(sctx, "http://"+c.addr+"/metrics")
+	scrapeLoop(sctx, "http://"+c.addr+"/metrics", o.ScrapeRate)
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}

@@ -59,6 +59,17 @@ func loadAverage() float64 {
 	return v
 }
 
+// tcpCongestion returns the machine's default TCP congestion control,
+// which the exporter's connections use: under BBR, a scrape's body on a
+// loopback connection that was idle is sent paced, up to 20 ms late.
+func tcpCongestion() string {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_congestion_control")
+	if err != nil {
+		return ""
+	}
+	return string(bytes.TrimSpace(b))
+}
+
 // resetPeak sets a process's VmHWM to its current resident set: 5 is
 // the value of clear_refs that resets the peak (proc(5)).
 func resetPeak(pid int) error {

@@ -16,6 +16,8 @@ func memStatus(int) (rss, hwm int64, err error) { return 0, 0, errPlatform }
 
 func loadAverage() float64 { return 0 }
 
+func tcpCongestion() string { return "" }
+
 func resetPeak(int) error { return errPlatform }
 
 func childAttr() *syscall.SysProcAttr { return nil }

@@ -29,6 +29,10 @@ type Report struct {
 	ChildArgs        []string `json:"child_args,omitempty"`
 	// Busy is how many processes kept CPUs busy beside the exporter.
 	Busy int `json:"busy_processes,omitempty"`
+	// TCPCongestion is the machine's default TCP congestion control.
+	TCPCongestion string `json:"tcp_congestion_control,omitempty"`
+	// ScrapeRate is the scrapes started a second, 0 back to back.
+	ScrapeRate float64 `json:"scrape_rate,omitempty"`
 	// Cgroup is the directory of the exporter's CPU cgroup of its own.
 	Cgroup string `json:"cgroup,omitempty"`
 
@@ -152,6 +156,15 @@ func (r *Report) WriteText(w io.Writer) {
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "body: %d bytes, %d gzipped (%.1f B a series), %s\n",
 		r.BodyBytes, r.BodyGzipBytes, ratio(float64(r.BodyGzipBytes), float64(r.SeriesSeen)), r.ContentType)
+	if r.ScrapeRate > 0 {
+		fmt.Fprintf(&b, "scrapes: %g a second", r.ScrapeRate)
+	} else {
+		b.WriteString("scrapes: back to back")
+	}
+	if r.TCPCongestion != "" {
+		fmt.Fprintf(&b, ", TCP congestion control %s", r.TCPCongestion)
+	}
+	b.WriteString("\n")
 	if r.Busy > 0 {
 		fmt.Fprintf(&b, "%d processes kept CPUs busy from the idle phase on\n", r.Busy)
 	}

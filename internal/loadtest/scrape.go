@@ -79,13 +79,30 @@ func get(ctx context.Context, c *http.Client, url string, w io.Writer) (contentT
 	return resp.Header.Get("Content-Type"), resp.Header.Get("Content-Encoding"), n, err
 }
 
-// scrapeLoop scrapes url back to back, each body read whole, until ctx
-// is done, and returns the scrapes.
-func scrapeLoop(ctx context.Context, url string) []scrape {
+// scrapeLoop scrapes url, each body read whole, until ctx is done, and
+// returns the scrapes. With a rate above zero a scrape starts every
+// 1/rate seconds, or as soon as the last one ended if it took longer;
+// otherwise they run back to back.
+func scrapeLoop(ctx context.Context, url string, rate float64) []scrape {
 	c := newClient()
 	defer c.CloseIdleConnections()
-	var out []scrape
+	var (
+		out  []scrape
+		tick <-chan time.Time
+	)
+	if rate > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Second) / rate))
+		defer t.Stop()
+		tick = t.C
+	}
 	for ctx.Err() == nil {
+		if tick != nil {
+			select {
+			case <-tick:
+			case <-ctx.Done():
+				return out
+			}
+		}
 		s := scrape{start: time.Now()}
 		_, _, n, err := get(ctx, c, url, io.Discard)
 		s.end, s.bytes, s.err = time.Now(), n, err != nil
