@@ -3,14 +3,17 @@
 // against a fake affiliate network served on loopback by this process,
 // with one partner (three series: clicks, orders, revenue) per creator.
 // It reports the cold start (from the process's start to its first
-// complete snapshot), the latency of back-to-back /metrics scrapes made as
-// Prometheus makes them, idle and while the collector refreshes, and the
-// process's resident memory, idle and at its peak during refreshes.
+// complete snapshot), the latency of /metrics scrapes made as Prometheus
+// makes them, idle and while the collector refreshes, and the process's
+// resident memory, idle and at its peak during refreshes. The scrapes run
+// back to back, or at a steady rate, from a process of their own (this
+// program, started again), so that the fake's work does not delay them.
 //
 //	go run ./internal/loadtest                  # 300,000 series, refreshed every 30s
 //	go run ./internal/loadtest -latency 50ms -interval 90s -deadline 15m
 //	go run ./internal/loadtest -env GOMEMLIMIT=560MiB -json
 //	go run ./internal/loadtest -cgroup   # the exporter in a CPU cgroup of its own, as in a container
+//	go run ./internal/loadtest -scrape-rate 100 -pprof-dir /tmp/prof   # steady scrapes; profiles, traces, each scrape's times
 //
 // A refresh's window runs from the provider's first request of it to the
 // first poll of the collector's status series that shows its new
