@@ -60,8 +60,9 @@ func loadAverage() float64 {
 }
 
 // tcpCongestion returns the machine's default TCP congestion control,
-// which the exporter's connections use: under BBR, a scrape's body on a
-// loopback connection that was idle is sent paced, up to 20 ms late.
+// which the exporter's connections use. Under BBR, scrapes at a steady
+// rate over loopback took 15-20 ms now and then, served in 1-2 ms: the
+// body arrived late, which pacing would explain (BENCHMARKS.md).
 func tcpCongestion() string {
 	b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_congestion_control")
 	if err != nil {

@@ -86,12 +86,10 @@ func scraperMain(args []string) int {
 
 // scraperProc is a running scraper process.
 type scraperProc struct {
-	cmd   *exec.Cmd
-	in    io.WriteCloser
-	out   io.ReadCloser
-	recs  chan []scrape
-	errc  chan error
-	start time.Time
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	recs chan []scrape
+	errc chan error
 }
 
 // startScraper starts this program as a scraper process of url at rate,
@@ -115,7 +113,7 @@ func startScraper(url string, rate float64) (*scraperProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start the scraper process: %w", err)
 	}
-	p := &scraperProc{cmd: cmd, in: in, out: out, recs: make(chan []scrape, 1), errc: make(chan error, 1)}
+	p := &scraperProc{cmd: cmd, in: in, recs: make(chan []scrape, 1), errc: make(chan error, 1)}
 	go func() {
 		recs, err := readScrapes(out)
 		p.recs <- recs
