@@ -2,7 +2,10 @@ package exporter
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"sync"
 )
 
 // RefreshPriority is the scheduling priority of a refresh's thread
@@ -56,8 +59,10 @@ var lowerThread = lowerThreadPriority
 // transport's and the garbage collector's run at the process's priority.
 // The thread is not given back: it ends with the goroutine, so no other
 // goroutine ever runs at its priority (and a thread under SCHED_IDLE may
-// not be allowed back). When the priority cannot be set, f runs anyway
-// and the error is returned after it.
+// not be allowed back). While f runs, the Go runtime has a processor more
+// (spareProcs), so the one f's thread holds is not taken from the
+// scrapes. When the priority cannot be set, f runs anyway and the error
+// is returned after it.
 func inBackground(p RefreshPriority, f func()) error {
 	if !p.lowers() || !canLowerThreadPriority {
 		f()
@@ -65,6 +70,8 @@ func inBackground(p RefreshPriority, f func()) error {
 	}
 	var err error
 	done := make(chan struct{})
+	spareProcs.add()
+	defer spareProcs.remove()
 	go func() {
 		defer close(done)
 		runtime.LockOSThread()
@@ -74,4 +81,69 @@ func inBackground(p RefreshPriority, f func()) error {
 	}()
 	<-done
 	return err
+}
+
+// spareProcs gives the Go runtime a processor more for each lowered
+// refresh running. The runtime runs goroutines on GOMAXPROCS processors
+// (one a CPU by default), and a lowered refresh's thread holds one while
+// the kernel makes it wait behind the scrapes' threads. A scrape's
+// goroutine gives its processor up during a long system call (the writes
+// of its body), and in traces of scrapes during a refresh it then waited,
+// runnable, for a processor that sat with the refresh's waiting thread.
+// With one more, the other goroutines keep as many processors as between
+// refreshes; the kernel still decides, by priority, which thread runs.
+var spareProcs procBudget
+
+// procBudget is the processors added for lowered refreshes.
+type procBudget struct {
+	mu      sync.Mutex
+	lowered int // lowered refreshes running
+	base    int // GOMAXPROCS before the first of them; 0 when none were added
+}
+
+// add counts a lowered refresh in. A processor is added only while the
+// runtime has one for every CPU the process may run on: the process
+// then has no more CPUs to run on at once than before, so a CPU limit (a
+// CFS quota) is not overrun because of it, and a GOMAXPROCS set below the
+// CPUs is kept.
+// At most as many are added as there were.
+func (b *procBudget) add() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.lowered == 0 {
+		b.base = 0
+		if n := runtime.GOMAXPROCS(0); n >= runtime.NumCPU() {
+			b.base = n
+		}
+	}
+	b.lowered++
+	if b.base > 0 && b.lowered <= b.base {
+		runtime.GOMAXPROCS(b.base + b.lowered)
+	}
+}
+
+// remove counts a lowered refresh out. When the last ends, GOMAXPROCS
+// goes back to the value the GOMAXPROCS environment variable set, or
+// else to the runtime's default, which the runtime then keeps following
+// as the CPU limit changes.
+func (b *procBudget) remove() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lowered--
+	switch {
+	case b.base == 0 || b.lowered >= b.base:
+	case b.lowered > 0:
+		runtime.GOMAXPROCS(b.base + b.lowered)
+	case setByEnvironment():
+		runtime.GOMAXPROCS(b.base)
+	default:
+		runtime.SetDefaultGOMAXPROCS()
+	}
+}
+
+// setByEnvironment reports whether the GOMAXPROCS environment variable
+// set the runtime's processors: a positive number.
+func setByEnvironment() bool {
+	n, err := strconv.Atoi(os.Getenv("GOMAXPROCS"))
+	return err == nil && n > 0
 }

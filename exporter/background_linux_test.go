@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -149,5 +150,77 @@ func TestSchedulerWarnsOnceWhenThePriorityCannotBeLowered(t *testing.T) {
 	}
 	if st := cache.Status(); len(st) != 1 || !st[0].Up || len(cache.samplesOf("fake")) != 1 {
 		t.Errorf("status %+v, samples %v: the refreshes must run anyway", st, cache.samplesOf("fake"))
+	}
+}
+
+// TestInBackgroundAddsAProcessor: while lowered refreshes run, the Go
+// runtime has a processor more for each, so the ones their waiting
+// threads hold are not taken from the scrapes; after the last,
+// GOMAXPROCS is what it was. A GOMAXPROCS below the CPUs is left alone.
+func TestInBackgroundAddsAProcessor(t *testing.T) {
+	base := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(base) })
+	if base < runtime.NumCPU() {
+		t.Fatalf("GOMAXPROCS %d is below the %d CPUs: run this test at the default", base, runtime.NumCPU())
+	}
+	lowered := RefreshPriority{Nice: DefaultRefreshNice}
+	procsIn := func(p RefreshPriority) int {
+		t.Helper()
+		var n int
+		if err := inBackground(p, func() { n = runtime.GOMAXPROCS(0) }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	if got := procsIn(RefreshPriority{}); got != base {
+		t.Errorf("a refresh at the exporter's priority ran with GOMAXPROCS %d, want %d", got, base)
+	}
+	if got := procsIn(lowered); got != base+1 {
+		t.Errorf("a lowered refresh ran with GOMAXPROCS %d, want %d", got, base+1)
+	}
+	if got := runtime.GOMAXPROCS(0); got != base {
+		t.Errorf("GOMAXPROCS is %d after the refresh, want %d back", got, base)
+	}
+
+	// Two at once: one each, up to as many as there were.
+	first, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- inBackground(lowered, func() { close(first); <-release })
+	}()
+	<-first
+	if got, want := procsIn(lowered), base+min(2, base); got != want {
+		t.Errorf("with two lowered refreshes running, GOMAXPROCS was %d, want %d", got, want)
+	}
+	if got := runtime.GOMAXPROCS(0); got != base+1 {
+		t.Errorf("with one lowered refresh left, GOMAXPROCS is %d, want %d", got, base+1)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := runtime.GOMAXPROCS(0); got != base {
+		t.Errorf("GOMAXPROCS is %d after both refreshes, want %d back", got, base)
+	}
+
+	// Set by the environment, the value is set back as it was.
+	t.Setenv("GOMAXPROCS", strconv.Itoa(base))
+	if got := procsIn(lowered); got != base+1 {
+		t.Errorf("a lowered refresh ran with GOMAXPROCS %d, want %d", got, base+1)
+	}
+	if got := runtime.GOMAXPROCS(0); got != base {
+		t.Errorf("GOMAXPROCS is %d after the refresh, want %d back", got, base)
+	}
+
+	// Below the CPUs (an operator's choice), nothing is added.
+	if runtime.NumCPU() > 1 {
+		runtime.GOMAXPROCS(1)
+		if got := procsIn(lowered); got != 1 {
+			t.Errorf("with GOMAXPROCS 1 of %d CPUs, a lowered refresh ran with %d, want 1", runtime.NumCPU(), got)
+		}
+		if got := runtime.GOMAXPROCS(0); got != 1 {
+			t.Errorf("GOMAXPROCS is %d after the refresh, want 1 kept", got)
+		}
 	}
 }
