@@ -105,8 +105,7 @@ type procBudget struct {
 // runtime has one for every CPU the process may run on: the process
 // then has no more CPUs to run on at once than before, so a CPU limit (a
 // CFS quota) is not overrun because of it, and a GOMAXPROCS set below the
-// CPUs is kept.
-// At most as many are added as there were.
+// CPUs is kept. At most as many are added as there were.
 func (b *procBudget) add() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
