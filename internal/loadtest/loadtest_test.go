@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -153,6 +154,9 @@ func TestCheck(t *testing.T) {
 		{"env without a value", func(o *Options) { o.Env = []string{"GOGC"} }, "KEY=VALUE"},
 		{"profile of a prebuilt binary", func(o *Options) { o.ProfileDir, o.Binary = "p", "b" }, "drop -binary"},
 		{"negative busy processes", func(o *Options) { o.Busy = -1 }, "-busy -1"},
+		{"negative scrape rate", func(o *Options) { o.ScrapeRate = -1 }, "-scrape-rate -1"},
+		{"scrape rate past a scrape a microsecond", func(o *Options) { o.ScrapeRate = 2e6 }, "-scrape-rate 2e+06"},
+		{"scrape rate not a number", func(o *Options) { o.ScrapeRate = math.NaN() }, "-scrape-rate NaN"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := ok

@@ -95,6 +95,10 @@ type Options struct {
 	ScrapeRate float64
 }
 
+// maxScrapeRate is the highest -scrape-rate: a scrape every microsecond,
+// far more than a scrape can take, and so back to back in effect.
+const maxScrapeRate = 1_000_000
+
 type listFlag []string
 
 func (l *listFlag) String() string     { return strings.Join(*l, " ") }
@@ -182,8 +186,8 @@ func (o Options) check() (partners, pages int, err error) {
 		return 0, 0, fmt.Errorf("-refreshes %d: at least 1", o.Refreshes)
 	case o.Deadline <= 0:
 		return 0, 0, fmt.Errorf("-deadline %s: must be positive", o.Deadline)
-	case o.ScrapeRate < 0 || math.IsNaN(o.ScrapeRate) || math.IsInf(o.ScrapeRate, 0):
-		return 0, 0, fmt.Errorf("-scrape-rate %v: at least 0, 0 scraping back to back", o.ScrapeRate)
+	case o.ScrapeRate < 0 || o.ScrapeRate > maxScrapeRate || math.IsNaN(o.ScrapeRate):
+		return 0, 0, fmt.Errorf("-scrape-rate %v: from 0 (back to back) to %g a second", o.ScrapeRate, float64(maxScrapeRate))
 	case o.Busy < 0:
 		return 0, 0, fmt.Errorf("-busy %d: at least 0", o.Busy)
 	case o.ProfileDir != "" && o.Binary != "":

@@ -82,7 +82,8 @@ func get(ctx context.Context, c *http.Client, url string, w io.Writer) (contentT
 // scrapeLoop scrapes url, each body read whole, until ctx is done, and
 // returns the scrapes. With a rate above zero a scrape starts every
 // 1/rate seconds, or as soon as the last one ended if it took longer;
-// otherwise they run back to back.
+// otherwise (or at a rate above a scrape a nanosecond) they run back to
+// back.
 func scrapeLoop(ctx context.Context, url string, rate float64) []scrape {
 	c := newClient()
 	defer c.CloseIdleConnections()
@@ -90,8 +91,8 @@ func scrapeLoop(ctx context.Context, url string, rate float64) []scrape {
 		out  []scrape
 		tick <-chan time.Time
 	)
-	if rate > 0 {
-		t := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	if period := time.Duration(float64(time.Second) / rate); rate > 0 && period > 0 {
+		t := time.NewTicker(period)
 		defer t.Stop()
 		tick = t.C
 	}

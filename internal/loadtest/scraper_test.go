@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -59,5 +60,25 @@ func TestReadScrapesRejectsGarbage(t *testing.T) {
 	got, err := readScrapes(strings.NewReader(`{"start":1,"end":2,"bytes":3}` + "\nnot json\n"))
 	if err == nil || len(got) != 1 || got[0].bytes != 3 {
 		t.Errorf("readScrapes: %+v, %v; want the first scrape and an error", got, err)
+	}
+}
+
+// TestScrapeLoopAtAnImpossibleRate: a rate whose period is under a
+// nanosecond scrapes back to back instead of failing to make its ticker.
+func TestScrapeLoopAtAnImpossibleRate(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "x")
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	scrapes := scrapeLoop(ctx, srv.URL+"/metrics", 1e12)
+	if len(scrapes) < 2 {
+		t.Fatalf("%d scrapes in 200ms back to back, want more", len(scrapes))
+	}
+	for i, s := range scrapes {
+		if s.err || s.bytes != 1 {
+			t.Errorf("scrape %d: %+v, want 1 byte, no error", i, s)
+		}
 	}
 }
