@@ -190,7 +190,7 @@ type env struct {
 	scrapes  map[string]int       // path -> scrapes
 	failures []string             // failed scrapes: status, transport or parse errors
 	seen     map[string]string    // provider series -> its provider
-	firstAt  map[string]time.Time // provider series -> when the first scrape showing it began
+	shownBy  map[string]time.Time // provider series -> when the first scrape showing it ended
 	erased   map[string]*erasure  // series -> when it went missing
 	active   map[string]string    // provider -> the fault it is under
 	// streaks are the times scrapes showed each collector down
@@ -254,7 +254,7 @@ func start(t *testing.T) *env {
 		hosts:     hosts,
 		scrapes:   map[string]int{},
 		seen:      map[string]string{},
-		firstAt:   map[string]time.Time{},
+		shownBy:   map[string]time.Time{},
 		erased:    map[string]*erasure{},
 		active:    map[string]string{},
 		streaks:   map[string][]streak{},
@@ -353,14 +353,15 @@ func (e *env) scrapeOnce(path string) {
 		return
 	}
 	if families != nil {
-		e.record(began, families)
+		e.record(began, began.Add(took), families)
 	}
 }
 
 // record notes which collectors a scrape shows down, and which provider
 // series it has: a series seen once must be in every later scrape (a
-// failing provider keeps its last good values). The caller holds e.mu.
-func (e *env) record(at time.Time, families map[string]*dto.MetricFamily) {
+// failing provider keeps its last good values). The scrape began at at
+// and ended at end, as the client saw it; the caller holds e.mu.
+func (e *env) record(at, end time.Time, families map[string]*dto.MetricFamily) {
 	bad := map[string]bool{}
 	for _, m := range families["influencer_collector_up"].GetMetric() {
 		bad[label(m, "collector")+"/down"] = m.GetGauge().GetValue() != 1
@@ -398,9 +399,9 @@ func (e *env) record(at time.Time, families map[string]*dto.MetricFamily) {
 	for k, p := range present {
 		if _, ok := e.seen[k]; !ok {
 			e.seen[k] = p
-			e.firstAt[k] = at
-		} else if at.Before(e.firstAt[k]) {
-			e.firstAt[k] = at
+			e.shownBy[k] = end
+		} else if end.Before(e.shownBy[k]) {
+			e.shownBy[k] = end
 		}
 		if er := e.erased[k]; er != nil && er.back.IsZero() {
 			er.back = at
@@ -411,10 +412,13 @@ func (e *env) record(at time.Time, families map[string]*dto.MetricFamily) {
 		if _, ok := present[k]; ok || e.erased[k] != nil {
 			continue
 		}
-		if !at.After(e.firstAt[k]) {
-			// Scrapes run at once and are recorded as they end: one
-			// that began before the series first appeared may be
-			// recorded after a later one that showed it.
+		if !at.After(e.shownBy[k]) {
+			// The exporter served the series by the time a scrape
+			// showing it ended; only a scrape begun after that must
+			// have it. Scrapes run at once, and the client's order is
+			// not the server's: a scrape begun just after one that
+			// showed a new series may have read the exporter's
+			// snapshot before it, when the series was not there yet.
 			continue
 		}
 		if status == nil {
@@ -1056,3 +1060,50 @@ func moduleRoot(t *testing.T) string {
 		dir = parent
 	}
 }
+
+// TestRecordOrdersScrapesByWhatTheyCouldRead checks the soak's own
+// bookkeeping: a series is erased only from a scrape begun after one
+// showing it ended, not from one that overlapped it.
+func TestRecordOrdersScrapesByWhatTheyCouldRead(t *testing.T) {
+	e := &env{
+		runner:  exporter.NewRunner("", nil),
+		seen:    map[string]string{},
+		shownBy: map[string]time.Time{},
+		erased:  map[string]*erasure{},
+		active:  map[string]string{},
+		streaks: map[string][]streak{},
+		lastBad: map[string]bool{},
+	}
+	name := "influencer_code_redemptions_total"
+	with := map[string]*dto.MetricFamily{name: {
+		Name: &name,
+		Metric: []*dto.Metric{{
+			Label:   []*dto.LabelPair{{Name: ptr("provider"), Value: ptr("shopify")}, {Name: ptr("code"), Value: ptr("JADE")}},
+			Counter: &dto.Counter{Value: ptr(3.0)},
+		}},
+	}}
+	without := map[string]*dto.MetricFamily{}
+	t0 := time.Date(2026, 12, 4, 17, 40, 28, 0, time.UTC)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	key := "influencer_code_redemptions_total{code=JADE,provider=shopify}"
+
+	// A began first and read the snapshot last: it shows the new
+	// series. B began after A and ended before it, without it.
+	e.record(ms(0), ms(50), with)
+	e.record(ms(10), ms(20), without)
+	if er := e.erased[key]; er != nil {
+		t.Fatalf("erased by a scrape that overlapped the first showing it: %s", er)
+	}
+	// C began after A ended: it must show the series.
+	e.record(ms(60), ms(70), without)
+	er := e.erased[key]
+	if er == nil || !er.at.Equal(ms(60)) {
+		t.Fatalf("a scrape begun after the series was shown went without it, and erased is %v", er)
+	}
+	e.record(ms(80), ms(90), with)
+	if !er.back.Equal(ms(80)) {
+		t.Errorf("back at %s, want %s", er.back, ms(80))
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
