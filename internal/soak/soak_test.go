@@ -1078,8 +1078,8 @@ func TestRecordOrdersScrapesByWhatTheyCouldRead(t *testing.T) {
 	with := map[string]*dto.MetricFamily{name: {
 		Name: &name,
 		Metric: []*dto.Metric{{
-			Label:   []*dto.LabelPair{{Name: ptr("provider"), Value: ptr("shopify")}, {Name: ptr("code"), Value: ptr("JADE")}},
-			Counter: &dto.Counter{Value: ptr(3.0)},
+			Label:   []*dto.LabelPair{{Name: new("provider"), Value: new("shopify")}, {Name: new("code"), Value: new("JADE")}},
+			Counter: &dto.Counter{Value: new(3.0)},
 		}},
 	}}
 	without := map[string]*dto.MetricFamily{}
@@ -1105,5 +1105,3 @@ func TestRecordOrdersScrapesByWhatTheyCouldRead(t *testing.T) {
 		t.Errorf("back at %s, want %s", er.back, ms(80))
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
