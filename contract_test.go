@@ -43,6 +43,15 @@ func TestMetricsDocMatchesCode(t *testing.T) {
 	for d := range descs {
 		inCode[regexp.MustCompile(`fqName: "([^"]+)"`).FindStringSubmatch(d.String())[1]] = true
 	}
+	// And every series the runner's registered collectors export before
+	// the first refresh.
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		inCode[mf.GetName()] = true
+	}
 	for _, n := range []string{
 		"influencer_collector_up", "influencer_collector_last_success_timestamp_seconds",
 		"influencer_collector_refresh_duration_seconds", "influencer_collector_objects", "influencer_config_last_reload_successful",

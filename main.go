@@ -84,6 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		shardIndex    = serve.Flag("shard.index", "This replica's shard, from 0 to --shard.count minus 1, or auto: the ordinal N ending the pod name name-N, as a StatefulSet names its pods, read from $POD_NAME, else the hostname.").Default("0").String()
 		refreshPolicy = serve.Flag("refresh.scheduling-policy", "Scheduling policy of each refresh's thread (Linux). other: the normal policy, --refresh.nice steps below the exporter. idle: SCHED_IDLE, a refresh runs only on CPU time nothing else it competes with wants, and a scrape that wakes up takes the CPU from it at once; only for a machine whose CPUs are not kept busy by others, see docs/deployment.md.").Default("other").String()
 		refreshNice   = serve.Flag("refresh.nice", "With --refresh.scheduling-policy=other, run each refresh this many nice steps below the exporter, from 0 (the exporter's priority) to 19.").Default(strconv.Itoa(exporter.DefaultRefreshNice)).IsSetByUser(&refreshNiceSet).Int()
+		refreshYield  = serve.Flag("refresh.yield-to-scrapes", "Each refresh waits at its checkpoints while a /metrics scrape is being served, at most 20ms at a time and at most three times as long as it runs; --no-refresh.yield-to-scrapes turns this off.").Default("true").Bool()
 		webConfig     = kingpinflag.AddFlags(serve, defaultAddress)
 		logConfig     = &promslog.Config{}
 	)
@@ -148,7 +149,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	runner := exporter.NewRunner(*configFile, logger)
 	runner.Shard = shard
 	runner.RefreshPriority = refreshPriority
-	logger.Info("refresh scheduling", "priority", refreshPriority.String())
+	exporter.YieldToScrapes(*refreshYield)
+	logger.Info("refresh scheduling", "priority", refreshPriority.String(), "yield_to_scrapes", *refreshYield)
 	storage, storageErr := exporter.OpenStorage(*storagePath, logger.With("component", "storage"))
 	runner.Storage = storage
 	// The file is read and built once: the sandbox must listen before the

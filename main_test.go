@@ -399,10 +399,15 @@ func TestSandbox(t *testing.T) {
 		`influencer_api_retries_total{collector="dub"}`,
 		`influencer_api_quota_remaining{collector="dub"}`,
 		`influencer_config_last_reload_successful{}`,
+		`influencer_refresh_scrape_waits_total{}`,
+		`influencer_refresh_scrape_wait_seconds_total{}`,
 	} {
 		if _, ok := first[k]; !ok {
 			t.Errorf("missing %s", k)
 		}
+	}
+	if !strings.Contains(p.logs.String(), "yield_to_scrapes=true") {
+		t.Error("the start-up log does not say refreshes yield to scrapes (the default)")
 	}
 	body, _ := p.scrape(t)
 	if !regexp.MustCompile(`(?m)^influencer_exporter_build_info\{.*goversion=.*revision=.*version=`).MatchString(body) {

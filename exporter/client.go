@@ -466,7 +466,10 @@ type BodyDecoder interface {
 
 // DecodeJSON decodes a response body into v (with v's DecodeBody if v is
 // a BodyDecoder), turning a syntax error into an ErrBadResponse APIError.
+// A refresh's checkpoint: it first waits for the scrapes being served
+// (see scrapes).
 func (c *Client) DecodeJSON(req *http.Request, resp *Response, v any) error {
+	scrapes.wait()
 	var err error
 	if d, ok := v.(BodyDecoder); ok {
 		err = d.DecodeBody(resp.Body)

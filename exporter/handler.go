@@ -116,8 +116,11 @@ func newMetricsHandler(g prometheus.Gatherer, reg prometheus.Registerer, logger 
 	}, nil
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. While it serves, refreshes wait at
+// their checkpoints (see scrapes).
 func (h *MetricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	scrapes.enter()
+	defer scrapes.exit()
 	format := expfmt.NegotiateAccept(r.Header, expfmt.DefaultOpenMetricsAcceptedFormats()...)
 	var (
 		f     int

@@ -129,7 +129,7 @@ func (r *Runner) rendered() []RenderedCollector {
 
 func (r *Runner) registerGathered(reg prometheus.Registerer) error {
 	shard := NewShardMetrics(r.Shard, r.Config)
-	for _, c := range []prometheus.Collector{r.Metrics, r.reloadOK, r.reloadTime, r.steering, shard} {
+	for _, c := range []prometheus.Collector{r.Metrics, r.reloadOK, r.reloadTime, r.steering, shard, scrapeGateMetrics{scrapes}} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}
