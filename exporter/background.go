@@ -28,12 +28,12 @@ type RefreshPriority struct {
 // machine of two cores scraped back to back, before refreshes waited for
 // scrapes (scrapes), the scrapes' p99 while a 300,000-series refresh ran
 // was 1.5x idle at the scrapes' priority, 1.3-1.7x ten nice steps lower,
-// 1.3-1.4x nineteen steps lower and 1.2-1.3x under SCHED_IDLE. Neither of the last two is the default:
-// where other work keeps the CPUs busy, a refresh at 19 steps gets 1.4%
-// of a core from each busy process and takes minutes, and a thread under
-// SCHED_IDLE starves, holding one of the Go runtime's processors while
-// it waits, so the runtime's stop-the-world pauses wait with it
-// (BENCHMARKS.md).
+// 1.3-1.4x nineteen steps lower and 1.2-1.3x under SCHED_IDLE. Neither
+// of the last two is the default: where other work keeps the CPUs busy,
+// a refresh at 19 steps gets 1.4% of a core from each busy process and
+// takes minutes, and a thread under SCHED_IDLE starves, holding one of
+// the Go runtime's processors while it waits, so the runtime's
+// stop-the-world pauses wait with it (BENCHMARKS.md).
 const DefaultRefreshNice = 10
 
 // lowers reports whether p runs refreshes below the process.
