@@ -91,6 +91,7 @@ func seriesKind(name string) string {
 		return "every"
 	case !strings.HasPrefix(name, "influencer_"), strings.HasPrefix(name, "influencer_collector_"),
 		strings.HasPrefix(name, "influencer_api_"), strings.HasPrefix(name, "influencer_config_"),
+		strings.HasPrefix(name, "influencer_refresh_"),
 		name == "influencer_token_expiry_timestamp_seconds", name == "influencer_exporter_build_info",
 		name == "influencer_shard_info":
 		// Each process's own.
