@@ -104,6 +104,10 @@ func TestRun(t *testing.T) {
 	if rep.Idle.Count == 0 || rep.During.Count == 0 || rep.ScrapeErrors != 0 {
 		t.Errorf("scrapes: %d idle, %d during refresh, %d errors; want some of both and no error", rep.Idle.Count, rep.During.Count, rep.ScrapeErrors)
 	}
+	if rep.Around.Count < rep.During.Count || rep.Around.Count+rep.FarIdle.Count != rep.Idle.Count+rep.During.Count {
+		t.Errorf("scrapes: %d within %v of a refresh and %d further away, want every scrape in one and at least the %d during refreshes in the first",
+			rep.Around.Count, aroundRefresh, rep.FarIdle.Count, rep.During.Count)
+	}
 	if rep.Idle.P50 <= 0 || rep.Idle.P99 < rep.Idle.P50 || rep.Idle.Max < rep.Idle.P99 {
 		t.Errorf("idle scrapes: %+v, want 0 < p50 <= p99 <= max", rep.Idle)
 	}
@@ -132,10 +136,38 @@ func TestRun(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"series_seen", "cold_start_seconds", "scrapes_idle", "scrapes_during_refresh", "p99_ratio", "idle_rss_bytes", "refresh_peak_ratio", "heap_goal_idle_bytes"} {
+	for _, k := range []string{"series_seen", "cold_start_seconds", "scrapes_idle", "scrapes_during_refresh", "scrapes_around_refresh", "scrapes_far_from_refresh", "p99_ratio", "idle_rss_bytes", "refresh_peak_ratio", "heap_goal_idle_bytes"} {
 		if _, ok := back[k]; !ok {
 			t.Errorf("JSON report has no %s", k)
 		}
+	}
+}
+
+// TestRefreshWindow checks when a refresh's window starts: at its first
+// request, or at the exporter's start of it when that is earlier.
+func TestRefreshWindow(t *testing.T) {
+	first := time.Date(2026, 12, 4, 12, 0, 10, 0, time.UTC)
+	seen := first.Add(900 * time.Millisecond)
+	at := func(d time.Duration) float64 { return float64(first.Add(d).UnixNano()) / 1e9 }
+	for _, tc := range []struct {
+		name        string
+		lastSuccess float64
+		want        time.Time
+	}{
+		{"started before the first request", at(-120 * time.Millisecond), first.Add(-120 * time.Millisecond)},
+		{"timestamp after the first request", at(5 * time.Millisecond), first},
+		{"no timestamp", 0, first},
+	} {
+		w := refreshWindow(first, status{at: seen, lastSuccess: tc.lastSuccess})
+		if d := w.start.Sub(tc.want); d < -time.Microsecond || d > time.Microsecond || !w.end.Equal(seen) {
+			t.Errorf("%s: window %v .. %v, want %v .. %v", tc.name, w.start, w.end, tc.want, seen)
+		}
+	}
+	wide := widen([]window{{first, seen}}, time.Second)
+	near := scrape{start: seen.Add(500 * time.Millisecond), end: seen.Add(502 * time.Millisecond)}
+	far := scrape{start: seen.Add(1500 * time.Millisecond), end: seen.Add(1502 * time.Millisecond)}
+	if !wide[0].overlaps(near) || wide[0].overlaps(far) {
+		t.Errorf("widened by 1s: %v .. %v; want a scrape 0.5s after the refresh in it and one 1.5s after outside", wide[0].start, wide[0].end)
 	}
 }
 

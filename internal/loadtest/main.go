@@ -54,6 +54,10 @@ const (
 	// pollPeriod is how often the collector's status series are read:
 	// the precision of the end of a refresh.
 	pollPeriod = 50 * time.Millisecond
+	// aroundRefresh widens each refresh's window for Report.Around:
+	// what a refresh leaves just before or after it (a garbage
+	// collection it started) shows there.
+	aroundRefresh = time.Second
 	// memPeriod is how often the exporter's RSS is sampled.
 	memPeriod = 100 * time.Millisecond
 	// baselineScrapes is how long the baseline exporter is scraped.
@@ -270,6 +274,27 @@ func medianRSS(samples []memSample) int64 {
 // window is a refresh, from its provider's first request to the status
 // poll that saw it end.
 type window struct{ start, end time.Time }
+
+// refreshWindow returns the time a refresh ran: from its first request
+// to the provider, or from when the exporter started it if that is
+// earlier (its last-success timestamp, which is the refresh's start, so
+// work before the first request counts), to when a poll first saw it.
+func refreshWindow(firstRequest time.Time, seen status) window {
+	start := firstRequest
+	if s := time.Unix(0, int64(seen.lastSuccess*float64(time.Second))); seen.lastSuccess > 0 && s.Before(start) {
+		start = s
+	}
+	return window{start, seen.at}
+}
+
+// widen returns ws, each widened by d on either side.
+func widen(ws []window, d time.Duration) []window {
+	out := make([]window, len(ws))
+	for i, w := range ws {
+		out[i] = window{w.start.Add(-d), w.end.Add(d)}
+	}
+	return out
+}
 
 func (w window) overlaps(s scrape) bool { return s.start.Before(w.end) && s.end.After(w.start) }
 
@@ -604,7 +629,7 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 	windows := make([]window, o.Refreshes+1)
 	afterFetches := make([]window, o.Refreshes+1)
 	for i := range windows {
-		windows[i] = window{logs[i].start, changes[i].at}
+		windows[i] = refreshWindow(logs[i].start, changes[i])
 		afterFetches[i] = window{logs[i].last, changes[i].at}
 		var maxRSS int64
 		for _, s := range mem {
@@ -621,11 +646,17 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 			MaxRSS:   maxRSS,
 		})
 	}
-	var idle, during, afterFetch []time.Duration
+	var idle, during, afterFetch, around, farIdle []time.Duration
+	arounds := widen(windows[1:], aroundRefresh)
 	for _, s := range scrapes {
 		if s.err {
 			rep.ScrapeErrors++
 			continue
+		}
+		if slices.ContainsFunc(arounds, func(w window) bool { return w.overlaps(s) }) {
+			around = append(around, s.duration())
+		} else {
+			farIdle = append(farIdle, s.duration())
 		}
 		if !slices.ContainsFunc(windows[1:], func(w window) bool { return w.overlaps(s) }) {
 			idle = append(idle, s.duration())
@@ -637,6 +668,7 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 		}
 	}
 	rep.Idle, rep.During, rep.AfterFetch = stats(idle), stats(during), stats(afterFetch)
+	rep.Around, rep.FarIdle = stats(around), stats(farIdle)
 	rep.P99Ratio = ratio(rep.During.P99, rep.Idle.P99)
 
 	var idleMem []memSample

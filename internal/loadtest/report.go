@@ -58,7 +58,13 @@ type Report struct {
 	// time from a refresh's last provider answer to its end: the
 	// collector mapping the items and the cache storing the snapshot,
 	// without the wait for the provider.
-	AfterFetch   ScrapeStats `json:"scrapes_after_fetch"`
+	AfterFetch ScrapeStats `json:"scrapes_after_fetch"`
+	// Around are the scrapes within aroundRefresh of a refresh, before,
+	// during or after it, and FarIdle the others: a refresh's cost that
+	// falls just outside its window (a garbage collection it started)
+	// shows in their ratio.
+	Around       ScrapeStats `json:"scrapes_around_refresh"`
+	FarIdle      ScrapeStats `json:"scrapes_far_from_refresh"`
 	P99Ratio     float64     `json:"p99_ratio"`
 	ScrapeErrors int         `json:"scrape_errors"`
 
@@ -194,6 +200,8 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(&b, "scrapes refresh: %6d  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms\n", r.During.Count, r.During.P50, r.During.P99, r.During.Max)
 	fmt.Fprintf(&b, "  after fetch:   %6d  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  (%.2fx idle p99)\n",
 		r.AfterFetch.Count, r.AfterFetch.P50, r.AfterFetch.P99, r.AfterFetch.Max, ratio(r.AfterFetch.P99, r.Idle.P99))
+	fmt.Fprintf(&b, "  within %v:     %6d  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  (%.2fx the p99 of the %d scrapes further away)\n",
+		aroundRefresh, r.Around.Count, r.Around.P50, r.Around.P99, r.Around.Max, ratio(r.Around.P99, r.FarIdle.P99), r.FarIdle.Count)
 	fmt.Fprintf(&b, "p99 during refresh / idle: %.2f (target <= %.1f: %s)\n", r.P99Ratio, targetP99Ratio, verdict(r.P99Ratio <= targetP99Ratio))
 	if r.ScrapeErrors > 0 {
 		fmt.Fprintf(&b, "scrape errors: %d\n", r.ScrapeErrors)
