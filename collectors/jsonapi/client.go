@@ -97,12 +97,15 @@ func (f *fetcher) fetch(ctx context.Context, rel string, page func(items []any))
 	var (
 		items int
 		seen  = map[string]bool{}
+		// Each page is decoded into the last one's arena: page
+		// keeps the strings and numbers it reads, not the page.
+		arena pageArena
 	)
 	for calls := 1; ; calls++ {
 		if calls > f.maxPages {
 			return calls - 1, fmt.Errorf("more than max_pages (%d) pages: %w", f.maxPages, exporter.ErrBadResponse)
 		}
-		pg := prunedPage{shape: f.shape}
+		pg := prunedPage{shape: f.shape, arena: &arena}
 		resp, err := f.api.Client.GetJSON(ctx, next, f.api.Header, &pg)
 		if err != nil {
 			return calls, err
@@ -195,7 +198,7 @@ func itemsOf(body any, p path) ([]any, error) {
 	switch x := v.(type) {
 	case []any:
 		return x, nil
-	case map[string]any, object:
+	case map[string]any, object, *object:
 		return []any{x}, nil
 	case nil:
 		return nil, nil

@@ -79,6 +79,8 @@ func (p path) get(v any) (any, bool) {
 			v, ok = m[st.key]
 		case object:
 			v, ok = m.get(st.key)
+		case *object:
+			v, ok = m.get(st.key)
 		}
 		if !ok {
 			return nil, false
@@ -122,7 +124,7 @@ func (p path) number(v any) (float64, error) {
 		return f, nil
 	case nil:
 		return 0, fmt.Errorf("null")
-	case map[string]any, object:
+	case map[string]any, object, *object:
 		return 0, fmt.Errorf("an object is not a number")
 	case []any:
 		return 0, fmt.Errorf("an array is not a number")

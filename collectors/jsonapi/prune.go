@@ -160,17 +160,103 @@ func (s *shape) compile() *shape {
 // body with DecodeBody instead of encoding/json.
 type prunedPage struct {
 	shape *shape
+	// arena, if set, holds the page's objects and arrays (see
+	// pageArena): decoding the page overwrites the last page decoded
+	// into it.
+	arena *pageArena
 	v     any
 }
 
 // DecodeBody decodes a response body.
 func (p *prunedPage) DecodeBody(data []byte) error {
-	v, err := decodePruned(data, p.shape)
+	p.arena.reset()
+	v, err := decodeInto(data, p.shape, p.arena)
 	if err != nil {
 		return err
 	}
 	p.v = v
 	return nil
+}
+
+// A pageArena holds the objects and arrays of a decoded page in slabs
+// that the next page of a listing reuses: at 300,000 series a refresh
+// decodes 1,000 pages of 100 items, each item an object or three on the
+// way to its values, and those objects and the interfaces they were
+// boxed in were a quarter of what a refresh allocated. Allocating less
+// during a refresh starts fewer garbage collector cycles beside the
+// scrapes served meanwhile.
+//
+// An object on the way is then a *object, pointing into the arena (a
+// pointer goes into an interface without an allocation), and an array's
+// elements are copied into the arena once it ends. The values read whole
+// (strings, numbers, and objects and arrays read whole) are allocated as
+// before: they are what a collector keeps. So a page decoded into an
+// arena is valid until the next page is decoded into it, and what is
+// kept from it is copied out first: the fetch loop hands each page's
+// items to the mapping, which keeps strings and numbers, before it asks
+// for the next page. The nil arena allocates everything, as before.
+type pageArena struct {
+	members []member
+	objects []object
+	anys    []any
+	// stack holds the elements of the arrays being decoded, innermost
+	// last.
+	stack []any
+}
+
+// minSlab is the smallest slab an arena allocates, in elements.
+const minSlab = 64
+
+// reset makes the arena's slabs free for the next page. The last
+// page's slots are cleared so that it keeps nothing alive.
+func (a *pageArena) reset() {
+	if a == nil {
+		return
+	}
+	clear(a.members)
+	clear(a.objects)
+	clear(a.anys)
+	clear(a.stack)
+	a.members, a.objects, a.anys, a.stack = a.members[:0], a.objects[:0], a.anys[:0], a.stack[:0]
+}
+
+// object returns an empty object with room for n members. A slab too
+// small is replaced by a larger one; the objects already in the old one
+// keep it.
+func (a *pageArena) object(n int) object {
+	if len(a.members)+n > cap(a.members) {
+		a.members = make([]member, 0, max(2*cap(a.members), n, minSlab))
+	}
+	i := len(a.members)
+	a.members = a.members[:i+n]
+	return a.members[i : i : i+n]
+}
+
+// box returns o, kept in the arena, as a value for an interface.
+func (a *pageArena) box(o object) *object {
+	if len(a.objects) == cap(a.objects) {
+		a.objects = make([]object, 0, max(2*cap(a.objects), minSlab))
+	}
+	a.objects = append(a.objects, o)
+	return &a.objects[len(a.objects)-1]
+}
+
+// array returns the elements stacked from mark on, copied into the
+// arena, and takes them off the stack.
+func (a *pageArena) array(mark int) []any {
+	n := len(a.stack) - mark
+	if n == 0 {
+		a.stack = a.stack[:mark]
+		return []any{}
+	}
+	if len(a.anys)+n > cap(a.anys) {
+		a.anys = make([]any, 0, max(2*cap(a.anys), n, minSlab))
+	}
+	i := len(a.anys)
+	a.anys = append(a.anys, a.stack[mark:]...)
+	clear(a.stack[mark:])
+	a.stack = a.stack[:mark]
+	return a.anys[i:len(a.anys):len(a.anys)]
 }
 
 // maxDepth is encoding/json's limit of nesting.
@@ -181,11 +267,18 @@ type decoder struct {
 	data  []byte
 	pos   int
 	depth int
+	arena *pageArena // nil: allocate every object and array
 }
 
 // decodePruned decodes the JSON document data to the part s reads.
 func decodePruned(data []byte, s *shape) (any, error) {
-	d := &decoder{data: data}
+	return decodeInto(data, s, nil)
+}
+
+// decodeInto is decodePruned with the objects and arrays on the way to
+// the values read kept in arena, unless it is nil.
+func decodeInto(data []byte, s *shape, arena *pageArena) (any, error) {
+	d := &decoder{data: data, arena: arena}
 	d.space()
 	v, err := d.value(s)
 	if err != nil {
@@ -307,6 +400,8 @@ func (d *decoder) object(s *shape) (any, error) {
 	case s == nil:
 	case s.whole:
 		m = map[string]any{}
+	case d.arena != nil:
+		obj = d.arena.object(len(s.keys))
 	default:
 		obj = make(object, 0, len(s.keys))
 	}
@@ -314,7 +409,7 @@ func (d *decoder) object(s *shape) (any, error) {
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
 		d.depth--
-		return objectValue(m, obj, s), nil
+		return d.objectValue(m, obj, s), nil
 	}
 	for {
 		if d.pos >= len(d.data) {
@@ -378,18 +473,21 @@ func (d *decoder) object(s *shape) (any, error) {
 			obj = append(obj, member{key, v})
 		}
 		if more, err := d.more('}', "after object key:value pair"); err != nil || !more {
-			return objectValue(m, obj, s), err
+			return d.objectValue(m, obj, s), err
 		}
 	}
 }
 
-// objectValue returns the object decoded as s reads it.
-func objectValue(m map[string]any, obj object, s *shape) any {
+// objectValue returns the object decoded as s reads it: an object on
+// the way to values read is a *object when it is kept in the arena.
+func (d *decoder) objectValue(m map[string]any, obj object, s *shape) any {
 	switch {
 	case s == nil:
 		return nil
 	case s.whole:
 		return m
+	case d.arena != nil:
+		return d.arena.box(obj)
 	}
 	return obj
 }
@@ -402,13 +500,23 @@ func (d *decoder) array(s *shape) (any, error) {
 	d.pos++ // [
 	var a []any
 	keep := s != nil
-	if keep {
+	// An array on the way to values read stacks its elements in the
+	// arena; one read whole is the collector's, allocated.
+	inArena := keep && !s.whole && d.arena != nil
+	mark := 0
+	switch {
+	case inArena:
+		mark = len(d.arena.stack)
+	case keep:
 		a = []any{}
 	}
 	d.space()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
 		d.depth--
+		if inArena {
+			return d.arena.array(mark), nil
+		}
 		return asArray(a, keep), nil
 	}
 	for i := 0; ; i++ {
@@ -426,10 +534,16 @@ func (d *decoder) array(s *shape) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if keep {
+		switch {
+		case inArena:
+			d.arena.stack = append(d.arena.stack, v)
+		case keep:
 			a = append(a, v)
 		}
 		if more, err := d.more(']', "after array element"); err != nil || !more {
+			if inArena {
+				return d.arena.array(mark), err
+			}
 			return asArray(a, keep), err
 		}
 	}

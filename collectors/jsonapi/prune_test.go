@@ -2,6 +2,7 @@ package jsonapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -30,16 +31,28 @@ func testShape(t testing.TB, items, cursor string, itemPaths ...string) (*shape,
 	return pageShape(itemsAt, cursorAt, true, nil, values), true
 }
 
+// sharedArena is the arena samePruned decodes every body into after the
+// last, as a listing's pages are.
+var sharedArena pageArena
+
 // samePruned checks that what decodePruned gives for body reads as what
 // encoding/json gives at every configured path: the cursor, the items
-// (their number and kinds) and each item's paths.
+// (their number and kinds) and each item's paths. It checks the same of
+// body decoded into sharedArena.
 func samePruned(t *testing.T, body []byte, items, cursor string, itemPaths ...string) {
 	t.Helper()
 	s, ok := testShape(t, items, cursor, itemPaths...)
 	if !ok {
 		return
 	}
-	got, err := decodePruned(body, s)
+	samePrunedInto(t, body, s, nil, items, cursor, itemPaths...)
+	sharedArena.reset()
+	samePrunedInto(t, body, s, &sharedArena, items, cursor, itemPaths...)
+}
+
+func samePrunedInto(t *testing.T, body []byte, s *shape, arena *pageArena, items, cursor string, itemPaths ...string) {
+	t.Helper()
+	got, err := decodeInto(body, s, arena)
 	if !json.Valid(body) {
 		if err == nil {
 			t.Fatalf("decodePruned(%q) = %v, want an error for invalid JSON", body, got)
@@ -178,4 +191,91 @@ func FuzzPrunedDecode(f *testing.F) {
 		}
 		samePruned(t, body, lines[0], lines[1], lines[2:]...)
 	})
+}
+
+// partnersPage is a listing's page of n partners, named from first on.
+func partnersPage(first, n int) []byte {
+	var b strings.Builder
+	b.WriteString(`{"data":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"partner":{"handle":"p%d","bio":"skipped"},"short_url":"aff.example/p%d","stats":{"clicks":%d,"orders":"%d","views":[1,2,3]}}`, first+i, first+i, 10*(first+i), first+i)
+	}
+	b.WriteString(`],"meta":{"next":"after-`)
+	fmt.Fprint(&b, first+n)
+	b.WriteString(`"}}`)
+	return []byte(b.String())
+}
+
+// TestPageArenaReuse checks that a page decoded into an arena reuses the
+// last page's room, reads as it does without an arena, and that what was
+// read from the last page is not overwritten.
+func TestPageArenaReuse(t *testing.T) {
+	s, _ := testShape(t, "data", "meta.next", "partner.handle", "short_url", "stats.clicks")
+	handleAt, _ := parsePath("partner.handle")
+	clicksAt, _ := parsePath("stats.clicks")
+	itemsAt, _ := parsePath("data")
+	read := func(v any) (handles []string, clicks []float64) {
+		items, err := itemsOf(v, itemsAt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range items {
+			h, _ := handleAt.scalar(it)
+			c, err := clicksAt.number(it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			handles, clicks = append(handles, h), append(clicks, c)
+		}
+		return handles, clicks
+	}
+
+	var arena pageArena
+	pg := prunedPage{shape: s, arena: &arena}
+	if err := pg.DecodeBody(partnersPage(0, 100)); err != nil {
+		t.Fatal(err)
+	}
+	firstHandles, firstClicks := read(pg.v)
+	if err := pg.DecodeBody(partnersPage(100, 100)); err != nil {
+		t.Fatal(err)
+	}
+	handles, clicks := read(pg.v)
+	for i := range 100 {
+		if firstHandles[i] != fmt.Sprintf("p%d", i) || firstClicks[i] != float64(10*i) {
+			t.Fatalf("page 1, item %d after page 2 was decoded: %s, %g; want p%d, %d", i, firstHandles[i], firstClicks[i], i, 10*i)
+		}
+		if handles[i] != fmt.Sprintf("p%d", 100+i) || clicks[i] != float64(10*(100+i)) {
+			t.Fatalf("page 2, item %d: %s, %g; want p%d, %d", i, handles[i], clicks[i], 100+i, 10*(100+i))
+		}
+	}
+	plain, err := decodePruned(partnersPage(100, 100), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, c := read(plain); !reflect.DeepEqual(h, handles) || !reflect.DeepEqual(c, clicks) {
+		t.Fatal("a page decoded into an arena reads otherwise than decoded without one")
+	}
+
+	// Decoded again into the same arena, a page allocates only the
+	// values it reads whole (a string and a number or two an item)
+	// and the interface of its items' array; without the arena, its
+	// objects and arrays too.
+	body := partnersPage(0, 100)
+	withArena := testing.AllocsPerRun(20, func() {
+		if err := pg.DecodeBody(body); err != nil {
+			t.Fatal(err)
+		}
+	})
+	without := testing.AllocsPerRun(20, func() {
+		if _, err := decodePruned(body, s); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if withArena > 5*100+5 || withArena >= without {
+		t.Errorf("allocations decoding a page of 100 items: %v into a reused arena, %v without; want at most 505, and fewer", withArena, without)
+	}
+	t.Logf("allocations decoding a page of 100 items: %v into a reused arena, %v without", withArena, without)
 }
