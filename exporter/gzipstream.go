@@ -29,13 +29,58 @@ type segment struct {
 	shift   uint32
 }
 
-var segmentWriters = sync.Pool{New: func() any {
+// segmentWriters and segmentBuffers keep the compressors and output
+// buffers of renders for the next ones. A sync.Pool would drop them at
+// every garbage collection, and between two refreshes of a collector
+// there are several, so each refresh made them again: a compressor
+// (about 1 MB of state) a format, and a buffer regrown to the
+// snapshot's compressed size, 8.6 MB of garbage a 300,000-series
+// refresh, which starts collections beside the scrapes (see keptPool).
+var segmentWriters = keptPool[*flate.Writer]{max: keptRenders, new: func() *flate.Writer {
 	w, err := flate.NewWriter(nil, renderGzipLevel)
 	if err != nil {
 		panic(err)
 	}
 	return w
 }}
+
+// keptRenders is how many renders' writers and buffers are kept: a
+// render takes one of each a format, and a few collectors may store at
+// once.
+const keptRenders = 2 * numFormats
+
+// A keptPool keeps up to max values for reuse, as a sync.Pool does, but
+// across garbage collections; values made while it is empty beyond max
+// are left to the collector.
+type keptPool[T any] struct {
+	max int
+	new func() T
+
+	mu    sync.Mutex
+	items []T
+}
+
+func (p *keptPool[T]) get() T {
+	p.mu.Lock()
+	if n := len(p.items); n > 0 {
+		x := p.items[n-1]
+		var zero T
+		p.items[n-1] = zero
+		p.items = p.items[:n-1]
+		p.mu.Unlock()
+		return x
+	}
+	p.mu.Unlock()
+	return p.new()
+}
+
+func (p *keptPool[T]) put(x T) {
+	p.mu.Lock()
+	if len(p.items) < p.max {
+		p.items = append(p.items, x)
+	}
+	p.mu.Unlock()
+}
 
 // segmentWriter compresses texts into segments, one after the other, and
 // then gives them one allocation of their exact size: begin starts a
@@ -49,12 +94,12 @@ type segmentWriter struct {
 	size int
 }
 
-var segmentBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var segmentBuffers = keptPool[*bytes.Buffer]{max: keptRenders, new: func() *bytes.Buffer { return new(bytes.Buffer) }}
 
 func newSegmentWriter() *segmentWriter {
-	out := segmentBuffers.Get().(*bytes.Buffer)
+	out := segmentBuffers.get()
 	out.Reset()
-	return &segmentWriter{fw: segmentWriters.Get().(*flate.Writer), out: out}
+	return &segmentWriter{fw: segmentWriters.get(), out: out}
 }
 
 func (w *segmentWriter) begin() {
@@ -87,11 +132,11 @@ func (w *segmentWriter) finish() []segment {
 		start = end
 	}
 	w.fw.Reset(io.Discard)
-	segmentWriters.Put(w.fw)
+	segmentWriters.put(w.fw)
 	// A buffer grown by the largest snapshot is not kept for the
 	// small ones.
 	if w.out.Cap() <= 16<<20 {
-		segmentBuffers.Put(w.out)
+		segmentBuffers.put(w.out)
 	}
 	w.fw, w.out = nil, nil
 	return w.segs
