@@ -348,6 +348,42 @@ func BenchmarkClientGetJSON(b *testing.B) {
 	}
 }
 
+// pageCopier is a BodyCopier that keeps only its bodies' length.
+type pageCopier struct{ n int }
+
+func (p *pageCopier) DecodeBody(body []byte) error {
+	p.n = len(body)
+	return nil
+}
+
+func (*pageCopier) CopiesBody() {}
+
+// BenchmarkClientGetJSONCopier measures the call of BenchmarkClientGetJSON
+// for a page of about 16 KiB, as a json collector reads, decoded into a
+// BodyCopier: its body is read into the buffer of the call before.
+func BenchmarkClientGetJSONCopier(b *testing.B) {
+	body := []byte(`{"data":[` + strings.Repeat(`{"clicks":1234,"link":"aff.example/abcdefgh"},`, 350) + `{}]}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	c := NewClient(ClientOptions{
+		Collector: "bench", Token: "t",
+		HTTP:    HTTPConfig{MaxRetries: 1, MinRetryWait: model.Duration(time.Millisecond), MaxRetryWait: model.Duration(time.Millisecond), MaxResponseBytes: 1 << 20},
+		Timeout: 5 * time.Second,
+	})
+	var v pageCopier
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.GetJSON(context.Background(), srv.URL+"/v2/affiliates/agency/stats", nil, &v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if v.n != len(body) {
+		b.Fatalf("decoded %d bytes, want %d", v.n, len(body))
+	}
+}
+
 // BenchmarkParseConfig measures loading the repo's sandbox config (done on
 // start and on each reload).
 func BenchmarkParseConfig(b *testing.B) {

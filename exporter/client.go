@@ -162,6 +162,9 @@ type Client struct {
 	// lastBody is the size of the last body read: the next is read into
 	// a buffer of about that size (see readBody).
 	lastBody atomic.Int64
+	// bodies holds, as *[]byte, the buffers of bodies decoded into a
+	// BodyCopier, for the next such body to be read into.
+	bodies sync.Pool
 
 	mu         sync.Mutex
 	secrets    []string // every token this client used: all are redacted
@@ -282,13 +285,23 @@ func (c *Client) SetHooks(h ClientHooks) { c.hooks = h }
 type Response struct {
 	StatusCode int
 	Header     http.Header
-	Body       []byte
+	// Body is nil once decoded into a BodyCopier (see GetJSON).
+	Body []byte
 }
 
 // Do sends req with retries and returns the response if its status is 2xx,
 // else an *APIError. The request's context bounds the whole call, retries
 // included; the client's timeout bounds it too.
 func (c *Client) Do(req *http.Request) (*Response, error) {
+	resp, _, err := c.do(req, false)
+	return resp, err
+}
+
+// do is Do. With reuse, a 2xx body is read into a buffer of the client's
+// pool and that buffer is returned too: the caller gives it back
+// (recycle) once nothing refers to the body, or drops it. On an error no
+// buffer is out.
+func (c *Client) do(req *http.Request, reuse bool) (*Response, *[]byte, error) {
 	ctx := req.Context()
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -310,7 +323,7 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 	}
 	rreq, err := retryablehttp.FromRequest(req)
 	if err != nil {
-		return nil, c.apiError(req, 0, ErrTransport, err.Error())
+		return nil, nil, c.apiError(req, 0, ErrTransport, err.Error())
 	}
 	resp, err := c.rc.Do(rreq)
 	if err != nil {
@@ -318,7 +331,7 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 		if errors.As(err, &spent) {
 			e := c.apiError(req, 0, ErrRateLimited, spent.Error())
 			e.RetryAfter = spent.wait
-			return nil, e
+			return nil, nil, e
 		}
 		kind, msg := ErrTransport, c.redact(rootCause(err).Error())
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
@@ -326,21 +339,32 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 		} else if errors.Is(err, context.Canceled) {
 			msg = "canceled"
 		}
-		return nil, c.apiError(req, 0, kind, msg)
+		return nil, nil, c.apiError(req, 0, kind, msg)
 	}
 	defer resp.Body.Close()
-	body, err := c.readBody(resp)
+	body, buf, err := c.readBody(resp, reuse)
+	tooLarge := int64(len(body)) > c.cfg.MaxResponseBytes
+	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
+	if buf != nil && (err != nil || tooLarge || !ok) {
+		if err == nil && !tooLarge {
+			// An error answer's body is quoted by the error, and a
+			// hook may keep it (Classify's detail): it gets its own.
+			body = bytes.Clone(body)
+		}
+		c.recycle(buf)
+		buf = nil
+	}
 	if err != nil {
 		kind := ErrTransport
 		if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
 			kind = ErrTimeout
 		}
-		return nil, c.apiError(req, resp.StatusCode, kind, "read body: "+c.redact(rootCause(err).Error()))
+		return nil, nil, c.apiError(req, resp.StatusCode, kind, "read body: "+c.redact(rootCause(err).Error()))
 	}
-	if int64(len(body)) > c.cfg.MaxResponseBytes {
-		return nil, c.apiError(req, resp.StatusCode, ErrTooLarge, fmt.Sprintf("response larger than %d bytes", c.cfg.MaxResponseBytes))
+	if tooLarge {
+		return nil, nil, c.apiError(req, resp.StatusCode, ErrTooLarge, fmt.Sprintf("response larger than %d bytes", c.cfg.MaxResponseBytes))
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if !ok {
 		e := c.apiError(req, resp.StatusCode, statusKind(resp.StatusCode), c.errorMessage(resp.StatusCode, body))
 		if c.hooks.Classify != nil {
 			if kind, detail := c.hooks.Classify(resp.StatusCode, body); kind != nil {
@@ -352,13 +376,21 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 			// something only on these two.
 			e.RetryAfter = retryAfter(resp.Header, c.now())
 		}
-		return nil, e
+		return nil, nil, e
 	}
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, nil
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}, buf, nil
 }
 
 // maxPrealloc bounds the buffer a body is read into before it arrives.
 const maxPrealloc = 8 << 20
+
+// maxPooled bounds the buffers kept for reuse. A pooled buffer serves
+// any later body of its client, however small, and stays until two
+// garbage collections find it unused: one answer of many megabytes must
+// not hold its room through the pages after it. A page of a hundred
+// items is about 20 KB; a body larger than this costs a new buffer, as
+// every body did before buffers were reused.
+const maxPooled = 4 << 20
 
 // readBody reads a response body, up to one byte past the size limit.
 // The buffer starts at the body's announced length, or else at the size
@@ -366,7 +398,11 @@ const maxPrealloc = 8 << 20
 // buffer from 512 bytes by doubling, as io.ReadAll does, left as much
 // garbage as the body again on every page (a tenth of what a refresh of
 // 300,000 series allocated).
-func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+//
+// With reuse the buffer comes from the client's pool, when one there is
+// large enough, and is returned with the body for recycle; else the
+// body is the caller's own and the returned buffer nil.
+func (c *Client) readBody(resp *http.Response, reuse bool) ([]byte, *[]byte, error) {
 	limit := c.cfg.MaxResponseBytes + 1
 	// bytes.MinRead more: the room a Buffer wants to read the end.
 	size := c.lastBody.Load() + bytes.MinRead
@@ -375,19 +411,51 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 	}
 	// An announced length is a claim: no more than maxPrealloc is
 	// taken on it before the bytes arrive.
-	buf := bytes.NewBuffer(make([]byte, 0, min(size, limit, maxPrealloc)))
+	size = min(size, limit, maxPrealloc)
+	var (
+		pooled *[]byte
+		room   []byte
+	)
+	if reuse {
+		pooled, _ = c.bodies.Get().(*[]byte)
+		if pooled == nil {
+			pooled = new([]byte)
+		}
+		room = (*pooled)[:0]
+	}
+	if int64(cap(room)) < size {
+		room = make([]byte, 0, size)
+	}
+	buf := bytes.NewBuffer(room)
 	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit))
 	c.lastBody.Store(int64(buf.Len()))
 	body := buf.Bytes()
+	if pooled != nil {
+		// The Buffer may have outgrown room: what goes back to the
+		// pool is the array the body is in.
+		*pooled = body[:0]
+		return body, pooled, err
+	}
 	if cap(body) > 2*len(body)+bytes.MinRead {
 		// A body much smaller than the last: a collector may keep
 		// it, so it does not keep the last one's room.
 		body = bytes.Clone(body)
 	}
-	return body, err
+	return body, nil, err
 }
 
-// GetJSON sends a GET and decodes the JSON response into v.
+// recycle gives back to the pool a buffer readBody returned, once nothing
+// refers to the body read into it.
+func (c *Client) recycle(buf *[]byte) {
+	if cap(*buf) > maxPooled {
+		return
+	}
+	c.bodies.Put(buf)
+}
+
+// GetJSON sends a GET and decodes the JSON response into v. If v is a
+// BodyCopier and decodes the body without error, the returned Response
+// has no Body: its buffer is read into again by a later call.
 func (c *Client) GetJSON(ctx context.Context, rawURL string, header http.Header, v any) (*Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
@@ -396,18 +464,12 @@ func (c *Client) GetJSON(ctx context.Context, rawURL string, header http.Header,
 	for k, vs := range header {
 		req.Header[k] = vs
 	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.DecodeJSON(req, resp, v); err != nil {
-		return resp, err
-	}
-	return resp, nil
+	return c.doJSON(req, v)
 }
 
 // PostJSON sends body as JSON with POST and decodes the JSON response
-// into v (GraphQL APIs such as Shopify's).
+// into v (GraphQL APIs such as Shopify's). A BodyCopier v leaves the
+// Response without a Body, as with GetJSON.
 func (c *Client) PostJSON(ctx context.Context, rawURL string, header http.Header, body, v any) (*Response, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -421,12 +483,25 @@ func (c *Client) PostJSON(ctx context.Context, rawURL string, header http.Header
 		req.Header[k] = vs
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
+	return c.doJSON(req, v)
+}
+
+// doJSON sends req and decodes the response into v. The body of a 2xx
+// answer decoded into a BodyCopier is read into a buffer of the pool and
+// goes back to it once decoded; a body that fails to decode stays in the
+// Response, as any other.
+func (c *Client) doJSON(req *http.Request, v any) (*Response, error) {
+	_, reuse := v.(BodyCopier)
+	resp, buf, err := c.do(req, reuse)
 	if err != nil {
 		return nil, err
 	}
 	if err := c.DecodeJSON(req, resp, v); err != nil {
 		return resp, err
+	}
+	if buf != nil {
+		resp.Body = nil
+		c.recycle(buf)
 	}
 	return resp, nil
 }
@@ -462,6 +537,19 @@ func (c *Client) PauseUntil(t time.Time) {
 // encoding/json: for a collector that reads a small part of large pages.
 type BodyDecoder interface {
 	DecodeBody(body []byte) error
+}
+
+// A BodyCopier is a BodyDecoder whose DecodeBody keeps no reference into
+// body once it returns: every string or slice it keeps is a copy. GetJSON
+// and PostJSON then read the bodies they decode into it into buffers the
+// client reuses, instead of a new buffer a page (garbage that starts
+// collections during a large refresh, and slows the scrapes served
+// meanwhile), and the Response they return has no Body unless DecodeBody
+// failed.
+type BodyCopier interface {
+	BodyDecoder
+	// CopiesBody only marks the type; it is not called.
+	CopiesBody()
 }
 
 // DecodeJSON decodes a response body into v (with v's DecodeBody if v is

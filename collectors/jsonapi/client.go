@@ -74,6 +74,14 @@ func errorMessage(_ int, body []byte) string {
 	return ""
 }
 
+// CopiesBody makes a page an exporter.BodyCopier, so that the client
+// reads each page into the buffer of the one before: the decoded page
+// keeps nothing of the body, its strings being copies (decoder.text, the
+// shape's keys) and its numbers parsed.
+func (*prunedPage) CopiesBody() {}
+
+var _ exporter.BodyCopier = (*prunedPage)(nil)
+
 // fetcher pages through one URL.
 type fetcher struct {
 	api      *exporter.API
