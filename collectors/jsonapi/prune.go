@@ -628,7 +628,9 @@ func isHex(c byte) bool {
 
 // text returns the value of the string checked from start to pos:
 // escapes and UTF-8 are left to encoding/json, so that both give the
-// same string.
+// same string. It is a copy: the body's buffer is reused for the next
+// page (prunedPage is an exporter.BodyCopier), and the strings read are
+// what the collector keeps.
 func (d *decoder) text(start int, plain bool) (any, error) {
 	raw := d.data[start:d.pos]
 	if plain {
