@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"net/http/httptest"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -401,5 +403,186 @@ func TestInferCoverageMatchesKeys(t *testing.T) {
 	wantStates := "link/fk.io/b=skipped post/p1=missing post/p9=missing link=2 code=1 site=1"
 	if g := strings.Join(states, " "); g != wantStates {
 		t.Errorf("coverage:\n got %s\nwant %s", g, wantStates)
+	}
+}
+
+// coverCollector is asked to watch expected besides its config's objects.
+type coverCollector struct {
+	testCollector
+	expected []Object
+}
+
+func (c *coverCollector) Expected() []Object { return c.expected }
+
+// Coverage worked out in the scratch a collector keeps from one refresh to
+// the next comes out as it does worked out afresh, however the objects
+// change from one refresh to the next, and what a refresh returned stays
+// as it was while the next ones reuse the scratch.
+func TestCoverageScratchReused(t *testing.T) {
+	inst, _ := coverageInstance(t)
+	col := &coverCollector{}
+	inst.Collector = col
+	configured := inst.Config.Config().ObjectsFor(inst.Name)
+	site := func(creator string) Object {
+		return SiteObject(CreatorRef{Campaign: "spring", Creator: creator}, "shop.example")
+	}
+	link := func(id string) Object {
+		return Object{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: id}
+	}
+	gone, p9 := link("fk.io/gone"), Object{Kind: KindPost, Campaign: "spring", Creator: "carla", ID: "p9"}
+	everything := []Sample{
+		clicks(1, "fk.io/a"), clicks(2, "fk.io/gone"), code(3, "ALICE10"), PostViews.Sample(4, "spring", "bruno", "fake", "p1"),
+		ReferralVisitors.Sample(5, "spring", "alice", "fake", "other"),
+	}
+	// many finds n links of alice's besides those configured, every
+	// seventh of them skipped.
+	many := func(n int) ([]Sample, []error) {
+		samples := slices.Clone(everything)
+		var errs []error
+		for i := range n {
+			id := fmt.Sprintf("fk.io/found-%d", i)
+			if i%7 == 0 {
+				errs = append(errs, Skipped(link(id), ErrOutOfTime))
+				continue
+			}
+			samples = append(samples, clicks(float64(i), id))
+		}
+		return samples, errs
+	}
+	found, foundErrs := many(5000)
+	rounds := []struct {
+		name     string
+		expected []Object // the Coverer's
+		samples  []Sample
+		errs     []error
+		dropped  bool // the scratch is too large for the objects, and dropped
+	}{{
+		name:     "first",
+		expected: []Object{site("alice"), site("bruno")},
+		samples:  everything,
+	}, {
+		name:     "fewer, with errors",
+		expected: []Object{site("alice")},
+		samples:  []Sample{clicks(1, "fk.io/a")},
+		errs:     []error{Missing(gone, errors.New("fake: gone")), Missing(p9, ErrNotFound), Skipped(site("alice"), ErrOutOfTime)},
+	}, {
+		name:     "many more",
+		expected: []Object{site("alice"), site("bruno")},
+		samples:  found,
+		errs:     append(slices.Clone(foundErrs), Missing(p9, ErrNotFound)),
+	}, {
+		name:     "renamed, and few again",
+		expected: []Object{site("carla"), site("bruno")},
+		samples:  []Sample{clicks(1, "FK.io/A"), LinkClicks.Sample(2, "spring", "carla", "fake", "fk.io/gone"), code(3, "alice10")},
+		errs:     []error{Missing(link("FK.io/Gone"), ErrNotFound)},
+		dropped:  true,
+	}, {
+		name:     "the same again",
+		expected: []Object{site("carla"), site("bruno")},
+		samples:  []Sample{clicks(1, "FK.io/A"), LinkClicks.Sample(2, "spring", "carla", "fake", "fk.io/gone"), code(3, "alice10")},
+		errs:     []error{Missing(link("FK.io/Gone"), ErrNotFound)},
+	}, {
+		name:     "many again",
+		expected: []Object{site("alice")},
+		samples:  found,
+		errs:     foundErrs,
+	}, {
+		name:    "nothing",
+		dropped: true,
+	}}
+	type result struct {
+		name      string
+		cov, copy coverage
+	}
+	var results []result
+	hint := 0
+	for _, r := range rounds {
+		col.expected = r.expected
+		var err error
+		if r.errs != nil {
+			err = Partial(r.errs)
+		}
+		errs, _ := objectErrors(err)
+		got := coverageOf(inst, r.samples, errs, hint)
+		want := inferCoverage(append(slices.Clone(configured), r.expected...), r.samples, errs, hint)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: reusing the scratch:\n got %s %v\nwant %s %v", r.name, formatCoverage(got), got.counts, formatCoverage(want), want.counts)
+		}
+		results = append(results, result{r.name, got, coverage{counts: maps.Clone(got.counts), gaps: slices.Clone(got.gaps)}})
+		// The scheduler's hint: how many objects the last refresh saw.
+		hint = 0
+		for _, c := range got.states() {
+			hint += c
+		}
+		sc := inst.coverage.Load()
+		if sc == nil {
+			t.Fatalf("%s: the instance kept no scratch", r.name)
+		}
+		if r.dropped != (cap(sc.index.keys) == 0) {
+			t.Errorf("%s: the scratch has room for %d objects, after %d", r.name, cap(sc.index.keys), hint)
+		}
+		checkEmptyScratch(t, r.name, sc)
+	}
+	for _, r := range results {
+		if !reflect.DeepEqual(r.cov, r.copy) {
+			t.Errorf("%s: the coverage returned changed with the refreshes after it:\n got %s\nwant %s", r.name, formatCoverage(r.cov), formatCoverage(r.copy))
+		}
+	}
+}
+
+// checkEmptyScratch fails unless sc is empty and holds on to nothing of
+// the refresh that used it, in the arrays it keeps either.
+func checkEmptyScratch(t *testing.T, name string, sc *coverageScratch) {
+	t.Helper()
+	zero := func(what string, n, zeros int) {
+		if n != 0 || zeros != 0 {
+			t.Errorf("%s: the scratch's %s holds %d elements, and %d not zeroed past them", name, what, n, zeros)
+		}
+	}
+	// nonZero counts the elements of slice s not zero, up to its
+	// capacity.
+	nonZero := func(s any) int {
+		v, n := reflect.ValueOf(s), 0
+		v = v.Slice(0, v.Cap())
+		for i := range v.Len() {
+			if !v.Index(i).IsZero() {
+				n++
+			}
+		}
+		return n
+	}
+	zero("index", len(sc.index.keys)+len(sc.index.next)+len(sc.index.first), nonZero(sc.index.keys))
+	zero("states", len(sc.state)+len(sc.from), 0)
+	zero("errors", len(sc.errOf)+len(sc.listed), nonZero(sc.listed))
+	zero("metrics", len(sc.objs.metrics), nonZero(sc.objs.metrics))
+	zero("expected objects", len(sc.expected), nonZero(sc.expected))
+}
+
+// Once a collector's objects stay the same, working out its coverage
+// allocates what it returns, and little else.
+func TestCoverageScratchSteadyAllocations(t *testing.T) {
+	inst, _ := coverageInstance(t)
+	inst.Config = nil
+	col := &coverCollector{}
+	inst.Collector = col
+	var samples []Sample
+	errs := map[string]*ObjectError{}
+	for i := range 2000 {
+		o := Object{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: fmt.Sprintf("fk.io/l%d", i)}
+		col.expected = append(col.expected, o)
+		if i%10 == 0 {
+			oe := &ObjectError{Object: o, Skipped: true, Err: ErrOutOfTime}
+			errs[oe.key()] = oe
+			continue
+		}
+		samples = append(samples, clicks(float64(i), o.ID))
+	}
+	coverageOf(inst, samples, errs, 0)
+	allocs := testing.AllocsPerRun(10, func() {
+		coverageOf(inst, samples, errs, 2000)
+	})
+	t.Logf("%v allocations", allocs)
+	if allocs > 4 {
+		t.Errorf("working out coverage again made %v allocations, want at most 4: the counts and the gaps", allocs)
 	}
 }
