@@ -401,11 +401,9 @@ func BenchmarkParseConfig(b *testing.B) {
 }
 
 // BenchmarkCoverage measures working out every object's state after a
-// refresh (done once per refresh, off the scrape path), as the scheduler
-// does it: n links configured for the collector set against the
-// refresh's samples, a tenth of them skipped and carried over from the
-// previous snapshot. Each iteration is one more refresh of the same
-// collector, which reuses what the last one built.
+// refresh (done once per refresh, off the scrape path): n configured links
+// set against the refresh's samples, a tenth of them skipped and carried
+// over from the previous snapshot.
 func BenchmarkCoverage(b *testing.B) {
 	for _, n := range []int{2000, 20000} {
 		samples := benchSamples(n)
@@ -425,13 +423,12 @@ func BenchmarkCoverage(b *testing.B) {
 			}
 			fresh = append(fresh, s)
 		}
-		inst := benchCoverageInstance(b, expected)
 		b.Run(fmt.Sprintf("links=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				merged := carryOver(samples, fresh, errs)
 				objects := 0
-				for _, c := range coverageOf(inst, merged, errs, n).counts {
+				for _, c := range inferCoverage(expected, merged, errs, n).counts {
 					objects += c
 				}
 				if objects != n {
@@ -440,46 +437,6 @@ func BenchmarkCoverage(b *testing.B) {
 			}
 		})
 	}
-}
-
-// benchCoverageInstance returns a collector "fake" whose config asks it
-// to watch links, each of its campaign and creator.
-func benchCoverageInstance(b *testing.B, links []Object) *Instance {
-	b.Helper()
-	var (
-		campaigns []string
-		creators  = map[string][]string{}    // by campaign
-		ids       = map[[2]string][]string{} // by campaign and creator
-	)
-	for _, o := range links {
-		cc := [2]string{o.Campaign, o.Creator}
-		if _, ok := creators[o.Campaign]; !ok {
-			campaigns = append(campaigns, o.Campaign)
-		}
-		if _, ok := ids[cc]; !ok {
-			creators[o.Campaign] = append(creators[o.Campaign], o.Creator)
-		}
-		ids[cc] = append(ids[cc], o.ID)
-	}
-	var y strings.Builder
-	y.WriteString("collectors:\n  - type: fake\ncampaigns:\n")
-	for _, camp := range campaigns {
-		fmt.Fprintf(&y, "  - name: %s\n    creators:\n", camp)
-		for _, cr := range creators[camp] {
-			fmt.Fprintf(&y, "      - name: %s\n        links:\n", cr)
-			for _, id := range ids[[2]string{camp, cr}] {
-				fmt.Fprintf(&y, "          - {collector: fake, id: %s}\n", id)
-			}
-		}
-	}
-	cfg, err := ParseConfig("bench.yml", []byte(y.String()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if got := len(cfg.ObjectsFor("fake")); got != len(links) {
-		b.Fatalf("the config asks for %d objects, want %d", got, len(links))
-	}
-	return &Instance{Name: "fake", Type: "fake", Interval: time.Minute, Config: cfg.Collectors[0], Collector: &testCollector{}}
 }
 
 // BenchmarkScrapeDuringRefresh measures what a scraper waits for while the

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync/atomic"
 	"time"
 )
 
@@ -37,12 +36,6 @@ type Instance struct {
 	// Redact removes the collector's secrets from text, in every form
 	// its client knows (see Client.Redact); nil redacts nothing.
 	Redact func(string) string
-
-	// coverage is what working out the collector's coverage reuses from
-	// one refresh to the next (see coverageScratch); nil before the first
-	// and while a refresh uses it. It goes with the instance when a
-	// reload replaces it.
-	coverage atomic.Pointer[coverageScratch]
 }
 
 // Build creates every configured collector. Factory errors (bad options,

@@ -155,33 +155,20 @@ type CoverageReporter interface {
 // ObjectsFor returns the objects the config asks the named collector to
 // watch: the links, codes, posts and accounts naming it.
 func (c *Config) ObjectsFor(collector string) []Object {
-	return c.appendObjectsFor(nil, collector)
-}
-
-// appendObjectsFor appends the objects of ObjectsFor to dst. Coverage asks
-// for them after every refresh; appended to the slice of the last refresh
-// (see coverageScratch), they allocate nothing.
-func (c *Config) appendObjectsFor(dst []Object, collector string) []Object {
-	dst = appendObjects(dst, c, collector, KindLink, func(cr *Creator) []*Link { return cr.Links }, func(l *Link) string { return l.ID })
-	dst = appendObjects(dst, c, collector, KindCode, func(cr *Creator) []*Code { return cr.Codes }, func(cd *Code) string { return cd.Code })
-	dst = appendObjects(dst, c, collector, KindPost, func(cr *Creator) []*Post { return cr.Posts }, func(p *Post) string { return p.ID })
-	return appendObjects(dst, c, collector, KindAccount, func(cr *Creator) []*Account { return cr.Accounts }, func(a *Account) string { return a.ID })
-}
-
-// appendObjects appends to dst the objects of kind that the entries of
-// each creator name for the collector name, in file order, as refsFor
-// finds them.
-func appendObjects[T interface{ collector() string }](dst []Object, c *Config, name, kind string, entries func(*Creator) []T, id func(T) string) []Object {
-	for _, camp := range c.Campaigns {
-		for _, cr := range camp.Creators {
-			for _, e := range entries(cr) {
-				if e.collector() == name {
-					dst = append(dst, Object{Kind: kind, Campaign: camp.Name, Creator: cr.Name, ID: id(e)})
-				}
-			}
-		}
+	var out []Object
+	for _, l := range c.LinksFor(collector) {
+		out = append(out, Object{Kind: KindLink, Campaign: l.Campaign, Creator: l.Creator, ID: l.ID})
 	}
-	return dst
+	for _, cd := range c.CodesFor(collector) {
+		out = append(out, Object{Kind: KindCode, Campaign: cd.Campaign, Creator: cd.Creator, ID: cd.Code.Code})
+	}
+	for _, p := range c.PostsFor(collector) {
+		out = append(out, Object{Kind: KindPost, Campaign: p.Campaign, Creator: p.Creator, ID: p.ID})
+	}
+	for _, a := range c.AccountsFor(collector) {
+		out = append(out, Object{Kind: KindAccount, Campaign: a.Campaign, Creator: a.Creator, ID: a.ID})
+	}
+	return out
 }
 
 // objectLabels maps a label of a per-creator metric to the kind of object
@@ -294,26 +281,6 @@ type objectIndex struct {
 
 func newObjectIndex(n int) *objectIndex {
 	return &objectIndex{first: make(map[string]int32, n), keys: make([]objectKey, 0, n), next: make([]int32, 0, n)}
-}
-
-// reserve makes room for n keys in x, which is empty, keeping the room it
-// has. Its map, once made, grows as keys are added: it is not made anew
-// for a larger n.
-func (x *objectIndex) reserve(n int) {
-	if x.first == nil {
-		x.first = make(map[string]int32, n)
-	}
-	x.keys = slices.Grow(x.keys[:0], n)
-	x.next = slices.Grow(x.next[:0], n)
-}
-
-// empty removes every key from x, keeping its room: the map keeps its
-// buckets, the slices their arrays, zeroed so that x holds on to none of
-// the strings of its keys.
-func (x *objectIndex) empty() {
-	clear(x.first)
-	clear(x.keys)
-	x.keys, x.next = x.keys[:0], x.next[:0]
 }
 
 func (k objectKey) hashed() string {
@@ -490,45 +457,9 @@ const (
 // objects there may be (the last refresh's count): what is built for them
 // is made that large at once, not grown.
 func inferCoverage(expected []Object, samples []Sample, errs map[string]*ObjectError, hint int) coverage {
-	return new(coverageScratch).infer(expected, samples, errs, hint)
-}
-
-// coverageScratch is what working out a collector's coverage builds and
-// throws away: the index of its objects, each one's state and where it
-// was listed, the objects of its errors, and those it was asked to watch
-// (coverageOf's). At an agency's scale (200,000 objects) that is about
-// 17 MB a refresh, whose garbage starts collections during the refresh
-// that slow the scrapes served meanwhile. So each collector keeps its
-// scratch from one refresh to the next (Instance.coverage), and a refresh
-// of the same objects allocates none of it.
-//
-// Between refreshes a scratch is empty: what coverage returns shares
-// nothing with it, and it holds on to no object, sample or error of the
-// last refresh.
-type coverageScratch struct {
-	index  objectIndex
-	state  []uint8
-	from   []int32
-	errOf  map[objectKey]*ObjectError
-	listed []Object
-	objs   sampleObjects
-	// expected is coverageOf's: what the collector was asked to watch,
-	// handed to infer.
-	expected []Object
-}
-
-// minCoverageScratch is how many objects a scratch keeps room for,
-// however few a refresh saw (see coverageScratch.empty).
-const minCoverageScratch = 1024
-
-// infer is inferCoverage working in sc, which it leaves empty.
-func (sc *coverageScratch) infer(expected []Object, samples []Sample, errs map[string]*ObjectError, hint int) coverage {
 	var errOf map[objectKey]*ObjectError
 	if len(errs) > 0 {
-		if sc.errOf == nil {
-			sc.errOf = make(map[objectKey]*ObjectError, len(errs))
-		}
-		errOf = sc.errOf
+		errOf = make(map[objectKey]*ObjectError, len(errs))
 		for _, oe := range errs {
 			errOf[oe.objectKey()] = oe
 		}
@@ -537,9 +468,12 @@ func (sc *coverageScratch) infer(expected []Object, samples []Sample, errs map[s
 	// where it was first listed: expected[from], or the errs' object
 	// -from-1 (listed is errs' objects, in the order met).
 	n := max(hint, len(expected)+len(errs))
-	index := &sc.index
-	index.reserve(n)
-	state, from, listed := slices.Grow(sc.state[:0], n), slices.Grow(sc.from[:0], n), sc.listed[:0]
+	index := newObjectIndex(n)
+	var (
+		state  = make([]uint8, 0, n)
+		from   = make([]int32, 0, n)
+		listed []Object
+	)
 	add := func(o Object, src int32) {
 		k := o.objectKey()
 		if index.find(k) >= 0 {
@@ -562,7 +496,7 @@ func (sc *coverageScratch) infer(expected []Object, samples []Sample, errs map[s
 		listed = append(listed, oe.Object)
 		add(oe.Object, -int32(len(listed)))
 	}
-	objs := &sc.objs
+	var objs sampleObjects
 	for _, s := range samples {
 		_, k, ok := objs.of(s)
 		if !ok {
@@ -577,19 +511,7 @@ func (sc *coverageScratch) infer(expected []Object, samples []Sample, errs map[s
 		index.add(k)
 		state, from = append(state, stateExported), append(from, 0)
 	}
-	// The gaps are what the result keeps of the objects: copies of the
-	// objects listed, in a slice of their own, made as large as needed
-	// at once.
 	cov := coverage{counts: map[[2]string]int{}}
-	gaps := 0
-	for _, st := range state {
-		if st != stateExported {
-			gaps++
-		}
-	}
-	if gaps > 0 {
-		cov.gaps = make([]ObjectStatus, 0, gaps)
-	}
 	names := [...]string{stateNone: StateMissing, stateExported: StateExported, stateMissing: StateMissing, stateSkipped: StateSkipped}
 	for i, k := range index.keys {
 		if _, ok := cov.counts[[2]string{k.kind, StateExported}]; !ok {
@@ -609,33 +531,7 @@ func (sc *coverageScratch) infer(expected []Object, samples []Sample, errs map[s
 		cov.gaps = append(cov.gaps, st)
 	}
 	sortStatuses(cov.gaps)
-	sc.state, sc.from, sc.listed = state, from, listed
-	sc.empty()
 	return cov
-}
-
-// empty empties sc for the next refresh, keeping its room (see
-// objectIndex.empty). When it has room for more than four times the
-// objects this refresh saw, it drops it all instead: a collector whose
-// objects shrank, say a listing that now finds a tenth of them, does not
-// hold on to the memory of its largest refresh, and the next refresh
-// builds its scratch anew at the size it needs. Every part of a scratch
-// is as large as the objects of a refresh at most (bar objects listed
-// twice), so the index tells for all.
-func (sc *coverageScratch) empty() {
-	if cap(sc.index.keys) > 4*max(len(sc.index.keys), minCoverageScratch) {
-		*sc = coverageScratch{}
-		return
-	}
-	sc.index.empty()
-	sc.state, sc.from = sc.state[:0], sc.from[:0]
-	clear(sc.errOf)
-	clear(sc.listed)
-	sc.listed = sc.listed[:0]
-	clear(sc.objs.metrics)
-	sc.objs = sampleObjects{metrics: sc.objs.metrics[:0]}
-	clear(sc.expected)
-	sc.expected = sc.expected[:0]
 }
 
 // listedObject returns the object inferCoverage numbered from.

@@ -188,30 +188,19 @@ func (s *Scheduler) Refresh(ctx context.Context, inst *Instance) {
 
 // coverageOf returns the state of every object the collector watches:
 // its own account if it keeps one (CoverageReporter), else what the config
-// and Coverer ask of it set against its samples and object errors, worked
-// out in the scratch the instance keeps from one refresh to the next.
+// and Coverer ask of it set against its samples and object errors.
 func coverageOf(inst *Instance, samples []Sample, errs map[string]*ObjectError, hint int) coverage {
 	if r, ok := inst.Collector.(CoverageReporter); ok {
 		return coverageOfStatuses(r.Coverage())
 	}
-	// The scheduler never runs two refreshes of a collector at once; were
-	// two to overlap, the second would find no scratch and work in one of
-	// its own.
-	sc := inst.coverage.Swap(nil)
-	if sc == nil {
-		sc = new(coverageScratch)
-	}
-	expected := sc.expected
+	var expected []Object
 	if inst.Config != nil && inst.Config.Config() != nil {
-		expected = inst.Config.Config().appendObjectsFor(expected, inst.Name)
+		expected = inst.Config.Config().ObjectsFor(inst.Name)
 	}
 	if c, ok := inst.Collector.(Coverer); ok {
 		expected = append(expected, c.Expected()...)
 	}
-	sc.expected = expected
-	cov := sc.infer(expected, samples, errs, hint)
-	inst.coverage.Store(sc)
-	return cov
+	return inferCoverage(expected, samples, errs, hint)
 }
 
 // poll calls the collector and turns a panic into an error: a bug in one
