@@ -323,20 +323,25 @@ func BenchmarkStoreHeap(b *testing.B) {
 	}
 }
 
+// benchClient returns a client and a loopback server that answers every
+// request with body; the server closes when b ends.
+func benchClient(b *testing.B, body []byte) (*Client, *httptest.Server) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write(body)
+	}))
+	b.Cleanup(srv.Close)
+	return NewClient(ClientOptions{
+		Collector: "bench", Token: "t",
+		HTTP:    HTTPConfig{MaxRetries: 1, MinRetryWait: model.Duration(time.Millisecond), MaxRetryWait: model.Duration(time.Millisecond), MaxResponseBytes: 1 << 20},
+		Timeout: 5 * time.Second,
+	}), srv
+}
+
 // BenchmarkClientGetJSON measures the shared client's overhead per call
 // (rate limiter, retry wrapper, metrics, size cap, decode) against a
 // loopback server.
 func BenchmarkClientGetJSON(b *testing.B) {
-	body := []byte(`{"total_clicks": 1234, "units": -1, "unit": "day"}`)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write(body)
-	}))
-	defer srv.Close()
-	c := NewClient(ClientOptions{
-		Collector: "bench", Token: "t",
-		HTTP:    HTTPConfig{MaxRetries: 1, MinRetryWait: model.Duration(time.Millisecond), MaxRetryWait: model.Duration(time.Millisecond), MaxResponseBytes: 1 << 20},
-		Timeout: 5 * time.Second,
-	})
+	c, srv := benchClient(b, []byte(`{"total_clicks": 1234, "units": -1, "unit": "day"}`))
 	var v struct {
 		TotalClicks int `json:"total_clicks"`
 	}
@@ -362,16 +367,8 @@ func (*pageCopier) CopiesBody() {}
 // for a page of about 16 KiB, as a json collector reads, decoded into a
 // BodyCopier: its body is read into the buffer of the call before.
 func BenchmarkClientGetJSONCopier(b *testing.B) {
-	body := []byte(`{"data":[` + strings.Repeat(`{"clicks":1234,"link":"aff.example/abcdefgh"},`, 350) + `{}]}`)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write(body)
-	}))
-	defer srv.Close()
-	c := NewClient(ClientOptions{
-		Collector: "bench", Token: "t",
-		HTTP:    HTTPConfig{MaxRetries: 1, MinRetryWait: model.Duration(time.Millisecond), MaxRetryWait: model.Duration(time.Millisecond), MaxResponseBytes: 1 << 20},
-		Timeout: 5 * time.Second,
-	})
+	page := []byte(`{"data":[` + strings.Repeat(`{"clicks":1234,"link":"aff.example/abcdefgh"},`, 350) + `{}]}`)
+	c, srv := benchClient(b, page)
 	var v pageCopier
 	b.ReportAllocs()
 	for b.Loop() {
@@ -379,8 +376,8 @@ func BenchmarkClientGetJSONCopier(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if v.n != len(body) {
-		b.Fatalf("decoded %d bytes, want %d", v.n, len(body))
+	if v.n != len(page) {
+		b.Fatalf("decoded %d bytes, want %d", v.n, len(page))
 	}
 }
 
