@@ -270,13 +270,9 @@ type decoder struct {
 	arena *pageArena // nil: allocate every object and array
 }
 
-// decodePruned decodes the JSON document data to the part s reads.
-func decodePruned(data []byte, s *shape) (any, error) {
-	return decodeInto(data, s, nil)
-}
-
-// decodeInto is decodePruned with the objects and arrays on the way to
-// the values read kept in arena, unless it is nil.
+// decodeInto decodes the JSON document data to the part s reads, with
+// the objects and arrays on the way to the values read kept in arena,
+// unless it is nil.
 func decodeInto(data []byte, s *shape, arena *pageArena) (any, error) {
 	d := &decoder{data: data, arena: arena}
 	d.space()

@@ -31,6 +31,13 @@ func testShape(t testing.TB, items, cursor string, itemPaths ...string) (*shape,
 	return pageShape(itemsAt, cursorAt, true, nil, values), true
 }
 
+// decodePruned decodes data to the part s reads without an arena, as
+// the decoder did before it had one: what the arena's decoding is
+// checked against.
+func decodePruned(data []byte, s *shape) (any, error) {
+	return decodeInto(data, s, nil)
+}
+
 // sharedArena is the arena samePruned decodes every body into after the
 // last, as a listing's pages are.
 var sharedArena pageArena
