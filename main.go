@@ -176,12 +176,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	// The series gathered on each scrape, on one goroutine (see
-	// exporter.SerialRegistry).
+	// exporter.SerialRegistry). The process_ series are client_golang's,
+	// read without its garbage (see exporter.NewProcessCollector).
 	reg := exporter.NewSerialRegistry()
 	reg.MustRegister(
 		versioncollector.NewCollector(program),
 		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		exporter.NewProcessCollector(),
 	)
 	metrics, err := runner.Handler(reg)
 	if err != nil {

@@ -132,7 +132,7 @@ func selfCollectors() []prometheus.Collector {
 	return []prometheus.Collector{
 		versioncollector.NewCollector("influencer_exporter"),
 		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		NewProcessCollector(),
 	}
 }
 
