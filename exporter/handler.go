@@ -234,7 +234,11 @@ func (h *MetricsHandler) plan(mfs []*dto.MetricFamily, filter map[string]bool) [
 		gathered *dto.MetricFamily
 		rendered family
 	}
-	var all []entry
+	n := len(mfs)
+	for _, rc := range h.rendered {
+		n += len(rc.rendered().families)
+	}
+	all := make([]entry, 0, n)
 	for _, mf := range mfs {
 		all = append(all, entry{name: mf.GetName(), gathered: mf})
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"hash/maphash"
 	"io"
 	"math"
 	"net/http"
@@ -132,7 +133,7 @@ func selfMetrics(t testing.TB, extra ...prometheus.Collector) fixedGatherer {
 	reg.MustRegister(
 		versioncollector.NewCollector("influencer_exporter"),
 		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		NewProcessCollector(),
 		api,
 	)
 	reg.MustRegister(extra...)
@@ -864,6 +865,52 @@ func checkGatheringErrors(t *testing.T, reg *prometheus.Registry, want float64) 
 			if mf.GetName() == "promhttp_metric_handler_errors_total" && m.GetLabel()[0].GetValue() == "gathering" && m.GetCounter().GetValue() != want {
 				t.Errorf("gathering errors = %g, want %g (one per scrape)", m.GetCounter().GetValue(), want)
 			}
+		}
+	}
+}
+
+// Series whose hashes share the bits the index keeps are told apart by
+// their identity, both when the index is searched and when a snapshot
+// gives one series twice.
+func TestSeriesIndexSharedHashBits(t *testing.T) {
+	a := LinkClicks.Sample(1, "c", "alice", "bitly", "fk.io/a")
+	b := LinkClicks.Sample(2, "c", "bob", "bitly", "fk.io/b")
+	c := LinkClicks.Sample(3, "c", "carol", "bitly", "fk.io/c")
+	x := &seriesIndex{name: "one", idxBits: indexBits(2), samples: []Sample{a, b}}
+	const key = 0xabcd << 8
+	x.refs = []uint64{key | 0, key | 1}
+	for _, tc := range []struct {
+		sum  uint64
+		s    Sample
+		want bool
+	}{
+		{key, a, true},
+		{key | 3, b, true}, // the index's bits of the hash are not compared
+		{key, c, false},
+		{key + 1<<8, a, false},
+	} {
+		if got := x.has(tc.sum, tc.s); got != tc.want {
+			t.Errorf("has(%#x, %v) = %v, want %v", tc.sum, tc.s.LabelValues, got, tc.want)
+		}
+	}
+	if owner := ownerOf([]*seriesIndex{x}, key, b); owner != "one" {
+		t.Errorf("ownerOf = %q, want one", owner)
+	}
+
+	// Given twice, a series is rendered once and its second sample
+	// reported; the index holds each series once.
+	_, skipped, idx, err := renderOwned([]Sample{a, b, a, c}, nil)
+	if err == nil || !strings.Contains(err.Error(), "duplicate series") || !slices.Equal(skipped, []int32{2}) {
+		t.Fatalf("skipped %v, err %v; want sample 2 skipped as a duplicate", skipped, err)
+	}
+	if len(idx.refs) != 3 || idx.idxBits != indexBits(4) {
+		t.Fatalf("index of %d series with %d index bits, want 3 and %d", len(idx.refs), idx.idxBits, indexBits(4))
+	}
+	var h maphash.Hash
+	h.SetSeed(seriesSeed)
+	for _, s := range []Sample{a, b, c} {
+		if !idx.has(seriesSum(&h, s), s) {
+			t.Errorf("index lacks %v", s.LabelValues)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strconv"
@@ -97,26 +98,43 @@ func renderSamples(samples []Sample) (*exposition, []int32, error) {
 	return e, skipped, err
 }
 
-// seriesRef is a rendered series: the hash of its identity and its
-// sample's index.
-type seriesRef struct {
-	sum uint64
-	idx int32
-}
-
 // seriesIndex is the series one collector's snapshot exports, sorted by
 // hash: how the cache finds a series another collector exports already.
+// Each series is one number: the upper bits of the hash of its identity
+// above its sample's index, which takes the low idxBits bits (the
+// index is kept for as long as the snapshot: a number rather than a
+// hash and an index halves it, and what a refresh allocates for it).
+// Series whose hashes share the upper bits are told apart by their
+// identity.
 type seriesIndex struct {
 	name    string
-	refs    []seriesRef
+	refs    []uint64
+	idxBits uint
 	samples []Sample
 }
 
+// seriesSum returns the hash of the identity of s, with h seeded with
+// seriesSeed.
+func seriesSum(h *maphash.Hash, s Sample) uint64 {
+	h.Reset()
+	_, _ = h.WriteString(s.Metric.Name)
+	for _, v := range s.LabelValues {
+		_ = h.WriteByte(0xff)
+		_, _ = h.WriteString(v)
+	}
+	return h.Sum64()
+}
+
+// indexBits returns how many bits the index of one of n samples takes.
+func indexBits(n int) uint { return uint(bits.Len(uint(n))) }
+
 // has reports whether the index holds the series of s, whose hash is sum.
 func (x *seriesIndex) has(sum uint64, s Sample) bool {
-	i, _ := slices.BinarySearchFunc(x.refs, sum, func(r seriesRef, t uint64) int { return cmp.Compare(r.sum, t) })
-	for ; i < len(x.refs) && x.refs[i].sum == sum; i++ {
-		if sameSeries(x.samples[x.refs[i].idx], s) {
+	mask := uint64(1)<<x.idxBits - 1
+	key := sum &^ mask
+	i, _ := slices.BinarySearch(x.refs, key)
+	for ; i < len(x.refs) && x.refs[i]&^mask == key; i++ {
+		if sameSeries(x.samples[x.refs[i]&mask], s) {
 			return true
 		}
 	}
@@ -133,7 +151,9 @@ func renderOwned(samples []Sample, others []*seriesIndex) (*exposition, []int32,
 		metrics  []*Metric // by family, in order of first sample
 		counts   []int32   // samples by family
 		fam      = make([]int32, len(samples))
-		refs     = make([]seriesRef, 0, len(samples))
+		idxBits  = indexBits(len(samples))
+		mask     = uint64(1)<<idxBits - 1
+		refs     = make([]uint64, 0, len(samples))
 		skipped  []int32
 		errIdx   = -1 // the first sample dropped with an error
 		firstErr error
@@ -165,38 +185,30 @@ func renderOwned(samples []Sample, others []*seriesIndex) (*exposition, []int32,
 			drop(i, fmt.Errorf("%s: %w", m.Name, err))
 			continue
 		}
-		h.Reset()
-		_, _ = h.WriteString(m.Name)
-		for _, v := range s.LabelValues {
-			_ = h.WriteByte(0xff)
-			_, _ = h.WriteString(v)
-		}
-		sum := h.Sum64()
+		sum := seriesSum(&h, s)
 		if owner := ownerOf(others, sum, s); owner != "" {
 			drop(i, fmt.Errorf("duplicate series %s%q: collector %s exports it already", m.Name, s.LabelValues, owner))
 			continue
 		}
-		refs = append(refs, seriesRef{sum, int32(i)})
+		refs = append(refs, sum&^mask|uint64(i))
 	}
 	// Sorted by hash (then by position), a series given twice is next
 	// to itself: the first keeps it. Sorting is cheaper than a map of
 	// every series, and the index keeps the sorted refs.
-	slices.SortFunc(refs, func(a, b seriesRef) int {
-		return cmp.Or(cmp.Compare(a.sum, b.sum), cmp.Compare(a.idx, b.idx))
-	})
+	slices.Sort(refs)
 	kept := refs[:0]
 	for run := 0; run < len(refs); {
 		end := run + 1
-		for end < len(refs) && refs[end].sum == refs[run].sum {
+		for end < len(refs) && refs[end]&^mask == refs[run]&^mask {
 			end++
 		}
 		first := len(kept)
 		for _, r := range refs[run:end] {
-			s := samples[r.idx]
+			s := samples[r&mask]
 			// Two series with one hash almost never happen: they
 			// are told apart by their whole identity.
-			if slices.ContainsFunc(kept[first:], func(k seriesRef) bool { return sameSeries(samples[k.idx], s) }) {
-				drop(int(r.idx), fmt.Errorf("duplicate series %s%q", s.Metric.Name, s.LabelValues))
+			if slices.ContainsFunc(kept[first:], func(k uint64) bool { return sameSeries(samples[k&mask], s) }) {
+				drop(int(r&mask), fmt.Errorf("duplicate series %s%q", s.Metric.Name, s.LabelValues))
 				continue
 			}
 			kept = append(kept, r)
@@ -290,7 +302,7 @@ func renderOwned(samples []Sample, others []*seriesIndex) (*exposition, []int32,
 		e.families[f] = family{metric: m, chunks: []chunk{c}}
 	}
 	slices.SortFunc(e.families, func(a, b family) int { return cmp.Compare(a.metric.Name, b.metric.Name) })
-	index := &seriesIndex{refs: slices.Clip(kept), samples: samples}
+	index := &seriesIndex{refs: slices.Clip(kept), idxBits: idxBits, samples: samples}
 	if firstErr != nil {
 		return e, skipped, index, fmt.Errorf("dropped %d invalid samples, first: %w", dropped, firstErr)
 	}
