@@ -76,8 +76,9 @@ func errorMessage(_ int, body []byte) string {
 
 // CopiesBody makes a page an exporter.BodyCopier, so that the client
 // reads each page into the buffer of the one before: the decoded page
-// keeps nothing of the body, its strings being copies (decoder.text, the
-// shape's keys) and its numbers parsed.
+// keeps nothing of the body, its strings being copies, in the arena or
+// of their own (decoder.text), or the shape's keys, and its numbers
+// parsed.
 func (*prunedPage) CopiesBody() {}
 
 var _ exporter.BodyCopier = (*prunedPage)(nil)
@@ -106,7 +107,8 @@ func (f *fetcher) fetch(ctx context.Context, rel string, page func(items []any))
 		items int
 		seen  = map[string]bool{}
 		// Each page is decoded into the last one's arena: page
-		// keeps the strings and numbers it reads, not the page.
+		// copies what it keeps of a page, which is valid until the
+		// next is decoded.
 		arena pageArena
 	)
 	for calls := 1; ; calls++ {
@@ -136,6 +138,8 @@ func (f *fetcher) fetch(ctx context.Context, rel string, page func(items []any))
 			if seen[c] {
 				return calls, fmt.Errorf("cursor %q repeated after %d items: %w", c, items, exporter.ErrBadResponse)
 			}
+			// Kept after the page: a copy, not the arena's.
+			c = strings.Clone(c)
 			seen[c] = true
 			q.Set(f.p.Param, c)
 			following = f.api.Base + rel + "?" + q.Encode()
@@ -210,6 +214,12 @@ func itemsOf(body any, p path) ([]any, error) {
 		return []any{x}, nil
 	case nil:
 		return nil, nil
+	}
+	// Named as encoding/json decodes it, not as the arena boxes it.
+	if s, ok := stringOf(v); ok {
+		v = s
+	} else if f, ok := numberOf(v); ok {
+		v = f
 	}
 	return nil, fmt.Errorf("items path holds a %T, not an array: %w", v, exporter.ErrBadResponse)
 }
