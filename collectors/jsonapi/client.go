@@ -93,6 +93,11 @@ type fetcher struct {
 	// shape is what a page is decoded to (see shape).
 	shape    *shape
 	maxPages int
+	// pageRead, if set, is called with the arena of the pages each time
+	// fetch is done with a page: before it requests the next, and when
+	// it returns. Tests overwrite the arena there, as the next page
+	// would, to show that nothing kept views it.
+	pageRead func(*pageArena)
 }
 
 // fetch requests every page of the resource at rel (a path joined to the
@@ -111,7 +116,13 @@ func (f *fetcher) fetch(ctx context.Context, rel string, page func(items []any))
 		// next is decoded.
 		arena pageArena
 	)
+	if f.pageRead != nil {
+		defer f.pageRead(&arena)
+	}
 	for calls := 1; ; calls++ {
+		if calls > 1 && f.pageRead != nil {
+			f.pageRead(&arena)
+		}
 		if calls > f.maxPages {
 			return calls - 1, fmt.Errorf("more than max_pages (%d) pages: %w", f.maxPages, exporter.ErrBadResponse)
 		}
