@@ -153,3 +153,19 @@ func BenchmarkPoll(b *testing.B) {
 	r.mu.Unlock()
 	b.ReportMetric(float64(live)/benchPartners, "live-B/item")
 }
+
+// BenchmarkDecodePage measures the decoding of one listing's page of 100
+// partners into the arena of the page before, as the fetch loop decodes
+// each page: what the decoder itself costs, without the client.
+func BenchmarkDecodePage(b *testing.B) {
+	s, _ := testShape(b, "data", "meta.next", "partner.handle", "short_url", "stats.clicks", "stats.orders")
+	body := partnersPage(0, 100)
+	pg := prunedPage{shape: s, arena: &pageArena{}}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if err := pg.DecodeBody(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package jsonapi
 
 import (
+	"fmt"
+	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/influencer-exporter/influencer_exporter/exporter"
@@ -38,4 +41,69 @@ func TestPagesReadIntoOneBuffer(t *testing.T) {
 		}
 		exportertest.CompareText(t, samples, want)
 	}
+}
+
+// poisonArena overwrites the bytes of the strings decoded into a, as the
+// next page decoded into it would.
+func poisonArena(a *pageArena) {
+	b := a.bytes[:cap(a.bytes)]
+	for i := range b {
+		b[i] = '#'
+	}
+}
+
+// TestNothingKeptViewsTheArena: the strings read from a page view its
+// arena, which the next page overwrites, so what the collector keeps of
+// a page must be copies. Here each page's arena is overwritten once the
+// collector is done with the page: the label values read from the
+// items (creators not in creator.map, links) and the cursors must come
+// out whole, on the first refresh, whose series are new, and on the
+// second, whose series share the first's label values.
+func TestNothingKeptViewsTheArena(t *testing.T) {
+	spring := []page{
+		{rows: []string{row("alice_ig", "1"), row("bob", "2")}},
+		{rows: []string{row("dan_tt", "3"), row("erin", "4")}},
+		{rows: []string{row("bob", "5")}},
+	}
+	summer := []page{{rows: []string{row("carol", "30")}}}
+	p := &pages{byCampaign: map[string][]page{"spring": spring, "summer": summer}}
+	env := exportertest.Build(t, config(exportertest.Serve(t, p), token, clicksOptions))
+	env.Instance(t, "aff").Collector.(*collector).f.pageRead = poisonArena
+	want := exportertest.MetricText(exporter.LinkClicks,
+		`influencer_link_clicks_total{campaign="spring",creator="alice",link="aff.example/alice_ig",provider="affnet"} 1`,
+		`influencer_link_clicks_total{campaign="spring",creator="bob",link="aff.example/bob",provider="affnet"} 7`,
+		`influencer_link_clicks_total{campaign="spring",creator="dan",link="aff.example/dan_tt",provider="affnet"} 3`,
+		`influencer_link_clicks_total{campaign="spring",creator="erin",link="aff.example/erin",provider="affnet"} 4`,
+		`influencer_link_clicks_total{campaign="summer",creator="carol",link="aff.example/carol",provider="affnet"} 30`)
+	for range 2 {
+		samples, err := env.Poll(t, "aff")
+		if err != nil {
+			t.Fatalf("poll: %v", err)
+		}
+		exportertest.CompareText(t, samples, want)
+	}
+	served := []string{"spring p1", "spring p2", "spring p3", "summer p1"}
+	if got := p.log(); !slices.Equal(got, slices.Concat(served, served)) {
+		t.Errorf("pages served %q, want %q twice", got, served)
+	}
+}
+
+// TestRepeatedCursorAfterItsPage: the cursors seen are kept to tell a
+// listing that goes round in circles, and a cursor that viewed its page's
+// arena would no longer be found once the arena is overwritten. The
+// second page's cursor lies elsewhere in the arena than the first's, so
+// that it does not write the first's bytes back.
+func TestRepeatedCursorAfterItsPage(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handle := "bob"
+		if r.URL.Query().Has("cursor") {
+			handle = "erin"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"data":[%s],"meta":{"next":"again"}}`, row(handle, "1"))
+	})
+	env := exportertest.Build(t, config(exportertest.Serve(t, h), token, clicksOptions))
+	env.Instance(t, "aff").Collector.(*collector).f.pageRead = poisonArena
+	samples, err := env.Poll(t, "aff")
+	exportertest.AssertFailed(t, samples, err, exporter.ErrBadResponse, token, `cursor "again" repeated after 2 items`)
 }

@@ -76,8 +76,9 @@ func errorMessage(_ int, body []byte) string {
 
 // CopiesBody makes a page an exporter.BodyCopier, so that the client
 // reads each page into the buffer of the one before: the decoded page
-// keeps nothing of the body, its strings being copies (decoder.text, the
-// shape's keys) and its numbers parsed.
+// keeps nothing of the body, its strings being copies, in the arena or
+// of their own (decoder.text), or the shape's keys, and its numbers
+// parsed.
 func (*prunedPage) CopiesBody() {}
 
 var _ exporter.BodyCopier = (*prunedPage)(nil)
@@ -92,6 +93,11 @@ type fetcher struct {
 	// shape is what a page is decoded to (see shape).
 	shape    *shape
 	maxPages int
+	// pageRead, if set, is called with the arena of the pages each time
+	// fetch is done with a page: before it requests the next, and when
+	// it returns. Tests overwrite the arena there, as the next page
+	// would, to show that nothing kept views it.
+	pageRead func(*pageArena)
 }
 
 // fetch requests every page of the resource at rel (a path joined to the
@@ -106,10 +112,17 @@ func (f *fetcher) fetch(ctx context.Context, rel string, page func(items []any))
 		items int
 		seen  = map[string]bool{}
 		// Each page is decoded into the last one's arena: page
-		// keeps the strings and numbers it reads, not the page.
+		// copies what it keeps of a page, which is valid until the
+		// next is decoded.
 		arena pageArena
 	)
+	if f.pageRead != nil {
+		defer f.pageRead(&arena)
+	}
 	for calls := 1; ; calls++ {
+		if calls > 1 && f.pageRead != nil {
+			f.pageRead(&arena)
+		}
 		if calls > f.maxPages {
 			return calls - 1, fmt.Errorf("more than max_pages (%d) pages: %w", f.maxPages, exporter.ErrBadResponse)
 		}
@@ -136,6 +149,8 @@ func (f *fetcher) fetch(ctx context.Context, rel string, page func(items []any))
 			if seen[c] {
 				return calls, fmt.Errorf("cursor %q repeated after %d items: %w", c, items, exporter.ErrBadResponse)
 			}
+			// Kept after the page: a copy, not the arena's.
+			c = strings.Clone(c)
 			seen[c] = true
 			q.Set(f.p.Param, c)
 			following = f.api.Base + rel + "?" + q.Encode()
@@ -210,6 +225,12 @@ func itemsOf(body any, p path) ([]any, error) {
 		return []any{x}, nil
 	case nil:
 		return nil, nil
+	}
+	// Named as encoding/json decodes it, not as the arena boxes it.
+	if s, ok := stringOf(v); ok {
+		v = s
+	} else if f, ok := numberOf(v); ok {
+		v = f
 	}
 	return nil, fmt.Errorf("items path holds a %T, not an array: %w", v, exporter.ErrBadResponse)
 }

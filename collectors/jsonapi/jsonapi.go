@@ -887,8 +887,9 @@ func slotsFor(n int) int {
 }
 
 // add adds value to the series of metric and labels, or adds the series.
-// A new series gets a copy of labels if copyLabels is set, else labels
-// itself.
+// A new series gets a copy of labels, strings and all, if copyLabels is
+// set (labels read from a page view its arena, which the next page
+// overwrites), else labels itself.
 func (s *seriesSet) add(metric *exporter.Metric, labels []string, value float64, copyLabels bool) {
 	h := s.hash(metric, labels)
 	j := s.find(h, metric, labels)
@@ -905,7 +906,10 @@ func (s *seriesSet) add(metric *exporter.Metric, labels []string, value float64,
 			if had, ok := s.prev.labels(h, metric, labels); ok {
 				s.lastCopy = had
 			} else {
-				s.lastCopy = slices.Clone(labels)
+				s.lastCopy = make([]string, len(labels))
+				for i, l := range labels {
+					s.lastCopy[i] = strings.Clone(l)
+				}
 			}
 		}
 		labels = s.lastCopy

@@ -90,19 +90,22 @@ func (p path) get(v any) (any, bool) {
 }
 
 // scalar returns a string or number at p as text; ok is false for an
-// absent value, null, an object or an array.
+// absent value, null, an object or an array. A string decoded into a
+// page's arena is valid until the arena's next page: one kept longer
+// must be copied.
 func (p path) scalar(v any) (string, bool) {
 	v, ok := p.get(v)
 	if !ok {
 		return "", false
 	}
-	switch x := v.(type) {
-	case string:
-		return x, true
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64), true
-	case bool:
-		return strconv.FormatBool(x), true
+	if s, ok := stringOf(v); ok {
+		return s, true
+	}
+	if f, ok := numberOf(v); ok {
+		return strconv.FormatFloat(f, 'f', -1, 64), true
+	}
+	if b, ok := v.(bool); ok {
+		return strconv.FormatBool(b), true
 	}
 	return "", false
 }
@@ -113,15 +116,17 @@ func (p path) number(v any) (float64, error) {
 	if !ok {
 		return 0, fmt.Errorf("no value")
 	}
-	switch x := v.(type) {
-	case float64:
-		return x, nil
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+	if f, ok := numberOf(v); ok {
+		return f, nil
+	}
+	if s, ok := stringOf(v); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil {
-			return 0, fmt.Errorf("%q is not a number", x)
+			return 0, fmt.Errorf("%q is not a number", s)
 		}
 		return f, nil
+	}
+	switch v.(type) {
 	case nil:
 		return 0, fmt.Errorf("null")
 	case map[string]any, object, *object:
@@ -130,4 +135,28 @@ func (p path) number(v any) (float64, error) {
 		return 0, fmt.Errorf("an array is not a number")
 	}
 	return 0, fmt.Errorf("a %T is not a number", v)
+}
+
+// stringOf returns the string v holds: a string, or a *string into a
+// page's arena (see pageArena).
+func stringOf(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case *string:
+		return *x, true
+	}
+	return "", false
+}
+
+// numberOf returns the number v holds: a float64, or a *float64 into a
+// page's arena.
+func numberOf(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case *float64:
+		return *x, true
+	}
+	return 0, false
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"unsafe"
 )
 
 // A shape is the part of a page the collector reads: the configured paths
@@ -20,7 +21,8 @@ import (
 // []any, numbers as float64, strings, booleans and nil), an object on the
 // way to one as an object of the members read (a map took most of the
 // garbage of a refresh), an array on the way as []any of its length, its
-// unread elements nil.
+// unread elements nil. Decoded into an arena, a string is a *string and a
+// number a *float64 instead (see pageArena): path's readers take both.
 // The one difference: a number out of float64's range where no path
 // leads is skipped, as encoding/json skips it when decoding into a
 // struct, rather than failing the page.
@@ -160,9 +162,9 @@ func (s *shape) compile() *shape {
 // body with DecodeBody instead of encoding/json.
 type prunedPage struct {
 	shape *shape
-	// arena, if set, holds the page's objects and arrays (see
-	// pageArena): decoding the page overwrites the last page decoded
-	// into it.
+	// arena, if set, holds the page's objects, arrays, strings and
+	// numbers (see pageArena): decoding the page overwrites the last
+	// page decoded into it, strings read from that page included.
 	arena *pageArena
 	v     any
 }
@@ -178,27 +180,42 @@ func (p *prunedPage) DecodeBody(data []byte) error {
 	return nil
 }
 
-// A pageArena holds the objects and arrays of a decoded page in slabs
-// that the next page of a listing reuses: at 300,000 series a refresh
-// decodes 1,000 pages of 100 items, each item an object or three on the
-// way to its values, and those objects and the interfaces they were
-// boxed in were a quarter of what a refresh allocated. Allocating less
-// during a refresh starts fewer garbage collector cycles beside the
-// scrapes served meanwhile.
+// A pageArena holds a decoded page in slabs that the next page of a
+// listing reuses: at 300,000 series a refresh decodes 1,000 pages of 100
+// items, each item an object or three on the way to its values and a
+// few strings and numbers, and allocating each of those, and the
+// interface it was boxed in, was most of what a refresh allocated.
+// Allocating less during a refresh starts fewer garbage collector cycles
+// beside the scrapes served meanwhile.
 //
 // An object on the way is then a *object, pointing into the arena (a
 // pointer goes into an interface without an allocation), and an array's
-// elements are copied into the arena once it ends. The values read whole
-// (strings, numbers, and objects and arrays read whole) are allocated as
-// before: they are what a collector keeps. So a page decoded into an
-// arena is valid until the next page is decoded into it, and what is
-// kept from it is copied out first: the fetch loop hands each page's
-// items to the mapping, which keeps strings and numbers, before it asks
-// for the next page. The nil arena allocates everything, as before.
+// elements are copied into the arena once it ends. A string's bytes are
+// copied into the arena's bytes, never left in the body, whose buffer
+// the client reads the next response into; the string views them and
+// goes into an interface as a *string into the arena, a number as a
+// *float64. Nearly every string read is dropped at once: the series it
+// labels was there the refresh before, and keeps the label values it
+// had. Objects and arrays read whole are still allocated maps and []any,
+// their keys, strings and numbers the arena's like any other: a path
+// that leads to one reads no value (number and scalar refuse it), so
+// they are rare, and nothing keeps them.
+//
+// So a page decoded into an arena, and every string read from it, is
+// valid until the next page is decoded into it; whoever keeps a string
+// beyond copies it first. The fetch loop hands each page's items to the
+// mapping, which copies the label values of the series it has not seen
+// before (seriesSet.add) and reads its numbers out as float64, and
+// copies the cursor it keeps, before it asks for the next page. The nil
+// arena allocates everything, as encoding/json does.
 type pageArena struct {
 	members []member
 	objects []object
 	anys    []any
+	strings []string
+	numbers []float64
+	// bytes holds the strings' bytes.
+	bytes []byte
 	// stack holds the elements of the arrays being decoded, innermost
 	// last.
 	stack []any
@@ -207,8 +224,9 @@ type pageArena struct {
 // minSlab is the smallest slab an arena allocates, in elements.
 const minSlab = 64
 
-// reset makes the arena's slabs free for the next page. The last
-// page's slots are cleared so that it keeps nothing alive.
+// reset makes the arena's slabs free for the next page: the last page's
+// strings are overwritten by the next one's. The last page's slots are
+// cleared so that it keeps nothing alive.
 func (a *pageArena) reset() {
 	if a == nil {
 		return
@@ -216,29 +234,45 @@ func (a *pageArena) reset() {
 	clear(a.members)
 	clear(a.objects)
 	clear(a.anys)
+	clear(a.strings)
 	clear(a.stack)
 	a.members, a.objects, a.anys, a.stack = a.members[:0], a.objects[:0], a.anys[:0], a.stack[:0]
+	a.strings, a.numbers, a.bytes = a.strings[:0], a.numbers[:0], a.bytes[:0]
 }
 
-// object returns an empty object with room for n members. A slab too
-// small is replaced by a larger one; the objects already in the old one
-// keep it.
-func (a *pageArena) object(n int) object {
-	if len(a.members)+n > cap(a.members) {
-		a.members = make([]member, 0, max(2*cap(a.members), n, minSlab))
+// room makes room for n more elements in the slab *s. A slab too small
+// is replaced by a larger one; what was taken from the old one keeps it.
+func room[T any](s *[]T, n int) {
+	if len(*s)+n > cap(*s) {
+		*s = make([]T, 0, max(2*cap(*s), n, minSlab))
 	}
+}
+
+// keep returns v, kept in the slab *s, as a value for an interface.
+func keep[T any](s *[]T, v T) *T {
+	room(s, 1)
+	*s = append(*s, v)
+	return &(*s)[len(*s)-1]
+}
+
+// object returns an empty object with room for n members.
+func (a *pageArena) object(n int) object {
+	room(&a.members, n)
 	i := len(a.members)
 	a.members = a.members[:i+n]
 	return a.members[i : i : i+n]
 }
 
-// box returns o, kept in the arena, as a value for an interface.
-func (a *pageArena) box(o object) *object {
-	if len(a.objects) == cap(a.objects) {
-		a.objects = make([]object, 0, max(2*cap(a.objects), minSlab))
+// text returns raw copied into the arena, as a string that views the
+// copy.
+func (a *pageArena) text(raw []byte) string {
+	if len(raw) == 0 {
+		return ""
 	}
-	a.objects = append(a.objects, o)
-	return &a.objects[len(a.objects)-1]
+	room(&a.bytes, len(raw))
+	i := len(a.bytes)
+	a.bytes = append(a.bytes, raw...)
+	return unsafe.String(&a.bytes[i], len(raw))
 }
 
 // array returns the elements stacked from mark on, copied into the
@@ -249,9 +283,7 @@ func (a *pageArena) array(mark int) []any {
 		a.stack = a.stack[:mark]
 		return []any{}
 	}
-	if len(a.anys)+n > cap(a.anys) {
-		a.anys = make([]any, 0, max(2*cap(a.anys), n, minSlab))
-	}
+	room(&a.anys, n)
 	i := len(a.anys)
 	a.anys = append(a.anys, a.stack[mark:]...)
 	clear(a.stack[mark:])
@@ -339,7 +371,11 @@ func (d *decoder) value(s *shape) (any, error) {
 		if err != nil || s == nil {
 			return nil, err
 		}
-		return d.text(start, plain)
+		t, err := d.text(start, plain)
+		if err != nil || d.arena == nil {
+			return t, err
+		}
+		return keep(&d.arena.strings, t), nil
 	case c == '-' || c >= '0' && c <= '9':
 		start := d.pos
 		if err := d.number(); err != nil || s == nil {
@@ -350,7 +386,10 @@ func (d *decoder) value(s *shape) (any, error) {
 			// encoding/json's text for a number out of range.
 			return nil, fmt.Errorf("cannot unmarshal number %s into Go value of type float64", d.data[start:d.pos])
 		}
-		return f, nil
+		if d.arena == nil {
+			return f, nil
+		}
+		return keep(&d.arena.numbers, f), nil
 	case c == 't':
 		return true, d.literal("true")
 	case c == 'f':
@@ -427,14 +466,12 @@ func (d *decoder) object(s *shape) (any, error) {
 		if s != nil {
 			raw := d.data[start+1 : d.pos-1]
 			switch {
-			case s.whole && plain:
-				key, child = string(raw), s
 			case s.whole:
-				k, err := d.text(start, false)
+				k, err := d.text(start, plain)
 				if err != nil {
 					return nil, err
 				}
-				key, child = k.(string), s
+				key, child = k, s
 			case plain:
 				// The shape's key: no copy of the page's.
 				if c, ok := s.keys[string(raw)]; ok {
@@ -445,8 +482,9 @@ func (d *decoder) object(s *shape) (any, error) {
 				if err != nil {
 					return nil, err
 				}
-				key = k.(string)
-				child = s.keys[key]
+				if c, ok := s.keys[k]; ok {
+					key, child = c.name, c
+				}
 			}
 		}
 		d.space()
@@ -483,7 +521,7 @@ func (d *decoder) objectValue(m map[string]any, obj object, s *shape) any {
 	case s.whole:
 		return m
 	case d.arena != nil:
-		return d.arena.box(obj)
+		return keep(&d.arena.objects, obj)
 	}
 	return obj
 }
@@ -624,17 +662,22 @@ func isHex(c byte) bool {
 
 // text returns the value of the string checked from start to pos:
 // escapes and UTF-8 are left to encoding/json, so that both give the
-// same string. It is a copy: the body's buffer is reused for the next
-// page (prunedPage is an exporter.BodyCopier), and the strings read are
-// what the collector keeps.
-func (d *decoder) text(start int, plain bool) (any, error) {
+// same string. It never views the body, whose buffer is reused for the
+// next page (prunedPage is an exporter.BodyCopier): a plain string views
+// its copy in the arena, valid until the arena's next page (see
+// pageArena), or, without an arena, is a copy of its own; encoding/json
+// allocates the others.
+func (d *decoder) text(start int, plain bool) (string, error) {
 	raw := d.data[start:d.pos]
 	if plain {
+		if d.arena != nil {
+			return d.arena.text(raw[1 : len(raw)-1]), nil
+		}
 		return string(raw[1 : len(raw)-1]), nil
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, err
+		return "", err
 	}
 	return s, nil
 }
