@@ -906,10 +906,18 @@ func (s *seriesSet) add(metric *exporter.Metric, labels []string, value float64,
 			if had, ok := s.prev.labels(h, metric, labels); ok {
 				s.lastCopy = had
 			} else {
-				s.lastCopy = make([]string, len(labels))
+				// A value the last copy holds at the same place
+				// (the campaign and provider of the items before)
+				// is shared, not copied again.
+				fresh := make([]string, len(labels))
 				for i, l := range labels {
-					s.lastCopy[i] = strings.Clone(l)
+					if i < len(s.lastCopy) && s.lastCopy[i] == l {
+						fresh[i] = s.lastCopy[i]
+					} else {
+						fresh[i] = strings.Clone(l)
+					}
 				}
+				s.lastCopy = fresh
 			}
 		}
 		labels = s.lastCopy
