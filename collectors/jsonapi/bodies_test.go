@@ -107,3 +107,33 @@ func TestRepeatedCursorAfterItsPage(t *testing.T) {
 	samples, err := env.Poll(t, "aff")
 	exportertest.AssertFailed(t, samples, err, exporter.ErrBadResponse, token, `cursor "again" repeated after 2 items`)
 }
+
+// TestSeriesTablesReused: a refresh's series table is the one a refresh
+// before it replaced, cleared, when the sizes agree; here two targets of
+// one size share three tables however many refreshes run, and every
+// refresh's values are those of its own items.
+func TestSeriesTablesReused(t *testing.T) {
+	spring := []page{{rows: []string{row("alice_ig", "1"), row("bob", "2")}}}
+	summer := []page{{rows: []string{row("carol", "30")}}}
+	p := &pages{byCampaign: map[string][]page{"spring": spring, "summer": summer}}
+	env := exportertest.Build(t, config(exportertest.Serve(t, p), token, clicksOptions))
+	c := env.Instance(t, "aff").Collector.(*collector)
+	want := exportertest.MetricText(exporter.LinkClicks,
+		`influencer_link_clicks_total{campaign="spring",creator="alice",link="aff.example/alice_ig",provider="affnet"} 1`,
+		`influencer_link_clicks_total{campaign="spring",creator="bob",link="aff.example/bob",provider="affnet"} 2`,
+		`influencer_link_clicks_total{campaign="summer",creator="carol",link="aff.example/carol",provider="affnet"} 30`)
+	tables := map[*uint64]bool{}
+	for range 5 {
+		samples, err := env.Poll(t, "aff")
+		if err != nil {
+			t.Fatalf("poll: %v", err)
+		}
+		exportertest.CompareText(t, samples, want)
+		for _, s := range c.lastSeries {
+			tables[&s.slots[0]] = true
+		}
+	}
+	if len(tables) != 3 {
+		t.Errorf("%d series tables over 5 refreshes of 2 targets, want 3", len(tables))
+	}
+}
