@@ -402,7 +402,7 @@ func BenchmarkParseConfig(b *testing.B) {
 // set against the refresh's samples, a tenth of them skipped and carried
 // over from the previous snapshot.
 func BenchmarkCoverage(b *testing.B) {
-	for _, n := range []int{2000, 20000} {
+	for _, n := range []int{2000, 20000, 200000} {
 		samples := benchSamples(n)
 		var expected []Object
 		errs := map[string]*ObjectError{}

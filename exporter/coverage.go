@@ -269,54 +269,131 @@ func plainLinkID(id string) bool {
 	return slash > 0 && slash < len(id)-1
 }
 
-// objectIndex numbers object keys in the order they are added. It is a
-// map from key to number that hashes one string of each key, its id (else
-// its creator, else its kind) rather than all four: most of coverage's
-// time goes to looking up the object of each sample.
-type objectIndex struct {
-	first map[string]int32 // the last key added of each hashed string
-	keys  []objectKey
-	next  []int32 // the key added before with the same hashed string, or -1
+// objectSet is the set of objects coverage is worked out over, found by
+// key in an open-addressing table. It copies no object: a slot holds the
+// number of the object where it was first listed (the expected objects,
+// then the object errors, then the samples, numbered in that order), and
+// a probe that meets the same hash tag takes that object from where it is
+// to compare keys. It takes 8 bytes a slot, the object's state included,
+// 11 to 21 bytes an object, where a map and a copy of each key took about
+// 100: built anew after each refresh of hundreds of thousands of objects,
+// that was garbage enough to start garbage collector cycles while scrapes
+// were served.
+type objectSet struct {
+	expected []Object
+	listed   []*ObjectError
+	samples  []Sample
+	objs     sampleObjects
+	seed     maphash.Seed
+	// slots hold 1 + the number of an object in the lower 32 bits, 0
+	// when free, its state in the next 2 bits and the upper bits of
+	// the hash of its key above them (its tag); their number is a power
+	// of two, kept above 4/3 of the objects.
+	slots []uint64
+	n     int
 }
 
-func newObjectIndex(n int) *objectIndex {
-	return &objectIndex{first: make(map[string]int32, n), keys: make([]objectKey, 0, n), next: make([]int32, 0, n)}
-}
+const (
+	slotStateShift = 32
+	slotTagShift   = 34
+)
 
-func (k objectKey) hashed() string {
-	switch {
-	case k.id != "":
-		return k.id
-	case k.creator != "":
-		return k.creator
+// newObjectSet returns a set with room for n objects, of expected, of
+// the object errors the caller appends to listed before adding any
+// sample's object, and of samples.
+func newObjectSet(n int, expected []Object, samples []Sample) *objectSet {
+	size := 8
+	for size*3 < n*4 {
+		size *= 2
 	}
-	return k.kind
+	return &objectSet{expected: expected, samples: samples, seed: maphash.MakeSeed(), slots: make([]uint64, size)}
 }
 
-// find returns the number of k, -1 if it was not added.
-func (x *objectIndex) find(k objectKey) int {
-	i, ok := x.first[k.hashed()]
-	if !ok {
-		return -1
+// object returns object number i.
+func (s *objectSet) object(i int) Object {
+	if i < len(s.expected) {
+		return s.expected[i]
 	}
-	for ; i >= 0; i = x.next[i] {
-		if x.keys[i] == k {
-			return int(i)
+	if i -= len(s.expected); i < len(s.listed) {
+		return s.listed[i].Object
+	}
+	o, _ := s.objs.of(s.samples[i-len(s.listed)])
+	return o
+}
+
+func (s *objectSet) hash(k objectKey) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	// The NUL between fields keeps ("a", "bc") and ("ab", "c") apart:
+	// only a key kept whole in kind holds one.
+	_, _ = h.WriteString(k.kind)
+	_ = h.WriteByte(0)
+	_, _ = h.WriteString(k.campaign)
+	_ = h.WriteByte(0)
+	_, _ = h.WriteString(k.creator)
+	_ = h.WriteByte(0)
+	_, _ = h.WriteString(k.id)
+	return h.Sum64()
+}
+
+// find returns the slot of o, or the free slot where it goes, and the
+// hash and key of o.
+func (s *objectSet) find(o Object) (int, uint64, objectKey) {
+	k := o.objectKey()
+	h := s.hash(k)
+	return s.probe(o, k, h), h, k
+}
+
+// probe returns the slot of o, whose key is k and hash h, or the free
+// slot where it goes. The object in a slot is the same as o far more
+// often than its key is merely equal, so that is tried first.
+func (s *objectSet) probe(o Object, k objectKey, h uint64) int {
+	mask, tag := uint64(len(s.slots)-1), h>>slotTagShift
+	for j := h & mask; ; j = (j + 1) & mask {
+		slot := s.slots[j]
+		if slot == 0 {
+			return int(j)
+		}
+		if slot>>slotTagShift == tag {
+			if had := s.object(int(uint32(slot)) - 1); had == o || had.objectKey() == k {
+				return int(j)
+			}
 		}
 	}
-	return -1
 }
 
-// add numbers k, which find does not know yet.
-func (x *objectIndex) add(k objectKey) {
-	h, n := k.hashed(), int32(len(x.keys))
-	prev, ok := x.first[h]
-	if !ok {
-		prev = -1
+// add puts object number i, of hash h, in state st into the free slot j.
+func (s *objectSet) add(j int, h uint64, i int, st uint8) {
+	s.slots[j] = h>>slotTagShift<<slotTagShift | uint64(st)<<slotStateShift | uint64(i+1)
+	if s.n++; s.n*4 > len(s.slots)*3 {
+		s.grow()
 	}
-	x.first[h] = n
-	x.keys = append(x.keys, k)
-	x.next = append(x.next, prev)
+}
+
+// grow doubles the slots and places every object again.
+func (s *objectSet) grow() {
+	old := s.slots
+	s.slots = make([]uint64, 2*len(old))
+	mask := uint64(len(s.slots) - 1)
+	for _, slot := range old {
+		if slot == 0 {
+			continue
+		}
+		h := s.hash(s.object(int(uint32(slot)) - 1).objectKey())
+		j := h & mask
+		for s.slots[j] != 0 {
+			j = (j + 1) & mask
+		}
+		s.slots[j] = h>>slotTagShift<<slotTagShift | slot&(1<<slotTagShift-1)
+	}
+}
+
+// slotState returns the state of the object in slot.
+func slotState(slot uint64) uint8 { return uint8(slot>>slotStateShift) & 3 }
+
+// setState sets the state of the object in slot j.
+func (s *objectSet) setState(j int, st uint8) {
+	s.slots[j] = s.slots[j]&^(3<<slotStateShift) | uint64(st)<<slotStateShift
 }
 
 // sampleObjects finds the objects of samples, looking up where each
@@ -333,17 +410,16 @@ type metricObject struct {
 	campaign, creator, id int    // label positions, -1 if the metric lacks the label
 }
 
-// of returns the object s is about and its key, as sampleObject does.
-func (m *sampleObjects) of(s Sample) (Object, objectKey, bool) {
+// of returns the object s is about, as sampleObject does.
+func (m *sampleObjects) of(s Sample) (Object, bool) {
 	if s.Metric == nil {
-		return Object{}, objectKey{}, false
+		return Object{}, false
 	}
 	mo := m.find(s.Metric)
 	if mo.kind == "" {
-		return Object{}, objectKey{}, false
+		return Object{}, false
 	}
-	o := Object{Kind: mo.kind, Campaign: label(s, mo.campaign), Creator: label(s, mo.creator), ID: label(s, mo.id)}
-	return o, o.objectKey(), true
+	return Object{Kind: mo.kind, Campaign: label(s, mo.campaign), Creator: label(s, mo.creator), ID: label(s, mo.id)}, true
 }
 
 // find returns what is known of metric, learning it on first sight. A
@@ -457,107 +533,133 @@ const (
 // objects there may be (the last refresh's count): what is built for them
 // is made that large at once, not grown.
 func inferCoverage(expected []Object, samples []Sample, errs map[string]*ObjectError, hint int) coverage {
-	var errOf map[objectKey]*ObjectError
-	if len(errs) > 0 {
-		errOf = make(map[objectKey]*ObjectError, len(errs))
-		for _, oe := range errs {
-			errOf[oe.objectKey()] = oe
-		}
-	}
-	// index numbers each object's key; state is its state, and from
-	// where it was first listed: expected[from], or the errs' object
-	// -from-1 (listed is errs' objects, in the order met).
-	n := max(hint, len(expected)+len(errs))
-	index := newObjectIndex(n)
-	var (
-		state  = make([]uint8, 0, n)
-		from   = make([]int32, 0, n)
-		listed []Object
-	)
-	add := func(o Object, src int32) {
-		k := o.objectKey()
-		if index.find(k) >= 0 {
-			return
-		}
-		index.add(k)
-		st := stateNone
-		if oe, ok := errOf[k]; ok {
-			st = stateMissing
-			if oe.Skipped {
-				st = stateSkipped
-			}
-		}
-		state, from = append(state, st), append(from, src)
-	}
+	set := newObjectSet(max(hint, len(expected)+len(errs)), expected, samples)
+	set.listed = make([]*ObjectError, 0, len(errs))
 	for i, o := range expected {
-		add(o, int32(i))
+		if j, h, _ := set.find(o); set.slots[j] == 0 {
+			set.add(j, h, i, stateNone)
+		}
 	}
+	// errOf pairs 1 + the number of each expected object that has an
+	// object error, in the upper 32 bits, with the error's place in
+	// listed.
+	errOf := make([]uint64, 0, len(errs))
 	for _, oe := range errs {
-		listed = append(listed, oe.Object)
-		add(oe.Object, -int32(len(listed)))
+		set.listed = append(set.listed, oe)
+		st := stateMissing
+		if oe.Skipped {
+			st = stateSkipped
+		}
+		j, h, _ := set.find(oe.Object)
+		switch slot := set.slots[j]; {
+		case slot == 0:
+			set.add(j, h, len(expected)+len(set.listed)-1, st)
+		case slotState(slot) == stateNone:
+			set.setState(j, st)
+			errOf = append(errOf, slot<<32|uint64(len(set.listed)-1))
+		}
 	}
-	var objs sampleObjects
-	for _, s := range samples {
-		_, k, ok := objs.of(s)
-		if !ok {
+	// exported counts the exported objects by the kind of their key.
+	exported := map[string]int{}
+	var last Object
+	for i, s := range samples {
+		o, ok := set.objs.of(s)
+		// Samples of one object usually come one after another: a
+		// sample of the object before has nothing to change.
+		if !ok || o == last {
 			continue
 		}
-		if i := index.find(k); i >= 0 {
-			if state[i] == stateNone {
-				state[i] = stateExported
-			}
+		last = o
+		j, h, k := set.find(o)
+		switch slot := set.slots[j]; {
+		case slot == 0:
+			set.add(j, h, len(expected)+len(set.listed)+i, stateExported)
+		case slotState(slot) == stateNone:
+			set.setState(j, stateExported)
+		default:
 			continue
 		}
-		index.add(k)
-		state, from = append(state, stateExported), append(from, 0)
+		exported[k.kind]++
 	}
 	cov := coverage{counts: map[[2]string]int{}}
-	names := [...]string{stateNone: StateMissing, stateExported: StateExported, stateMissing: StateMissing, stateSkipped: StateSkipped}
-	for i, k := range index.keys {
-		if _, ok := cov.counts[[2]string{k.kind, StateExported}]; !ok {
+	count := func(kind, state string, n int) {
+		if _, ok := cov.counts[[2]string{kind, StateExported}]; !ok {
 			for _, st := range States {
-				cov.counts[[2]string{k.kind, st}] = 0
+				cov.counts[[2]string{kind, st}] = 0
 			}
 		}
-		cov.counts[[2]string{k.kind, names[state[i]]}]++
-		if state[i] == stateExported {
-			continue
+		cov.counts[[2]string{kind, state}] += n
+	}
+	gaps := set.n
+	for kind, n := range exported {
+		count(kind, StateExported, n)
+		gaps -= n
+	}
+	if gaps == 0 {
+		return cov
+	}
+	// The gaps, each as 1 + the number of its object and its state,
+	// sorted into the order their objects were listed, so that objects
+	// sortStatuses ranks the same stay in that order.
+	order := make([]uint64, 0, gaps)
+	for _, slot := range set.slots {
+		if slot != 0 && slotState(slot) != stateExported {
+			order = append(order, uint64(uint32(slot))<<2|uint64(slotState(slot)))
 		}
-		o := listedObject(expected, listed, from[i])
-		st := ObjectStatus{Object: o, State: names[state[i]], Reason: "not in the provider's answer"}
-		if oe, ok := errOf[k]; ok {
+	}
+	slices.Sort(order)
+	slices.Sort(errOf)
+	names := [...]string{stateNone: StateMissing, stateExported: StateExported, stateMissing: StateMissing, stateSkipped: StateSkipped}
+	cov.gaps = make([]ObjectStatus, 0, len(order))
+	for _, g := range order {
+		i, state := int(g>>2)-1, uint8(g&3)
+		st := ObjectStatus{Object: set.object(i), State: names[state], Reason: "not in the provider's answer"}
+		if state != stateNone {
+			var oe *ObjectError
+			if i >= len(expected) {
+				oe = set.listed[i-len(expected)]
+			} else {
+				oe, errOf = set.listed[uint32(errOf[0])], errOf[1:]
+			}
 			st.Reason = oe.Err.Error()
 		}
+		count(st.objectKey().kind, st.State, 1)
 		cov.gaps = append(cov.gaps, st)
 	}
 	sortStatuses(cov.gaps)
 	return cov
 }
 
-// listedObject returns the object inferCoverage numbered from.
-func listedObject(expected, listed []Object, from int32) Object {
-	if from >= 0 {
-		return expected[from]
-	}
-	return listed[-from-1]
-}
-
 // carryOver returns prev's samples of the skipped objects that samples
 // does not already carry: a skipped object keeps its previous values.
 func carryOver(prev, samples []Sample, errs map[string]*ObjectError) []Sample {
-	skipped := newObjectIndex(0)
+	skipped := newObjectSet(len(errs), nil, nil)
 	for _, oe := range errs {
-		if k := oe.objectKey(); oe.Skipped && skipped.find(k) < 0 {
-			skipped.add(k)
+		if !oe.Skipped {
+			continue
+		}
+		if j, h, _ := skipped.find(oe.Object); skipped.slots[j] == 0 {
+			skipped.listed = append(skipped.listed, oe)
+			skipped.add(j, h, len(skipped.listed)-1, stateSkipped)
 		}
 	}
-	if len(skipped.keys) == 0 {
+	if skipped.n == 0 {
 		return samples
 	}
 	var carry []int
 	var objs sampleObjects
+	var last Object
+	lastSkipped := false
 	for i, s := range prev {
-		if _, k, ok := objs.of(s); ok && skipped.find(k) >= 0 {
+		o, ok := objs.of(s)
+		if !ok {
+			continue
+		}
+		if o != last {
+			j, _, _ := skipped.find(o)
+			last, lastSkipped = o, skipped.slots[j] != 0
+		}
+		if lastSkipped {
 			carry = append(carry, i)
 		}
 	}

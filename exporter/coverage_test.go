@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -401,5 +403,255 @@ func TestInferCoverageMatchesKeys(t *testing.T) {
 	wantStates := "link/fk.io/b=skipped post/p1=missing post/p9=missing link=2 code=1 site=1"
 	if g := strings.Join(states, " "); g != wantStates {
 		t.Errorf("coverage:\n got %s\nwant %s", g, wantStates)
+	}
+}
+
+// objectSet tells objects apart by key even when every probe meets the
+// same hash tag: objects whose keys are equal (a link in another case, a
+// root link with a slash, a site of another id) find the slot of the first, the others the next
+// free one, past the end of the slots and back to the start.
+func TestObjectSetSameHash(t *testing.T) {
+	objs := []Object{
+		{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: "fk.io/a"},
+		{Kind: KindLink, Campaign: "spring", Creator: "alice\x00fk.io/a"},
+		{Kind: KindProbe, Campaign: "spring", Creator: "alice", ID: "short.gy"},
+		{Kind: KindSite, Campaign: "spring", Creator: "alice", ID: "shop.example"},
+		{Kind: KindLink, Campaign: "spring\x00alice", Creator: "", ID: "fk.io/a"},
+		{Kind: KindCode, Campaign: "spring", Creator: "alice", ID: "a\x00b"},
+	}
+	same := []Object{
+		{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: "FK.io/a"},
+		{Kind: KindLink, Campaign: "spring", Creator: "alice\x00fk.io/a"},
+		{Kind: KindProbe, Campaign: "spring", Creator: "alice", ID: " SHORT.gy/"},
+		{Kind: KindSite, Campaign: "spring", Creator: "alice", ID: "other.example"},
+		{Kind: KindLink, Campaign: "spring\x00alice", Creator: "", ID: "FK.io/a"},
+		{Kind: KindCode, Campaign: "spring", Creator: "alice", ID: "a\x00b"},
+	}
+	others := []Object{
+		{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: "fk.io/A"},
+		{Kind: KindProbe, Campaign: "spring", Creator: "alice", ID: "short.gy/x"},
+		{Kind: KindLink, Campaign: "spring\x00alice\x00fk.io/a"},
+		{Kind: KindCode, Campaign: "spring", Creator: "alice", ID: "fk.io/a"},
+		{Kind: KindSite, Campaign: "spring", Creator: "bruno", ID: "shop.example"},
+		{Kind: KindCode, Campaign: "spring", Creator: "alice", ID: "A\x00b"},
+	}
+	set := newObjectSet(len(objs), objs, nil)
+	const h = 13 // every object starts at slot 5 of 8
+	for i, o := range objs {
+		j := set.probe(o, o.objectKey(), h)
+		if set.slots[j] != 0 {
+			t.Fatalf("%q found in slot %d before it was added", o, j)
+		}
+		if want := (5 + i) % len(set.slots); j != want {
+			t.Errorf("%q goes to slot %d, want %d", o, j, want)
+		}
+		set.add(j, h, i, stateMissing)
+	}
+	if len(set.slots) != 8 {
+		t.Fatalf("%d slots, want 8 for %d objects", len(set.slots), len(objs))
+	}
+	for i, o := range same {
+		j := set.probe(o, o.objectKey(), h)
+		if got := int(uint32(set.slots[j])) - 1; got != i || slotState(set.slots[j]) != stateMissing {
+			t.Errorf("%q found object %d in state %d, want %d in state %d", o, got, slotState(set.slots[j]), i, stateMissing)
+		}
+	}
+	for _, o := range others {
+		if j := set.probe(o, o.objectKey(), h); j != (5+len(objs))%len(set.slots) {
+			t.Errorf("%q found slot %d (object %d), want the free slot %d", o, j, int(uint32(set.slots[j]))-1, (5+len(objs))%len(set.slots))
+		}
+	}
+	// Growing places them by their own hashes; each is found again.
+	set.expected = append(objs, others[0])
+	set.add(set.probe(others[0], others[0].objectKey(), h), h, len(objs), stateMissing)
+	if len(set.slots) != 16 {
+		t.Fatalf("%d slots after growing, want 16", len(set.slots))
+	}
+	for i, o := range append(same, others[0]) {
+		if j, _, _ := set.find(o); int(uint32(set.slots[j]))-1 != i {
+			t.Errorf("after growing, %q found object %d, want %d", o, int(uint32(set.slots[j]))-1, i)
+		}
+	}
+}
+
+// Of objects with the same key, inferCoverage shows the first listed,
+// with the state and reason of its object error; objects sortStatuses
+// ranks the same keep the order they were listed in.
+func TestInferCoverageFirstListed(t *testing.T) {
+	odd := Object{Kind: "odd", Campaign: "spring", Creator: "alice", ID: "fk.io/a"}
+	link := Object{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: "fk.io/a"}
+	nul := Object{Kind: KindPost, Campaign: "spring", Creator: "al\x00ice", ID: "p1"}
+	expected := []Object{
+		odd, link,
+		{Kind: KindLink, Campaign: "spring", Creator: "alice", ID: "FK.io/a"},
+		{Kind: KindLink, Campaign: "spring", Creator: "bruno", ID: "FK.io/b"},
+		{Kind: KindLink, Campaign: "spring", Creator: "bruno", ID: "fk.io/b"},
+		nul, nul,
+		{Kind: KindSite, Campaign: "spring", Creator: "bruno", ID: "shop.example"},
+	}
+	errs := map[string]*ObjectError{}
+	for _, oe := range []*ObjectError{
+		{Object: Object{Kind: KindLink, Campaign: "spring", Creator: "bruno", ID: "fk.IO/b"}, Skipped: true, Err: ErrOutOfTime},
+		{Object: Object{Kind: KindSite, Campaign: "spring", Creator: "bruno", ID: "other.example"}, Err: ErrNotFound},
+		{Object: Object{Kind: KindCode, Campaign: "spring", Creator: "carla", ID: "C10"}, Err: ErrNotFound},
+		{Object: Object{Kind: KindPost, Campaign: "spring", Creator: "carla", ID: "p9"}, Skipped: true, Err: ErrOutOfTime},
+	} {
+		errs[oe.key()] = oe
+	}
+	samples := []Sample{
+		LinkClicks.Sample(1, "spring", "bruno", "fake", "fk.io/b"),
+		CodeRedemptions.Sample(2, "spring", "carla", "fake", "C10"),
+		CodeRedemptions.Sample(2, "spring", "carla", "fake", "C10"),
+		PostViews.Sample(3, "spring", "carla", "fake", "p9"),
+		ReferralVisitors.Sample(4, "spring", "bruno", "fake", "other"),
+		PostViews.Sample(5, "spring", "al\x00ice", "fake", "p1"),
+		LinkClicks.Sample(6, "spring", "dana", "fake", "FK.io/d"),
+		LinkUp.Sample(1, "spring", "dana", "fake", "fk.io/d"),
+		LinkClicks.Sample(7, "spring", "dana", "fake", "fk.io/e"),
+	}
+	for _, hint := range []int{0, 100} {
+		cov := inferCoverage(expected, samples, errs, hint)
+		var gaps []string
+		for _, st := range cov.gaps {
+			gaps = append(gaps, fmt.Sprintf("%s %q %s(%s)", st.Kind, st.Creator+"/"+st.ID, st.State, st.Reason))
+		}
+		want := []string{
+			`odd "alice/fk.io/a" missing(not in the provider's answer)`,
+			`link "alice/fk.io/a" missing(not in the provider's answer)`,
+			`link "bruno/FK.io/b" skipped(` + ErrOutOfTime.Error() + `)`,
+			`code "carla/C10" missing(` + ErrNotFound.Error() + `)`,
+			`post "carla/p9" skipped(` + ErrOutOfTime.Error() + `)`,
+			`site "bruno/shop.example" missing(` + ErrNotFound.Error() + `)`,
+		}
+		if strings.Join(gaps, "\n") != strings.Join(want, "\n") {
+			t.Errorf("hint %d: gaps\n%s\nwant\n%s", hint, strings.Join(gaps, "\n"), strings.Join(want, "\n"))
+		}
+		wantCounts := map[[2]string]int{
+			{"odd", StateExported}: 0, {"odd", StateMissing}: 1, {"odd", StateSkipped}: 0,
+			{KindLink, StateExported}: 2, {KindLink, StateMissing}: 1, {KindLink, StateSkipped}: 1,
+			{KindCode, StateExported}: 0, {KindCode, StateMissing}: 1, {KindCode, StateSkipped}: 0,
+			{KindPost, StateExported}: 0, {KindPost, StateMissing}: 0, {KindPost, StateSkipped}: 1,
+			{KindSite, StateExported}: 0, {KindSite, StateMissing}: 1, {KindSite, StateSkipped}: 0,
+			// A key with a NUL is kept whole, and counted as its own kind.
+			{nul.key(), StateExported}: 1, {nul.key(), StateMissing}: 0, {nul.key(), StateSkipped}: 0,
+		}
+		if !maps.Equal(cov.counts, wantCounts) {
+			t.Errorf("hint %d: counts\n%v\nwant\n%v", hint, cov.counts, wantCounts)
+		}
+	}
+}
+
+// inferCoverageByKeys is inferCoverage as its doc says, with a key
+// string per object: what inferCoverage must agree with.
+func inferCoverageByKeys(expected []Object, samples []Sample, errs map[string]*ObjectError) coverage {
+	type entry struct {
+		ObjectStatus
+		listed bool
+	}
+	var entries []entry
+	byKey := map[string]int{}
+	add := func(o Object, listed bool) int {
+		k := o.key()
+		if i, ok := byKey[k]; ok {
+			return i
+		}
+		e := entry{ObjectStatus: ObjectStatus{Object: o, State: StateExported}, listed: listed}
+		if listed {
+			e.State, e.Reason = StateMissing, "not in the provider's answer"
+		}
+		if oe, ok := errs[k]; ok {
+			e.State, e.Reason = StateMissing, oe.Err.Error()
+			if oe.Skipped {
+				e.State = StateSkipped
+			}
+		}
+		byKey[k] = len(entries)
+		entries = append(entries, e)
+		return len(entries) - 1
+	}
+	for _, o := range expected {
+		add(o, true)
+	}
+	for _, k := range slices.Sorted(maps.Keys(errs)) {
+		add(errs[k].Object, true)
+	}
+	for _, s := range samples {
+		if o, ok := sampleObject(s); ok {
+			if e := &entries[add(o, false)]; e.Reason == "not in the provider's answer" {
+				e.State, e.Reason = StateExported, ""
+			}
+		}
+	}
+	cov := coverage{counts: map[[2]string]int{}}
+	for _, e := range entries {
+		kind := e.objectKey().kind
+		for _, st := range States {
+			cov.counts[[2]string{kind, st}] += 0
+		}
+		cov.counts[[2]string{kind, e.State}]++
+		if e.State != StateExported {
+			cov.gaps = append(cov.gaps, e.ObjectStatus)
+		}
+	}
+	sortStatuses(cov.gaps)
+	return cov
+}
+
+// inferCoverage agrees with inferCoverageByKeys on objects whose keys
+// are equal or not in every way: case, spaces and slashes of link ids,
+// NUL bytes, sites of other ids, listed once or more, in expected, errs
+// and samples or some of them, with the set grown from its smallest size
+// or made large enough at once.
+func TestInferCoverageMatchesByKeys(t *testing.T) {
+	var pool []Object
+	for _, kind := range []string{KindLink, KindCode, KindPost, KindSite} {
+		for _, campaign := range []string{"spring", "spr\x00ing"} {
+			for _, creator := range []string{"alice", "bob", "al\x00ice"} {
+				for _, id := range []string{"fk.io/a", "FK.io/a", "fk.io/A", "fk.io/a#x", "p1", "a\x00b", "short.gy", " SHORT.gy/"} {
+					pool = append(pool, Object{Kind: kind, Campaign: campaign, Creator: creator, ID: id})
+				}
+			}
+		}
+	}
+	metrics := map[string]*Metric{KindLink: LinkClicks, KindCode: CodeRedemptions, KindPost: PostViews, KindSite: ReferralVisitors}
+	sample := func(o Object) Sample {
+		last := o.ID
+		if o.Kind == KindSite {
+			last = "other"
+		}
+		return metrics[o.Kind].Sample(1, o.Campaign, o.Creator, "fake", last)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func(n int) []Object {
+		out := make([]Object, n)
+		for i := range out {
+			out[i] = pool[rng.IntN(len(pool))]
+		}
+		return out
+	}
+	for round := range 200 {
+		expected := pick(rng.IntN(60))
+		errs := map[string]*ObjectError{}
+		for _, o := range append(pick(rng.IntN(20)), expected[:rng.IntN(len(expected)+1)/3]...) {
+			oe := &ObjectError{Object: o, Skipped: rng.IntN(2) == 0, Err: fmt.Errorf("reason %d", rng.IntN(5))}
+			errs[oe.key()] = oe
+		}
+		var samples []Sample
+		for _, o := range append(pick(rng.IntN(60)), expected[:rng.IntN(len(expected)+1)]...) {
+			for range 1 + rng.IntN(3) {
+				samples = append(samples, sample(o))
+			}
+		}
+		rng.Shuffle(len(samples)/2, func(i, j int) { samples[i], samples[j] = samples[j], samples[i] })
+		want := inferCoverageByKeys(expected, samples, errs)
+		for _, hint := range []int{0, 200} {
+			got := inferCoverage(expected, samples, errs, hint)
+			if !maps.Equal(got.counts, want.counts) {
+				t.Fatalf("round %d, hint %d: counts\n%v\nwant\n%v", round, hint, got.counts, want.counts)
+			}
+			if !slices.Equal(got.gaps, want.gaps) {
+				t.Fatalf("round %d, hint %d: gaps\n%q\nwant\n%q", round, hint, got.gaps, want.gaps)
+			}
+		}
 	}
 }
