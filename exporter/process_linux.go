@@ -26,8 +26,8 @@ import (
 // to /proc/self/limits, which getrlimit answers, and to parsing all of
 // /proc/self/net/netstat into a struct of pointers for two of its numbers.
 // This one reads the start time once, and on each scrape
-// /proc/self/stat, the entries of /proc/self/fd and the IpExt lines of
-// /proc/self/net/netstat into its buffers.
+// /proc/self/stat, the size (or else the entries) of /proc/self/fd and
+// the IpExt lines of /proc/self/net/netstat into its buffers.
 //
 // As in client_golang's collector (without ReportErrors), a value that
 // cannot be read is left out of the scrape rather than failing it.
@@ -202,9 +202,17 @@ func bootTime(c *processCollector) (float64, error) {
 	return 0, errProcFormat
 }
 
-// openFDs counts the entries of /proc/self/fd, its own descriptor of the
-// directory included, as procfs counts them.
+// openFDs returns the number of open descriptors as procfs does: the size
+// of /proc/self/fd, which is that number since Linux 6.2, or else its
+// entries counted, the descriptor of the directory itself included.
 func (c *processCollector) openFDs() (int, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat("/proc/self/fd", &st); err != nil {
+		return 0, err
+	}
+	if st.Size > 0 {
+		return int(st.Size), nil
+	}
 	fd, err := syscall.Open("/proc/self/fd", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, err

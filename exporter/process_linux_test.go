@@ -58,7 +58,7 @@ func TestProcessCollectorMatchesClientGolang(t *testing.T) {
 		"process_start_time_seconds":           0,
 		"process_max_fds":                      0,
 		"process_virtual_memory_max_bytes":     0,
-		"process_open_fds":                     4,
+		"process_open_fds":                     1,
 		"process_cpu_seconds_total":            1,
 		"process_virtual_memory_bytes":         256 << 20,
 		"process_resident_memory_bytes":        64 << 20,
