@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // guardConfig has a campaign of each post_series; mode is the big one's.
@@ -156,8 +157,8 @@ func (g *guardRig) fees(t *testing.T, cfg *Config) string {
 	return gathered(t, m, "influencer_creator_fee")
 }
 
-// gathered gathers c and returns the named families in the text format.
-func gathered(t *testing.T, c prometheus.Collector, names ...string) string {
+// gatherPedantic gathers c alone, with a pedantic registry's checks.
+func gatherPedantic(t testing.TB, c prometheus.Collector) []*dto.MetricFamily {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
@@ -165,8 +166,14 @@ func gathered(t *testing.T, c prometheus.Collector, names ...string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return mfs
+}
+
+// gathered gathers c and returns the named families in the text format.
+func gathered(t *testing.T, c prometheus.Collector, names ...string) string {
+	t.Helper()
 	var lines []string
-	for _, mf := range mfs {
+	for _, mf := range gatherPedantic(t, c) {
 		if !slices.Contains(names, mf.GetName()) {
 			continue
 		}

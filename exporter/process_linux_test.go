@@ -17,14 +17,8 @@ import (
 // gatherProcess gathers c alone, its families by name.
 func gatherProcess(t testing.TB, c prometheus.Collector) map[string]*dto.MetricFamily {
 	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]*dto.MetricFamily{}
-	for _, mf := range mfs {
+	for _, mf := range gatherPedantic(t, c) {
 		out[mf.GetName()] = mf
 	}
 	return out

@@ -34,13 +34,7 @@ func TestPagesReadIntoOneBuffer(t *testing.T) {
 		`influencer_link_clicks_total{campaign="spring",creator="erin",link="aff.example/eeee",provider="affnet"} 44`,
 		`influencer_link_clicks_total{campaign="summer",creator="carol",link="aff.example/carol",provider="affnet"} 30`)
 	// Twice: the second refresh's pages go into buffers of the first's.
-	for range 2 {
-		samples, err := env.Poll(t, "aff")
-		if err != nil {
-			t.Fatalf("poll: %v", err)
-		}
-		exportertest.CompareText(t, samples, want)
-	}
+	pollAndCompare(t, env, want, 2)
 }
 
 // poisonArena overwrites the bytes of the strings decoded into a, as the
@@ -75,13 +69,7 @@ func TestNothingKeptViewsTheArena(t *testing.T) {
 		`influencer_link_clicks_total{campaign="spring",creator="dan",link="aff.example/dan_tt",provider="affnet"} 3`,
 		`influencer_link_clicks_total{campaign="spring",creator="erin",link="aff.example/erin",provider="affnet"} 4`,
 		`influencer_link_clicks_total{campaign="summer",creator="carol",link="aff.example/carol",provider="affnet"} 30`)
-	for range 2 {
-		samples, err := env.Poll(t, "aff")
-		if err != nil {
-			t.Fatalf("poll: %v", err)
-		}
-		exportertest.CompareText(t, samples, want)
-	}
+	pollAndCompare(t, env, want, 2)
 	served := []string{"spring p1", "spring p2", "spring p3", "summer p1"}
 	if got := p.log(); !slices.Equal(got, slices.Concat(served, served)) {
 		t.Errorf("pages served %q, want %q twice", got, served)
@@ -124,16 +112,25 @@ func TestSeriesTablesReused(t *testing.T) {
 		`influencer_link_clicks_total{campaign="summer",creator="carol",link="aff.example/carol",provider="affnet"} 30`)
 	tables := map[*uint64]bool{}
 	for range 5 {
-		samples, err := env.Poll(t, "aff")
-		if err != nil {
-			t.Fatalf("poll: %v", err)
-		}
-		exportertest.CompareText(t, samples, want)
+		pollAndCompare(t, env, want, 1)
 		for _, s := range c.lastSeries {
 			tables[&s.slots[0]] = true
 		}
 	}
 	if len(tables) != 3 {
 		t.Errorf("%d series tables over 5 refreshes of 2 targets, want 3", len(tables))
+	}
+}
+
+// pollAndCompare polls the aff collector n times, each time comparing
+// its samples with want.
+func pollAndCompare(t *testing.T, env *exportertest.Env, want string, n int) {
+	t.Helper()
+	for range n {
+		samples, err := env.Poll(t, "aff")
+		if err != nil {
+			t.Fatalf("poll: %v", err)
+		}
+		exportertest.CompareText(t, samples, want)
 	}
 }
