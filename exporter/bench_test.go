@@ -136,6 +136,29 @@ func selfCollectors() []prometheus.Collector {
 	}
 }
 
+// BenchmarkSelfGather measures gathering, on every scrape, the series
+// main registers besides the runner's: each collector alone in a
+// SerialRegistry, then all of them ("all", what a scrape gathers before
+// the runner's own families).
+func BenchmarkSelfGather(b *testing.B) {
+	cs := selfCollectors()
+	for _, c := range []struct {
+		name string
+		cs   []prometheus.Collector
+	}{{"version", cs[:1]}, {"go", cs[1:2]}, {"process", cs[2:3]}, {"all", selfCollectors()}} {
+		b.Run(c.name, func(b *testing.B) {
+			reg := NewSerialRegistry()
+			reg.MustRegister(c.cs...)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := reg.Gather(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 var benchSizes = []int{10_000, 100_000, 300_000}
 
 // discardResponse is a ResponseWriter that counts the body and keeps none
