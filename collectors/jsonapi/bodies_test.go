@@ -3,11 +3,8 @@ package jsonapi
 import (
 	"fmt"
 	"net/http"
-	"runtime"
 	"slices"
 	"testing"
-	"time"
-	"unsafe"
 
 	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/exporter/exportertest"
@@ -123,47 +120,6 @@ func TestSeriesTablesReused(t *testing.T) {
 	if len(tables) != 3 {
 		t.Errorf("%d series tables over 5 refreshes of 2 targets, want 3", len(tables))
 	}
-}
-
-// TestSampleArraysRecycled: a refresh fills the arrays of samples of
-// refreshes before that nothing refers to any more, and never one a reader
-// still holds. Here the snapshot of the first refresh is held, as a slow
-// scrape would hold it, through refreshes with collections between them.
-func TestSampleArraysRecycled(t *testing.T) {
-	spring := []page{{rows: []string{row("alice_ig", "1"), row("bob", "2")}}}
-	summer := []page{{rows: []string{row("carol", "30")}}}
-	p := &pages{byCampaign: map[string][]page{"spring": spring, "summer": summer}}
-	env := exportertest.Build(t, config(exportertest.Serve(t, p), token, clicksOptions))
-	c := env.Instance(t, "aff").Collector.(*collector)
-	want := exportertest.MetricText(exporter.LinkClicks,
-		`influencer_link_clicks_total{campaign="spring",creator="alice",link="aff.example/alice_ig",provider="affnet"} 1`,
-		`influencer_link_clicks_total{campaign="spring",creator="bob",link="aff.example/bob",provider="affnet"} 2`,
-		`influencer_link_clicks_total{campaign="summer",creator="carol",link="aff.example/carol",provider="affnet"} 30`)
-	held, err := env.Poll(t, "aff")
-	if err != nil {
-		t.Fatalf("poll: %v", err)
-	}
-	heldAt := uintptr(unsafe.Pointer(&held[0]))
-	for i := 0; ; i++ {
-		runtime.GC()
-		time.Sleep(time.Millisecond)
-		samples, err := env.Poll(t, "aff")
-		if err != nil {
-			t.Fatalf("poll: %v", err)
-		}
-		exportertest.CompareText(t, samples, want)
-		if uintptr(unsafe.Pointer(&samples[0])) == heldAt {
-			t.Fatalf("refresh %d: the held snapshot's array was filled again", i+2)
-		}
-		if _, reused := c.arrays.Counts(); reused >= 6 {
-			break
-		}
-		if i == 500 {
-			made, reused := c.arrays.Counts()
-			t.Fatalf("after %d refreshes, %d arrays made and %d reused; want arrays reused", i+2, made, reused)
-		}
-	}
-	exportertest.CompareText(t, held, want)
 }
 
 // pollAndCompare polls the aff collector n times, each time comparing

@@ -272,11 +272,6 @@ type collector struct {
 	// replaced, for the next set of its size: refreshes of the same
 	// objects then make no new table (4 MB at 300,000 series).
 	spareSlots []uint64
-	// arrays makes the arrays of samples each refresh fills (one a
-	// target, and their sum), and takes each back once nothing refers
-	// to it: refreshes of the same objects then make no new array
-	// (12 MB at 300,000 series).
-	arrays *exporter.SampleRecycler
 }
 
 func (t target) key() string { return t.rel + "\x00" + t.campaign + "\x00" + t.creator }
@@ -578,7 +573,6 @@ func New(s exporter.Settings) (exporter.Collector, error) {
 		rot:        exporter.NewRotation(),
 		last:       map[string][]exporter.Sample{},
 		lastSeries: map[string]*seriesSet{},
-		arrays:     exporter.NewSampleRecycler(len(targets) + 1),
 		name:       cc.Name,
 		provider:   provider,
 		f: &fetcher{
@@ -724,7 +718,7 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		if cap(samples)-len(samples) > len(samples)/4 {
 			// Kept until the next refresh: not with the spare room
 			// of the appends.
-			samples = append(c.arrays.Make(len(samples)), samples...)
+			samples = slices.Clone(samples)
 			m.series.samples = samples
 		}
 		fresh[t.key()] = samples
@@ -754,12 +748,12 @@ func (c *collector) Poll(ctx context.Context) ([]exporter.Sample, error) {
 		// that nothing appended to the snapshot writes into them.
 		out = slices.Clip(c.last[c.targets[0].key()])
 	} else if c.disjoint {
-		out = c.arrays.Make(total)
+		out = make([]exporter.Sample, 0, total)
 		for _, t := range c.targets {
 			out = append(out, c.last[t.key()]...)
 		}
 	} else {
-		all := newSeriesSet(total, nil, c.arrays)
+		all := newSeriesSet(total, nil)
 		for _, t := range c.targets {
 			for _, s := range c.last[t.key()] {
 				all.add(s.Metric, s.LabelValues, s.Value, false)
@@ -798,7 +792,7 @@ func (c *collector) newItemMapper(t target) *itemMapper {
 	// map, so it leaves no copies behind for the garbage collector.
 	size := len(c.last[t.key()])
 	size += size / 16
-	series := newSeriesSet(size, c.spareSlots, c.arrays)
+	series := newSeriesSet(size, c.spareSlots)
 	if len(series.slots) == len(c.spareSlots) {
 		c.spareSlots = nil // in use
 	}
@@ -886,9 +880,8 @@ type seriesSet struct {
 }
 
 // newSeriesSet returns a set with room for n series. Its table is spare,
-// cleared, if spare has the size the set needs; arrays, if set, makes its
-// samples' array.
-func newSeriesSet(n int, spare []uint64, arrays *exporter.SampleRecycler) *seriesSet {
+// cleared, if spare has the size the set needs.
+func newSeriesSet(n int, spare []uint64) *seriesSet {
 	slots := spare
 	if len(slots) == slotsFor(n) {
 		clear(slots)
@@ -896,7 +889,7 @@ func newSeriesSet(n int, spare []uint64, arrays *exporter.SampleRecycler) *serie
 		slots = make([]uint64, slotsFor(n))
 	}
 	return &seriesSet{
-		samples: arrays.Make(n),
+		samples: make([]exporter.Sample, 0, n),
 		seed:    maphash.MakeSeed(),
 		slots:   slots,
 	}

@@ -192,7 +192,7 @@ func TestErrorAfterAPage(t *testing.T) {
 // one series are summed, series keep the order they first appeared in,
 // and the table grows as series come (from 8 slots to 1,024 here).
 func TestSeriesSet(t *testing.T) {
-	s := newSeriesSet(0, nil, nil)
+	s := newSeriesSet(0, nil)
 	var want []exporter.Sample
 	for round := range 2 {
 		for i := range 500 {
@@ -239,9 +239,9 @@ func TestDisjoint(t *testing.T) {
 // TestSeriesSetSharesLastRefreshLabels: a refresh's series that the last
 // refresh had share its label values; a new series gets its own copy.
 func TestSeriesSetSharesLastRefreshLabels(t *testing.T) {
-	prev := newSeriesSet(0, nil, nil)
+	prev := newSeriesSet(0, nil)
 	prev.add(exporter.LinkClicks, []string{"spring", "alice", "affnet", "aff.example/a"}, 1, true)
-	next := newSeriesSet(0, nil, nil)
+	next := newSeriesSet(0, nil)
 	next.prev, next.seed = prev, prev.seed
 	next.add(exporter.LinkClicks, []string{"spring", "alice", "affnet", "aff.example/a"}, 2, true)
 	next.add(exporter.LinkClicks, []string{"spring", "alice", "affnet", "aff.example/b"}, 3, true)
