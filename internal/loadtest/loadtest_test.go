@@ -127,6 +127,11 @@ func TestRun(t *testing.T) {
 	if rep.IdleRSSPerSeries != float64(rep.IdleRSS)/300 {
 		t.Errorf("idle RSS a series %g, want %d/300", rep.IdleRSSPerSeries, rep.IdleRSS)
 	}
+	// One watched refresh leaves next to no time after it: the RSS
+	// between refreshes may be missing, but not wrong.
+	if rep.BetweenRSS < 0 || rep.BetweenRSSPerSeries != float64(rep.BetweenRSS)/300 {
+		t.Errorf("RSS between refreshes %d, %g a series; want %d/300", rep.BetweenRSS, rep.BetweenRSSPerSeries, rep.BetweenRSS)
+	}
 
 	b, err := json.Marshal(rep)
 	if err != nil {

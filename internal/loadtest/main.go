@@ -298,6 +298,8 @@ func widen(ws []window, d time.Duration) []window {
 
 func (w window) overlaps(s scrape) bool { return s.start.Before(w.end) && s.end.After(w.start) }
 
+func (w window) contains(t time.Time) bool { return !t.Before(w.start) && !t.After(w.end) }
+
 // gcFigures returns the exporter's garbage collections per second over
 // ws, and the median and the largest heap goal its status polls saw in
 // them.
@@ -633,7 +635,7 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 		afterFetches[i] = window{logs[i].last, changes[i].at}
 		var maxRSS int64
 		for _, s := range mem {
-			if !s.at.Before(windows[i].start) && !s.at.After(windows[i].end) {
+			if windows[i].contains(s.at) {
 				maxRSS = max(maxRSS, s.rss)
 			}
 		}
@@ -678,6 +680,14 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 		}
 	}
 	rep.IdleRSS = medianRSS(idleMem)
+	var betweenMem []memSample
+	for _, s := range mem {
+		if s.at.After(windows[1].end) && !slices.ContainsFunc(windows[1:], func(w window) bool { return w.contains(s.at) }) {
+			betweenMem = append(betweenMem, s)
+		}
+	}
+	rep.BetweenRSS = medianRSS(betweenMem)
+	rep.BetweenRSSPerSeries = ratio(float64(rep.BetweenRSS), float64(rep.SeriesConfigured))
 	polls := pol.polls()
 	rep.GCIdle, rep.HeapGoalIdle, _ = gcFigures(polls, []window{{idleStart, idleEnd}})
 	rep.GCRefresh, _, rep.HeapGoalRefreshMax = gcFigures(polls, windows[1:])

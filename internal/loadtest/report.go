@@ -74,10 +74,16 @@ type Report struct {
 	// IdleRSSPerSeriesOverBaseline takes the baseline off first.
 	IdleRSSPerSeries             float64 `json:"idle_rss_per_series_bytes"`
 	IdleRSSPerSeriesOverBaseline float64 `json:"idle_rss_per_series_over_baseline_bytes,omitempty"`
-	IdlePeak                     int64   `json:"idle_peak_rss_bytes"`
-	RefreshPeak                  int64   `json:"refresh_peak_rss_bytes"`
-	IdlePeakRatio                float64 `json:"idle_peak_ratio"`
-	PeakRatio                    float64 `json:"refresh_peak_ratio"`
+	// BetweenRSS is the median RSS sampled between the watched
+	// refreshes, after the first: what the exporter settles at once
+	// its refreshes have run (arrays it keeps for the next refresh
+	// included), where IdleRSS is before the first watched one.
+	BetweenRSS          int64   `json:"between_rss_bytes,omitempty"`
+	BetweenRSSPerSeries float64 `json:"between_rss_per_series_bytes,omitempty"`
+	IdlePeak            int64   `json:"idle_peak_rss_bytes"`
+	RefreshPeak         int64   `json:"refresh_peak_rss_bytes"`
+	IdlePeakRatio       float64 `json:"idle_peak_ratio"`
+	PeakRatio           float64 `json:"refresh_peak_ratio"`
 
 	// The exporter's garbage collections per second, idle and during
 	// refreshes, and its heap goal (go_memstats_next_gc_bytes): the
@@ -215,6 +221,10 @@ func (r *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(&b, ", %.0f B a series over the baseline", r.IdleRSSPerSeriesOverBaseline)
 	}
 	b.WriteString("\n")
+	if r.BetweenRSS > 0 {
+		fmt.Fprintf(&b, "RSS between refreshes (median, from the first watched one on): %s, %.0f B a series (target <= %d: %s)\n",
+			mib(r.BetweenRSS), r.BetweenRSSPerSeries, targetBytesPerSeries, verdict(r.BetweenRSSPerSeries <= targetBytesPerSeries))
+	}
 	fmt.Fprintf(&b, "idle peak RSS: %s (%.2fx idle)\n", mib(r.IdlePeak), r.IdlePeakRatio)
 	fmt.Fprintf(&b, "refresh peak RSS: %s (%.2fx idle; target <= %.1f: %s)\n", mib(r.RefreshPeak), r.PeakRatio,
 		targetPeakRatio, verdict(r.PeakRatio <= targetPeakRatio))
