@@ -445,13 +445,10 @@ func BenchmarkCoverage(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("links=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
-			// The table of objects is kept between refreshes, as
-			// the scheduler keeps it.
-			var sc scratch[uint64]
 			for b.Loop() {
 				merged := carryOver(samples, fresh, errs)
 				objects := 0
-				for _, c := range inferCoverage(expected, merged, errs, n, &sc).counts {
+				for _, c := range inferCoverage(expected, merged, errs, n).counts {
 					objects += c
 				}
 				if objects != n {

@@ -36,10 +36,6 @@ type Instance struct {
 	// Redact removes the collector's secrets from text, in every form
 	// its client knows (see Client.Redact); nil redacts nothing.
 	Redact func(string) string
-
-	// coverageSlots is the table of objects of the last refresh's
-	// coverage, for the next.
-	coverageSlots scratch[uint64]
 }
 
 // Build creates every configured collector. Factory errors (bad options,

@@ -60,9 +60,6 @@ type collectorState struct {
 	// that another collector's snapshot never exports them again.
 	rendered *exposition
 	index    *seriesIndex
-	// renderWork is the working space of the last render of a
-	// snapshot, for the next.
-	renderWork scratch[int32]
 	// status is the collector's own series (up, refresh duration, last
 	// success, objects) and statusRendered the same rendered;
 	// statusGen numbers their changes.
@@ -299,12 +296,8 @@ func (c *Cache) store(name, typ string, samples []Sample) error {
 	posts := publishedOf(samples)
 	c.mu.RLock()
 	others := c.indexesExcept(name)
-	var sc *scratch[int32]
-	if s, ok := c.state[name]; ok {
-		sc = &s.renderWork
-	}
 	c.mu.RUnlock()
-	r, skip, index, err := renderOwned(samples, others, sc)
+	r, skip, index, err := renderOwned(samples, others)
 	index.name = name
 	c.mu.Lock()
 	s := c.get(name, typ)

@@ -300,14 +300,13 @@ const (
 
 // newObjectSet returns a set with room for n objects, of expected, of
 // the object errors the caller appends to listed before adding any
-// sample's object, and of samples. Its table is taken from sc (which may
-// be nil), and goes back to it when the set is done.
-func newObjectSet(n int, expected []Object, samples []Sample, sc *scratch[uint64]) *objectSet {
+// sample's object, and of samples.
+func newObjectSet(n int, expected []Object, samples []Sample) *objectSet {
 	size := 8
 	for size*3 < n*4 {
 		size *= 2
 	}
-	return &objectSet{expected: expected, samples: samples, seed: maphash.MakeSeed(), slots: sc.take(size)}
+	return &objectSet{expected: expected, samples: samples, seed: maphash.MakeSeed(), slots: make([]uint64, size)}
 }
 
 // object returns object number i.
@@ -532,11 +531,9 @@ const (
 // listed is shown: expected ones first, then those of errs (objects only
 // samples name are always exported, never shown). hint is how many
 // objects there may be (the last refresh's count): what is built for them
-// is made that large at once, not grown. The table of objects is taken
-// from sc (which may be nil) and kept there for the next refresh.
-func inferCoverage(expected []Object, samples []Sample, errs map[string]*ObjectError, hint int, sc *scratch[uint64]) coverage {
-	set := newObjectSet(max(hint, len(expected)+len(errs)), expected, samples, sc)
-	defer func() { sc.keep(set.slots) }()
+// is made that large at once, not grown.
+func inferCoverage(expected []Object, samples []Sample, errs map[string]*ObjectError, hint int) coverage {
+	set := newObjectSet(max(hint, len(expected)+len(errs)), expected, samples)
 	set.listed = make([]*ObjectError, 0, len(errs))
 	for i, o := range expected {
 		if j, h, _ := set.find(o); set.slots[j] == 0 {
@@ -636,7 +633,7 @@ func inferCoverage(expected []Object, samples []Sample, errs map[string]*ObjectE
 // carryOver returns prev's samples of the skipped objects that samples
 // does not already carry: a skipped object keeps its previous values.
 func carryOver(prev, samples []Sample, errs map[string]*ObjectError) []Sample {
-	skipped := newObjectSet(len(errs), nil, nil, nil)
+	skipped := newObjectSet(len(errs), nil, nil)
 	for _, oe := range errs {
 		if !oe.Skipped {
 			continue

@@ -390,7 +390,7 @@ func TestInferCoverageMatchesKeys(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("carried over:\n%q\nwant\n%q", got, want)
 	}
-	cov := inferCoverage(expected, merged, errs, 0, nil)
+	cov := inferCoverage(expected, merged, errs, 0)
 	var states []string
 	for _, st := range cov.gaps {
 		states = append(states, st.Kind+"/"+st.ID+"="+st.State)
@@ -435,7 +435,7 @@ func TestObjectSetSameHash(t *testing.T) {
 		{Kind: KindSite, Campaign: "spring", Creator: "bruno", ID: "shop.example"},
 		{Kind: KindCode, Campaign: "spring", Creator: "alice", ID: "A\x00b"},
 	}
-	set := newObjectSet(len(objs), objs, nil, nil)
+	set := newObjectSet(len(objs), objs, nil)
 	const h = 13 // every object starts at slot 5 of 8
 	for i, o := range objs {
 		j := set.probe(o, o.objectKey(), h)
@@ -510,7 +510,7 @@ func TestInferCoverageFirstListed(t *testing.T) {
 		LinkClicks.Sample(7, "spring", "dana", "fake", "fk.io/e"),
 	}
 	for _, hint := range []int{0, 100} {
-		cov := inferCoverage(expected, samples, errs, hint, nil)
+		cov := inferCoverage(expected, samples, errs, hint)
 		var gaps []string
 		for _, st := range cov.gaps {
 			gaps = append(gaps, fmt.Sprintf("%s %q %s(%s)", st.Kind, st.Creator+"/"+st.ID, st.State, st.Reason))
@@ -622,9 +622,6 @@ func TestInferCoverageMatchesByKeys(t *testing.T) {
 		return metrics[o.Kind].Sample(1, o.Campaign, o.Creator, "fake", last)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	// One table for every round, as for the refreshes of a collector:
-	// what a round leaves in it must not count in the next.
-	var sc scratch[uint64]
 	pick := func(n int) []Object {
 		out := make([]Object, n)
 		for i := range out {
@@ -648,7 +645,7 @@ func TestInferCoverageMatchesByKeys(t *testing.T) {
 		rng.Shuffle(len(samples)/2, func(i, j int) { samples[i], samples[j] = samples[j], samples[i] })
 		want := inferCoverageByKeys(expected, samples, errs)
 		for _, hint := range []int{0, 200} {
-			got := inferCoverage(expected, samples, errs, hint, &sc)
+			got := inferCoverage(expected, samples, errs, hint)
 			if !maps.Equal(got.counts, want.counts) {
 				t.Fatalf("round %d, hint %d: counts\n%v\nwant\n%v", round, hint, got.counts, want.counts)
 			}

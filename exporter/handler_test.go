@@ -9,7 +9,6 @@ import (
 	"hash/maphash"
 	"io"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -540,30 +539,6 @@ func TestRenderedScrapeFollowsSnapshots(t *testing.T) {
 	}
 }
 
-// TestRenderWorkReused: a collector's renders share their working space
-// (renderWork), so what one render leaves there must not change the next.
-// Snapshots of growing and shrinking sizes, with families interleaved,
-// duplicates and samples of the wrong label count, are each rendered as
-// promhttp writes them.
-func TestRenderWorkReused(t *testing.T) {
-	cache := NewCache()
-	rng := rand.New(rand.NewPCG(3, 4))
-	metrics := []*Metric{LinkClicks, CodeRedemptions, PostViews, LinkUp}
-	for round, n := range []int{40, 200, 7, 0, 120, 120, 3, 500} {
-		samples := make([]Sample, 0, n)
-		for range n {
-			m := metrics[rng.IntN(len(metrics))]
-			lv := []string{"spring", "c" + strconv.Itoa(rng.IntN(5)), "fake", "id" + strconv.Itoa(rng.IntN(30))}
-			if rng.IntN(20) == 0 {
-				lv = lv[:3] // the wrong label count: dropped
-			}
-			samples = append(samples, Sample{Metric: m, LabelValues: lv, Value: float64(rng.IntN(100))})
-		}
-		_ = cache.Success("a", "fake", samples, time.Now(), time.Second)
-		t.Run(fmt.Sprintf("round %d of %d samples", round, n), func(t *testing.T) { assertRenderedMatches(t, cache) })
-	}
-}
-
 // sharedFamilies returns a cache and a registry that hold two names both:
 // creator fees, which agree, and influencer_link_up, which the registry
 // holds as a counter of another help; and the handler of both.
@@ -924,7 +899,7 @@ func TestSeriesIndexSharedHashBits(t *testing.T) {
 
 	// Given twice, a series is rendered once and its second sample
 	// reported; the index holds each series once.
-	_, skipped, idx, err := renderOwned([]Sample{a, b, a, c}, nil, nil)
+	_, skipped, idx, err := renderOwned([]Sample{a, b, a, c}, nil)
 	if err == nil || !strings.Contains(err.Error(), "duplicate series") || !slices.Equal(skipped, []int32{2}) {
 		t.Fatalf("skipped %v, err %v; want sample 2 skipped as a duplicate", skipped, err)
 	}

@@ -94,7 +94,7 @@ var seriesSeed = maphash.MakeSeed()
 // already gave, is dropped and reported. It returns the exposition and the
 // indexes, in order, of the samples it left out.
 func renderSamples(samples []Sample) (*exposition, []int32, error) {
-	e, skipped, _, err := renderOwned(samples, nil, nil)
+	e, skipped, _, err := renderOwned(samples, nil)
 	return e, skipped, err
 }
 
@@ -145,16 +145,12 @@ func (x *seriesIndex) has(sum uint64, s Sample) bool {
 // of others (the other collectors' snapshots) exports already is dropped
 // and reported too, so two collectors reporting one series never export
 // it twice; the first to store it keeps it. It also returns the index of
-// the series it rendered. Its working space (each sample's family, the
-// samples in order of family) is taken from sc, which may be nil, and
-// kept there for the next render.
-func renderOwned(samples []Sample, others []*seriesIndex, sc *scratch[int32]) (*exposition, []int32, *seriesIndex, error) {
-	work := sc.take(2 * len(samples))
-	defer sc.keep(work)
+// the series it rendered.
+func renderOwned(samples []Sample, others []*seriesIndex) (*exposition, []int32, *seriesIndex, error) {
 	var (
 		metrics  []*Metric // by family, in order of first sample
 		counts   []int32   // samples by family
-		fam      = work[:len(samples):len(samples)]
+		fam      = make([]int32, len(samples))
 		idxBits  = indexBits(len(samples))
 		mask     = uint64(1)<<idxBits - 1
 		refs     = make([]uint64, 0, len(samples))
@@ -244,7 +240,7 @@ func renderOwned(samples []Sample, others []*seriesIndex, sc *scratch[int32]) (*
 	for f, n := range counts {
 		starts[f+1] = starts[f] + n
 	}
-	byFamily := work[len(samples) : len(samples)+int(starts[len(metrics)])]
+	byFamily := make([]int32, starts[len(metrics)])
 	next := slices.Clone(starts[:len(metrics)])
 	for i, f := range fam {
 		if f >= 0 {

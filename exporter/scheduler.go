@@ -200,7 +200,7 @@ func coverageOf(inst *Instance, samples []Sample, errs map[string]*ObjectError, 
 	if c, ok := inst.Collector.(Coverer); ok {
 		expected = append(expected, c.Expected()...)
 	}
-	return inferCoverage(expected, samples, errs, hint, &inst.coverageSlots)
+	return inferCoverage(expected, samples, errs, hint)
 }
 
 // poll calls the collector and turns a panic into an error: a bug in one
