@@ -19,7 +19,15 @@
 // first poll of the collector's status series that shows its new
 // last-success timestamp; a scrape that overlaps one counts as during a
 // refresh. The peak RSS is the kernel's (VmHWM), reset when the idle
-// phase starts and again when the first watched refresh starts.
+// phase starts and again when the first watched refresh starts; the RSS
+// between refreshes is the median sampled after the first watched one,
+// outside the refreshes' windows.
+//
+// The p99 ratio comes with an interval: the 5th to 95th percentile of the
+// ratio over runs resampled from this one's refresh windows and idle gaps
+// (see ratioInterval). One run's ratio is one draw of whether a garbage
+// collector cycle fell in a refresh's window; the interval says how far
+// another run of the same code may land, and so whether two runs differ.
 //
 // The run stops by itself: after the refreshes it was asked to watch, or
 // at its deadline. It reads the exporter's memory in /proc, so it runs on
@@ -649,6 +657,11 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 		})
 	}
 	var idle, during, afterFetch, around, farIdle []time.Duration
+	// The same scrapes by block, for the ratio's interval: each
+	// watched refresh's window, and each idle gap (before the first
+	// watched refresh, between two, after the last).
+	duringBy := make([][]time.Duration, len(windows)-1)
+	idleBy := make([][]time.Duration, len(windows))
 	arounds := widen(windows[1:], aroundRefresh)
 	for _, s := range scrapes {
 		if s.err {
@@ -660,11 +673,20 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 		} else {
 			farIdle = append(farIdle, s.duration())
 		}
-		if !slices.ContainsFunc(windows[1:], func(w window) bool { return w.overlaps(s) }) {
+		i := slices.IndexFunc(windows[1:], func(w window) bool { return w.overlaps(s) })
+		if i < 0 {
 			idle = append(idle, s.duration())
+			gap := 0
+			for _, w := range windows[1:] {
+				if !w.end.After(s.start) {
+					gap++
+				}
+			}
+			idleBy[gap] = append(idleBy[gap], s.duration())
 			continue
 		}
 		during = append(during, s.duration())
+		duringBy[i] = append(duringBy[i], s.duration())
 		if slices.ContainsFunc(afterFetches[1:], func(w window) bool { return w.overlaps(s) }) {
 			afterFetch = append(afterFetch, s.duration())
 		}
@@ -672,6 +694,7 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 	rep.Idle, rep.During, rep.AfterFetch = stats(idle), stats(during), stats(afterFetch)
 	rep.Around, rep.FarIdle = stats(around), stats(farIdle)
 	rep.P99Ratio = ratio(rep.During.P99, rep.Idle.P99)
+	rep.P99RatioLow, rep.P99RatioHigh = ratioInterval(idleBy, duringBy)
 
 	var idleMem []memSample
 	for _, s := range mem {

@@ -63,10 +63,16 @@ type Report struct {
 	// during or after it, and FarIdle the others: a refresh's cost that
 	// falls just outside its window (a garbage collection it started)
 	// shows in their ratio.
-	Around       ScrapeStats `json:"scrapes_around_refresh"`
-	FarIdle      ScrapeStats `json:"scrapes_far_from_refresh"`
-	P99Ratio     float64     `json:"p99_ratio"`
-	ScrapeErrors int         `json:"scrape_errors"`
+	Around   ScrapeStats `json:"scrapes_around_refresh"`
+	FarIdle  ScrapeStats `json:"scrapes_far_from_refresh"`
+	P99Ratio float64     `json:"p99_ratio"`
+	// P99RatioLow and P99RatioHigh are the 5th and 95th percentiles of
+	// the ratio over runs resampled from this one's refresh windows and
+	// idle gaps (see ratioInterval): where another run of the same code
+	// may land. Zero with fewer than two watched refreshes.
+	P99RatioLow  float64 `json:"p99_ratio_5th_percentile,omitempty"`
+	P99RatioHigh float64 `json:"p99_ratio_95th_percentile,omitempty"`
+	ScrapeErrors int     `json:"scrape_errors"`
 
 	BaselineRSS int64 `json:"baseline_rss_bytes,omitempty"`
 	IdleRSS     int64 `json:"idle_rss_bytes"`
@@ -209,6 +215,9 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(&b, "  within %v:     %6d  p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms  (%.2fx the p99 of the %d scrapes further away)\n",
 		aroundRefresh, r.Around.Count, r.Around.P50, r.Around.P99, r.Around.Max, ratio(r.Around.P99, r.FarIdle.P99), r.FarIdle.Count)
 	fmt.Fprintf(&b, "p99 during refresh / idle: %.2f (target <= %.1f: %s)\n", r.P99Ratio, targetP99Ratio, verdict(r.P99Ratio <= targetP99Ratio))
+	if r.P99RatioHigh > 0 {
+		fmt.Fprintf(&b, "  90%% of runs resampled from this one's refreshes and idle gaps: %.2f-%.2f\n", r.P99RatioLow, r.P99RatioHigh)
+	}
 	if r.ScrapeErrors > 0 {
 		fmt.Fprintf(&b, "scrape errors: %d\n", r.ScrapeErrors)
 	}
