@@ -82,7 +82,7 @@ type Report struct {
 	IdleRSSPerSeriesOverBaseline float64 `json:"idle_rss_per_series_over_baseline_bytes,omitempty"`
 	// BetweenRSS is the median RSS sampled between the watched
 	// refreshes, after the first: what the exporter settles at once
-	// its refreshes have run (arrays it keeps for the next refresh
+	// its refreshes have run (what it keeps for the next refresh
 	// included), where IdleRSS is before the first watched one.
 	BetweenRSS          int64   `json:"between_rss_bytes,omitempty"`
 	BetweenRSSPerSeries float64 `json:"between_rss_per_series_bytes,omitempty"`
