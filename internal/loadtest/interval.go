@@ -28,7 +28,10 @@ const (
 // during holds each refresh window's scrapes, idle each idle gap's. Both
 // are zero when either has fewer than two blocks.
 func ratioInterval(idle, during [][]time.Duration) (lo, hi float64) {
-	if countBlocks(idle) < 2 || countBlocks(during) < 2 {
+	// An empty block (the gap after the last refresh, which the run
+	// ends in) is no part of the run to draw.
+	idle, during = nonEmpty(idle), nonEmpty(during)
+	if len(idle) < 2 || len(during) < 2 {
 		return 0, 0
 	}
 	rng := rand.New(rand.NewPCG(intervalSeed, 0))
@@ -36,29 +39,17 @@ func ratioInterval(idle, during [][]time.Duration) (lo, hi float64) {
 	var a, b []time.Duration
 	for range intervalRounds {
 		a, b = resample(rng, during, a[:0]), resample(rng, idle, b[:0])
-		if len(a) == 0 || len(b) == 0 {
-			continue
-		}
 		slices.Sort(a)
 		slices.Sort(b)
 		ratios = append(ratios, ratio(ms(quantile(a, 0.99)), ms(quantile(b, 0.99))))
-	}
-	if len(ratios) == 0 {
-		return 0, 0
 	}
 	slices.Sort(ratios)
 	return quantile(ratios, 0.05), quantile(ratios, 0.95)
 }
 
-// countBlocks returns how many of blocks hold a scrape.
-func countBlocks(blocks [][]time.Duration) int {
-	n := 0
-	for _, b := range blocks {
-		if len(b) > 0 {
-			n++
-		}
-	}
-	return n
+// nonEmpty returns the blocks that hold a scrape.
+func nonEmpty(blocks [][]time.Duration) [][]time.Duration {
+	return slices.DeleteFunc(slices.Clone(blocks), func(b []time.Duration) bool { return len(b) == 0 })
 }
 
 // resample appends to out the scrapes of len(blocks) blocks drawn with

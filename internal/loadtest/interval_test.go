@@ -47,4 +47,9 @@ func TestRatioInterval(t *testing.T) {
 	if lo, hi := ratioInterval(nil, during); lo != 0 || hi != 0 {
 		t.Errorf("no idle scrapes: interval %g-%g, want none", lo, hi)
 	}
+	// An empty block (the gap the run ends in) is not a block to draw:
+	// one refresh and an empty gap are still too few.
+	if lo, hi := ratioInterval(append(idle, nil), [][]time.Duration{during[3], nil}); lo != 0 || hi != 0 {
+		t.Errorf("one refresh and an empty block: interval %g-%g, want none", lo, hi)
+	}
 }
