@@ -132,6 +132,9 @@ func TestRun(t *testing.T) {
 	if rep.BetweenRSS < 0 || rep.BetweenRSSPerSeries != float64(rep.BetweenRSS)/300 {
 		t.Errorf("RSS between refreshes %d, %g a series; want %d/300", rep.BetweenRSS, rep.BetweenRSSPerSeries, rep.BetweenRSS)
 	}
+	if want := ratio(float64(rep.RefreshPeak), float64(rep.BetweenRSS)); rep.PeakOverBetween != want {
+		t.Errorf("refresh peak over the RSS between refreshes %g, want %g", rep.PeakOverBetween, want)
+	}
 
 	b, err := json.Marshal(rep)
 	if err != nil {

@@ -721,6 +721,7 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 	}
 	rep.IdlePeakRatio = ratio(float64(idlePeak), float64(rep.IdleRSS))
 	rep.PeakRatio = ratio(float64(refreshPeak), float64(rep.IdleRSS))
+	rep.PeakOverBetween = ratio(float64(refreshPeak), float64(rep.BetweenRSS))
 	return nil
 }
 

@@ -90,6 +90,10 @@ type Report struct {
 	RefreshPeak         int64   `json:"refresh_peak_rss_bytes"`
 	IdlePeakRatio       float64 `json:"idle_peak_ratio"`
 	PeakRatio           float64 `json:"refresh_peak_ratio"`
+	// PeakOverBetween is the refresh peak over the RSS between
+	// refreshes: the idle the exporter settles at, where PeakRatio is
+	// over the RSS of the idle phase, measured before it has.
+	PeakOverBetween float64 `json:"refresh_peak_over_between_rss,omitempty"`
 
 	// The exporter's garbage collections per second, idle and during
 	// refreshes, and its heap goal (go_memstats_next_gc_bytes): the
@@ -235,8 +239,12 @@ func (r *Report) WriteText(w io.Writer) {
 			mib(r.BetweenRSS), r.BetweenRSSPerSeries, targetBytesPerSeries, verdict(r.BetweenRSSPerSeries <= targetBytesPerSeries))
 	}
 	fmt.Fprintf(&b, "idle peak RSS: %s (%.2fx idle)\n", mib(r.IdlePeak), r.IdlePeakRatio)
-	fmt.Fprintf(&b, "refresh peak RSS: %s (%.2fx idle; target <= %.1f: %s)\n", mib(r.RefreshPeak), r.PeakRatio,
+	fmt.Fprintf(&b, "refresh peak RSS: %s (%.2fx idle; target <= %.1f: %s)", mib(r.RefreshPeak), r.PeakRatio,
 		targetPeakRatio, verdict(r.PeakRatio <= targetPeakRatio))
+	if r.PeakOverBetween > 0 {
+		fmt.Fprintf(&b, ", %.2fx the RSS between refreshes (%s)", r.PeakOverBetween, verdict(r.PeakOverBetween <= targetPeakRatio))
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "GC: %.2f collections/s idle, %.2f/s during refreshes; heap goal %s idle (median), %s at most during refreshes\n",
 		r.GCIdle, r.GCRefresh, mib(r.HeapGoalIdle), mib(r.HeapGoalRefreshMax))
 	if r.ProfileDir != "" {
