@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -557,4 +558,43 @@ func procStatusKB(b *testing.B, field string) int64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkConfigHeap measures the heap the agency's config holds (after
+// a collection): "loaded" as LoadConfig returns it, with the position of
+// every field for the errors of building its collectors, "running" as the
+// runner keeps it once they are built.
+func BenchmarkConfigHeap(b *testing.B) {
+	file := filepath.Join(b.TempDir(), "agency.yml")
+	if err := os.WriteFile(file, agencyConfig(), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	for _, kind := range []string{"loaded", "running"} {
+		b.Run(kind, func(b *testing.B) {
+			var held int64
+			for b.Loop() {
+				before := heap()
+				cfg, err := LoadConfig(file)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if kind == "running" {
+					if _, err := Build(cfg, Deps{}); err != nil {
+						b.Fatal(err)
+					}
+					cfg.releasePositions()
+				}
+				held = int64(heap()) - int64(before)
+				runtime.KeepAlive(cfg)
+			}
+			b.ReportMetric(float64(held), "heap-B")
+		})
+	}
 }

@@ -259,6 +259,8 @@ func (r *Runner) deps() Deps {
 // apply replaces the running collectors with instances, built from cfg
 // with the runner's deps.
 func (r *Runner) apply(cfg *Config, instances []*Instance) {
+	// Built, the config reports no more errors of its own.
+	cfg.releasePositions()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stopLocked(30 * time.Second)
