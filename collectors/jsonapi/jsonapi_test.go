@@ -3,7 +3,9 @@ package jsonapi
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -376,5 +378,46 @@ func TestBoundedSource(t *testing.T) {
 				t.Errorf("series %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCreatorsOf: every creator maps to its campaigns in the order the
+// config gives them; creators of one campaign share its set, and adding a
+// campaign to a creator never changes another's.
+func TestCreatorsOf(t *testing.T) {
+	refs := []exporter.CreatorRef{
+		{Campaign: "spring", Creator: "ana"},
+		{Campaign: "spring", Creator: "ben"},
+		{Campaign: "summer", Creator: "ana"},
+		{Campaign: "summer", Creator: "cleo"},
+		{Campaign: "autumn", Creator: "ana"},
+		{Campaign: "spring", Creator: "dan"},
+		{Campaign: "spring", Creator: "ana"}, // twice: once in the set
+	}
+	cs, campaigns, got := creatorsOf(refs)
+	if !slices.Equal(got, refs) {
+		t.Errorf("refs = %v, want them as given", got)
+	}
+	if want := map[string]bool{"spring": true, "summer": true, "autumn": true}; !maps.Equal(campaigns, want) {
+		t.Errorf("campaigns = %v, want %v", campaigns, want)
+	}
+	for creator, want := range map[string][]string{
+		"ana":  {"spring", "summer", "autumn"},
+		"ben":  {"spring"},
+		"cleo": {"summer"},
+		"dan":  {"spring"},
+	} {
+		if got, ok := cs.get(creator); !ok || !slices.Equal(got, want) {
+			t.Errorf("campaigns of %s = %v, %v; want %v", creator, got, ok, want)
+		}
+	}
+	if got, ok := cs.get("eve"); ok || got != nil {
+		t.Errorf("campaigns of an unknown creator = %v, %v; want none", got, ok)
+	}
+	if cs.of["ben"] != cs.of["dan"] {
+		t.Error("two creators of spring alone do not share its set")
+	}
+	if len(cs.sets) != 3 {
+		t.Errorf("%d sets, want 3 (spring, summer, ana's own): %v", len(cs.sets), cs.sets)
 	}
 }
