@@ -148,7 +148,8 @@ func Check(file string) (*Config, []*Instance, error) {
 
 // check loads the file, keeps the creators of shard (and its share of
 // each collector's limits) once the file loaded without errors, and
-// builds the collectors.
+// builds the collectors. A config that builds lets go of its fields'
+// positions (see releasePositions).
 func check(file string, d Deps, shard Shard) (*Config, []*Instance, error) {
 	cfg, errs := loadConfig(file)
 	if cfg == nil {
@@ -162,6 +163,7 @@ func check(file string, d Deps, shard Shard) (*Config, []*Instance, error) {
 	if err := errs.err(); err != nil {
 		return nil, nil, err
 	}
+	cfg.releasePositions()
 	return cfg, instances, nil
 }
 
@@ -259,7 +261,8 @@ func (r *Runner) deps() Deps {
 // apply replaces the running collectors with instances, built from cfg
 // with the runner's deps.
 func (r *Runner) apply(cfg *Config, instances []*Instance) {
-	// Built, the config reports no more errors of its own.
+	// A running config reports no errors of its own: Load's has let go
+	// of its fields' positions, Reload's does here.
 	cfg.releasePositions()
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -281,6 +281,9 @@ func TestRunningConfigReleasesPositions(t *testing.T) {
 		{"load then start", func(r *Runner) error {
 			cfg, instances, err := r.Load()
 			if err == nil {
+				if cfg.pos != nil {
+					t.Errorf("Load's config keeps %d positions", len(cfg.pos))
+				}
 				r.Start(cfg, instances)
 			}
 			return err
