@@ -311,19 +311,22 @@ func BenchmarkStore(b *testing.B) {
 	}
 }
 
+// heap returns the bytes of live objects on the heap, after two
+// collections (the second frees what the first's finalizers let go).
+func heap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
 // BenchmarkStoreHeap measures the heap a stored snapshot holds per series
 // (after a collection): "rendered" is the samples and their rendered
 // text and gzip members, "const-metrics" the samples and the const
 // metrics the cache kept before, "samples" the samples alone.
 func BenchmarkStoreHeap(b *testing.B) {
 	n := benchSizes[len(benchSizes)-1]
-	heap := func() uint64 {
-		runtime.GC()
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
-	}
 	for _, kind := range []string{"samples", "rendered", "const-metrics"} {
 		b.Run(fmt.Sprintf("series=%d/%s", n, kind), func(b *testing.B) {
 			var perSeries float64
@@ -568,13 +571,6 @@ func BenchmarkConfigHeap(b *testing.B) {
 	file := filepath.Join(b.TempDir(), "agency.yml")
 	if err := os.WriteFile(file, agencyConfig(), 0o600); err != nil {
 		b.Fatal(err)
-	}
-	heap := func() uint64 {
-		runtime.GC()
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return ms.HeapAlloc
 	}
 	for _, kind := range []string{"loaded", "running"} {
 		b.Run(kind, func(b *testing.B) {
