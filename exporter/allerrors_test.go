@@ -247,21 +247,31 @@ campaigns:
 }
 
 // TestDecodeOptionsReportsEveryError: an unknown option and one of the
-// wrong type are reported together, and the other options decoded.
+// wrong type are reported together, with their lines, and the other
+// options decoded; the same once the config has let go of its positions
+// (as a running one has, which check --online builds again).
 func TestDecodeOptionsReportsEveryError(t *testing.T) {
 	cfg, err := ParseConfig("o.yml", []byte("collectors:\n  - type: fake\n    options:\n      colour: blue\n      wait: soon\n      size: 3\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var o testOptions
-	err = cfg.Collectors[0].DecodeOptions(&o)
-	want := `o.yml:4:7: collectors[0].options.colour: unknown field "colour" (known: size, wait)` + "\n" +
-		`o.yml:5:13: collectors[0].options.wait: not a valid duration string: "soon"`
-	if err == nil || err.Error() != want {
-		t.Errorf("error:\n got: %v\nwant: %s", err, want)
-	}
-	if o.Size != 3 {
-		t.Errorf("size = %d, want 3: the options that decode are decoded", o.Size)
+	for _, when := range []string{"loaded", "released"} {
+		if when == "released" {
+			cfg.releasePositions()
+		}
+		var o testOptions
+		err = cfg.Collectors[0].DecodeOptions(&o)
+		want := `o.yml:4:7: collectors[0].options.colour: unknown field "colour" (known: size, wait)` + "\n" +
+			`o.yml:5:13: collectors[0].options.wait: not a valid duration string: "soon"`
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: error:\n got: %v\nwant: %s", when, err, want)
+		}
+		if o.Size != 3 {
+			t.Errorf("%s: size = %d, want 3: the options that decode are decoded", when, o.Size)
+		}
+		if cfg.pos != nil && when == "released" {
+			t.Errorf("decoding the options of a released config kept %d positions", len(cfg.pos))
+		}
 	}
 }
 

@@ -1174,12 +1174,19 @@ func (cc *CollectorConfig) DecodeOptions(v any) error {
 	if cc.Options.Kind == 0 {
 		return nil
 	}
-	w := newWalker(cc.cfg.pos)
+	pos := cc.cfg.pos
+	if pos == nil {
+		// A running config has let go of its positions
+		// (releasePositions); building it again (check --online does)
+		// finds the options' own again in their node.
+		pos = map[string]position{}
+	}
+	w := newWalker(pos)
 	clean, ok := w.clean(&cc.Options, typeOf(v), cc.path+".options")
 	errs, _ := w.errors(cc.cfg.file)
 	if ok {
 		if err := clean.Decode(v); err != nil {
-			errs = append(errs, decodeErrors(cc.cfg.file, err, cc.cfg.pos))
+			errs = append(errs, decodeErrors(cc.cfg.file, err, pos))
 		}
 	}
 	return errors.Join(errs...)
