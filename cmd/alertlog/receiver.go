@@ -109,13 +109,8 @@ func (rc *receiver) receive(w http.ResponseWriter, r *http.Request) {
 	if n.Version != "4" {
 		rc.logger.Warn("unknown notification version, reading it as version 4", "version", n.Version, "receiver", n.Receiver)
 	}
-	for _, a := range n.Alerts {
-		rc.logger.Info("alert", logAttrs(n.Receiver, a)...)
-	}
-	if n.TruncatedAlerts > 0 {
-		rc.logger.Warn("alertmanager left alerts out of the notification (max_alerts)", "receiver", n.Receiver, "truncated_alerts", n.TruncatedAlerts)
-	}
-
+	// On the page first, then logged: whoever reads a notification's
+	// log line finds it on the page too.
 	at := rc.now()
 	rc.mu.Lock()
 	if len(rc.recent) == keep {
@@ -124,6 +119,13 @@ func (rc *receiver) receive(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.recent = append(rc.recent, received{at: at, text: render(at, n)})
 	rc.mu.Unlock()
+
+	for _, a := range n.Alerts {
+		rc.logger.Info("alert", logAttrs(n.Receiver, a)...)
+	}
+	if n.TruncatedAlerts > 0 {
+		rc.logger.Warn("alertmanager left alerts out of the notification (max_alerts)", "receiver", n.Receiver, "truncated_alerts", n.TruncatedAlerts)
+	}
 	w.WriteHeader(http.StatusOK)
 }
 
