@@ -353,3 +353,48 @@ func TestRoutes(t *testing.T) {
 		}
 	}
 }
+
+// pageAtLog is a log writer that reads the receiver's page each time a
+// line is logged, as someone who has just seen the line would.
+type pageAtLog struct {
+	url   string
+	mu    sync.Mutex
+	pages []string
+}
+
+func (p *pageAtLog) Write(b []byte) (int, error) {
+	resp, err := http.Get(p.url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	page, _ := io.ReadAll(resp.Body)
+	p.mu.Lock()
+	p.pages = append(p.pages, string(page))
+	p.mu.Unlock()
+	return len(b), nil
+}
+
+// TestLoggedNotificationIsOnThePage: when a notification's line is
+// logged, the page already shows it.
+func TestLoggedNotificationIsOnThePage(t *testing.T) {
+	at := &pageAtLog{}
+	logger := promslog.New(&promslog.Config{Writer: at})
+	srv := httptest.NewServer(newReceiver(logger, fixedClock()).handler())
+	t.Cleanup(srv.Close)
+	at.url = srv.URL + "/"
+
+	if code, body := post(t, srv, readTestdata(t, "firing.json")); code != http.StatusOK {
+		t.Fatalf("posting the notification: %d %s", code, body)
+	}
+	at.mu.Lock()
+	defer at.mu.Unlock()
+	if len(at.pages) == 0 {
+		t.Fatal("nothing was logged")
+	}
+	for i, page := range at.pages {
+		if !strings.Contains(page, "FIRING  1 alert(s)  alertname=InfluencerTrackingLinkBroken") {
+			t.Errorf("log line %d: the page read when it was logged lacks the notification:\n%s", i, page)
+		}
+	}
+}
