@@ -71,7 +71,7 @@ func TestRun(t *testing.T) {
 	var progress bytes.Buffer
 	rep, err := Run(context.Background(), Options{
 		Series: 300, Interval: 10 * time.Second, Refreshes: 1, Binary: exporterBinary(t),
-		Deadline: 2 * time.Minute, Baseline: true, Env: []string{"GOGC=100"},
+		Deadline: 2 * time.Minute, Baseline: true, Env: []string{"GOGC=100"}, ProviderNice: defaultProviderNice,
 	}, &progress)
 	t.Logf("progress:\n%s", progress.Bytes())
 	if err != nil {
@@ -97,6 +97,9 @@ func TestRun(t *testing.T) {
 	}
 	if rep.ProviderMisses != 0 {
 		t.Errorf("%d provider requests not replayed, want 0", rep.ProviderMisses)
+	}
+	if rep.ProviderNice != defaultProviderNice || rep.ProviderLoweredConns < 1 {
+		t.Errorf("provider served %d nice steps lower on %d connections, want %d on at least one", rep.ProviderNice, rep.ProviderLoweredConns, defaultProviderNice)
 	}
 	if rep.ColdStart <= 0 {
 		t.Errorf("cold start %gs, want positive", rep.ColdStart)
@@ -197,6 +200,8 @@ func TestCheck(t *testing.T) {
 		{"negative scrape rate", func(o *Options) { o.ScrapeRate = -1 }, "-scrape-rate -1"},
 		{"scrape rate past a scrape a microsecond", func(o *Options) { o.ScrapeRate = 2e6 }, "-scrape-rate 2e+06"},
 		{"scrape rate not a number", func(o *Options) { o.ScrapeRate = math.NaN() }, "-scrape-rate NaN"},
+		{"provider raised", func(o *Options) { o.ProviderNice = -1 }, "-provider-nice -1"},
+		{"provider past the lowest priority", func(o *Options) { o.ProviderNice = 20 }, "-provider-nice 20"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := ok
@@ -217,7 +222,7 @@ func TestCheck(t *testing.T) {
 // request of a refresh, following the cursors, exactly as the fake
 // does, and that a wrong token still gets the fake's 401.
 func TestProviderReplaysTheFake(t *testing.T) {
-	prov := newProvider(250, 0)
+	prov := newProvider(250, 0, 0)
 	if err := prov.prerender(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -308,6 +313,7 @@ func TestFlags(t *testing.T) {
 		{[]string{"-refreshes", "0"}, 1},
 		{[]string{"-env", "GOGC"}, 1},
 		{[]string{"-scrape-rate", "-1"}, 1},
+		{[]string{"-provider-nice", "20"}, 1},
 		// The options are checked before the cgroup is made.
 		{[]string{"-cgroup", "-refreshes", "0"}, 1},
 	} {
@@ -330,7 +336,7 @@ func BenchmarkWholeProcess(b *testing.B) {
 	for range b.N {
 		var err error
 		rep, err = Run(context.Background(), Options{
-			Series: 10_000, Interval: 10 * time.Second, Refreshes: 1, Binary: bin, Deadline: 2 * time.Minute,
+			Series: 10_000, Interval: 10 * time.Second, Refreshes: 1, Binary: bin, Deadline: 2 * time.Minute, ProviderNice: defaultProviderNice,
 		}, &testWriter{b})
 		if err != nil {
 			b.Fatal(err)

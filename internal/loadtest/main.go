@@ -105,7 +105,16 @@ type Options struct {
 	// ScrapeRate, if above zero, starts this many scrapes a second, each
 	// after the last has ended, instead of scraping back to back.
 	ScrapeRate float64
+	// ProviderNice lowers the threads that serve the fake provider by
+	// this many nice steps: the provider stands for a service on another
+	// machine, whose answers take none of the scrapes' CPU. 0 serves it
+	// at this process's priority.
+	ProviderNice int
 }
+
+// defaultProviderNice is the exporter's own default --refresh.nice: the
+// provider's answers weigh as the refresh that asked for them.
+const defaultProviderNice = 10
 
 // maxScrapeRate is the highest -scrape-rate: a scrape every microsecond,
 // far more than a scrape can take, and so back to back in effect.
@@ -153,6 +162,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.Cgroup, "cgroup", false, "run the exporter in a CPU cgroup of its own, as Docker or Kubernetes do, made under this process's cgroup and removed at the end: "+
 		"its threads then share the CPU with other work as one group; needs write access to the cgroup filesystem (root)")
 	fs.Float64Var(&o.ScrapeRate, "scrape-rate", 0, "start this many scrapes a second instead of scraping back to back (0): a scraper that leaves the CPUs free, as Prometheus does, against one that keeps them busy")
+	fs.IntVar(&o.ProviderNice, "provider-nice", defaultProviderNice, "serve the fake provider this many nice steps below this process (0 to 19): it stands for a service on another machine, "+
+		"so its answers are lowered as far as the exporter lowers the refresh that asks for them; 0 serves them at this process's priority, as runs before this flag did")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -202,6 +213,8 @@ func (o Options) check() (partners, pages int, err error) {
 		return 0, 0, fmt.Errorf("-scrape-rate %v: from 0 (back to back) to %g a second", o.ScrapeRate, float64(maxScrapeRate))
 	case o.Busy < 0:
 		return 0, 0, fmt.Errorf("-busy %d: at least 0", o.Busy)
+	case o.ProviderNice < 0 || o.ProviderNice > 19:
+		return 0, 0, fmt.Errorf("-provider-nice %d: from 0 to 19", o.ProviderNice)
 	case o.ProfileDir != "" && o.Binary != "":
 		return 0, 0, errors.New("-pprof-dir builds the exporter with net/http/pprof: drop -binary")
 	}
@@ -387,7 +400,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (_ *Report, err err
 
 	// Building the exporter and asking the fake for its pages both take
 	// a while at full size: do them at once.
-	prov := newProvider(partners, o.Latency)
+	prov := newProvider(partners, o.Latency, o.ProviderNice)
 	bin := o.Binary
 	var (
 		wg       sync.WaitGroup
@@ -423,7 +436,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (_ *Report, err err
 	rep := &Report{
 		SeriesConfigured: partners * seriesPerPartner, Partners: partners, PagesPerRefresh: pages,
 		Interval: o.Interval.Seconds(), Latency: o.Latency.Seconds(), ChildEnv: o.Env, ChildArgs: o.Args, Busy: o.Busy, ScrapeRate: o.ScrapeRate,
-		TCPCongestion: tcpCongestion(),
+		TCPCongestion: tcpCongestion(), ProviderNice: o.ProviderNice,
 	}
 	if cg != nil {
 		rep.Cgroup = cg.path()
@@ -632,6 +645,12 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 	rep.LoadAverage[1] = loadAverage()
 	logs, misses := prov.log()
 	rep.ProviderMisses = misses
+	if o.ProviderNice > 0 {
+		var err error
+		if rep.ProviderLoweredConns, err = prov.loweredConns(); err != nil {
+			return fmt.Errorf("the provider could not lower a thread that serves it (-provider-nice 0 serves it at this process's priority): %w", err)
+		}
+	}
 	if len(logs) < o.Refreshes+1 {
 		return fmt.Errorf("the provider saw %d refreshes, want %d", len(logs), o.Refreshes+1)
 	}
@@ -730,7 +749,7 @@ func measure(ctx context.Context, rep *Report, prov *provider, bin, config, logP
 // unless cg is nil, as the measured exporter does: its RSS is taken off
 // the measured exporter's, and both run alike.
 func baseline(ctx context.Context, bin, dir string, o Options, cg *cgroup) (int64, error) {
-	prov := newProvider(1, 0)
+	prov := newProvider(1, 0, o.ProviderNice)
 	if err := prov.prerender(ctx); err != nil {
 		return 0, err
 	}

@@ -21,3 +21,5 @@ func tcpCongestion() string { return "" }
 func resetPeak(int) error { return errPlatform }
 
 func childAttr() *syscall.SysProcAttr { return nil }
+
+func lowerThread(int) error { return errPlatform }

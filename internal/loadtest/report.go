@@ -31,6 +31,11 @@ type Report struct {
 	Busy int `json:"busy_processes,omitempty"`
 	// TCPCongestion is the machine's default TCP congestion control.
 	TCPCongestion string `json:"tcp_congestion_control,omitempty"`
+	// ProviderNice is how many nice steps below this process the fake
+	// provider was served, and ProviderLoweredConns on how many
+	// connections.
+	ProviderNice         int   `json:"provider_nice"`
+	ProviderLoweredConns int64 `json:"provider_lowered_connections,omitempty"`
 	// ScrapeRate is the scrapes started a second, 0 back to back.
 	ScrapeRate float64 `json:"scrape_rate,omitempty"`
 	// Cgroup is the directory of the exporter's CPU cgroup of its own.
@@ -172,6 +177,11 @@ func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(&b, "series: %d configured (%d partners, %d pages a refresh), %d seen on /metrics\n",
 		r.SeriesConfigured, r.Partners, r.PagesPerRefresh, r.SeriesSeen)
 	fmt.Fprintf(&b, "refresh interval: %gs, provider latency: %gs", r.Interval, r.Latency)
+	if r.ProviderNice > 0 {
+		fmt.Fprintf(&b, ", provider served %d nice steps below the load test (%d connections)", r.ProviderNice, r.ProviderLoweredConns)
+	} else {
+		b.WriteString(", provider served at the load test's priority")
+	}
 	if len(r.ChildEnv) > 0 || len(r.ChildArgs) > 0 {
 		fmt.Fprintf(&b, ", exporter env %q args %q", r.ChildEnv, r.ChildArgs)
 	}
