@@ -49,6 +49,12 @@ func (p RefreshPriority) String() string {
 	return "the exporter's"
 }
 
+// LowerThreadPriority lowers the calling thread's priority to p, as a
+// refresh's thread is lowered; the caller locks its goroutine to the
+// thread first (runtime.LockOSThread). Where threads cannot be lowered
+// it does nothing.
+func LowerThreadPriority(p RefreshPriority) error { return lowerThreadPriority(p) }
+
 // lowerThread is lowerThreadPriority; tests make it fail.
 var lowerThread = lowerThreadPriority
 

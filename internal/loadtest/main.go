@@ -114,7 +114,7 @@ type Options struct {
 
 // defaultProviderNice is the exporter's own default --refresh.nice: the
 // provider's answers weigh as the refresh that asked for them.
-const defaultProviderNice = 10
+const defaultProviderNice = exporter.DefaultRefreshNice
 
 // maxScrapeRate is the highest -scrape-rate: a scrape every microsecond,
 // far more than a scrape can take, and so back to back in effect.

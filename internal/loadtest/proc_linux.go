@@ -7,8 +7,6 @@ import (
 	"os"
 	"strconv"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // checkPlatform reports whether this system has what the run reads: the
@@ -82,28 +80,3 @@ func resetPeak(pid int) error {
 // childAttr kills the exporter when this process dies, even by a signal
 // that runs no deferred cleanup.
 func childAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} }
-
-// lowerThread lowers the calling thread's priority by n nice steps, to
-// 19 at most. On Linux setpriority with a thread id sets that thread's
-// only, and threads it starts inherit it; lowering needs no privilege.
-func lowerThread(n int) error {
-	tid := unix.Gettid()
-	nice, err := threadNice(tid)
-	if err != nil {
-		return err
-	}
-	if err := unix.Setpriority(unix.PRIO_PROCESS, tid, min(nice+n, 19)); err != nil {
-		return fmt.Errorf("setpriority: %w", err)
-	}
-	return nil
-}
-
-// threadNice returns a thread's nice value.
-func threadNice(tid int) (int, error) {
-	// The raw getpriority answers 20 - nice.
-	raw, err := unix.Getpriority(unix.PRIO_PROCESS, tid)
-	if err != nil {
-		return 0, fmt.Errorf("getpriority: %w", err)
-	}
-	return 20 - raw, nil
-}

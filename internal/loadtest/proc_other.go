@@ -21,5 +21,3 @@ func tcpCongestion() string { return "" }
 func resetPeak(int) error { return errPlatform }
 
 func childAttr() *syscall.SysProcAttr { return nil }
-
-func lowerThread(int) error { return errPlatform }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/influencer-exporter/influencer_exporter/collectors/jsonapi/jsonfake"
+	"github.com/influencer-exporter/influencer_exporter/exporter"
 	"github.com/influencer-exporter/influencer_exporter/fakes/agency"
 	"github.com/influencer-exporter/influencer_exporter/fakes/fakeapi"
 )
@@ -288,7 +289,7 @@ func (p *provider) lower(ctx context.Context) {
 	}
 	st.lowered = true
 	runtime.LockOSThread()
-	if err := lowerThread(p.nice); err != nil {
+	if err := exporter.LowerThreadPriority(exporter.RefreshPriority{Nice: p.nice}); err != nil {
 		p.lowerErr.CompareAndSwap(nil, &err)
 		return
 	}

@@ -92,3 +92,13 @@ func threadsAt(t *testing.T, n int) int {
 	}
 	return count
 }
+
+// threadNice returns a thread's nice value.
+func threadNice(tid int) (int, error) {
+	// The raw getpriority answers 20 - nice.
+	raw, err := unix.Getpriority(unix.PRIO_PROCESS, tid)
+	if err != nil {
+		return 0, err
+	}
+	return 20 - raw, nil
+}
