@@ -350,7 +350,9 @@ func (c *Config) Errorf(path, format string, args ...any) error {
 // pointers the garbage collector would scan at every cycle for as long as
 // the config runs, and whose room on the heap the heap goal doubles.
 // Errorf still names the file and the field afterwards, without a line.
-// A config already let go is not written again.
+// Load lets go once and Start's apply again: a config already let go is
+// not written again, so the second call never writes a field that other
+// goroutines may be reading by then (Errorf reads it).
 func (c *Config) releasePositions() {
 	if c.pos != nil {
 		c.pos = nil
